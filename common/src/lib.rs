@@ -1,0 +1,8 @@
+//! Shared by every emg program: the message model and the sans-io protocol codecs.
+//!
+//! Nothing in this crate performs I/O. A codec turns bytes into typed frames and back;
+//! sockets, timers and tasks live in `emgd` and `emgclient`.
+
+pub mod dlr;
+pub mod message;
+pub mod smpp;

@@ -1,0 +1,117 @@
+//! The message as it travels through the gateway, independent of any protocol.
+
+use serde::{Deserialize, Serialize};
+
+/// Gateway-wide message id. With several nodes sharing a store, the top digits carry the
+/// node id (EMG's NODEID), so ids never collide.
+pub type MessageId = u64;
+
+/// Largest node id; `id = nodeid * NODE_ID_FACTOR + sequence`.
+pub const MAX_NODE_ID: u64 = 8999;
+/// Multiplier that places the node id in the top digits of a message id.
+pub const NODE_ID_FACTOR: u64 = 1_000_000_000_000_000;
+
+/// EMG's MSGTYPE values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MsgType {
+    #[default]
+    Sms,
+    Dlr,
+    Email,
+    Mms,
+    WapPush,
+}
+
+impl MsgType {
+    /// The numeric MSGTYPE EMG uses (SMS 1, DLR 5, EMAIL 6, MMS 7, WAPPUSH 9).
+    pub fn code(self) -> u8 {
+        match self {
+            MsgType::Sms => 1,
+            MsgType::Dlr => 5,
+            MsgType::Email => 6,
+            MsgType::Mms => 7,
+            MsgType::WapPush => 9,
+        }
+    }
+}
+
+/// An address with its SMPP type of number and numbering plan indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Address {
+    pub ton: u8,
+    pub npi: u8,
+    pub addr: String,
+}
+
+impl Address {
+    pub fn new(addr: impl Into<String>) -> Self {
+        Address {
+            ton: 1,
+            npi: 1,
+            addr: addr.into(),
+        }
+    }
+}
+
+/// Where a message entered the gateway: used to send its delivery report back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Origin {
+    /// Receiving connector.
+    pub connector: String,
+    /// Authenticated user (system id / HTTP user), if the protocol has one.
+    pub user: Option<String>,
+    /// Account charged for the message (the user's account, or the user itself).
+    pub account: Option<String>,
+    /// The id the sender knows this message by, when the sender chose it.
+    pub client_ref: Option<String>,
+}
+
+/// A message queued for, or travelling to, one connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Message {
+    pub id: MessageId,
+    pub msgtype: MsgType,
+    pub source: Address,
+    pub dest: Address,
+    /// Data coding scheme as in SMPP (0 default alphabet, 3 Latin-1, 4 binary, 8 UCS-2...).
+    pub data_coding: u8,
+    pub esm_class: u8,
+    pub protocol_id: u8,
+    pub priority: u8,
+    /// The user data exactly as it will be encoded (UDH included when `esm_class & 0x40`).
+    pub body: Vec<u8>,
+    /// The sender asked for a delivery report.
+    pub dlr_requested: bool,
+    pub origin: Origin,
+    /// Connector whose queue holds the message.
+    pub target: String,
+    /// For an addressed-back message (DLR or MO) on an incoming connector: only a session
+    /// of this user may take it.
+    pub target_user: Option<String>,
+    /// For a DLR: the message it reports on, and what it reports.
+    pub dlr: Option<DlrInfo>,
+    /// Unix time, microseconds, when the gateway accepted the message.
+    pub received_us: i64,
+    /// Unix time, microseconds; after it the message expires in queue.
+    pub expires_us: Option<i64>,
+    /// Number of delivery attempts so far.
+    pub attempts: u32,
+}
+
+/// The report a DLR message carries about an earlier message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DlrInfo {
+    /// Our id of the message this report is about.
+    pub message_id: MessageId,
+    /// The id the origin knows that message by (our id unless it chose its own).
+    pub reported_id: String,
+    pub status: crate::dlr::DlrStatus,
+    /// Protocol error code from the far end, 0 when none.
+    pub error: u32,
+    /// Unix time, microseconds, when the original was submitted.
+    pub submit_us: i64,
+    /// Unix time, microseconds, of the final state.
+    pub done_us: i64,
+    /// First characters of the original text, for the receipt's `text:` field.
+    pub text: String,
+}

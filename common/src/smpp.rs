@@ -1,0 +1,1 @@
+//! SMPP codec (filled in by the SMPP work).
