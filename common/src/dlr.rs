@@ -109,7 +109,10 @@ mod tests {
         for s in DlrStatus::ALL {
             assert_eq!(s.stat_word().parse::<DlrStatus>().unwrap(), s);
         }
-        assert_eq!("delivered".parse::<DlrStatus>().unwrap(), DlrStatus::Delivered);
+        assert_eq!(
+            "delivered".parse::<DlrStatus>().unwrap(),
+            DlrStatus::Delivered
+        );
         assert!("DELIVERD".parse::<DlrStatus>().is_err());
     }
 

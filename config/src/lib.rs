@@ -1,1 +1,72 @@
+//! emg configuration: a TOML file modelled on EMG's `server.cfg`, validated up front.
+//!
+//! The file holds general options at the top level, then `[connector.NAME]`, `[user.NAME]`,
+//! `[group.NAME]` tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
+//! case. Connectors may `inherit` from another connector (chains allowed, the child's keywords
+//! win); `virtual = true` marks a template that is never instantiated and is not inherited.
+//! Relative paths (`datadir`, `logdir`, `retryscheme`) are resolved against the directory of
+//! the config file.
+//!
+//! Validation collects every problem instead of stopping at the first, each as a
+//! [`Diagnostic`] with `file:line:col`, so an operator can fix a config in one pass. Diagnostic
+//! keywords are dotted keys such as `connector.smsc1.instances`; route entries are numbered from
+//! zero, e.g. `route[0].to`.
+//!
+//! ```toml
+//! datadir = "data"
+//! maxtotalqueuesize = 100000
+//!
+//! [connector.base]
+//! virtual = true
+//! type = "outgoing"
+//! protocol = "sim"
+//!
+//! [connector.sim1]
+//! inherit = "base"
+//! dlr_delay_ms = 500
+//!
+//! [[route]]
+//! prefix = "46"
+//! to = "sim1"
+//! ```
 
+mod connector;
+mod context;
+mod diagnostic;
+mod model;
+pub mod retry;
+mod suggest;
+mod validate;
+mod values;
+
+use std::path::Path;
+
+pub use diagnostic::{ConfigError, Diagnostic};
+pub use model::{
+    Backend, Config, Connector, Direction, General, Group, Mode, Protocol, Route, SimOptions, User,
+    BIND_TYPES, DLR_STATUSES,
+};
+pub use retry::{RetryRule, RetryScheme, RuleKind};
+
+/// Reads, parses and validates the config file at `path`, including the retry-scheme files it
+/// references.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_str(&text, path),
+        Err(e) => Err(ConfigError {
+            diagnostics: vec![Diagnostic {
+                file: path.to_path_buf(),
+                line: 1,
+                col: 1,
+                keyword: "config".to_string(),
+                message: format!("cannot read config file: {e}"),
+            }],
+        }),
+    }
+}
+
+/// Parses and validates config text. `path` names the file in diagnostics and is the base for
+/// relative paths (they are relative to its directory); referenced retry-scheme files are read.
+pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    validate::build(text, path).map_err(|diagnostics| ConfigError { diagnostics })
+}

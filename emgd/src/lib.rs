@@ -1,1 +1,144 @@
-pub fn run() {}
+//! emgd, the emg messaging gateway daemon.
+//!
+//! `main.rs` only parses arguments; [`run`] starts the gateway: it opens the store, recovers
+//! what a previous run left queued, starts every connector, and serves until SIGTERM. SIGHUP
+//! reloads the configuration and reopens the log files.
+
+pub mod access;
+pub mod clock;
+pub mod connector;
+pub mod gateway;
+pub mod logs;
+pub mod queue;
+pub mod router;
+pub mod store;
+
+use anyhow::{bail, Context};
+use config::{Direction, Protocol};
+use gateway::Gateway;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tokio::task::JoinSet;
+
+/// How long shutdown waits for sessions to finish their in-flight work.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Validate the configuration file; the error lists every problem as `FILE:LINE:COL: keyword: ...`.
+pub fn check_config(path: &Path) -> Result<config::Config, config::ConfigError> {
+    config::load(path)
+}
+
+/// Run the gateway until SIGTERM or SIGINT.
+pub async fn run(config_path: &Path) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let path = config_path.to_path_buf();
+    run_until(config_path, move |gw| async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); return; }
+                _ = int.recv() => { tracing::info!("SIGINT: shutting down"); return; }
+                _ = hup.recv() => reload(&gw, &path),
+            }
+        }
+    })
+    .await
+}
+
+/// Reload the configuration (SIGHUP): a broken file is reported and the running one kept.
+pub fn reload(gw: &Gateway, path: &Path) {
+    gw.logs.reopen();
+    match config::load(path) {
+        Ok(cfg) => {
+            gw.reload(cfg);
+            tracing::info!("configuration reloaded from {}", path.display());
+        }
+        Err(e) => tracing::error!("configuration not reloaded, the running one stays:\n{e}"),
+    }
+}
+
+/// Run the gateway until `stop` (given the gateway) resolves, then shut down gracefully.
+pub async fn run_until<F, Fut>(config_path: &Path, stop: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Arc<Gateway>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let cfg = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    refuse_unavailable_protocols(&cfg)?;
+    let store: Arc<dyn Store> = match cfg.general.backend {
+        config::Backend::Sqlite => Arc::new(
+            store::sqlite::SqliteStore::open(&cfg.general.datadir, cfg.general.group_commit_max)
+                .with_context(|| format!("cannot open the store in {}", cfg.general.datadir.display()))?,
+        ),
+        config::Backend::Postgres => bail!("backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""),
+    };
+    let recovered = store.recover().await.context("cannot recover the store")?;
+    tracing::info!(
+        "store recovered: {} queued messages, {} open delivery reports",
+        recovered.queued.len(),
+        recovered.open_dlrs.len()
+    );
+    let logs = logs::Logs::start(cfg.general.logdir.clone(), cfg.general.pdulog)
+        .with_context(|| format!("cannot create the log directory {}", cfg.general.logdir.display()))?;
+    let gw = Gateway::new(cfg, store.clone(), logs.clone(), &recovered);
+    drop(recovered);
+
+    let mut tasks = JoinSet::new();
+    for c in gw.connectors() {
+        let cfg = c.config();
+        let (gw, c) = (gw.clone(), c.clone());
+        match (cfg.protocol, cfg.direction) {
+            (Protocol::Sim, _) => {
+                tasks.spawn(connector::sim::run(gw, c));
+            }
+            (Protocol::Smpp, Direction::Incoming) => {
+                let listener = connector::smpp_in::bind(&cfg)
+                    .await
+                    .with_context(|| format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address))?;
+                tasks.spawn(connector::smpp_in::run(gw, c, listener));
+            }
+            _ => unreachable!("refuse_unavailable_protocols let {:?} through", cfg.protocol),
+        }
+    }
+    tracing::info!("emgd {} started with {} connectors", env!("CARGO_PKG_VERSION"), tasks.len());
+
+    stop(gw.clone()).await;
+
+    gw.begin_shutdown();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("sessions did not finish within {SHUTDOWN_GRACE:?}; their messages stay queued in the store");
+        tasks.abort_all();
+    }
+    logs.flush().await;
+    store.close().await.context("cannot close the store cleanly")?;
+    tracing::info!("emgd stopped");
+    Ok(())
+}
+
+/// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
+/// without a word.
+fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
+    let missing: Vec<String> = cfg
+        .connectors
+        .values()
+        .filter(|c| !matches!((c.protocol, c.direction), (Protocol::Sim, _) | (Protocol::Smpp, Direction::Incoming)))
+        .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{}: these connectors use a protocol this build cannot run yet: {}",
+            cfg.path.display(),
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}

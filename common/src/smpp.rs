@@ -1,1 +1,0 @@
-//! SMPP codec (filled in by the SMPP work).

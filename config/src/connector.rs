@@ -1,0 +1,471 @@
+//! Connector tables: reading each `[connector.NAME]` on its own, resolving `inherit` chains, and
+//! turning the result into a [`Connector`] with defaults.
+//!
+//! Each table is type-checked once, before inheritance, so a bad value in a parent is reported
+//! once at the parent rather than once per child.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use toml::de::DeTable;
+
+use crate::context::Ctx;
+use crate::model::{Connector, Direction, Mode, Protocol, SimOptions, DLR_STATUSES};
+use crate::retry::RetryScheme;
+use crate::suggest;
+use crate::values::{self, Sp, Span};
+
+/// Keywords allowed in a connector table.
+pub(crate) const KEYWORDS: &[&str] = &[
+    "type",
+    "protocol",
+    "address",
+    "instances",
+    "mode",
+    "static",
+    "idletimeout",
+    "keepalive",
+    "username",
+    "password",
+    "users",
+    "access",
+    "route",
+    "inherit",
+    "virtual",
+    "ignoremaxtotalqueuesize",
+    "maxqueuesize",
+    "windowsize",
+    "throughput",
+    "retryscheme",
+    "dlr_delay_ms",
+    "fail_share",
+    "fail_error",
+    "dlr_status",
+    "latency_ms",
+];
+
+/// Keywords that only make sense for the simulator.
+const SIM_KEYWORDS: &[&str] = &[
+    "dlr_delay_ms",
+    "fail_share",
+    "fail_error",
+    "dlr_status",
+    "latency_ms",
+];
+
+/// Protocol spellings accepted in `protocol` (lower case), EMG aliases included.
+const PROTOCOLS: &[(&str, Protocol)] = &[
+    ("smpp", Protocol::Smpp),
+    ("http", Protocol::Http),
+    ("smtp", Protocol::Smtp),
+    ("ucp", Protocol::Ucp),
+    ("emi", Protocol::Ucp),
+    ("cimd2", Protocol::Cimd2),
+    ("cimd", Protocol::Cimd2),
+    ("mgp", Protocol::Mgp),
+    ("ebe", Protocol::Ebe),
+    ("gsm", Protocol::Gsm),
+    ("sim", Protocol::Sim),
+];
+
+/// `mode` spellings (lower case).
+const MODES: &[(&str, Mode)] = &[
+    ("both", Mode::Both),
+    ("transmit", Mode::TransmitOnly),
+    ("transmit-only", Mode::TransmitOnly),
+    ("transmit_only", Mode::TransmitOnly),
+    ("receive", Mode::ReceiveOnly),
+    ("receive-only", Mode::ReceiveOnly),
+    ("receive_only", Mode::ReceiveOnly),
+];
+
+/// Canonical lower-case protocol name, for messages.
+fn protocol_name(p: Protocol) -> &'static str {
+    PROTOCOLS
+        .iter()
+        .find(|(_, q)| *q == p)
+        .map_or("?", |(n, _)| n)
+}
+
+/// What one connector table says by itself, before inheritance. `None` = not set here.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Partial {
+    /// Span of the `[connector.NAME]` header, for "missing keyword" diagnostics.
+    pub(crate) header: Span,
+    /// Not inherited: a child of a template is real unless it says otherwise.
+    pub(crate) is_virtual: bool,
+    /// Not inherited: each connector names its own parent.
+    pub(crate) inherit: Option<Sp<String>>,
+    direction: Option<Direction>,
+    protocol: Option<Protocol>,
+    address: Option<Sp<String>>,
+    instances: Option<u32>,
+    mode: Option<Mode>,
+    is_static: Option<bool>,
+    idletimeout: Option<u64>,
+    keepalive: Option<u64>,
+    username: Option<String>,
+    password: Option<String>,
+    pub(crate) users: Option<Vec<Sp<String>>>,
+    access: Option<Vec<String>>,
+    pub(crate) route: Option<Sp<String>>,
+    ignoremaxtotalqueuesize: Option<bool>,
+    maxqueuesize: Option<u64>,
+    windowsize: Option<u32>,
+    throughput: Option<f64>,
+    retryscheme: Option<RetryScheme>,
+    dlr_delay_ms: Option<u64>,
+    fail_share: Option<f64>,
+    fail_error: Option<u32>,
+    dlr_status: Option<String>,
+    latency_ms: Option<u64>,
+    /// First simulator-only keyword set, to flag it on non-simulator connectors.
+    sim_key: Option<Sp<()>>,
+    /// Keywords written in this table or its ancestors, valid or not, so a keyword with a bad
+    /// value is not also reported as missing.
+    present: BTreeSet<String>,
+}
+
+impl Partial {
+    /// Fills every inheritable field not set here from `parent` (child wins).
+    fn inherit_from(&mut self, parent: &Partial) {
+        macro_rules! fill {
+            ($($f:ident),* $(,)?) => {
+                $( if self.$f.is_none() { self.$f = parent.$f.clone(); } )*
+            };
+        }
+        fill!(
+            direction,
+            protocol,
+            address,
+            instances,
+            mode,
+            is_static,
+            idletimeout,
+            keepalive,
+            username,
+            password,
+            users,
+            access,
+            route,
+            ignoremaxtotalqueuesize,
+            maxqueuesize,
+            windowsize,
+            throughput,
+            retryscheme,
+            dlr_delay_ms,
+            fail_share,
+            fail_error,
+            dlr_status,
+            latency_ms,
+            sim_key,
+        );
+        self.present.extend(parent.present.iter().cloned());
+    }
+}
+
+/// Parses a case-insensitive enumerated value from `choices`.
+fn choice<T: Copy>(
+    ctx: &mut Ctx<'_>,
+    kw: &str,
+    v: &values::Val<'_>,
+    what: &str,
+    choices: &[(&str, T)],
+) -> Option<T> {
+    let s = values::string(&mut ctx.sink, kw, v)?;
+    let lc = s.v.to_ascii_lowercase();
+    if let Some((_, t)) = choices.iter().find(|(n, _)| *n == lc) {
+        return Some(*t);
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    let hint = suggest::hint(&lc, names.iter().copied());
+    ctx.sink.at(
+        &s.span,
+        kw,
+        format!(
+            "unknown {what} `{}`{hint} (expected one of: {})",
+            s.v,
+            names.join(", ")
+        ),
+    );
+    None
+}
+
+/// Type-checks one connector table.
+pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_>) -> Partial {
+    let mut p = Partial {
+        header,
+        ..Partial::default()
+    };
+    for (key, kw, v) in values::known_keys(&mut ctx.sink, prefix, t, KEYWORDS) {
+        p.present.insert(key.to_string());
+        let sink = &mut ctx.sink;
+        if SIM_KEYWORDS.contains(&key) && p.sim_key.is_none() {
+            p.sim_key = Some(Sp {
+                v: (),
+                span: v.span(),
+                kw: kw.clone(),
+            });
+        }
+        match key {
+            "type" => {
+                let dirs = [
+                    ("incoming", Direction::Incoming),
+                    ("outgoing", Direction::Outgoing),
+                ];
+                p.direction = choice(ctx, &kw, v, "connector type", &dirs);
+            }
+            "protocol" => p.protocol = choice(ctx, &kw, v, "protocol", PROTOCOLS),
+            "mode" => p.mode = choice(ctx, &kw, v, "mode", MODES),
+            "address" => p.address = values::string(sink, &kw, v),
+            "instances" => p.instances = values::int(sink, &kw, v, 0, u32::MAX),
+            "static" => p.is_static = values::boolean(sink, &kw, v),
+            "idletimeout" => p.idletimeout = values::int(sink, &kw, v, 0, u64::MAX),
+            "keepalive" => p.keepalive = values::int(sink, &kw, v, 0, u64::MAX),
+            "username" => p.username = values::string(sink, &kw, v).map(|s| s.v),
+            "password" => p.password = values::string(sink, &kw, v).map(|s| s.v),
+            "users" => p.users = values::strings(sink, &kw, v),
+            "access" => p.access = access_list(ctx, &kw, v),
+            "route" => p.route = values::string(sink, &kw, v),
+            "inherit" => p.inherit = values::string(sink, &kw, v),
+            "virtual" => p.is_virtual = values::boolean(sink, &kw, v).unwrap_or(false),
+            "ignoremaxtotalqueuesize" => {
+                p.ignoremaxtotalqueuesize = values::boolean(sink, &kw, v);
+            }
+            "maxqueuesize" => p.maxqueuesize = values::int(sink, &kw, v, 0, u64::MAX),
+            "windowsize" => p.windowsize = values::int(sink, &kw, v, 1, u32::MAX),
+            "throughput" => {
+                p.throughput = values::number(sink, &kw, v, |n| n > 0.0, "greater than 0");
+            }
+            "retryscheme" => {
+                if let Some(s) = values::string(sink, &kw, v) {
+                    p.retryscheme = ctx.retry_scheme(&s);
+                }
+            }
+            "dlr_delay_ms" => p.dlr_delay_ms = values::int(sink, &kw, v, 0, u64::MAX),
+            "fail_share" => {
+                let range = |n: f64| (0.0..=1.0).contains(&n);
+                p.fail_share = values::number(sink, &kw, v, range, "between 0.0 and 1.0");
+            }
+            "fail_error" => p.fail_error = values::int(sink, &kw, v, 0, u32::MAX),
+            "dlr_status" => p.dlr_status = dlr_status(ctx, &kw, v),
+            "latency_ms" => p.latency_ms = values::int(sink, &kw, v, 0, u64::MAX),
+            _ => {}
+        }
+    }
+    p
+}
+
+/// `access`: an array of IP addresses / CIDR blocks, each checked.
+pub(crate) fn access_list(ctx: &mut Ctx<'_>, kw: &str, v: &values::Val<'_>) -> Option<Vec<String>> {
+    let items = values::strings(&mut ctx.sink, kw, v)?;
+    let mut out = Vec::new();
+    for item in items {
+        match values::check_access(&item.v) {
+            Ok(()) => out.push(item.v),
+            Err(msg) => ctx.sink.at(&item.span, kw, msg),
+        }
+    }
+    Some(out)
+}
+
+fn dlr_status(ctx: &mut Ctx<'_>, kw: &str, v: &values::Val<'_>) -> Option<String> {
+    let s = values::string(&mut ctx.sink, kw, v)?;
+    let uc = s.v.to_ascii_uppercase();
+    if DLR_STATUSES.contains(&uc.as_str()) {
+        return Some(uc);
+    }
+    let hint = suggest::hint(&uc, DLR_STATUSES);
+    ctx.sink.at(
+        &s.span,
+        kw,
+        format!(
+            "unknown delivery report status `{}`{hint} (expected one of: {})",
+            s.v,
+            DLR_STATUSES.join(", ")
+        ),
+    );
+    None
+}
+
+/// Resolves inheritance for every connector and builds the real (non-virtual) ones.
+///
+/// Unknown parents and loops are reported; a connector in a loop still inherits from the part of
+/// the chain before the loop closes so that its other problems are reported too.
+pub(crate) fn resolve(
+    ctx: &mut Ctx<'_>,
+    partials: &BTreeMap<String, Partial>,
+    default_retry: &RetryScheme,
+) -> BTreeMap<String, Connector> {
+    let mut looped: BTreeSet<String> = BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for (name, own) in partials {
+        if let Some(parent) = &own.inherit {
+            if !partials.contains_key(&parent.v) {
+                let others = partials.keys().map(String::as_str).filter(|n| n != name);
+                let hint = suggest::hint(&parent.v, others);
+                ctx.sink.at(
+                    &parent.span,
+                    &parent.kw,
+                    format!("unknown connector `{}`{hint}", parent.v),
+                );
+            }
+        }
+        let mut chain: Vec<&str> = vec![name];
+        let mut merged = own.clone();
+        let mut cur = own;
+        // Whether the chain is cut by an unknown parent or a loop; then "missing keyword"
+        // reports would only repeat that problem.
+        let mut broken = false;
+        while let Some(parent) = &cur.inherit {
+            let Some(p) = partials.get(&parent.v) else {
+                broken = true;
+                break;
+            };
+            if let Some(pos) = chain.iter().position(|n| *n == parent.v) {
+                report_loop(ctx, partials, chain.get(pos..).unwrap_or(&[]), &mut looped);
+                broken = true;
+                break;
+            }
+            chain.push(&parent.v);
+            merged.inherit_from(p);
+            cur = p;
+        }
+        if !own.is_virtual {
+            if let Some(c) = finish(ctx, name, &merged, broken, default_retry) {
+                out.insert(name.clone(), c);
+            }
+        }
+    }
+    out
+}
+
+/// Reports a loop once per member, at each member's `inherit` value, starting from that member.
+fn report_loop(
+    ctx: &mut Ctx<'_>,
+    partials: &BTreeMap<String, Partial>,
+    cycle: &[&str],
+    looped: &mut BTreeSet<String>,
+) {
+    for i in 0..cycle.len() {
+        let Some(&member) = cycle.get(i) else {
+            continue;
+        };
+        if !looped.insert(member.to_string()) {
+            continue;
+        }
+        let mut path: Vec<&str> = cycle
+            .iter()
+            .cycle()
+            .skip(i)
+            .take(cycle.len())
+            .copied()
+            .collect();
+        path.push(member);
+        if let Some(inherit) = partials.get(member).and_then(|p| p.inherit.as_ref()) {
+            ctx.sink.at(
+                &inherit.span,
+                &inherit.kw,
+                format!("inheritance loop: {}", path.join(" -> ")),
+            );
+        }
+    }
+}
+
+/// Applies defaults and the checks that depend on inherited values.
+fn finish(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    m: &Partial,
+    broken_chain: bool,
+    default_retry: &RetryScheme,
+) -> Option<Connector> {
+    let prefix = format!("connector.{name}");
+    for key in ["type", "protocol"] {
+        if !broken_chain && !m.present.contains(key) {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.{key}"),
+                "required keyword is missing (not set here or in an inherited connector)",
+            );
+        }
+    }
+    let (direction, protocol) = (m.direction?, m.protocol?);
+
+    match (&m.address, protocol) {
+        (None, Protocol::Sim) => {}
+        (None, _) if m.present.contains("address") => {}
+        (None, p) => ctx.sink.at(
+            &m.header,
+            &format!("{prefix}.address"),
+            format!(
+                "required keyword is missing for protocol `{}`",
+                protocol_name(p)
+            ),
+        ),
+        (Some(a), p) => {
+            let host_port = matches!(
+                p,
+                Protocol::Smpp | Protocol::Ucp | Protocol::Cimd2 | Protocol::Mgp | Protocol::Smtp
+            ) || (p == Protocol::Http && direction == Direction::Incoming);
+            if host_port {
+                if let Err(msg) = values::check_host_port(&a.v) {
+                    ctx.sink.at(&a.span, &a.kw, msg);
+                }
+            } else if p == Protocol::Http
+                && !(a.v.starts_with("http://") || a.v.starts_with("https://"))
+            {
+                ctx.sink.at(
+                    &a.span,
+                    &a.kw,
+                    format!("`{}` is not an http:// or https:// URL", a.v),
+                );
+            }
+        }
+    }
+    if let (Some(k), true) = (&m.sim_key, protocol != Protocol::Sim) {
+        ctx.sink.at(
+            &k.span,
+            &k.kw,
+            format!(
+                "only meaningful for protocol `sim`, not `{}`",
+                protocol_name(protocol)
+            ),
+        );
+    }
+
+    let default_idle =
+        (direction == Direction::Outgoing && protocol == Protocol::Smpp).then_some(30);
+    let sim_default = SimOptions::default();
+    Some(Connector {
+        name: name.to_string(),
+        direction,
+        protocol,
+        address: m.address.as_ref().map(|a| a.v.clone()),
+        instances: m.instances.unwrap_or(1),
+        mode: m.mode.unwrap_or_default(),
+        is_static: m.is_static.unwrap_or(false),
+        idletimeout: m.idletimeout.or(default_idle).filter(|&s| s > 0),
+        keepalive: m.keepalive.filter(|&s| s > 0),
+        username: m.username.clone(),
+        password: m.password.clone(),
+        users: m.users.iter().flatten().map(|u| u.v.clone()).collect(),
+        access: m.access.clone().unwrap_or_default(),
+        route: m.route.as_ref().map(|r| r.v.clone()),
+        inherit: m.inherit.as_ref().map(|i| i.v.clone()),
+        ignoremaxtotalqueuesize: m.ignoremaxtotalqueuesize.unwrap_or(false),
+        maxqueuesize: m.maxqueuesize,
+        windowsize: m.windowsize.unwrap_or(10),
+        throughput: m.throughput,
+        retryscheme: m
+            .retryscheme
+            .clone()
+            .unwrap_or_else(|| default_retry.clone()),
+        sim: SimOptions {
+            dlr_delay_ms: m.dlr_delay_ms.unwrap_or(sim_default.dlr_delay_ms),
+            fail_share: m.fail_share.unwrap_or(sim_default.fail_share),
+            fail_error: m.fail_error.unwrap_or(sim_default.fail_error),
+            dlr_status: m.dlr_status.clone().unwrap_or(sim_default.dlr_status),
+            latency_ms: m.latency_ms.unwrap_or(sim_default.latency_ms),
+        },
+    })
+}

@@ -1,0 +1,236 @@
+//! The validated configuration handed to emgd.
+//!
+//! Everything here is already checked: names referenced by routes, groups and connectors exist,
+//! inheritance is resolved and defaults are filled in, so consumers never re-validate.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::retry::RetryScheme;
+
+/// A whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (as given by the caller).
+    pub path: PathBuf,
+    /// Server-wide options (top-level keys of the file).
+    pub general: General,
+    /// Real connectors by name, inheritance resolved; virtual (template) connectors are left out
+    /// because they are never instantiated.
+    pub connectors: BTreeMap<String, Connector>,
+    /// Users allowed to bind to incoming connectors, by name.
+    pub users: BTreeMap<String, User>,
+    /// Connector groups by name.
+    pub groups: BTreeMap<String, Group>,
+    /// Routing table in file order; the first matching route wins.
+    pub routes: Vec<Route>,
+}
+
+/// Server-wide options.
+#[derive(Debug, Clone)]
+pub struct General {
+    /// Persistent state (queues, store); relative paths are resolved against the config's
+    /// directory so the server does not depend on its working directory.
+    pub datadir: PathBuf,
+    /// Log directory, resolved like `datadir`.
+    pub logdir: PathBuf,
+    /// Admin/MGP listener; `None` when disabled with `mgp_address = ""`.
+    pub mgp_address: Option<String>,
+    /// Message store implementation.
+    pub backend: Backend,
+    /// Connection string, required for [`Backend::Postgres`].
+    pub database_url: Option<String>,
+    /// Top digits of message ids; must be unique per node sharing a database.
+    pub nodeid: u16,
+    /// Server-wide cap on queued messages; above it submits get a temporary error.
+    pub maxtotalqueuesize: Option<u64>,
+    /// Above this, each received message is slowed down (soft throttle).
+    pub maxtotalqueuesize_soft: Option<u64>,
+    /// Write PDU logs.
+    pub pdulog: bool,
+    /// One of `error`, `warn`, `info`, `debug`, `trace` (lower case).
+    pub loglevel: String,
+    /// Seconds routing decisions of concatenated message parts are remembered.
+    pub cmrexpire: u64,
+    /// Default retry scheme for connectors that do not name their own.
+    pub retryscheme: RetryScheme,
+    /// Most messages written per store transaction.
+    pub group_commit_max: usize,
+}
+
+/// Message store implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite database under `datadir` (default).
+    Sqlite,
+    /// External PostgreSQL server at `database_url`.
+    Postgres,
+}
+
+/// Whether a connector accepts (incoming) or initiates (outgoing) connections. Says nothing about
+/// which way messages flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Listens for clients.
+    Incoming,
+    /// Connects to an SMSC or other peer.
+    Outgoing,
+}
+
+/// Wire protocol of a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// SMPP 3.3/3.4/5.0.
+    Smpp,
+    /// HTTP.
+    Http,
+    /// SMTP (e-mail).
+    Smtp,
+    /// UCP/EMI.
+    Ucp,
+    /// CIMD2.
+    Cimd2,
+    /// Messaging Gateway Protocol.
+    Mgp,
+    /// External program ("EBE"); the address is a program path.
+    Ebe,
+    /// GSM modem on a tty.
+    Gsm,
+    /// Built-in SMSC simulator, for tests and load runs; needs no address.
+    Sim,
+}
+
+/// Which operations a connector allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Send and receive.
+    #[default]
+    Both,
+    /// Only send; messages arriving are rejected.
+    TransmitOnly,
+    /// Only receive.
+    ReceiveOnly,
+}
+
+/// A real (non-virtual) connector with inheritance resolved and defaults applied.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    /// Name from `[connector.NAME]`.
+    pub name: String,
+    /// Key `type`.
+    pub direction: Direction,
+    /// Key `protocol`.
+    pub protocol: Protocol,
+    /// Listen/connect address; `host:port` for socket protocols, a URL for outgoing HTTP, a
+    /// program path for EBE, a tty for GSM, absent for the simulator.
+    pub address: Option<String>,
+    /// Parallel sessions; 0 disables the connector.
+    pub instances: u32,
+    /// Allowed operations.
+    pub mode: Mode,
+    /// Key `static`: connect at startup even with an empty queue.
+    pub is_static: bool,
+    /// Disconnect after this many idle seconds; `None` = never. Outgoing SMPP defaults to 30.
+    pub idletimeout: Option<u64>,
+    /// Send a keepalive after this many idle seconds; `None` (or 0) = never.
+    pub keepalive: Option<u64>,
+    /// Credentials for outgoing binds.
+    pub username: Option<String>,
+    /// Credentials for outgoing binds.
+    pub password: Option<String>,
+    /// Users allowed to bind to this incoming connector; empty = every user.
+    pub users: Vec<String>,
+    /// Allowed client addresses (IP or CIDR); empty = everyone.
+    pub access: Vec<String>,
+    /// Forced target (connector or group) for everything received here.
+    pub route: Option<String>,
+    /// Parent connector this one inherited from.
+    pub inherit: Option<String>,
+    /// Accept messages even above `maxtotalqueuesize`.
+    pub ignoremaxtotalqueuesize: bool,
+    /// Per-connector queue cap; when full the connector counts as unavailable.
+    pub maxqueuesize: Option<u64>,
+    /// Most unacknowledged operations in flight (>= 1).
+    pub windowsize: u32,
+    /// Rate cap in message parts per second.
+    pub throughput: Option<f64>,
+    /// Retry rules; the general scheme unless the connector names its own file.
+    pub retryscheme: RetryScheme,
+    /// Simulator behaviour (only used when `protocol = "sim"`).
+    pub sim: SimOptions,
+}
+
+/// Behaviour of the built-in SMSC simulator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimOptions {
+    /// Delay before a delivery report is generated.
+    pub dlr_delay_ms: u64,
+    /// Share (0.0..=1.0) of submits rejected with `fail_error`.
+    pub fail_share: f64,
+    /// SMPP command status used for rejected submits (default ESME_RTHROTTLED, temporary).
+    pub fail_error: u32,
+    /// Final state reported in delivery reports.
+    pub dlr_status: String,
+    /// Delay before each submit response.
+    pub latency_ms: u64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            dlr_delay_ms: 1000,
+            fail_share: 0.0,
+            fail_error: 0x58,
+            dlr_status: "DELIVRD".to_string(),
+            latency_ms: 0,
+        }
+    }
+}
+
+/// Delivery report states the simulator may report (SMPP message_state names).
+pub const DLR_STATUSES: [&str; 9] = [
+    "ENROUTE", "DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD", "UNKNOWN", "REJECTD",
+    "SKIPPED",
+];
+
+/// A user that may bind to incoming connectors.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Name from `[user.NAME]`; the bind system_id.
+    pub name: String,
+    /// Bind password.
+    pub password: String,
+    /// Account charged; `None` means the user name.
+    pub account: Option<String>,
+    /// Allowed client addresses (IP or CIDR); empty = everyone.
+    pub access: Vec<String>,
+    /// Allowed bind types: `transmitter`, `receiver`, `transceiver`.
+    pub binds: Vec<String>,
+    /// Rate cap in message parts per second.
+    pub throughput: Option<f64>,
+}
+
+/// Bind types a user may use; the default for `binds`.
+pub const BIND_TYPES: [&str; 3] = ["transmitter", "receiver", "transceiver"];
+
+/// A named set of connectors a route can target.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Name from `[group.NAME]`.
+    pub name: String,
+    /// Real connectors, in file order.
+    pub members: Vec<String>,
+}
+
+/// One routing-table entry; absent criteria match everything.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Destination address prefix (digits, optionally starting with `+`).
+    pub prefix: Option<String>,
+    /// Sending account / user.
+    pub account: Option<String>,
+    /// Connector the message was received on.
+    pub from: Option<String>,
+    /// Target connector or group.
+    pub to: String,
+}

@@ -1,0 +1,532 @@
+//! Whole-file validation: the general options, users, groups and routes, the cross-references
+//! between them, and assembly of the final [`Config`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+
+use crate::connector::{self, Partial};
+use crate::context::Ctx;
+use crate::diagnostic::{Diagnostic, Sink};
+use crate::model::{Backend, Config, General, Group, Route, User, BIND_TYPES};
+use crate::retry::RetryScheme;
+use crate::suggest;
+use crate::values::{self, Sp, Span};
+
+/// General options, written at the top level of the file (there is no `[general]` table, so a
+/// minimal config is just a few lines).
+const GENERAL_KEYWORDS: &[&str] = &[
+    "datadir",
+    "logdir",
+    "mgp_address",
+    "backend",
+    "database_url",
+    "nodeid",
+    "maxtotalqueuesize",
+    "maxtotalqueuesize_soft",
+    "pdulog",
+    "loglevel",
+    "cmrexpire",
+    "retryscheme",
+    "group_commit_max",
+];
+
+/// Tables / arrays of tables allowed at the top level besides the general options.
+const SECTIONS: &[&str] = &["connector", "user", "group", "route"];
+
+const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
+const GROUP_KEYWORDS: &[&str] = &["members"];
+const ROUTE_KEYWORDS: &[&str] = &["prefix", "account", "from", "to"];
+const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
+/// A user table after type checks; `None` password = missing (already reported).
+struct RawUser {
+    user: Option<User>,
+}
+
+struct RawGroup {
+    members: Vec<Sp<String>>,
+}
+
+struct RawRoute {
+    prefix: Option<String>,
+    account: Option<String>,
+    from: Option<Sp<String>>,
+    to: Option<Sp<String>>,
+}
+
+/// Everything read from the file before cross-references are checked.
+#[derive(Default)]
+struct Raw {
+    connectors: BTreeMap<String, Partial>,
+    users: BTreeMap<String, RawUser>,
+    groups: BTreeMap<String, (Span, RawGroup)>,
+    routes: Vec<RawRoute>,
+}
+
+/// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
+pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        // A document that does not parse is not validated further: recovery guesses would
+        // produce follow-on errors that mislead more than they help.
+        let mut sink = Sink::new(path, text);
+        for e in errors {
+            let span = e.span().unwrap_or(0..0);
+            sink.at(&span, "syntax", e.message());
+        }
+        return Err(finish_diagnostics(path, sink.diagnostics));
+    }
+    let mut ctx = Ctx::new(path, text);
+    let mut raw = Raw::default();
+    let mut general = default_general(&ctx);
+    let mut backend_span = None;
+    let top: Vec<&str> = GENERAL_KEYWORDS.iter().chain(SECTIONS).copied().collect();
+    for (k, v) in doc.get_ref().iter() {
+        let key: &str = k.get_ref();
+        let kw = key.to_string();
+        if !top.contains(&key) {
+            let msg = if key == "general" {
+                "unknown keyword; general options are written at the top level of the file, \
+                 not in a [general] table"
+                    .to_string()
+            } else {
+                format!("unknown keyword{}", suggest::hint(key, top.iter().copied()))
+            };
+            ctx.sink.at(&k.span(), key, msg);
+            continue;
+        }
+        match key {
+            "connector" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let p = connector::read(ctx, &format!("connector.{name}"), header, t);
+                raw.connectors.insert(name.to_string(), p);
+            }),
+            "user" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let u = read_user(ctx, name, header, t);
+                raw.users.insert(name.to_string(), u);
+            }),
+            "group" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let g = read_group(ctx, name, header.clone(), t);
+                raw.groups.insert(name.to_string(), (header, g));
+            }),
+            "route" => read_routes(&mut ctx, v, &mut raw.routes),
+            _ => {
+                if key == "backend" {
+                    backend_span = Some(v.span());
+                }
+                read_general(&mut ctx, key, &kw, v, &mut general);
+            }
+        }
+    }
+    check_general(&mut ctx, &general, backend_span);
+    let names = Names::new(&raw);
+    cross_check(&mut ctx, &raw, &names);
+    let connectors = connector::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
+
+    let mut diags = ctx.sink.diagnostics;
+    diags.extend(ctx.other);
+    if !diags.is_empty() {
+        return Err(finish_diagnostics(path, diags));
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        general,
+        connectors,
+        users: raw
+            .users
+            .into_iter()
+            .filter_map(|(n, u)| Some((n, u.user?)))
+            .collect(),
+        groups: raw
+            .groups
+            .into_iter()
+            .map(|(name, (_, g))| {
+                let members = g.members.into_iter().map(|m| m.v).collect();
+                (name.clone(), Group { name, members })
+            })
+            .collect(),
+        routes: raw
+            .routes
+            .into_iter()
+            .filter_map(|r| {
+                Some(Route {
+                    prefix: r.prefix,
+                    account: r.account,
+                    from: r.from.map(|f| f.v),
+                    to: r.to?.v,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// Sorts (config file first, then by file, line, column) and drops exact duplicates, which
+/// arise when several children inherit the same bad value.
+fn finish_diagnostics(path: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by(|a, b| {
+        (
+            a.file != path,
+            &a.file,
+            a.line,
+            a.col,
+            &a.keyword,
+            &a.message,
+        )
+            .cmp(&(
+                b.file != path,
+                &b.file,
+                b.line,
+                b.col,
+                &b.keyword,
+                &b.message,
+            ))
+    });
+    diags.dedup();
+    diags
+}
+
+fn default_general(ctx: &Ctx<'_>) -> General {
+    General {
+        datadir: ctx.resolve("data"),
+        logdir: ctx.resolve("log"),
+        mgp_address: Some("127.0.0.1:7185".to_string()),
+        backend: Backend::Sqlite,
+        database_url: None,
+        nodeid: 0,
+        maxtotalqueuesize: None,
+        maxtotalqueuesize_soft: None,
+        pdulog: true,
+        loglevel: "info".to_string(),
+        cmrexpire: 60,
+        retryscheme: RetryScheme::default(),
+        group_commit_max: 4096,
+    }
+}
+
+fn read_general(ctx: &mut Ctx<'_>, key: &str, kw: &str, v: &values::Val<'_>, g: &mut General) {
+    let sink = &mut ctx.sink;
+    match key {
+        "datadir" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.datadir = ctx.resolve(&s.v);
+            }
+        }
+        "logdir" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.logdir = ctx.resolve(&s.v);
+            }
+        }
+        "mgp_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.mgp_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.mgp_address = Some(s.v);
+                }
+            }
+        }
+        "backend" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                match s.v.to_ascii_lowercase().as_str() {
+                    "sqlite" => g.backend = Backend::Sqlite,
+                    "postgres" | "postgresql" => g.backend = Backend::Postgres,
+                    other => {
+                        let hint = suggest::hint(other, ["sqlite", "postgres"]);
+                        sink.at(
+                            &s.span,
+                            kw,
+                            format!(
+                                "unknown backend `{}`{hint} (expected `sqlite` or `postgres`)",
+                                s.v
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        "database_url" => g.database_url = values::string(sink, kw, v).map(|s| s.v),
+        "nodeid" => g.nodeid = values::int(sink, kw, v, 0, 8999).unwrap_or(0),
+        "maxtotalqueuesize" => g.maxtotalqueuesize = values::int(sink, kw, v, 0, u64::MAX),
+        "maxtotalqueuesize_soft" => {
+            g.maxtotalqueuesize_soft = values::int(sink, kw, v, 0, u64::MAX);
+        }
+        "pdulog" => g.pdulog = values::boolean(sink, kw, v).unwrap_or(true),
+        "loglevel" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                let lc = s.v.to_ascii_lowercase();
+                if LOGLEVELS.contains(&lc.as_str()) {
+                    g.loglevel = lc;
+                } else {
+                    let hint = suggest::hint(&lc, LOGLEVELS.iter().copied());
+                    sink.at(
+                        &s.span,
+                        kw,
+                        format!(
+                            "unknown log level `{}`{hint} (expected one of: {})",
+                            s.v,
+                            LOGLEVELS.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        "cmrexpire" => g.cmrexpire = values::int(sink, kw, v, 0, u64::MAX).unwrap_or(60),
+        "retryscheme" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.retryscheme = ctx.retry_scheme(&s).unwrap_or_default();
+            }
+        }
+        "group_commit_max" => {
+            g.group_commit_max =
+                values::int(sink, kw, v, 1, u32::MAX).map_or(4096, |n: u32| n as usize);
+        }
+        _ => {}
+    }
+}
+
+/// Checks between general options.
+fn check_general(ctx: &mut Ctx<'_>, g: &General, backend_span: Option<Span>) {
+    if let (Backend::Postgres, None, Some(span)) = (g.backend, &g.database_url, backend_span) {
+        ctx.sink.at(
+            &span,
+            "backend",
+            "backend `postgres` needs `database_url` to be set",
+        );
+    }
+}
+
+/// Reads a table of named tables (`[connector.NAME]`, `[user.NAME]`, `[group.NAME]`), handing
+/// each entry's name, header span and table to `f`.
+fn read_named<'i>(
+    ctx: &mut Ctx<'_>,
+    kw: &str,
+    v: &values::Val<'i>,
+    mut f: impl FnMut(&mut Ctx<'_>, &str, Span, &DeTable<'i>),
+) {
+    let Some(t) = values::table(&mut ctx.sink, kw, v) else {
+        return;
+    };
+    for (name, entry) in t.iter() {
+        let ekw = format!("{kw}.{}", name.get_ref());
+        if let Some(et) = values::table(&mut ctx.sink, &ekw, entry) {
+            f(ctx, name.get_ref(), entry.span(), et);
+        }
+    }
+}
+
+fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> RawUser {
+    let prefix = format!("user.{name}");
+    let mut password = None;
+    let mut user = User {
+        name: name.to_string(),
+        password: String::new(),
+        account: None,
+        access: Vec::new(),
+        binds: BIND_TYPES.iter().map(|b| b.to_string()).collect(),
+        throughput: None,
+    };
+    for (key, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, USER_KEYWORDS) {
+        let sink = &mut ctx.sink;
+        match key {
+            "password" => password = values::string(sink, &kw, v).map(|s| s.v),
+            "account" => user.account = values::string(sink, &kw, v).map(|s| s.v),
+            "access" => user.access = connector::access_list(ctx, &kw, v).unwrap_or_default(),
+            "binds" => {
+                let items = values::strings(sink, &kw, v).unwrap_or_default();
+                user.binds.clear();
+                for b in items {
+                    let lc = b.v.to_ascii_lowercase();
+                    if BIND_TYPES.contains(&lc.as_str()) {
+                        user.binds.push(lc);
+                    } else {
+                        let hint = suggest::hint(&lc, BIND_TYPES);
+                        sink.at(
+                            &b.span,
+                            &kw,
+                            format!(
+                                "unknown bind type `{}`{hint} (expected one of: {})",
+                                b.v,
+                                BIND_TYPES.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            "throughput" => {
+                user.throughput = values::number(sink, &kw, v, |n| n > 0.0, "greater than 0");
+            }
+            _ => {}
+        }
+    }
+    match password {
+        Some(p) => {
+            user.password = p;
+            RawUser { user: Some(user) }
+        }
+        None => {
+            // Only report a truly missing key; a wrongly typed one was reported already.
+            if !t.contains_key("password") {
+                ctx.sink.at(
+                    &header,
+                    &format!("{prefix}.password"),
+                    "required keyword is missing",
+                );
+            }
+            RawUser { user: None }
+        }
+    }
+}
+
+fn read_group(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> RawGroup {
+    let prefix = format!("group.{name}");
+    let mut members = None;
+    for (_, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, GROUP_KEYWORDS) {
+        members = values::strings(&mut ctx.sink, &kw, v);
+        if members.as_ref().is_some_and(Vec::is_empty) {
+            ctx.sink
+                .at(&v.span(), &kw, "a group needs at least one member");
+        }
+    }
+    if !t.contains_key("members") {
+        ctx.sink.at(
+            &header,
+            &format!("{prefix}.members"),
+            "required keyword is missing",
+        );
+    }
+    RawGroup {
+        members: members.unwrap_or_default(),
+    }
+}
+
+fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) {
+    let DeValue::Array(items) = v.get_ref() else {
+        ctx.sink.at(
+            &v.span(),
+            "route",
+            "expected an array of tables (write each route as [[route]])",
+        );
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let prefix = format!("route[{i}]");
+        let Some(t) = values::table(&mut ctx.sink, &prefix, item) else {
+            continue;
+        };
+        let mut r = RawRoute {
+            prefix: None,
+            account: None,
+            from: None,
+            to: None,
+        };
+        for (key, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, ROUTE_KEYWORDS) {
+            let sink = &mut ctx.sink;
+            match key {
+                "prefix" => {
+                    if let Some(s) = values::string(sink, &kw, v) {
+                        match values::check_prefix(&s.v) {
+                            Ok(()) => r.prefix = Some(s.v),
+                            Err(msg) => sink.at(&s.span, &kw, msg),
+                        }
+                    }
+                }
+                "account" => r.account = values::string(sink, &kw, v).map(|s| s.v),
+                "from" => r.from = values::string(sink, &kw, v),
+                "to" => r.to = values::string(sink, &kw, v),
+                _ => {}
+            }
+        }
+        if !t.contains_key("to") {
+            ctx.sink.at(
+                &item.span(),
+                &format!("{prefix}.to"),
+                "required keyword is missing",
+            );
+        }
+        out.push(r);
+    }
+}
+
+/// Names that references may point at.
+struct Names {
+    real: BTreeSet<String>,
+    virtuals: BTreeSet<String>,
+    groups: BTreeSet<String>,
+    users: BTreeSet<String>,
+}
+
+impl Names {
+    fn new(raw: &Raw) -> Self {
+        let (virtuals, real): (Vec<_>, Vec<_>) =
+            raw.connectors.iter().partition(|(_, p)| p.is_virtual);
+        Names {
+            real: real.into_iter().map(|(n, _)| n.clone()).collect(),
+            virtuals: virtuals.into_iter().map(|(n, _)| n.clone()).collect(),
+            groups: raw.groups.keys().cloned().collect(),
+            users: raw.users.keys().cloned().collect(),
+        }
+    }
+
+    /// Checks a name that must be a real connector (or, with `groups_ok`, a group).
+    fn check(&self, ctx: &mut Ctx<'_>, r: &Sp<String>, groups_ok: bool) {
+        let name = r.v.as_str();
+        if self.real.contains(name) || (groups_ok && self.groups.contains(name)) {
+            return;
+        }
+        let msg = if self.virtuals.contains(name) {
+            format!(
+                "`{name}` is a virtual connector (a template); name a connector that inherits \
+                 from it"
+            )
+        } else if groups_ok {
+            let cands = self.real.iter().chain(&self.groups).map(String::as_str);
+            format!(
+                "unknown connector or group `{name}`{}",
+                suggest::hint(name, cands)
+            )
+        } else {
+            let cands = self.real.iter().map(String::as_str);
+            format!("unknown connector `{name}`{}", suggest::hint(name, cands))
+        };
+        ctx.sink.at(&r.span, &r.kw, msg);
+    }
+}
+
+/// Checks every reference to a connector, group or user, at the place it is written.
+fn cross_check(ctx: &mut Ctx<'_>, raw: &Raw, names: &Names) {
+    for p in raw.connectors.values() {
+        if let Some(r) = &p.route {
+            names.check(ctx, r, true);
+        }
+        for u in p.users.iter().flatten() {
+            if !names.users.contains(&u.v) {
+                let hint = suggest::hint(&u.v, names.users.iter().map(String::as_str));
+                ctx.sink
+                    .at(&u.span, &u.kw, format!("unknown user `{}`{hint}", u.v));
+            }
+        }
+    }
+    for (name, (header, g)) in &raw.groups {
+        if raw.connectors.contains_key(name) {
+            ctx.sink.at(
+                header,
+                &format!("group.{name}"),
+                format!("name `{name}` is already used by a connector"),
+            );
+        }
+        for m in &g.members {
+            names.check(ctx, m, false);
+        }
+    }
+    for r in &raw.routes {
+        if let Some(to) = &r.to {
+            names.check(ctx, to, true);
+        }
+        if let Some(from) = &r.from {
+            names.check(ctx, from, false);
+        }
+    }
+}

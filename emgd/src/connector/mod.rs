@@ -1,0 +1,181 @@
+//! Connectors: the per-connector handle that everything else shares, and one module per
+//! protocol that runs its sessions.
+
+pub mod sim;
+pub mod smpp_in;
+
+use crate::queue::{Queue, Totals};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::watch;
+
+/// EMG's connector (instance) states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Created, or disconnected on purpose (idle timeout); static connectors never rest here.
+    Idle,
+    /// Transport up, not yet authenticated.
+    Connected,
+    /// Authenticated: may transmit and receive.
+    Bound,
+    /// Graceful shutdown in progress.
+    Terminating,
+    /// Shut down.
+    Dead,
+    /// Failed repeatedly; waiting for the next retry period.
+    Error,
+}
+
+impl fmt::Display for ConnState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnState::Idle => "IDLE",
+            ConnState::Connected => "CONNECTED",
+            ConnState::Bound => "BOUND",
+            ConnState::Terminating => "TERMINATING",
+            ConnState::Dead => "DEAD",
+            ConnState::Error => "ERROR",
+        })
+    }
+}
+
+/// Message counters of one connector.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub received: AtomicU64,
+    pub sent: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Everything the gateway knows about one connector at run time. One per configured
+/// (non-virtual) connector; shared by its sessions, the router and the control plane.
+pub struct ConnectorHandle {
+    pub name: String,
+    config: RwLock<Arc<config::Connector>>,
+    pub queue: Arc<Queue>,
+    states: watch::Sender<Vec<ConnState>>,
+    hold: watch::Sender<bool>,
+    forceclose: watch::Sender<bool>,
+    pub counters: Counters,
+}
+
+impl ConnectorHandle {
+    pub fn new(cfg: config::Connector, totals: Arc<Totals>) -> ConnectorHandle {
+        let instances = cfg.instances as usize;
+        ConnectorHandle {
+            name: cfg.name.clone(),
+            config: RwLock::new(Arc::new(cfg)),
+            queue: Arc::new(Queue::new(totals)),
+            states: watch::channel(vec![ConnState::Idle; instances]).0,
+            hold: watch::channel(false).0,
+            forceclose: watch::channel(false).0,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn config(&self) -> Arc<config::Connector> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Take new settings on reload (sessions read them as they go).
+    pub fn set_config(&self, cfg: config::Connector) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
+    }
+
+    pub fn set_state(&self, instance: u32, state: ConnState) {
+        self.states.send_modify(|s| {
+            if let Some(slot) = s.get_mut(instance as usize) {
+                *slot = state;
+            }
+        });
+    }
+
+    pub fn states(&self) -> Vec<ConnState> {
+        self.states.borrow().clone()
+    }
+
+    pub fn watch_states(&self) -> watch::Receiver<Vec<ConnState>> {
+        self.states.subscribe()
+    }
+
+    /// Can take traffic now: not force-closed, and not every instance in ERROR or DEAD.
+    pub fn is_up(&self) -> bool {
+        !*self.forceclose.borrow()
+            && self
+                .states
+                .borrow()
+                .iter()
+                .any(|s| !matches!(s, ConnState::Error | ConnState::Dead))
+    }
+
+    pub fn held(&self) -> bool {
+        *self.hold.borrow()
+    }
+
+    pub fn forceclosed(&self) -> bool {
+        *self.forceclose.borrow()
+    }
+
+    pub fn set_hold(&self, on: bool) {
+        self.hold.send_replace(on);
+    }
+
+    pub fn set_forceclose(&self, on: bool) {
+        self.forceclose.send_replace(on);
+    }
+
+    /// Resolves when neither hold nor force-close is set.
+    pub async fn wait_released(&self) {
+        let mut hold = self.hold.subscribe();
+        let mut fc = self.forceclose.subscribe();
+        loop {
+            if !*hold.borrow_and_update() && !*fc.borrow_and_update() {
+                return;
+            }
+            tokio::select! {
+                _ = hold.changed() => {}
+                _ = fc.changed() => {}
+            }
+        }
+    }
+}
+
+impl ConnectorHandle {
+    /// Resolves once force-close is clear (hold alone still lets a session stay bound).
+    pub async fn wait_released_or_hold_only(&self) {
+        let mut fc = self.forceclose.subscribe();
+        let _ = fc.wait_for(|on| !*on).await;
+    }
+
+    /// Resolves when force-close gets set.
+    pub async fn forceclose_set(&self) {
+        let mut fc = self.forceclose.subscribe();
+        let _ = fc.wait_for(|on| *on).await;
+    }
+
+    /// Wait while the connector is held, then take the next message for `user` (or for no
+    /// user in particular).
+    pub async fn next_unheld(&self, user: Option<&str>) -> common::message::Message {
+        let mut hold = self.hold.subscribe();
+        loop {
+            let _ = hold.wait_for(|on| !*on).await;
+            tokio::select! {
+                m = self.queue.next_for(user) => {
+                    if self.held() {
+                        self.queue.put_back(m);
+                        continue;
+                    }
+                    return m;
+                }
+                _ = async { let _ = hold.wait_for(|on| *on).await; } => {}
+            }
+        }
+    }
+}

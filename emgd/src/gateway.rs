@@ -1,0 +1,459 @@
+//! The heart of the daemon: accepts messages from incoming sessions, routes and stores them,
+//! and records what outgoing sessions report back (sent, failed, delivery reports).
+//!
+//! Sessions own their sockets; this owns the shared state they act on.
+
+use crate::clock::now_us;
+use crate::connector::{ConnectorHandle, Counters};
+use crate::logs::Logs;
+use crate::queue::Totals;
+use crate::router::{NoRoute, Router};
+use crate::store::{MessageState, Recovered, Store, StoreError, Write};
+use common::dlr::DlrStatus;
+use common::message::{DlrInfo, Message, MessageId, MsgType, NODE_ID_FACTOR};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Why a message was not accepted. Each protocol maps these to its own error codes.
+#[derive(Debug, thiserror::Error)]
+pub enum Reject {
+    /// Permanent: the routing table has nothing for it.
+    #[error(transparent)]
+    NoRoute(#[from] NoRoute),
+    /// Temporary: the server-wide or the target connector's queue is full.
+    #[error("queue full: {0}")]
+    QueueFull(String),
+    /// Temporary: the store could not commit it.
+    #[error("message could not be stored: {0}")]
+    Store(#[from] StoreError),
+    /// The gateway is shutting down.
+    #[error("gateway is shutting down")]
+    ShuttingDown,
+}
+
+impl Reject {
+    /// The sender may try again later.
+    pub fn is_temporary(&self) -> bool {
+        !matches!(self, Reject::NoRoute(_))
+    }
+}
+
+/// What an open DLR entry remembers about the message it waits for. After a restart only the
+/// id is known until the message is read back from the store.
+#[derive(Debug, Clone)]
+enum OpenEntry {
+    Loaded(Box<Message>),
+    OnlyId(MessageId),
+}
+
+/// Queue limits from the general options.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    total: Option<u64>,
+    soft: Option<u64>,
+}
+
+pub struct Gateway {
+    config: RwLock<Arc<config::Config>>,
+    pub store: Arc<dyn Store>,
+    connectors: BTreeMap<String, Arc<ConnectorHandle>>,
+    router: RwLock<Arc<Router>>,
+    open_dlrs: Mutex<HashMap<(String, String), OpenEntry>>,
+    next_id: AtomicU64,
+    totals: Arc<Totals>,
+    pub logs: Logs,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Gateway {
+    /// Build the gateway from a validated configuration and what the store recovered.
+    pub fn new(
+        cfg: config::Config,
+        store: Arc<dyn Store>,
+        logs: Logs,
+        recovered: &Recovered,
+    ) -> Arc<Gateway> {
+        let totals = Arc::new(Totals::default());
+        let connectors: BTreeMap<String, Arc<ConnectorHandle>> = cfg
+            .connectors
+            .values()
+            .map(|c| (c.name.clone(), Arc::new(ConnectorHandle::new(c.clone(), totals.clone()))))
+            .collect();
+        for (name, hold, fc) in &recovered.flags {
+            if let Some(c) = connectors.get(name) {
+                c.set_hold(*hold);
+                c.set_forceclose(*fc);
+            }
+        }
+        let node_base = u64::from(cfg.general.nodeid) * NODE_ID_FACTOR;
+        let next = recovered.max_id.max(node_base) + 1;
+        let open_dlrs = recovered
+            .open_dlrs
+            .iter()
+            .map(|d| ((d.connector.clone(), d.remote_id.clone()), OpenEntry::OnlyId(d.message_id)))
+            .collect();
+        let gw = Arc::new(Gateway {
+            router: RwLock::new(Arc::new(Router::new(&cfg))),
+            config: RwLock::new(Arc::new(cfg)),
+            store,
+            connectors,
+            open_dlrs: Mutex::new(open_dlrs),
+            next_id: AtomicU64::new(next),
+            totals,
+            logs,
+            shutdown: watch::channel(false).0,
+        });
+        for m in &recovered.queued {
+            match gw.connectors.get(&m.target) {
+                Some(c) => c.queue.push(m.clone()),
+                None => tracing::warn!(
+                    "message {} is queued for connector {}, which the configuration no longer has; it stays in the store",
+                    m.id,
+                    m.target
+                ),
+            }
+        }
+        gw
+    }
+
+    pub fn config(&self) -> Arc<config::Config> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn connector(&self, name: &str) -> Option<&Arc<ConnectorHandle>> {
+        self.connectors.get(name)
+    }
+
+    pub fn connectors(&self) -> impl Iterator<Item = &Arc<ConnectorHandle>> {
+        self.connectors.values()
+    }
+
+    /// Messages queued or in flight, server-wide.
+    pub fn total_queued(&self) -> usize {
+        self.totals.get()
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    fn allocate_id(&self) -> MessageId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Apply a reloaded configuration: routes, users, limits and connector settings. Adding or
+    /// removing connectors needs a restart (logged).
+    pub fn reload(&self, cfg: config::Config) {
+        for name in cfg.connectors.keys() {
+            if !self.connectors.contains_key(name) {
+                tracing::warn!("reload: new connector {name} will start at the next restart");
+            }
+        }
+        for (name, handle) in &self.connectors {
+            match cfg.connectors.get(name) {
+                Some(c) => handle.set_config(c.clone()),
+                None => tracing::warn!(
+                    "reload: connector {name} was removed from the configuration; it keeps running until restart"
+                ),
+            }
+        }
+        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Router::new(&cfg));
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
+    }
+
+    fn limits(&self) -> Limits {
+        let cfg = self.config();
+        Limits { total: cfg.general.maxtotalqueuesize, soft: cfg.general.maxtotalqueuesize_soft }
+    }
+
+    /// Accept a message received on `message.origin.connector`: route it, check the queue
+    /// limits, store it durably and queue it. Resolves with its id only once it is committed.
+    pub async fn accept(&self, mut message: Message) -> Result<MessageId, Reject> {
+        if self.is_shutting_down() {
+            return Err(Reject::ShuttingDown);
+        }
+        let receiving = self.connectors.get(&message.origin.connector);
+        if let Some(c) = receiving {
+            Counters::add(&c.counters.received);
+        }
+        let router = self.router.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let target = match router.route(&message, |name| self.connectors.get(name).is_some_and(|c| c.is_up())) {
+            Ok(t) => t,
+            Err(no_route) => {
+                message.id = self.allocate_id();
+                message.received_us = now_us();
+                let reason = no_route.to_string();
+                self.store
+                    .commit(vec![Write::Rejected { message: Box::new(message), reason }])
+                    .await?;
+                return Err(no_route.into());
+            }
+        };
+        let Some(target_handle) = self.connectors.get(&target).cloned() else {
+            // Validation guarantees routes name connectors; a group member removed on reload
+            // could still get here.
+            return Err(Reject::NoRoute(NoRoute {
+                dest: message.dest.addr.clone(),
+                connector: message.origin.connector.clone(),
+                account: message.origin.account.clone(),
+            }));
+        };
+        let exempt = receiving.is_some_and(|c| c.config().ignoremaxtotalqueuesize);
+        if !exempt {
+            self.check_limits(&target_handle).await?;
+        }
+        message.id = self.allocate_id();
+        message.received_us = now_us();
+        message.target = target.clone();
+        self.store
+            .commit(vec![Write::Enqueue { message: Box::new(message.clone()), route: target }])
+            .await?;
+        let id = message.id;
+        target_handle.queue.push(message);
+        Ok(id)
+    }
+
+    async fn check_limits(&self, target: &ConnectorHandle) -> Result<(), Reject> {
+        let limits = self.limits();
+        let total = self.totals.get() as u64;
+        if let Some(max) = limits.total {
+            if total >= max {
+                return Err(Reject::QueueFull(format!(
+                    "{total} messages queued, maxtotalqueuesize is {max}"
+                )));
+            }
+        }
+        if let Some(max) = target.config().maxqueuesize {
+            let len = target.queue.len() as u64;
+            if len >= max {
+                return Err(Reject::QueueFull(format!(
+                    "connector {} has {len} messages queued, its maxqueuesize is {max}",
+                    target.name
+                )));
+            }
+        }
+        if let Some(soft) = limits.soft {
+            if total >= soft {
+                // EMG's soft limit: slow every sender down by 0.1 s per message.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// An outgoing session handed `message` to the next hop. With a remote id and a DLR
+    /// requested, an open DLR entry now waits for the receipt.
+    pub async fn sent(&self, connector: &ConnectorHandle, message: Message, remote_id: Option<String>) {
+        let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
+        if awaiting {
+            if let Some(remote) = &remote_id {
+                self.lock_dlrs().insert(
+                    (connector.name.clone(), remote.clone()),
+                    OpenEntry::Loaded(Box::new(message.clone())),
+                );
+            }
+        }
+        let mut writes = vec![Write::Sent {
+            id: message.id,
+            connector: connector.name.clone(),
+            remote_id,
+            awaiting_dlr: awaiting,
+        }];
+        if message.msgtype == MsgType::Dlr {
+            writes.push(Write::Finish {
+                id: message.id,
+                state: MessageState::Done,
+                status: "DELIVERED".into(),
+                error: None,
+            });
+        }
+        self.commit_logged(writes).await;
+        Counters::add(&connector.counters.sent);
+        connector.queue.finished();
+    }
+
+    /// The next hop refused `message` with protocol `error` for `command`. The connector's
+    /// retry scheme decides: requeue after the rule's hold delay, or fail the message (and
+    /// report the failure to its sender).
+    pub async fn failed(&self, connector: &Arc<ConnectorHandle>, mut message: Message, command: u32, error: u32) {
+        Counters::add(&connector.counters.failed);
+        let rule = connector.config().retryscheme.message_rule(command, error).cloned();
+        let expired = message.expires_us.is_some_and(|t| t <= now_us());
+        if let (Some(rule), false, false) = (rule, expired, self.is_shutting_down()) {
+            message.attempts += 1;
+            self.commit_logged(vec![Write::Requeue { message: Box::new(message.clone()) }]).await;
+            let queue = connector.queue.clone();
+            let delay = Duration::from_secs(rule.holddelay);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                queue.put_back(message);
+            });
+            return;
+        }
+        let status = if expired { DlrStatus::Expired } else { DlrStatus::Rejected };
+        let mut writes = vec![Write::Finish {
+            id: message.id,
+            state: MessageState::Failed,
+            status: status.stat_word().into(),
+            error: Some(format!("0x{error:08x}")),
+        }];
+        let dlr = self.report_for(&message, status, error);
+        if let Some(d) = &dlr {
+            writes.push(Write::Enqueue { message: Box::new(d.clone()), route: d.target.clone() });
+        }
+        self.commit_logged(writes).await;
+        connector.queue.finished();
+        if let Some(d) = dlr {
+            self.queue_report(d);
+        }
+    }
+
+    /// A session gave up on `message` without an answer (connection lost, shutdown): it goes
+    /// back to the head of its queue, unchanged.
+    pub fn unsent(&self, connector: &ConnectorHandle, message: Message) {
+        connector.queue.put_back(message);
+    }
+
+    /// A delivery receipt for `remote_id` arrived on `connector`.
+    /// Returns false when no open entry matches.
+    pub async fn receipt(&self, connector: &str, remote_id: &str, status: DlrStatus, error: u32) -> bool {
+        let key = (connector.to_string(), remote_id.to_string());
+        let entry = match self.lock_dlrs().get(&key).cloned() {
+            Some(e) => e,
+            None => return false,
+        };
+        let original = match entry {
+            OpenEntry::Loaded(m) => *m,
+            OpenEntry::OnlyId(id) => match self.store.message(id).await {
+                Ok(Some(stored)) => stored.message,
+                Ok(None) => {
+                    tracing::warn!("open DLR entry {connector}/{remote_id} names message {id}, which the store does not have");
+                    self.lock_dlrs().remove(&key);
+                    return false;
+                }
+                Err(e) => {
+                    tracing::error!("cannot read message {id} for its receipt: {e}");
+                    return false;
+                }
+            },
+        };
+        if !status.is_final() {
+            // ENROUTE / ACCEPTD: pass it on, keep waiting for the final state.
+            if let Some(report) = self.report_for(&original, status, error) {
+                let writes = vec![Write::Enqueue { message: Box::new(report.clone()), route: report.target.clone() }];
+                if self.commit_logged(writes).await {
+                    self.queue_report(report);
+                }
+            }
+            return true;
+        }
+        self.lock_dlrs().remove(&key);
+        let state = if status == DlrStatus::Delivered { MessageState::Done } else { MessageState::Failed };
+        let mut writes = vec![
+            Write::CloseDlr { connector: key.0, remote_id: key.1 },
+            Write::Finish {
+                id: original.id,
+                state,
+                status: status.stat_word().into(),
+                error: (error != 0).then(|| format!("{error}")),
+            },
+        ];
+        let report = self.report_for(&original, status, error);
+        if let Some(r) = &report {
+            writes.push(Write::Enqueue { message: Box::new(r.clone()), route: r.target.clone() });
+        }
+        if self.commit_logged(writes).await {
+            if let Some(r) = report {
+                self.queue_report(r);
+            }
+        }
+        true
+    }
+
+    /// Open DLR entries a connector is waiting on, as (remote id, message id). The simulated
+    /// SMSC uses this at start to finish the receipts a crash interrupted.
+    pub fn open_dlrs_of(&self, connector: &str) -> Vec<String> {
+        self.lock_dlrs()
+            .keys()
+            .filter(|(c, _)| c == connector)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    fn lock_dlrs(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), OpenEntry>> {
+        self.open_dlrs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The DLR message that tells `original`'s sender its fate, when the sender asked for one
+    /// and its connector is still configured.
+    fn report_for(&self, original: &Message, status: DlrStatus, error: u32) -> Option<Message> {
+        if !original.dlr_requested || original.msgtype == MsgType::Dlr {
+            return None;
+        }
+        self.connectors.get(&original.origin.connector)?;
+        let now = now_us();
+        Some(Message {
+            id: self.allocate_id(),
+            msgtype: MsgType::Dlr,
+            source: original.dest.clone(),
+            dest: original.source.clone(),
+            esm_class: 0x04,
+            target: original.origin.connector.clone(),
+            target_user: original.origin.user.clone(),
+            origin: original.origin.clone(),
+            dlr: Some(DlrInfo {
+                message_id: original.id,
+                reported_id: original.origin.client_ref.clone().unwrap_or_else(|| original.id.to_string()),
+                status,
+                error,
+                submit_us: original.received_us,
+                done_us: now,
+                text: text_excerpt(original),
+            }),
+            received_us: now,
+            ..Default::default()
+        })
+    }
+
+    fn queue_report(&self, report: Message) {
+        if let Some(c) = self.connectors.get(&report.target) {
+            c.queue.push(report);
+        }
+    }
+
+    /// Commit writes that record an outcome. A store failure here cannot be reported to anyone
+    /// useful; the message stays queued in the store and is sent again after a restart.
+    async fn commit_logged(&self, writes: Vec<Write>) -> bool {
+        match self.store.commit(writes).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("store commit failed: {e}");
+                false
+            }
+        }
+    }
+}
+
+/// The first 20 characters of a text message, for the receipt's `text:` field.
+fn text_excerpt(m: &Message) -> String {
+    match m.data_coding {
+        0 | 1 | 3 => m.body.iter().take(20).map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect(),
+        _ => String::new(),
+    }
+}
+
+/// Resolves once shutdown has begun (for `select!` arms: it holds no borrow when done).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+}

@@ -1,0 +1,222 @@
+//! Chooses the connector a message leaves on.
+//!
+//! Order of precedence, as in EMG: the receiving connector's `route` keyword, then the routing
+//! table. Among table entries that match (destination prefix, sending account, receiving
+//! connector), the most specific wins: the longest prefix first, then an entry naming the
+//! account, then one naming the receiving connector; a tie goes to the entry written first.
+//! A target that is a group is served round robin, skipping members that are down.
+
+use common::message::Message;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// No entry matched the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no route for destination {dest:?} from connector {connector} (account {account:?})")]
+pub struct NoRoute {
+    pub dest: String,
+    pub connector: String,
+    pub account: Option<String>,
+}
+
+#[derive(Debug)]
+struct Group {
+    members: Vec<String>,
+    next: AtomicUsize,
+}
+
+/// The routing table, built from the configuration (and rebuilt on reload).
+#[derive(Debug)]
+pub struct Router {
+    routes: Vec<config::Route>,
+    forced: HashMap<String, String>,
+    groups: HashMap<String, Group>,
+}
+
+impl Router {
+    pub fn new(cfg: &config::Config) -> Router {
+        let forced = cfg
+            .connectors
+            .values()
+            .filter_map(|c| c.route.clone().map(|r| (c.name.clone(), r)))
+            .collect();
+        let groups = cfg
+            .groups
+            .values()
+            .map(|g| {
+                let group = Group { members: g.members.clone(), next: AtomicUsize::new(0) };
+                (g.name.clone(), group)
+            })
+            .collect();
+        Router { routes: cfg.routes.clone(), forced, groups }
+    }
+
+    /// The connector `message` should be queued on. `is_up` tells whether a connector can take
+    /// traffic now (not in ERROR, DEAD or force-closed).
+    pub fn route(&self, message: &Message, is_up: impl Fn(&str) -> bool) -> Result<String, NoRoute> {
+        if let Some(target) = self.forced.get(&message.origin.connector) {
+            return Ok(self.resolve(target, &is_up));
+        }
+        let dest = strip_plus(&message.dest.addr);
+        let account = message.origin.account.as_deref().or(message.origin.user.as_deref());
+        let mut best: Option<((usize, bool, bool), &config::Route)> = None;
+        for route in &self.routes {
+            let prefix = route.prefix.as_deref().map(strip_plus).unwrap_or("");
+            if !dest.starts_with(prefix) {
+                continue;
+            }
+            if route.account.is_some() && route.account.as_deref() != account {
+                continue;
+            }
+            if route.from.is_some() && route.from.as_deref() != Some(&message.origin.connector) {
+                continue;
+            }
+            let score = (prefix.len(), route.account.is_some(), route.from.is_some());
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, route));
+            }
+        }
+        match best {
+            Some((_, route)) => Ok(self.resolve(&route.to, &is_up)),
+            None => Err(NoRoute {
+                dest: message.dest.addr.clone(),
+                connector: message.origin.connector.clone(),
+                account: account.map(str::to_string),
+            }),
+        }
+    }
+
+    /// A connector name stays as it is; a group picks its next member that is up (or, when
+    /// all are down, its next member anyway: the message waits in that queue).
+    fn resolve(&self, target: &str, is_up: &impl Fn(&str) -> bool) -> String {
+        let Some(group) = self.groups.get(target) else {
+            return target.to_string();
+        };
+        let n = group.members.len();
+        if n == 0 {
+            return target.to_string();
+        }
+        let start = group.next.fetch_add(1, Ordering::Relaxed);
+        for step in 0..n {
+            let member = &group.members[(start + step) % n];
+            if is_up(member) {
+                if step > 0 {
+                    group.next.fetch_add(step, Ordering::Relaxed);
+                }
+                return member.clone();
+            }
+        }
+        group.members[start % n].clone()
+    }
+}
+
+fn strip_plus(addr: &str) -> &str {
+    addr.strip_prefix('+').unwrap_or(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::message::{Address, Origin};
+    use std::path::Path;
+
+    const CONFIG: &str = r#"
+[connector.in]
+type = "incoming"
+protocol = "smpp"
+address = "127.0.0.1:2775"
+
+[connector.forced-in]
+type = "incoming"
+protocol = "smpp"
+address = "127.0.0.1:2776"
+route = "c"
+
+[connector.a]
+type = "outgoing"
+protocol = "sim"
+[connector.b]
+type = "outgoing"
+protocol = "sim"
+[connector.c]
+type = "outgoing"
+protocol = "sim"
+
+[user.alice]
+password = "x"
+
+[group.ab]
+members = ["a", "b"]
+
+[[route]]
+to = "c"
+
+[[route]]
+prefix = "46"
+to = "ab"
+
+[[route]]
+prefix = "4670"
+to = "a"
+
+[[route]]
+prefix = "4670"
+account = "alice"
+to = "b"
+
+[[route]]
+prefix = "4670"
+from = "in"
+to = "c"
+"#;
+
+    fn router() -> Router {
+        Router::new(&config::parse_str(CONFIG, Path::new("test.toml")).expect("valid config"))
+    }
+
+    fn msg(dest: &str, connector: &str, user: Option<&str>) -> Message {
+        Message {
+            dest: Address::new(dest),
+            origin: Origin {
+                connector: connector.into(),
+                user: user.map(str::to_string),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn most_specific_entry_wins() {
+        let r = router();
+        let up = |_: &str| true;
+        assert_eq!(r.route(&msg("1555", "in", None), up).unwrap(), "c", "catch-all");
+        assert_eq!(r.route(&msg("4670123", "x", None), up).unwrap(), "a", "longest prefix");
+        assert_eq!(r.route(&msg("+4670123", "in", Some("alice")), up).unwrap(), "b", "account beats connector");
+        assert_eq!(r.route(&msg("4670123", "in", None), up).unwrap(), "c", "connector match");
+        assert_eq!(r.route(&msg("4670", "forced-in", Some("alice")), up).unwrap(), "c", "forced route");
+    }
+
+    #[test]
+    fn groups_round_robin_and_skip_down_members() {
+        let r = router();
+        let picks: Vec<String> =
+            (0..4).map(|_| r.route(&msg("4612", "x", None), |_| true).unwrap()).collect();
+        assert_eq!(picks, ["a", "b", "a", "b"]);
+        let only_b = |c: &str| c == "b";
+        for _ in 0..3 {
+            assert_eq!(r.route(&msg("4612", "x", None), only_b).unwrap(), "b");
+        }
+    }
+
+    #[test]
+    fn no_route_is_an_error() {
+        let cfg = config::parse_str(
+            "[connector.a]\ntype = \"outgoing\"\nprotocol = \"sim\"\n[[route]]\nprefix = \"46\"\nto = \"a\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let err = Router::new(&cfg).route(&msg("4412", "in", None), |_| true).unwrap_err();
+        assert_eq!(err.dest, "4412");
+    }
+}

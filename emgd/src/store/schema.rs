@@ -1,0 +1,44 @@
+//! Embedded schema migrations for the SQLite store, applied in order at start.
+//!
+//! `PRAGMA user_version` records how many have run, so a newer emgd upgrades an older data
+//! directory in place and an older emgd refuses a newer one.
+
+/// Each entry is one migration; never edit a released one, append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: messages, open DLR entries, routelog, persisted connector flags.
+    "CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        state INTEGER NOT NULL,
+        remote_id TEXT,
+        status TEXT,
+        data BLOB NOT NULL,
+        updated_us INTEGER NOT NULL
+    );
+    CREATE INDEX messages_queued ON messages(target) WHERE state = 0;
+    CREATE TABLE dlr_open (
+        connector TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        PRIMARY KEY (connector, remote_id)
+    );
+    CREATE TABLE routelog (
+        message_id INTEGER PRIMARY KEY,
+        received_us INTEGER NOT NULL,
+        in_connector TEXT NOT NULL,
+        account TEXT,
+        msgtype INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        dest TEXT NOT NULL,
+        route TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        updated_us INTEGER NOT NULL
+    );
+    CREATE TABLE connector_flags (
+        connector TEXT PRIMARY KEY,
+        hold INTEGER NOT NULL,
+        forceclose INTEGER NOT NULL
+    );",
+];
