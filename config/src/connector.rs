@@ -315,7 +315,7 @@ pub(crate) fn resolve(
         let mut cur = own;
         // Whether the chain is cut by an unknown parent or a loop; then "missing keyword"
         // reports would only repeat that problem.
-        let mut broken = false;
+        let mut broken = own.inherit.is_none() && own.present.contains("inherit");
         while let Some(parent) = &cur.inherit {
             let Some(p) = partials.get(&parent.v) else {
                 broken = true;

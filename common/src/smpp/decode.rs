@@ -1,6 +1,6 @@
 //! Bytes → PDU.
 //!
-//! Framing first, as in mini-redis: [`decode`] looks at command_length and returns `Ok(None)`
+//! Framing first, as in mini-redis: [`decode()`] looks at command_length and returns `Ok(None)`
 //! until the whole frame is buffered, so a slow peer never makes us parse half a PDU. The
 //! length is validated before anything is reserved, so a hostile 4 GiB command_length costs
 //! nothing. Once a frame is complete it is removed from the buffer whatever happens next:

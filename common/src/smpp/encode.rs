@@ -1,7 +1,7 @@
 //! PDU → bytes.
 //!
-//! One body writer runs over an [`Out`] sink; the same code both counts ([`encoded_len`]) and
-//! writes ([`encode`]), so the two can never disagree. Encoding never fails: values that cannot
+//! One body writer runs over an `Out` sink; the same code both counts (`encoded_len`) and
+//! writes ([`encode()`]), so the two can never disagree. Encoding never fails: values that cannot
 //! be represented are adjusted so the frame stays well-formed (documented on each helper) —
 //! a corrupt length field would desynchronise the whole session, which is worse.
 

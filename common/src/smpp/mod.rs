@@ -4,7 +4,7 @@
 //! byte strings (and fuzzable). The daemon owns the session state machine; this module only
 //! knows the wire format.
 //!
-//! - [`decode`] / [`encode`]: framing and body layouts ([`decode`](mod@decode), [`encode`](mod@encode) modules).
+//! - [`decode()`] / [`encode()`]: framing and body layouts (modules [`mod@decode`], [`mod@encode`]).
 //! - [`pdu`]: the typed PDU and its bodies.
 //! - [`command`], [`status`], [`tlv`]: the spec's number spaces with their names.
 //! - [`log_line`]: EMG-compatible PDU log lines.
@@ -36,7 +36,7 @@ pub const HEADER_LEN: usize = 16;
 /// message_payload is ~64 KiB); the bound stops a peer from making us buffer gigabytes.
 pub const DEFAULT_MAX_PDU_LEN: u32 = 65_536;
 
-/// A decoded frame. [`decode`] returns `Option<Pdu>` directly; this wrapper exists for callers
+/// A decoded frame. [`decode()`] returns `Option<Pdu>` directly; this wrapper exists for callers
 /// that want to extend the set of decode outcomes without changing their signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {

@@ -81,7 +81,7 @@ impl Receipt {
             if rest.is_empty() {
                 break;
             }
-            let Some((key, after)) = key(rest) else {
+            let Some((key, after)) = parse_key(rest) else {
                 // Not a key: skip one word.
                 let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
                 rest = &rest[end..];
@@ -93,7 +93,7 @@ impl Receipt {
             }
             let after = after.trim_start();
             // `id: stat:...` — an empty value followed by the next key, not the value "stat:...".
-            let end = if key(after).is_some() {
+            let end = if parse_key(after).is_some() {
                 0
             } else {
                 after.find(char::is_whitespace).unwrap_or(after.len())
@@ -122,7 +122,7 @@ impl Receipt {
 }
 
 /// Recognises `word[ _]word? *:` at the start of `s`; returns the key and the text after `:`.
-fn key(s: &str) -> Option<(Key, &str)> {
+fn parse_key(s: &str) -> Option<(Key, &str)> {
     let word_end = |t: &str| {
         t.find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(t.len())
@@ -163,11 +163,11 @@ mod tests {
 
     #[test]
     fn key_forms() {
-        assert!(key("id:1").is_some());
-        assert!(key("ID : 1").is_some());
-        assert!(key("submit date:1").is_some());
-        assert!(key("Submit_Date:1").is_some());
-        assert!(key("submit time:1").is_none());
-        assert!(key("identity:1").is_none());
+        assert!(parse_key("id:1").is_some());
+        assert!(parse_key("ID : 1").is_some());
+        assert!(parse_key("submit date:1").is_some());
+        assert!(parse_key("Submit_Date:1").is_some());
+        assert!(parse_key("submit time:1").is_none());
+        assert!(parse_key("identity:1").is_none());
     }
 }

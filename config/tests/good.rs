@@ -1,0 +1,258 @@
+//! Valid configurations: inheritance, defaults, path resolution and retry schemes.
+
+use std::path::Path;
+
+use config::{Backend, Direction, Mode, Protocol, RuleKind};
+
+const GOOD: &str = r#"
+datadir = "var/data"
+logdir = "/var/log/emg"
+mgp_address = ""
+maxtotalqueuesize = 100000
+maxtotalqueuesize_soft = 50000
+nodeid = 12
+loglevel = "DEBUG"
+retryscheme = "default.retry"
+group_commit_max = 64
+
+[connector.smpp-in]
+type = "incoming"
+protocol = "smpp"
+address = "127.0.0.1:2775"
+instances = 10
+users = ["alice"]
+access = ["127.0.0.1", "10.0.0.0/8", "::1"]
+mode = "receive-only"
+
+[connector.base]
+virtual = true
+type = "outgoing"
+protocol = "sim"
+windowsize = 50
+dlr_delay_ms = 100
+fail_share = 0.25
+retryscheme = "sim.retry"
+
+[connector.sim1]
+inherit = "base"
+dlr_delay_ms = 500
+
+[connector.sim2]
+inherit = "sim1"
+windowsize = 5
+dlr_status = "undeliv"
+static = true
+
+[connector.template2]
+inherit = "base"
+virtual = true
+
+[connector.smsc]
+type = "OUTGOING"
+protocol = "SMPP"
+address = "[::1]:2776"
+username = "emg"
+password = "pw"
+keepalive = 0
+mode = "transmit"
+throughput = 12.5
+
+[user.alice]
+password = "secret"
+binds = ["Transmitter"]
+throughput = 5
+
+[user.bob]
+password = "pw"
+account = "acme"
+
+[group.smscs]
+members = ["sim1", "sim2"]
+
+[[route]]
+prefix = "+46"
+account = "acme"
+to = "smsc"
+
+[[route]]
+from = "smpp-in"
+to = "smscs"
+
+[[route]]
+to = "sim1"
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write test file");
+}
+
+#[test]
+fn good_config_resolves_inheritance_and_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "emg.toml", GOOD);
+    write(dir.path(), "default.retry", "C* * 10 5 600 0 0\n");
+    write(dir.path(), "sim.retry", "M* 0x58 0 0 0 5 1\n");
+    let cfg = match config::load(&dir.path().join("emg.toml")) {
+        Ok(c) => c,
+        Err(e) => panic!("unexpected diagnostics:\n{e}"),
+    };
+
+    let g = &cfg.general;
+    assert_eq!(g.datadir, dir.path().join("var/data"));
+    assert_eq!(g.logdir, Path::new("/var/log/emg"));
+    assert_eq!(g.mgp_address, None);
+    assert_eq!(g.backend, Backend::Sqlite);
+    assert_eq!(g.nodeid, 12);
+    assert_eq!(g.maxtotalqueuesize, Some(100_000));
+    assert_eq!(g.maxtotalqueuesize_soft, Some(50_000));
+    assert!(g.pdulog);
+    assert_eq!(g.loglevel, "debug");
+    assert_eq!(g.cmrexpire, 60);
+    assert_eq!(g.group_commit_max, 64);
+    assert_eq!(g.retryscheme.connector_rule(1, 1).maxsleep, 600);
+
+    // virtual connectors (including a virtual child of a virtual) are left out
+    let names: Vec<&str> = cfg.connectors.keys().map(String::as_str).collect();
+    assert_eq!(names, ["sim1", "sim2", "smpp-in", "smsc"]);
+
+    let sim1 = &cfg.connectors["sim1"];
+    assert_eq!(sim1.direction, Direction::Outgoing);
+    assert_eq!(sim1.protocol, Protocol::Sim);
+    assert_eq!(sim1.inherit.as_deref(), Some("base"));
+    assert_eq!(sim1.sim.dlr_delay_ms, 500, "child wins");
+    assert_eq!(sim1.sim.fail_share, 0.25, "inherited");
+    assert_eq!(sim1.sim.dlr_status, "DELIVRD");
+    assert_eq!(sim1.sim.fail_error, 0x58);
+    assert_eq!(sim1.windowsize, 50);
+    assert_eq!(sim1.instances, 1);
+    assert_eq!(sim1.address, None);
+    assert_eq!(sim1.idletimeout, None);
+    assert!(!sim1.is_static);
+    let rule = sim1
+        .retryscheme
+        .message_rule(4, 0x58)
+        .expect("inherited scheme");
+    assert_eq!(
+        (rule.kind, rule.holddelay, rule.flags),
+        (RuleKind::Message, 5, 1)
+    );
+
+    // two-level chain: sim2 -> sim1 -> base
+    let sim2 = &cfg.connectors["sim2"];
+    assert_eq!(sim2.sim.dlr_delay_ms, 500);
+    assert_eq!(sim2.sim.fail_share, 0.25);
+    assert_eq!(sim2.sim.dlr_status, "UNDELIV");
+    assert_eq!(sim2.windowsize, 5);
+    assert!(sim2.is_static);
+
+    let smsc = &cfg.connectors["smsc"];
+    assert_eq!(smsc.protocol, Protocol::Smpp);
+    assert_eq!(smsc.direction, Direction::Outgoing);
+    assert_eq!(smsc.idletimeout, Some(30), "outgoing smpp default");
+    assert_eq!(smsc.keepalive, None);
+    assert_eq!(smsc.mode, Mode::TransmitOnly);
+    assert_eq!(smsc.throughput, Some(12.5));
+    assert_eq!(smsc.username.as_deref(), Some("emg"));
+    // no own scheme: the general one
+    assert_eq!(smsc.retryscheme, g.retryscheme);
+
+    let inc = &cfg.connectors["smpp-in"];
+    assert_eq!(inc.direction, Direction::Incoming);
+    assert_eq!(inc.instances, 10);
+    assert_eq!(inc.users, ["alice"]);
+    assert_eq!(inc.access.len(), 3);
+    assert_eq!(inc.mode, Mode::ReceiveOnly);
+    assert_eq!(inc.idletimeout, None);
+    assert_eq!(inc.windowsize, 10);
+
+    let alice = &cfg.users["alice"];
+    assert_eq!(alice.password, "secret");
+    assert_eq!(alice.binds, ["transmitter"]);
+    assert_eq!(alice.account, None);
+    assert_eq!(alice.throughput, Some(5.0));
+    let bob = &cfg.users["bob"];
+    assert_eq!(bob.account.as_deref(), Some("acme"));
+    assert_eq!(bob.binds, ["transmitter", "receiver", "transceiver"]);
+
+    assert_eq!(cfg.groups["smscs"].members, ["sim1", "sim2"]);
+
+    let to: Vec<&str> = cfg.routes.iter().map(|r| r.to.as_str()).collect();
+    assert_eq!(to, ["smsc", "smscs", "sim1"], "file order");
+    assert_eq!(cfg.routes[0].prefix.as_deref(), Some("+46"));
+    assert_eq!(cfg.routes[0].account.as_deref(), Some("acme"));
+    assert_eq!(cfg.routes[1].from.as_deref(), Some("smpp-in"));
+    assert_eq!(cfg.routes[2].prefix, None);
+}
+
+#[test]
+fn empty_config_gets_defaults() {
+    let cfg = config::parse_str("", Path::new("/etc/emg/emg.toml")).expect("empty is valid");
+    let g = &cfg.general;
+    assert_eq!(g.datadir, Path::new("/etc/emg/data"));
+    assert_eq!(g.logdir, Path::new("/etc/emg/log"));
+    assert_eq!(g.mgp_address.as_deref(), Some("127.0.0.1:7185"));
+    assert_eq!(g.backend, Backend::Sqlite);
+    assert_eq!(g.database_url, None);
+    assert_eq!(g.nodeid, 0);
+    assert_eq!(g.maxtotalqueuesize, None);
+    assert!(g.pdulog);
+    assert_eq!(g.loglevel, "info");
+    assert_eq!(g.cmrexpire, 60);
+    assert_eq!(g.group_commit_max, 4096);
+    assert!(g.retryscheme.rules.is_empty());
+    assert!(cfg.connectors.is_empty() && cfg.users.is_empty() && cfg.routes.is_empty());
+    assert_eq!(cfg.path, Path::new("/etc/emg/emg.toml"));
+}
+
+#[test]
+fn postgres_with_url_and_aliases() {
+    let text = r#"
+backend = "postgres"
+database_url = "postgres://emg@localhost/emg"
+
+[connector.u]
+type = "outgoing"
+protocol = "emi"
+address = "smsc.example.com:5000"
+idletimeout = 0
+
+[connector.h]
+type = "outgoing"
+protocol = "http"
+address = "https://example.com/send"
+"#;
+    let cfg = config::parse_str(text, Path::new("emg.toml")).expect("valid");
+    assert_eq!(cfg.general.backend, Backend::Postgres);
+    assert_eq!(cfg.connectors["u"].protocol, Protocol::Ucp);
+    assert_eq!(cfg.connectors["u"].idletimeout, None);
+    assert_eq!(cfg.general.datadir, Path::new("data"));
+}
+
+#[test]
+fn missing_config_file_is_a_diagnostic() {
+    let err = config::load(Path::new("/nonexistent/emg.toml")).expect_err("missing file");
+    assert_eq!(err.diagnostics.len(), 1);
+    assert!(err
+        .to_string()
+        .starts_with("/nonexistent/emg.toml:1:1: config: cannot read"));
+}
+
+#[test]
+fn arbitrary_input_never_panics() {
+    let samples = [
+        "[[connector]]\n",
+        "connector = 5\nuser = []\ngroup = \"x\"\nroute = {}\n",
+        "route = [1, \"x\"]\n",
+        "[connector.a]\ninherit = 5\nvirtual = \"yes\"\nusers = \"alice\"\n",
+        "[connector.\"\"]\ntype = \"incoming\"\nprotocol = \"smpp\"\naddress = \"\"\n",
+        "[group.g]\nmembers = [[1]]\n",
+        "nodeid = 0x7fffffffffffffff\ncmrexpire = 1e400\nthroughput = nan\n",
+        "[connector.a]\nfail_share = nan\nthroughput = inf\ntype = \"outgoing\"\nprotocol = \"sim\"\n",
+        "a = \"\u{e9}\u{e9}\" \u{e9}\n",
+        "\u{feff}x = 1",
+    ];
+    for s in samples {
+        let r = config::parse_str(s, Path::new("x.toml"));
+        assert!(r.is_err(), "{s:?} should be rejected");
+    }
+}

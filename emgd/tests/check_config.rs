@@ -1,0 +1,68 @@
+//! `emgd --check-config`: exit 0 on a good file, 1 listing every problem as
+//! FILE:LINE:COL: keyword: what is wrong.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use support::EMGD;
+
+fn check(path: &Path) -> (i32, String, String) {
+    let out = Command::new(EMGD).arg("--check-config").arg("--config").arg(path).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_sample_configuration_is_valid() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/emg.toml");
+    let (code, stdout, stderr) = check(&sample);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("configuration OK"), "{stdout}");
+}
+
+#[test]
+fn every_problem_is_listed_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    std::fs::write(
+        &path,
+        r#"[connector.smsc1]
+type = "outgoing"
+protocol = "sim"
+instancse = 2
+
+[connector.smsc2]
+type = "outgoing"
+protocol = "sim"
+instances = "ten"
+
+[connector.a]
+inherit = "b"
+
+[connector.b]
+inherit = "a"
+
+[[route]]
+to = "smsc9"
+"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(&path);
+    assert_eq!(code, 1, "{stdout}");
+    let p = path.display();
+    for expected in [
+        format!("{p}:4:1: connector.smsc1.instancse: unknown keyword; did you mean `instances`?"),
+        format!("{p}:9:13: connector.smsc2.instances: expected an integer, found a string"),
+        format!("{p}:18:6: route[0].to: unknown connector or group `smsc9`; did you mean `smsc1`?"),
+    ] {
+        assert!(stderr.lines().any(|l| l == expected), "missing line\n  {expected}\nin\n{stderr}");
+    }
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&format!("{p}:12:11: connector.a.inherit: inheritance loop"))),
+        "inheritance loop reported at a's inherit value:\n{stderr}"
+    );
+}
