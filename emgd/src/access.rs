@@ -9,7 +9,10 @@ pub fn allowed(list: &[String], ip: IpAddr) -> bool {
         return true;
     }
     let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
     list.iter().any(|entry| matches(entry, ip))
@@ -24,8 +27,15 @@ fn matches(entry: &str, ip: IpAddr) -> bool {
         return false;
     };
     match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => prefix_eq(u32::from(n) as u128, u32::from(i) as u128, bits.unwrap_or(32), 32),
-        (IpAddr::V6(n), IpAddr::V6(i)) => prefix_eq(u128::from(n), u128::from(i), bits.unwrap_or(128), 128),
+        (IpAddr::V4(n), IpAddr::V4(i)) => prefix_eq(
+            u32::from(n) as u128,
+            u32::from(i) as u128,
+            bits.unwrap_or(32),
+            32,
+        ),
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            prefix_eq(u128::from(n), u128::from(i), bits.unwrap_or(128), 128)
+        }
         _ => false,
     }
 }
@@ -47,7 +57,11 @@ mod tests {
 
     #[test]
     fn addresses_and_blocks() {
-        let list = vec!["10.1.0.0/16".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        let list = vec![
+            "10.1.0.0/16".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
         assert!(allowed(&list, "10.1.200.3".parse().unwrap()));
         assert!(!allowed(&list, "10.2.0.1".parse().unwrap()));
         assert!(allowed(&list, "127.0.0.1".parse().unwrap()));
@@ -55,6 +69,9 @@ mod tests {
         assert!(allowed(&list, "::1".parse().unwrap()));
         assert!(!allowed(&list, "127.0.0.2".parse().unwrap()));
         assert!(allowed(&[], "192.0.2.1".parse().unwrap()));
-        assert!(allowed(&["0.0.0.0/0".to_string()], "192.0.2.1".parse().unwrap()));
+        assert!(allowed(
+            &["0.0.0.0/0".to_string()],
+            "192.0.2.1".parse().unwrap()
+        ));
     }
 }

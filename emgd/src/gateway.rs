@@ -80,7 +80,12 @@ impl Gateway {
         let connectors: BTreeMap<String, Arc<ConnectorHandle>> = cfg
             .connectors
             .values()
-            .map(|c| (c.name.clone(), Arc::new(ConnectorHandle::new(c.clone(), totals.clone()))))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    Arc::new(ConnectorHandle::new(c.clone(), totals.clone())),
+                )
+            })
             .collect();
         for (name, hold, fc) in &recovered.flags {
             if let Some(c) = connectors.get(name) {
@@ -93,7 +98,12 @@ impl Gateway {
         let open_dlrs = recovered
             .open_dlrs
             .iter()
-            .map(|d| ((d.connector.clone(), d.remote_id.clone()), OpenEntry::OnlyId(d.message_id)))
+            .map(|d| {
+                (
+                    (d.connector.clone(), d.remote_id.clone()),
+                    OpenEntry::OnlyId(d.message_id),
+                )
+            })
             .collect();
         let gw = Arc::new(Gateway {
             router: RwLock::new(Arc::new(Router::new(&cfg))),
@@ -120,7 +130,10 @@ impl Gateway {
     }
 
     pub fn config(&self) -> Arc<config::Config> {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn connector(&self, name: &str) -> Option<&Arc<ConnectorHandle>> {
@@ -174,7 +187,10 @@ impl Gateway {
 
     fn limits(&self) -> Limits {
         let cfg = self.config();
-        Limits { total: cfg.general.maxtotalqueuesize, soft: cfg.general.maxtotalqueuesize_soft }
+        Limits {
+            total: cfg.general.maxtotalqueuesize,
+            soft: cfg.general.maxtotalqueuesize_soft,
+        }
     }
 
     /// Accept a message received on `message.origin.connector`: route it, check the queue
@@ -187,15 +203,24 @@ impl Gateway {
         if let Some(c) = receiving {
             Counters::add(&c.counters.received);
         }
-        let router = self.router.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let target = match router.route(&message, |name| self.connectors.get(name).is_some_and(|c| c.is_up())) {
+        let router = self
+            .router
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let target = match router.route(&message, |name| {
+            self.connectors.get(name).is_some_and(|c| c.is_up())
+        }) {
             Ok(t) => t,
             Err(no_route) => {
                 message.id = self.allocate_id();
                 message.received_us = now_us();
                 let reason = no_route.to_string();
                 self.store
-                    .commit(vec![Write::Rejected { message: Box::new(message), reason }])
+                    .commit(vec![Write::Rejected {
+                        message: Box::new(message),
+                        reason,
+                    }])
                     .await?;
                 return Err(no_route.into());
             }
@@ -217,7 +242,10 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target.clone();
         self.store
-            .commit(vec![Write::Enqueue { message: Box::new(message.clone()), route: target }])
+            .commit(vec![Write::Enqueue {
+                message: Box::new(message.clone()),
+                route: target,
+            }])
             .await?;
         let id = message.id;
         target_handle.queue.push(message);
@@ -254,8 +282,14 @@ impl Gateway {
 
     /// An outgoing session handed `message` to the next hop. With a remote id and a DLR
     /// requested, an open DLR entry now waits for the receipt.
-    pub async fn sent(&self, connector: &ConnectorHandle, message: Message, remote_id: Option<String>) {
-        let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
+    pub async fn sent(
+        &self,
+        connector: &ConnectorHandle,
+        message: Message,
+        remote_id: Option<String>,
+    ) {
+        let awaiting =
+            message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
         if awaiting {
             if let Some(remote) = &remote_id {
                 self.lock_dlrs().insert(
@@ -286,13 +320,26 @@ impl Gateway {
     /// The next hop refused `message` with protocol `error` for `command`. The connector's
     /// retry scheme decides: requeue after the rule's hold delay, or fail the message (and
     /// report the failure to its sender).
-    pub async fn failed(&self, connector: &Arc<ConnectorHandle>, mut message: Message, command: u32, error: u32) {
+    pub async fn failed(
+        &self,
+        connector: &Arc<ConnectorHandle>,
+        mut message: Message,
+        command: u32,
+        error: u32,
+    ) {
         Counters::add(&connector.counters.failed);
-        let rule = connector.config().retryscheme.message_rule(command, error).cloned();
+        let rule = connector
+            .config()
+            .retryscheme
+            .message_rule(command, error)
+            .cloned();
         let expired = message.expires_us.is_some_and(|t| t <= now_us());
         if let (Some(rule), false, false) = (rule, expired, self.is_shutting_down()) {
             message.attempts += 1;
-            self.commit_logged(vec![Write::Requeue { message: Box::new(message.clone()) }]).await;
+            self.commit_logged(vec![Write::Requeue {
+                message: Box::new(message.clone()),
+            }])
+            .await;
             let queue = connector.queue.clone();
             let delay = Duration::from_secs(rule.holddelay);
             tokio::spawn(async move {
@@ -301,7 +348,11 @@ impl Gateway {
             });
             return;
         }
-        let status = if expired { DlrStatus::Expired } else { DlrStatus::Rejected };
+        let status = if expired {
+            DlrStatus::Expired
+        } else {
+            DlrStatus::Rejected
+        };
         let mut writes = vec![Write::Finish {
             id: message.id,
             state: MessageState::Failed,
@@ -310,7 +361,10 @@ impl Gateway {
         }];
         let dlr = self.report_for(&message, status, error);
         if let Some(d) = &dlr {
-            writes.push(Write::Enqueue { message: Box::new(d.clone()), route: d.target.clone() });
+            writes.push(Write::Enqueue {
+                message: Box::new(d.clone()),
+                route: d.target.clone(),
+            });
         }
         self.commit_logged(writes).await;
         connector.queue.finished();
@@ -327,7 +381,13 @@ impl Gateway {
 
     /// A delivery receipt for `remote_id` arrived on `connector`.
     /// Returns false when no open entry matches.
-    pub async fn receipt(&self, connector: &str, remote_id: &str, status: DlrStatus, error: u32) -> bool {
+    pub async fn receipt(
+        &self,
+        connector: &str,
+        remote_id: &str,
+        status: DlrStatus,
+        error: u32,
+    ) -> bool {
         let key = (connector.to_string(), remote_id.to_string());
         let entry = match self.lock_dlrs().get(&key).cloned() {
             Some(e) => e,
@@ -351,7 +411,10 @@ impl Gateway {
         if !status.is_final() {
             // ENROUTE / ACCEPTD: pass it on, keep waiting for the final state.
             if let Some(report) = self.report_for(&original, status, error) {
-                let writes = vec![Write::Enqueue { message: Box::new(report.clone()), route: report.target.clone() }];
+                let writes = vec![Write::Enqueue {
+                    message: Box::new(report.clone()),
+                    route: report.target.clone(),
+                }];
                 if self.commit_logged(writes).await {
                     self.queue_report(report);
                 }
@@ -359,9 +422,16 @@ impl Gateway {
             return true;
         }
         self.lock_dlrs().remove(&key);
-        let state = if status == DlrStatus::Delivered { MessageState::Done } else { MessageState::Failed };
+        let state = if status == DlrStatus::Delivered {
+            MessageState::Done
+        } else {
+            MessageState::Failed
+        };
         let mut writes = vec![
-            Write::CloseDlr { connector: key.0, remote_id: key.1 },
+            Write::CloseDlr {
+                connector: key.0,
+                remote_id: key.1,
+            },
             Write::Finish {
                 id: original.id,
                 state,
@@ -371,7 +441,10 @@ impl Gateway {
         ];
         let report = self.report_for(&original, status, error);
         if let Some(r) = &report {
-            writes.push(Write::Enqueue { message: Box::new(r.clone()), route: r.target.clone() });
+            writes.push(Write::Enqueue {
+                message: Box::new(r.clone()),
+                route: r.target.clone(),
+            });
         }
         if self.commit_logged(writes).await {
             if let Some(r) = report {
@@ -414,7 +487,11 @@ impl Gateway {
             origin: original.origin.clone(),
             dlr: Some(DlrInfo {
                 message_id: original.id,
-                reported_id: original.origin.client_ref.clone().unwrap_or_else(|| original.id.to_string()),
+                reported_id: original
+                    .origin
+                    .client_ref
+                    .clone()
+                    .unwrap_or_else(|| original.id.to_string()),
                 status,
                 error,
                 submit_us: original.received_us,
@@ -448,7 +525,18 @@ impl Gateway {
 /// The first 20 characters of a text message, for the receipt's `text:` field.
 fn text_excerpt(m: &Message) -> String {
     match m.data_coding {
-        0 | 1 | 3 => m.body.iter().take(20).map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect(),
+        0 | 1 | 3 => m
+            .body
+            .iter()
+            .take(20)
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect(),
         _ => String::new(),
     }
 }

@@ -73,9 +73,13 @@ where
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
             store::sqlite::SqliteStore::open(&cfg.general.datadir, cfg.general.group_commit_max)
-                .with_context(|| format!("cannot open the store in {}", cfg.general.datadir.display()))?,
+                .with_context(|| {
+                    format!("cannot open the store in {}", cfg.general.datadir.display())
+                })?,
         ),
-        config::Backend::Postgres => bail!("backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""),
+        config::Backend::Postgres => bail!(
+            "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""
+        ),
     };
     let recovered = store.recover().await.context("cannot recover the store")?;
     tracing::info!(
@@ -83,8 +87,13 @@ where
         recovered.queued.len(),
         recovered.open_dlrs.len()
     );
-    let logs = logs::Logs::start(cfg.general.logdir.clone(), cfg.general.pdulog)
-        .with_context(|| format!("cannot create the log directory {}", cfg.general.logdir.display()))?;
+    let logs =
+        logs::Logs::start(cfg.general.logdir.clone(), cfg.general.pdulog).with_context(|| {
+            format!(
+                "cannot create the log directory {}",
+                cfg.general.logdir.display()
+            )
+        })?;
     let gw = Gateway::new(cfg, store.clone(), logs.clone(), &recovered);
     drop(recovered);
 
@@ -97,15 +106,22 @@ where
                 tasks.spawn(connector::sim::run(gw, c));
             }
             (Protocol::Smpp, Direction::Incoming) => {
-                let listener = connector::smpp_in::bind(&cfg)
-                    .await
-                    .with_context(|| format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address))?;
+                let listener = connector::smpp_in::bind(&cfg).await.with_context(|| {
+                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
+                })?;
                 tasks.spawn(connector::smpp_in::run(gw, c, listener));
             }
-            _ => unreachable!("refuse_unavailable_protocols let {:?} through", cfg.protocol),
+            _ => unreachable!(
+                "refuse_unavailable_protocols let {:?} through",
+                cfg.protocol
+            ),
         }
     }
-    tracing::info!("emgd {} started with {} connectors", env!("CARGO_PKG_VERSION"), tasks.len());
+    tracing::info!(
+        "emgd {} started with {} connectors",
+        env!("CARGO_PKG_VERSION"),
+        tasks.len()
+    );
 
     stop(gw.clone()).await;
 
@@ -119,7 +135,10 @@ where
         tasks.abort_all();
     }
     logs.flush().await;
-    store.close().await.context("cannot close the store cleanly")?;
+    store
+        .close()
+        .await
+        .context("cannot close the store cleanly")?;
     tracing::info!("emgd stopped");
     Ok(())
 }
@@ -130,7 +149,12 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
     let missing: Vec<String> = cfg
         .connectors
         .values()
-        .filter(|c| !matches!((c.protocol, c.direction), (Protocol::Sim, _) | (Protocol::Smpp, Direction::Incoming)))
+        .filter(|c| {
+            !matches!(
+                (c.protocol, c.direction),
+                (Protocol::Sim, _) | (Protocol::Smpp, Direction::Incoming)
+            )
+        })
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
         .collect();
     if !missing.is_empty() {

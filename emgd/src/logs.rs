@@ -54,7 +54,9 @@ pub struct Logs {
 
 /// EMG's timestamp: local time to the microsecond.
 pub fn timestamp() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    chrono::Local::now()
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string()
 }
 
 impl Logs {
@@ -64,7 +66,13 @@ impl Logs {
         std::fs::create_dir_all(&dir)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (feed, _) = broadcast::channel(4096);
-        tokio::spawn(Writer { dir, files: HashMap::new() }.run(rx));
+        tokio::spawn(
+            Writer {
+                dir,
+                files: HashMap::new(),
+            }
+            .run(rx),
+        );
         Ok(Logs { tx, feed, pdulog })
     }
 
@@ -79,13 +87,21 @@ impl Logs {
         if !self.pdulog && self.feed.receiver_count() == 0 {
             return;
         }
-        let line = format!("{} INFO  ({connector},{instance}) {}", timestamp(), text.as_ref());
+        let line = format!(
+            "{} INFO  ({connector},{instance}) {}",
+            timestamp(),
+            text.as_ref()
+        );
         self.emit(LogKind::Pdu, connector, instance, line);
     }
 
     fn emit(&self, kind: LogKind, connector: &str, instance: u32, line: String) {
-        let entry =
-            Arc::new(LogLine { kind, connector: Arc::from(connector), instance, line });
+        let entry = Arc::new(LogLine {
+            kind,
+            connector: Arc::from(connector),
+            instance,
+            line,
+        });
         let _ = self.feed.send(entry.clone());
         if kind == LogKind::Pdu && !self.pdulog {
             return;
@@ -146,7 +162,9 @@ impl Writer {
     fn write(&mut self, l: &LogLine) {
         let key = (l.kind, l.connector.clone());
         if !self.files.contains_key(&key) {
-            let path = self.dir.join(format!("{}.{}", l.kind.file_prefix(), l.connector));
+            let path = self
+                .dir
+                .join(format!("{}.{}", l.kind.file_prefix(), l.connector));
             match OpenOptions::new().create(true).append(true).open(&path) {
                 Ok(f) => {
                     self.files.insert(key.clone(), BufWriter::new(f));
@@ -180,17 +198,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let logs = Logs::start(dir.path().to_path_buf(), true).unwrap();
         logs.connector("smsc1", 0, "CONNECT OK");
-        logs.pdu("smsc1", 2, "Write op:0x00000015 (ENQUIRE_LINK) status:0 trn:1 datalen:0");
+        logs.pdu(
+            "smsc1",
+            2,
+            "Write op:0x00000015 (ENQUIRE_LINK) status:0 trn:1 datalen:0",
+        );
         logs.flush().await;
         let text = std::fs::read_to_string(dir.path().join("connector.smsc1")).unwrap();
         let line = text.lines().next().unwrap();
         // 2015-04-28 21:25:42.104666 (0) CONNECT OK
-        assert_eq!(line.len(), "2015-04-28 21:25:42.104666 (0) CONNECT OK".len(), "{line}");
+        assert_eq!(
+            line.len(),
+            "2015-04-28 21:25:42.104666 (0) CONNECT OK".len(),
+            "{line}"
+        );
         assert!(line.ends_with(" (0) CONNECT OK"), "{line}");
         let pdu = std::fs::read_to_string(dir.path().join("pdu.smsc1")).unwrap();
-        assert!(pdu.trim_end().ends_with(" INFO  (smsc1,2) Write op:0x00000015 (ENQUIRE_LINK) status:0 trn:1 datalen:0"), "{pdu}");
+        assert!(
+            pdu.trim_end().ends_with(
+                " INFO  (smsc1,2) Write op:0x00000015 (ENQUIRE_LINK) status:0 trn:1 datalen:0"
+            ),
+            "{pdu}"
+        );
 
-        std::fs::rename(dir.path().join("connector.smsc1"), dir.path().join("connector.smsc1.1")).unwrap();
+        std::fs::rename(
+            dir.path().join("connector.smsc1"),
+            dir.path().join("connector.smsc1.1"),
+        )
+        .unwrap();
         logs.reopen();
         logs.connector("smsc1", 0, "CONNECT ERR (info=\"111\")");
         logs.flush().await;

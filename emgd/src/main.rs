@@ -13,7 +13,13 @@ use std::process::ExitCode;
 #[command(name = "emgd", version)]
 struct Args {
     /// Configuration file (TOML).
-    #[arg(short, long, value_name = "FILE", default_value = "/etc/emg/emg.toml", env = "EMG_CONFIG")]
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "/etc/emg/emg.toml",
+        env = "EMG_CONFIG"
+    )]
     config: PathBuf,
 
     /// Validate the configuration and exit: 0 when valid, 1 listing every problem as
@@ -27,7 +33,11 @@ fn main() -> ExitCode {
     if args.check_config {
         return match emgd::check_config(&args.config) {
             Ok(cfg) => {
-                println!("{}: configuration OK ({} connectors)", args.config.display(), cfg.connectors.len());
+                println!(
+                    "{}: configuration OK ({} connectors)",
+                    args.config.display(),
+                    cfg.connectors.len()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -38,7 +48,8 @@ fn main() -> ExitCode {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EMG_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("EMG_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -120,7 +120,11 @@ mod tests {
     use super::*;
 
     fn msg(id: u64, user: Option<&str>) -> Message {
-        Message { id, target_user: user.map(str::to_string), ..Default::default() }
+        Message {
+            id,
+            target_user: user.map(str::to_string),
+            ..Default::default()
+        }
     }
 
     #[test]

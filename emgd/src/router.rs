@@ -44,21 +44,36 @@ impl Router {
             .groups
             .values()
             .map(|g| {
-                let group = Group { members: g.members.clone(), next: AtomicUsize::new(0) };
+                let group = Group {
+                    members: g.members.clone(),
+                    next: AtomicUsize::new(0),
+                };
                 (g.name.clone(), group)
             })
             .collect();
-        Router { routes: cfg.routes.clone(), forced, groups }
+        Router {
+            routes: cfg.routes.clone(),
+            forced,
+            groups,
+        }
     }
 
     /// The connector `message` should be queued on. `is_up` tells whether a connector can take
     /// traffic now (not in ERROR, DEAD or force-closed).
-    pub fn route(&self, message: &Message, is_up: impl Fn(&str) -> bool) -> Result<String, NoRoute> {
+    pub fn route(
+        &self,
+        message: &Message,
+        is_up: impl Fn(&str) -> bool,
+    ) -> Result<String, NoRoute> {
         if let Some(target) = self.forced.get(&message.origin.connector) {
             return Ok(self.resolve(target, &is_up));
         }
         let dest = strip_plus(&message.dest.addr);
-        let account = message.origin.account.as_deref().or(message.origin.user.as_deref());
+        let account = message
+            .origin
+            .account
+            .as_deref()
+            .or(message.origin.user.as_deref());
         let mut best: Option<((usize, bool, bool), &config::Route)> = None;
         for route in &self.routes {
             let prefix = route.prefix.as_deref().map(strip_plus).unwrap_or("");
@@ -190,18 +205,40 @@ to = "c"
     fn most_specific_entry_wins() {
         let r = router();
         let up = |_: &str| true;
-        assert_eq!(r.route(&msg("1555", "in", None), up).unwrap(), "c", "catch-all");
-        assert_eq!(r.route(&msg("4670123", "x", None), up).unwrap(), "a", "longest prefix");
-        assert_eq!(r.route(&msg("+4670123", "in", Some("alice")), up).unwrap(), "b", "account beats connector");
-        assert_eq!(r.route(&msg("4670123", "in", None), up).unwrap(), "c", "connector match");
-        assert_eq!(r.route(&msg("4670", "forced-in", Some("alice")), up).unwrap(), "c", "forced route");
+        assert_eq!(
+            r.route(&msg("1555", "in", None), up).unwrap(),
+            "c",
+            "catch-all"
+        );
+        assert_eq!(
+            r.route(&msg("4670123", "x", None), up).unwrap(),
+            "a",
+            "longest prefix"
+        );
+        assert_eq!(
+            r.route(&msg("+4670123", "in", Some("alice")), up).unwrap(),
+            "b",
+            "account beats connector"
+        );
+        assert_eq!(
+            r.route(&msg("4670123", "in", None), up).unwrap(),
+            "c",
+            "connector match"
+        );
+        assert_eq!(
+            r.route(&msg("4670", "forced-in", Some("alice")), up)
+                .unwrap(),
+            "c",
+            "forced route"
+        );
     }
 
     #[test]
     fn groups_round_robin_and_skip_down_members() {
         let r = router();
-        let picks: Vec<String> =
-            (0..4).map(|_| r.route(&msg("4612", "x", None), |_| true).unwrap()).collect();
+        let picks: Vec<String> = (0..4)
+            .map(|_| r.route(&msg("4612", "x", None), |_| true).unwrap())
+            .collect();
         assert_eq!(picks, ["a", "b", "a", "b"]);
         let only_b = |c: &str| c == "b";
         for _ in 0..3 {
@@ -216,7 +253,9 @@ to = "c"
             Path::new("t.toml"),
         )
         .unwrap();
-        let err = Router::new(&cfg).route(&msg("4412", "in", None), |_| true).unwrap_err();
+        let err = Router::new(&cfg)
+            .route(&msg("4412", "in", None), |_| true)
+            .unwrap_err();
         assert_eq!(err.dest, "4412");
     }
 }

@@ -8,7 +8,12 @@ use std::process::Command;
 use support::EMGD;
 
 fn check(path: &Path) -> (i32, String, String) {
-    let out = Command::new(EMGD).arg("--check-config").arg("--config").arg(path).output().unwrap();
+    let out = Command::new(EMGD)
+        .arg("--check-config")
+        .arg("--config")
+        .arg(path)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -59,10 +64,15 @@ to = "smsc9"
         format!("{p}:9:13: connector.smsc2.instances: expected an integer, found a string"),
         format!("{p}:18:6: route[0].to: unknown connector or group `smsc9`; did you mean `smsc1`?"),
     ] {
-        assert!(stderr.lines().any(|l| l == expected), "missing line\n  {expected}\nin\n{stderr}");
+        assert!(
+            stderr.lines().any(|l| l == expected),
+            "missing line\n  {expected}\nin\n{stderr}"
+        );
     }
     assert!(
-        stderr.lines().any(|l| l.starts_with(&format!("{p}:12:11: connector.a.inherit: inheritance loop"))),
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&format!("{p}:12:11: connector.a.inherit: inheritance loop"))),
         "inheritance loop reported at a's inherit value:\n{stderr}"
     );
 }

@@ -16,13 +16,20 @@ async fn load_stop_restart(signal: &str) {
     let setup = Setup::new("", "dlr_delay_ms = 100\nwindowsize = 16", "");
     let mut daemon = setup.start();
     let pid = daemon.pid().to_string();
-    let mut first = Client::bind(setup.smpp_port, "demo", "demo").await.unwrap().expect("bind");
+    let mut first = Client::bind(setup.smpp_port, "demo", "demo")
+        .await
+        .unwrap()
+        .expect("bind");
     let mut stopped = false;
     let result = first
         .submit(LOAD, 64, "46701234", true, |acked| {
             if acked >= STOP_AFTER_ACKS && !stopped {
                 stopped = true;
-                Command::new("kill").arg(signal).arg(&pid).status().expect("kill runs");
+                Command::new("kill")
+                    .arg(signal)
+                    .arg(&pid)
+                    .status()
+                    .expect("kill runs");
                 return false;
             }
             true
@@ -33,7 +40,11 @@ async fn load_stop_restart(signal: &str) {
     if signal == "-TERM" {
         // Graceful: in-flight submits are answered or not, but the process exits cleanly.
         let status = daemon.terminate(Duration::from_secs(40)).unwrap();
-        assert!(status.success(), "SIGTERM exits 0: {}", daemon.stderr_text());
+        assert!(
+            status.success(),
+            "SIGTERM exits 0: {}",
+            daemon.stderr_text()
+        );
     } else {
         daemon.kill9();
     }
@@ -43,11 +54,20 @@ async fn load_stop_restart(signal: &str) {
     drop(first);
 
     let _daemon = setup.start();
-    let mut second = Client::bind(setup.smpp_port, "demo", "demo").await.unwrap().expect("rebind");
+    let mut second = Client::bind(setup.smpp_port, "demo", "demo")
+        .await
+        .unwrap()
+        .expect("rebind");
     let still_wanted: HashSet<String> = acknowledged.difference(&before).cloned().collect();
-    second.await_receipts(&still_wanted, Duration::from_secs(120)).await.unwrap();
+    second
+        .await_receipts(&still_wanted, Duration::from_secs(120))
+        .await
+        .unwrap();
     let seen: HashSet<String> = before.union(&second.receipts).cloned().collect();
-    let missing: Vec<&String> = acknowledged.iter().filter(|id| !seen.contains(*id)).collect();
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !seen.contains(*id))
+        .collect();
     println!(
         "{signal}: {} acknowledged, {} receipts before the stop, {} after restart, {} missing",
         acknowledged.len(),
@@ -55,7 +75,12 @@ async fn load_stop_restart(signal: &str) {
         second.receipts.len(),
         missing.len()
     );
-    assert!(missing.is_empty(), "{} acknowledged messages lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged messages lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
     second.unbind().await;
 }
 

@@ -8,13 +8,20 @@ use support::Setup;
 use tests::smpp_client::Client;
 
 async fn client(setup: &Setup) -> Client {
-    Client::bind(setup.smpp_port, "demo", "demo").await.unwrap().expect("bind")
+    Client::bind(setup.smpp_port, "demo", "demo")
+        .await
+        .unwrap()
+        .expect("bind")
 }
 
 #[tokio::test]
 async fn maxtotalqueuesize_refuses_with_a_temporary_error() {
     // The SMSC takes 10 s per submit, so the queue only grows.
-    let setup = Setup::new("maxtotalqueuesize = 5", "latency_ms = 10000\nwindowsize = 1", "");
+    let setup = Setup::new(
+        "maxtotalqueuesize = 5",
+        "latency_ms = 10000\nwindowsize = 1",
+        "",
+    );
     let _d = setup.start();
     let mut c = client(&setup).await;
     c.submit(8, 1, "4670", false, |_| true).await.unwrap();
@@ -24,7 +31,11 @@ async fn maxtotalqueuesize_refuses_with_a_temporary_error() {
 
 #[tokio::test]
 async fn ignoremaxtotalqueuesize_exempts_the_receiving_connector() {
-    let setup = Setup::new("maxtotalqueuesize = 5", "latency_ms = 10000\nwindowsize = 1", "");
+    let setup = Setup::new(
+        "maxtotalqueuesize = 5",
+        "latency_ms = 10000\nwindowsize = 1",
+        "",
+    );
     let text = std::fs::read_to_string(&setup.config).unwrap().replace(
         "instances = 4\n",
         "instances = 4\nignoremaxtotalqueuesize = true\n",
@@ -39,7 +50,11 @@ async fn ignoremaxtotalqueuesize_exempts_the_receiving_connector() {
 
 #[tokio::test]
 async fn connector_maxqueuesize_limits_one_queue() {
-    let setup = Setup::new("", "latency_ms = 10000\nwindowsize = 1\nmaxqueuesize = 3", "");
+    let setup = Setup::new(
+        "",
+        "latency_ms = 10000\nwindowsize = 1\nmaxqueuesize = 3",
+        "",
+    );
     let _d = setup.start();
     let mut c = client(&setup).await;
     c.submit(5, 1, "4670", false, |_| true).await.unwrap();
@@ -55,7 +70,10 @@ async fn soft_limit_slows_each_acceptance_down() {
     let started = Instant::now();
     c.submit(5, 1, "4670", false, |_| true).await.unwrap();
     assert_eq!(c.accepted.len(), 5);
-    assert!(started.elapsed() >= Duration::from_millis(500), "0.1 s per message above the soft limit");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "0.1 s per message above the soft limit"
+    );
 }
 
 #[tokio::test]
@@ -68,38 +86,71 @@ async fn no_route_gets_a_permanent_error_and_a_routelog_row() {
     drop(d);
     let (status, error): (String, String) = setup
         .store()
-        .query_row("SELECT status, error FROM routelog WHERE dest = '15551234'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT status, error FROM routelog WHERE dest = '15551234'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!(status, "REJECTED");
-    assert!(error.starts_with("no route for destination \"15551234\" from connector smpp-in"), "{error}");
+    assert!(
+        error.starts_with("no route for destination \"15551234\" from connector smpp-in"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn without_a_retry_scheme_smsc_errors_fail_the_message_and_report_it() {
-    let setup = Setup::new("", "fail_share = 0.5\nfail_error = 0x58\ndlr_delay_ms = 10", "");
+    let setup = Setup::new(
+        "",
+        "fail_share = 0.5\nfail_error = 0x58\ndlr_delay_ms = 10",
+        "",
+    );
     let _d = setup.start();
     let mut c = client(&setup).await;
     c.submit(10, 10, "4670", true, |_| true).await.unwrap();
     let wanted = c.accepted.iter().cloned().collect();
-    c.await_receipts(&wanted, Duration::from_secs(20)).await.unwrap();
+    c.await_receipts(&wanted, Duration::from_secs(20))
+        .await
+        .unwrap();
     let stats: Vec<&str> = c.receipt_texts.values().map(|t| stat_of(t)).collect();
-    assert_eq!(stats.iter().filter(|s| **s == "DELIVRD").count(), 5, "{stats:?}");
-    assert_eq!(stats.iter().filter(|s| **s == "REJECTD").count(), 5, "{stats:?}");
+    assert_eq!(
+        stats.iter().filter(|s| **s == "DELIVRD").count(),
+        5,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.iter().filter(|s| **s == "REJECTD").count(),
+        5,
+        "{stats:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_retry_scheme_requeues_throttled_messages_until_delivered() {
-    let setup = Setup::new("", "fail_share = 0.5\nfail_error = 0x58\ndlr_delay_ms = 10\nretryscheme = \"retry\"", "");
-    std::fs::write(setup.dir.path().join("retry"), "# requeue throttled submits at once\nM*  0x58  0  0  0  0  1\n").unwrap();
+    let setup = Setup::new(
+        "",
+        "fail_share = 0.5\nfail_error = 0x58\ndlr_delay_ms = 10\nretryscheme = \"retry\"",
+        "",
+    );
+    std::fs::write(
+        setup.dir.path().join("retry"),
+        "# requeue throttled submits at once\nM*  0x58  0  0  0  0  1\n",
+    )
+    .unwrap();
     let _d = setup.start();
     let mut c = client(&setup).await;
     c.submit(10, 10, "4670", true, |_| true).await.unwrap();
     let wanted = c.accepted.iter().cloned().collect();
-    c.await_receipts(&wanted, Duration::from_secs(20)).await.unwrap();
+    c.await_receipts(&wanted, Duration::from_secs(20))
+        .await
+        .unwrap();
     let stats: Vec<&str> = c.receipt_texts.values().map(|t| stat_of(t)).collect();
     assert_eq!(stats, vec!["DELIVRD"; 10]);
 }
 
 fn stat_of(text: &str) -> &str {
-    text.split_whitespace().find_map(|w| w.strip_prefix("stat:")).unwrap_or("")
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix("stat:"))
+        .unwrap_or("")
 }

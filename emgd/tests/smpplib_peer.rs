@@ -17,24 +17,42 @@ fn thousand_messages_come_back_as_delivery_receipts() {
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
-    assert_eq!(accepted.len(), 1000, "every submit acknowledged with a distinct id: {report}");
+    assert_eq!(
+        accepted.len(),
+        1000,
+        "every submit acknowledged with a distinct id: {report}"
+    );
     assert_eq!(report["refused"].as_array().unwrap().len(), 0);
     let receipts = report["receipts"].as_object().unwrap();
     for id in &accepted {
-        let r = receipts.get(id).unwrap_or_else(|| panic!("no receipt for {id}"));
+        let r = receipts
+            .get(id)
+            .unwrap_or_else(|| panic!("no receipt for {id}"));
         assert_eq!(r["esm_class"], 4);
         assert_eq!(r["state"], 2, "message_state DELIVERED");
         let text = r["text"].as_str().unwrap();
-        assert!(text.starts_with(&format!("id:{id} sub:001 dlvrd:001 submit date:")), "{text}");
-        assert!(text.contains(" stat:DELIVRD err:000 text:message "), "{text}");
+        assert!(
+            text.starts_with(&format!("id:{id} sub:001 dlvrd:001 submit date:")),
+            "{text}"
+        );
+        assert!(
+            text.contains(" stat:DELIVRD err:000 text:message "),
+            "{text}"
+        );
     }
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
     let store = setup.store();
     let delivered: i64 = store
-        .query_row("SELECT COUNT(*) FROM routelog WHERE status = 'DELIVRD' AND msgtype = 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM routelog WHERE status = 'DELIVRD' AND msgtype = 1",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(delivered, 1000, "routelog records every final state");
-    let open: i64 = store.query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0)).unwrap();
+    let open: i64 = store
+        .query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(open, 0, "no open DLR entry is left behind");
 }
 
@@ -52,6 +70,12 @@ fn wrong_password_is_refused_with_esme_rinvpaswd() {
     assert!(log.contains(") LOGIN ERR (info=\"14\")"), "{log}");
     assert!(log.contains(") LOGIN OK (info=\"0 demo\")"), "{log}");
     let pdu = setup.log("pdu.smpp-in");
-    assert!(pdu.contains("PASSWORD:********"), "passwords are masked: {pdu}");
-    assert!(!pdu.contains("wrong"), "the wrong password never reaches the log");
+    assert!(
+        pdu.contains("PASSWORD:********"),
+        "passwords are masked: {pdu}"
+    );
+    assert!(
+        !pdu.contains("wrong"),
+        "the wrong password never reaches the log"
+    );
 }

@@ -26,7 +26,10 @@ impl Daemon {
     /// Start `binary --config config` and wait until `port` accepts connections.
     pub fn start(binary: &Path, config: &Path, port: u16) -> anyhow::Result<Daemon> {
         let stderr = config.with_extension("stderr");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&stderr)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr)?;
         let child = Command::new(binary)
             .arg("--config")
             .arg(config)
@@ -35,17 +38,27 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .with_context(|| format!("cannot start {}", binary.display()))?;
-        let mut d = Daemon { child, config: config.to_path_buf(), stderr };
+        let mut d = Daemon {
+            child,
+            config: config.to_path_buf(),
+            stderr,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Ok(d);
             }
             if let Some(status) = d.child.try_wait()? {
-                bail!("emgd exited with {status} before listening:\n{}", d.stderr_text());
+                bail!(
+                    "emgd exited with {status} before listening:\n{}",
+                    d.stderr_text()
+                );
             }
             if Instant::now() > deadline {
-                bail!("emgd did not listen on {port} within 30 s:\n{}", d.stderr_text());
+                bail!(
+                    "emgd did not listen on {port} within 30 s:\n{}",
+                    d.stderr_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -67,7 +80,10 @@ impl Daemon {
 
     /// Send a signal by number (SIGTERM 15, SIGHUP 1).
     pub fn signal(&self, sig: i32) {
-        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status();
     }
 
     /// SIGTERM, then wait for the exit (at most `timeout`).
@@ -80,7 +96,10 @@ impl Daemon {
             }
             if Instant::now() > deadline {
                 self.kill9();
-                bail!("emgd did not stop within {timeout:?} of SIGTERM:\n{}", self.stderr_text());
+                bail!(
+                    "emgd did not stop within {timeout:?} of SIGTERM:\n{}",
+                    self.stderr_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -2,7 +2,10 @@
 
 use anyhow::{anyhow, bail, Context};
 use bytes::BytesMut;
-use common::smpp::{command, decode, encode, status, tlv, Bind, Body, Pdu, Receipt, Sm, SmppAddr, DEFAULT_MAX_PDU_LEN};
+use common::smpp::{
+    command, decode, encode, status, tlv, Bind, Body, Pdu, Receipt, Sm, SmppAddr,
+    DEFAULT_MAX_PDU_LEN,
+};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,8 +28,14 @@ pub struct Client {
 
 impl Client {
     /// Connect and bind as a transceiver; returns the bind status on refusal.
-    pub async fn bind(port: u16, user: &str, password: &str) -> anyhow::Result<Result<Client, u32>> {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.context("connect")?;
+    pub async fn bind(
+        port: u16,
+        user: &str,
+        password: &str,
+    ) -> anyhow::Result<Result<Client, u32>> {
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .context("connect")?;
         stream.set_nodelay(true)?;
         let mut c = Client {
             stream,
@@ -45,8 +54,12 @@ impl Client {
             ..Default::default()
         });
         let seq = c.next_seq();
-        c.send(&Pdu::new(command::BIND_TRANSCEIVER, seq, bind)).await?;
-        let resp = c.read_pdu().await?.ok_or_else(|| anyhow!("closed during bind"))?;
+        c.send(&Pdu::new(command::BIND_TRANSCEIVER, seq, bind))
+            .await?;
+        let resp = c
+            .read_pdu()
+            .await?
+            .ok_or_else(|| anyhow!("closed during bind"))?;
         if resp.command_id != command::BIND_TRANSCEIVER_RESP {
             bail!("unexpected answer to bind: {}", resp.name());
         }
@@ -70,7 +83,9 @@ impl Client {
 
     async fn read_pdu(&mut self) -> anyhow::Result<Option<Pdu>> {
         loop {
-            if let Some(p) = decode(&mut self.rbuf, DEFAULT_MAX_PDU_LEN).map_err(|e| anyhow!("{e}"))? {
+            if let Some(p) =
+                decode(&mut self.rbuf, DEFAULT_MAX_PDU_LEN).map_err(|e| anyhow!("{e}"))?
+            {
                 return Ok(Some(p));
             }
             if self.stream.read_buf(&mut self.rbuf).await? == 0 {
@@ -85,7 +100,9 @@ impl Client {
             command::SUBMIT_SM_RESP => {
                 self.outstanding = self.outstanding.saturating_sub(1);
                 match (&pdu.body, pdu.status) {
-                    (Body::SubmitSmResp { message_id, .. }, 0) => self.accepted.push(message_id.clone()),
+                    (Body::SubmitSmResp { message_id, .. }, 0) => {
+                        self.accepted.push(message_id.clone())
+                    }
                     (_, s) => self.refused.push(s),
                 }
             }
@@ -95,14 +112,24 @@ impl Client {
                         let text = String::from_utf8_lossy(&sm.short_message).to_string();
                         let id = sm
                             .tlv(tlv::RECEIPTED_MESSAGE_ID)
-                            .map(|v| String::from_utf8_lossy(v).trim_end_matches('\0').to_string())
+                            .map(|v| {
+                                String::from_utf8_lossy(v)
+                                    .trim_end_matches('\0')
+                                    .to_string()
+                            })
                             .or_else(|| Receipt::parse(&sm.short_message).map(|r| r.id))
                             .unwrap_or_default();
                         self.receipt_texts.insert(id.clone(), text);
                         self.receipts.insert(id);
                     }
                 }
-                let resp = pdu.response(0, Body::DeliverSmResp { message_id: String::new(), tlvs: vec![] });
+                let resp = pdu.response(
+                    0,
+                    Body::DeliverSmResp {
+                        message_id: String::new(),
+                        tlvs: vec![],
+                    },
+                );
                 self.send(&resp).await?;
             }
             command::ENQUIRE_LINK => self.send(&pdu.response(0, Body::Empty)).await?,
@@ -113,7 +140,14 @@ impl Client {
 
     /// Submit `count` messages keeping at most `window` unanswered; `on_ack` runs after each
     /// answer with the number accepted so far and may stop the run by returning false.
-    pub async fn submit(&mut self, count: usize, window: usize, dest: &str, dlr: bool, mut on_ack: impl FnMut(usize) -> bool) -> anyhow::Result<()> {
+    pub async fn submit(
+        &mut self,
+        count: usize,
+        window: usize,
+        dest: &str,
+        dlr: bool,
+        mut on_ack: impl FnMut(usize) -> bool,
+    ) -> anyhow::Result<()> {
         let mut sent = 0;
         while sent < count || self.outstanding > 0 {
             while sent < count && self.outstanding < window {
@@ -125,11 +159,15 @@ impl Client {
                     ..Default::default()
                 };
                 let seq = self.next_seq();
-                self.send(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm))).await?;
+                self.send(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm)))
+                    .await?;
                 self.outstanding += 1;
                 sent += 1;
             }
-            let pdu = self.read_pdu().await?.ok_or_else(|| anyhow!("connection closed"))?;
+            let pdu = self
+                .read_pdu()
+                .await?
+                .ok_or_else(|| anyhow!("connection closed"))?;
             let was_resp = pdu.command_id == command::SUBMIT_SM_RESP;
             self.absorb(pdu).await?;
             if was_resp && !on_ack(self.accepted.len()) {
@@ -140,7 +178,11 @@ impl Client {
     }
 
     /// Read until every id in `wanted` has a receipt, or `timeout` passes.
-    pub async fn await_receipts(&mut self, wanted: &HashSet<String>, timeout: Duration) -> anyhow::Result<()> {
+    pub async fn await_receipts(
+        &mut self,
+        wanted: &HashSet<String>,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + timeout;
         while !wanted.is_subset(&self.receipts) {
             let pdu = match tokio::time::timeout_at(deadline, self.read_pdu()).await {
@@ -155,7 +197,11 @@ impl Client {
     /// Unbind politely (ignores a peer that already closed).
     pub async fn unbind(mut self) {
         let seq = self.next_seq();
-        if self.send(&Pdu::new(command::UNBIND, seq, Body::Empty)).await.is_ok() {
+        if self
+            .send(&Pdu::new(command::UNBIND, seq, Body::Empty))
+            .await
+            .is_ok()
+        {
             let _ = tokio::time::timeout(Duration::from_secs(2), async {
                 while let Ok(Some(p)) = self.read_pdu().await {
                     if p.command_id == command::UNBIND_RESP {

@@ -81,7 +81,10 @@ impl ConnectorHandle {
     }
 
     pub fn config(&self) -> Arc<config::Connector> {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Take new settings on reload (sessions read them as they go).

@@ -6,6 +6,7 @@
 //! answers the open DLR entries a crash left behind, as a real SMSC would remember them.
 
 use super::{ConnState, ConnectorHandle};
+use crate::gateway::stopped;
 use crate::gateway::Gateway;
 use common::dlr::DlrStatus;
 use common::message::Message;
@@ -13,7 +14,6 @@ use common::smpp::command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use crate::gateway::stopped;
 use tokio::sync::Semaphore;
 
 /// Run every instance of a sim connector until shutdown.
@@ -27,14 +27,21 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) {
     let mut instances = Vec::new();
     for instance in 0..cfg.instances {
         let (gw, connector, submitted) = (gw.clone(), connector.clone(), submitted.clone());
-        instances.push(tokio::spawn(run_instance(gw, connector, instance, submitted)));
+        instances.push(tokio::spawn(run_instance(
+            gw, connector, instance, submitted,
+        )));
     }
     for i in instances {
         let _ = i.await;
     }
 }
 
-async fn run_instance(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instance: u32, submitted: Arc<AtomicU64>) {
+async fn run_instance(
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+    instance: u32,
+    submitted: Arc<AtomicU64>,
+) {
     let mut shutdown = gw.shutdown_signal();
     let window = Arc::new(Semaphore::new(connector.config().windowsize.max(1) as usize));
     let name = connector.name.clone();
@@ -48,7 +55,8 @@ async fn run_instance(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instanc
         }
         gw.logs.connector(&name, instance, "CONNECT OK");
         connector.set_state(instance, ConnState::Connected);
-        gw.logs.connector(&name, instance, "LOGIN OK (info=\"0 sim\")");
+        gw.logs
+            .connector(&name, instance, "LOGIN OK (info=\"0 sim\")");
         connector.set_state(instance, ConnState::Bound);
         loop {
             let permit = tokio::select! {
@@ -56,7 +64,8 @@ async fn run_instance(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instanc
                 _ = stopped(&mut shutdown) => break 'session,
             };
             if connector.forceclosed() {
-                gw.logs.connector(&name, instance, "DISCONNECT (force close)");
+                gw.logs
+                    .connector(&name, instance, "DISCONNECT (force close)");
                 drop(permit);
                 continue 'session;
             }
@@ -79,14 +88,20 @@ async fn run_instance(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instanc
     connector.set_state(instance, ConnState::Dead);
 }
 
-async fn submit(gw: &Arc<Gateway>, connector: &Arc<ConnectorHandle>, message: Message, submitted: &AtomicU64) {
+async fn submit(
+    gw: &Arc<Gateway>,
+    connector: &Arc<ConnectorHandle>,
+    message: Message,
+    submitted: &AtomicU64,
+) {
     let cfg = connector.config();
     if cfg.sim.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(cfg.sim.latency_ms)).await;
     }
     let n = submitted.fetch_add(1, Ordering::Relaxed);
     if fails(n, cfg.sim.fail_share) {
-        gw.failed(connector, message, command::SUBMIT_SM, cfg.sim.fail_error).await;
+        gw.failed(connector, message, command::SUBMIT_SM, cfg.sim.fail_error)
+            .await;
         return;
     }
     let remote_id = format!("{:X}", message.id);
@@ -104,7 +119,13 @@ fn fails(n: u64, share: f64) -> bool {
     share > 0.0 && ((n + 1) as f64 * share).floor() > (n as f64 * share).floor()
 }
 
-fn schedule_receipt(gw: &Arc<Gateway>, connector: &Arc<ConnectorHandle>, remote_id: String, status: DlrStatus, delay_ms: u64) {
+fn schedule_receipt(
+    gw: &Arc<Gateway>,
+    connector: &Arc<ConnectorHandle>,
+    remote_id: String,
+    status: DlrStatus,
+    delay_ms: u64,
+) {
     let gw = gw.clone();
     let name = connector.name.clone();
     tokio::spawn(async move {

@@ -7,10 +7,10 @@
 use super::{ConnState, ConnectorHandle};
 use crate::access;
 use crate::gateway::{Gateway, Reject};
+use bytes::BytesMut;
 use common::message::{Address, Message, MessageId, Origin};
 use common::smpp::{command, status, tlv, Body, Pdu, Receipt, Sm, SmppAddr, Tlv};
 use common::smpp::{decode, encode, log_line, BindResp, Direction as PduDir, DEFAULT_MAX_PDU_LEN};
-use bytes::BytesMut;
 use config::Mode;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,7 +33,10 @@ pub async fn bind(cfg: &config::Connector) -> std::io::Result<TcpListener> {
 
 /// Accept sessions until shutdown, at most `instances` at a time.
 pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: TcpListener) {
-    let slots = Arc::new(Mutex::new(vec![false; connector.config().instances as usize]));
+    let slots = Arc::new(Mutex::new(vec![
+        false;
+        connector.config().instances as usize
+    ]));
     let mut shutdown = gw.shutdown_signal();
     let mut sessions = JoinSet::new();
     loop {
@@ -130,16 +133,36 @@ enum Flow {
 }
 
 impl Session {
-    fn new(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instance: u32, peer: SocketAddr) -> Session {
-        Session { gw, connector, instance, peer, bound: None, next_seq: 1, out: BytesMut::with_capacity(4096), outstanding: HashMap::new() }
+    fn new(
+        gw: Arc<Gateway>,
+        connector: Arc<ConnectorHandle>,
+        instance: u32,
+        peer: SocketAddr,
+    ) -> Session {
+        Session {
+            gw,
+            connector,
+            instance,
+            peer,
+            bound: None,
+            next_seq: 1,
+            out: BytesMut::with_capacity(4096),
+            outstanding: HashMap::new(),
+        }
     }
 
     fn log(&self, text: impl AsRef<str>) {
-        self.gw.logs.connector(&self.connector.name, self.instance, text);
+        self.gw
+            .logs
+            .connector(&self.connector.name, self.instance, text);
     }
 
     fn write(&mut self, pdu: &Pdu) {
-        self.gw.logs.pdu(&self.connector.name, self.instance, log_line(PduDir::Write, pdu));
+        self.gw.logs.pdu(
+            &self.connector.name,
+            self.instance,
+            log_line(PduDir::Write, pdu),
+        );
         encode(pdu, &mut self.out);
     }
 
@@ -150,7 +173,8 @@ impl Session {
     }
 
     async fn run(mut self, stream: TcpStream) {
-        self.connector.set_state(self.instance, ConnState::Connected);
+        self.connector
+            .set_state(self.instance, ConnState::Connected);
         self.log(format!("CONNECT OK (info=\"{}\")", self.peer));
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.into_split();
@@ -167,7 +191,10 @@ impl Session {
                 && self.bound.as_ref().is_some_and(|b| b.kind.may_receive())
                 && self.outstanding.len() < window;
             let user = self.bound.as_ref().map(|b| b.user.clone());
-            let idle = cfg.idletimeout.map(Duration::from_secs).unwrap_or(Duration::from_secs(86_400 * 365));
+            let idle = cfg
+                .idletimeout
+                .map(Duration::from_secs)
+                .unwrap_or(Duration::from_secs(86_400 * 365));
             tokio::select! {
                 read = reader.read_buf(&mut rbuf) => {
                     match read {
@@ -274,7 +301,11 @@ impl Session {
             command::ENQUIRE_LINK_RESP => {}
             id if id & 0x8000_0000 != 0 => {}
             _ => {
-                let status = if self.bound.is_none() { status::ESME_RINVBNDSTS } else { status::ESME_RINVCMDID };
+                let status = if self.bound.is_none() {
+                    status::ESME_RINVBNDSTS
+                } else {
+                    status::ESME_RINVCMDID
+                };
                 let resp = if command::name(pdu.command_id | 0x8000_0000) == "UNKNOWN" {
                     Pdu::generic_nack(pdu.sequence, status)
                 } else {
@@ -290,7 +321,13 @@ impl Session {
         let Body::Bind(bind) = &pdu.body else { return };
         let refuse = |s: &mut Session, code: u32| {
             s.log(format!("LOGIN ERR (info=\"{code}\")"));
-            s.write(&pdu.response(code, Body::BindResp(BindResp { system_id: SYSTEM_ID.into(), tlvs: vec![] })));
+            s.write(&pdu.response(
+                code,
+                Body::BindResp(BindResp {
+                    system_id: SYSTEM_ID.into(),
+                    tlvs: vec![],
+                }),
+            ));
         };
         if self.bound.is_some() {
             return refuse(self, status::ESME_RALYBND);
@@ -318,7 +355,13 @@ impl Session {
         if bind.interface_version >= 0x34 {
             tlvs.push(Tlv::u8(tlv::SC_INTERFACE_VERSION, 0x34));
         }
-        self.write(&pdu.response(status::ESME_ROK, Body::BindResp(BindResp { system_id: SYSTEM_ID.into(), tlvs })));
+        self.write(&pdu.response(
+            status::ESME_ROK,
+            Body::BindResp(BindResp {
+                system_id: SYSTEM_ID.into(),
+                tlvs,
+            }),
+        ));
         self.log(format!("LOGIN OK (info=\"0 {}\")", bind.system_id));
         self.bound = Some(Bound {
             user: user.name.clone(),
@@ -333,11 +376,19 @@ impl Session {
         let refusal = match &self.bound {
             None => Some(status::ESME_RINVBNDSTS),
             Some(b) if !b.kind.may_submit() => Some(status::ESME_RINVBNDSTS),
-            Some(_) if self.connector.config().mode == Mode::TransmitOnly => Some(status::ESME_RSUBMITFAIL),
+            Some(_) if self.connector.config().mode == Mode::TransmitOnly => {
+                Some(status::ESME_RSUBMITFAIL)
+            }
             Some(_) => None,
         };
         if let Some(code) = refusal {
-            self.write(&pdu.response(code, Body::SubmitSmResp { message_id: String::new(), tlvs: vec![] }));
+            self.write(&pdu.response(
+                code,
+                Body::SubmitSmResp {
+                    message_id: String::new(),
+                    tlvs: vec![],
+                },
+            ));
             return;
         }
         let Body::SubmitSm(sm) = pdu.body else { return };
@@ -356,12 +407,23 @@ impl Session {
                 (reject_status(&reject), String::new())
             }
         };
-        let resp = Pdu { command_id: command::SUBMIT_SM_RESP, status: code, sequence: seq, body: Body::SubmitSmResp { message_id, tlvs: vec![] } };
+        let resp = Pdu {
+            command_id: command::SUBMIT_SM_RESP,
+            status: code,
+            sequence: seq,
+            body: Body::SubmitSmResp {
+                message_id,
+                tlvs: vec![],
+            },
+        };
         self.write(&resp);
     }
 
     fn deliver(&mut self, message: Message) {
-        let v34 = self.bound.as_ref().is_some_and(|b| b.interface_version >= 0x34);
+        let v34 = self
+            .bound
+            .as_ref()
+            .is_some_and(|b| b.interface_version >= 0x34);
         let sm = deliver_body(&message, v34);
         let seq = self.seq();
         self.write(&Pdu::new(command::DELIVER_SM, seq, Body::DeliverSm(sm)));
@@ -369,7 +431,9 @@ impl Session {
     }
 
     fn handle_deliver_resp(&mut self, pdu: &Pdu) {
-        let Some(message) = self.outstanding.remove(&pdu.sequence) else { return };
+        let Some(message) = self.outstanding.remove(&pdu.sequence) else {
+            return;
+        };
         let gw = self.gw.clone();
         let connector = self.connector.clone();
         let code = pdu.status;
@@ -377,7 +441,8 @@ impl Session {
             if code == status::ESME_ROK {
                 gw.sent(&connector, message, None).await;
             } else {
-                gw.failed(&connector, message, command::DELIVER_SM, code).await;
+                gw.failed(&connector, message, command::DELIVER_SM, code)
+                    .await;
             }
         });
     }
@@ -395,8 +460,16 @@ fn reject_status(reject: &Reject) -> u32 {
 
 fn message_from_submit(sm: &Sm, connector: &str, bound: &Bound) -> Message {
     Message {
-        source: Address { ton: sm.source.ton, npi: sm.source.npi, addr: sm.source.addr.clone() },
-        dest: Address { ton: sm.dest.ton, npi: sm.dest.npi, addr: sm.dest.addr.clone() },
+        source: Address {
+            ton: sm.source.ton,
+            npi: sm.source.npi,
+            addr: sm.source.addr.clone(),
+        },
+        dest: Address {
+            ton: sm.dest.ton,
+            npi: sm.dest.npi,
+            addr: sm.dest.addr.clone(),
+        },
         data_coding: sm.data_coding,
         esm_class: sm.esm_class,
         protocol_id: sm.protocol_id,
@@ -454,11 +527,16 @@ fn deliver_body(m: &Message, v34: bool) -> Sm {
         sm.data_coding = 0;
         sm.short_message = receipt.to_text().into_bytes().into();
         if v34 {
-            sm.tlvs.push(Tlv::cstr(tlv::RECEIPTED_MESSAGE_ID, &d.reported_id));
-            sm.tlvs.push(Tlv::u8(tlv::MESSAGE_STATE, d.status.message_state()));
+            sm.tlvs
+                .push(Tlv::cstr(tlv::RECEIPTED_MESSAGE_ID, &d.reported_id));
+            sm.tlvs
+                .push(Tlv::u8(tlv::MESSAGE_STATE, d.status.message_state()));
             if d.error != 0 {
                 let e = d.error.min(0xFFFF) as u16;
-                sm.tlvs.push(Tlv::new(tlv::NETWORK_ERROR_CODE, vec![3, (e >> 8) as u8, e as u8]));
+                sm.tlvs.push(Tlv::new(
+                    tlv::NETWORK_ERROR_CODE,
+                    vec![3, (e >> 8) as u8, e as u8],
+                ));
             }
         }
     }

@@ -54,19 +54,42 @@ impl MessageState {
 #[derive(Debug, Clone)]
 pub enum Write {
     /// A newly accepted message, queued for `message.target`, with its routelog row.
-    Enqueue { message: Box<Message>, route: String },
+    Enqueue {
+        message: Box<Message>,
+        route: String,
+    },
     /// A message rejected before queueing (no route, full queue ...), kept in the routelog only.
-    Rejected { message: Box<Message>, reason: String },
+    Rejected {
+        message: Box<Message>,
+        reason: String,
+    },
     /// Replace the stored copy of a queued message (attempt count, target after a move).
     Requeue { message: Box<Message> },
     /// Sent to the next hop. With `remote_id`, an open DLR entry keyed by (connector, remote id).
-    Sent { id: MessageId, connector: String, remote_id: Option<String>, awaiting_dlr: bool },
+    Sent {
+        id: MessageId,
+        connector: String,
+        remote_id: Option<String>,
+        awaiting_dlr: bool,
+    },
     /// Final state, with the routelog status word and error text.
-    Finish { id: MessageId, state: MessageState, status: String, error: Option<String> },
+    Finish {
+        id: MessageId,
+        state: MessageState,
+        status: String,
+        error: Option<String>,
+    },
     /// The open DLR entry was matched (or expired): remove it.
-    CloseDlr { connector: String, remote_id: String },
+    CloseDlr {
+        connector: String,
+        remote_id: String,
+    },
     /// Persisted connector flags (operator hold and force-close).
-    ConnectorFlags { connector: String, hold: bool, forceclose: bool },
+    ConnectorFlags {
+        connector: String,
+        hold: bool,
+        forceclose: bool,
+    },
 }
 
 /// An open delivery-report entry as loaded at start.

@@ -43,7 +43,13 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel();
         thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || Writer { conn, max_batch: max_batch.max(1) }.run(rx))
+            .spawn(move || {
+                Writer {
+                    conn,
+                    max_batch: max_batch.max(1),
+                }
+                .run(rx)
+            })
             .map_err(|e| StoreError::Database(format!("cannot start store thread: {e}")))?;
         Ok(SqliteStore { tx, path })
     }
@@ -52,10 +58,7 @@ impl SqliteStore {
         &self.path
     }
 
-    fn ask<T: Send + 'static>(
-        &self,
-        make: impl FnOnce(Reply<T>) -> Request,
-    ) -> StoreFuture<'_, T> {
+    fn ask<T: Send + 'static>(&self, make: impl FnOnce(Reply<T>) -> Request) -> StoreFuture<'_, T> {
         let (reply, wait) = oneshot::channel();
         let sent = self.tx.send(make(reply));
         Box::pin(async move {
@@ -92,9 +95,12 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let mut conn = Connection::open(path).map_err(db_err)?;
     // WAL lets lookups read while the writer commits; synchronous=FULL fsyncs every commit,
     // which is what "durable before acknowledged" needs. Group commit pays for it.
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db_err)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_err)?;
     migrate(&mut conn)?;
     Ok(conn)
 }
@@ -353,8 +359,17 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
             )?
             .execute(params![message.id as i64, message.target, encode_message(message), now])?;
         }
-        Write::Sent { id, connector, remote_id, awaiting_dlr } => {
-            let state = if *awaiting_dlr { MessageState::Sent } else { MessageState::Done };
+        Write::Sent {
+            id,
+            connector,
+            remote_id,
+            awaiting_dlr,
+        } => {
+            let state = if *awaiting_dlr {
+                MessageState::Sent
+            } else {
+                MessageState::Done
+            };
             conn.prepare_cached(
                 "UPDATE messages SET state = ?2, remote_id = ?3, status = 'SENT', updated_us = ?4 WHERE id = ?1",
             )?
@@ -370,7 +385,12 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
             )?
             .execute(params![*id as i64, connector, now])?;
         }
-        Write::Finish { id, state, status, error } => {
+        Write::Finish {
+            id,
+            state,
+            status,
+            error,
+        } => {
             conn.prepare_cached(
                 "UPDATE messages SET state = ?2, status = ?3, updated_us = ?4 WHERE id = ?1",
             )?
@@ -380,11 +400,18 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
             )?
             .execute(params![*id as i64, status, error, now])?;
         }
-        Write::CloseDlr { connector, remote_id } => {
+        Write::CloseDlr {
+            connector,
+            remote_id,
+        } => {
             conn.prepare_cached("DELETE FROM dlr_open WHERE connector = ?1 AND remote_id = ?2")?
                 .execute(params![connector, remote_id])?;
         }
-        Write::ConnectorFlags { connector, hold, forceclose } => {
+        Write::ConnectorFlags {
+            connector,
+            hold,
+            forceclose,
+        } => {
             if !hold && !forceclose {
                 conn.prepare_cached("DELETE FROM connector_flags WHERE connector = ?1")?
                     .execute(params![connector])?;
@@ -476,7 +503,10 @@ mod tests {
                 .await
                 .unwrap();
             store.close().await.unwrap();
-            assert!(matches!(store.commit(vec![]).await, Err(StoreError::Closed)));
+            assert!(matches!(
+                store.commit(vec![]).await,
+                Err(StoreError::Closed)
+            ));
         }
         let store = SqliteStore::open(dir.path(), 64).unwrap();
         let rec = store.recover().await.unwrap();
@@ -484,7 +514,11 @@ mod tests {
         assert_eq!(rec.max_id, 50);
         assert_eq!(
             rec.open_dlrs,
-            vec![OpenDlr { connector: "sim1".into(), remote_id: "abc".into(), message_id: 3 }]
+            vec![OpenDlr {
+                connector: "sim1".into(),
+                remote_id: "abc".into(),
+                message_id: 3
+            }]
         );
         assert_eq!(rec.flags, vec![("sim1".to_string(), false, true)]);
         let stored = store.message(3).await.unwrap().unwrap();

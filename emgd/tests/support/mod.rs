@@ -53,7 +53,11 @@ to = "sim1"
         );
         let config = dir.path().join("emg.toml");
         std::fs::write(&config, text).expect("write config");
-        Setup { dir, smpp_port, config }
+        Setup {
+            dir,
+            smpp_port,
+            config,
+        }
     }
 
     pub fn start(&self) -> Daemon {
@@ -79,13 +83,18 @@ pub fn smpplib(port: u16, args: &[&str]) -> serde_json::Value {
         .arg(port.to_string())
         .args(args)
         .output()
-        .expect("python3 runs (install the test peers: pip install -r tests/peers/requirements.txt)");
+        .expect(
+            "python3 runs (install the test peers: pip install -r tests/peers/requirements.txt)",
+        );
     assert!(
         out.status.success(),
         "smpplib client failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("smpplib client printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "smpplib client printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
