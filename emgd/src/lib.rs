@@ -5,6 +5,7 @@
 //! reloads the configuration and reopens the log files.
 
 pub mod access;
+pub mod cli;
 pub mod clock;
 pub mod connector;
 pub mod gateway;

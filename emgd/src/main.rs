@@ -1,32 +1,8 @@
 //! emgd: parse arguments, then hand over to `emgd::run`.
 
 use clap::Parser;
-use std::path::PathBuf;
+use emgd::cli::Args;
 use std::process::ExitCode;
-
-/// emg messaging gateway daemon.
-///
-/// Receives messages on incoming connectors, routes and stores them durably, and sends them
-/// out on outgoing connectors; delivery reports travel back to the sender. SIGTERM shuts down
-/// gracefully; SIGHUP reloads the configuration and reopens the log files.
-#[derive(Parser, Debug)]
-#[command(name = "emgd", version)]
-struct Args {
-    /// Configuration file (TOML).
-    #[arg(
-        short,
-        long,
-        value_name = "FILE",
-        default_value = "/etc/emg/emg.toml",
-        env = "EMG_CONFIG"
-    )]
-    config: PathBuf,
-
-    /// Validate the configuration and exit: 0 when valid, 1 listing every problem as
-    /// FILE:LINE:COL: keyword: what is wrong.
-    #[arg(long)]
-    check_config: bool,
-}
 
 fn main() -> ExitCode {
     let args = Args::parse();

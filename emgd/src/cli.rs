@@ -1,0 +1,39 @@
+//! emgd's command line, kept in the library so the man page can be generated from it.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// emg messaging gateway daemon.
+///
+/// Receives messages on incoming connectors, routes and stores them durably, and sends them
+/// out on outgoing connectors; delivery reports travel back to the sender. A message is
+/// acknowledged to its sender only once it is committed to the store.
+///
+/// Signals: SIGTERM and SIGINT shut down gracefully (stop accepting, finish in-flight work,
+/// unbind sessions, flush the store); SIGHUP reloads the configuration (a broken file is
+/// reported and the running one kept) and reopens the log files.
+#[derive(Parser, Debug)]
+#[command(
+    name = "emgd",
+    version,
+    after_help = "Exit status: 0 after a clean shutdown or a valid --check-config; 1 on an invalid \
+configuration or a fatal error.\n\nEnvironment: EMG_CONFIG (default for --config), EMG_LOG (log \
+filter for the general log on standard error, e.g. info or emgd=debug).\n\nSee emg.toml(5) for the \
+configuration file."
+)]
+pub struct Args {
+    /// Configuration file (TOML, see emg.toml(5)).
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "/etc/emg/emg.toml",
+        env = "EMG_CONFIG"
+    )]
+    pub config: PathBuf,
+
+    /// Validate the configuration and exit: 0 when valid, 1 listing every problem as
+    /// FILE:LINE:COL: keyword: what is wrong.
+    #[arg(long)]
+    pub check_config: bool,
+}
