@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::de::DeTable;
 
 use crate::context::Ctx;
-use crate::model::{Connector, Direction, Mode, Protocol, SimOptions, DLR_STATUSES};
+use crate::model::{
+    BindMode, Connector, Direction, DlrIdFormat, Mode, Protocol, SimOptions, DLR_STATUSES,
+};
 use crate::retry::RetryScheme;
 use crate::suggest;
 use crate::values::{self, Sp, Span};
@@ -41,6 +43,35 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "fail_error",
     "dlr_status",
     "latency_ms",
+    "bindmode",
+    "interface_version",
+    "system_type",
+    "dlr_id_format",
+    "dlr_park_seconds",
+];
+
+/// Keywords that only make sense for outgoing SMPP.
+const SMPP_OUT_KEYWORDS: &[&str] = &["bindmode", "interface_version", "system_type"];
+
+/// Keywords that only make sense for outgoing connectors (they receive receipts).
+const OUTGOING_KEYWORDS: &[&str] = &["dlr_id_format", "dlr_park_seconds"];
+
+/// `bindmode` spellings (lower case).
+const BINDMODES: &[(&str, BindMode)] = &[
+    ("transceiver", BindMode::Transceiver),
+    ("transmitter", BindMode::Transmitter),
+    ("receiver", BindMode::Receiver),
+];
+
+/// `interface_version` spellings.
+const INTERFACE_VERSIONS: &[(&str, u8)] = &[("3.3", 0x33), ("3.4", 0x34), ("5.0", 0x50)];
+
+/// `dlr_id_format` spellings (lower case).
+const DLR_ID_FORMATS: &[(&str, DlrIdFormat)] = &[
+    ("auto", DlrIdFormat::Auto),
+    ("hex", DlrIdFormat::Hex),
+    ("decimal", DlrIdFormat::Decimal),
+    ("string", DlrIdFormat::String),
 ];
 
 /// Keywords that only make sense for the simulator.
@@ -118,8 +149,17 @@ pub(crate) struct Partial {
     fail_error: Option<u32>,
     dlr_status: Option<String>,
     latency_ms: Option<u64>,
+    bindmode: Option<BindMode>,
+    interface_version: Option<u8>,
+    system_type: Option<String>,
+    dlr_id_format: Option<DlrIdFormat>,
+    dlr_park_seconds: Option<u64>,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
     sim_key: Option<Sp<()>>,
+    /// First outgoing-SMPP-only keyword set.
+    smpp_out_key: Option<Sp<()>>,
+    /// First outgoing-only keyword set.
+    outgoing_key: Option<Sp<()>>,
     /// Keywords written in this table or its ancestors, valid or not, so a keyword with a bad
     /// value is not also reported as missing.
     present: BTreeSet<String>,
@@ -157,7 +197,14 @@ impl Partial {
             fail_error,
             dlr_status,
             latency_ms,
+            bindmode,
+            interface_version,
+            system_type,
+            dlr_id_format,
+            dlr_park_seconds,
             sim_key,
+            smpp_out_key,
+            outgoing_key,
         );
         self.present.extend(parent.present.iter().cloned());
     }
@@ -206,6 +253,20 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 kw: kw.clone(),
             });
         }
+        if SMPP_OUT_KEYWORDS.contains(&key) && p.smpp_out_key.is_none() {
+            p.smpp_out_key = Some(Sp {
+                v: (),
+                span: v.span(),
+                kw: kw.clone(),
+            });
+        }
+        if OUTGOING_KEYWORDS.contains(&key) && p.outgoing_key.is_none() {
+            p.outgoing_key = Some(Sp {
+                v: (),
+                span: v.span(),
+                kw: kw.clone(),
+            });
+        }
         match key {
             "type" => {
                 let dirs = [
@@ -249,6 +310,24 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "fail_error" => p.fail_error = values::int(sink, &kw, v, 0, u32::MAX),
             "dlr_status" => p.dlr_status = dlr_status(ctx, &kw, v),
             "latency_ms" => p.latency_ms = values::int(sink, &kw, v, 0, u64::MAX),
+            "bindmode" => p.bindmode = choice(ctx, &kw, v, "bind mode", BINDMODES),
+            "interface_version" => {
+                p.interface_version =
+                    choice(ctx, &kw, v, "SMPP interface version", INTERFACE_VERSIONS);
+            }
+            "system_type" => {
+                if let Some(s) = values::string(sink, &kw, v) {
+                    if s.v.len() > 12 {
+                        sink.at(&s.span, &kw, "at most 12 characters (SMPP system_type)");
+                    } else {
+                        p.system_type = Some(s.v);
+                    }
+                }
+            }
+            "dlr_id_format" => {
+                p.dlr_id_format = choice(ctx, &kw, v, "DLR id format", DLR_ID_FORMATS);
+            }
+            "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
             _ => {}
         }
     }
@@ -433,6 +512,21 @@ fn finish(
         );
     }
 
+    if let (Some(k), false) = (
+        &m.smpp_out_key,
+        direction == Direction::Outgoing && protocol == Protocol::Smpp,
+    ) {
+        ctx.sink.at(
+            &k.span,
+            &k.kw,
+            "only meaningful for outgoing `smpp` connectors",
+        );
+    }
+    if let (Some(k), Direction::Incoming) = (&m.outgoing_key, direction) {
+        ctx.sink
+            .at(&k.span, &k.kw, "only meaningful for outgoing connectors");
+    }
+
     let default_idle =
         (direction == Direction::Outgoing && protocol == Protocol::Smpp).then_some(30);
     let sim_default = SimOptions::default();
@@ -467,5 +561,10 @@ fn finish(
             dlr_status: m.dlr_status.clone().unwrap_or(sim_default.dlr_status),
             latency_ms: m.latency_ms.unwrap_or(sim_default.latency_ms),
         },
+        bindmode: m.bindmode.unwrap_or_default(),
+        interface_version: m.interface_version.unwrap_or(0x34),
+        system_type: m.system_type.clone().unwrap_or_default(),
+        dlr_id_format: m.dlr_id_format.unwrap_or_default(),
+        dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
     })
 }

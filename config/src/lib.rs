@@ -1,7 +1,7 @@
 //! emg configuration: a TOML file modelled on EMG's `server.cfg`, validated up front.
 //!
 //! The file holds general options at the top level, then `[connector.NAME]`, `[user.NAME]`,
-//! `[group.NAME]` tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
+//! `[group.NAME]`, `[operator.NAME]` (MGP accounts) tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
 //! case. Connectors may `inherit` from another connector (chains allowed, the child's keywords
 //! win); `virtual = true` marks a template that is never instantiated and is not inherited.
 //! Relative paths (`datadir`, `logdir`, `retryscheme`) are resolved against the directory of
@@ -34,6 +34,7 @@ mod connector;
 mod context;
 mod diagnostic;
 mod model;
+mod operator;
 pub mod retry;
 mod suggest;
 mod validate;
@@ -43,8 +44,8 @@ use std::path::Path;
 
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use model::{
-    Backend, Config, Connector, Direction, General, Group, Mode, Protocol, Route, SimOptions, User,
-    BIND_TYPES, DLR_STATUSES,
+    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, General, Group, Mode, Operator,
+    OperatorRole, OperatorSecret, Protocol, Route, SimOptions, User, BIND_TYPES, DLR_STATUSES,
 };
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 

@@ -24,6 +24,8 @@ pub struct Config {
     pub groups: BTreeMap<String, Group>,
     /// Routing table in file order; the first matching route wins.
     pub routes: Vec<Route>,
+    /// Accounts that may log in over MGP, by name.
+    pub operators: BTreeMap<String, Operator>,
 }
 
 /// Server-wide options.
@@ -158,6 +160,42 @@ pub struct Connector {
     pub retryscheme: RetryScheme,
     /// Simulator behaviour (only used when `protocol = "sim"`).
     pub sim: SimOptions,
+    /// Outgoing SMPP: which bind to send (`bindmode`).
+    pub bindmode: BindMode,
+    /// Outgoing SMPP: interface_version in the bind, 0x33, 0x34 (default) or 0x50.
+    pub interface_version: u8,
+    /// Outgoing SMPP: system_type in the bind (empty by default).
+    pub system_type: String,
+    /// How the next hop spells message ids, for delivery-report matching (`dlr_id_format`).
+    pub dlr_id_format: DlrIdFormat,
+    /// Seconds a receipt that matched nothing yet waits for its submit response.
+    pub dlr_park_seconds: u64,
+}
+
+/// Which bind an outgoing SMPP connector sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BindMode {
+    /// bind_transceiver: submit and receive on one session.
+    #[default]
+    Transceiver,
+    /// bind_transmitter: submit only.
+    Transmitter,
+    /// bind_receiver: receive (receipts, MO) only.
+    Receiver,
+}
+
+/// How a next hop spells its message ids (see `common::dlrid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DlrIdFormat {
+    /// Case and zero padding ignored; hex/decimal tried both ways on a miss.
+    #[default]
+    Auto,
+    /// Hex ids; receipts may spell them in decimal.
+    Hex,
+    /// Decimal ids; receipts may spell them in hex.
+    Decimal,
+    /// Opaque strings, matched exactly.
+    String,
 }
 
 /// Behaviour of the built-in SMSC simulator.
@@ -233,4 +271,34 @@ pub struct Route {
     pub from: Option<String>,
     /// Target connector or group.
     pub to: String,
+}
+
+/// An MGP (emgclient) account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Name from `[operator.NAME]`; the login name.
+    pub name: String,
+    pub secret: OperatorSecret,
+    pub role: OperatorRole,
+}
+
+/// How an operator's password is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperatorSecret {
+    /// `password_hash`: an Argon2 PHC string.
+    Hash(String),
+    /// `password`: plain text, for tests and first steps only.
+    Plain(String),
+}
+
+/// What an operator may do; each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum OperatorRole {
+    /// Look only (the default).
+    #[default]
+    Readonly,
+    /// Also hold, release, force-close, move and clear queues, cancel and send messages.
+    Operator,
+    /// Also reload the configuration.
+    Admin,
 }

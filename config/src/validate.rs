@@ -33,7 +33,7 @@ const GENERAL_KEYWORDS: &[&str] = &[
 ];
 
 /// Tables / arrays of tables allowed at the top level besides the general options.
-const SECTIONS: &[&str] = &["connector", "user", "group", "route"];
+const SECTIONS: &[&str] = &["connector", "user", "group", "route", "operator"];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -63,6 +63,7 @@ struct Raw {
     users: BTreeMap<String, RawUser>,
     groups: BTreeMap<String, (Span, RawGroup)>,
     routes: Vec<RawRoute>,
+    operators: BTreeMap<String, crate::model::Operator>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -111,6 +112,11 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 raw.groups.insert(name.to_string(), (header, g));
             }),
             "route" => read_routes(&mut ctx, v, &mut raw.routes),
+            "operator" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                if let Some(op) = crate::operator::read(ctx, name, header, t) {
+                    raw.operators.insert(name.to_string(), op);
+                }
+            }),
             _ => {
                 if key == "backend" {
                     backend_span = Some(v.span());
@@ -158,6 +164,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 })
             })
             .collect(),
+        operators: raw.operators,
     })
 }
 

@@ -256,3 +256,34 @@ fn arbitrary_input_never_panics() {
         assert!(r.is_err(), "{s:?} should be rejected");
     }
 }
+
+#[test]
+fn outgoing_smpp_bind_and_dlr_keywords() {
+    let text = r#"
+[connector.a]
+type = "outgoing"
+protocol = "smpp"
+address = "127.0.0.1:2775"
+
+[connector.b]
+inherit = "a"
+bindmode = "Receiver"
+interface_version = "3.3"
+system_type = "VMA"
+dlr_id_format = "hex"
+dlr_park_seconds = 5
+"#;
+    let cfg = config::parse_str(text, Path::new("/etc/emg/emg.toml")).expect("valid");
+    let a = &cfg.connectors["a"];
+    assert_eq!(a.bindmode, config::BindMode::Transceiver);
+    assert_eq!(a.interface_version, 0x34);
+    assert_eq!(a.system_type, "");
+    assert_eq!(a.dlr_id_format, config::DlrIdFormat::Auto);
+    assert_eq!(a.dlr_park_seconds, 60);
+    let b = &cfg.connectors["b"];
+    assert_eq!(b.bindmode, config::BindMode::Receiver);
+    assert_eq!(b.interface_version, 0x33);
+    assert_eq!(b.system_type, "VMA");
+    assert_eq!(b.dlr_id_format, config::DlrIdFormat::Hex);
+    assert_eq!(b.dlr_park_seconds, 5);
+}

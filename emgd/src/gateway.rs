@@ -10,6 +10,7 @@ use crate::queue::Totals;
 use crate::router::{NoRoute, Router};
 use crate::store::{MessageState, Recovered, Store, StoreError, Write};
 use common::dlr::DlrStatus;
+use common::dlrid::{self, IdFormat};
 use common::message::{DlrInfo, Message, MessageId, MsgType, NODE_ID_FACTOR};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +50,14 @@ enum OpenEntry {
     OnlyId(MessageId),
 }
 
+/// A receipt waiting for its open DLR entry.
+#[derive(Debug, Clone, Copy)]
+struct ParkedReceipt {
+    status: DlrStatus,
+    error: u32,
+    until: std::time::Instant,
+}
+
 /// Queue limits from the general options.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
@@ -62,6 +71,9 @@ pub struct Gateway {
     connectors: BTreeMap<String, Arc<ConnectorHandle>>,
     router: RwLock<Arc<Router>>,
     open_dlrs: Mutex<HashMap<(String, String), OpenEntry>>,
+    /// Receipts that matched no open entry yet, by (connector, normalised id): their submit
+    /// response may still be on its way. Matched when `sent` registers the id.
+    parked: Mutex<HashMap<(String, String), ParkedReceipt>>,
     next_id: AtomicU64,
     totals: Arc<Totals>,
     pub logs: Logs,
@@ -111,6 +123,7 @@ impl Gateway {
             store,
             connectors,
             open_dlrs: Mutex::new(open_dlrs),
+            parked: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(next),
             totals,
             logs,
@@ -252,6 +265,38 @@ impl Gateway {
         Ok(id)
     }
 
+    /// Accept a message for the connector `target`, bypassing routing (MGP `send --via`); the
+    /// queue limits still apply. Resolves with its id once it is committed.
+    pub async fn accept_via(
+        &self,
+        mut message: Message,
+        target: &str,
+    ) -> Result<MessageId, Reject> {
+        if self.is_shutting_down() {
+            return Err(Reject::ShuttingDown);
+        }
+        let Some(handle) = self.connectors.get(target).cloned() else {
+            return Err(Reject::NoRoute(NoRoute {
+                dest: message.dest.addr.clone(),
+                connector: message.origin.connector.clone(),
+                account: message.origin.account.clone(),
+            }));
+        };
+        self.check_limits(&handle).await?;
+        message.id = self.allocate_id();
+        message.received_us = now_us();
+        message.target = target.to_string();
+        self.store
+            .commit(vec![Write::Enqueue {
+                message: Box::new(message.clone()),
+                route: format!("{target} (via)"),
+            }])
+            .await?;
+        let id = message.id;
+        handle.queue.push(message);
+        Ok(id)
+    }
+
     async fn check_limits(&self, target: &ConnectorHandle) -> Result<(), Reject> {
         let limits = self.limits();
         let total = self.totals.get() as u64;
@@ -288,20 +333,14 @@ impl Gateway {
         message: Message,
         remote_id: Option<String>,
     ) {
+        let format = self.id_format(&connector.name);
+        let remote_id = remote_id.map(|r| dlrid::normalise(&r, format));
         let awaiting =
             message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
-        if awaiting {
-            if let Some(remote) = &remote_id {
-                self.lock_dlrs().insert(
-                    (connector.name.clone(), remote.clone()),
-                    OpenEntry::Loaded(Box::new(message.clone())),
-                );
-            }
-        }
         let mut writes = vec![Write::Sent {
             id: message.id,
             connector: connector.name.clone(),
-            remote_id,
+            remote_id: remote_id.clone(),
             awaiting_dlr: awaiting,
         }];
         if message.msgtype == MsgType::Dlr {
@@ -312,9 +351,48 @@ impl Gateway {
                 error: None,
             });
         }
+        // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
+        // can never be committed before the row it closes; one arriving earlier is parked.
         self.commit_logged(writes).await;
+        let mut early = None;
+        if let (true, Some(remote)) = (awaiting, &remote_id) {
+            // Lock order parked -> open_dlrs, as in `receipt`: a receipt either sees the
+            // entry or is parked before we look for it.
+            let mut parked = self.lock_parked();
+            self.lock_dlrs().insert(
+                (connector.name.clone(), remote.clone()),
+                OpenEntry::Loaded(Box::new(message)),
+            );
+            early = unpark(&mut parked, &connector.name, remote, format);
+        }
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
+        if let (Some(parked), Some(remote)) = (early, &remote_id) {
+            tracing::debug!(
+                "connector {}: parked receipt for {remote} matched",
+                connector.name
+            );
+            self.receipt(&connector.name, remote, parked.status, parked.error)
+                .await;
+        }
+    }
+
+    /// The id format a connector's next hop uses.
+    fn id_format(&self, connector: &str) -> IdFormat {
+        match self
+            .connectors
+            .get(connector)
+            .map(|c| c.config().dlr_id_format)
+        {
+            Some(config::DlrIdFormat::Hex) => IdFormat::Hex,
+            Some(config::DlrIdFormat::Decimal) => IdFormat::Decimal,
+            Some(config::DlrIdFormat::String) => IdFormat::String,
+            _ => IdFormat::Auto,
+        }
+    }
+
+    fn lock_parked(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), ParkedReceipt>> {
+        self.parked.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The next hop refused `message` with protocol `error` for `command`. The connector's
@@ -388,11 +466,41 @@ impl Gateway {
         status: DlrStatus,
         error: u32,
     ) -> bool {
-        let key = (connector.to_string(), remote_id.to_string());
-        let entry = match self.lock_dlrs().get(&key).cloned() {
-            Some(e) => e,
-            None => return false,
+        let format = self.id_format(connector);
+        let canon = dlrid::normalise(remote_id, format);
+        let window = self
+            .connectors
+            .get(connector)
+            .map_or(0, |c| c.config().dlr_park_seconds);
+        let found = {
+            let mut parked = self.lock_parked();
+            let dlrs = self.lock_dlrs();
+            let found = std::iter::once(canon.clone())
+                .chain(dlrid::receipt_candidates(&canon, format))
+                .find_map(|k| {
+                    dlrs.get(&(connector.to_string(), k.clone()))
+                        .cloned()
+                        .map(|e| (k, e))
+                });
+            if found.is_none() && window > 0 {
+                tracing::debug!(
+                    "connector {connector}: receipt for {remote_id} parked for {window} s"
+                );
+                parked.insert(
+                    (connector.to_string(), canon.clone()),
+                    ParkedReceipt {
+                        status,
+                        error,
+                        until: std::time::Instant::now() + Duration::from_secs(window),
+                    },
+                );
+            }
+            found
         };
+        let Some((matched, entry)) = found else {
+            return false;
+        };
+        let key = (connector.to_string(), matched);
         let original = match entry {
             OpenEntry::Loaded(m) => *m,
             OpenEntry::OnlyId(id) => match self.store.message(id).await {
@@ -539,6 +647,30 @@ fn text_excerpt(m: &Message) -> String {
             .collect(),
         _ => String::new(),
     }
+}
+
+/// Take a parked receipt for the entry just stored under `canon`, if one waits, and drop the
+/// ones whose window has passed.
+fn unpark(
+    parked: &mut HashMap<(String, String), ParkedReceipt>,
+    connector: &str,
+    canon: &str,
+    format: IdFormat,
+) -> Option<ParkedReceipt> {
+    if parked.is_empty() {
+        return None;
+    }
+    let now = std::time::Instant::now();
+    parked.retain(|(c, id), p| {
+        let keep = p.until > now;
+        if !keep {
+            tracing::warn!("connector {c}: receipt for {id} matched no message within its parking window; dropped");
+        }
+        keep
+    });
+    std::iter::once(canon.to_string())
+        .chain(dlrid::stored_aliases(canon, format))
+        .find_map(|k| parked.remove(&(connector.to_string(), k)))
 }
 
 /// Resolves once shutdown has begun (for `select!` arms: it holds no borrow when done).

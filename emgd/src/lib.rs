@@ -8,6 +8,7 @@ pub mod access;
 pub mod cli;
 pub mod clock;
 pub mod connector;
+pub mod control;
 pub mod gateway;
 pub mod logs;
 pub mod queue;
@@ -112,11 +113,18 @@ where
                 })?;
                 tasks.spawn(connector::smpp_in::run(gw, c, listener));
             }
+            (Protocol::Smpp, Direction::Outgoing) => {
+                tasks.spawn(connector::smpp_out::run(gw, c));
+            }
             _ => unreachable!(
                 "refuse_unavailable_protocols let {:?} through",
                 cfg.protocol
             ),
         }
+    }
+    if let Some(address) = &gw.config().general.mgp_address {
+        let listener = control::bind(address).await?;
+        tokio::spawn(control::serve(gw.clone(), listener));
     }
     tracing::info!(
         "emgd {} started with {} connectors",
@@ -153,7 +161,7 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
         .filter(|c| {
             !matches!(
                 (c.protocol, c.direction),
-                (Protocol::Sim, _) | (Protocol::Smpp, Direction::Incoming)
+                (Protocol::Sim, _) | (Protocol::Smpp, _)
             )
         })
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))

@@ -113,6 +113,31 @@ impl Queue {
         self.totals.queued.fetch_sub(taken.len(), Ordering::Relaxed);
         taken
     }
+
+    /// Remove the waiting messages `keep_out` selects, in queue order (for queue move with a
+    /// filter, and cancel). They stop counting here.
+    pub fn take_where(&self, mut keep_out: impl FnMut(&Message) -> bool) -> Vec<Message> {
+        let mut q = self.lock();
+        let mut taken = Vec::new();
+        let mut kept = VecDeque::with_capacity(q.len());
+        for m in q.drain(..) {
+            if keep_out(&m) {
+                taken.push(m);
+            } else {
+                kept.push_back(m);
+            }
+        }
+        *q = kept;
+        drop(q);
+        self.size.fetch_sub(taken.len(), Ordering::Relaxed);
+        self.totals.queued.fetch_sub(taken.len(), Ordering::Relaxed);
+        taken
+    }
+
+    /// Copies of the first `n` waiting messages (for queue list).
+    pub fn peek(&self, n: usize) -> Vec<Message> {
+        self.lock().iter().take(n).cloned().collect()
+    }
 }
 
 #[cfg(test)]

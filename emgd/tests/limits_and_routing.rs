@@ -154,3 +154,50 @@ fn stat_of(text: &str) -> &str {
         .find_map(|w| w.strip_prefix("stat:"))
         .unwrap_or("")
 }
+
+#[tokio::test]
+async fn sighup_reloads_routes_and_keeps_the_running_config_when_the_new_one_is_broken() {
+    let setup = Setup::new("", "", "");
+    let d = setup.start();
+    let mut c = client(&setup).await;
+    c.submit(1, 1, "15551234", false, |_| true).await.unwrap();
+    assert_eq!(
+        c.refused,
+        vec![status::ESME_RINVDSTADR],
+        "no route before the reload"
+    );
+
+    let original = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(
+        &setup.config,
+        original.replace("prefix = \"4\"", "prefix = \"1\""),
+    )
+    .unwrap();
+    d.signal(1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = client(&setup).await;
+        c.submit(1, 1, "15551234", false, |_| true).await.unwrap();
+        if c.accepted.len() == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the reload never took effect");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    std::fs::write(&setup.config, "this is not toml = = =\n").unwrap();
+    d.signal(1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c = client(&setup).await;
+    c.submit(1, 1, "15551234", false, |_| true).await.unwrap();
+    assert_eq!(
+        c.accepted.len(),
+        1,
+        "a broken file leaves the running configuration in place"
+    );
+    assert!(
+        d.stderr_text().contains("configuration not reloaded"),
+        "{}",
+        d.stderr_text()
+    );
+}

@@ -5,4 +5,5 @@
 //! the crash test, where we need exact control over what was acknowledged.
 
 pub mod daemon;
+pub mod load;
 pub mod smpp_client;

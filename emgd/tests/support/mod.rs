@@ -23,9 +23,16 @@ impl Setup {
     pub fn new(general: &str, sim: &str, extra: &str) -> Setup {
         let dir = tempfile::tempdir().expect("temp dir");
         let smpp_port = free_port();
+        // MGP off unless the test asks for it: parallel tests must not share its port.
+        let mgp = if general.contains("mgp_address") {
+            ""
+        } else {
+            "mgp_address = \"\""
+        };
         let text = format!(
             r#"datadir = "data"
 logdir = "log"
+{mgp}
 {general}
 
 [connector.smpp-in]

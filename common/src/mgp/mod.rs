@@ -1,0 +1,468 @@
+//! MGP, emg's control protocol: newline-delimited JSON over TCP (specified in `man/mgp.7`).
+//!
+//! One JSON object per line, UTF-8, at most [`MAX_LINE`] bytes. A client sends requests
+//! `{"id":N,"op":"...",...}`; the server answers each with `{"id":N,"ok":{...}}` or
+//! `{"id":N,"error":{"code":"...","message":"..."}}`, and pushes stream events as
+//! `{"stream":S,"event":{...}}`. JSON lines were chosen so that any language, or `nc`, can
+//! speak the protocol.
+//!
+//! Sans-io like the SMPP codec: [`decode_line`] takes bytes from a read buffer only once a
+//! whole line is there, [`encode`] turns a frame into a line. Sockets live in `emgd` and
+//! `emgclient`.
+
+mod types;
+
+pub use types::*;
+
+use bytes::BytesMut;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The port EMG's sample configuration uses for MGP.
+pub const DEFAULT_PORT: u16 = 7185;
+/// Longest line either side accepts (without its newline).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// One operation with its arguments; the `op` field of a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// Must be the first request of a session.
+    Login {
+        user: String,
+        password: String,
+    },
+    Status,
+    Connectors,
+    Connector {
+        name: String,
+    },
+    Hold {
+        name: String,
+    },
+    Release {
+        name: String,
+    },
+    /// Close every session of the connector now, then let it reconnect at once.
+    Bounce {
+        name: String,
+    },
+    Forceclose {
+        name: String,
+        /// Also store the flag so that it survives a restart.
+        #[serde(default)]
+        persist: bool,
+    },
+    ForcecloseClear {
+        name: String,
+    },
+    QueueList {
+        /// One connector with its first `limit` waiting messages; absent: every queue's size.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    QueueMove {
+        from: String,
+        to: String,
+        /// Only messages whose destination starts with this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dest_prefix: Option<String>,
+    },
+    QueueClear {
+        name: String,
+    },
+    /// `message_id` on the wire: `id` is the request's.
+    MsgShow {
+        #[serde(rename = "message_id")]
+        id: u64,
+    },
+    MsgCancel {
+        #[serde(rename = "message_id")]
+        id: u64,
+    },
+    Send {
+        to: String,
+        from: String,
+        text: String,
+        /// Queue on this connector instead of routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
+        #[serde(default)]
+        dlr: bool,
+    },
+    DlrInject {
+        #[serde(rename = "message_id")]
+        id: u64,
+        status: String,
+    },
+    Reload,
+    Tail {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default)]
+        pdu: bool,
+    },
+    Watch,
+    Stop {
+        stream: u64,
+    },
+}
+
+impl Op {
+    /// The wire name, as in `"op":"queue_list"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Login { .. } => "login",
+            Op::Status => "status",
+            Op::Connectors => "connectors",
+            Op::Connector { .. } => "connector",
+            Op::Hold { .. } => "hold",
+            Op::Release { .. } => "release",
+            Op::Bounce { .. } => "bounce",
+            Op::Forceclose { .. } => "forceclose",
+            Op::ForcecloseClear { .. } => "forceclose_clear",
+            Op::QueueList { .. } => "queue_list",
+            Op::QueueMove { .. } => "queue_move",
+            Op::QueueClear { .. } => "queue_clear",
+            Op::MsgShow { .. } => "msg_show",
+            Op::MsgCancel { .. } => "msg_cancel",
+            Op::Send { .. } => "send",
+            Op::DlrInject { .. } => "dlr_inject",
+            Op::Reload => "reload",
+            Op::Tail { .. } => "tail",
+            Op::Watch => "watch",
+            Op::Stop { .. } => "stop",
+        }
+    }
+}
+
+/// A client request: an id the answer repeats, and the operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub id: u64,
+    pub op: Op,
+}
+
+impl Serialize for Request {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            id: u64,
+            #[serde(flatten)]
+            op: &'a Op,
+        }
+        Flat {
+            id: self.id,
+            op: &self.op,
+        }
+        .serialize(s)
+    }
+}
+
+/// The answer to one request. `id` is null only when the request had no readable id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub id: Option<u64>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The operation's result object (see [`types`](self) for each op's shape).
+    Ok(Value),
+    Error(ErrorBody),
+}
+
+/// A server push on an open stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFrame {
+    pub stream: u64,
+    pub event: Event,
+}
+
+/// Anything that travels on an MGP connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Request(Request),
+    Response(Response),
+    Event(EventFrame),
+}
+
+/// Why a line could not be decoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MgpError {
+    /// A line longer than the limit: the connection cannot be resynchronised and is closed.
+    #[error("line longer than {max} bytes")]
+    FrameTooLarge { max: usize },
+    /// A complete line that is not a valid frame; it was consumed, the connection goes on.
+    #[error("{message}")]
+    BadRequest { id: Option<u64>, message: String },
+}
+
+impl MgpError {
+    /// Must the connection be closed after reporting it?
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, MgpError::FrameTooLarge { .. })
+    }
+
+    /// The error answer to send back.
+    pub fn response(&self) -> Response {
+        let (id, code) = match self {
+            MgpError::FrameTooLarge { .. } => (None, ErrorCode::FrameTooLarge),
+            MgpError::BadRequest { id, .. } => (*id, ErrorCode::BadRequest),
+        };
+        Response {
+            id,
+            outcome: Outcome::Error(ErrorBody::new(code, self.to_string())),
+        }
+    }
+}
+
+/// Take one complete line from `buf` and decode it. `Ok(None)`: no complete line yet (nothing
+/// is consumed). Blank lines are skipped. A line over `max` bytes is an error even before its
+/// newline arrives, so a peer cannot make us buffer without bound.
+pub fn decode_line(buf: &mut BytesMut, max: usize) -> Result<Option<Frame>, MgpError> {
+    loop {
+        let window = &buf[..buf.len().min(max + 1)];
+        let Some(pos) = window.iter().position(|&b| b == b'\n') else {
+            if buf.len() > max {
+                return Err(MgpError::FrameTooLarge { max });
+            }
+            return Ok(None);
+        };
+        let line = buf.split_to(pos + 1);
+        let mut text = &line[..pos];
+        if text.last() == Some(&b'\r') {
+            text = &text[..text.len() - 1];
+        }
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        return parse(text).map(Some);
+    }
+}
+
+/// Serialise a frame as one line, newline included.
+pub fn encode<T: Serialize>(frame: &T) -> Vec<u8> {
+    // Our frame types only hold strings, numbers and maps with string keys: cannot fail.
+    let mut line = serde_json::to_vec(frame).expect("MGP frames serialise to JSON");
+    line.push(b'\n');
+    line
+}
+
+fn bad(id: Option<u64>, message: impl Into<String>) -> MgpError {
+    MgpError::BadRequest {
+        id,
+        message: message.into(),
+    }
+}
+
+fn parse(text: &[u8]) -> Result<Frame, MgpError> {
+    let value: Value =
+        serde_json::from_slice(text).map_err(|e| bad(None, format!("not JSON: {e}")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(bad(None, "a frame must be a JSON object"));
+    };
+    if obj.contains_key("op") {
+        let id = match obj.remove("id") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        }
+        .ok_or_else(|| bad(None, "a request needs \"id\": a non-negative integer"))?;
+        let op = Op::deserialize(Value::Object(obj))
+            .map_err(|e| bad(Some(id), format!("bad request: {e}")))?;
+        return Ok(Frame::Request(Request { id, op }));
+    }
+    if obj.contains_key("stream") && obj.contains_key("event") {
+        return from_obj(obj).map(Frame::Event);
+    }
+    if obj.contains_key("ok") || obj.contains_key("error") {
+        return from_obj(obj).map(Frame::Response);
+    }
+    Err(bad(
+        None,
+        "not an MGP frame: expected \"op\", \"ok\", \"error\" or \"stream\"",
+    ))
+}
+
+fn from_obj<T: serde::de::DeserializeOwned>(obj: Map<String, Value>) -> Result<T, MgpError> {
+    serde_json::from_value(Value::Object(obj)).map_err(|e| bad(None, format!("bad frame: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buf(s: &str) -> BytesMut {
+        BytesMut::from(s.as_bytes())
+    }
+
+    #[test]
+    fn waits_for_a_whole_line_and_keeps_the_rest() {
+        let mut b = buf("{\"id\":1,\"op\":\"hold\",\"na");
+        assert_eq!(decode_line(&mut b, MAX_LINE), Ok(None));
+        assert_eq!(b.len(), 23, "nothing consumed");
+        b.extend_from_slice(b"me\":\"sim1\"}\r\n\n{\"id\":2,\"op\":\"status\"}\n{\"id\"");
+        assert_eq!(
+            decode_line(&mut b, MAX_LINE),
+            Ok(Some(Frame::Request(Request {
+                id: 1,
+                op: Op::Hold {
+                    name: "sim1".into()
+                }
+            })))
+        );
+        assert_eq!(
+            decode_line(&mut b, MAX_LINE),
+            Ok(Some(Frame::Request(Request {
+                id: 2,
+                op: Op::Status
+            }))),
+            "the blank line is skipped"
+        );
+        assert_eq!(decode_line(&mut b, MAX_LINE), Ok(None));
+        assert_eq!(&b[..], b"{\"id\"");
+    }
+
+    #[test]
+    fn oversize_line_is_fatal_even_without_newline() {
+        let mut b = BytesMut::from(&[b'x'; 17][..]);
+        let e = decode_line(&mut b, 16).unwrap_err();
+        assert_eq!(e, MgpError::FrameTooLarge { max: 16 });
+        assert!(e.is_fatal());
+        assert_eq!(
+            String::from_utf8(encode(&e.response())).unwrap(),
+            "{\"id\":null,\"error\":{\"code\":\"frame_too_large\",\"message\":\"line longer than 16 bytes\"}}\n"
+        );
+        // Exactly at the limit is fine.
+        let mut ok = BytesMut::from(&b"{\"id\":1,\"op\":\"watch\"}\n"[..]);
+        assert!(decode_line(&mut ok, 21).unwrap().is_some());
+    }
+
+    #[test]
+    fn bad_json_is_consumed_and_not_fatal() {
+        let mut b = buf("{nope\n{\"id\":3,\"op\":\"stauts\"}\n{\"id\":4,\"op\":\"forceclose\",\"name\":\"a\",\"persits\":true}\n[1]\n{\"id\":5,\"op\":\"reload\"}\n");
+        let e = decode_line(&mut b, MAX_LINE).unwrap_err();
+        assert!(!e.is_fatal());
+        assert!(
+            matches!(&e, MgpError::BadRequest { id: None, message } if message.starts_with("not JSON")),
+            "{e:?}"
+        );
+        let e = decode_line(&mut b, MAX_LINE).unwrap_err();
+        assert!(
+            matches!(&e, MgpError::BadRequest { id: Some(3), message } if message.contains("unknown variant `stauts`")),
+            "{e:?}"
+        );
+        let e = decode_line(&mut b, MAX_LINE).unwrap_err();
+        assert!(
+            matches!(&e, MgpError::BadRequest { id: Some(4), message } if message.contains("unknown field `persits`")),
+            "{e:?}"
+        );
+        let e = decode_line(&mut b, MAX_LINE).unwrap_err();
+        assert_eq!(e, bad(None, "a frame must be a JSON object"));
+        assert_eq!(
+            String::from_utf8(encode(&e.response())).unwrap(),
+            "{\"id\":null,\"error\":{\"code\":\"bad_request\",\"message\":\"a frame must be a JSON object\"}}\n"
+        );
+        assert_eq!(
+            decode_line(&mut b, MAX_LINE).unwrap(),
+            Some(Frame::Request(Request {
+                id: 5,
+                op: Op::Reload
+            }))
+        );
+    }
+
+    #[test]
+    fn requests_responses_and_events_round_trip() {
+        let req = Request {
+            id: 7,
+            op: Op::Forceclose {
+                name: "sim1".into(),
+                persist: true,
+            },
+        };
+        let line = encode(&req);
+        assert_eq!(
+            std::str::from_utf8(&line).unwrap(),
+            "{\"id\":7,\"op\":\"forceclose\",\"name\":\"sim1\",\"persist\":true}\n"
+        );
+        let mut b = BytesMut::from(&line[..]);
+        assert_eq!(decode_line(&mut b, MAX_LINE), Ok(Some(Frame::Request(req))));
+
+        let resp = Response {
+            id: Some(7),
+            outcome: Outcome::Error(ErrorBody::new(
+                ErrorCode::NotFound,
+                "connector smsc9 does not exist",
+            )),
+        };
+        let line = encode(&resp);
+        assert_eq!(
+            std::str::from_utf8(&line).unwrap(),
+            "{\"id\":7,\"error\":{\"code\":\"not_found\",\"message\":\"connector smsc9 does not exist\"}}\n"
+        );
+        let mut b = BytesMut::from(&line[..]);
+        assert_eq!(
+            decode_line(&mut b, MAX_LINE),
+            Ok(Some(Frame::Response(resp)))
+        );
+
+        let ev = EventFrame {
+            stream: 2,
+            event: Event::Lost { count: 12 },
+        };
+        let line = encode(&ev);
+        assert_eq!(
+            std::str::from_utf8(&line).unwrap(),
+            "{\"stream\":2,\"event\":{\"type\":\"lost\",\"count\":12}}\n"
+        );
+        let mut b = BytesMut::from(&line[..]);
+        assert_eq!(decode_line(&mut b, MAX_LINE), Ok(Some(Frame::Event(ev))));
+    }
+
+    #[test]
+    fn message_ids_do_not_clash_with_request_ids() {
+        let req = Request {
+            id: 9,
+            op: Op::MsgShow { id: 42 },
+        };
+        let line = encode(&req);
+        assert_eq!(
+            std::str::from_utf8(&line).unwrap(),
+            "{\"id\":9,\"op\":\"msg_show\",\"message_id\":42}\n"
+        );
+        let mut b = BytesMut::from(&line[..]);
+        assert_eq!(decode_line(&mut b, MAX_LINE), Ok(Some(Frame::Request(req))));
+    }
+
+    #[test]
+    fn optional_arguments_default() {
+        let mut b =
+            buf("{\"id\":1,\"op\":\"queue_list\"}\n{\"op\":\"tail\",\"id\":2,\"pdu\":true}\n");
+        assert_eq!(
+            decode_line(&mut b, MAX_LINE).unwrap(),
+            Some(Frame::Request(Request {
+                id: 1,
+                op: Op::QueueList {
+                    name: None,
+                    limit: None
+                }
+            }))
+        );
+        assert_eq!(
+            decode_line(&mut b, MAX_LINE).unwrap(),
+            Some(Frame::Request(Request {
+                id: 2,
+                op: Op::Tail {
+                    name: None,
+                    pdu: true
+                }
+            }))
+        );
+    }
+}

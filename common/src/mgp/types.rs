@@ -1,0 +1,295 @@
+//! The shapes of MGP answers and events, shared by the server and every client.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Error codes; stable, clients branch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is not valid JSON or not a valid operation.
+    BadRequest,
+    /// The first request of a session must be `login`.
+    NotAuthenticated,
+    /// Wrong user or password, or too many failures from this address.
+    AuthFailed,
+    /// The user's role does not allow the operation.
+    Forbidden,
+    /// The connector, message or stream named does not exist.
+    NotFound,
+    /// The operation is valid but not possible now (message already sent, broken config...).
+    Refused,
+    /// The server failed (store error); the operation may be retried.
+    Internal,
+    /// A line over the size limit; the server closes the connection.
+    FrameTooLarge,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NotAuthenticated => "not_authenticated",
+            ErrorCode::AuthFailed => "auth_failed",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Refused => "refused",
+            ErrorCode::Internal => "internal",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{"code": "...", "message": "..."}`: the message is for people, the code for programs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn not_found(message: impl Into<String>) -> ErrorBody {
+        ErrorBody::new(ErrorCode::NotFound, message)
+    }
+    pub fn refused(message: impl Into<String>) -> ErrorBody {
+        ErrorBody::new(ErrorCode::Refused, message)
+    }
+    pub fn internal(message: impl Into<String>) -> ErrorBody {
+        ErrorBody::new(ErrorCode::Internal, message)
+    }
+    pub fn bad_request(message: impl Into<String>) -> ErrorBody {
+        ErrorBody::new(ErrorCode::BadRequest, message)
+    }
+}
+
+/// Operator roles, weakest first: each may do everything the previous may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Look only: status, connectors, queue list, msg show, tail, watch.
+    Readonly,
+    /// Also act on connectors, queues and messages.
+    Operator,
+    /// Also reload the configuration.
+    Admin,
+}
+
+/// `login`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginOk {
+    pub user: String,
+    pub role: Role,
+    /// emgd's version.
+    pub version: String,
+}
+
+/// `status`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: String,
+    pub uptime_s: u64,
+    pub node_id: u16,
+    pub connectors: usize,
+    /// Messages queued or in flight, server-wide.
+    pub total_queued: usize,
+    pub sent: u64,
+    pub received: u64,
+    pub failed: u64,
+}
+
+/// One connector as `connectors` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorInfo {
+    pub name: String,
+    /// `incoming` or `outgoing`.
+    pub direction: String,
+    /// `smpp`, `sim`, ...
+    pub protocol: String,
+    /// State of each instance: IDLE, CONNECTED, BOUND, TERMINATING, DEAD, ERROR.
+    pub states: Vec<String>,
+    /// Instances in BOUND.
+    pub bound: usize,
+    pub instances: u32,
+    pub hold: bool,
+    pub forceclose: bool,
+    /// Messages queued or in flight.
+    pub queued: usize,
+    pub sent: u64,
+    pub received: u64,
+    pub failed: u64,
+    /// Messages per second over the last 10 seconds.
+    pub rate_sent: f64,
+    pub rate_received: f64,
+    pub rate_failed: f64,
+}
+
+/// `connectors`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorList {
+    pub connectors: Vec<ConnectorInfo>,
+}
+
+/// `connector`'s answer: the list entry and a summary of its configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorDetail {
+    #[serde(flatten)]
+    pub info: ConnectorInfo,
+    pub address: Option<String>,
+    /// `both`, `transmit_only` or `receive_only`.
+    pub mode: String,
+    pub windowsize: u32,
+    pub throughput: Option<f64>,
+    pub maxqueuesize: Option<u64>,
+    pub users: Vec<String>,
+    pub route: Option<String>,
+}
+
+/// Answer of `hold`, `release`, `bounce`, `forceclose` and `forceclose_clear`: the flags now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flags {
+    pub connector: String,
+    pub hold: bool,
+    pub forceclose: bool,
+    /// The force-close flag is stored and survives a restart.
+    pub persisted: bool,
+}
+
+/// Size of one queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueSize {
+    pub connector: String,
+    /// Waiting plus in flight.
+    pub queued: usize,
+    /// Waiting to be taken.
+    pub waiting: usize,
+}
+
+/// A waiting message as `queue_list` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedMessage {
+    pub id: u64,
+    pub source: String,
+    pub dest: String,
+    pub attempts: u32,
+    /// Seconds since the gateway accepted it.
+    pub age_s: u64,
+}
+
+/// `queue_list`'s answer; `messages` only when one connector was named.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueList {
+    pub queues: Vec<QueueSize>,
+    #[serde(default)]
+    pub messages: Vec<QueuedMessage>,
+}
+
+/// `queue_move`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueMoved {
+    pub from: String,
+    pub to: String,
+    pub moved: usize,
+}
+
+/// `queue_clear`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueCleared {
+    pub connector: String,
+    pub cleared: usize,
+}
+
+/// `msg_show`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageInfo {
+    pub id: u64,
+    /// `queued`, `sent`, `done`, `failed`, `cancelled`.
+    pub state: String,
+    /// `sms`, `dlr`, ...
+    pub msgtype: String,
+    pub source: String,
+    pub dest: String,
+    /// Connector it was received on ("mgp" for `send`).
+    pub origin: String,
+    pub origin_user: Option<String>,
+    /// Connector it was routed to.
+    pub target: String,
+    /// Unix time in microseconds it was accepted, and of its last change.
+    pub received_us: i64,
+    pub updated_us: i64,
+    /// The next hop's id for it, once sent.
+    pub remote_id: Option<String>,
+    /// Last status word: DELIVRD, UNDELIV, EXPIRED, CANCELLED ... (delivery report status).
+    pub status: Option<String>,
+    pub dlr_requested: bool,
+    pub attempts: u32,
+    /// The text, when it is text (data coding 0, 1, 3 or 8).
+    pub text: Option<String>,
+}
+
+/// Answer of `msg_cancel`, `send` and `dlr_inject`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRef {
+    pub id: u64,
+    /// The connector it is (or was) queued on.
+    pub target: String,
+    pub state: String,
+}
+
+/// `reload`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reloaded {
+    pub config: String,
+    pub connectors: usize,
+}
+
+/// Answer of `tail` and `watch` (the new stream) and of `stop` (the stopped one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamRef {
+    pub stream: u64,
+}
+
+/// Which log a tailed line comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    Connector,
+    Pdu,
+}
+
+/// What a stream pushes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// `tail`: one line as written to `connector.NAME` or `pdu.NAME`.
+    Log {
+        kind: LogKind,
+        connector: String,
+        instance: u32,
+        line: String,
+    },
+    /// `watch`: a connector's instance states changed.
+    State {
+        connector: String,
+        states: Vec<String>,
+    },
+    /// `watch`: every connector's counters, each second.
+    Counters {
+        total_queued: usize,
+        connectors: Vec<ConnectorInfo>,
+    },
+    /// The client read too slowly: this many events of the stream were dropped.
+    Lost { count: u64 },
+}

@@ -1,0 +1,155 @@
+//! `status`, `connectors`, `connector`, `hold`, `release`, `bounce`, `forceclose`.
+
+use super::table::Table;
+use super::Out;
+use crate::client::Client;
+use crate::exit::Failure;
+use common::mgp::{ConnectorDetail, ConnectorInfo, ConnectorList, Flags, Op, Status};
+
+pub async fn status(c: &mut Client, out: &Out) -> Result<(), Failure> {
+    let (v, s) = c.call_as::<Status>(Op::Status).await?;
+    if out.raw(&v) {
+        return Ok(());
+    }
+    println!("version       {}", s.version);
+    println!("uptime        {}", duration(s.uptime_s));
+    println!("node id       {}", s.node_id);
+    println!("connectors    {}", s.connectors);
+    println!("queued        {}", s.total_queued);
+    println!("received      {}", s.received);
+    println!("sent          {}", s.sent);
+    println!("failed        {}", s.failed);
+    Ok(())
+}
+
+/// `BOUND` when every instance agrees, else `BOUND:2 IDLE:2`.
+pub fn states(st: &[String]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for s in st {
+        match counts.iter_mut().find(|(n, _)| n == s) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((s, 1)),
+        }
+    }
+    if counts.len() == 1 {
+        return counts[0].0.to_string();
+    }
+    counts
+        .iter()
+        .map(|(n, k)| format!("{n}:{k}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn flag(on: bool, name: &str) -> &str {
+    if on {
+        name
+    } else {
+        "-"
+    }
+}
+
+pub fn table(list: &[ConnectorInfo]) -> Table {
+    let mut t = Table::new(&[
+        "NAME", "DIR", "PROTO", "STATE", ">BOUND", "HOLD", "FC", ">QUEUE", ">SENT", ">RECV",
+        ">FAIL", ">SENT/S", ">RECV/S",
+    ]);
+    for i in list {
+        t.row(vec![
+            i.name.clone(),
+            if i.direction == "incoming" {
+                "in"
+            } else {
+                "out"
+            }
+            .to_string(),
+            i.protocol.clone(),
+            states(&i.states),
+            format!("{}/{}", i.bound, i.instances),
+            flag(i.hold, "hold").to_string(),
+            flag(i.forceclose, "fc").to_string(),
+            i.queued.to_string(),
+            i.sent.to_string(),
+            i.received.to_string(),
+            i.failed.to_string(),
+            format!("{:.1}", i.rate_sent),
+            format!("{:.1}", i.rate_received),
+        ]);
+    }
+    t
+}
+
+pub async fn list(c: &mut Client, out: &Out) -> Result<(), Failure> {
+    let (v, l) = c.call_as::<ConnectorList>(Op::Connectors).await?;
+    if !out.raw(&v) {
+        table(&l.connectors).print();
+    }
+    Ok(())
+}
+
+pub async fn detail(c: &mut Client, out: &Out, name: String) -> Result<(), Failure> {
+    let (v, d) = c.call_as::<ConnectorDetail>(Op::Connector { name }).await?;
+    if out.raw(&v) {
+        return Ok(());
+    }
+    let i = &d.info;
+    let opt = |o: Option<String>| o.unwrap_or_else(|| "-".into());
+    println!("name          {}", i.name);
+    println!("type          {} {}", i.direction, i.protocol);
+    println!("address       {}", opt(d.address.clone()));
+    println!("instances     {} bound of {}", i.bound, i.instances);
+    println!("states        {}", i.states.join(" "));
+    println!("hold          {}", i.hold);
+    println!("forceclose    {}", i.forceclose);
+    println!("queued        {}", i.queued);
+    println!("sent          {} ({:.1}/s)", i.sent, i.rate_sent);
+    println!("received      {} ({:.1}/s)", i.received, i.rate_received);
+    println!("failed        {} ({:.1}/s)", i.failed, i.rate_failed);
+    println!("mode          {}", d.mode);
+    println!("windowsize    {}", d.windowsize);
+    println!("throughput    {}", opt(d.throughput.map(|t| t.to_string())));
+    println!(
+        "maxqueuesize  {}",
+        opt(d.maxqueuesize.map(|t| t.to_string()))
+    );
+    println!(
+        "users         {}",
+        if d.users.is_empty() {
+            "-".into()
+        } else {
+            d.users.join(", ")
+        }
+    );
+    println!("route         {}", opt(d.route.clone()));
+    Ok(())
+}
+
+/// `hold`, `release`, `bounce`, `forceclose [--persist|--clear]`: print the flags now.
+pub async fn flags(c: &mut Client, out: &Out, op: Op) -> Result<(), Failure> {
+    let (v, f) = c.call_as::<Flags>(op).await?;
+    if out.raw(&v) {
+        return Ok(());
+    }
+    let on = |b| if b { "on" } else { "off" };
+    println!(
+        "{}: hold {}, forceclose {}{}",
+        f.connector,
+        on(f.hold),
+        on(f.forceclose),
+        if f.persisted { " (persisted)" } else { "" }
+    );
+    Ok(())
+}
+
+pub fn duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h {m}m")
+    } else if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}

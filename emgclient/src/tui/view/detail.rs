@@ -1,0 +1,180 @@
+//! The selected connector: configuration summary, instances, sparklines, last errors.
+
+use super::styles;
+use crate::tui::state::{tail, App, Series};
+use common::mgp::ConnectorInfo;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::Frame;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let Some(c) = app.selected() else {
+        let p = Paragraph::new("no connector selected").block(Block::bordered().title(" detail "));
+        f.render_widget(p, area);
+        return;
+    };
+    let block = Block::bordered().title(Span::styled(format!(" {} ", c.name), styles::title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let empty = Series::default();
+    let series = app.history.connectors.get(&c.name).unwrap_or(&empty);
+    let errors: Vec<Line> = match app.errors.get(&c.name) {
+        Some(e) if !e.is_empty() => e
+            .iter()
+            .rev()
+            .map(|l| Line::styled(l.clone(), Style::new().fg(Color::Red)))
+            .collect(),
+        _ => vec![Line::styled("no errors seen", styles::dim())],
+    };
+    if inner.height >= 14 {
+        let [summary, out, inn, queue, errs] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Min(1),
+        ])
+        .areas(inner);
+        f.render_widget(Paragraph::new(summary_lines(app, c, true)), summary);
+        spark(
+            f,
+            out,
+            "out/s",
+            &series.sent,
+            rate(c.rate_sent),
+            Color::Green,
+        );
+        spark(
+            f,
+            inn,
+            "in/s",
+            &series.received,
+            rate(c.rate_received),
+            Color::Cyan,
+        );
+        spark(
+            f,
+            queue,
+            "queue",
+            &series.queued,
+            c.queued.to_string(),
+            Color::Yellow,
+        );
+        let mut lines = vec![Line::styled("last errors", styles::title())];
+        lines.extend(errors);
+        f.render_widget(Paragraph::new(lines), errs);
+    } else {
+        let [summary, rates, queue, errs] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        f.render_widget(Paragraph::new(summary_lines(app, c, false)), summary);
+        let [out, inn] = Layout::horizontal([Constraint::Fill(1); 2])
+            .spacing(2)
+            .areas(rates);
+        spark(
+            f,
+            out,
+            "out/s",
+            &series.sent,
+            rate(c.rate_sent),
+            Color::Green,
+        );
+        spark(
+            f,
+            inn,
+            "in/s",
+            &series.received,
+            rate(c.rate_received),
+            Color::Cyan,
+        );
+        spark(
+            f,
+            queue,
+            "queue",
+            &series.queued,
+            c.queued.to_string(),
+            Color::Yellow,
+        );
+        f.render_widget(Paragraph::new(errors), errs);
+    }
+}
+
+fn rate(r: f64) -> String {
+    format!("{r:.1}")
+}
+
+fn summary_lines<'a>(app: &'a App, c: &'a ConnectorInfo, tall: bool) -> Vec<Line<'a>> {
+    let d = app.details.get(&c.name);
+    let mut first = format!("{} {}", c.direction, c.protocol);
+    if let Some(d) = d {
+        if let Some(a) = &d.address {
+            first.push_str(&format!(" · {a}"));
+        }
+        first.push_str(&format!(" · {} · window {}", d.mode, d.windowsize));
+    }
+    let mut inst = vec![Span::raw("instances ")];
+    for (i, s) in c.states.iter().enumerate() {
+        inst.push(Span::raw(format!("{i}:")));
+        inst.push(Span::styled(s.clone(), styles::state(s)));
+        inst.push(Span::raw(" "));
+    }
+    inst.push(Span::styled(
+        format!(
+            "· sent {} recv {} failed {} ({:.1}/s)",
+            c.sent, c.received, c.failed, c.rate_failed
+        ),
+        styles::dim(),
+    ));
+    let mut lines = vec![Line::from(first), Line::from(inst)];
+    if tall {
+        let opt = |o: Option<String>| o.unwrap_or_else(|| "-".into());
+        let third = match d {
+            Some(d) => format!(
+                "throughput {} · maxqueue {} · users {} · route {}",
+                opt(d.throughput.map(|t| format!("{t}/s"))),
+                opt(d.maxqueuesize.map(|q| q.to_string())),
+                if d.users.is_empty() {
+                    "-".to_string()
+                } else {
+                    d.users.join(",")
+                },
+                opt(d.route.clone())
+            ),
+            None => String::new(),
+        };
+        lines.push(Line::styled(third, styles::dim()));
+    }
+    lines
+}
+
+/// `label ▁▂▅▇ value`: the label and value take a line each side, the graph the rest.
+fn spark(
+    f: &mut Frame,
+    area: Rect,
+    label: &str,
+    data: &std::collections::VecDeque<u64>,
+    now: String,
+    color: Color,
+) {
+    let [l, g, v] = Layout::horizontal([
+        Constraint::Length(6),
+        Constraint::Min(1),
+        Constraint::Length(now.len().max(5) as u16 + 1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(label.to_string()).style(styles::dim()), l);
+    let points = tail(data, g.width as usize);
+    f.render_widget(
+        Sparkline::default()
+            .data(&points)
+            .style(Style::new().fg(color)),
+        g,
+    );
+    f.render_widget(Paragraph::new(Line::from(now).right_aligned()), v);
+}

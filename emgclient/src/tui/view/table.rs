@@ -1,0 +1,101 @@
+//! The connector table.
+
+use super::styles;
+use crate::tui::state::table::{state_word, SortKey};
+use crate::tui::state::{App, Focus};
+use ratatui::layout::{Constraint, Flex, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+use ratatui::Frame;
+
+const HEADER: [&str; 10] = [
+    "NAME", "DIR", "PROTO", "STATE", "B/T", "FLAGS", "QUEUE", "IN/S", "OUT/S", "ERR",
+];
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let rows = app.rows();
+    let focus = app.focus == Focus::Table;
+    let mut title = vec![Span::styled(
+        format!(" connectors {}/{} ", rows.len(), app.connectors.len()),
+        styles::title(),
+    )];
+    if app.table.sort != SortKey::Config || app.table.reverse {
+        let arrow = if app.table.reverse { "▲" } else { "▼" };
+        title.push(Span::raw(format!(
+            "sort {} {arrow} ",
+            app.table.sort.label()
+        )));
+    }
+    if app.table.editing || !app.table.filter.is_empty() {
+        let cursor = if app.table.editing { "█" } else { "" };
+        title.push(Span::styled(
+            format!("/{}{cursor} ", app.table.filter),
+            styles::flag(),
+        ));
+    }
+    let right = |s: String| Cell::from(Line::from(s).right_aligned());
+    let body = rows.iter().map(|c| {
+        let word = state_word(&c.states);
+        let mut flags = Vec::new();
+        if c.hold {
+            flags.push("HOLD");
+        }
+        if c.forceclose {
+            flags.push("FC");
+        }
+        Row::new(vec![
+            Cell::from(c.name.clone()),
+            Cell::from(if c.direction == "incoming" {
+                "in"
+            } else {
+                "out"
+            }),
+            Cell::from(c.protocol.clone()),
+            Cell::from(Span::styled(word.to_string(), styles::state(word))),
+            right(format!("{}/{}", c.bound, c.instances)),
+            Cell::from(Span::styled(flags.join(" "), styles::flag())),
+            right(c.queued.to_string()),
+            right(format!("{:.1}", c.rate_received)),
+            right(format!("{:.1}", c.rate_sent)),
+            right(c.failed.to_string()),
+        ])
+    });
+    // Wide enough for the longest name; the spare width goes to the right.
+    let name_w = rows
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4);
+    let widths = [
+        Constraint::Length(name_w.clamp(8, 32) as u16),
+        Constraint::Length(3),
+        Constraint::Length(5),
+        Constraint::Length(11),
+        Constraint::Length(5),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(6),
+    ];
+    let header = Row::new(HEADER.iter().enumerate().map(|(i, h)| {
+        if i >= 4 && i != 5 {
+            right(h.to_string())
+        } else {
+            Cell::from(*h)
+        }
+    }))
+    .style(styles::title());
+    let table = Table::new(body, widths)
+        .header(header)
+        .block(
+            Block::bordered()
+                .title(Line::from(title))
+                .border_style(styles::focused(focus)),
+        )
+        .flex(Flex::Start)
+        .row_highlight_style(styles::selected(focus))
+        .highlight_symbol("▶ ");
+    let mut state = TableState::default().with_selected(app.selected_index());
+    f.render_stateful_widget(table, area, &mut state);
+}

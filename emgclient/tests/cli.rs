@@ -1,0 +1,450 @@
+//! End to end: the real `emgclient` binary against an emgd running in this process (Cargo
+//! gives a package's tests only its own binaries, so emgd runs through `emgd::run_until`; its
+//! MGP server, connectors and store are the same code the binary runs).
+//!
+//! Each test has its own directory and free ports, so they run in parallel.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use tests::daemon::free_port;
+use tests::smpp_client::Client;
+
+const EMGCLIENT: &str = env!("CARGO_BIN_EXE_emgclient");
+
+struct Gateway {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    mgp: u16,
+    smpp: u16,
+    running: Option<Running>,
+}
+
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Gateway {
+    /// smpp-in (user demo/demo), sim1 (routed for 4...), sim2 (DLRs after `sim2_dlr_ms`),
+    /// operators admin/secret (admin), op/oppw (operator), viewer/look (readonly).
+    fn new(sim2_dlr_ms: u64) -> Gateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (mgp, smpp) = (free_port(), free_port());
+        let text = format!(
+            r#"datadir = "data"
+logdir = "log"
+mgp_address = "127.0.0.1:{mgp}"
+
+[connector.smpp-in]
+type = "incoming"
+protocol = "smpp"
+address = "127.0.0.1:{smpp}"
+instances = 2
+
+[connector.sim1]
+type = "outgoing"
+protocol = "sim"
+dlr_delay_ms = 50
+
+[connector.sim2]
+type = "outgoing"
+protocol = "sim"
+dlr_delay_ms = {sim2_dlr_ms}
+
+[user.demo]
+password = "demo"
+
+[operator.admin]
+password = "secret"
+role = "admin"
+
+[operator.op]
+password = "oppw"
+role = "operator"
+
+[operator.viewer]
+password = "look"
+
+[[route]]
+prefix = "4"
+to = "sim1"
+"#
+        );
+        let config = dir.path().join("emg.toml");
+        std::fs::write(&config, text).expect("write config");
+        let mut g = Gateway {
+            dir,
+            config,
+            mgp,
+            smpp,
+            running: None,
+        };
+        g.start();
+        g
+    }
+
+    fn start(&mut self) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let config = self.config.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(emgd::run_until(&config, |_gw| async move {
+                let _ = stopped.await;
+            }))
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.mgp)).is_err() {
+            if thread.is_finished() {
+                panic!("emgd stopped at start: {:?}", thread.join());
+            }
+            assert!(Instant::now() < deadline, "emgd's MGP port never opened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.running = Some(Running { stop, thread });
+    }
+
+    fn stop(&mut self) {
+        let r = self.running.take().expect("running");
+        let _ = r.stop.send(());
+        r.thread
+            .join()
+            .expect("emgd thread")
+            .expect("emgd stops cleanly");
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.mgp)
+    }
+
+    /// Run emgclient as `user` with `password`.
+    fn run_as(&self, user: &str, password: &str, args: &[&str]) -> Output {
+        Command::new(EMGCLIENT)
+            .args(["--host", &self.host(), "--user", user])
+            .args(args)
+            .env("EMG_PASSWORD", password)
+            .env("XDG_CONFIG_HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("emgclient runs")
+    }
+
+    /// Run emgclient as admin; it must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run_as("admin", "secret", args);
+        assert!(
+            out.status.success(),
+            "emgclient {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("--json prints JSON")
+    }
+
+    fn connector(&self, name: &str) -> serde_json::Value {
+        self.json(&["connector", name])
+    }
+
+    /// Poll until `cond` holds (at most 10 s).
+    fn eventually(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn submit(&self, count: usize, dest: &str) -> Vec<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut c = Client::bind(self.smpp, "demo", "demo")
+                .await
+                .unwrap()
+                .expect("bind");
+            c.submit(count, 1, dest, false, |_| true).await.unwrap();
+            assert_eq!(c.accepted.len(), count, "refused: {:?}", c.refused);
+            let ids = c.accepted.clone();
+            c.unbind().await;
+            ids
+        })
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            let _ = r.stop.send(());
+            let _ = r.thread.join();
+        }
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn hold_queues_release_delivers_and_queue_move() {
+    let g = Gateway::new(50);
+    assert_eq!(g.ok(&["hold", "sim1"]), "sim1: hold on, forceclose off\n");
+    g.submit(3, "4670");
+    g.submit(2, "4680");
+    let q = g.json(&["queue", "list", "sim1"]);
+    assert_eq!(q["queues"][0]["connector"], "sim1");
+    assert_eq!(q["queues"][0]["queued"], 5, "{q}");
+    assert_eq!(q["messages"].as_array().unwrap().len(), 5);
+    assert_eq!(q["messages"][3]["dest"], "4680");
+    assert_eq!(g.connector("sim1")["sent"], 0, "held: nothing sent");
+
+    // Move the 468... messages to sim2, which is not held: they go out there.
+    assert_eq!(
+        g.ok(&["queue", "move", "sim1", "sim2", "--dest-prefix", "468"]),
+        "moved 2 messages from sim1 to sim2\n"
+    );
+    g.eventually("sim2 sent the 2 moved messages", || {
+        g.connector("sim2")["sent"] == 2
+    });
+    assert_eq!(g.connector("sim1")["queued"], 3);
+
+    assert_eq!(
+        g.ok(&["release", "sim1"]),
+        "sim1: hold off, forceclose off\n"
+    );
+    g.eventually("sim1 sent its 3 messages", || {
+        let c = g.connector("sim1");
+        c["sent"] == 3 && c["queued"] == 0
+    });
+
+    // The human table: aligned columns.
+    let table = g.ok(&["connectors"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        "NAME     DIR  PROTO  STATE  BOUND  HOLD  FC  QUEUE  SENT  RECV  FAIL  SENT/S  RECV/S"
+    );
+    assert!(
+        lines[1].starts_with("sim1     out  sim    BOUND    1/1  -     -       0     3"),
+        "{table}"
+    );
+    assert!(
+        lines[3].starts_with("smpp-in  in   smpp   IDLE     0/2  -     -       0     0     5"),
+        "{table}"
+    );
+
+    let status = g.json(&["status"]);
+    assert_eq!(status["sent"], 5);
+    assert_eq!(status["received"], 5);
+    assert_eq!(status["total_queued"], 0);
+}
+
+#[test]
+fn wrong_password_unknown_connector_role_and_no_daemon_exit_codes() {
+    let g = Gateway::new(50);
+    let out = g.run_as("admin", "wrong", &["status"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        stderr(&out),
+        "emgclient: login failed for user admin: wrong user or password\n"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = g.run_as("admin", "secret", &["hold", "smsc9"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        stderr(&out),
+        "emgclient: connector smsc9 does not exist (connectors: sim1, sim2, smpp-in)\n"
+    );
+
+    let out = g.run_as("viewer", "look", &["hold", "sim1"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(
+        stderr(&out),
+        "emgclient: operator viewer (role readonly) may not hold: it needs role operator\n"
+    );
+    let out = g.run_as("op", "oppw", &["reload"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(
+        g.run_as("viewer", "look", &["connectors"]).status.code(),
+        Some(0)
+    );
+
+    let out = g.run_as("admin", "secret", &["msg", "show", "999"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(stderr(&out), "emgclient: message 999 does not exist\n");
+
+    let nobody = format!("127.0.0.1:{}", free_port());
+    let out = Command::new(EMGCLIENT)
+        .args(["--host", &nobody, "status"])
+        .env("EMG_PASSWORD", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).starts_with(&format!("emgclient: cannot connect to emgd at {nobody}: ")),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+
+    let out = Command::new(EMGCLIENT).args(["hold"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage error");
+}
+
+#[test]
+fn forceclose_persist_survives_a_restart() {
+    let mut g = Gateway::new(50);
+    assert_eq!(
+        g.ok(&["forceclose", "sim1", "--persist"]),
+        "sim1: hold off, forceclose on (persisted)\n"
+    );
+    assert_eq!(
+        g.ok(&["forceclose", "sim2"]),
+        "sim2: hold off, forceclose on\n"
+    );
+    g.eventually("sim1 closed", || g.connector("sim1")["states"][0] == "IDLE");
+    g.stop();
+    g.start();
+    let sim1 = g.connector("sim1");
+    assert_eq!(sim1["forceclose"], true, "persisted: {sim1}");
+    assert_eq!(sim1["states"][0], "IDLE");
+    assert_eq!(g.connector("sim2")["forceclose"], false, "not persisted");
+
+    assert_eq!(
+        g.ok(&["forceclose", "--clear", "sim1"]),
+        "sim1: hold off, forceclose off\n"
+    );
+    g.eventually("sim1 bound again", || {
+        g.connector("sim1")["states"][0] == "BOUND"
+    });
+    g.stop();
+    g.start();
+    assert_eq!(
+        g.connector("sim1")["forceclose"],
+        false,
+        "cleared in the store too"
+    );
+}
+
+#[test]
+fn tail_pdu_shows_live_pdu_lines() {
+    let g = Gateway::new(50);
+    let child = Command::new(EMGCLIENT)
+        .args([
+            "--host",
+            &g.host(),
+            "--user",
+            "viewer",
+            "tail",
+            "smpp-in",
+            "--pdu",
+            "-n",
+            "2",
+        ])
+        .env("EMG_PASSWORD", "look")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The tail starts asynchronously: submit until it has seen two lines and exits.
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !waiter.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "tail (pid {pid}) saw no PDU lines"
+        );
+        g.submit(1, "4670");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = waiter.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for l in &lines {
+        assert!(l.contains(" INFO  (smpp-in,"), "not a PDU log line: {l}");
+        assert!(l.contains(" op:0x"), "not a PDU log line: {l}");
+    }
+}
+
+#[test]
+fn send_dlr_inject_cancel_and_reload() {
+    // sim2 answers with its own receipt only after 10 minutes: the injected one wins.
+    let g = Gateway::new(600_000);
+    let sent = g.json(&[
+        "send", "--to", "4671", "--from", "Shop", "--text", "hej då", "--via", "sim2", "--dlr",
+    ]);
+    assert_eq!(sent["target"], "sim2");
+    assert_eq!(sent["state"], "queued");
+    let id = sent["id"].as_u64().unwrap().to_string();
+    g.eventually("sent to sim2", || {
+        g.json(&["msg", "show", &id])["state"] == "sent"
+    });
+    let shown = g.json(&["msg", "show", &id]);
+    assert_eq!(shown["origin"], "mgp");
+    assert_eq!(shown["origin_user"], "admin");
+    assert_eq!(shown["text"], "hej då");
+    assert_eq!(shown["dlr_requested"], true);
+    assert!(shown["remote_id"].is_string(), "{shown}");
+    assert_eq!(
+        g.ok(&["dlr", "inject", &id, "DELIVRD"]),
+        format!("message {id}: delivery report injected, now done\n")
+    );
+    let shown = g.json(&["msg", "show", &id]);
+    assert_eq!(shown["state"], "done");
+    assert_eq!(shown["status"], "DELIVRD");
+    let out = g.run_as("admin", "secret", &["dlr", "inject", &id, "DELIVRD"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+
+    // Cancel a message waiting behind a hold.
+    g.ok(&["hold", "sim1"]);
+    let out = g.ok(&["send", "--to", "4672", "--from", "Shop", "--text", "x"]);
+    let id2 = out
+        .strip_prefix("message ")
+        .and_then(|r| r.strip_suffix(" queued on sim1\n"))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+    assert_eq!(
+        g.ok(&["msg", "cancel", &id2]),
+        format!("message {id2} cancelled (was queued on sim1)\n")
+    );
+    assert_eq!(g.json(&["msg", "show", &id2])["state"], "cancelled");
+    assert_eq!(g.connector("sim1")["queued"], 0);
+
+    // queue clear
+    g.submit(2, "4673");
+    assert_eq!(
+        g.ok(&["queue", "clear", "sim1"]),
+        "cancelled 2 messages queued on sim1\n"
+    );
+
+    assert_eq!(
+        g.ok(&["reload"]),
+        format!(
+            "configuration reloaded from {} (3 connectors)\n",
+            g.config.display()
+        )
+    );
+    std::fs::write(&g.config, "zz = 1\n").unwrap();
+    let out = g.run_as("admin", "secret", &["reload"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        stderr(&out).starts_with("emgclient: configuration not reloaded, the running one stays: "),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+}

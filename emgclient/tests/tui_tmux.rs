@@ -1,0 +1,377 @@
+//! End to end: the real `emgclient` dashboard inside tmux, against an emgd running in this
+//! process (as in `cli.rs`) with traffic flowing. Keys go in with `send-keys`, the screen
+//! comes back with `capture-pane`: a bare pseudo-terminal cannot answer crossterm's
+//! questions, tmux can.
+//!
+//! tmux must be installed (`scripts/test` installs it); without it this test fails.
+//! `BLESS=1` also saves the loaded dashboard to `tests/dashboard-screen.txt`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tests::daemon::free_port;
+use tests::smpp_client::Client;
+
+const EMGCLIENT: &str = env!("CARGO_BIN_EXE_emgclient");
+
+struct Gateway {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    mgp: u16,
+    smpp: u16,
+    running: Option<Running>,
+}
+
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Gateway {
+    /// smpp-in (user demo/demo) and four simulated SMSCs: sim1 fast, sim2 throttled (its
+    /// queue grows), sim3 refusing a share of submits, sim4 idle.
+    fn new() -> Gateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (mgp, smpp) = (free_port(), free_port());
+        let text = format!(
+            r#"datadir = "data"
+logdir = "log"
+mgp_address = "127.0.0.1:{mgp}"
+
+[connector.smpp-in]
+type = "incoming"
+protocol = "smpp"
+address = "127.0.0.1:{smpp}"
+instances = 2
+
+[connector.sim1]
+type = "outgoing"
+protocol = "sim"
+dlr_delay_ms = 50
+
+[connector.sim2]
+type = "outgoing"
+protocol = "sim"
+throughput = 20
+
+[connector.sim3]
+type = "outgoing"
+protocol = "sim"
+fail_share = 0.2
+latency_ms = 2
+
+[connector.sim4]
+type = "outgoing"
+protocol = "sim"
+
+[user.demo]
+password = "demo"
+
+[operator.admin]
+password = "secret"
+role = "admin"
+
+[[route]]
+prefix = "46"
+to = "sim1"
+
+[[route]]
+prefix = "47"
+to = "sim2"
+
+[[route]]
+prefix = "48"
+to = "sim3"
+"#
+        );
+        let config = dir.path().join("emg.toml");
+        std::fs::write(&config, text).expect("write config");
+        let mut g = Gateway {
+            dir,
+            config,
+            mgp,
+            smpp,
+            running: None,
+        };
+        g.start();
+        g
+    }
+
+    fn start(&mut self) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let config = self.config.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(emgd::run_until(&config, |_gw| async move {
+                let _ = stopped.await;
+            }))
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.mgp)).is_err() {
+            if thread.is_finished() {
+                panic!("emgd stopped at start: {:?}", thread.join());
+            }
+            assert!(Instant::now() < deadline, "emgd's MGP port never opened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.running = Some(Running { stop, thread });
+    }
+
+    fn stop(&mut self) {
+        let r = self.running.take().expect("running");
+        let _ = r.stop.send(());
+        r.thread
+            .join()
+            .expect("emgd thread")
+            .expect("emgd stops cleanly");
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.mgp)
+    }
+
+    fn emgclient(&self, args: &[&str]) -> Output {
+        Command::new(EMGCLIENT)
+            .args(["--host", &self.host(), "--user", "admin"])
+            .args(args)
+            .env("EMG_PASSWORD", "secret")
+            .env("XDG_CONFIG_HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("emgclient runs")
+    }
+
+    fn connectors_json(&self) -> serde_json::Value {
+        let out = self.emgclient(&["--json", "connectors"]);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+
+    /// Submit over SMPP in a loop (to all three routes) until `stop`, or 2 minutes.
+    fn load(&self, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        let port = self.smpp;
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(120);
+            rt.block_on(async {
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    let Ok(Ok(mut c)) = Client::bind(port, "demo", "demo").await else {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    };
+                    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                        let mut ok = true;
+                        for dest in ["4670000001", "4770000001", "4870000001"] {
+                            let n = if dest.starts_with("47") { 8 } else { 40 };
+                            ok &= c.submit(n, 10, dest, false, |_| true).await.is_ok();
+                        }
+                        if !ok {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            })
+        })
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            let _ = r.stop.send(());
+            let _ = r.thread.join();
+        }
+    }
+}
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-u", "-f", "/dev/null", "-L", &self.socket])
+            .args(args)
+            .env("LANG", "C.UTF-8")
+            .output()
+            .unwrap_or_else(|e| panic!("tmux cannot run ({e}): install it (scripts/test does)"))
+    }
+
+    /// Start `command` in a detached `w`x`h` window.
+    fn start(command: &str, w: u16, h: u16) -> Tmux {
+        let t = Tmux {
+            socket: format!("emg-tui-test-{}", std::process::id()),
+        };
+        let out = t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "emg",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+            command,
+        ]);
+        assert!(out.status.success(), "tmux new-session: {out:?}");
+        t
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let out = self.tmux(&["send-keys", "-t", "emg", k]);
+            assert!(out.status.success(), "send-keys {k}: {out:?}");
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = self.tmux(&["capture-pane", "-p", "-t", "emg"]);
+        assert!(out.status.success(), "capture-pane: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait (at most 20 s) until the screen satisfies `cond`; the screen then.
+    fn wait(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if cond(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(text, |s| s.contains(text))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// The table row of `name` on `screen`.
+fn row<'a>(screen: &'a str, name: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| {
+            l.strip_prefix('│')
+                .map(|r| r.trim_start_matches(['▶', ' ']))
+                .is_some_and(|r| r.starts_with(&format!("{name} ")))
+        })
+        .unwrap_or_else(|| panic!("no row for {name} on:\n{screen}"))
+}
+
+#[test]
+fn dashboard_in_tmux_holds_a_connector_shows_help_survives_a_restart_and_quits() {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .expect("tmux is not installed: the TUI test needs it (scripts/test installs it)");
+    let mut g = Gateway::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = g.load(stop.clone());
+
+    let command = format!(
+        "env EMG_PASSWORD=secret XDG_CONFIG_HOME={} LANG=C.UTF-8 {EMGCLIENT} --host {} --user admin; echo EMGCLIENT-EXITED $?; sleep 60",
+        g.dir.path().display(),
+        g.host()
+    );
+    let t = Tmux::start(&command, 120, 40);
+    t.wait("the connector table under load", |s| {
+        s.contains("● connected") && s.contains("sim4") && !s.contains("in 0.0/s out 0.0/s")
+    });
+
+    // Select sim2 by filtering the table: its detail pane opens.
+    t.keys(&["/", "sim2", "Enter"]);
+    t.wait_for("┌ sim2 ");
+    t.wait("sim2's configuration summary", |s| {
+        s.contains("outgoing sim")
+    });
+    // Clear the filter: every connector again, the cursor still on sim2.
+    t.keys(&["/", "Escape"]);
+    let s = t.wait("all rows", |s| s.contains("connectors 5/5"));
+    assert!(row(&s, "sim2").starts_with("│▶"), "{s}");
+
+    // Hold it: a confirmation first, then the mark in the table and in emgd.
+    t.keys(&["h"]);
+    t.wait_for("hold sim2?");
+    t.keys(&["y"]);
+    let s = t.wait("the HOLD mark", |s| row(s, "sim2").contains("HOLD"));
+    assert!(s.contains("sim2: done; hold on, force-close off"), "{s}");
+    assert!(!row(&s, "sim1").contains("HOLD"), "{s}");
+    let list = g.connectors_json();
+    let sim2 = list["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "sim2")
+        .unwrap();
+    assert_eq!(sim2["hold"], true, "{list}");
+    let out = g.emgclient(&["connectors"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("sim2 ")).unwrap();
+    assert!(line.contains(" hold "), "{text}");
+
+    // The connector log pane shows the operator's action.
+    t.wait_for("HOLD (by operator admin)");
+
+    // Help lists every key; any key closes it.
+    t.keys(&["?"]);
+    let s = t.wait_for("q  Ctrl-C");
+    for k in [
+        "force-close",
+        "move its queue",
+        "send a test message",
+        "PDU log",
+    ] {
+        assert!(s.contains(k), "{k} not in the help:\n{s}");
+    }
+    t.keys(&["Escape"]);
+    t.wait("help closed", |s| !s.contains("q  Ctrl-C"));
+
+    // A few seconds of load for the sparklines, then the screen for the closing note.
+    let bless = std::env::var_os("BLESS").is_some();
+    std::thread::sleep(Duration::from_secs(if bless { 30 } else { 4 }));
+    let loaded = t.screen();
+    if bless {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dashboard-screen.txt");
+        std::fs::write(path, &loaded).unwrap();
+    }
+
+    // emgd restarts: the dashboard says so, reconnects and carries on.
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    g.stop();
+    t.wait_for("disconnected");
+    g.start();
+    let s = t.wait_for("restarted ×1");
+    assert!(s.contains("emgd restarted"), "{s}");
+    t.wait("connected again", |s| {
+        s.contains("● connected") && s.contains("sim4")
+    });
+
+    // Quit: the terminal is given back (the shell's echo shows on the normal screen).
+    t.keys(&["q"]);
+    let s = t.wait_for("EMGCLIENT-EXITED");
+    assert!(s.contains("EMGCLIENT-EXITED 0"), "{s}");
+    assert!(!s.contains("connectors"), "alternate screen left:\n{s}");
+}

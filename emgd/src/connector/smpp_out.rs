@@ -1,0 +1,686 @@
+//! Outgoing SMPP: we are the client of an SMSC.
+//!
+//! One task per instance. It connects and binds (transceiver, transmitter or receiver, SMPP
+//! 3.3/3.4/5.0), submits the connector's queue with a window of outstanding submit_sm, keeps
+//! the link alive with enquire_link, closes it after `idletimeout` idle seconds, and takes
+//! delivery receipts and MO messages from the SMSC. Failed connects and binds follow the retry
+//! scheme's connector rule: `connects` attempts `retrytime` seconds apart, then ERROR for
+//! `maxsleep` seconds, then another round.
+
+use super::{ConnState, ConnectorHandle};
+use crate::gateway::{stopped, Gateway, Reject};
+use bytes::BytesMut;
+use common::dlr::DlrStatus;
+use common::message::{Address, Message, Origin};
+use common::smpp::{command, status, tlv, Bind, Body, Pdu, Receipt, Sm, SmppAddr};
+use common::smpp::{decode, encode, log_line, Direction as PduDir, DEFAULT_MAX_PDU_LEN};
+use config::BindMode;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// How long a connect may take before it counts as failed (errno 110, ETIMEDOUT).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the SMSC may take to answer a bind.
+const BIND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long we wait for outstanding answers and the unbind_resp when closing.
+const UNBIND_WAIT: Duration = Duration::from_secs(5);
+/// An enquire_link unanswered for this long means the link is dead.
+const ENQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Run every instance of an outgoing SMPP connector until shutdown.
+pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) {
+    let mut instances = JoinSet::new();
+    for instance in 0..connector.config().instances {
+        instances.spawn(run_instance(gw.clone(), connector.clone(), instance));
+    }
+    while instances.join_next().await.is_some() {}
+}
+
+/// Why a connect or bind attempt failed: the command and error the retry scheme matches on.
+struct Failure {
+    command: u32,
+    error: u32,
+}
+
+/// How a bound session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    IdleTimeout,
+    Lost,
+    Shutdown,
+    ForceClose,
+}
+
+async fn run_instance(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instance: u32) {
+    let mut shutdown = gw.shutdown_signal();
+    let mut failures: u32 = 0;
+    let log = |text: String| gw.logs.connector(&connector.name, instance, text);
+    loop {
+        if gw.is_shutting_down() {
+            break;
+        }
+        tokio::select! {
+            _ = connector.wait_released_or_hold_only() => {}
+            _ = stopped(&mut shutdown) => break,
+        }
+        let cfg = connector.config();
+        // A receiver bind never has queue work to wake it: it stays connected like a static one.
+        let stays = cfg.is_static || cfg.bindmode == BindMode::Receiver;
+        let first = if stays {
+            None
+        } else {
+            tokio::select! {
+                m = connector.next_unheld(None) => Some(m),
+                _ = stopped(&mut shutdown) => break,
+                _ = connector.forceclose_set() => continue,
+            }
+        };
+        let bound = tokio::select! {
+            b = connect_and_bind(&gw, &connector, instance) => b,
+            _ = stopped(&mut shutdown) => {
+                if let Some(m) = first { gw.unsent(&connector, m); }
+                break;
+            }
+        };
+        match bound {
+            Err(f) => {
+                if let Some(m) = first {
+                    gw.unsent(&connector, m);
+                }
+                let rule = cfg.retryscheme.connector_rule(f.command, f.error);
+                failures += 1;
+                let (state, wait) = if failures >= rule.connects.max(1) {
+                    log(format!(
+                        "ERROR (info=\"{failures} connects failed, next round in {} s\")",
+                        rule.maxsleep
+                    ));
+                    failures = 0;
+                    (ConnState::Error, rule.maxsleep)
+                } else {
+                    (ConnState::Idle, rule.retrytime)
+                };
+                connector.set_state(instance, state);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+                    _ = stopped(&mut shutdown) => break,
+                }
+                connector.set_state(instance, ConnState::Idle);
+            }
+            Ok((session, reader, writer, rbuf)) => {
+                failures = 0;
+                let end = session.run(reader, writer, rbuf, first).await;
+                connector.set_state(instance, ConnState::Idle);
+                if end == End::Shutdown {
+                    break;
+                }
+            }
+        }
+    }
+    connector.set_state(instance, ConnState::Dead);
+}
+
+type Bound = (Session, OwnedReadHalf, OwnedWriteHalf, BytesMut);
+
+/// Connect and bind; logs CONNECT and LOGIN lines as EMG does.
+async fn connect_and_bind(
+    gw: &Arc<Gateway>,
+    connector: &Arc<ConnectorHandle>,
+    instance: u32,
+) -> Result<Bound, Failure> {
+    let cfg = connector.config();
+    let log = |text: String| gw.logs.connector(&connector.name, instance, text);
+    let addr = cfg.address.clone().unwrap_or_default();
+    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&addr)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            let errno = e.raw_os_error().unwrap_or(0);
+            log(format!("CONNECT ERR (info=\"{errno}\")"));
+            tracing::debug!("connector {}: connect to {addr}: {e}", connector.name);
+            return Err(Failure {
+                command: 0,
+                error: errno as u32,
+            });
+        }
+        Err(_) => {
+            log("CONNECT ERR (info=\"110\")".into());
+            return Err(Failure {
+                command: 0,
+                error: 110,
+            });
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    log("CONNECT OK".into());
+    connector.set_state(instance, ConnState::Connected);
+    let (mut reader, mut writer) = stream.into_split();
+    let mut session = Session::new(gw.clone(), connector.clone(), instance);
+    let bind_command = match cfg.bindmode {
+        BindMode::Transceiver => command::BIND_TRANSCEIVER,
+        BindMode::Transmitter => command::BIND_TRANSMITTER,
+        BindMode::Receiver => command::BIND_RECEIVER,
+    };
+    let seq = session.seq();
+    session.write(&Pdu::new(
+        bind_command,
+        seq,
+        Body::Bind(Bind {
+            system_id: cfg.username.clone().unwrap_or_default(),
+            password: cfg.password.clone().unwrap_or_default(),
+            system_type: cfg.system_type.clone(),
+            interface_version: cfg.interface_version,
+            ..Default::default()
+        }),
+    ));
+    let failed = |info: &str| {
+        log(format!("LOGIN ERR (info=\"{info}\")"));
+        connector.set_state(instance, ConnState::Idle);
+    };
+    if writer.write_all(&session.out).await.is_err() {
+        failed("write error");
+        return Err(Failure {
+            command: bind_command,
+            error: status::ESME_RBINDFAIL,
+        });
+    }
+    session.out.clear();
+    let mut rbuf = BytesMut::with_capacity(8192);
+    let answer = tokio::time::timeout(BIND_TIMEOUT, async {
+        loop {
+            match decode(&mut rbuf, DEFAULT_MAX_PDU_LEN) {
+                Ok(Some(pdu)) => {
+                    session.log_pdu(PduDir::Read, &pdu);
+                    if pdu.command_id == bind_command | command::RESPONSE_BIT
+                        || pdu.command_id == command::GENERIC_NACK
+                    {
+                        return Some(pdu);
+                    }
+                    if pdu.command_id == command::ENQUIRE_LINK {
+                        session.write(&pdu.response(status::ESME_ROK, Body::Empty));
+                        let _ = writer.write_all(&session.out).await;
+                        session.out.clear();
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+            match reader.read_buf(&mut rbuf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    let resp = match answer {
+        Ok(Some(resp)) => resp,
+        Ok(None) => {
+            failed("connection closed");
+            return Err(Failure {
+                command: bind_command,
+                error: status::ESME_RBINDFAIL,
+            });
+        }
+        Err(_) => {
+            failed("bind timeout");
+            return Err(Failure {
+                command: bind_command,
+                error: status::ESME_RBINDFAIL,
+            });
+        }
+    };
+    if resp.status != status::ESME_ROK || resp.command_id == command::GENERIC_NACK {
+        failed(&resp.status.to_string());
+        let _ = writer.shutdown().await;
+        return Err(Failure {
+            command: bind_command,
+            error: resp.status,
+        });
+    }
+    let system_id = match &resp.body {
+        Body::BindResp(b) => b.system_id.clone(),
+        _ => String::new(),
+    };
+    log(format!("LOGIN OK (info=\"0 {system_id}\")"));
+    connector.set_state(instance, ConnState::Bound);
+    session.can_submit = cfg.bindmode != BindMode::Receiver;
+    Ok((session, reader, writer, rbuf))
+}
+
+struct Session {
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+    instance: u32,
+    next_seq: u32,
+    out: BytesMut,
+    can_submit: bool,
+    /// submit_sm sent and not yet answered, by sequence number.
+    outstanding: HashMap<u32, Message>,
+    /// Outcomes being recorded (sent/failed/receipt/MO); each may yield a response to write.
+    work: JoinSet<Option<Pdu>>,
+    /// enquire_link sent and not answered: (sequence, when).
+    enquiry: Option<(u32, Instant)>,
+    /// Last PDU in either direction (keepalive).
+    last_io: Instant,
+    /// Last message traffic (idle timeout).
+    last_traffic: Instant,
+}
+
+impl Session {
+    fn new(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instance: u32) -> Session {
+        Session {
+            gw,
+            connector,
+            instance,
+            next_seq: 1,
+            out: BytesMut::with_capacity(4096),
+            can_submit: false,
+            outstanding: HashMap::new(),
+            work: JoinSet::new(),
+            enquiry: None,
+            last_io: Instant::now(),
+            last_traffic: Instant::now(),
+        }
+    }
+
+    fn log(&self, text: impl AsRef<str>) {
+        self.gw
+            .logs
+            .connector(&self.connector.name, self.instance, text);
+    }
+
+    fn log_pdu(&self, dir: PduDir, pdu: &Pdu) {
+        self.gw
+            .logs
+            .pdu(&self.connector.name, self.instance, log_line(dir, pdu));
+    }
+
+    fn write(&mut self, pdu: &Pdu) {
+        self.log_pdu(PduDir::Write, pdu);
+        encode(pdu, &mut self.out);
+        self.last_io = Instant::now();
+    }
+
+    fn seq(&mut self) -> u32 {
+        let s = self.next_seq;
+        self.next_seq = if s >= 0x7FFF_FFFF { 1 } else { s + 1 };
+        s
+    }
+
+    async fn run(
+        mut self,
+        mut reader: OwnedReadHalf,
+        mut writer: OwnedWriteHalf,
+        mut rbuf: BytesMut,
+        first: Option<Message>,
+    ) -> End {
+        let mut shutdown = self.gw.shutdown_signal();
+        if let Some(m) = first {
+            self.submit(m);
+        }
+        // Set when we decided to close: stop submitting, wait for the answers, unbind.
+        let mut closing: Option<(End, Instant)> = None;
+        let mut unbind_sent = false;
+        let far = Duration::from_secs(86_400 * 365);
+        let end = loop {
+            let cfg = self.connector.config();
+            let window = cfg.windowsize.max(1) as usize;
+            let can_submit =
+                self.can_submit && closing.is_none() && self.outstanding.len() < window;
+            let keepalive_at = cfg
+                .keepalive
+                .map(|k| self.last_io + Duration::from_secs(k))
+                .filter(|_| self.enquiry.is_none() && closing.is_none());
+            let enquiry_deadline = self.enquiry.map(|(_, at)| {
+                at + cfg.keepalive.map_or(ENQUIRE_TIMEOUT, |k| {
+                    Duration::from_secs(k).max(ENQUIRE_TIMEOUT)
+                })
+            });
+            let idle_at = cfg
+                .idletimeout
+                .map(|i| self.last_traffic + Duration::from_secs(i))
+                .filter(|_| closing.is_none() && self.outstanding.is_empty());
+            let now = Instant::now();
+            tokio::select! {
+                read = reader.read_buf(&mut rbuf) => {
+                    match read {
+                        Ok(0) => break End::Lost,
+                        Err(e) => { tracing::debug!("read error: {e}"); break End::Lost; }
+                        Ok(_) => {}
+                    }
+                    let mut gone = None;
+                    loop {
+                        match decode(&mut rbuf, DEFAULT_MAX_PDU_LEN) {
+                            Ok(None) => break,
+                            Ok(Some(pdu)) => {
+                                self.log_pdu(PduDir::Read, &pdu);
+                                self.last_io = Instant::now();
+                                match pdu.command_id {
+                                    command::UNBIND => {
+                                        self.write(&pdu.response(status::ESME_ROK, Body::Empty));
+                                        gone = Some(closing.map_or(End::Lost, |c| c.0));
+                                        break;
+                                    }
+                                    command::UNBIND_RESP => {
+                                        gone = Some(closing.map_or(End::Lost, |c| c.0));
+                                        break;
+                                    }
+                                    _ => self.handle(pdu),
+                                }
+                            }
+                            Err(e) => {
+                                self.log(format!("PDU ERR (info=\"{e}\")"));
+                                self.write(&Pdu::generic_nack(e.sequence().unwrap_or(0), e.nack_status()));
+                                if e.is_fatal() {
+                                    gone = Some(End::Lost);
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    if let Some(end) = gone {
+                        let _ = writer.write_all(&self.out).await;
+                        self.out.clear();
+                        break end;
+                    }
+                }
+                Some(done) = self.work.join_next(), if !self.work.is_empty() => {
+                    if let Ok(Some(resp)) = done { self.write(&resp); }
+                }
+                message = self.connector.next_unheld(None), if can_submit => {
+                    self.submit(message);
+                }
+                _ = tokio::time::sleep_until(keepalive_at.unwrap_or(now + far)), if keepalive_at.is_some() => {
+                    let seq = self.seq();
+                    self.write(&Pdu::new(command::ENQUIRE_LINK, seq, Body::Empty));
+                    self.enquiry = Some((seq, Instant::now()));
+                }
+                _ = tokio::time::sleep_until(enquiry_deadline.unwrap_or(now + far)), if enquiry_deadline.is_some() => {
+                    self.log("DISCONNECT (info=\"enquire_link not answered\")");
+                    break End::Lost;
+                }
+                _ = tokio::time::sleep_until(idle_at.unwrap_or(now + far)), if idle_at.is_some() => {
+                    closing = Some((End::IdleTimeout, Instant::now() + UNBIND_WAIT));
+                }
+                _ = stopped(&mut shutdown), if closing.is_none() => {
+                    self.connector.set_state(self.instance, ConnState::Terminating);
+                    closing = Some((End::Shutdown, Instant::now() + UNBIND_WAIT));
+                }
+                _ = self.connector.forceclose_set(), if closing.is_none() => {
+                    closing = Some((End::ForceClose, Instant::now() + UNBIND_WAIT));
+                }
+                _ = tokio::time::sleep_until(closing.map_or(now + far, |c| c.1)), if closing.is_some() => {
+                    break closing.map_or(End::Lost, |c| c.0);
+                }
+            }
+            if let (Some(_), false, true) = (closing, unbind_sent, self.outstanding.is_empty()) {
+                let seq = self.seq();
+                self.write(&Pdu::new(command::UNBIND, seq, Body::Empty));
+                unbind_sent = true;
+            }
+            if !self.out.is_empty() {
+                if let Err(e) = writer.write_all(&self.out).await {
+                    tracing::debug!("write error: {e}");
+                    break End::Lost;
+                }
+                self.out.clear();
+            }
+        };
+        // Record every outcome already known; what is still unanswered goes back to the queue.
+        while let Some(done) = self.work.join_next().await {
+            if let Ok(Some(resp)) = done {
+                self.write(&resp);
+            }
+        }
+        if !self.out.is_empty() {
+            let _ = writer.write_all(&self.out).await;
+        }
+        for (_, m) in self.outstanding.drain() {
+            self.gw.unsent(&self.connector, m);
+        }
+        let _ = writer.shutdown().await;
+        let reason = match end {
+            End::IdleTimeout => "idle timeout",
+            End::Lost => "connection lost",
+            End::Shutdown => "shutdown",
+            End::ForceClose => "force close",
+        };
+        self.log(format!("DISCONNECT (info=\"{reason}\")"));
+        end
+    }
+
+    fn submit(&mut self, message: Message) {
+        let seq = self.seq();
+        let sm = submit_body(&message);
+        self.write(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm)));
+        self.outstanding.insert(seq, message);
+        self.last_traffic = Instant::now();
+    }
+
+    fn handle(&mut self, pdu: Pdu) {
+        match pdu.command_id {
+            command::SUBMIT_SM_RESP | command::GENERIC_NACK => {
+                let Some(message) = self.outstanding.remove(&pdu.sequence) else {
+                    return;
+                };
+                self.last_traffic = Instant::now();
+                let (gw, connector) = (self.gw.clone(), self.connector.clone());
+                let remote_id = match &pdu.body {
+                    Body::SubmitSmResp { message_id, .. } if !message_id.is_empty() => {
+                        Some(message_id.clone())
+                    }
+                    _ => None,
+                };
+                let code = pdu.status;
+                self.work.spawn(async move {
+                    if code == status::ESME_ROK {
+                        gw.sent(&connector, message, remote_id).await;
+                    } else {
+                        gw.failed(&connector, message, command::SUBMIT_SM, code)
+                            .await;
+                    }
+                    None
+                });
+            }
+            command::DELIVER_SM => {
+                self.last_traffic = Instant::now();
+                let Body::DeliverSm(sm) = &pdu.body else {
+                    return;
+                };
+                let ok = pdu.response(
+                    status::ESME_ROK,
+                    Body::DeliverSmResp {
+                        message_id: String::new(),
+                        tlvs: vec![],
+                    },
+                );
+                let gw = self.gw.clone();
+                let name = self.connector.name.clone();
+                if sm.esm_class & 0x04 != 0 {
+                    let Some((id, state, error)) = parse_receipt(sm) else {
+                        self.log("RECEIPT ERR (info=\"no message id in receipt\")");
+                        self.write(&ok);
+                        return;
+                    };
+                    self.work.spawn(async move {
+                        if !gw.receipt(&name, &id, state, error).await {
+                            tracing::debug!("connector {name}: receipt for {id} not matched yet");
+                        }
+                        Some(ok)
+                    });
+                } else {
+                    let message = mo_message(sm, &name);
+                    self.work.spawn(async move {
+                        let code = match gw.accept(message).await {
+                            Ok(_) => status::ESME_ROK,
+                            Err(Reject::NoRoute(_)) => status::ESME_RX_P_APPN,
+                            Err(_) => status::ESME_RX_T_APPN,
+                        };
+                        Some(ok.response_with(code))
+                    });
+                }
+            }
+            command::ENQUIRE_LINK => self.write(&pdu.response(status::ESME_ROK, Body::Empty)),
+            command::ENQUIRE_LINK_RESP => {
+                if self.enquiry.is_some_and(|(s, _)| s == pdu.sequence) {
+                    self.enquiry = None;
+                }
+            }
+            id if id & command::RESPONSE_BIT != 0 => {}
+            _ => {
+                let resp = if command::name(pdu.command_id | command::RESPONSE_BIT) == "UNKNOWN" {
+                    Pdu::generic_nack(pdu.sequence, status::ESME_RINVCMDID)
+                } else {
+                    pdu.response(status::ESME_RINVCMDID, Body::Empty)
+                };
+                self.write(&resp);
+            }
+        }
+    }
+}
+
+trait WithStatus {
+    fn response_with(self, status: u32) -> Pdu;
+}
+
+impl WithStatus for Pdu {
+    /// The same response with another status (an error response carries no body).
+    fn response_with(mut self, code: u32) -> Pdu {
+        self.status = code;
+        if code != status::ESME_ROK {
+            self.body = Body::Empty;
+        }
+        self
+    }
+}
+
+fn smpp_addr(a: &Address) -> SmppAddr {
+    SmppAddr::new(a.ton, a.npi, a.addr.clone())
+}
+
+fn address(a: &SmppAddr) -> Address {
+    Address {
+        ton: a.ton,
+        npi: a.npi,
+        addr: a.addr.clone(),
+    }
+}
+
+/// submit_sm for a queued message. Long bodies move into message_payload in the encoder.
+fn submit_body(m: &Message) -> Sm {
+    Sm {
+        source: smpp_addr(&m.source),
+        dest: smpp_addr(&m.dest),
+        esm_class: m.esm_class,
+        protocol_id: m.protocol_id,
+        priority_flag: m.priority,
+        registered_delivery: u8::from(m.dlr_requested),
+        data_coding: m.data_coding,
+        short_message: m.body.clone().into(),
+        ..Default::default()
+    }
+}
+
+/// A receipt's id, state and error: the receipted_message_id / message_state /
+/// network_error_code TLVs where present, else the receipt text.
+fn parse_receipt(sm: &Sm) -> Option<(String, DlrStatus, u32)> {
+    let text = Receipt::parse(sm.payload());
+    let id = tlv::find(&sm.tlvs, tlv::RECEIPTED_MESSAGE_ID)
+        .map(|t| t.as_str())
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| text.as_ref().map(|r| r.id.clone()))?;
+    let state = tlv::find(&sm.tlvs, tlv::MESSAGE_STATE)
+        .and_then(|t| t.as_uint())
+        .and_then(from_message_state)
+        .or_else(|| text.as_ref().map(|r| r.stat))
+        .unwrap_or(DlrStatus::Unknown);
+    let error = sm
+        .tlv(tlv::NETWORK_ERROR_CODE)
+        .filter(|v| v.len() == 3)
+        .map(|v| u32::from(u16::from_be_bytes([v[1], v[2]])))
+        .or_else(|| text.as_ref().and_then(|r| r.err.parse().ok()))
+        .unwrap_or(0);
+    Some((id, state, error))
+}
+
+/// SMPP message_state (3.4 §5.2.28) to a receipt state.
+fn from_message_state(v: u32) -> Option<DlrStatus> {
+    DlrStatus::ALL
+        .into_iter()
+        .find(|s| u32::from(s.message_state()) == v)
+}
+
+/// An MO message from the SMSC, routed like any other.
+fn mo_message(sm: &Sm, connector: &str) -> Message {
+    Message {
+        source: address(&sm.source),
+        dest: address(&sm.dest),
+        data_coding: sm.data_coding,
+        esm_class: sm.esm_class,
+        protocol_id: sm.protocol_id,
+        priority: sm.priority_flag,
+        body: sm.payload().to_vec(),
+        dlr_requested: sm.registered_delivery & 0x03 != 0,
+        origin: Origin {
+            connector: connector.to_string(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::smpp::Tlv;
+
+    fn receipt(text: &str, tlvs: Vec<Tlv>) -> Sm {
+        Sm {
+            esm_class: 0x04,
+            short_message: text.as_bytes().to_vec().into(),
+            tlvs,
+            ..Default::default()
+        }
+    }
+
+    const TEXT: &str = "id:0000A1B2 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:UNDELIV err:042 text:hello";
+
+    #[test]
+    fn receipt_tlvs_are_preferred() {
+        let sm = receipt(
+            TEXT,
+            vec![
+                Tlv::cstr(tlv::RECEIPTED_MESSAGE_ID, "a1b2"),
+                Tlv::u8(tlv::MESSAGE_STATE, 2),
+                Tlv::new(tlv::NETWORK_ERROR_CODE, vec![3, 0, 7]),
+            ],
+        );
+        assert_eq!(
+            parse_receipt(&sm).unwrap(),
+            ("a1b2".into(), DlrStatus::Delivered, 7)
+        );
+    }
+
+    #[test]
+    fn receipt_text_alone_is_enough() {
+        let sm = receipt(TEXT, vec![]);
+        assert_eq!(
+            parse_receipt(&sm).unwrap(),
+            ("0000A1B2".into(), DlrStatus::Undeliverable, 42)
+        );
+        assert!(parse_receipt(&receipt("hello", vec![])).is_none());
+    }
+
+    #[test]
+    fn every_message_state_maps() {
+        for s in DlrStatus::ALL {
+            assert_eq!(from_message_state(u32::from(s.message_state())), Some(s));
+        }
+        assert_eq!(from_message_state(0), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! `status`, `connectors`, `connector`, and the operations on a connector's flags: `hold`,
+//! `release`, `bounce`, `forceclose`, `forceclose_clear`.
+
+use super::{ok, OpResult, Server};
+use crate::connector::{ConnState, ConnectorHandle};
+use crate::store::Write;
+use common::mgp::{ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, Status};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long `bounce` waits for the sessions to close before it lets them reconnect.
+const BOUNCE_WAIT: Duration = Duration::from_secs(5);
+
+pub fn find<'a>(s: &'a Server, name: &str) -> Result<&'a Arc<ConnectorHandle>, ErrorBody> {
+    s.gw.connector(name).ok_or_else(|| {
+        let known: Vec<&str> = s.gw.connectors().map(|c| c.name.as_str()).collect();
+        ErrorBody::not_found(format!(
+            "connector {name} does not exist (connectors: {})",
+            known.join(", ")
+        ))
+    })
+}
+
+pub fn info(s: &Server, c: &ConnectorHandle) -> ConnectorInfo {
+    let cfg = c.config();
+    let states = c.states();
+    let counts = super::rates::counts(c);
+    let [rate_sent, rate_received, rate_failed] = s.rates.rates(&c.name, counts);
+    ConnectorInfo {
+        name: c.name.clone(),
+        direction: format!("{:?}", cfg.direction).to_lowercase(),
+        protocol: format!("{:?}", cfg.protocol).to_lowercase(),
+        bound: states.iter().filter(|s| **s == ConnState::Bound).count(),
+        states: states.iter().map(ToString::to_string).collect(),
+        instances: cfg.instances,
+        hold: c.held(),
+        forceclose: c.forceclosed(),
+        queued: c.queue.len(),
+        sent: counts[0],
+        received: counts[1],
+        failed: counts[2],
+        rate_sent,
+        rate_received,
+        rate_failed,
+    }
+}
+
+pub fn status(s: &Server) -> OpResult {
+    let (mut sent, mut received, mut failed) = (0, 0, 0);
+    for c in s.gw.connectors() {
+        let [a, b, f] = super::rates::counts(c);
+        sent += a;
+        received += b;
+        failed += f;
+    }
+    ok(Status {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        uptime_s: s.started.elapsed().as_secs(),
+        node_id: s.gw.config().general.nodeid,
+        connectors: s.gw.connectors().count(),
+        total_queued: s.gw.total_queued(),
+        sent,
+        received,
+        failed,
+    })
+}
+
+pub fn all(s: &Server) -> Vec<ConnectorInfo> {
+    s.gw.connectors().map(|c| info(s, c)).collect()
+}
+
+pub fn list(s: &Server) -> OpResult {
+    ok(ConnectorList { connectors: all(s) })
+}
+
+pub fn detail(s: &Server, name: &str) -> OpResult {
+    let c = find(s, name)?;
+    let cfg = c.config();
+    ok(ConnectorDetail {
+        info: info(s, c),
+        address: cfg.address.clone(),
+        mode: match cfg.mode {
+            config::Mode::Both => "both",
+            config::Mode::TransmitOnly => "transmit_only",
+            config::Mode::ReceiveOnly => "receive_only",
+        }
+        .to_string(),
+        windowsize: cfg.windowsize,
+        throughput: cfg.throughput,
+        maxqueuesize: cfg.maxqueuesize,
+        users: cfg.users.clone(),
+        route: cfg.route.clone(),
+    })
+}
+
+fn flags(c: &ConnectorHandle, persisted: bool) -> OpResult {
+    ok(Flags {
+        connector: c.name.clone(),
+        hold: c.held(),
+        forceclose: c.forceclosed(),
+        persisted,
+    })
+}
+
+/// `hold` (on) and `release` (off): sessions stay up, nothing is sent while held.
+pub fn hold(s: &Server, user: &str, name: &str, on: bool) -> OpResult {
+    let c = find(s, name)?;
+    c.set_hold(on);
+    let what = if on { "HOLD" } else { "RELEASE" };
+    s.gw.logs
+        .connector(name, 0, format!("{what} (by operator {user})"));
+    tracing::info!(operator = user, connector = name, "{}", what.to_lowercase());
+    flags(c, false)
+}
+
+/// Close every session now, wait (briefly) until they are down, then let them reconnect.
+pub async fn bounce(s: &Server, user: &str, name: &str) -> OpResult {
+    let c = find(s, name)?;
+    if c.forceclosed() {
+        return Err(ErrorBody::refused(format!(
+            "connector {name} is force-closed; clear that with forceclose --clear {name}"
+        )));
+    }
+    s.gw.logs
+        .connector(name, 0, format!("BOUNCE (by operator {user})"));
+    tracing::info!(operator = user, connector = name, "bounce");
+    c.set_forceclose(true);
+    let mut states = c.watch_states();
+    let _ = tokio::time::timeout(
+        BOUNCE_WAIT,
+        states.wait_for(|s| {
+            !s.iter()
+                .any(|st| matches!(st, ConnState::Bound | ConnState::Connected))
+        }),
+    )
+    .await;
+    c.set_forceclose(false);
+    flags(c, false)
+}
+
+/// Close every session and keep them closed; with `persist`, also after a restart.
+pub async fn forceclose(s: &Server, user: &str, name: &str, persist: bool) -> OpResult {
+    let c = find(s, name)?;
+    if persist {
+        s.gw.store
+            .commit(vec![Write::ConnectorFlags {
+                connector: name.to_string(),
+                hold: false,
+                forceclose: true,
+            }])
+            .await
+            .map_err(|e| ErrorBody::internal(format!("cannot store the flag: {e}")))?;
+    }
+    c.set_forceclose(true);
+    let how = if persist { " persistent" } else { "" };
+    s.gw.logs
+        .connector(name, 0, format!("FORCE CLOSE{how} (by operator {user})"));
+    tracing::info!(operator = user, connector = name, persist, "force close");
+    flags(c, persist)
+}
+
+/// Clear force-close, stored or not.
+pub async fn forceclose_clear(s: &Server, user: &str, name: &str) -> OpResult {
+    let c = find(s, name)?;
+    s.gw.store
+        .commit(vec![Write::ConnectorFlags {
+            connector: name.to_string(),
+            hold: false,
+            forceclose: false,
+        }])
+        .await
+        .map_err(|e| ErrorBody::internal(format!("cannot clear the stored flag: {e}")))?;
+    c.set_forceclose(false);
+    s.gw.logs
+        .connector(name, 0, format!("FORCE CLOSE cleared (by operator {user})"));
+    tracing::info!(operator = user, connector = name, "force close cleared");
+    flags(c, false)
+}

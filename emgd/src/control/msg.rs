@@ -1,0 +1,213 @@
+//! `msg_show`, `msg_cancel`, `send`, `dlr_inject`.
+
+use super::connectors::find;
+use super::{ok, OpResult, Server};
+use crate::gateway::Reject;
+use crate::store::{MessageState, StoredMessage, Write};
+use common::dlr::DlrStatus;
+use common::message::{Address, Message, MsgType, Origin};
+use common::mgp::{ErrorBody, MessageInfo, MessageRef};
+
+/// The origin connector name of messages sent with `send`.
+pub const ORIGIN: &str = "mgp";
+
+async fn lookup(s: &Server, id: u64) -> Result<StoredMessage, ErrorBody> {
+    s.gw.store
+        .message(id)
+        .await
+        .map_err(|e| ErrorBody::internal(format!("cannot read message {id}: {e}")))?
+        .ok_or_else(|| ErrorBody::not_found(format!("message {id} does not exist")))
+}
+
+fn msgtype_name(t: MsgType) -> &'static str {
+    match t {
+        MsgType::Sms => "sms",
+        MsgType::Dlr => "dlr",
+        MsgType::Email => "email",
+        MsgType::Mms => "mms",
+        MsgType::WapPush => "wappush",
+    }
+}
+
+/// The body as text, for the data codings that carry text.
+fn text_of(m: &Message) -> Option<String> {
+    match m.data_coding {
+        0 | 1 => Some(String::from_utf8_lossy(&m.body).into_owned()),
+        3 => Some(m.body.iter().map(|&b| b as char).collect()),
+        8 => {
+            let units: Vec<u16> = m
+                .body
+                .chunks_exact(2)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]))
+                .collect();
+            Some(String::from_utf16_lossy(&units))
+        }
+        _ => None,
+    }
+}
+
+pub async fn show(s: &Server, id: u64) -> OpResult {
+    let st = lookup(s, id).await?;
+    let m = &st.message;
+    ok(MessageInfo {
+        id: m.id,
+        state: st.state.name().to_string(),
+        msgtype: msgtype_name(m.msgtype).to_string(),
+        source: m.source.addr.clone(),
+        dest: m.dest.addr.clone(),
+        origin: m.origin.connector.clone(),
+        origin_user: m.origin.user.clone(),
+        target: m.target.clone(),
+        received_us: m.received_us,
+        updated_us: st.updated_us,
+        remote_id: st.remote_id.clone(),
+        status: st.status.clone(),
+        dlr_requested: m.dlr_requested,
+        attempts: m.attempts,
+        text: text_of(m),
+    })
+}
+
+/// Cancel a message still waiting in its queue.
+pub async fn cancel(s: &Server, user: &str, id: u64) -> OpResult {
+    let st = lookup(s, id).await?;
+    if st.state != MessageState::Queued {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is {}; only queued messages can be cancelled",
+            st.state.name()
+        )));
+    }
+    let target = st.message.target.clone();
+    let c = find(s, &target)?;
+    let taken = c.queue.take_where(|m| m.id == id);
+    if taken.is_empty() {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is being sent on {target} right now; it cannot be cancelled"
+        )));
+    }
+    let commit =
+        s.gw.store
+            .commit(vec![Write::Finish {
+                id,
+                state: MessageState::Cancelled,
+                status: "CANCELLED".into(),
+                error: Some(format!("cancelled by operator {user}")),
+            }])
+            .await;
+    if let Err(e) = commit {
+        for m in taken {
+            c.queue.push(m);
+        }
+        return Err(ErrorBody::internal(format!(
+            "message {id} not cancelled, the store failed: {e}"
+        )));
+    }
+    tracing::info!(operator = user, id, "message cancelled");
+    ok(MessageRef {
+        id,
+        target,
+        state: MessageState::Cancelled.name().to_string(),
+    })
+}
+
+/// Encode `text` in the narrowest data coding that holds it: ASCII (0), Latin-1 (3), UCS-2 (8).
+fn encode_text(text: &str) -> (u8, Vec<u8>) {
+    if text.is_ascii() {
+        (0, text.as_bytes().to_vec())
+    } else if text.chars().all(|c| (c as u32) < 0x100) {
+        (3, text.chars().map(|c| c as u8).collect())
+    } else {
+        (8, text.encode_utf16().flat_map(u16::to_be_bytes).collect())
+    }
+}
+
+/// Accept a message from the operator, routed or queued on `via`.
+pub async fn send(
+    s: &Server,
+    user: &str,
+    to: String,
+    from: String,
+    text: String,
+    via: Option<String>,
+    dlr: bool,
+) -> OpResult {
+    if to.is_empty() {
+        return Err(ErrorBody::bad_request("`to` must not be empty"));
+    }
+    let (data_coding, body) = encode_text(&text);
+    let message = Message {
+        msgtype: MsgType::Sms,
+        source: Address::new(from),
+        dest: Address::new(to),
+        data_coding,
+        body,
+        dlr_requested: dlr,
+        origin: Origin {
+            connector: ORIGIN.to_string(),
+            user: Some(user.to_string()),
+            account: None,
+            client_ref: None,
+        },
+        ..Default::default()
+    };
+    let accepted = match &via {
+        Some(name) => {
+            find(s, name)?;
+            s.gw.accept_via(message, name).await
+        }
+        None => s.gw.accept(message).await,
+    };
+    let id = accepted.map_err(|e| match e {
+        Reject::Store(e) => ErrorBody::internal(format!("message not stored: {e}")),
+        other => ErrorBody::refused(format!("message not accepted: {other}")),
+    })?;
+    let target = match via {
+        Some(v) => v,
+        None => lookup(s, id).await?.message.target,
+    };
+    tracing::info!(operator = user, id, target, "message sent over MGP");
+    ok(MessageRef {
+        id,
+        target,
+        state: MessageState::Queued.name().to_string(),
+    })
+}
+
+/// Act as if the next hop had sent a delivery report with `status` for message `id`.
+pub async fn dlr_inject(s: &Server, user: &str, id: u64, status: &str) -> OpResult {
+    let status: DlrStatus = status.parse().map_err(|_| {
+        ErrorBody::bad_request(format!(
+            "unknown delivery report status `{status}` (expected one of: {})",
+            DlrStatus::ALL.map(|d| d.stat_word()).join(", ")
+        ))
+    })?;
+    let st = lookup(s, id).await?;
+    let Some(remote_id) = st
+        .remote_id
+        .clone()
+        .filter(|_| st.state == MessageState::Sent)
+    else {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is {}; only a sent message awaiting a delivery report can get one",
+            st.state.name()
+        )));
+    };
+    let target = st.message.target.clone();
+    if !s.gw.receipt(&target, &remote_id, status, 0).await {
+        return Err(ErrorBody::refused(format!(
+            "message {id} awaits no delivery report on {target}"
+        )));
+    }
+    tracing::info!(
+        operator = user,
+        id,
+        status = status.stat_word(),
+        "delivery report injected"
+    );
+    let state = lookup(s, id).await?.state;
+    ok(MessageRef {
+        id,
+        target,
+        state: state.name().to_string(),
+    })
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// A test SMSC built on the npm `smpp` package (a third-party SMPP implementation), for
+// emgd's outgoing SMPP connector tests.
+//
+//   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
+//                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
+//                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000]
+//
+// It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
+// answers submit_sm with a message id in the chosen format, and sends a delivery receipt
+// (deliver_sm, esm_class 0x04) for each submit that asked for one:
+//   hex:     submit_sm_resp "989A68" (upper case); receipt TLV "989a68", text id decimal
+//   decimal: submit_sm_resp "10001000"; receipt the same
+//   zeros:   submit_sm_resp "0010001000"; receipt "10001000"
+// `--receipt text` leaves out the receipted_message_id and message_state TLVs: the id is
+// only in the text. `--receipt-first` sends the receipt before the submit_sm_resp.
+// `--throttle-share S` answers that share of submits with ESME_RTHROTTLED (0x58).
+//
+// The state (binds, submits, message texts received, receipts sent and acknowledged) is
+// written as JSON to --out at start, whenever it changes (at most every 100 ms) and on SIGTERM.
+// Each accepted message's text is also appended to `<out>.texts` (one JSON string a line)
+// before its submit_sm_resp goes out, and to `<out>.acked` when its receipt is acknowledged.
+
+'use strict';
+
+const fs = require('fs');
+const smpp = require('smpp');
+
+function parseArgs(argv) {
+	const opts = {
+		port: 2775,
+		out: null,
+		systemId: 'emg',
+		password: 'secret',
+		idFormat: 'decimal',
+		receipt: 'tlv',
+		dlrDelay: 0,
+		receiptFirst: false,
+		throttleShare: 0,
+		idBase: 10000000,
+	};
+	for (let i = 2; i < argv.length; i++) {
+		const a = argv[i];
+		const next = () => {
+			if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+			return argv[++i];
+		};
+		switch (a) {
+			case '--port': opts.port = Number(next()); break;
+			case '--out': opts.out = next(); break;
+			case '--system-id': opts.systemId = next(); break;
+			case '--password': opts.password = next(); break;
+			case '--id-format': opts.idFormat = next(); break;
+			case '--receipt': opts.receipt = next(); break;
+			case '--dlr-delay': opts.dlrDelay = Number(next()); break;
+			case '--receipt-first': opts.receiptFirst = true; break;
+			case '--throttle-share': opts.throttleShare = Number(next()); break;
+			case '--id-base': opts.idBase = Number(next()); break;
+			default: throw new Error(`unknown argument ${a}`);
+		}
+	}
+	if (!['hex', 'decimal', 'zeros'].includes(opts.idFormat)) throw new Error(`bad --id-format ${opts.idFormat}`);
+	if (!['tlv', 'text'].includes(opts.receipt)) throw new Error(`bad --receipt ${opts.receipt}`);
+	if (!opts.out) throw new Error('--out FILE is required');
+	return opts;
+}
+
+const opts = parseArgs(process.argv);
+fs.writeFileSync(opts.out + '.texts', '');
+fs.writeFileSync(opts.out + '.acked', '');
+
+const state = {
+	port: opts.port,
+	binds: 0,
+	bind_refused: 0,
+	submits: 0,
+	accepted: 0,
+	throttled: 0,
+	receipts_sent: 0,
+	receipts_acked: 0,
+	enquire_links: 0,
+	unbinds: 0,
+	texts: [],
+};
+let nextId = opts.idBase;
+let dirty = true;
+
+function save() {
+	const tmp = opts.out + '.tmp';
+	fs.writeFileSync(tmp, JSON.stringify(state));
+	fs.renameSync(tmp, opts.out);
+	dirty = false;
+}
+setInterval(() => { if (dirty) save(); }, 100);
+
+function pad(n, width) {
+	return String(n).padStart(width, '0');
+}
+
+function ids(n) {
+	switch (opts.idFormat) {
+		case 'hex':
+			return { resp: n.toString(16).toUpperCase(), tlv: n.toString(16), text: String(n) };
+		case 'zeros':
+			return { resp: pad(n, 10), tlv: String(n), text: String(n) };
+		default:
+			return { resp: String(n), tlv: String(n), text: String(n) };
+	}
+}
+
+function yymmddhhmm(d) {
+	return pad(d.getFullYear() % 100, 2) + pad(d.getMonth() + 1, 2) + pad(d.getDate(), 2) +
+		pad(d.getHours(), 2) + pad(d.getMinutes(), 2);
+}
+
+function textOf(pdu) {
+	const sm = pdu.short_message;
+	if (sm && typeof sm === 'object' && !Buffer.isBuffer(sm) && typeof sm.message === 'string') {
+		return sm.message;
+	}
+	if (Buffer.isBuffer(sm) && sm.length > 0) return sm.toString('latin1');
+	if (pdu.message_payload) {
+		const p = pdu.message_payload;
+		return typeof p === 'string' ? p : (p.message || Buffer.from(p).toString('latin1'));
+	}
+	return '';
+}
+
+function sendReceipt(session, pdu, id, submitted) {
+	const now = new Date();
+	const text = `id:${id.text} sub:001 dlvrd:001 submit date:${yymmddhhmm(submitted)} ` +
+		`done date:${yymmddhhmm(now)} stat:DELIVRD err:000 text:${textOf(pdu).slice(0, 20)}`;
+	const params = {
+		source_addr_ton: pdu.dest_addr_ton,
+		source_addr_npi: pdu.dest_addr_npi,
+		source_addr: pdu.destination_addr,
+		dest_addr_ton: pdu.source_addr_ton,
+		dest_addr_npi: pdu.source_addr_npi,
+		destination_addr: pdu.source_addr,
+		esm_class: 0x04,
+		data_coding: 0,
+		short_message: Buffer.from(text, 'latin1'),
+	};
+	if (opts.receipt === 'tlv') {
+		params.receipted_message_id = id.tlv;
+		params.message_state = 2;
+	}
+	const sent = session.deliver_sm(params, (resp) => {
+		if (resp.command_status === 0) {
+			fs.appendFileSync(opts.out + '.acked', JSON.stringify(textOf(pdu)) + '\n');
+			state.receipts_acked++;
+			dirty = true;
+		}
+	});
+	if (sent) {
+		state.receipts_sent++;
+		dirty = true;
+	}
+}
+
+let submitCount = 0;
+
+function throttles(n, share) {
+	return share > 0 && Math.floor((n + 1) * share) > Math.floor(n * share);
+}
+
+const server = smpp.createServer((session) => {
+	session.on('error', () => { /* peer went away; nothing to do */ });
+	let bound = false;
+	const onBind = (pdu) => {
+		if (pdu.system_id !== opts.systemId || pdu.password !== opts.password) {
+			state.bind_refused++;
+			dirty = true;
+			session.send(pdu.response({ command_status: smpp.ESME_RINVPASWD, system_id: 'node-smsc' }));
+			setTimeout(() => session.close(), 50);
+			return;
+		}
+		bound = true;
+		state.binds++;
+		dirty = true;
+		session.send(pdu.response({ system_id: 'node-smsc' }));
+	};
+	session.on('bind_transceiver', onBind);
+	session.on('bind_transmitter', onBind);
+	session.on('bind_receiver', onBind);
+	session.on('enquire_link', (pdu) => {
+		state.enquire_links++;
+		dirty = true;
+		session.send(pdu.response());
+	});
+	session.on('unbind', (pdu) => {
+		state.unbinds++;
+		dirty = true;
+		session.send(pdu.response());
+		setTimeout(() => session.close(), 50);
+	});
+	session.on('submit_sm', (pdu) => {
+		state.submits++;
+		dirty = true;
+		if (!bound) {
+			session.send(pdu.response({ command_status: smpp.ESME_RINVBNDSTS }));
+			return;
+		}
+		if (throttles(submitCount++, opts.throttleShare)) {
+			state.throttled++;
+			session.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
+			return;
+		}
+		const id = ids(nextId++);
+		state.accepted++;
+		const text = textOf(pdu);
+		state.texts.push(text);
+		// Written before the answer, so a SIGKILL never loses a message we acknowledged.
+		fs.appendFileSync(opts.out + '.texts', JSON.stringify(text) + '\n');
+		const submitted = new Date();
+		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0;
+		const respond = () => session.send(pdu.response({ message_id: id.resp }));
+		if (wantsReceipt && opts.receiptFirst) {
+			sendReceipt(session, pdu, id, submitted);
+			setTimeout(respond, 20);
+		} else {
+			respond();
+			if (wantsReceipt) setTimeout(() => sendReceipt(session, pdu, id, submitted), opts.dlrDelay);
+		}
+	});
+});
+
+server.on('error', (e) => {
+	console.error(`smsc: ${e.message}`);
+	process.exit(2);
+});
+
+server.listen(opts.port, '127.0.0.1', () => {
+	save();
+	console.log(`listening ${opts.port}`);
+});
+
+process.on('SIGTERM', () => {
+	save();
+	console.log(JSON.stringify(state));
+	process.exit(0);
+});
