@@ -4,7 +4,7 @@
 //! `[group.NAME]`, `[operator.NAME]` (MGP accounts) tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
 //! case. Connectors may `inherit` from another connector (chains allowed, the child's keywords
 //! win); `virtual = true` marks a template that is never instantiated and is not inherited.
-//! Relative paths (`datadir`, `logdir`, `retryscheme`) are resolved against the directory of
+//! Relative paths (`datadir`, `logdir`, `retryscheme`, `mgp_tls_cert`, `mgp_tls_key`) are resolved against the directory of
 //! the config file.
 //!
 //! Validation collects every problem instead of stopping at the first, each as a
@@ -37,6 +37,7 @@ mod model;
 mod operator;
 pub mod retry;
 mod suggest;
+mod tls;
 mod validate;
 mod values;
 
@@ -44,8 +45,9 @@ use std::path::Path;
 
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use model::{
-    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, General, Group, Mode, Operator,
-    OperatorRole, OperatorSecret, Protocol, Route, SimOptions, User, BIND_TYPES, DLR_STATUSES,
+    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, General, Group, MgpTls, Mode,
+    Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions, User, BIND_TYPES,
+    DLR_STATUSES,
 };
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 

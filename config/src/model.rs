@@ -38,6 +38,8 @@ pub struct General {
     pub logdir: PathBuf,
     /// Admin/MGP listener; `None` when disabled with `mgp_address = ""`.
     pub mgp_address: Option<String>,
+    /// TLS for the MGP listener (`mgp_tls_cert` and `mgp_tls_key`); `None` = plain TCP.
+    pub mgp_tls: Option<MgpTls>,
     /// Message store implementation.
     pub backend: Backend,
     /// Connection string, required for [`Backend::Postgres`].
@@ -58,6 +60,14 @@ pub struct General {
     pub retryscheme: RetryScheme,
     /// Most messages written per store transaction.
     pub group_commit_max: usize,
+}
+
+/// Certificate chain and private key of the MGP listener, PEM files already checked to parse;
+/// relative paths resolved against the config's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MgpTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Message store implementation.

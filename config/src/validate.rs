@@ -30,6 +30,8 @@ const GENERAL_KEYWORDS: &[&str] = &[
     "cmrexpire",
     "retryscheme",
     "group_commit_max",
+    "mgp_tls_cert",
+    "mgp_tls_key",
 ];
 
 /// Tables / arrays of tables allowed at the top level besides the general options.
@@ -83,6 +85,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let mut raw = Raw::default();
     let mut general = default_general(&ctx);
     let mut backend_span = None;
+    let mut tls = crate::tls::Raw::default();
     let top: Vec<&str> = GENERAL_KEYWORDS.iter().chain(SECTIONS).copied().collect();
     for (k, v) in doc.get_ref().iter() {
         let key: &str = k.get_ref();
@@ -117,6 +120,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                     raw.operators.insert(name.to_string(), op);
                 }
             }),
+            "mgp_tls_cert" => tls.cert = values::string(&mut ctx.sink, &kw, v),
+            "mgp_tls_key" => tls.key = values::string(&mut ctx.sink, &kw, v),
             _ => {
                 if key == "backend" {
                     backend_span = Some(v.span());
@@ -126,6 +131,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         }
     }
     check_general(&mut ctx, &general, backend_span);
+    general.mgp_tls = crate::tls::check(&mut ctx, tls);
     let names = Names::new(&raw);
     cross_check(&mut ctx, &raw, &names);
     let connectors = connector::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
@@ -198,6 +204,7 @@ fn default_general(ctx: &Ctx<'_>) -> General {
         datadir: ctx.resolve("data"),
         logdir: ctx.resolve("log"),
         mgp_address: Some("127.0.0.1:7185".to_string()),
+        mgp_tls: None,
         backend: Backend::Sqlite,
         database_url: None,
         nodeid: 0,

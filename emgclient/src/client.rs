@@ -2,26 +2,33 @@
 //! arrive meanwhile are kept for [`Client::next_event`].
 
 use crate::exit::Failure;
+use crate::tls::TlsOptions;
 use bytes::BytesMut;
 use common::mgp::{decode_line, encode, EventFrame, Frame, Op, Outcome, Request, MAX_LINE};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// For the TCP connection and, with TLS, again for the handshake.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Plain TCP or TLS.
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
 pub struct Client {
-    stream: TcpStream,
+    stream: Box<dyn Conn>,
+    host: String,
     buf: BytesMut,
     next_id: u64,
     events: VecDeque<EventFrame>,
 }
 
 impl Client {
-    /// Connect to `host` (`HOST:PORT`).
-    pub async fn connect(host: &str) -> Result<Client, Failure> {
+    /// Connect to `host` (`HOST:PORT`), over TLS when `tls` is given.
+    pub async fn connect(host: &str, tls: Option<&TlsOptions>) -> Result<Client, Failure> {
         let failed = |reason: String| Failure::Connect {
             host: host.to_string(),
             reason,
@@ -31,7 +38,25 @@ impl Client {
             .map_err(|_| failed(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
             .map_err(|e| failed(e.to_string()))?;
         let _ = stream.set_nodelay(true);
+        let stream: Box<dyn Conn> = match tls {
+            None => Box::new(stream),
+            Some(opts) => Box::new(
+                tokio::time::timeout(
+                    CONNECT_TIMEOUT,
+                    crate::tls::handshake(stream, host, opts),
+                )
+                .await
+                .map_err(|_| Failure::Tls {
+                    host: host.to_string(),
+                    reason: format!(
+                        "no answer within {} s (is emgd's MGP listener plain TCP? then leave out --tls)",
+                        CONNECT_TIMEOUT.as_secs()
+                    ),
+                })??,
+            ),
+        };
         Ok(Client {
+            host: host.to_string(),
             stream,
             buf: BytesMut::with_capacity(8192),
             next_id: 1,
@@ -108,6 +133,12 @@ impl Client {
 
     async fn read_frame_or_eof(&mut self) -> Result<Option<Frame>, Failure> {
         loop {
+            if looks_like_tls(&self.buf) {
+                return Err(Failure::Connect {
+                    host: self.host.clone(),
+                    reason: "emgd answered with TLS: add --tls".into(),
+                });
+            }
             match decode_line(&mut self.buf, MAX_LINE) {
                 Ok(Some(f)) => return Ok(Some(f)),
                 Ok(None) => {}
@@ -123,4 +154,10 @@ impl Client {
             }
         }
     }
+}
+
+/// A TLS record header (handshake or alert, TLS 1.0 to 1.3 record versions): what a TLS-only
+/// emgd sends a plain client before it closes.
+fn looks_like_tls(buf: &[u8]) -> bool {
+    matches!(buf, [0x15 | 0x16, 0x03, 0x01..=0x04, ..])
 }

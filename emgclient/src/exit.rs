@@ -17,7 +17,7 @@ Exit codes:
   0  success
   1  other error (server failure, broken connection, bad answer)
   2  usage error (unknown command or option)
-  3  cannot connect to emgd
+  3  cannot connect to emgd (including a failed TLS handshake)
   4  authentication failed (wrong user or password, no password given, throttled)
   5  not found (connector, message or stream)
   6  refused or forbidden (not possible now, or not allowed for your role)";
@@ -27,6 +27,8 @@ Exit codes:
 pub enum Failure {
     #[error("cannot connect to emgd at {host}: {reason}")]
     Connect { host: String, reason: String },
+    #[error("TLS handshake with {host} failed: {reason}")]
+    Tls { host: String, reason: String },
     #[error("{0}")]
     Server(ErrorBody),
     #[error("{0}")]
@@ -38,7 +40,7 @@ pub enum Failure {
 impl Failure {
     pub fn code(&self) -> u8 {
         match self {
-            Failure::Connect { .. } => CANNOT_CONNECT,
+            Failure::Connect { .. } | Failure::Tls { .. } => CANNOT_CONNECT,
             Failure::Auth(_) => AUTH_FAILED,
             Failure::Other(_) => OTHER,
             Failure::Server(e) => match e.code {

@@ -5,6 +5,9 @@
 //! host = "127.0.0.1:7185"
 //! user = "alice"
 //! password = "..."      # keep this file private (chmod 600)
+//! tls = true            # as --tls
+//! ca = "mgp-ca.pem"   # as --ca, relative to this file's directory (implies tls)
+//! tls_server_name = "emg.example.org" # as --tls-server-name (implies tls)
 //! ```
 
 use crate::exit::Failure;
@@ -21,6 +24,18 @@ pub struct FileSettings {
     pub host: Option<String>,
     pub user: Option<String>,
     pub password: Option<String>,
+    pub tls: Option<bool>,
+    pub ca: Option<PathBuf>,
+    pub tls_server_name: Option<String>,
+}
+
+impl FileSettings {
+    /// `ca`, relative to the settings file's directory.
+    pub fn ca_path(&self) -> Option<PathBuf> {
+        let ca = self.ca.as_ref()?;
+        let dir = file_path().and_then(|p| p.parent().map(PathBuf::from));
+        Some(dir.map_or_else(|| ca.clone(), |d| d.join(ca)))
+    }
 }
 
 /// `$XDG_CONFIG_HOME/emgclient/config.toml`, else `~/.config/emgclient/config.toml`.

@@ -448,3 +448,69 @@ fn send_dlr_inject_cancel_and_reload() {
     );
     assert_eq!(stderr(&out).lines().count(), 1);
 }
+
+#[test]
+fn connector_lists_its_sessions_while_bound() {
+    let g = Gateway::new(50);
+    let sessions = |name: &str| g.connector(name)["sessions"].as_array().cloned().unwrap();
+    // sim1 binds in-process at start; smpp-in waits for a client.
+    g.eventually("sim1 bound", || sessions("sim1").len() == 1);
+    let sim = &sessions("sim1")[0];
+    assert_eq!(
+        (&sim["peer"], &sim["bind"], &sim["user"]),
+        (
+            &"in-process".into(),
+            &"sim".into(),
+            &serde_json::Value::Null
+        )
+    );
+    assert!(sessions("smpp-in").is_empty());
+    assert!(g
+        .ok(&["connector", "smpp-in"])
+        .contains("sessions      none"));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    let client = rt.block_on(async {
+        Client::bind(g.smpp, "demo", "demo")
+            .await
+            .unwrap()
+            .expect("bind")
+    });
+    let peer = client.local_addr().unwrap().to_string();
+    assert!(peer.starts_with("127.0.0.1:"), "{peer}");
+    let list = sessions("smpp-in");
+    assert_eq!(list.len(), 1, "{list:?}");
+    let s = &list[0];
+    assert_eq!(s["instance"], 0);
+    assert_eq!(s["peer"], peer.as_str());
+    assert_eq!(s["bind"], "transceiver");
+    assert_eq!(s["user"], "demo");
+    let since = s["since_us"].as_i64().unwrap();
+    assert!(since >= before - 1_000_000 && since <= before + 10_000_000);
+
+    let text = g.ok(&["connector", "smpp-in"]);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("INSTANCE"))
+        .unwrap_or_else(|| panic!("no sessions table in:\n{text}"));
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["INSTANCE", "PEER", "BIND", "USER", "SINCE"]
+    );
+    let row = text.lines().find(|l| l.contains(&peer)).unwrap();
+    let cells: Vec<_> = row.split_whitespace().collect();
+    assert_eq!(&cells[..4], ["0", peer.as_str(), "transceiver", "demo"]);
+    assert!(row.ends_with(" UTC"), "{row}");
+
+    rt.block_on(client.unbind());
+    g.eventually("the session gone after unbind", || {
+        sessions("smpp-in").is_empty()
+    });
+}

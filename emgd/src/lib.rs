@@ -123,8 +123,9 @@ where
         }
     }
     if let Some(address) = &gw.config().general.mgp_address {
+        let tls = control::tls::acceptor(gw.config().general.mgp_tls.as_ref())?;
         let listener = control::bind(address).await?;
-        tokio::spawn(control::serve(gw.clone(), listener));
+        tokio::spawn(control::serve(gw.clone(), listener, tls));
     }
     tracing::info!(
         "emgd {} started with {} connectors",

@@ -194,6 +194,11 @@ impl Client {
         Ok(())
     }
 
+    /// Our end of the connection, as the gateway sees its peer.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.stream.local_addr()
+    }
+
     /// Unbind politely (ignores a peer that already closed).
     pub async fn unbind(mut self) {
         let seq = self.next_seq();

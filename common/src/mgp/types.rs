@@ -155,6 +155,23 @@ pub struct ConnectorDetail {
     pub maxqueuesize: Option<u64>,
     pub users: Vec<String>,
     pub route: Option<String>,
+    /// The sessions bound now, one per bound instance.
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+}
+
+/// One bound session of a connector, as `connector` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub instance: u32,
+    /// `IP:PORT` of the client (incoming), the SMSC address (outgoing), `in-process` (sim).
+    pub peer: Option<String>,
+    /// `transceiver`, `transmitter`, `receiver` or `sim`.
+    pub bind: Option<String>,
+    /// The user that bound (incoming) or the system id we bound as (outgoing).
+    pub user: Option<String>,
+    /// Unix time in microseconds of the bind.
+    pub since_us: i64,
 }
 
 /// Answer of `hold`, `release`, `bounce`, `forceclose` and `forceclose_clear`: the flags now.

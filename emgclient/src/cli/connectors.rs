@@ -4,7 +4,7 @@ use super::table::Table;
 use super::Out;
 use crate::client::Client;
 use crate::exit::Failure;
-use common::mgp::{ConnectorDetail, ConnectorInfo, ConnectorList, Flags, Op, Status};
+use common::mgp::{ConnectorDetail, ConnectorInfo, ConnectorList, Flags, Op, Session, Status};
 
 pub async fn status(c: &mut Client, out: &Out) -> Result<(), Failure> {
     let (v, s) = c.call_as::<Status>(Op::Status).await?;
@@ -121,7 +121,33 @@ pub async fn detail(c: &mut Client, out: &Out, name: String) -> Result<(), Failu
         }
     );
     println!("route         {}", opt(d.route.clone()));
+    if d.sessions.is_empty() {
+        println!("sessions      none");
+    } else {
+        println!();
+        sessions(&d.sessions).print();
+    }
     Ok(())
+}
+
+/// The bound sessions: INSTANCE PEER BIND USER SINCE (UTC, to the second).
+pub fn sessions(list: &[Session]) -> Table {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let mut t = Table::new(&[">INSTANCE", "PEER", "BIND", "USER", "SINCE"]);
+    for s in list {
+        let mut since = super::msg::time_us(s.since_us);
+        if let Some(dot) = since.find('.') {
+            since.replace_range(dot..dot + 7, "");
+        }
+        t.row(vec![
+            s.instance.to_string(),
+            opt(&s.peer),
+            opt(&s.bind),
+            opt(&s.user),
+            since,
+        ]);
+    }
+    t
 }
 
 /// `hold`, `release`, `bounce`, `forceclose [--persist|--clear]`: print the flags now.
@@ -151,5 +177,36 @@ pub fn duration(secs: u64) -> String {
         format!("{m}m {s}s")
     } else {
         format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use common::mgp::Session;
+
+    #[test]
+    fn sessions_table() {
+        let list = vec![
+            Session {
+                instance: 0,
+                peer: Some("127.0.0.1:40001".into()),
+                bind: Some("transceiver".into()),
+                user: Some("demo".into()),
+                since_us: 1_430_248_542_104_666,
+            },
+            Session {
+                instance: 11,
+                peer: Some("in-process".into()),
+                bind: Some("sim".into()),
+                user: None,
+                since_us: 1_430_248_600_000_000,
+            },
+        ];
+        assert_eq!(
+            super::sessions(&list).render(),
+            "INSTANCE  PEER             BIND         USER  SINCE\n\
+             \x20      0  127.0.0.1:40001  transceiver  demo  2015-04-28 19:15:42 UTC\n\
+             \x20     11  in-process       sim          -     2015-04-28 19:16:40 UTC\n"
+        );
     }
 }

@@ -13,9 +13,13 @@ pub use connectors::duration;
 use crate::client::Client;
 use crate::exit::{Failure, EXIT_CODES_HELP};
 use crate::settings;
+use crate::tls::TlsOptions;
 use clap::{Args, Parser, Subcommand};
 use common::mgp::{LoginOk, Op};
 use serde_json::Value;
+
+/// How long the login may take (Argon2 on emgd's side included).
+const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// emg operator tool: look at and steer a running emgd over MGP.
 ///
@@ -41,6 +45,20 @@ pub struct Global {
     /// Print emgd's answer as JSON (one object; stream events one per line).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Connect over TLS (emgd with mgp_tls_cert and mgp_tls_key) [default: `tls` in the
+    /// settings file, else plain TCP]. emgd's certificate must chain to the system's trusted
+    /// roots (SSL_CERT_FILE or SSL_CERT_DIR say where they are, if not in the usual place), or
+    /// to --ca.
+    #[arg(long, global = true)]
+    pub tls: bool,
+    /// Trust the certificates in this PEM file (a private CA, or emgd's self-signed
+    /// certificate) instead of the system roots; implies --tls.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+    /// The name emgd's certificate must be valid for, when it is not the host of --host (e.g.
+    /// when connecting by IP address); implies --tls.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +243,8 @@ pub struct Creds {
     pub host: String,
     pub user: String,
     password: String,
+    /// `None`: plain TCP.
+    pub tls: Option<TlsOptions>,
 }
 
 /// Host, user and password from options, environment, the settings file or a prompt.
@@ -241,22 +261,39 @@ pub fn credentials(g: &Global) -> Result<Creds, Failure> {
         .or(file.user.clone())
         .unwrap_or_else(|| settings::DEFAULT_USER.to_string());
     let password = settings::password(&file, &user, &host)?;
+    let file_tls = file
+        .tls
+        .unwrap_or(file.ca.is_some() || file.tls_server_name.is_some());
+    let tls =
+        (g.tls || g.ca.is_some() || g.tls_server_name.is_some() || file_tls).then(|| TlsOptions {
+            ca: g.ca.clone().or_else(|| file.ca_path()),
+            server_name: g.tls_server_name.clone().or(file.tls_server_name.clone()),
+        });
     Ok(Creds {
         host,
         user,
         password,
+        tls,
     })
 }
 
 /// Connect to `c.host` and log in.
 pub async fn connect(c: &Creds) -> Result<Client, Failure> {
-    let mut client = Client::connect(&c.host).await?;
-    client
-        .call_as::<LoginOk>(Op::Login {
-            user: c.user.clone(),
-            password: c.password.clone(),
-        })
-        .await?;
+    let mut client = Client::connect(&c.host, c.tls.as_ref()).await?;
+    let login = client.call_as::<LoginOk>(Op::Login {
+        user: c.user.clone(),
+        password: c.password.clone(),
+    });
+    // A server that is not emgd, or speaks TLS and neither answers nor closes, would hang here.
+    tokio::time::timeout(LOGIN_TIMEOUT, login)
+        .await
+        .map_err(|_| Failure::Connect {
+            host: c.host.clone(),
+            reason: format!(
+                "no answer to login within {} s (is it emgd's MGP port? with or without --tls?)",
+                LOGIN_TIMEOUT.as_secs()
+            ),
+        })??;
     Ok(client)
 }
 

@@ -1,7 +1,12 @@
 //! A dashboard in a known state, for the state and view tests.
 
 use super::state::{App, Update};
-use common::mgp::{ConnectorDetail, ConnectorInfo, Event, LogKind, Status};
+use common::mgp::{ConnectorDetail, ConnectorInfo, Event, LogKind, Session, Status};
+
+/// 2026-05-04 10:00:00 UTC, when the fixture's sessions bound.
+pub const BOUND_AT_US: i64 = 1_777_888_800_000_000;
+/// The fixture's clock: 3 minutes 12 seconds later.
+pub const NOW_US: i64 = BOUND_AT_US + 192_000_000;
 
 pub fn info(name: &str, dir: &str, proto: &str, states: &[&str]) -> ConnectorInfo {
     ConnectorInfo {
@@ -66,7 +71,21 @@ pub fn connectors(t: u64) -> Vec<ConnectorInfo> {
     vec![smpp_in, smsc1, smsc2, sim1, ucp]
 }
 
+/// Its configuration, and a transceiver session to the SMSC on each BOUND instance.
 pub fn detail(info: ConnectorInfo) -> ConnectorDetail {
+    let sessions = info
+        .states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| *s == "BOUND")
+        .map(|(i, _)| Session {
+            instance: i as u32,
+            peer: Some("10.1.2.3:2775".into()),
+            bind: Some("transceiver".into()),
+            user: Some("emg".into()),
+            since_us: BOUND_AT_US + i as i64 * 61_000_000,
+        })
+        .collect();
     ConnectorDetail {
         info,
         address: Some("10.1.2.3:2775".into()),
@@ -76,6 +95,7 @@ pub fn detail(info: ConnectorInfo) -> ConnectorDetail {
         maxqueuesize: Some(100_000),
         users: vec![],
         route: None,
+        sessions,
     }
 }
 
@@ -103,6 +123,7 @@ pub fn app() -> App {
         }));
     }
     app.tick(std::time::Duration::from_secs(125));
+    app.now_us = NOW_US;
     app.table.selected = Some("smsc1".into());
     let d = detail(app.connectors[1].clone());
     app.on_update(Update::Detail(d));

@@ -40,12 +40,20 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
     result
 }
 
+/// Unix time in microseconds.
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 async fn main_loop(
     terminal: &mut term::Term,
     creds: crate::cli::Creds,
     client: crate::client::Client,
 ) -> Result<(), Failure> {
     let mut app = App::new(&creds.host, &creds.user);
+    app.now_us = now_us();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Cmd>(64);
     let (up_tx, mut updates) = mpsc::channel::<Update>(4096);
     let conn = tokio::spawn(conn::run(creds, client, cmd_rx, up_tx));
@@ -89,6 +97,7 @@ async fn main_loop(
             }
             _ = clock.tick() => {
                 app.tick(connected_at.elapsed());
+                app.now_us = now_us();
                 dirty = true;
                 Vec::new()
             }

@@ -8,7 +8,7 @@ pub mod smpp_out;
 use crate::queue::{Queue, Totals};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 
 /// EMG's connector (instance) states.
@@ -55,6 +55,20 @@ impl Counters {
     }
 }
 
+/// Who is on the other end of one bound instance, for operators (MGP `connector`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub instance: u32,
+    /// Peer address (`IP:PORT`), the configured remote address, or `in-process` for sim.
+    pub peer: Option<String>,
+    /// `transceiver`, `transmitter`, `receiver` or `sim`.
+    pub bind: Option<String>,
+    /// The user that bound (incoming) or the system id we bound as (outgoing).
+    pub user: Option<String>,
+    /// Unix time in microseconds of the bind.
+    pub since_us: i64,
+}
+
 /// Everything the gateway knows about one connector at run time. One per configured
 /// (non-virtual) connector; shared by its sessions, the router and the control plane.
 pub struct ConnectorHandle {
@@ -62,6 +76,8 @@ pub struct ConnectorHandle {
     config: RwLock<Arc<config::Connector>>,
     pub queue: Arc<Queue>,
     states: watch::Sender<Vec<ConnState>>,
+    /// One slot per instance: set on bind, cleared when the instance leaves BOUND/TERMINATING.
+    sessions: Mutex<Vec<Option<SessionInfo>>>,
     hold: watch::Sender<bool>,
     forceclose: watch::Sender<bool>,
     pub counters: Counters,
@@ -75,6 +91,7 @@ impl ConnectorHandle {
             config: RwLock::new(Arc::new(cfg)),
             queue: Arc::new(Queue::new(totals)),
             states: watch::channel(vec![ConnState::Idle; instances]).0,
+            sessions: Mutex::new(vec![None; instances]),
             hold: watch::channel(false).0,
             forceclose: watch::channel(false).0,
             counters: Counters::default(),
@@ -93,12 +110,32 @@ impl ConnectorHandle {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
     }
 
+    /// Set an instance's state; any state but BOUND and TERMINATING ends its session record,
+    /// so a session can never outlive its bind.
     pub fn set_state(&self, instance: u32, state: ConnState) {
+        if !matches!(state, ConnState::Bound | ConnState::Terminating) {
+            self.set_session(instance, None);
+        }
         self.states.send_modify(|s| {
             if let Some(slot) = s.get_mut(instance as usize) {
                 *slot = state;
             }
         });
+    }
+
+    /// Record (or with `None`, forget) the session bound on an instance. Call before setting
+    /// BOUND so that whoever reacts to the state change sees the session.
+    pub fn set_session(&self, instance: u32, session: Option<SessionInfo>) {
+        let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = s.get_mut(instance as usize) {
+            *slot = session;
+        }
+    }
+
+    /// The sessions bound now, by instance.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        s.iter().flatten().cloned().collect()
     }
 
     pub fn states(&self) -> Vec<ConnState> {

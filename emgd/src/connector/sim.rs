@@ -5,7 +5,7 @@
 //! benchmarks a next hop that costs nothing. Its remote ids are our ids in hex, and at start it
 //! answers the open DLR entries a crash left behind, as a real SMSC would remember them.
 
-use super::{ConnState, ConnectorHandle};
+use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::stopped;
 use crate::gateway::Gateway;
 use common::dlr::DlrStatus;
@@ -57,6 +57,16 @@ async fn run_instance(
         connector.set_state(instance, ConnState::Connected);
         gw.logs
             .connector(&name, instance, "LOGIN OK (info=\"0 sim\")");
+        connector.set_session(
+            instance,
+            Some(SessionInfo {
+                instance,
+                peer: Some("in-process".into()),
+                bind: Some("sim".into()),
+                user: None,
+                since_us: crate::clock::now_us(),
+            }),
+        );
         connector.set_state(instance, ConnState::Bound);
         loop {
             let permit = tokio::select! {

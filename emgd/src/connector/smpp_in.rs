@@ -4,7 +4,7 @@
 //! hands submits to the gateway (answering each only once it is stored), and pushes the
 //! messages queued for its user (delivery reports, MO) as deliver_sm within a window.
 
-use super::{ConnState, ConnectorHandle};
+use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::access;
 use crate::gateway::{Gateway, Reject};
 use bytes::BytesMut;
@@ -369,6 +369,16 @@ impl Session {
             kind,
             interface_version: bind.interface_version,
         });
+        self.connector.set_session(
+            self.instance,
+            Some(SessionInfo {
+                instance: self.instance,
+                peer: Some(self.peer.to_string()),
+                bind: Some(kind.word().to_string()),
+                user: Some(user.name.clone()),
+                since_us: crate::clock::now_us(),
+            }),
+        );
         self.connector.set_state(self.instance, ConnState::Bound);
     }
 

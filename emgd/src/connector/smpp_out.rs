@@ -7,7 +7,7 @@
 //! scheme's connector rule: `connects` attempts `retrytime` seconds apart, then ERROR for
 //! `maxsleep` seconds, then another round.
 
-use super::{ConnState, ConnectorHandle};
+use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{stopped, Gateway, Reject};
 use bytes::BytesMut;
 use common::dlr::DlrStatus;
@@ -247,9 +247,27 @@ async fn connect_and_bind(
         _ => String::new(),
     };
     log(format!("LOGIN OK (info=\"0 {system_id}\")"));
+    connector.set_session(
+        instance,
+        Some(SessionInfo {
+            instance,
+            peer: Some(addr),
+            bind: Some(bind_word(cfg.bindmode).to_string()),
+            user: cfg.username.clone(),
+            since_us: crate::clock::now_us(),
+        }),
+    );
     connector.set_state(instance, ConnState::Bound);
     session.can_submit = cfg.bindmode != BindMode::Receiver;
     Ok((session, reader, writer, rbuf))
+}
+
+fn bind_word(mode: BindMode) -> &'static str {
+    match mode {
+        BindMode::Transceiver => "transceiver",
+        BindMode::Transmitter => "transmitter",
+        BindMode::Receiver => "receiver",
+    }
 }
 
 struct Session {

@@ -4,7 +4,9 @@
 use super::{ok, OpResult, Server};
 use crate::connector::{ConnState, ConnectorHandle};
 use crate::store::Write;
-use common::mgp::{ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, Status};
+use common::mgp::{
+    ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, Session, Status,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,6 +92,17 @@ pub fn detail(s: &Server, name: &str) -> OpResult {
         maxqueuesize: cfg.maxqueuesize,
         users: cfg.users.clone(),
         route: cfg.route.clone(),
+        sessions: c
+            .sessions()
+            .into_iter()
+            .map(|s| Session {
+                instance: s.instance,
+                peer: s.peer,
+                bind: s.bind,
+                user: s.user,
+                since_us: s.since_us,
+            })
+            .collect(),
     })
 }
 

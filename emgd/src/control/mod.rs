@@ -14,6 +14,7 @@ pub mod msg;
 pub mod queue;
 pub mod rates;
 pub mod stream;
+pub mod tls;
 
 use crate::gateway::{stopped, Gateway};
 use anyhow::Context;
@@ -27,10 +28,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 /// Stream events buffered per session before they are dropped (and counted as lost).
 pub const EVENT_BUFFER: usize = 1024;
@@ -50,8 +52,9 @@ pub async fn bind(address: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("MGP: cannot listen on {address}"))
 }
 
-/// Accept MGP clients until shutdown; one task per session.
-pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) {
+/// Accept MGP clients until shutdown; one task per session. With `tls` (see [`tls::acceptor`])
+/// every connection must start with a TLS handshake.
+pub async fn serve(gw: Arc<Gateway>, listener: TcpListener, tls: Option<TlsAcceptor>) {
     let server = Arc::new(Server {
         rates: rates::Rates::start(gw.clone()),
         gw: gw.clone(),
@@ -60,14 +63,19 @@ pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) {
     });
     let mut shutdown = gw.shutdown_signal();
     if let Ok(a) = listener.local_addr() {
-        tracing::info!("MGP listening on {a}");
+        let over = if tls.is_some() { " (TLS)" } else { "" };
+        tracing::info!("MGP listening on {a}{over}");
     }
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(Session::new(server.clone(), peer).run(stream));
+                    let session = Session::new(server.clone(), peer);
+                    match &tls {
+                        None => drop(tokio::spawn(session.run(stream))),
+                        Some(tls) => drop(tokio::spawn(handshake(tls.clone(), stream, session))),
+                    }
                 }
                 Err(e) => {
                     tracing::warn!("MGP accept failed: {e}");
@@ -76,6 +84,23 @@ pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) {
             },
             _ = stopped(&mut shutdown) => return,
         }
+    }
+}
+
+/// TLS handshake, then the session; a failed handshake closes this connection only.
+async fn handshake(tls: TlsAcceptor, stream: TcpStream, session: Session) {
+    let peer = session.peer;
+    match tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+        Ok(Ok(stream)) => session.run(stream).await,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            tracing::info!(peer = %peer, "MGP connection closed before the TLS handshake ended");
+        }
+        Ok(Err(e)) => tracing::warn!(peer = %peer, "MGP TLS handshake failed: {e}"),
+        Err(_) => tracing::warn!(
+            peer = %peer,
+            "MGP TLS handshake failed: not done within {} s",
+            tls::HANDSHAKE_TIMEOUT.as_secs()
+        ),
     }
 }
 
@@ -137,8 +162,9 @@ impl Session {
         }
     }
 
-    async fn run(mut self, stream: TcpStream) {
-        let (mut rd, wr) = stream.into_split();
+    /// Serve one client over plain TCP or TLS.
+    async fn run<S: AsyncRead + AsyncWrite + Send + 'static>(mut self, stream: S) {
+        let (mut rd, wr) = tokio::io::split(stream);
         let mut wr = BufWriter::new(wr);
         let mut buf = BytesMut::with_capacity(4096);
         let mut shutdown = self.server.gw.shutdown_signal();

@@ -15,7 +15,7 @@ pub use history::{tail, History, Series, HISTORY_LEN};
 pub use log::{LogLine, LogState, MAX_LOG_LINES};
 pub use table::{SortKey, TableState};
 
-use common::mgp::{ConnectorDetail, ConnectorInfo, Event, LogKind, Status};
+use common::mgp::{ConnectorDetail, ConnectorInfo, Event, LogKind, Session, Status};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -145,6 +145,8 @@ pub struct App {
     pub focus: Focus,
     pub popup: Option<Popup>,
     pub status: Option<StatusLine>,
+    /// Wall clock (unix microseconds) as of the last tick: session ages count from it.
+    pub now_us: i64,
 }
 
 impl App {
@@ -165,7 +167,25 @@ impl App {
             focus: Focus::Table,
             popup: None,
             status: None,
+            now_us: 0,
         }
+    }
+
+    /// The selected connector's bound sessions, as its last detail listed them.
+    pub fn sessions(&self) -> &[Session] {
+        self.table
+            .selected
+            .as_deref()
+            .and_then(|n| self.details.get(n))
+            .map_or(&[], |d| d.sessions.as_slice())
+    }
+
+    /// How long a session has been bound, as of the last tick (`3m12s`); `-` before any.
+    pub fn session_age(&self, s: &Session) -> String {
+        if self.now_us <= 0 || s.since_us <= 0 {
+            return "-".into();
+        }
+        age((self.now_us - s.since_us).max(0) as u64 / 1_000_000)
     }
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
@@ -266,6 +286,10 @@ impl App {
                     c.bound = states.iter().filter(|s| *s == "BOUND").count();
                     c.states = states;
                 }
+                // Sessions come and go with the states: refresh the detail pane's list.
+                if self.table.selected.as_deref() == Some(connector.as_str()) {
+                    return vec![Intent::Detail(connector)];
+                }
             }
             Event::Log {
                 kind,
@@ -311,6 +335,20 @@ impl App {
         let first = rows.first().map(|r| r.name.clone());
         self.table.selected = first.clone();
         first.map(Intent::Detail).into_iter().collect()
+    }
+}
+
+/// A duration as the detail pane shows ages: `45s`, `3m12s`, `2h05m`, `3d04h`.
+pub fn age(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d{h:02}h")
+    } else if h > 0 {
+        format!("{h}h{m:02}m")
+    } else if m > 0 {
+        format!("{m}m{s:02}s")
+    } else {
+        format!("{s}s")
     }
 }
 

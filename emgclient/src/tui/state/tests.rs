@@ -417,3 +417,53 @@ fn log_buffer_is_bounded_and_pdu_switch_asks_for_a_new_tail() {
     assert_eq!(app.log.lost, 7);
     assert_eq!(press(&mut app, "p"), [Intent::Tail(LogKind::Connector)]);
 }
+
+#[test]
+fn sessions_of_the_selection_with_ages_refreshed_on_state_changes() {
+    let mut app = fixture::app();
+    let listed: Vec<_> = app
+        .sessions()
+        .iter()
+        .map(|s| (s.instance, s.peer.as_deref(), app.session_age(s)))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (0, Some("10.1.2.3:2775"), "3m12s".to_string()),
+            (1, Some("10.1.2.3:2775"), "2m11s".to_string()),
+        ]
+    );
+    // The clock moves the ages on.
+    app.now_us += 3600 * 1_000_000;
+    assert_eq!(app.session_age(&app.sessions()[0]), "1h03m");
+    // A state change of the selected connector asks for its sessions again; others don't.
+    let state = |c: &str| {
+        Update::Event(Event::State {
+            connector: c.into(),
+            states: vec!["BOUND".into(), "IDLE".into()],
+        })
+    };
+    assert_eq!(
+        app.on_update(state("smsc1")),
+        vec![Intent::Detail("smsc1".into())]
+    );
+    assert_eq!(app.on_update(state("smsc2")), vec![]);
+    // No detail yet, or no clock yet: nothing to list, no age to tell.
+    app.table.selected = Some("sim1".into());
+    assert!(app.sessions().is_empty());
+    app.now_us = 0;
+    assert_eq!(
+        app.session_age(&fixture::detail(app.connectors[1].clone()).sessions[0]),
+        "-"
+    );
+}
+
+#[test]
+fn ages_read_at_a_glance() {
+    assert_eq!(
+        [0, 45, 192, 3600 + 5 * 60, 3 * 86400 + 4 * 3600]
+            .map(age)
+            .to_vec(),
+        ["0s", "45s", "3m12s", "1h05m", "3d04h"]
+    );
+}

@@ -1,4 +1,5 @@
-//! The selected connector: configuration summary, instances, sparklines, last errors.
+//! The selected connector: configuration summary, instances and their sessions, sparklines,
+//! last errors.
 
 use super::styles;
 use crate::tui::state::{tail, App, Series};
@@ -29,8 +30,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         _ => vec![Line::styled("no errors seen", styles::dim())],
     };
     if inner.height >= 14 {
-        let [summary, out, inn, queue, errs] = Layout::vertical([
+        // Sessions get what is left once the errors have their title and one line.
+        let room = inner.height.saturating_sub(12 + 2) as usize;
+        let sessions = session_lines(app, room);
+        let [summary, sess, out, inn, queue, errs] = Layout::vertical([
             Constraint::Length(3),
+            Constraint::Length(sessions.len() as u16),
             Constraint::Length(3),
             Constraint::Length(3),
             Constraint::Length(3),
@@ -38,6 +43,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         ])
         .areas(inner);
         f.render_widget(Paragraph::new(summary_lines(app, c, true)), summary);
+        f.render_widget(Paragraph::new(sessions), sess);
         spark(
             f,
             out,
@@ -119,9 +125,15 @@ fn summary_lines<'a>(app: &'a App, c: &'a ConnectorInfo, tall: bool) -> Vec<Line
         first.push_str(&format!(" · {} · window {}", d.mode, d.windowsize));
     }
     let mut inst = vec![Span::raw("instances ")];
+    let sessions = d.map_or(&[][..], |d| d.sessions.as_slice());
     for (i, s) in c.states.iter().enumerate() {
         inst.push(Span::raw(format!("{i}:")));
         inst.push(Span::styled(s.clone(), styles::state(s)));
+        // How long each bound instance has been up; the tall pane lists the rest.
+        let up = matches!(s.as_str(), "BOUND" | "TERMINATING");
+        if let Some(sess) = sessions.iter().find(|x| up && x.instance as usize == i) {
+            inst.push(Span::raw(format!(" {}", app.session_age(sess))));
+        }
         inst.push(Span::raw(" "));
     }
     inst.push(Span::styled(
@@ -149,6 +161,51 @@ fn summary_lines<'a>(app: &'a App, c: &'a ConnectorInfo, tall: bool) -> Vec<Line
             None => String::new(),
         };
         lines.push(Line::styled(third, styles::dim()));
+    }
+    lines
+}
+
+/// `sessions` and one line per bound session (instance, peer, bind, user, age), in at most
+/// `room` lines; none when there is no room or no detail yet.
+fn session_lines(app: &App, room: usize) -> Vec<Line<'static>> {
+    let Some(d) = app
+        .table
+        .selected
+        .as_deref()
+        .and_then(|n| app.details.get(n))
+    else {
+        return Vec::new();
+    };
+    if room < 2 {
+        return Vec::new();
+    }
+    if d.sessions.is_empty() {
+        return vec![Line::from(vec![
+            Span::styled("sessions ", styles::title()),
+            Span::styled("none bound", styles::dim()),
+        ])];
+    }
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let mut lines = vec![Line::styled("sessions", styles::title())];
+    let fits = if d.sessions.len() < room {
+        d.sessions.len()
+    } else {
+        room - 2
+    };
+    for s in &d.sessions[..fits] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>2} ", s.instance), styles::dim()),
+            Span::raw(format!("{}  ", opt(&s.peer))),
+            Span::styled(format!("{}  ", opt(&s.bind)), Style::new().fg(Color::Cyan)),
+            Span::raw(format!("{}  ", opt(&s.user))),
+            Span::styled(format!("up {}", app.session_age(s)), styles::dim()),
+        ]));
+    }
+    if fits < d.sessions.len() {
+        lines.push(Line::styled(
+            format!("   … {} more", d.sessions.len() - fits),
+            styles::dim(),
+        ));
     }
     lines
 }

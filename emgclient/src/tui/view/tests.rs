@@ -146,3 +146,31 @@ fn states_are_coloured_and_flags_marked() {
     let (x, y) = find("HOLD");
     assert_eq!(buf[(x, y)].fg, Color::Yellow);
 }
+
+/// smpp-in selected with four client sessions: the wide pane lists what fits and counts
+/// the rest; the instances line gives every bound instance its age.
+#[test]
+fn sessions_160x38() {
+    let mut app = fixture::app();
+    app.table.selected = Some("smpp-in".into());
+    let mut d = fixture::detail(app.connectors[0].clone());
+    d.address = Some("0.0.0.0:2775".into());
+    d.sessions = ["transceiver", "transmitter", "receiver", "transceiver"]
+        .iter()
+        .enumerate()
+        .map(|(i, bind)| common::mgp::Session {
+            instance: i as u32,
+            peer: Some(format!("127.0.0.1:{}", 40001 + i)),
+            bind: Some(bind.to_string()),
+            user: Some(if i == 2 { "acme" } else { "demo" }.into()),
+            since_us: fixture::BOUND_AT_US - i as i64 * 3_600_000_000,
+        })
+        .collect();
+    app.on_update(Update::Detail(d));
+    screen!("sessions_160x38", app, 160, 38);
+    let t = render(&app, 160, 38);
+    let text: String = format!("{:?}", t.backend());
+    assert!(text.contains("127.0.0.1:40001  transceiver  demo  up 3m12s"));
+    assert!(text.contains("… 2 more"), "{text}");
+    assert!(text.contains("0:BOUND 3m12s 1:BOUND 1h03m 2:IDLE 3:IDLE"));
+}
