@@ -74,6 +74,8 @@ pub struct Gateway {
     /// Receipts that matched no open entry yet, by (connector, normalised id): their submit
     /// response may still be on its way. Matched when `sent` registers the id.
     parked: Mutex<HashMap<(String, String), ParkedReceipt>>,
+    /// Per-user `throughput` limits, made on first use and dropped on reload.
+    user_limits: Mutex<HashMap<String, Arc<crate::rate::RateLimiter>>>,
     next_id: AtomicU64,
     totals: Arc<Totals>,
     pub logs: Logs,
@@ -124,6 +126,7 @@ impl Gateway {
             connectors,
             open_dlrs: Mutex::new(open_dlrs),
             parked: Mutex::new(HashMap::new()),
+            user_limits: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(next),
             totals,
             logs,
@@ -181,6 +184,10 @@ impl Gateway {
     /// Apply a reloaded configuration: routes, users, limits and connector settings. Adding or
     /// removing connectors needs a restart (logged).
     pub fn reload(&self, cfg: config::Config) {
+        self.user_limits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         for name in cfg.connectors.keys() {
             if !self.connectors.contains_key(name) {
                 tracing::warn!("reload: new connector {name} will start at the next restart");
@@ -196,6 +203,26 @@ impl Gateway {
         }
         *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Router::new(&cfg));
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
+    }
+
+    /// Whether `user`'s `throughput` lets one more message in now (always, without a limit).
+    /// A burst of a tenth of a second's worth is allowed, so windowed clients are not refused
+    /// for sending a few submits back to back.
+    pub fn user_allows(&self, user: &str) -> bool {
+        let Some(rate) = self.config().users.get(user).and_then(|u| u.throughput) else {
+            return true;
+        };
+        let limiter = self
+            .user_limits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(user.to_string())
+            .or_insert_with(|| {
+                let burst = (rate / 10.0).ceil().max(1.0) as u32;
+                Arc::new(crate::rate::RateLimiter::new(rate, burst))
+            })
+            .clone();
+        limiter.try_take(std::time::Instant::now())
     }
 
     fn limits(&self) -> Limits {

@@ -12,6 +12,7 @@ pub mod control;
 pub mod gateway;
 pub mod logs;
 pub mod queue;
+pub mod rate;
 pub mod router;
 pub mod store;
 

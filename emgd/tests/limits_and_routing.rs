@@ -201,3 +201,72 @@ async fn sighup_reloads_routes_and_keeps_the_running_config_when_the_new_one_is_
         d.stderr_text()
     );
 }
+
+#[tokio::test]
+async fn a_users_throughput_limit_answers_esme_rthrottled() {
+    let setup = Setup::new("", "", "");
+    let text = std::fs::read_to_string(&setup.config).unwrap().replace(
+        "password = \"demo\"\n",
+        "password = \"demo\"\nthroughput = 5.0\n",
+    );
+    std::fs::write(&setup.config, text).unwrap();
+    let _d = setup.start();
+    let mut c = client(&setup).await;
+    c.submit(30, 30, "4670", false, |_| true).await.unwrap();
+    assert!(
+        (1..=5).contains(&c.accepted.len()),
+        "5/s lets only the first few of 30 back-to-back submits in: {}",
+        c.accepted.len()
+    );
+    assert_eq!(c.refused.len(), 30 - c.accepted.len());
+    assert!(
+        c.refused.iter().all(|s| *s == status::ESME_RTHROTTLED),
+        "{:?}",
+        c.refused
+    );
+    // Another user is not affected.
+    let mut other = Client::bind(setup.smpp_port, "other", "pw")
+        .await
+        .unwrap()
+        .expect("bind");
+    other.submit(10, 10, "4670", false, |_| true).await.unwrap();
+    assert_eq!(other.accepted.len(), 10);
+}
+
+#[tokio::test]
+async fn connector_throughput_paces_sending_and_delays_incoming_answers() {
+    // Outgoing: 21 messages at 20/s take at least a second to leave.
+    let setup = Setup::new("", "throughput = 20.0\ndlr_delay_ms = 0", "");
+    let _d = setup.start();
+    let mut c = client(&setup).await;
+    let started = Instant::now();
+    c.submit(21, 21, "4670", true, |_| true).await.unwrap();
+    assert_eq!(c.accepted.len(), 21);
+    let wanted = c.accepted.iter().cloned().collect();
+    c.await_receipts(&wanted, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(c.receipts.len(), 21);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Incoming: the answers themselves are spaced.
+    let setup = Setup::new("", "", "");
+    let text = std::fs::read_to_string(&setup.config)
+        .unwrap()
+        .replace("instances = 4\n", "instances = 4\nthroughput = 20.0\n");
+    std::fs::write(&setup.config, text).unwrap();
+    let _d = setup.start();
+    let mut c = client(&setup).await;
+    let started = Instant::now();
+    c.submit(21, 21, "4670", false, |_| true).await.unwrap();
+    assert_eq!(c.accepted.len(), 21);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -81,6 +81,8 @@ pub struct ConnectorHandle {
     hold: watch::Sender<bool>,
     forceclose: watch::Sender<bool>,
     pub counters: Counters,
+    /// Paces sending to the connector's `throughput`.
+    pacer: Mutex<Option<Arc<crate::rate::RateLimiter>>>,
 }
 
 impl ConnectorHandle {
@@ -95,6 +97,51 @@ impl ConnectorHandle {
             hold: watch::channel(false).0,
             forceclose: watch::channel(false).0,
             counters: Counters::default(),
+            pacer: Mutex::new(None),
+        }
+        .with_pacer()
+    }
+
+    /// (Re)build the pacer from the `throughput` keyword.
+    fn with_pacer(self) -> ConnectorHandle {
+        self.reset_pacer();
+        self
+    }
+
+    fn reset_pacer(&self) {
+        let limiter = self
+            .config()
+            .throughput
+            .map(|rate| Arc::new(crate::rate::RateLimiter::new(rate, 1)));
+        *self.pacer.lock().unwrap_or_else(|p| p.into_inner()) = limiter;
+    }
+
+    fn pacer(&self) -> Option<Arc<crate::rate::RateLimiter>> {
+        self.pacer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// For select loops: how long until `throughput` lets the next message out (zero when
+    /// it may go now). Takes nothing; call [`pace_take`](Self::pace_take) when sending.
+    pub fn pace_wait(&self) -> std::time::Duration {
+        self.pacer()
+            .map(|l| l.wait_time(std::time::Instant::now()))
+            .unwrap_or_default()
+    }
+
+    /// Count one message (part) against `throughput`.
+    pub fn pace_take(&self) {
+        if let Some(l) = self.pacer() {
+            l.try_take(std::time::Instant::now());
+        }
+    }
+
+    /// Wait until `throughput` allows the next message (part) out; at once without a limit.
+    pub async fn pace(&self) {
+        if let Some(l) = self.pacer() {
+            let wait = l.reserve(std::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -108,6 +155,7 @@ impl ConnectorHandle {
     /// Take new settings on reload (sessions read them as they go).
     pub fn set_config(&self, cfg: config::Connector) {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
+        self.reset_pacer();
     }
 
     /// Set an instance's state; any state but BOUND and TERMINATING ends its session record,

@@ -79,6 +79,10 @@ async fn run_instance(
                 drop(permit);
                 continue 'session;
             }
+            tokio::select! {
+                _ = connector.pace() => {}
+                _ = stopped(&mut shutdown) => break 'session,
+            }
             let message = tokio::select! {
                 m = connector.next_unheld(None) => m,
                 _ = stopped(&mut shutdown) => break 'session,

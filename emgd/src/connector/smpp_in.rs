@@ -401,12 +401,27 @@ impl Session {
             ));
             return;
         }
-        let Body::SubmitSm(sm) = pdu.body else { return };
         let bound = self.bound.as_ref().expect("checked above");
+        if !self.gw.user_allows(&bound.user) {
+            self.write(&pdu.response(
+                status::ESME_RTHROTTLED,
+                Body::SubmitSmResp {
+                    message_id: String::new(),
+                    tlvs: vec![],
+                },
+            ));
+            return;
+        }
+        let Body::SubmitSm(sm) = pdu.body else { return };
         let message = message_from_submit(&sm, &self.connector.name, bound);
         let gw = self.gw.clone();
         let seq = pdu.sequence;
-        stored.spawn(async move { (seq, gw.accept(message).await) });
+        let connector = self.connector.clone();
+        stored.spawn(async move {
+            // The connector's `throughput` caps the incoming rate by delaying answers, as EMG.
+            connector.pace().await;
+            (seq, gw.accept(message).await)
+        });
     }
 
     fn answer_submit(&mut self, seq: u32, result: Result<MessageId, Reject>) {

@@ -348,8 +348,15 @@ impl Session {
         let end = loop {
             let cfg = self.connector.config();
             let window = cfg.windowsize.max(1) as usize;
-            let can_submit =
+            let may_submit =
                 self.can_submit && closing.is_none() && self.outstanding.len() < window;
+            // `throughput`: wait out the pacer before taking the next message.
+            let pace_wait = if may_submit {
+                self.connector.pace_wait()
+            } else {
+                Duration::ZERO
+            };
+            let can_submit = may_submit && pace_wait.is_zero();
             let keepalive_at = cfg
                 .keepalive
                 .map(|k| self.last_io + Duration::from_secs(k))
@@ -411,8 +418,10 @@ impl Session {
                     if let Ok(Some(resp)) = done { self.write(&resp); }
                 }
                 message = self.connector.next_unheld(None), if can_submit => {
+                    self.connector.pace_take();
                     self.submit(message);
                 }
+                _ = tokio::time::sleep(pace_wait), if !pace_wait.is_zero() => {}
                 _ = tokio::time::sleep_until(keepalive_at.unwrap_or(now + far)), if keepalive_at.is_some() => {
                     let seq = self.seq();
                     self.write(&Pdu::new(command::ENQUIRE_LINK, seq, Body::Empty));
