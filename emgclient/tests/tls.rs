@@ -2,9 +2,12 @@
 //! to a self-signed certificate made here for localhost and 127.0.0.1, and the real emgclient
 //! with and without `--tls`, `--ca` and `--tls-server-name`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::InProcess;
 use tests::daemon::free_port;
 
 const EMGCLIENT: &str = env!("CARGO_BIN_EXE_emgclient");
@@ -12,8 +15,7 @@ const EMGCLIENT: &str = env!("CARGO_BIN_EXE_emgclient");
 struct Gateway {
     dir: tempfile::TempDir,
     mgp: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+    _emgd: InProcess,
 }
 
 impl Gateway {
@@ -53,29 +55,11 @@ role = "admin"
         );
         let config = dir.path().join("emg.toml");
         std::fs::write(&config, text).expect("write config");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            rt.block_on(emgd::run_until(&config, |_gw| async move {
-                let _ = stopped.await;
-            }))
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", mgp)).is_err() {
-            if thread.is_finished() {
-                panic!("emgd stopped at start: {:?}", thread.join());
-            }
-            assert!(Instant::now() < deadline, "emgd's MGP port never opened");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let emgd = InProcess::start(&config, mgp);
         Gateway {
             dir,
             mgp,
-            stop: Some(stop),
-            thread: Some(thread),
+            _emgd: emgd,
         }
     }
 
@@ -101,17 +85,6 @@ fn run_against(host: &str, dir: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("emgclient runs")
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 fn stderr(o: &Output) -> String {

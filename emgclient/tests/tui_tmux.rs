@@ -6,11 +6,14 @@
 //! tmux must be installed (`scripts/test` installs it); without it this test fails.
 //! `BLESS=1` also saves the loaded dashboard to `tests/dashboard-screen.txt`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::InProcess;
 use tests::daemon::free_port;
 use tests::smpp_client::Client;
 
@@ -21,12 +24,7 @@ struct Gateway {
     config: PathBuf,
     mgp: u16,
     smpp: u16,
-    running: Option<Running>,
-}
-
-struct Running {
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+    running: Option<InProcess>,
 }
 
 impl Gateway {
@@ -100,35 +98,11 @@ to = "sim3"
     }
 
     fn start(&mut self) {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let config = self.config.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            rt.block_on(emgd::run_until(&config, |_gw| async move {
-                let _ = stopped.await;
-            }))
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.mgp)).is_err() {
-            if thread.is_finished() {
-                panic!("emgd stopped at start: {:?}", thread.join());
-            }
-            assert!(Instant::now() < deadline, "emgd's MGP port never opened");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.running = Some(Running { stop, thread });
+        self.running = Some(InProcess::start(&self.config, self.mgp));
     }
 
     fn stop(&mut self) {
-        let r = self.running.take().expect("running");
-        let _ = r.stop.send(());
-        r.thread
-            .join()
-            .expect("emgd thread")
-            .expect("emgd stops cleanly");
+        self.running.take().expect("running").stop();
     }
 
     fn host(&self) -> String {
@@ -181,15 +155,6 @@ to = "sim3"
                 }
             })
         })
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(r) = self.running.take() {
-            let _ = r.stop.send(());
-            let _ = r.thread.join();
-        }
     }
 }
 
