@@ -451,3 +451,54 @@ fn smsc_killed_and_restarted_gets_the_rest() {
     let log = setup.log("connector.smsc");
     assert!(log.matches("LOGIN OK").count() >= 2, "rebound: {log}");
 }
+
+/// Issue 3's acceptance run with two third-party peers and nothing of ours at the edges:
+/// python smpplib binds to smpp-in and submits 1,000 messages, emgd forwards them over the
+/// outgoing connector to the npm `smpp` SMSC, and every receipt comes back to smpplib.
+#[test]
+fn smpplib_through_emgd_to_the_npm_smsc_and_back() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smsc = Smsc::start(port, dir.path().join("smsc.json"), &[]);
+    let setup = setup(port, "windowsize = 20\nstatic = true", None);
+    let _daemon = setup.start();
+    let report = support::smpplib(
+        setup.smpp_port,
+        &["--count", "1000", "--dest", "5551234", "--timeout", "90"],
+    );
+    let accepted: Vec<String> = report["accepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(accepted.len(), 1000, "every submit acknowledged");
+    let receipts = report["receipts"].as_object().unwrap();
+    let missing: Vec<&String> = accepted
+        .iter()
+        .filter(|id| !receipts.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} receipts missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(3)]
+    );
+    for id in &accepted {
+        let text = receipts[id]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!("id:{id} ")) && text.contains("stat:DELIVRD"),
+            "{text}"
+        );
+    }
+    wait_for(Duration::from_secs(5), || {
+        texts(&smsc.state()).len() >= 1000
+    });
+    let got = texts(&smsc.state());
+    for i in 0..1000 {
+        assert!(
+            got.contains(&format!("message {i}")),
+            "the SMSC never got message {i}"
+        );
+    }
+}
