@@ -3,6 +3,7 @@
 
 pub mod sim;
 pub mod smpp_in;
+pub mod smpp_message;
 pub mod smpp_out;
 
 use crate::queue::{Queue, Totals};

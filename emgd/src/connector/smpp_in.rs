@@ -4,12 +4,13 @@
 //! hands submits to the gateway (answering each only once it is stored), and pushes the
 //! messages queued for its user (delivery reports, MO) as deliver_sm within a window.
 
+use super::smpp_message::{message_from_sm, sm_from_message};
 use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::access;
 use crate::gateway::{Gateway, Reject};
 use bytes::BytesMut;
-use common::message::{Address, Message, MessageId, Origin};
-use common::smpp::{command, status, tlv, Body, Pdu, Receipt, Sm, SmppAddr, Tlv};
+use common::message::{Message, MessageId, Origin};
+use common::smpp::{command, status, tlv, Body, Pdu, Receipt, Sm, Tlv};
 use common::smpp::{decode, encode, log_line, BindResp, Direction as PduDir, DEFAULT_MAX_PDU_LEN};
 use config::Mode;
 use std::collections::HashMap;
@@ -413,7 +414,15 @@ impl Session {
             return;
         }
         let Body::SubmitSm(sm) = pdu.body else { return };
-        let message = message_from_submit(&sm, &self.connector.name, bound);
+        let message = message_from_sm(
+            &sm,
+            Origin {
+                connector: self.connector.name.clone(),
+                user: Some(bound.user.clone()),
+                account: Some(bound.account.clone()),
+                client_ref: None,
+            },
+        );
         let gw = self.gw.clone();
         let seq = pdu.sequence;
         let connector = self.connector.clone();
@@ -483,38 +492,6 @@ fn reject_status(reject: &Reject) -> u32 {
     }
 }
 
-fn message_from_submit(sm: &Sm, connector: &str, bound: &Bound) -> Message {
-    Message {
-        source: Address {
-            ton: sm.source.ton,
-            npi: sm.source.npi,
-            addr: sm.source.addr.clone(),
-        },
-        dest: Address {
-            ton: sm.dest.ton,
-            npi: sm.dest.npi,
-            addr: sm.dest.addr.clone(),
-        },
-        data_coding: sm.data_coding,
-        esm_class: sm.esm_class,
-        protocol_id: sm.protocol_id,
-        priority: sm.priority_flag,
-        body: sm.payload().to_vec(),
-        dlr_requested: sm.registered_delivery & 0x03 != 0,
-        origin: Origin {
-            connector: connector.to_string(),
-            user: Some(bound.user.clone()),
-            account: Some(bound.account.clone()),
-            client_ref: None,
-        },
-        ..Default::default()
-    }
-}
-
-fn smpp_addr(a: &Address) -> SmppAddr {
-    SmppAddr::new(a.ton, a.npi, a.addr.clone())
-}
-
 /// YYMMDDhhmm in local time, as receipts carry dates.
 fn receipt_date(us: i64) -> String {
     use chrono::TimeZone;
@@ -529,13 +506,9 @@ fn receipt_date(us: i64) -> String {
 /// receipted_message_id and message_state TLVs) or an MO message as it arrived.
 fn deliver_body(m: &Message, v34: bool) -> Sm {
     let mut sm = Sm {
-        source: smpp_addr(&m.source),
-        dest: smpp_addr(&m.dest),
-        esm_class: m.esm_class,
-        protocol_id: m.protocol_id,
-        data_coding: m.data_coding,
-        short_message: m.body.clone().into(),
-        ..Default::default()
+        // Only the receipt's text tells what happened: no receipt is asked of the client.
+        registered_delivery: 0,
+        ..sm_from_message(m)
     };
     if let Some(d) = &m.dlr {
         let receipt = Receipt {

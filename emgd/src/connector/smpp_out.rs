@@ -7,12 +7,13 @@
 //! scheme's connector rule: `connects` attempts `retrytime` seconds apart, then ERROR for
 //! `maxsleep` seconds, then another round.
 
+use super::smpp_message::{message_from_sm, sm_from_message};
 use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{stopped, Gateway, Reject};
 use bytes::BytesMut;
 use common::dlr::DlrStatus;
-use common::message::{Address, Message, Origin};
-use common::smpp::{command, status, tlv, Bind, Body, Pdu, Receipt, Sm, SmppAddr};
+use common::message::{Message, Origin};
+use common::smpp::{command, status, tlv, Bind, Body, Pdu, Receipt, Sm};
 use common::smpp::{decode, encode, log_line, Direction as PduDir, DEFAULT_MAX_PDU_LEN};
 use config::BindMode;
 use std::collections::HashMap;
@@ -483,7 +484,7 @@ impl Session {
 
     fn submit(&mut self, message: Message) {
         let seq = self.seq();
-        let sm = submit_body(&message);
+        let sm = sm_from_message(&message);
         self.write(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm)));
         self.outstanding.insert(seq, message);
         self.last_traffic = Instant::now();
@@ -541,7 +542,13 @@ impl Session {
                         Some(ok)
                     });
                 } else {
-                    let message = mo_message(sm, &name);
+                    let message = message_from_sm(
+                        sm,
+                        Origin {
+                            connector: name.clone(),
+                            ..Default::default()
+                        },
+                    );
                     self.work.spawn(async move {
                         let code = match gw.accept(message).await {
                             Ok(_) => status::ESME_ROK,
@@ -586,35 +593,6 @@ impl WithStatus for Pdu {
     }
 }
 
-fn smpp_addr(a: &Address) -> SmppAddr {
-    SmppAddr::new(a.ton, a.npi, a.addr.clone())
-}
-
-fn address(a: &SmppAddr) -> Address {
-    Address {
-        ton: a.ton,
-        npi: a.npi,
-        addr: a.addr.clone(),
-    }
-}
-
-/// submit_sm for a queued message. Long bodies move into message_payload in the encoder.
-fn submit_body(m: &Message) -> Sm {
-    Sm {
-        source: smpp_addr(&m.source),
-        dest: smpp_addr(&m.dest),
-        esm_class: m.esm_class,
-        protocol_id: m.protocol_id,
-        priority_flag: m.priority,
-        registered_delivery: u8::from(m.dlr_requested),
-        data_coding: m.data_coding,
-        short_message: m.body.clone().into(),
-        ..Default::default()
-    }
-}
-
-/// A receipt's id, state and error: the receipted_message_id / message_state /
-/// network_error_code TLVs where present, else the receipt text.
 fn parse_receipt(sm: &Sm) -> Option<(String, DlrStatus, u32)> {
     let text = Receipt::parse(sm.payload());
     let id = tlv::find(&sm.tlvs, tlv::RECEIPTED_MESSAGE_ID)
@@ -640,25 +618,6 @@ fn from_message_state(v: u32) -> Option<DlrStatus> {
     DlrStatus::ALL
         .into_iter()
         .find(|s| u32::from(s.message_state()) == v)
-}
-
-/// An MO message from the SMSC, routed like any other.
-fn mo_message(sm: &Sm, connector: &str) -> Message {
-    Message {
-        source: address(&sm.source),
-        dest: address(&sm.dest),
-        data_coding: sm.data_coding,
-        esm_class: sm.esm_class,
-        protocol_id: sm.protocol_id,
-        priority: sm.priority_flag,
-        body: sm.payload().to_vec(),
-        dlr_requested: sm.registered_delivery & 0x03 != 0,
-        origin: Origin {
-            connector: connector.to_string(),
-            ..Default::default()
-        },
-        ..Default::default()
-    }
 }
 
 #[cfg(test)]
