@@ -64,6 +64,20 @@ pub struct Origin {
     pub account: Option<String>,
     /// The id the sender knows this message by, when the sender chose it.
     pub client_ref: Option<String>,
+    /// HTTP senders: the URL their delivery reports are called back on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// HTTP senders: `GET` or `POST` (default) for the callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_method: Option<String>,
+    /// HTTP senders: which reports to call back, as Kannel's dlr-mask bits (1 delivered,
+    /// 2 failed, 4 intermediate, 16 rejected); 0 means the final ones.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub callback_mask: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 /// A message queued for, or travelling to, one connector.
@@ -96,6 +110,17 @@ pub struct Message {
     pub expires_us: Option<i64>,
     /// Number of delivery attempts so far.
     pub attempts: u32,
+}
+
+impl Message {
+    /// For one part of a long message (a UDH concatenation element in the body): which long
+    /// message it belongs to and which part it is.
+    pub fn concat(&self) -> Option<crate::gsm::Concat> {
+        if self.esm_class & 0x40 == 0 {
+            return None;
+        }
+        crate::gsm::Udh::split(&self.body).ok()?.0.concat()
+    }
 }
 
 /// The report a DLR message carries about an earlier message.

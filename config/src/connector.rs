@@ -10,7 +10,8 @@ use toml::de::DeTable;
 
 use crate::context::Ctx;
 use crate::model::{
-    BindMode, Connector, Direction, DlrIdFormat, Mode, Protocol, SimOptions, DLR_STATUSES,
+    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, SimOptions, SplitMethod,
+    DLR_STATUSES,
 };
 use crate::retry::RetryScheme;
 use crate::suggest;
@@ -48,13 +49,66 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "system_type",
     "dlr_id_format",
     "dlr_park_seconds",
+    "split",
+    "dlr_parts",
+    "dlr_callback_timeout",
+    "dlr_callback_backoff_max",
+    "dlr_callback_expire",
+    "http_method",
+    "http_params",
+    "http_body",
+    "http_headers",
+    "http_success",
+    "http_success_match",
+    "http_temporary",
+    "http_timeout",
+    "remote_id_regex",
+    "remote_id_json",
+    "dlr_address",
+    "dlr_params",
+    "mo_params",
+    "mapping",
+    "masquerade",
+    "satpool_create",
+    "satpool_create_in",
+    "satpool_lookup",
+    "satpool_lookup_in",
+    "removeprefix",
+    "removeprefix_in",
+    "requireprefix",
+    "requireprefix_in",
+    "replaceprefix",
+    "replaceprefix_in",
+    "regexp_destaddr",
+    "regexp_destaddr_in",
+    "removesourceprefix",
+    "removesourceprefix_in",
+    "requiresourceprefix",
+    "requiresourceprefix_in",
+    "replacesourceprefix",
+    "replacesourceprefix_in",
+    "regexp_sourceaddr",
+    "regexp_sourceaddr_in",
 ];
 
 /// Keywords that only make sense for outgoing SMPP.
 const SMPP_OUT_KEYWORDS: &[&str] = &["bindmode", "interface_version", "system_type"];
 
 /// Keywords that only make sense for outgoing connectors (they receive receipts).
-const OUTGOING_KEYWORDS: &[&str] = &["dlr_id_format", "dlr_park_seconds"];
+const OUTGOING_KEYWORDS: &[&str] = &["dlr_id_format", "dlr_park_seconds", "split", "dlr_parts"];
+
+/// `split` spellings (lower case): how long messages are cut into parts on send.
+const SPLIT_METHODS: &[(&str, SplitMethod)] = &[
+    ("udh8", SplitMethod::Udh8),
+    ("udh", SplitMethod::Udh8),
+    ("udh16", SplitMethod::Udh16),
+    ("sar", SplitMethod::Sar),
+    ("payload", SplitMethod::Payload),
+    ("message_payload", SplitMethod::Payload),
+];
+
+/// `dlr_parts` spellings (lower case): what the sender hears about a long message's parts.
+const DLR_PARTS: &[(&str, DlrParts)] = &[("combine", DlrParts::Combine), ("each", DlrParts::Each)];
 
 /// `bindmode` spellings (lower case).
 const BINDMODES: &[(&str, BindMode)] = &[
@@ -154,6 +208,12 @@ pub(crate) struct Partial {
     system_type: Option<String>,
     dlr_id_format: Option<DlrIdFormat>,
     dlr_park_seconds: Option<u64>,
+    split: Option<SplitMethod>,
+    dlr_parts: Option<DlrParts>,
+    /// HTTP keywords (`crate::http`).
+    http: crate::http::HttpPartial,
+    /// Message processing keywords (`crate::process`).
+    pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
     sim_key: Option<Sp<()>>,
     /// First outgoing-SMPP-only keyword set.
@@ -202,10 +262,14 @@ impl Partial {
             system_type,
             dlr_id_format,
             dlr_park_seconds,
+            split,
+            dlr_parts,
             sim_key,
             smpp_out_key,
             outgoing_key,
         );
+        self.http.inherit_from(&parent.http);
+        self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
     }
 }
@@ -328,6 +392,12 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 p.dlr_id_format = choice(ctx, &kw, v, "DLR id format", DLR_ID_FORMATS);
             }
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
+            "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
+            "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
+            k if crate::http::IN_KEYWORDS.contains(&k) || crate::http::OUT_KEYWORDS.contains(&k) => {
+                crate::http::read(ctx, &mut p.http, k, &kw, v);
+            }
+            k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
     }
@@ -566,5 +636,9 @@ fn finish(
         system_type: m.system_type.clone().unwrap_or_default(),
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
+        split: m.split.unwrap_or_default(),
+        dlr_parts: m.dlr_parts.unwrap_or_default(),
+        http: crate::http::finish(ctx, &m.http, direction, protocol),
+        process: m.process.finish(),
     })
 }

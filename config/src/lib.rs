@@ -31,11 +31,17 @@
 //! ```
 
 mod connector;
+mod blacklist;
 mod context;
 mod diagnostic;
+mod http;
+mod mapping;
 mod model;
 mod operator;
+mod process;
 pub mod retry;
+mod rewrite;
+mod satpool;
 mod suggest;
 mod tls;
 mod validate;
@@ -45,11 +51,17 @@ use std::path::Path;
 
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use model::{
-    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, General, Group, MgpTls, Mode,
-    Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions, User, BIND_TYPES,
-    DLR_STATUSES,
+    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, DlrParts, General, Group, MgpTls,
+    Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions, SplitMethod, User,
+    BIND_TYPES, DLR_STATUSES,
 };
+pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use retry::{RetryRule, RetryScheme, RuleKind};
+pub use blacklist::{AddressField, Blacklist, BlacklistAction};
+pub use mapping::{MapRule, Mapping};
+pub use process::Processing;
+pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
+pub use satpool::SatPool;
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.

@@ -26,6 +26,8 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// Accounts that may log in over MGP, by name.
     pub operators: BTreeMap<String, Operator>,
+    /// SAT (source address translation) pools by name (`[satpool.NAME]`).
+    pub satpools: BTreeMap<String, crate::satpool::SatPool>,
 }
 
 /// Server-wide options.
@@ -60,6 +62,12 @@ pub struct General {
     pub retryscheme: RetryScheme,
     /// Most messages written per store transaction.
     pub group_commit_max: usize,
+    /// The system-wide blacklist (`blacklist` file), checked on every message received.
+    pub blacklist: Option<std::sync::Arc<crate::blacklist::Blacklist>>,
+    /// Secret keying the reversible address masquerading (`masquerade_key`).
+    pub masquerade_key: Option<String>,
+    /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
+    pub metrics_address: Option<String>,
 }
 
 /// Certificate chain and private key of the MGP listener, PEM files already checked to parse;
@@ -180,6 +188,39 @@ pub struct Connector {
     pub dlr_id_format: DlrIdFormat,
     /// Seconds a receipt that matched nothing yet waits for its submit response.
     pub dlr_park_seconds: u64,
+    /// Mapping, address rewriting, masquerading and SAT pools for this connector's messages.
+    pub process: crate::process::Processing,
+    /// How long messages are cut into parts on send (`split`).
+    pub split: SplitMethod,
+    /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
+    pub dlr_parts: DlrParts,
+    /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
+    pub http: crate::http::HttpOptions,
+}
+
+/// How an outgoing connector sends a message too long for one short message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SplitMethod {
+    /// Parts with a UDH concatenation element, 8-bit reference (153 GSM septets per part).
+    #[default]
+    Udh8,
+    /// UDH with a 16-bit reference (152 septets per part).
+    Udh16,
+    /// Parts tied by the sar_msg_ref_num / sar_total_segments / sar_segment_seqnum TLVs.
+    Sar,
+    /// One submit_sm carrying the whole text in message_payload.
+    Payload,
+}
+
+/// What the sender of a long message hears about its parts' receipts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DlrParts {
+    /// One receipt for the whole message, once every part is final: delivered only when every
+    /// part was.
+    #[default]
+    Combine,
+    /// Every part's receipt is passed on as it comes.
+    Each,
 }
 
 /// Which bind an outgoing SMPP connector sends.

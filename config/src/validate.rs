@@ -32,10 +32,13 @@ const GENERAL_KEYWORDS: &[&str] = &[
     "group_commit_max",
     "mgp_tls_cert",
     "mgp_tls_key",
+    "metrics_address",
+    "blacklist",
+    "masquerade_key",
 ];
 
 /// Tables / arrays of tables allowed at the top level besides the general options.
-const SECTIONS: &[&str] = &["connector", "user", "group", "route", "operator"];
+const SECTIONS: &[&str] = &["connector", "user", "group", "route", "operator", "satpool"];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -66,6 +69,8 @@ struct Raw {
     groups: BTreeMap<String, (Span, RawGroup)>,
     routes: Vec<RawRoute>,
     operators: BTreeMap<String, crate::model::Operator>,
+    /// SAT pools by name; `None` = defined with errors (reported).
+    satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -115,6 +120,10 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 raw.groups.insert(name.to_string(), (header, g));
             }),
             "route" => read_routes(&mut ctx, v, &mut raw.routes),
+            "satpool" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let pool = crate::satpool::read(ctx, name, header, t);
+                raw.satpools.insert(name.to_string(), pool);
+            }),
             "operator" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 if let Some(op) = crate::operator::read(ctx, name, header, t) {
                     raw.operators.insert(name.to_string(), op);
@@ -134,6 +143,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     general.mgp_tls = crate::tls::check(&mut ctx, tls);
     let names = Names::new(&raw);
     cross_check(&mut ctx, &raw, &names);
+    let pools: Vec<&str> = raw.satpools.keys().map(String::as_str).collect();
+    let has_key = general.masquerade_key.is_some();
+    crate::process::check_refs(&mut ctx, &raw.connectors, &pools, has_key);
     let connectors = connector::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
 
     let mut diags = ctx.sink.diagnostics;
@@ -171,6 +183,11 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             })
             .collect(),
         operators: raw.operators,
+        satpools: raw
+            .satpools
+            .into_iter()
+            .filter_map(|(n, p)| Some((n, p?)))
+            .collect(),
     })
 }
 
@@ -215,6 +232,9 @@ fn default_general(ctx: &Ctx<'_>) -> General {
         cmrexpire: 60,
         retryscheme: RetryScheme::default(),
         group_commit_max: 4096,
+        metrics_address: None,
+        blacklist: None,
+        masquerade_key: None,
     }
 }
 
@@ -258,6 +278,31 @@ fn read_general(ctx: &mut Ctx<'_>, key: &str, kw: &str, v: &values::Val<'_>, g: 
                             ),
                         );
                     }
+                }
+            }
+        }
+        "blacklist" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.blacklist = crate::blacklist::read(ctx, &s).map(std::sync::Arc::new);
+            }
+        }
+        "masquerade_key" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.chars().count() < 8 {
+                    sink.at(&s.span, kw, "the key must be at least 8 characters long");
+                } else {
+                    g.masquerade_key = Some(s.v);
+                }
+            }
+        }
+        "metrics_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.metrics_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.metrics_address = Some(s.v);
                 }
             }
         }

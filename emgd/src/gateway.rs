@@ -18,6 +18,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod cmr;
+mod parts;
+mod queued;
+
+pub use cmr::PartsKey;
+pub use queued::QueuedError;
+
 /// Why a message was not accepted. Each protocol maps these to its own error codes.
 #[derive(Debug, thiserror::Error)]
 pub enum Reject {
@@ -33,12 +40,15 @@ pub enum Reject {
     /// The gateway is shutting down.
     #[error("gateway is shutting down")]
     ShuttingDown,
+    /// Permanent: the blacklist refuses the source or destination address.
+    #[error(transparent)]
+    Refused(#[from] crate::process::Refused),
 }
 
 impl Reject {
     /// The sender may try again later.
     pub fn is_temporary(&self) -> bool {
-        !matches!(self, Reject::NoRoute(_))
+        !matches!(self, Reject::NoRoute(_) | Reject::Refused(_))
     }
 }
 
@@ -74,12 +84,18 @@ pub struct Gateway {
     /// Receipts that matched no open entry yet, by (connector, normalised id): their submit
     /// response may still be on its way. Matched when `sent` registers the id.
     parked: Mutex<HashMap<(String, String), ParkedReceipt>>,
+    /// Where the parts of long messages that clients send part by part were routed.
+    cmr: cmr::Cmr,
+    /// Long messages whose parts' receipts are still coming in.
+    tallies: Mutex<HashMap<MessageId, parts::Tally>>,
     /// Per-user `throughput` limits, made on first use and dropped on reload.
     user_limits: Mutex<HashMap<String, Arc<crate::rate::RateLimiter>>>,
     next_id: AtomicU64,
     totals: Arc<Totals>,
     pub logs: Logs,
     shutdown: watch::Sender<bool>,
+    /// Mapping, rewriting, masquerading, SAT and blacklist state (`crate::process`).
+    pub(crate) process: crate::process::Processing,
 }
 
 impl Gateway {
@@ -109,9 +125,9 @@ impl Gateway {
         }
         let node_base = u64::from(cfg.general.nodeid) * NODE_ID_FACTOR;
         let next = recovered.max_id.max(node_base) + 1;
-        let open_dlrs = recovered
-            .open_dlrs
-            .iter()
+        let (still_open, tallies) = parts::recover(&recovered.open_dlrs);
+        let open_dlrs = still_open
+            .into_iter()
             .map(|d| {
                 (
                     (d.connector.clone(), d.remote_id.clone()),
@@ -126,11 +142,14 @@ impl Gateway {
             connectors,
             open_dlrs: Mutex::new(open_dlrs),
             parked: Mutex::new(HashMap::new()),
+            tallies: Mutex::new(tallies),
+            cmr: cmr::Cmr::default(),
             user_limits: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(next),
             totals,
             logs,
             shutdown: watch::channel(false).0,
+            process: crate::process::Processing::new(&recovered.sat_entries),
         });
         for m in &recovered.queued {
             match gw.connectors.get(&m.target) {
@@ -177,7 +196,7 @@ impl Gateway {
         self.shutdown.send_replace(true);
     }
 
-    fn allocate_id(&self) -> MessageId {
+    pub(crate) fn allocate_id(&self) -> MessageId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -243,15 +262,32 @@ impl Gateway {
         if let Some(c) = receiving {
             Counters::add(&c.counters.received);
         }
+        message = self.inbound(message).await?;
         let router = self
             .router
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let target = match router.route(&message, |name| {
-            self.connectors.get(name).is_some_and(|c| c.is_up())
-        }) {
-            Ok(t) => t,
+        let parts_key = cmr::PartsKey::of(&message);
+        let now = std::time::Instant::now();
+        let earlier = parts_key
+            .as_ref()
+            .and_then(|k| self.cmr.lookup(k, now))
+            .filter(|c| self.connectors.contains_key(c));
+        let routed = match earlier {
+            Some(c) => Ok(c),
+            None => router.route(&message, |name| {
+                self.connectors.get(name).is_some_and(|c| c.is_up())
+            }),
+        };
+        let target = match routed {
+            Ok(t) => {
+                if let Some(k) = parts_key {
+                    let ttl = Duration::from_secs(self.config().general.cmrexpire);
+                    self.cmr.remember(k, &t, now, ttl);
+                }
+                t
+            }
             Err(no_route) => {
                 message.id = self.allocate_id();
                 message.received_us = now_us();
@@ -364,20 +400,22 @@ impl Gateway {
         let remote_id = remote_id.map(|r| dlrid::normalise(&r, format));
         let awaiting =
             message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
-        let mut writes = vec![Write::Sent {
-            id: message.id,
-            connector: connector.name.clone(),
-            remote_id: remote_id.clone(),
-            awaiting_dlr: awaiting,
-        }];
-        if message.msgtype == MsgType::Dlr {
-            writes.push(Write::Finish {
+        // A delivery report handed on is simply done: one write instead of sent-then-done.
+        let writes = if message.msgtype == MsgType::Dlr {
+            vec![Write::Finish {
                 id: message.id,
                 state: MessageState::Done,
                 status: "DELIVERED".into(),
                 error: None,
-            });
-        }
+            }]
+        } else {
+            vec![Write::Sent {
+                id: message.id,
+                connector: connector.name.clone(),
+                remote_id: remote_id.clone(),
+                awaiting_dlr: awaiting,
+            }]
+        };
         // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
         // can never be committed before the row it closes; one arriving earlier is parked.
         self.commit_logged(writes).await;
@@ -402,6 +440,64 @@ impl Gateway {
             self.receipt(&connector.name, remote, parked.status, parked.error)
                 .await;
         }
+    }
+
+    /// An outgoing session took `messages` and is about to submit them: record it before
+    /// anything leaves, so a crash in between is known for what it is. False when the store
+    /// failed (the caller puts the messages back).
+    pub async fn submitting(&self, connector: &ConnectorHandle, messages: &[Message]) -> bool {
+        self.commit_logged(vec![Write::Submitting {
+            ids: messages.iter().map(|m| m.id).collect(),
+            connector: connector.name.clone(),
+        }])
+        .await
+    }
+
+    /// `message` was taken from `connector`'s queue after its validity ended: it fails as
+    /// EXPIRED without being sent, and its sender hears so.
+    pub async fn expired(&self, connector: &ConnectorHandle, message: Message) {
+        Counters::add(&connector.counters.failed);
+        self.gw_log_expired(connector, &message);
+        let mut writes = vec![Write::Finish {
+            id: message.id,
+            state: MessageState::Failed,
+            status: DlrStatus::Expired.stat_word().into(),
+            error: Some("expired in queue".into()),
+        }];
+        let dlr = self.report_for(&message, DlrStatus::Expired, 0);
+        if let Some(d) = &dlr {
+            writes.push(Write::Enqueue {
+                message: Box::new(d.clone()),
+                route: d.target.clone(),
+            });
+        }
+        self.commit_logged(writes).await;
+        connector.queue.finished();
+        if let Some(d) = dlr {
+            self.queue_report(d);
+        }
+    }
+
+    /// Fail every queued message whose validity has ended, in every connector's queue, so
+    /// a message behind a connector that is down or held does not wait past its validity.
+    pub async fn sweep_expired(&self) {
+        let now = now_us();
+        for c in self.connectors.values() {
+            for m in c.queue.take_expired(now) {
+                self.expired(c, m).await;
+            }
+        }
+    }
+
+    fn gw_log_expired(&self, connector: &ConnectorHandle, message: &Message) {
+        self.logs.connector(
+            &connector.name,
+            0,
+            format!(
+                "EXPIRED (info=\"message {} expired in queue after {} attempts\")",
+                message.id, message.attempts
+            ),
+        );
     }
 
     /// The id format a connector's next hop uses.
@@ -543,6 +639,9 @@ impl Gateway {
                 }
             },
         };
+        if self.is_multipart(original.id) {
+            return self.part_receipt(key, original, status, error).await;
+        }
         if !status.is_final() {
             // ENROUTE / ACCEPTD: pass it on, keep waiting for the final state.
             if let Some(report) = self.report_for(&original, status, error) {

@@ -11,10 +11,13 @@ pub mod connector;
 pub mod control;
 pub mod gateway;
 pub mod logs;
+pub mod metrics;
+pub mod process;
 pub mod queue;
 pub mod rate;
 pub mod router;
 pub mod store;
+pub mod users;
 
 use anyhow::{bail, Context};
 use config::{Direction, Protocol};
@@ -90,6 +93,12 @@ where
         recovered.queued.len(),
         recovered.open_dlrs.len()
     );
+    if recovered.were_submitting > 0 {
+        tracing::warn!(
+            "{} messages were being submitted when emgd last stopped; they are sent again and may arrive twice",
+            recovered.were_submitting
+        );
+    }
     let logs =
         logs::Logs::start(cfg.general.logdir.clone(), cfg.general.pdulog).with_context(|| {
             format!(
@@ -117,11 +126,33 @@ where
             (Protocol::Smpp, Direction::Outgoing) => {
                 tasks.spawn(connector::smpp_out::run(gw, c));
             }
+            (Protocol::Http, Direction::Incoming) => {
+                let listener = connector::http_in::bind(&cfg).await.with_context(|| {
+                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
+                })?;
+                tasks.spawn(connector::http_in::run(gw, c, listener));
+            }
+            (Protocol::Http, Direction::Outgoing) => {
+                let listener = connector::http_out::bind(&cfg).await.with_context(|| {
+                    format!(
+                        "connector {}: cannot listen on dlr_address {:?}",
+                        cfg.name, cfg.http.dlr_address
+                    )
+                })?;
+                tasks.spawn(connector::http_out::run(gw, c, listener));
+            }
             _ => unreachable!(
                 "refuse_unavailable_protocols let {:?} through",
                 cfg.protocol
             ),
         }
+    }
+    tokio::spawn(sweep_expired(gw.clone()));
+    if let Some(address) = &gw.config().general.metrics_address {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on metrics_address {address}"))?;
+        tokio::spawn(metrics::serve(gw.clone(), listener));
     }
     if let Some(address) = &gw.config().general.mgp_address {
         let tls = control::tls::acceptor(gw.config().general.mgp_tls.as_ref())?;
@@ -163,7 +194,7 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
         .filter(|c| {
             !matches!(
                 (c.protocol, c.direction),
-                (Protocol::Sim, _) | (Protocol::Smpp, _)
+                (Protocol::Sim, _) | (Protocol::Smpp, _) | (Protocol::Http, _)
             )
         })
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
@@ -176,4 +207,18 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// How often queues are searched for messages whose validity has ended.
+const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Fail expired queued messages until shutdown.
+async fn sweep_expired(gw: Arc<Gateway>) {
+    let mut shutdown = gw.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(EXPIRY_SWEEP) => gw.sweep_expired().await,
+            _ = gateway::stopped(&mut shutdown) => break,
+        }
+    }
 }

@@ -4,6 +4,12 @@ use clap::Parser;
 use emgd::cli::Args;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc malloc: every message makes dozens of short-lived allocations
+/// (addresses, bodies, store rows) across threads, where glibc's arenas spent about a sixth
+/// of the daemon's CPU (perf, flat-out SMPP load).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.check_config {

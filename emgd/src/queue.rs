@@ -4,11 +4,24 @@
 //! after its enqueue has committed, and leaves the count only once its outcome is recorded, so
 //! the sizes the limits check include messages in flight.
 
+use crate::gateway::PartsKey;
 use common::message::Message;
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+
+/// How long a part of a long message waits for the part before it before going anyway.
+pub const PART_ORDER_WAIT: Duration = Duration::from_secs(2);
+
+/// Which session sends a long message's parts, and how far it got.
+#[derive(Debug, Clone, Copy)]
+struct Affinity {
+    owner: u32,
+    last_seq: u8,
+    until: Instant,
+}
 
 /// Server-wide count of queued and in-flight messages, for MAXTOTALQUEUESIZE.
 #[derive(Debug, Default)]
@@ -30,6 +43,12 @@ pub struct Queue {
     size: AtomicUsize,
     notify: Notify,
     totals: Arc<Totals>,
+    /// No waiting message expires before this (Unix µs; `i64::MAX` when none has a validity),
+    /// so the expiry sweep looks at a long queue only when something is due.
+    earliest_expiry: AtomicI64,
+    /// Long messages sent part by part: the session that took the first part takes the rest,
+    /// in order, until the deadline (CMR within a connector).
+    affinity: Mutex<HashMap<PartsKey, Affinity>>,
 }
 
 impl Queue {
@@ -39,6 +58,8 @@ impl Queue {
             size: AtomicUsize::new(0),
             notify: Notify::new(),
             totals,
+            earliest_expiry: AtomicI64::new(i64::MAX),
+            affinity: Mutex::new(HashMap::new()),
         }
     }
 
@@ -65,7 +86,12 @@ impl Queue {
     pub fn push(&self, message: Message) {
         self.size.fetch_add(1, Ordering::Relaxed);
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
-        self.lock().push_back(message);
+        {
+            // Under the lock, so a concurrent sweep cannot overwrite the earliest expiry.
+            let mut q = self.lock();
+            self.note_expiry(&message);
+            q.push_back(message);
+        }
         self.notify.notify_waiters();
         self.notify.notify_one();
     }
@@ -73,7 +99,10 @@ impl Queue {
     /// Put a taken message back at the head (a session closed before sending it, or a retry).
     /// It was already counted.
     pub fn put_back(&self, message: Message) {
-        self.lock().push_front(message);
+        let mut q = self.lock();
+        self.note_expiry(&message);
+        q.push_front(message);
+        drop(q);
         self.notify.notify_one();
     }
 
@@ -87,6 +116,64 @@ impl Queue {
         q.remove(pos)
     }
 
+    /// Take the first message session `instance` may send. The parts of a long message go
+    /// to the session that took its first part, in sequence order: a part waits for the one
+    /// before it (parts are stored concurrently, so they can reach the queue out of order),
+    /// unless it has waited [`PART_ORDER_WAIT`] already (that part may never come).
+    pub fn take_on(&self, instance: u32, ttl: Duration) -> Option<Message> {
+        let mut q = self.lock();
+        let mut affinity = self.affinity.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let overdue = crate::clock::now_us() - PART_ORDER_WAIT.as_micros() as i64;
+        let pos = q.iter().position(|m| {
+            if m.target_user.is_some() {
+                return false;
+            }
+            let (Some(k), Some(c)) = (PartsKey::of(m), m.concat()) else {
+                return true;
+            };
+            let entry = affinity.get(&k).filter(|a| a.until > now);
+            if entry.is_some_and(|a| a.owner != instance) {
+                return false;
+            }
+            let expected = entry.map_or(1, |a| a.last_seq.saturating_add(1));
+            c.seq <= expected || m.received_us <= overdue
+        })?;
+        let m = q.remove(pos)?;
+        if let (Some(k), Some(c)) = (PartsKey::of(&m), m.concat()) {
+            if affinity.len() >= 1024 {
+                affinity.retain(|_, a| a.until > now);
+            }
+            let last_seq = affinity
+                .get(&k)
+                .filter(|a| a.until > now)
+                .map_or(c.seq, |a| a.last_seq.max(c.seq));
+            affinity.insert(
+                k,
+                Affinity {
+                    owner: instance,
+                    last_seq,
+                    until: now + ttl,
+                },
+            );
+        }
+        Some(m)
+    }
+
+    /// Wait until session `instance` may take a message (see [`take_on`](Self::take_on)).
+    pub async fn next_on(&self, instance: u32, ttl: Duration) -> Message {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(m) = self.take_on(instance, ttl) {
+                return m;
+            }
+            // A part held back for order may become due without anything being pushed.
+            let _ = tokio::time::timeout(PART_ORDER_WAIT / 4, notified).await;
+        }
+    }
+
     /// Wait until a message is available for `user`, then take it.
     pub async fn next_for(&self, user: Option<&str>) -> Message {
         loop {
@@ -98,6 +185,37 @@ impl Queue {
             }
             notified.await;
         }
+    }
+
+    fn note_expiry(&self, message: &Message) {
+        if let Some(t) = message.expires_us {
+            self.earliest_expiry.fetch_min(t, Ordering::Relaxed);
+        }
+    }
+
+    /// Take the waiting messages whose validity ended by `now`. They still count, as taken
+    /// messages do, until [`finished`](Self::finished).
+    pub fn take_expired(&self, now: i64) -> Vec<Message> {
+        if now < self.earliest_expiry.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let mut q = self.lock();
+        let mut expired = Vec::new();
+        let mut kept = VecDeque::with_capacity(q.len());
+        let mut earliest = i64::MAX;
+        for m in q.drain(..) {
+            match m.expires_us {
+                Some(t) if t <= now => expired.push(m),
+                Some(t) => {
+                    earliest = earliest.min(t);
+                    kept.push_back(m);
+                }
+                None => kept.push_back(m),
+            }
+        }
+        *q = kept;
+        self.earliest_expiry.store(earliest, Ordering::Relaxed);
+        expired
     }
 
     /// A taken message's outcome has been recorded: it no longer counts.

@@ -13,6 +13,7 @@ import sys
 import time
 
 import smpplib.client
+import smpplib.command
 import smpplib.consts
 import smpplib.exceptions
 
@@ -27,12 +28,21 @@ def main():
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--no-dlr", action="store_true")
     ap.add_argument("--bind-only", action="store_true", help="only bind, report the status")
+    ap.add_argument("--text", help="send this text (COUNT times) instead of 'message N'")
+    ap.add_argument("--coding", type=int, default=0, help="data_coding for --text: 0 GSM, 8 UCS-2")
+    ap.add_argument("--payload", action="store_true", help="send --text in message_payload")
+    ap.add_argument("--parts", type=int, default=0,
+                    help="send each --text as this many UDH-concatenated submit_sm (reference = message number + 1)")
+    ap.add_argument("--query", help="only send query_sm for this message id, report the answer")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="once every receipt is in, keep reading this many seconds for more")
     args = ap.parse_args()
 
     client = smpplib.client.Client("127.0.0.1", args.port, allow_unknown_opt_params=True)
     accepted = {}
     refused = {}
     receipts = {}
+    receipt_counts = {}
     pending_seq = {}
 
     def on_sent(pdu):
@@ -49,6 +59,7 @@ def main():
         if isinstance(rid, bytes):
             rid = rid.decode()
         receipts[rid or text] = {"text": text, "state": pdu.message_state, "esm_class": pdu.esm_class}
+        receipt_counts[rid or text] = receipt_counts.get(rid or text, 0) + 1
 
     client.set_message_sent_handler(on_sent)
     client.set_message_received_handler(on_message)
@@ -58,6 +69,19 @@ def main():
     except smpplib.exceptions.PDUError as e:
         print(json.dumps({"bind_error": e.args[1] if len(e.args) > 1 else str(e)}))
         return 0
+    if args.query:
+        q = smpplib.command.QuerySM("query_sm", client=client)
+        # smpplib's constructor resets the fields it declares: set them afterwards.
+        q.message_id, q.source_addr = args.query, "4610000"
+        q.source_addr_ton, q.source_addr_npi = 1, 1
+        client.send_pdu(q)
+        resp = client.read_pdu()
+        final_date = resp.final_date.decode() if isinstance(resp.final_date, bytes) else resp.final_date
+        print(json.dumps({"query": {"status": resp.status, "state": resp.message_state,
+                                    "final_date": final_date or ""}}))
+        client.unbind()
+        client.disconnect()
+        return 0
     if args.bind_only:
         print(json.dumps({"bound": True}))
         client.unbind()
@@ -65,20 +89,51 @@ def main():
         return 0
 
     for i in range(args.count):
+        if args.parts:
+            encoded = args.text.encode("utf-16-be" if args.coding == 8 else "latin-1")
+            size = -(-len(encoded) // args.parts)
+            if args.coding == 8:
+                size += size % 2
+            for seq in range(1, args.parts + 1):
+                chunk = encoded[(seq - 1) * size:seq * size]
+                udh = bytes([5, 0, 3, (i + 1) & 0xFF, args.parts, seq])
+                pdu = client.send_message(
+                    source_addr_ton=1, source_addr_npi=1, source_addr="4610000",
+                    dest_addr_ton=1, dest_addr_npi=1, destination_addr=args.dest,
+                    registered_delivery=0 if args.no_dlr else 1,
+                    esm_class=0x40, data_coding=args.coding, short_message=udh + chunk,
+                )
+                pending_seq[pdu.sequence] = i
+            continue
+        body = {}
+        if args.text is None:
+            body["short_message"] = ("message %d" % i).encode()
+        else:
+            encoded = args.text.encode("utf-16-be" if args.coding == 8 else "latin-1")
+            if args.payload:
+                body["short_message"] = b""
+                body["message_payload"] = encoded
+            else:
+                body["short_message"] = encoded
+            body["data_coding"] = args.coding
         pdu = client.send_message(
             source_addr_ton=1, source_addr_npi=1, source_addr="4610000",
             dest_addr_ton=1, dest_addr_npi=1, destination_addr=args.dest,
-            short_message=("message %d" % i).encode(),
             registered_delivery=0 if args.no_dlr else 1,
+            **body,
         )
         pending_seq[pdu.sequence] = i
 
     deadline = time.time() + args.timeout
+    settle = None
     client._socket.settimeout(0.5)
     while time.time() < deadline:
         answered = len(accepted) + len(refused)
-        if answered == args.count and (args.no_dlr or all(m in receipts for m in accepted.values())):
-            break
+        if answered == args.count * max(args.parts, 1) and (args.no_dlr or all(m in receipts for m in accepted.values())):
+            if settle is None:
+                settle = time.time() + args.settle
+            if time.time() >= settle:
+                break
         try:
             client.read_once()
         except socket.timeout:
@@ -89,10 +144,11 @@ def main():
         pass
     client.disconnect()
     print(json.dumps({
-        "submitted": args.count,
+        "submitted": args.count * max(args.parts, 1),
         "accepted": sorted(accepted.values()),
         "refused": sorted(refused.values()),
         "receipts": receipts,
+        "receipt_counts": receipt_counts,
     }))
     return 0
 

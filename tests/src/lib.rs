@@ -4,6 +4,13 @@
 //! Third-party peers (python smpplib) live in `peers/`; these are extra, for load and for
 //! the crash test, where we need exact control over what was acknowledged.
 
+pub mod bench;
+pub mod bench_env;
+pub mod bench_http;
+pub mod bench_mgp;
+pub mod bench_proc;
 pub mod daemon;
+pub mod httpload;
 pub mod load;
 pub mod smpp_client;
+pub mod smsc;

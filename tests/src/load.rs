@@ -42,6 +42,8 @@ pub struct SessionResult {
     pub receipts: usize,
     pub resp_us: Vec<u64>,
     pub dlr_us: Vec<u64>,
+    /// When the last submit_sm_resp of this session arrived.
+    pub last_resp: Option<Instant>,
 }
 
 async fn session(
@@ -141,11 +143,14 @@ async fn session(
                         continue;
                     };
                     r.resp_us.push(t.elapsed().as_micros() as u64);
+                    r.last_resp = Some(Instant::now());
                     match (&p.body, p.status) {
                         (Body::SubmitSmResp { message_id, .. }, 0) => {
                             r.accepted += 1;
                             shared.accepted.fetch_add(1, SeqCst);
-                            shared.id_at.lock().unwrap().insert(message_id.clone(), t);
+                            if a.dlr {
+                                shared.id_at.lock().unwrap().insert(message_id.clone(), t);
+                            }
                         }
                         _ => r.refused += 1,
                     }
@@ -218,7 +223,10 @@ pub struct Report {
     pub accepted: usize,
     pub refused: usize,
     pub receipts: usize,
+    /// From the start until every receipt was in (or the last answer, without receipts).
     pub seconds: f64,
+    /// From the start until the last submit_sm_resp.
+    pub resp_seconds: f64,
     pub resp_us: Vec<u64>,
     pub dlr_us: Vec<u64>,
 }
@@ -251,6 +259,11 @@ pub async fn run(a: Args) -> anyhow::Result<Report> {
         total.receipts += r.receipts;
         total.resp_us.extend(r.resp_us);
         total.dlr_us.extend(r.dlr_us);
+        if let Some(t) = r.last_resp {
+            total.resp_seconds = total
+                .resp_seconds
+                .max(t.duration_since(started).as_secs_f64());
+        }
     }
     total.seconds = started.elapsed().as_secs_f64();
     total.resp_us.sort_unstable();

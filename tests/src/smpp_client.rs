@@ -177,6 +177,23 @@ impl Client {
         Ok(())
     }
 
+    /// Send one request and read until its response (handling receipts meanwhile); returns
+    /// the response. For PDUs `submit` does not make: data_sm, odd validity periods...
+    pub async fn request(&mut self, command_id: u32, body: Body) -> anyhow::Result<Pdu> {
+        let seq = self.next_seq();
+        self.send(&Pdu::new(command_id, seq, body)).await?;
+        loop {
+            let pdu = self
+                .read_pdu()
+                .await?
+                .ok_or_else(|| anyhow!("connection closed"))?;
+            if pdu.sequence == seq && pdu.command_id & command::RESPONSE_BIT != 0 {
+                return Ok(pdu);
+            }
+            self.absorb(pdu).await?;
+        }
+    }
+
     /// Read until every id in `wanted` has a receipt, or `timeout` passes.
     pub async fn await_receipts(
         &mut self,

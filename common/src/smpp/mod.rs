@@ -17,6 +17,7 @@ pub mod log;
 pub mod pdu;
 pub mod receipt;
 pub mod status;
+pub mod time;
 pub mod tlv;
 
 pub use decode::{decode, decode_frame, DecodeError};
@@ -27,6 +28,7 @@ pub use pdu::{
     ReplaceSm, Sm, SmppAddr, SubmitMulti, UnsuccessSme,
 };
 pub use receipt::Receipt;
+pub use time::{parse_time, BadTime};
 pub use tlv::Tlv;
 
 /// Size of the PDU header: command_length, command_id, command_status, sequence_number.

@@ -1,10 +1,14 @@
 //! Connectors: the per-connector handle that everything else shares, and one module per
 //! protocol that runs its sessions.
 
+pub mod http;
+pub mod http_in;
+pub mod http_out;
 pub mod sim;
 pub mod smpp_in;
 pub mod smpp_message;
 pub mod smpp_out;
+pub mod smpp_requests;
 
 use crate::queue::{Queue, Totals};
 use std::fmt;
@@ -248,6 +252,26 @@ impl ConnectorHandle {
     pub async fn forceclose_set(&self) {
         let mut fc = self.forceclose.subscribe();
         let _ = fc.wait_for(|on| *on).await;
+    }
+
+    /// Wait while the connector is held, then take the next message session `instance` may
+    /// send (parts of a long message stay on the session that took the first; see
+    /// [`Queue::take_on`](crate::queue::Queue::take_on)).
+    pub async fn next_unheld_on(&self, instance: u32, ttl: std::time::Duration) -> common::message::Message {
+        let mut hold = self.hold.subscribe();
+        loop {
+            let _ = hold.wait_for(|on| !*on).await;
+            tokio::select! {
+                m = self.queue.next_on(instance, ttl) => {
+                    if self.held() {
+                        self.queue.put_back(m);
+                        continue;
+                    }
+                    return m;
+                }
+                _ = async { let _ = hold.wait_for(|on| *on).await; } => {}
+            }
+        }
     }
 
     /// Wait while the connector is held, then take the next message for `user` (or for no

@@ -118,6 +118,9 @@ async fn submit(
             .await;
         return;
     }
+    // What the simulated SMSC receives: the OUT pipeline's copy (the queued message stays).
+    let received = gw.outbound(connector, &message);
+    tracing::trace!(connector = %connector.name, id = message.id, source = %received.source.addr, dest = %received.dest.addr, "sim: submit accepted");
     let remote_id = format!("{:X}", message.id);
     let wants_receipt = message.dlr_requested;
     gw.sent(connector, message, Some(remote_id.clone())).await;

@@ -4,13 +4,13 @@
 //! hands submits to the gateway (answering each only once it is stored), and pushes the
 //! messages queued for its user (delivery reports, MO) as deliver_sm within a window.
 
-use super::smpp_message::{message_from_sm, sm_from_message};
+use super::smpp_message::{message_from_data_sm, message_from_sm, sm_from_message};
+use super::smpp_requests;
 use super::{ConnState, ConnectorHandle, SessionInfo};
-use crate::access;
 use crate::gateway::{Gateway, Reject};
 use bytes::BytesMut;
 use common::message::{Message, MessageId, Origin};
-use common::smpp::{command, status, tlv, Body, Pdu, Receipt, Sm, Tlv};
+use common::smpp::{command, parse_time, status, tlv, Body, Pdu, Receipt, Sm, Tlv};
 use common::smpp::{decode, encode, log_line, BindResp, Direction as PduDir, DEFAULT_MAX_PDU_LEN};
 use config::Mode;
 use std::collections::HashMap;
@@ -181,7 +181,7 @@ impl Session {
         let (mut reader, mut writer) = stream.into_split();
         let mut rbuf = BytesMut::with_capacity(8192);
         let mut shutdown = self.gw.shutdown_signal();
-        let mut stored: JoinSet<(u32, Result<MessageId, Reject>)> = JoinSet::new();
+        let mut stored: Storing = JoinSet::new();
         let mut unbind_deadline: Option<tokio::time::Instant> = None;
         let mut reason = "closed by peer";
         loop {
@@ -230,14 +230,14 @@ impl Session {
                     if close {
                         // Answer the submits already stored before going.
                         while let Some(done) = stored.join_next().await {
-                            if let Ok((seq, result)) = done { self.answer_submit(seq, result); }
+                            if let Ok(done) = done { self.answer(done); }
                         }
                         let _ = writer.write_all(&self.out).await;
                         break;
                     }
                 }
                 Some(done) = stored.join_next(), if !stored.is_empty() => {
-                    if let Ok((seq, result)) = done { self.answer_submit(seq, result); }
+                    if let Ok(done) = done { self.answer(done); }
                 }
                 message = self.connector.next_unheld(user.as_deref()), if can_deliver => {
                     self.deliver(message);
@@ -280,7 +280,7 @@ impl Session {
         self.log(format!("DISCONNECT (info=\"{reason}\")"));
     }
 
-    fn handle(&mut self, pdu: Pdu, stored: &mut JoinSet<(u32, Result<MessageId, Reject>)>) -> Flow {
+    fn handle(&mut self, pdu: Pdu, stored: &mut Storing) -> Flow {
         if let Some(kind) = BindKind::from_command(pdu.command_id) {
             self.handle_bind(kind, &pdu);
             return Flow::Continue;
@@ -292,7 +292,11 @@ impl Session {
                 return Flow::Close;
             }
             command::UNBIND_RESP => return Flow::Close,
-            command::SUBMIT_SM => self.handle_submit(pdu, stored),
+            command::SUBMIT_SM | command::DATA_SM => self.handle_submit(pdu, stored),
+            command::SUBMIT_MULTI
+            | command::QUERY_SM
+            | command::CANCEL_SM
+            | command::REPLACE_SM => self.handle_request(pdu, stored),
             command::DELIVER_SM_RESP => self.handle_deliver_resp(&pdu),
             command::GENERIC_NACK => {
                 if let Some(m) = self.outstanding.remove(&pdu.sequence) {
@@ -335,13 +339,14 @@ impl Session {
         }
         let cfg = self.connector.config();
         let gcfg = self.gw.config();
-        let user = gcfg.users.get(&bind.system_id);
-        let authenticated = user.is_some_and(|u| {
-            u.password == bind.password
-                && (cfg.users.is_empty() || cfg.users.contains(&u.name))
-                && access::allowed(&u.access, self.peer.ip())
-        }) && access::allowed(&cfg.access, self.peer.ip());
-        let Some(user) = user.filter(|_| authenticated) else {
+        let found = crate::users::authenticate(
+            &gcfg,
+            &cfg,
+            &bind.system_id,
+            &bind.password,
+            self.peer.ip(),
+        );
+        let Some(user) = found else {
             return refuse(self, status::ESME_RINVPASWD);
         };
         let mode_allows = match cfg.mode {
@@ -366,7 +371,7 @@ impl Session {
         self.log(format!("LOGIN OK (info=\"0 {}\")", bind.system_id));
         self.bound = Some(Bound {
             user: user.name.clone(),
-            account: user.account.clone().unwrap_or_else(|| user.name.clone()),
+            account: crate::users::account_of(user),
             kind,
             interface_version: bind.interface_version,
         });
@@ -383,7 +388,15 @@ impl Session {
         self.connector.set_state(self.instance, ConnState::Bound);
     }
 
-    fn handle_submit(&mut self, pdu: Pdu, stored: &mut JoinSet<(u32, Result<MessageId, Reject>)>) {
+    /// submit_sm or data_sm from the client: checked, stored, and answered once stored.
+    fn handle_submit(&mut self, pdu: Pdu, stored: &mut Storing) {
+        let resp_command = pdu.command_id | command::RESPONSE_BIT;
+        let refuse = |code: u32| Pdu {
+            command_id: resp_command,
+            status: code,
+            sequence: pdu.sequence,
+            body: Body::Empty,
+        };
         let refusal = match &self.bound {
             None => Some(status::ESME_RINVBNDSTS),
             Some(b) if !b.kind.may_submit() => Some(status::ESME_RINVBNDSTS),
@@ -393,47 +406,91 @@ impl Session {
             Some(_) => None,
         };
         if let Some(code) = refusal {
-            self.write(&pdu.response(
-                code,
-                Body::SubmitSmResp {
-                    message_id: String::new(),
-                    tlvs: vec![],
-                },
-            ));
+            self.write(&refuse(code));
             return;
         }
         let bound = self.bound.as_ref().expect("checked above");
         if !self.gw.user_allows(&bound.user) {
-            self.write(&pdu.response(
-                status::ESME_RTHROTTLED,
-                Body::SubmitSmResp {
-                    message_id: String::new(),
-                    tlvs: vec![],
-                },
-            ));
+            self.write(&refuse(status::ESME_RTHROTTLED));
             return;
         }
-        let Body::SubmitSm(sm) = pdu.body else { return };
-        let message = message_from_sm(
-            &sm,
-            Origin {
-                connector: self.connector.name.clone(),
-                user: Some(bound.user.clone()),
-                account: Some(bound.account.clone()),
-                client_ref: None,
-            },
-        );
+        let origin = Origin {
+            connector: self.connector.name.clone(),
+            user: Some(bound.user.clone()),
+            account: Some(bound.account.clone()),
+            client_ref: None,
+            ..Default::default()
+        };
+        let message = match &pdu.body {
+            Body::SubmitSm(sm) => {
+                let expires = match parse_time(&sm.validity_period, crate::clock::now_us()) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.log(format!("SUBMIT ERR (info=\"{e}\")"));
+                        self.write(&refuse(status::ESME_RINVEXPIRY));
+                        return;
+                    }
+                };
+                let mut m = message_from_sm(sm, origin);
+                m.expires_us = expires;
+                m
+            }
+            Body::DataSm(d) => message_from_data_sm(d, origin),
+            _ => return,
+        };
         let gw = self.gw.clone();
         let seq = pdu.sequence;
         let connector = self.connector.clone();
         stored.spawn(async move {
             // The connector's `throughput` caps the incoming rate by delaying answers, as EMG.
             connector.pace().await;
-            (seq, gw.accept(message).await)
+            Answer::Submit(seq, resp_command, gw.accept(message).await)
         });
     }
 
-    fn answer_submit(&mut self, seq: u32, result: Result<MessageId, Reject>) {
+    /// submit_multi, query_sm, cancel_sm, replace_sm: answered by `smpp_requests` once done.
+    fn handle_request(&mut self, pdu: Pdu, stored: &mut Storing) {
+        let may = match (&self.bound, pdu.command_id) {
+            (None, _) => false,
+            (Some(_), command::QUERY_SM) => true,
+            (Some(b), _) => b.kind.may_submit(),
+        };
+        let Some(bound) = self.bound.as_ref().filter(|_| may) else {
+            self.write(&Pdu {
+                command_id: pdu.command_id | command::RESPONSE_BIT,
+                status: status::ESME_RINVBNDSTS,
+                sequence: pdu.sequence,
+                body: Body::Empty,
+            });
+            return;
+        };
+        let asker = smpp_requests::Asker {
+            connector: self.connector.name.clone(),
+            user: bound.user.clone(),
+            account: bound.account.clone(),
+        };
+        let gw = self.gw.clone();
+        stored.spawn(async move {
+            let resp = match pdu.command_id {
+                command::QUERY_SM => smpp_requests::query(&gw, &asker, &pdu).await,
+                command::CANCEL_SM => smpp_requests::cancel(&gw, &asker, &pdu).await,
+                command::REPLACE_SM => smpp_requests::replace(&gw, &asker, &pdu).await,
+                _ => smpp_requests::submit_multi(&gw, &asker, &pdu).await,
+            };
+            Answer::Pdu(resp)
+        });
+    }
+
+    fn answer(&mut self, done: Answer) {
+        match done {
+            Answer::Submit(seq, resp_command, result) => {
+                self.answer_submit(seq, resp_command, result)
+            }
+            Answer::Pdu(pdu) => self.write(&pdu),
+        }
+    }
+
+    fn answer_submit(&mut self, seq: u32, resp_command: u32, result: Result<MessageId, Reject>) {
         let (code, message_id) = match result {
             Ok(id) => (status::ESME_ROK, id.to_string()),
             Err(reject) => {
@@ -441,14 +498,24 @@ impl Session {
                 (reject_status(&reject), String::new())
             }
         };
-        let resp = Pdu {
-            command_id: command::SUBMIT_SM_RESP,
-            status: code,
-            sequence: seq,
-            body: Body::SubmitSmResp {
+        let body = if code != status::ESME_ROK {
+            Body::Empty
+        } else if resp_command == command::DATA_SM_RESP {
+            Body::DataSmResp {
                 message_id,
                 tlvs: vec![],
-            },
+            }
+        } else {
+            Body::SubmitSmResp {
+                message_id,
+                tlvs: vec![],
+            }
+        };
+        let resp = Pdu {
+            command_id: resp_command,
+            status: code,
+            sequence: seq,
+            body,
         };
         self.write(&resp);
     }
@@ -458,7 +525,7 @@ impl Session {
             .bound
             .as_ref()
             .is_some_and(|b| b.interface_version >= 0x34);
-        let sm = deliver_body(&message, v34);
+        let sm = deliver_body(&self.gw.outbound(&self.connector, &message), v34);
         let seq = self.seq();
         self.write(&Pdu::new(command::DELIVER_SM, seq, Body::DeliverSm(sm)));
         self.outstanding.insert(seq, message);
@@ -482,13 +549,25 @@ impl Session {
     }
 }
 
+/// Requests being carried out; each ends in an answer to the client.
+type Storing = JoinSet<Answer>;
+
+enum Answer {
+    /// A submit_sm or data_sm: (sequence, response command, outcome).
+    Submit(u32, u32, Result<MessageId, Reject>),
+    /// Any other request's finished response.
+    Pdu(Pdu),
+}
+
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
 /// (queue full) for full queues and store trouble.
-fn reject_status(reject: &Reject) -> u32 {
+pub(super) fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
         Reject::QueueFull(_) => status::ESME_RMSGQFUL,
         Reject::Store(_) | Reject::ShuttingDown => status::ESME_RSYSERR,
+        Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
+        Reject::Refused(_) => status::ESME_RINVDSTADR,
     }
 }
 

@@ -7,22 +7,22 @@
 //! scheme's connector rule: `connects` attempts `retrytime` seconds apart, then ERROR for
 //! `maxsleep` seconds, then another round.
 
-use super::smpp_message::{message_from_sm, sm_from_message};
+use super::smpp_message::{message_from_sm, parts_of};
 use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{stopped, Gateway, Reject};
 use bytes::BytesMut;
 use common::dlr::DlrStatus;
-use common::message::{Message, Origin};
-use common::smpp::{command, status, tlv, Bind, Body, Pdu, Receipt, Sm};
+use common::message::{Message, MessageId, Origin};
+use common::smpp::{command, status, tlv, Bind, Body, DataSm, Pdu, Receipt, Sm};
 use common::smpp::{decode, encode, log_line, Direction as PduDir, DEFAULT_MAX_PDU_LEN};
 use config::BindMode;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 /// How long a connect may take before it counts as failed (errno 110, ETIMEDOUT).
@@ -77,7 +77,7 @@ async fn run_instance(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instanc
             None
         } else {
             tokio::select! {
-                m = connector.next_unheld(None) => Some(m),
+                m = connector.next_unheld_on(instance, cmr_ttl(&gw)) => Some(m),
                 _ = stopped(&mut shutdown) => break,
                 _ = connector.forceclose_set() => continue,
             }
@@ -278,8 +278,17 @@ struct Session {
     next_seq: u32,
     out: BytesMut,
     can_submit: bool,
-    /// submit_sm sent and not yet answered, by sequence number.
-    outstanding: HashMap<u32, Message>,
+    /// Messages taken from the queue whose `Submitting` record is being committed.
+    /// In the order taken, so parts of one long message leave in order.
+    staging: VecDeque<JoinHandle<(bool, Vec<Message>)>>,
+    /// How many messages `staging` holds.
+    staged: usize,
+    /// Parts recorded as submitting and not yet written, in order: (message, part index, part).
+    backlog: VecDeque<(MessageId, usize, Sm)>,
+    /// Messages with parts written or waiting in `backlog`.
+    inflight: HashMap<MessageId, InFlight>,
+    /// submit_sm sent and not yet answered, by sequence number: (message, part index).
+    outstanding: HashMap<u32, (MessageId, usize)>,
     /// Outcomes being recorded (sent/failed/receipt/MO); each may yield a response to write.
     work: JoinSet<Option<Pdu>>,
     /// enquire_link sent and not answered: (sequence, when).
@@ -299,6 +308,10 @@ impl Session {
             next_seq: 1,
             out: BytesMut::with_capacity(4096),
             can_submit: false,
+            staging: VecDeque::new(),
+            staged: 0,
+            backlog: VecDeque::new(),
+            inflight: HashMap::new(),
             outstanding: HashMap::new(),
             work: JoinSet::new(),
             enquiry: None,
@@ -340,7 +353,7 @@ impl Session {
     ) -> End {
         let mut shutdown = self.gw.shutdown_signal();
         if let Some(m) = first {
-            self.submit(m);
+            self.stage(vec![m]);
         }
         // Set when we decided to close: stop submitting, wait for the answers, unbind.
         let mut closing: Option<(End, Instant)> = None;
@@ -349,15 +362,18 @@ impl Session {
         let end = loop {
             let cfg = self.connector.config();
             let window = cfg.windowsize.max(1) as usize;
-            let may_submit =
-                self.can_submit && closing.is_none() && self.outstanding.len() < window;
-            // `throughput`: wait out the pacer before taking the next message.
-            let pace_wait = if may_submit {
+            // Take more from the queue once the last batch is written; parts are paced and
+            // windowed one by one in `pump`.
+            let can_take = self.can_submit
+                && closing.is_none()
+                && self.backlog.is_empty()
+                && self.outstanding.len() + self.staged < window;
+            // `throughput`: wake when the pacer lets the next part out.
+            let pace_wait = if !self.backlog.is_empty() && self.outstanding.len() < window {
                 self.connector.pace_wait()
             } else {
                 Duration::ZERO
             };
-            let can_submit = may_submit && pace_wait.is_zero();
             let keepalive_at = cfg
                 .keepalive
                 .map(|k| self.last_io + Duration::from_secs(k))
@@ -418,9 +434,29 @@ impl Session {
                 Some(done) = self.work.join_next(), if !self.work.is_empty() => {
                     if let Ok(Some(resp)) = done { self.write(&resp); }
                 }
-                message = self.connector.next_unheld(None), if can_submit => {
-                    self.connector.pace_take();
-                    self.submit(message);
+                message = self.connector.next_unheld_on(self.instance, cmr_ttl(&self.gw)), if can_take => {
+                    let room = window - self.outstanding.len() - self.staged;
+                    let mut batch = vec![message];
+                    while batch.len() < room && !self.connector.held() {
+                        match self.connector.queue.take_on(self.instance, cmr_ttl(&self.gw)) {
+                            Some(m) => batch.push(m),
+                            None => break,
+                        }
+                    }
+                    self.stage(batch);
+                }
+                staged = first_done(&mut self.staging) => {
+                    self.staging.pop_front();
+                    if let Ok((recorded, batch)) = staged {
+                        self.staged -= batch.len();
+                        for m in batch {
+                            if recorded && closing.is_none() {
+                                self.queue_parts(m);
+                            } else {
+                                self.gw.unsent(&self.connector, m);
+                            }
+                        }
+                    }
                 }
                 _ = tokio::time::sleep(pace_wait), if !pace_wait.is_zero() => {}
                 _ = tokio::time::sleep_until(keepalive_at.unwrap_or(now + far)), if keepalive_at.is_some() => {
@@ -446,7 +482,10 @@ impl Session {
                     break closing.map_or(End::Lost, |c| c.0);
                 }
             }
-            if let (Some(_), false, true) = (closing, unbind_sent, self.outstanding.is_empty()) {
+            self.pump(window);
+            let drained =
+                self.outstanding.is_empty() && self.backlog.is_empty() && self.staged == 0;
+            if let (Some(_), false, true) = (closing, unbind_sent, drained) {
                 let seq = self.seq();
                 self.write(&Pdu::new(command::UNBIND, seq, Body::Empty));
                 unbind_sent = true;
@@ -468,7 +507,17 @@ impl Session {
         if !self.out.is_empty() {
             let _ = writer.write_all(&self.out).await;
         }
-        for (_, m) in self.outstanding.drain() {
+        let mut unsent: Vec<Message> = self.inflight.drain().map(|(_, f)| f.message).collect();
+        for handle in self.staging.drain(..) {
+            if let Ok((_, batch)) = handle.await {
+                unsent.extend(batch);
+            }
+        }
+        self.outstanding.clear();
+        self.backlog.clear();
+        // Back at the head of the queue in the order they were accepted (ids ascend).
+        unsent.sort_by_key(|m| std::cmp::Reverse(m.id));
+        for m in unsent {
             self.gw.unsent(&self.connector, m);
         }
         let _ = writer.shutdown().await;
@@ -482,51 +531,161 @@ impl Session {
         end
     }
 
-    fn submit(&mut self, message: Message) {
-        let seq = self.seq();
-        let sm = sm_from_message(&message);
-        self.write(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm)));
-        self.outstanding.insert(seq, message);
+    /// Record that `batch` is about to be submitted, before any of it leaves; expired
+    /// messages fail here instead.
+    fn stage(&mut self, batch: Vec<Message>) {
+        let now = crate::clock::now_us();
+        let (expired, batch): (Vec<Message>, Vec<Message>) = batch
+            .into_iter()
+            .partition(|m| m.expires_us.is_some_and(|t| t <= now));
+        for m in expired {
+            let (gw, connector) = (self.gw.clone(), self.connector.clone());
+            self.work.spawn(async move {
+                gw.expired(&connector, m).await;
+                None
+            });
+        }
+        if batch.is_empty() {
+            return;
+        }
+        self.staged += batch.len();
+        let (gw, connector) = (self.gw.clone(), self.connector.clone());
+        self.staging.push_back(tokio::spawn(async move {
+            let recorded = gw.submitting(&connector, &batch).await;
+            (recorded, batch)
+        }));
         self.last_traffic = Instant::now();
+    }
+
+    /// Plan `message`'s parts (one for a short message) behind the ones already waiting. All
+    /// parts leave on this session, in order.
+    fn queue_parts(&mut self, message: Message) {
+        let parts = parts_of(
+            &self.gw.outbound(&self.connector, &message),
+            self.connector.config().split,
+        );
+        let id = message.id;
+        self.inflight.insert(
+            id,
+            InFlight {
+                remote_ids: vec![None; parts.len()],
+                unanswered: parts.len(),
+                failure: None,
+                message,
+            },
+        );
+        self.backlog
+            .extend(parts.into_iter().enumerate().map(|(i, sm)| (id, i, sm)));
+    }
+
+    /// Write waiting parts while the window and `throughput` allow.
+    fn pump(&mut self, window: usize) {
+        while self.outstanding.len() < window && !self.backlog.is_empty() {
+            if !self.connector.pace_wait().is_zero() {
+                break;
+            }
+            let Some((id, index, sm)) = self.backlog.pop_front() else {
+                break;
+            };
+            self.connector.pace_take();
+            let seq = self.seq();
+            self.write(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm)));
+            self.outstanding.insert(seq, (id, index));
+            self.last_traffic = Instant::now();
+        }
+    }
+
+    /// A part of `id` was answered: `Ok(remote id)` or `Err(status)`. Once every part written
+    /// is answered, the message's outcome is recorded.
+    fn part_answered(&mut self, id: MessageId, index: usize, answer: Result<Option<String>, u32>) {
+        let Some(f) = self.inflight.get_mut(&id) else {
+            return;
+        };
+        f.unanswered = f.unanswered.saturating_sub(1);
+        match answer {
+            Ok(remote) => {
+                if let Some(slot) = f.remote_ids.get_mut(index) {
+                    *slot = remote;
+                }
+            }
+            Err(code) => {
+                if f.failure.is_none() {
+                    f.failure = Some(code);
+                    // The rest of this message does not go out.
+                    let before = self.backlog.len();
+                    self.backlog.retain(|(m, _, _)| *m != id);
+                    f.unanswered -= before - self.backlog.len();
+                }
+            }
+        }
+        if f.unanswered > 0 {
+            return;
+        }
+        let Some(f) = self.inflight.remove(&id) else {
+            return;
+        };
+        let (gw, connector) = (self.gw.clone(), self.connector.clone());
+        self.work.spawn(async move {
+            match f.failure {
+                Some(code) => {
+                    gw.failed(&connector, f.message, command::SUBMIT_SM, code)
+                        .await
+                }
+                None => {
+                    let ids: Vec<String> = f.remote_ids.into_iter().flatten().collect();
+                    gw.sent_parts(&connector, f.message, ids).await
+                }
+            }
+            None
+        });
     }
 
     fn handle(&mut self, pdu: Pdu) {
         match pdu.command_id {
             command::SUBMIT_SM_RESP | command::GENERIC_NACK => {
-                let Some(message) = self.outstanding.remove(&pdu.sequence) else {
+                let Some((id, index)) = self.outstanding.remove(&pdu.sequence) else {
                     return;
                 };
                 self.last_traffic = Instant::now();
-                let (gw, connector) = (self.gw.clone(), self.connector.clone());
                 let remote_id = match &pdu.body {
                     Body::SubmitSmResp { message_id, .. } if !message_id.is_empty() => {
                         Some(message_id.clone())
                     }
                     _ => None,
                 };
-                let code = pdu.status;
-                self.work.spawn(async move {
-                    if code == status::ESME_ROK {
-                        gw.sent(&connector, message, remote_id).await;
-                    } else {
-                        gw.failed(&connector, message, command::SUBMIT_SM, code)
-                            .await;
-                    }
-                    None
-                });
-            }
-            command::DELIVER_SM => {
-                self.last_traffic = Instant::now();
-                let Body::DeliverSm(sm) = &pdu.body else {
-                    return;
+                let answer = if pdu.status == status::ESME_ROK {
+                    Ok(remote_id)
+                } else {
+                    Err(pdu.status)
                 };
-                let ok = pdu.response(
-                    status::ESME_ROK,
-                    Body::DeliverSmResp {
-                        message_id: String::new(),
-                        tlvs: vec![],
-                    },
-                );
+                self.part_answered(id, index, answer);
+            }
+            command::DELIVER_SM | command::DATA_SM => {
+                self.last_traffic = Instant::now();
+                let (sm, ok) = match &pdu.body {
+                    Body::DeliverSm(sm) => (
+                        sm.clone(),
+                        pdu.response(
+                            status::ESME_ROK,
+                            Body::DeliverSmResp {
+                                message_id: String::new(),
+                                tlvs: vec![],
+                            },
+                        ),
+                    ),
+                    Body::DataSm(d) => (
+                        sm_of_data_sm(d),
+                        pdu.response(
+                            status::ESME_ROK,
+                            Body::DataSmResp {
+                                message_id: String::new(),
+                                tlvs: vec![],
+                            },
+                        ),
+                    ),
+                    _ => return,
+                };
+                let sm = &sm;
                 let gw = self.gw.clone();
                 let name = self.connector.name.clone();
                 if sm.esm_class & 0x04 != 0 {
@@ -565,6 +724,12 @@ impl Session {
                     self.enquiry = None;
                 }
             }
+            // The SMSC says a handset is reachable again; it wants no answer (3.4 §4.12).
+            command::ALERT_NOTIFICATION => {
+                if let Body::AlertNotification { esme, .. } = &pdu.body {
+                    self.log(format!("ALERT (info=\"{} available\")", esme.addr));
+                }
+            }
             id if id & command::RESPONSE_BIT != 0 => {}
             _ => {
                 let resp = if command::name(pdu.command_id | command::RESPONSE_BIT) == "UNKNOWN" {
@@ -576,6 +741,30 @@ impl Session {
             }
         }
     }
+}
+
+/// The oldest staging batch, once recorded; never resolves when there is none.
+async fn first_done<T>(staging: &mut VecDeque<JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
+    match staging.front_mut() {
+        Some(handle) => handle.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How long the parts of a long message stay with the session that took the first (CMR).
+fn cmr_ttl(gw: &Gateway) -> Duration {
+    Duration::from_secs(gw.config().general.cmrexpire)
+}
+
+/// A message whose parts are being written and answered.
+struct InFlight {
+    message: Message,
+    /// Each part's remote id, in part order, once answered.
+    remote_ids: Vec<Option<String>>,
+    /// Parts not answered yet (written or still in the backlog).
+    unanswered: usize,
+    /// The first error a part got; later parts are not sent.
+    failure: Option<u32>,
 }
 
 trait WithStatus {
@@ -590,6 +779,20 @@ impl WithStatus for Pdu {
             self.body = Body::Empty;
         }
         self
+    }
+}
+
+/// A data_sm from the SMSC read as the deliver_sm it stands for (text in message_payload).
+fn sm_of_data_sm(d: &DataSm) -> Sm {
+    Sm {
+        service_type: d.service_type.clone(),
+        source: d.source.clone(),
+        dest: d.dest.clone(),
+        esm_class: d.esm_class,
+        registered_delivery: d.registered_delivery,
+        data_coding: d.data_coding,
+        tlvs: d.tlvs.clone(),
+        ..Default::default()
     }
 }
 

@@ -2,8 +2,8 @@
 
 use super::connectors::find;
 use super::{ok, OpResult, Server};
-use crate::gateway::Reject;
-use crate::store::{MessageState, StoredMessage, Write};
+use crate::gateway::{QueuedError, Reject};
+use crate::store::{MessageState, StoredMessage};
 use common::dlr::DlrStatus;
 use common::message::{Address, Message, MsgType, Origin};
 use common::mgp::{ErrorBody, MessageInfo, MessageRef};
@@ -70,38 +70,17 @@ pub async fn show(s: &Server, id: u64) -> OpResult {
 
 /// Cancel a message still waiting in its queue.
 pub async fn cancel(s: &Server, user: &str, id: u64) -> OpResult {
-    let st = lookup(s, id).await?;
-    if st.state != MessageState::Queued {
-        return Err(ErrorBody::refused(format!(
-            "message {id} is {}; only queued messages can be cancelled",
-            st.state.name()
-        )));
-    }
-    let target = st.message.target.clone();
-    let c = find(s, &target)?;
-    let taken = c.queue.take_where(|m| m.id == id);
-    if taken.is_empty() {
-        return Err(ErrorBody::refused(format!(
-            "message {id} is being sent on {target} right now; it cannot be cancelled"
-        )));
-    }
-    let commit =
-        s.gw.store
-            .commit(vec![Write::Finish {
-                id,
-                state: MessageState::Cancelled,
-                status: "CANCELLED".into(),
-                error: Some(format!("cancelled by operator {user}")),
-            }])
-            .await;
-    if let Err(e) = commit {
-        for m in taken {
-            c.queue.push(m);
-        }
-        return Err(ErrorBody::internal(format!(
-            "message {id} not cancelled, the store failed: {e}"
-        )));
-    }
+    let target = s
+        .gw
+        .cancel_queued(id, format!("cancelled by operator {user}"), |_| true)
+        .await
+        .map_err(|e| match e {
+            QueuedError::NotFound(_) => ErrorBody::not_found(e.to_string()),
+            QueuedError::Store(_) => {
+                ErrorBody::internal(format!("message {id} not cancelled: {e}"))
+            }
+            _ => ErrorBody::refused(format!("{e}; it cannot be cancelled")),
+        })?;
     tracing::info!(operator = user, id, "message cancelled");
     ok(MessageRef {
         id,
@@ -147,6 +126,7 @@ pub async fn send(
             user: Some(user.to_string()),
             account: None,
             client_ref: None,
+            ..Default::default()
         },
         ..Default::default()
     };

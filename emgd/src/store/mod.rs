@@ -25,6 +25,10 @@ pub enum MessageState {
     Failed = 3,
     /// Final: cancelled by an operator.
     Cancelled = 4,
+    /// Taken by an outgoing session, which records this before the submit leaves. A message
+    /// found in this state after a crash may or may not have reached the next hop; it is
+    /// queued again (the possible duplicate is logged).
+    Submitting = 5,
 }
 
 impl MessageState {
@@ -35,6 +39,7 @@ impl MessageState {
             2 => MessageState::Done,
             3 => MessageState::Failed,
             4 => MessageState::Cancelled,
+            5 => MessageState::Submitting,
             _ => return None,
         })
     }
@@ -46,6 +51,7 @@ impl MessageState {
             MessageState::Done => "done",
             MessageState::Failed => "failed",
             MessageState::Cancelled => "cancelled",
+            MessageState::Submitting => "submitting",
         }
     }
 }
@@ -65,6 +71,11 @@ pub enum Write {
     },
     /// Replace the stored copy of a queued message (attempt count, target after a move).
     Requeue { message: Box<Message> },
+    /// An outgoing session is about to submit these messages on `connector`.
+    Submitting {
+        ids: Vec<MessageId>,
+        connector: String,
+    },
     /// Sent to the next hop. With `remote_id`, an open DLR entry keyed by (connector, remote id).
     Sent {
         id: MessageId,
@@ -79,17 +90,50 @@ pub enum Write {
         status: String,
         error: Option<String>,
     },
+    /// A long message went out in parts: one open DLR entry per part's remote id.
+    SentParts {
+        id: MessageId,
+        connector: String,
+        remote_ids: Vec<String>,
+        awaiting_dlr: bool,
+    },
     /// The open DLR entry was matched (or expired): remove it.
     CloseDlr {
         connector: String,
         remote_id: String,
     },
+    /// One part of a long message got its final receipt while other parts still wait: the
+    /// entry stays, remembering the part's state.
+    PartDone {
+        connector: String,
+        remote_id: String,
+        status: String,
+        error: u32,
+    },
+    /// Every part of a long message is final: remove all its entries.
+    CloseDlrsOf { message_id: MessageId },
     /// Persisted connector flags (operator hold and force-close).
     ConnectorFlags {
         connector: String,
         hold: bool,
         forceclose: bool,
     },
+    /// A SAT pool entry created or refreshed (replaces the one for the same pool, recipient
+    /// and pool address).
+    SatEntry { entry: SatEntry },
+    /// Drop the SAT entries that expired before `before_us`.
+    SatPurge { before_us: i64 },
+}
+
+/// A SAT (source address translation) entry: in `pool`, messages to `dest` carried `sat_addr`
+/// in place of `original` until `expires_us`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SatEntry {
+    pub pool: String,
+    pub dest: String,
+    pub sat_addr: String,
+    pub original: common::message::Address,
+    pub expires_us: i64,
 }
 
 /// An open delivery-report entry as loaded at start.
@@ -98,6 +142,9 @@ pub struct OpenDlr {
     pub connector: String,
     pub remote_id: String,
     pub message_id: MessageId,
+    /// For a part of a long message whose final receipt already came: its state word and
+    /// error.
+    pub part_done: Option<(String, u32)>,
 }
 
 /// What the store holds about one message, for lookups.
@@ -115,11 +162,15 @@ pub struct StoredMessage {
 pub struct Recovered {
     /// Messages not yet handed on, oldest first.
     pub queued: Vec<Message>,
+    /// How many of `queued` were being submitted when the last run stopped (maybe sent).
+    pub were_submitting: usize,
     pub open_dlrs: Vec<OpenDlr>,
     /// Connector name, hold, force-close.
     pub flags: Vec<(String, bool, bool)>,
     /// Highest message id ever stored (0 if none).
     pub max_id: MessageId,
+    /// SAT entries that have not expired.
+    pub sat_entries: Vec<SatEntry>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -41,4 +41,22 @@ pub const MIGRATIONS: &[&str] = &[
         hold INTEGER NOT NULL,
         forceclose INTEGER NOT NULL
     );",
+    // 2: long messages. Each part sent has its own open DLR entry; a part whose final receipt
+    // came before the others keeps its row with that state until the whole message is done.
+    "ALTER TABLE dlr_open ADD COLUMN part_status TEXT;
+    ALTER TABLE dlr_open ADD COLUMN part_error INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX dlr_open_message ON dlr_open(message_id);",
+    // 3: SAT pool entries: in `pool`, messages to `dest` carried `sat_addr` instead of the
+    // original sender until `expires_us`.
+    "CREATE TABLE sat_entries (
+        pool TEXT NOT NULL,
+        dest TEXT NOT NULL,
+        sat_addr TEXT NOT NULL,
+        original TEXT NOT NULL,
+        original_ton INTEGER NOT NULL,
+        original_npi INTEGER NOT NULL,
+        expires_us INTEGER NOT NULL,
+        PRIMARY KEY (pool, dest, sat_addr)
+    );
+    CREATE INDEX sat_entries_expiry ON sat_entries(expires_us);",
 ];

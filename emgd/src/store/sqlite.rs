@@ -207,38 +207,55 @@ impl Writer {
 
     /// Apply `batches` in one transaction: all of them or, on any error, none.
     fn run_transaction(&mut self, batches: &[&[Write]]) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let tx = self.conn.transaction().map_err(db_err)?;
         for writes in batches {
             for w in writes.iter() {
                 apply(&tx, w).map_err(db_err)?;
             }
         }
-        tx.commit().map_err(db_err)
+        tx.commit().map_err(db_err)?;
+        crate::metrics::global().store_committed(batches, started.elapsed());
+        Ok(())
     }
 
     fn recover(&self) -> Result<Recovered, StoreError> {
         let mut out = Recovered::default();
         let mut stmt = self
             .conn
-            .prepare("SELECT id, data FROM messages WHERE state = 0 ORDER BY id")
+            .prepare("SELECT id, data, state FROM messages WHERE state IN (0, 5) ORDER BY id")
             .map_err(db_err)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
             .map_err(db_err)?;
         for row in rows {
-            let (id, data) = row.map_err(db_err)?;
+            let (id, data, state) = row.map_err(db_err)?;
+            if state == MessageState::Submitting as i64 {
+                out.were_submitting += 1;
+            }
             out.queued.push(decode_message(id as MessageId, &data)?);
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT connector, remote_id, message_id FROM dlr_open")
+            .prepare(
+                "SELECT connector, remote_id, message_id, part_status, part_error FROM dlr_open",
+            )
             .map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
+                let status: Option<String> = r.get(3)?;
+                let error = r.get::<_, i64>(4)? as u32;
                 Ok(OpenDlr {
                     connector: r.get(0)?,
                     remote_id: r.get(1)?,
                     message_id: r.get::<_, i64>(2)? as MessageId,
+                    part_done: status.map(|s| (s, error)),
                 })
             })
             .map_err(db_err)?;
@@ -264,7 +281,35 @@ impl Writer {
             .query_row("SELECT MAX(message_id) FROM routelog", [], |r| r.get(0))
             .map_err(db_err)?;
         out.max_id = max_msg.unwrap_or(0).max(max_log.unwrap_or(0)) as MessageId;
+        out.sat_entries = self.sat_entries()?;
         Ok(out)
+    }
+
+    /// SAT entries that have not expired.
+    fn sat_entries(&self) -> Result<Vec<super::SatEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT pool, dest, sat_addr, original, original_ton, original_npi, expires_us
+                 FROM sat_entries WHERE expires_us > ?1",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([now_us()], |r| {
+                Ok(super::SatEntry {
+                    pool: r.get(0)?,
+                    dest: r.get(1)?,
+                    sat_addr: r.get(2)?,
+                    original: common::message::Address {
+                        ton: r.get(4)?,
+                        npi: r.get(5)?,
+                        addr: r.get(3)?,
+                    },
+                    expires_us: r.get(6)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
     fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, StoreError> {
@@ -333,7 +378,7 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
     match w {
         Write::Enqueue { message, route } => {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO messages (id, target, state, data, updated_us) VALUES (?1, ?2, 0, ?3, ?4)",
+                "INSERT INTO messages (id, target, state, data, updated_us) VALUES (?1, ?2, 0, ?3, ?4)",
             )?
             .execute(params![message.id as i64, message.target, encode_message(message), now])?;
             insert_routelog(conn, message, Some(route), "QUEUED", None, now)?;
@@ -346,6 +391,40 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
                 "UPDATE messages SET target = ?2, state = 0, data = ?3, updated_us = ?4 WHERE id = ?1",
             )?
             .execute(params![message.id as i64, message.target, encode_message(message), now])?;
+        }
+        Write::Submitting { ids, connector } => {
+            let mut stmt = conn.prepare_cached(
+                "UPDATE messages SET state = 5, target = ?2, updated_us = ?3 WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![*id as i64, connector, now])?;
+            }
+        }
+        Write::SentParts {
+            id,
+            connector,
+            remote_ids,
+            awaiting_dlr,
+        } => {
+            apply(
+                conn,
+                &Write::Sent {
+                    id: *id,
+                    connector: connector.clone(),
+                    remote_id: Some(remote_ids.join(",")),
+                    awaiting_dlr: false,
+                },
+            )?;
+            if *awaiting_dlr {
+                conn.prepare_cached("UPDATE messages SET state = ?2 WHERE id = ?1")?
+                    .execute(params![*id as i64, MessageState::Sent as i64])?;
+                let mut stmt = conn.prepare_cached(
+                    "INSERT OR REPLACE INTO dlr_open (connector, remote_id, message_id, created_us) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for remote in remote_ids {
+                    stmt.execute(params![connector, remote, *id as i64, now])?;
+                }
+            }
         }
         Write::Sent {
             id,
@@ -395,6 +474,21 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
             conn.prepare_cached("DELETE FROM dlr_open WHERE connector = ?1 AND remote_id = ?2")?
                 .execute(params![connector, remote_id])?;
         }
+        Write::PartDone {
+            connector,
+            remote_id,
+            status,
+            error,
+        } => {
+            conn.prepare_cached(
+                "UPDATE dlr_open SET part_status = ?3, part_error = ?4 WHERE connector = ?1 AND remote_id = ?2",
+            )?
+            .execute(params![connector, remote_id, status, *error as i64])?;
+        }
+        Write::CloseDlrsOf { message_id } => {
+            conn.prepare_cached("DELETE FROM dlr_open WHERE message_id = ?1")?
+                .execute(params![*message_id as i64])?;
+        }
         Write::ConnectorFlags {
             connector,
             hold,
@@ -410,6 +504,25 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
                 .execute(params![connector, hold, forceclose])?;
             }
         }
+        Write::SatEntry { entry } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO sat_entries (pool, dest, sat_addr, original, original_ton, original_npi, expires_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                entry.pool,
+                entry.dest,
+                entry.sat_addr,
+                entry.original.addr,
+                entry.original.ton,
+                entry.original.npi,
+                entry.expires_us
+            ])?;
+        }
+        Write::SatPurge { before_us } => {
+            conn.prepare_cached("DELETE FROM sat_entries WHERE expires_us <= ?1")?
+                .execute(params![before_us])?;
+        }
     }
     Ok(())
 }
@@ -423,7 +536,7 @@ fn insert_routelog(
     now: i64,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us)
+        "INSERT INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
@@ -505,7 +618,8 @@ mod tests {
             vec![OpenDlr {
                 connector: "sim1".into(),
                 remote_id: "abc".into(),
-                message_id: 3
+                message_id: 3,
+                part_done: None,
             }]
         );
         assert_eq!(rec.flags, vec![("sim1".to_string(), false, true)]);

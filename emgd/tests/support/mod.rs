@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smsc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tests::daemon::{free_port, Daemon};

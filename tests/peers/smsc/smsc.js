@@ -4,7 +4,7 @@
 //
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
-//                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000]
+//                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -20,6 +20,12 @@
 // written as JSON to --out at start, whenever it changes (at most every 100 ms) and on SIGTERM.
 // Each accepted message's text is also appended to `<out>.texts` (one JSON string a line)
 // before its submit_sm_resp goes out, and to `<out>.acked` when its receipt is acknowledged.
+// `<out>.parts` gets one JSON object a line per accepted submit_sm, in arrival order: the
+// session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
+// whether the text came in message_payload, and the decoded text.
+// `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI) and text. With
+// `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
+// its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
 
 'use strict';
 
@@ -36,6 +42,7 @@ function parseArgs(argv) {
 		receipt: 'tlv',
 		dlrDelay: 0,
 		receiptFirst: false,
+		moReply: false,
 		throttleShare: 0,
 		idBase: 10000000,
 	};
@@ -54,6 +61,7 @@ function parseArgs(argv) {
 			case '--receipt': opts.receipt = next(); break;
 			case '--dlr-delay': opts.dlrDelay = Number(next()); break;
 			case '--receipt-first': opts.receiptFirst = true; break;
+			case '--mo-reply': opts.moReply = true; break;
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
 			default: throw new Error(`unknown argument ${a}`);
@@ -68,6 +76,27 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv);
 fs.writeFileSync(opts.out + '.texts', '');
 fs.writeFileSync(opts.out + '.acked', '');
+fs.writeFileSync(opts.out + '.parts', '');
+fs.writeFileSync(opts.out + '.submits', '');
+fs.writeFileSync(opts.out + '.mo', '');
+let sessions = 0;
+
+function partOf(session, pdu) {
+	const sm = pdu.short_message;
+	const udh = (sm && typeof sm === 'object' && Array.isArray(sm.udh))
+		? sm.udh.map((ie) => Buffer.from(ie).toString('hex')) : [];
+	const sar = pdu.sar_msg_ref_num === undefined ? null
+		: [pdu.sar_msg_ref_num, pdu.sar_total_segments, pdu.sar_segment_seqnum];
+	return {
+		session,
+		esm_class: pdu.esm_class,
+		data_coding: pdu.data_coding,
+		udh,
+		sar,
+		payload: pdu.message_payload !== undefined,
+		text: textOf(pdu),
+	};
+}
 
 const state = {
 	port: opts.port,
@@ -115,7 +144,7 @@ function yymmddhhmm(d) {
 
 function textOf(pdu) {
 	const sm = pdu.short_message;
-	if (sm && typeof sm === 'object' && !Buffer.isBuffer(sm) && typeof sm.message === 'string') {
+	if (sm && typeof sm === 'object' && !Buffer.isBuffer(sm) && typeof sm.message === 'string' && sm.message.length > 0) {
 		return sm.message;
 	}
 	if (Buffer.isBuffer(sm) && sm.length > 0) return sm.toString('latin1');
@@ -124,6 +153,23 @@ function textOf(pdu) {
 		return typeof p === 'string' ? p : (p.message || Buffer.from(p).toString('latin1'));
 	}
 	return '';
+}
+
+function sendMo(session, pdu) {
+	const text = 're:' + textOf(pdu);
+	session.deliver_sm({
+		source_addr_ton: pdu.dest_addr_ton,
+		source_addr_npi: pdu.dest_addr_npi,
+		source_addr: pdu.destination_addr,
+		dest_addr_ton: pdu.source_addr_ton,
+		dest_addr_npi: pdu.source_addr_npi,
+		destination_addr: pdu.source_addr,
+		esm_class: 0,
+		data_coding: 0,
+		short_message: Buffer.from(text, 'latin1'),
+	}, (resp) => {
+		fs.appendFileSync(opts.out + '.mo', JSON.stringify({ text, status: resp.command_status }) + '\n');
+	});
 }
 
 function sendReceipt(session, pdu, id, submitted) {
@@ -166,6 +212,7 @@ function throttles(n, share) {
 
 const server = smpp.createServer((session) => {
 	session.on('error', () => { /* peer went away; nothing to do */ });
+	const sessionNo = ++sessions;
 	let bound = false;
 	const onBind = (pdu) => {
 		if (pdu.system_id !== opts.systemId || pdu.password !== opts.password) {
@@ -212,6 +259,11 @@ const server = smpp.createServer((session) => {
 		state.texts.push(text);
 		// Written before the answer, so a SIGKILL never loses a message we acknowledged.
 		fs.appendFileSync(opts.out + '.texts', JSON.stringify(text) + '\n');
+		fs.appendFileSync(opts.out + '.parts', JSON.stringify(partOf(sessionNo, pdu)) + '\n');
+		fs.appendFileSync(opts.out + '.submits', JSON.stringify({
+			source: pdu.source_addr, source_ton: pdu.source_addr_ton, source_npi: pdu.source_addr_npi,
+			dest: pdu.destination_addr, dest_ton: pdu.dest_addr_ton, dest_npi: pdu.dest_addr_npi, text,
+		}) + '\n');
 		const submitted = new Date();
 		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0;
 		const respond = () => session.send(pdu.response({ message_id: id.resp }));
@@ -222,6 +274,7 @@ const server = smpp.createServer((session) => {
 			respond();
 			if (wantsReceipt) setTimeout(() => sendReceipt(session, pdu, id, submitted), opts.dlrDelay);
 		}
+		if (opts.moReply) setTimeout(() => sendMo(session, pdu), 20);
 	});
 });
 

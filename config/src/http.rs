@@ -1,0 +1,528 @@
+//! Keywords of HTTP connectors: the DLR callbacks of an incoming one, and the request template,
+//! response mapping and DLR/MO listener of an outgoing one.
+//!
+//! Read into an [`HttpPartial`] per connector table (inherited like every other keyword), then
+//! checked against the connector's direction and turned into [`HttpOptions`] with defaults.
+
+use std::collections::BTreeMap;
+
+use crate::context::Ctx;
+use crate::model::{Direction, Protocol};
+use crate::values::{self, Sp};
+
+/// Keywords of incoming HTTP connectors.
+pub(crate) const IN_KEYWORDS: &[&str] = &[
+    "dlr_callback_timeout",
+    "dlr_callback_backoff_max",
+    "dlr_callback_expire",
+];
+
+/// Keywords of outgoing HTTP connectors.
+pub(crate) const OUT_KEYWORDS: &[&str] = &[
+    "http_method",
+    "http_params",
+    "http_body",
+    "http_headers",
+    "http_success",
+    "http_success_match",
+    "http_temporary",
+    "http_timeout",
+    "remote_id_regex",
+    "remote_id_json",
+    "dlr_address",
+    "dlr_params",
+    "mo_params",
+];
+
+/// How an outgoing HTTP connector sends a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpMethod {
+    Get,
+    #[default]
+    Post,
+}
+
+/// How a POST carries its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpBody {
+    /// application/x-www-form-urlencoded.
+    #[default]
+    Form,
+    /// A JSON object of strings.
+    Json,
+}
+
+/// How the provider's message id is found in its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteId {
+    /// The first capture group of a regular expression (the whole match without a group).
+    Regex(String),
+    /// A JSON pointer (RFC 6901) into the answer, e.g. `/messages/0/id`.
+    Json(String),
+}
+
+/// Settings of HTTP connectors (defaults for other protocols; only meaningful for `http`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpOptions {
+    /// Incoming: seconds a DLR callback request may take.
+    pub dlr_callback_timeout: u64,
+    /// Incoming: longest wait between two attempts of a failing DLR callback.
+    pub dlr_callback_backoff_max: u64,
+    /// Incoming: seconds after which an undeliverable DLR callback is given up.
+    pub dlr_callback_expire: u64,
+    /// Outgoing: GET (parameters in the query) or POST (parameters in the body).
+    pub method: HttpMethod,
+    /// Outgoing: parameter name -> value template (`{to}`, `{from}`, `{text}`, ...).
+    pub params: BTreeMap<String, String>,
+    /// Outgoing: how a POST carries the parameters.
+    pub body: HttpBody,
+    /// Outgoing: extra request headers (e.g. `Authorization`), values may use placeholders.
+    pub headers: BTreeMap<String, String>,
+    /// Outgoing: statuses that mean the provider took the message.
+    pub success: Vec<u16>,
+    /// Outgoing: the body of a successful answer must match this, else the send failed.
+    pub success_match: Option<String>,
+    /// Outgoing: statuses that mean "try again later"; other failures are permanent.
+    pub temporary: Vec<u16>,
+    /// Outgoing: seconds a request may take.
+    pub timeout: u64,
+    /// Outgoing: where the provider's id is in its answer; `None`: no DLR support, a
+    /// report is made at once from the answer (EMG's DLR_SUPPORT=0).
+    pub remote_id: Option<RemoteId>,
+    /// Outgoing: our listener for the provider's DLRs and MO messages.
+    pub dlr_address: Option<String>,
+    /// Outgoing: field (`id`, `status`, `error`) -> the provider's parameter name in DLRs.
+    pub dlr_params: BTreeMap<String, String>,
+    /// Outgoing: field (`from`, `to`, `text`) -> the provider's parameter name in MO messages.
+    pub mo_params: BTreeMap<String, String>,
+}
+
+/// Fields a provider's DLR request carries.
+pub const DLR_FIELDS: &[&str] = &["id", "status", "error"];
+/// Fields a provider's MO request carries.
+pub const MO_FIELDS: &[&str] = &["from", "to", "text"];
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        let same = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| (n.to_string(), n.to_string()))
+                .collect()
+        };
+        HttpOptions {
+            dlr_callback_timeout: 10,
+            dlr_callback_backoff_max: 300,
+            dlr_callback_expire: 86_400,
+            method: HttpMethod::Post,
+            params: ["to", "from", "text", "coding", "udh", "id", "dlr"]
+                .iter()
+                .map(|n| (n.to_string(), format!("{{{n}}}")))
+                .collect(),
+            body: HttpBody::Form,
+            headers: BTreeMap::new(),
+            success: vec![200],
+            success_match: None,
+            temporary: vec![408, 429, 500, 502, 503, 504],
+            timeout: 30,
+            remote_id: None,
+            dlr_address: None,
+            dlr_params: same(DLR_FIELDS),
+            mo_params: same(MO_FIELDS),
+        }
+    }
+}
+
+/// Placeholders a template may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "to", "from", "text", "hex", "udh", "coding", "id", "dlr", "priority", "validity",
+];
+
+/// What one connector table sets itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HttpPartial {
+    dlr_callback_timeout: Option<u64>,
+    dlr_callback_backoff_max: Option<u64>,
+    dlr_callback_expire: Option<u64>,
+    method: Option<HttpMethod>,
+    params: Option<BTreeMap<String, String>>,
+    body: Option<HttpBody>,
+    headers: Option<BTreeMap<String, String>>,
+    success: Option<Vec<u16>>,
+    success_match: Option<String>,
+    temporary: Option<Vec<u16>>,
+    timeout: Option<u64>,
+    remote_id: Option<Sp<RemoteId>>,
+    dlr_address: Option<String>,
+    dlr_params: Option<BTreeMap<String, String>>,
+    mo_params: Option<BTreeMap<String, String>>,
+    /// First keyword set, by direction, to flag keywords of the wrong kind of connector.
+    in_key: Option<Sp<()>>,
+    out_key: Option<Sp<()>>,
+}
+
+impl HttpPartial {
+    pub(crate) fn inherit_from(&mut self, parent: &HttpPartial) {
+        macro_rules! fill {
+            ($($f:ident),* $(,)?) => {
+                $( if self.$f.is_none() { self.$f = parent.$f.clone(); } )*
+            };
+        }
+        fill!(
+            dlr_callback_timeout,
+            dlr_callback_backoff_max,
+            dlr_callback_expire,
+            method,
+            params,
+            body,
+            headers,
+            success,
+            success_match,
+            temporary,
+            timeout,
+            remote_id,
+            dlr_address,
+            dlr_params,
+            mo_params,
+            in_key,
+            out_key,
+        );
+    }
+}
+
+/// Type-checks one HTTP keyword of a connector table.
+pub(crate) fn read(
+    ctx: &mut Ctx<'_>,
+    p: &mut HttpPartial,
+    key: &str,
+    kw: &str,
+    v: &values::Val<'_>,
+) {
+    let here = || {
+        Some(Sp {
+            v: (),
+            span: v.span(),
+            kw: kw.to_string(),
+        })
+    };
+    if IN_KEYWORDS.contains(&key) && p.in_key.is_none() {
+        p.in_key = here();
+    }
+    if OUT_KEYWORDS.contains(&key) && p.out_key.is_none() {
+        p.out_key = here();
+    }
+    let sink = &mut ctx.sink;
+    match key {
+        "dlr_callback_timeout" => p.dlr_callback_timeout = values::int(sink, kw, v, 1, 3600),
+        "dlr_callback_backoff_max" => {
+            p.dlr_callback_backoff_max = values::int(sink, kw, v, 1, 86_400);
+        }
+        "dlr_callback_expire" => {
+            p.dlr_callback_expire = values::int(sink, kw, v, 1, 365 * 86_400);
+        }
+        "http_timeout" => p.timeout = values::int(sink, kw, v, 1, 3600),
+        "http_method" => {
+            p.method = word(
+                ctx,
+                kw,
+                v,
+                &[("get", HttpMethod::Get), ("post", HttpMethod::Post)],
+            );
+        }
+        "http_body" => {
+            p.body = word(
+                ctx,
+                kw,
+                v,
+                &[("form", HttpBody::Form), ("json", HttpBody::Json)],
+            );
+        }
+        "http_params" => p.params = templates(ctx, kw, v),
+        "http_headers" => p.headers = templates(ctx, kw, v),
+        "http_success" => p.success = statuses(ctx, kw, v),
+        "http_temporary" => p.temporary = statuses(ctx, kw, v),
+        "http_success_match" | "remote_id_regex" => {
+            let Some(s) = values::string(sink, kw, v) else {
+                return;
+            };
+            if let Err(e) = regex_lite::Regex::new(&s.v) {
+                let first = e.to_string();
+                let first = first.lines().last().unwrap_or("invalid");
+                sink.at(&s.span, kw, format!("not a regular expression: {first}"));
+                return;
+            }
+            if key == "http_success_match" {
+                p.success_match = Some(s.v);
+            } else {
+                set_remote_id(ctx, p, RemoteId::Regex(s.v), s.span, kw);
+            }
+        }
+        "remote_id_json" => {
+            let Some(s) = values::string(sink, kw, v) else {
+                return;
+            };
+            if !s.v.is_empty() && !s.v.starts_with('/') {
+                sink.at(
+                    &s.span,
+                    kw,
+                    format!(
+                        "`{}` is not a JSON pointer (e.g. /id or /messages/0/id)",
+                        s.v
+                    ),
+                );
+                return;
+            }
+            set_remote_id(ctx, p, RemoteId::Json(s.v), s.span, kw);
+        }
+        "dlr_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                match values::check_host_port(&s.v) {
+                    Ok(()) => p.dlr_address = Some(s.v),
+                    Err(msg) => sink.at(&s.span, kw, msg),
+                }
+            }
+        }
+        "dlr_params" => p.dlr_params = field_names(ctx, kw, v, DLR_FIELDS),
+        "mo_params" => p.mo_params = field_names(ctx, kw, v, MO_FIELDS),
+        _ => {}
+    }
+}
+
+fn set_remote_id(
+    ctx: &mut Ctx<'_>,
+    p: &mut HttpPartial,
+    id: RemoteId,
+    span: values::Span,
+    kw: &str,
+) {
+    if p.remote_id.is_some() {
+        ctx.sink.at(
+            &span,
+            kw,
+            "set only one of `remote_id_regex` and `remote_id_json`",
+        );
+        return;
+    }
+    p.remote_id = Some(Sp {
+        v: id,
+        span,
+        kw: kw.to_string(),
+    });
+}
+
+fn word<T: Copy>(
+    ctx: &mut Ctx<'_>,
+    kw: &str,
+    v: &values::Val<'_>,
+    choices: &[(&str, T)],
+) -> Option<T> {
+    let s = values::string(&mut ctx.sink, kw, v)?;
+    let lc = s.v.to_ascii_lowercase();
+    if let Some((_, t)) = choices.iter().find(|(n, _)| *n == lc) {
+        return Some(*t);
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    ctx.sink.at(
+        &s.span,
+        kw,
+        format!(
+            "unknown value `{}` (expected one of: {})",
+            s.v,
+            names.join(", ")
+        ),
+    );
+    None
+}
+
+/// A table of strings, each checked to use only known `{placeholders}`.
+fn templates(ctx: &mut Ctx<'_>, kw: &str, v: &values::Val<'_>) -> Option<BTreeMap<String, String>> {
+    let t = values::table(&mut ctx.sink, kw, v)?;
+    let mut out = BTreeMap::new();
+    for (name, value) in t.iter() {
+        let ekw = format!("{kw}.{}", name.get_ref());
+        let Some(s) = values::string(&mut ctx.sink, &ekw, value) else {
+            continue;
+        };
+        match check_template(&s.v) {
+            Ok(()) => {
+                out.insert(name.get_ref().to_string(), s.v);
+            }
+            Err(msg) => ctx.sink.at(&s.span, &ekw, msg),
+        }
+    }
+    Some(out)
+}
+
+/// Every `{name}` in `template` is a known placeholder.
+pub(crate) fn check_template(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(format!("`{{` without `}}` in `{template}`"));
+        };
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            let hint = crate::suggest::hint(name, PLACEHOLDERS.iter().copied());
+            return Err(format!(
+                "unknown placeholder `{{{name}}}`{hint} (known: {})",
+                PLACEHOLDERS.join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+/// A table mapping our field names (from `fields`) to the provider's parameter names.
+fn field_names(
+    ctx: &mut Ctx<'_>,
+    kw: &str,
+    v: &values::Val<'_>,
+    fields: &[&str],
+) -> Option<BTreeMap<String, String>> {
+    let t = values::table(&mut ctx.sink, kw, v)?;
+    let mut out: BTreeMap<String, String> = fields
+        .iter()
+        .map(|f| (f.to_string(), f.to_string()))
+        .collect();
+    for (field, value) in t.iter() {
+        let ekw = format!("{kw}.{}", field.get_ref());
+        if !fields.contains(&field.get_ref().as_ref()) {
+            let hint = crate::suggest::hint(field.get_ref(), fields.iter().copied());
+            ctx.sink.at(
+                &field.span(),
+                &ekw,
+                format!(
+                    "unknown field{hint} (expected one of: {})",
+                    fields.join(", ")
+                ),
+            );
+            continue;
+        }
+        if let Some(s) = values::string(&mut ctx.sink, &ekw, value) {
+            out.insert(field.get_ref().to_string(), s.v);
+        }
+    }
+    Some(out)
+}
+
+fn statuses(ctx: &mut Ctx<'_>, kw: &str, v: &values::Val<'_>) -> Option<Vec<u16>> {
+    let toml::de::DeValue::Array(items) = v.get_ref() else {
+        ctx.sink.at(
+            &v.span(),
+            kw,
+            "expected an array of HTTP status codes, e.g. [200, 202]",
+        );
+        return None;
+    };
+    Some(
+        items
+            .iter()
+            .filter_map(|i| values::int(&mut ctx.sink, kw, i, 100u16, 599))
+            .collect(),
+    )
+}
+
+/// Checks the keywords against the connector's kind and applies defaults.
+pub(crate) fn finish(
+    ctx: &mut Ctx<'_>,
+    p: &HttpPartial,
+    direction: Direction,
+    protocol: Protocol,
+) -> HttpOptions {
+    let wrong = |k: &Sp<()>, ctx: &mut Ctx<'_>, what: &str| {
+        ctx.sink.at(
+            &k.span,
+            &k.kw,
+            format!("only meaningful for {what} `http` connectors"),
+        );
+    };
+    if let Some(k) = &p.in_key {
+        if (protocol, direction) != (Protocol::Http, Direction::Incoming) {
+            wrong(k, ctx, "incoming");
+        }
+    }
+    if let Some(k) = &p.out_key {
+        if (protocol, direction) != (Protocol::Http, Direction::Outgoing) {
+            wrong(k, ctx, "outgoing");
+        }
+    }
+    let d = HttpOptions::default();
+    HttpOptions {
+        dlr_callback_timeout: p.dlr_callback_timeout.unwrap_or(d.dlr_callback_timeout),
+        dlr_callback_backoff_max: p
+            .dlr_callback_backoff_max
+            .unwrap_or(d.dlr_callback_backoff_max),
+        dlr_callback_expire: p.dlr_callback_expire.unwrap_or(d.dlr_callback_expire),
+        method: p.method.unwrap_or(d.method),
+        params: p.params.clone().unwrap_or(d.params),
+        body: p.body.unwrap_or(d.body),
+        headers: p.headers.clone().unwrap_or(d.headers),
+        success: p.success.clone().unwrap_or(d.success),
+        success_match: p.success_match.clone(),
+        temporary: p.temporary.clone().unwrap_or(d.temporary),
+        timeout: p.timeout.unwrap_or(d.timeout),
+        remote_id: p.remote_id.as_ref().map(|r| r.v.clone()),
+        dlr_address: p.dlr_address.clone(),
+        dlr_params: p.dlr_params.clone().unwrap_or(d.dlr_params),
+        mo_params: p.mo_params.clone().unwrap_or(d.mo_params),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn http_keywords_are_read_with_defaults_and_inherited() {
+        let text = r#"
+[connector.api]
+type = "incoming"
+protocol = "http"
+address = "127.0.0.1:8080"
+dlr_callback_backoff_max = 30
+
+[connector.base]
+virtual = true
+type = "outgoing"
+protocol = "http"
+http_method = "GET"
+http_headers = { Authorization = "Bearer {id}" }
+
+[connector.prov]
+inherit = "base"
+address = "https://api.example/send?to={to}"
+http_params = { msisdn = "{to}", msg = "{text}" }
+http_success = [200, 202]
+remote_id_json = "/id"
+dlr_params = { id = "ref" }
+"#;
+        let cfg = crate::parse_str(text, Path::new("t.toml")).expect("valid");
+        let api = &cfg.connectors["api"].http;
+        assert_eq!(
+            (api.dlr_callback_backoff_max, api.dlr_callback_timeout),
+            (30, 10)
+        );
+        let p = &cfg.connectors["prov"].http;
+        assert_eq!(p.method, HttpMethod::Get);
+        assert_eq!(p.headers["Authorization"], "Bearer {id}");
+        assert_eq!(p.params.len(), 2);
+        assert_eq!(p.success, vec![200, 202]);
+        assert_eq!(p.remote_id, Some(RemoteId::Json("/id".into())));
+        assert_eq!(p.dlr_params["id"], "ref");
+        assert_eq!(p.dlr_params["status"], "status");
+        assert_eq!(p.temporary, HttpOptions::default().temporary);
+    }
+
+    #[test]
+    fn templates_name_known_placeholders() {
+        assert!(check_template("http://h/send?to={to}&t={text}").is_ok());
+        assert!(check_template("no placeholders").is_ok());
+        assert!(check_template("{tp}")
+            .unwrap_err()
+            .contains("did you mean `to`"));
+        assert!(check_template("{to").is_err());
+    }
+}

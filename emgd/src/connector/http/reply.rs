@@ -1,0 +1,136 @@
+//! Answers of the HTTP API: a status code and a machine-readable error code for every refusal,
+//! as JSON (`{"status":"ERROR","error":"bad_parameter","parameter":"to","message":...}`) or as
+//! one text line (`ERROR bad_parameter to: ...`).
+
+use super::params::ParamError;
+use crate::gateway::Reject;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Seconds a client is asked to wait after a temporary refusal.
+const RETRY_AFTER_FULL: &str = "5";
+const RETRY_AFTER_THROTTLED: &str = "1";
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 401: no or wrong credentials, or a client address not allowed.
+    Unauthorized,
+    /// 400: a parameter is missing or wrong.
+    BadParameter(ParamError),
+    /// 403: the connector does not take messages (transmit-only).
+    Forbidden(String),
+    /// 404: no such message (or not the caller's).
+    NotFound(String),
+    /// 422: the routing table has no route for the message.
+    NoRoute(String),
+    /// 429: the user's `throughput` is exceeded.
+    Throttled,
+    /// 503: the queues are full.
+    QueueFull(String),
+    /// 503: the store failed or the gateway is stopping.
+    Unavailable(String),
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> Self {
+        ApiError::BadParameter(e)
+    }
+}
+
+impl From<Reject> for ApiError {
+    fn from(r: Reject) -> Self {
+        match r {
+            Reject::NoRoute(n) => ApiError::NoRoute(n.to_string()),
+            Reject::QueueFull(m) => ApiError::QueueFull(format!("queue full: {m}")),
+            other => ApiError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::QueueFull(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::BadParameter(_) => "bad_parameter",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::NoRoute(_) => "no_route",
+            ApiError::Throttled => "throttled",
+            ApiError::QueueFull(_) => "queue_full",
+            ApiError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthorized => "bad or missing credentials".into(),
+            ApiError::BadParameter(e) => e.message.clone(),
+            ApiError::Throttled => "too many messages per second for this user".into(),
+            ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::NoRoute(m)
+            | ApiError::QueueFull(m)
+            | ApiError::Unavailable(m) => m.clone(),
+        }
+    }
+
+    /// The answer, as JSON or text.
+    pub fn response(&self, json: bool) -> Response {
+        let param = match self {
+            ApiError::BadParameter(e) => Some(e.name.clone()),
+            _ => None,
+        };
+        let mut resp = if json {
+            let mut body = serde_json::json!({
+                "status": "ERROR",
+                "error": self.code(),
+                "message": self.message(),
+            });
+            if let Some(p) = &param {
+                body["parameter"] = serde_json::Value::String(p.clone());
+            }
+            (self.status(), axum::Json(body)).into_response()
+        } else {
+            let what = param.map(|p| format!(" {p}:")).unwrap_or_default();
+            let line = format!("ERROR {}{what} {}\n", self.code(), self.message());
+            (self.status(), line).into_response()
+        };
+        let headers = resp.headers_mut();
+        match self {
+            ApiError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"emg\""),
+                );
+            }
+            ApiError::Throttled => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_THROTTLED),
+                );
+            }
+            ApiError::QueueFull(_) | ApiError::Unavailable(_) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_FULL),
+                );
+            }
+            _ => {}
+        }
+        resp
+    }
+}

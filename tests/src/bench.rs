@@ -1,0 +1,472 @@
+//! The benchmark behind `bench/run` (binary `emgbench`): each scenario starts emgd and
+//! emgsmsc in a fresh directory, drives load through them, reads emgd's CPU time and memory
+//! from `/proc`, and yields one [`Row`]; [`table`] prints the rows as one table.
+//!
+//! Scenarios (the numbering):
+//! 1. SMPP in -> durable store -> SMPP out (emgsmsc) -> receipt back as deliver_sm, flat out.
+//! 2. The same at a fixed rate (5,000 msg/s), for latency.
+//! 3. HTTP in -> SMPP out with a DLR callback per message ([`crate::bench_http`]).
+//! 4. N messages queued behind a held connector: memory while queued, restart time with the
+//!    queue full, then release and time to drain.
+
+use crate::bench_env::{Bins, Emgd, Env, GatewaySetup, OUT, PASSWORD, USER};
+use crate::bench_mgp::{Mgp, QueueState};
+use crate::load::{self, percentile, Report};
+use crate::smsc::unix_us;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+/// Load sessions and their window in the SMPP scenarios.
+const SESSIONS: usize = 4;
+const WINDOW: usize = 64;
+/// Sessions that fill the held queue in scenario 4.
+const FILL_SESSIONS: usize = 8;
+/// The outgoing connector: sessions and window towards emgsmsc.
+const OUT_INSTANCES: u32 = 2;
+const OUT_WINDOW: u32 = 256;
+/// Window of the incoming connector (receipts towards the load generator).
+const IN_WINDOW: u32 = 128;
+/// How long emgd may take to start on an empty store.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// CI smoke sizes: a few seconds in all.
+    pub quick: bool,
+    pub scenarios: Vec<u8>,
+    /// Messages per scenario instead of the defaults.
+    pub count: Option<usize>,
+    /// emgsmsc's delay before each receipt.
+    pub dlr_delay: Duration,
+    /// Rate of scenario 2.
+    pub rate: f64,
+    /// Scenario directories go here.
+    pub root: PathBuf,
+    pub bins: Bins,
+}
+
+impl Plan {
+    /// Messages in scenario `n`.
+    pub fn count(&self, n: u8) -> usize {
+        if let Some(c) = self.count {
+            return c;
+        }
+        match (n, self.quick) {
+            (1, false) => 200_000,
+            (2, false) => 100_000,
+            (3, false) => 100_000,
+            (4, false) => 1_000_000,
+            (4, true) => 1_000,
+            (_, true) => 500,
+            _ => 0,
+        }
+    }
+
+    /// Rate of scenario 2 (slower in the smoke run, whose binaries may be debug builds).
+    fn rate(&self) -> f64 {
+        if self.quick {
+            self.rate.min(500.0)
+        } else {
+            self.rate
+        }
+    }
+}
+
+/// Three latency percentiles in milliseconds: p50, p99, p99.9.
+pub type Percentiles = [f64; 3];
+
+/// One line of the table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Row {
+    pub scenario: u8,
+    pub name: String,
+    pub messages: usize,
+    /// Accepted by emgd (submit_sm_resp OK, HTTP 2xx), per second of submitting.
+    pub accepted_per_s: f64,
+    /// Received by emgsmsc, per second from the first submit.
+    pub delivered_per_s: f64,
+    /// Receipts (or callbacks) back at the sender, per second of the whole run.
+    pub dlrs_per_s: Option<f64>,
+    /// Submit to its response.
+    pub resp_ms: Option<Percentiles>,
+    /// Submit to its receipt or callback.
+    pub dlr_ms: Option<Percentiles>,
+    /// emgd's user + system CPU seconds per 100,000 messages.
+    pub cpu_s_per_100k: f64,
+    /// emgd's peak resident memory (VmHWM), MB.
+    pub peak_rss_mb: f64,
+    pub notes: String,
+    /// Set when the scenario could not run: why (`not available: ...` or `failed: ...`).
+    pub unavailable: Option<String>,
+}
+
+impl Row {
+    pub(crate) fn empty(scenario: u8) -> Row {
+        Row {
+            scenario,
+            name: scenario_name(scenario).into(),
+            ..Default::default()
+        }
+    }
+}
+
+pub fn scenario_name(n: u8) -> &'static str {
+    match n {
+        1 => "SMPP>store>SMPP+DLR, flat out",
+        2 => "SMPP>store>SMPP+DLR, fixed rate",
+        3 => "HTTP>store>SMPP",
+        4 => "held queue, restart, drain",
+        _ => "unknown",
+    }
+}
+
+/// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
+pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &n in &plan.scenarios {
+        progress(&format!(
+            "scenario {n}: {} ({} messages)",
+            scenario_name(n),
+            plan.count(n)
+        ));
+        let result = match n {
+            1 => smpp_flow(plan, rt, 1, None).map(|r| vec![r]),
+            2 => smpp_flow(plan, rt, 2, Some(plan.rate())).map(|r| vec![r]),
+            3 => crate::bench_http::scenario(plan, rt),
+            4 => held_queue(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 4)")),
+        };
+        match result {
+            Ok(r) => rows.extend(r),
+            Err(e) => rows.push(Row {
+                unavailable: Some(format!("failed: {e:#}")),
+                ..Row::empty(n)
+            }),
+        }
+    }
+    rows
+}
+
+/// Latency percentiles of sorted microsecond samples.
+pub fn percentiles(sorted_us: &[u64]) -> Option<Percentiles> {
+    (!sorted_us.is_empty()).then(|| {
+        [
+            percentile(sorted_us, 0.5),
+            percentile(sorted_us, 0.99),
+            percentile(sorted_us, 0.999),
+        ]
+    })
+}
+
+/// CPU seconds of this process (the load generators run in it).
+pub(crate) fn own_cpu() -> f64 {
+    crate::bench_proc::sample(std::process::id()).map_or(0.0, |s| s.cpu_s)
+}
+
+/// "load X, SMSC Y CPU s/100k": what the peers on the same box cost.
+pub(crate) fn peers_cpu(load_s: f64, smsc_s: f64, count: usize) -> String {
+    let per = |s: f64| s / count.max(1) as f64 * 100_000.0;
+    format!(
+        "peers CPU s/100k: load {:.1}, emgsmsc {:.1}",
+        per(load_s),
+        per(smsc_s)
+    )
+}
+
+pub(crate) fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// A fresh directory with emgsmsc running and the gateway configured for `sessions` load
+/// sessions; `extra` gives TOML to append (it may use the environment's ports).
+pub(crate) fn prepare_world(
+    plan: &Plan,
+    name: &str,
+    sessions: usize,
+    extra: impl FnOnce(&Env) -> String,
+) -> anyhow::Result<Env> {
+    let mut env = Env::new(&plan.root, name, &plan.bins)?;
+    env.start_smsc(plan.dlr_delay)?;
+    let extra = extra(&env);
+    env.write_config(&GatewaySetup {
+        in_instances: sessions as u32 + 2,
+        in_window: IN_WINDOW,
+        out_instances: OUT_INSTANCES,
+        out_window: OUT_WINDOW,
+        extra,
+    })?;
+    Ok(env)
+}
+
+/// Start emgd and wait until its outgoing connector is bound to emgsmsc.
+pub(crate) fn launch(env: &Env) -> anyhow::Result<Emgd> {
+    let emgd = env.start_emgd(START_TIMEOUT)?;
+    env.wait_smsc_bound(u64::from(OUT_INSTANCES), Duration::from_secs(10))?;
+    Ok(emgd)
+}
+
+/// [`prepare_world`] and [`launch`] for the SMPP-only scenarios.
+fn start_world(plan: &Plan, n: u8, sessions: usize) -> anyhow::Result<(Env, Emgd)> {
+    let env = prepare_world(plan, &format!("scenario{n}"), sessions, |_| String::new())?;
+    let emgd = launch(&env)?;
+    Ok((env, emgd))
+}
+
+pub(crate) fn load_args(
+    env: &Env,
+    sessions: usize,
+    count: usize,
+    rate: Option<f64>,
+    dlr: bool,
+) -> load::Args {
+    load::Args {
+        port: env.smpp_port,
+        user: USER.into(),
+        password: PASSWORD.into(),
+        sessions,
+        window: WINDOW,
+        count,
+        rate,
+        dlr,
+        // Generous: a debug build on a busy machine is slow, a stuck run still ends.
+        timeout: Duration::from_secs(120 + count as u64 / 500),
+    }
+}
+
+fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
+    if !report.complete(a) || report.refused > 0 {
+        bail!(
+            "incomplete: {} accepted, {} refused, {} receipts of {}",
+            report.accepted,
+            report.refused,
+            report.receipts,
+            a.count
+        );
+    }
+    Ok(())
+}
+
+/// Scenarios 1 and 2: SMPP in, store, SMPP out, receipts back; flat out or at `rate`.
+fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
+    let count = plan.count(n);
+    let (mut env, mut emgd) = start_world(plan, n, SESSIONS)?;
+    let before = emgd.sample()?;
+    let (load_before, smsc_before) = (own_cpu(), env.smsc_sample()?.cpu_s);
+    let started_us = unix_us();
+    let a = load_args(&env, SESSIONS, count, rate, true);
+    let report = rt.block_on(load::run(a.clone()))?;
+    let after = emgd.sample()?;
+    let peers = peers_cpu(
+        own_cpu() - load_before,
+        env.smsc_sample()?.cpu_s - smsc_before,
+        count,
+    );
+    check_complete(&report, &a)?;
+    let smsc = env.smsc();
+    emgd.terminate(Duration::from_secs(30))?;
+    env.stop_smsc();
+    let delivered_s = (smsc.last_submit_us - started_us) as f64 / 1e6;
+    let notes = match rate {
+        Some(r) => format!("{r:.0} msg/s offered; {SESSIONS} sessions x window {WINDOW}"),
+        None => format!("{SESSIONS} sessions x window {WINDOW}"),
+    };
+    Ok(Row {
+        messages: count,
+        accepted_per_s: report.accepted as f64 / report.resp_seconds,
+        delivered_per_s: smsc.accepted as f64 / delivered_s,
+        dlrs_per_s: Some(report.receipts as f64 / report.seconds),
+        resp_ms: percentiles(&report.resp_us),
+        dlr_ms: percentiles(&report.dlr_us),
+        cpu_s_per_100k: (after.cpu_s - before.cpu_s) / count as f64 * 100_000.0,
+        peak_rss_mb: mb(after.peak_rss_kb),
+        notes: format!(
+            "{notes}; receipts {} ms after submit; {peers}",
+            plan.dlr_delay.as_millis()
+        ),
+        ..Row::empty(n)
+    })
+}
+
+/// Poll emgd over MGP until the outgoing connector holds `count` messages; its flags then.
+fn wait_queued(
+    rt: &Runtime,
+    mgp: &mut Mgp,
+    count: usize,
+    timeout: Duration,
+) -> anyhow::Result<QueueState> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let q = rt.block_on(mgp.queued(OUT))?;
+        if q.queued >= count {
+            return Ok(q);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {count} messages queued after {timeout:?}",
+                q.queued
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Scenario 4: fill a held connector's queue, restart emgd with it full, release, drain.
+///
+/// MGP `hold` is not persisted, so before the restart the connector is also force-closed
+/// with `persist` (EMG's way to keep a connector closed across a restart); the release
+/// clears both.
+fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
+    let count = plan.count(4);
+    let (mut env, mut emgd) = start_world(plan, 4, FILL_SESSIONS)?;
+    let slow = Duration::from_secs(300 + count as u64 / 2_000);
+    let mut mgp = rt.block_on(Mgp::login(env.mgp_port, USER, PASSWORD))?;
+    rt.block_on(mgp.hold(OUT))?;
+    let before = emgd.sample()?;
+    let a = load_args(&env, FILL_SESSIONS, count, None, false);
+    let report = rt.block_on(load::run(a.clone()))?;
+    check_complete(&report, &a)?;
+    wait_queued(rt, &mut mgp, count, slow)?;
+    let queued = emgd.sample()?;
+    let fill_cpu = queued.cpu_s - before.cpu_s;
+    rt.block_on(mgp.forceclose_persist(OUT))?;
+    drop(mgp);
+
+    let stop = emgd
+        .terminate(slow)
+        .context("stopping emgd with a full queue")?;
+    drop(emgd);
+    let mut emgd = env.spawn_emgd()?;
+    env.wait_listening(&mut emgd, env.mgp_port, slow)?;
+    let listening = emgd.started.elapsed();
+    let mut mgp = rt.block_on(Mgp::login(env.mgp_port, USER, PASSWORD))?;
+    let after_restart = wait_queued(rt, &mut mgp, count, slow)?;
+    let restart = emgd.started.elapsed();
+    if !after_restart.forceclose {
+        bail!("{OUT} is no longer force-closed after the restart");
+    }
+    let restarted = emgd.sample()?;
+    let sent_before = env.smsc().accepted;
+
+    let released_at = Instant::now();
+    rt.block_on(mgp.forceclose_clear(OUT))?;
+    rt.block_on(mgp.release(OUT))?;
+    crate::bench_env::wait_until(slow, "emgsmsc to receive the whole queue", || {
+        Ok(env.smsc().accepted >= count as u64)
+    })?;
+    let drain = released_at.elapsed();
+    let drained = emgd.sample()?;
+    drop(mgp);
+    emgd.terminate(Duration::from_secs(60))?;
+    env.stop_smsc();
+    if sent_before > 0 {
+        bail!("{sent_before} messages left the held connector before the release");
+    }
+    let cpu = fill_cpu + (drained.cpu_s - restarted.cpu_s);
+    Ok(Row {
+        messages: count,
+        accepted_per_s: report.accepted as f64 / report.resp_seconds,
+        delivered_per_s: count as f64 / drain.as_secs_f64(),
+        dlrs_per_s: None,
+        resp_ms: percentiles(&report.resp_us),
+        dlr_ms: None,
+        cpu_s_per_100k: cpu / count as f64 * 100_000.0,
+        peak_rss_mb: mb(queued.peak_rss_kb.max(drained.peak_rss_kb)),
+        notes: format!(
+            "no DLRs, {FILL_SESSIONS} sessions; RSS {:.0} MB queued, {:.0} MB after restart; stop {:.2} s; restart {:.2} s to full queue (MGP up {:.2} s); drain {:.1} s",
+            mb(queued.rss_kb),
+            mb(restarted.rss_kb),
+            stop.as_secs_f64(),
+            restart.as_secs_f64(),
+            listening.as_secs_f64(),
+            drain.as_secs_f64()
+        ),
+        ..Row::empty(4)
+    })
+}
+
+fn fmt_rate(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.0}")
+    } else {
+        "-".into()
+    }
+}
+
+fn fmt_pct(p: &Option<Percentiles>) -> String {
+    match p {
+        Some([a, b, c]) => format!("{a:.1}/{b:.1}/{c:.1}"),
+        None => "-".into(),
+    }
+}
+
+/// The rows as one aligned table (a header line first).
+pub fn table(rows: &[Row]) -> String {
+    let header = [
+        "#",
+        "scenario",
+        "msgs",
+        "accepted/s",
+        "delivered/s",
+        "DLRs/s",
+        "submit>resp ms p50/p99/p99.9",
+        "submit>DLR ms p50/p99/p99.9",
+        "emgd CPU s/100k",
+        "peak RSS MB",
+        "notes",
+    ];
+    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for r in rows {
+        let mut line = vec![r.scenario.to_string(), r.name.clone()];
+        match &r.unavailable {
+            Some(why) => line.push(why.clone()),
+            None => line.extend([
+                r.messages.to_string(),
+                fmt_rate(r.accepted_per_s),
+                fmt_rate(r.delivered_per_s),
+                r.dlrs_per_s.map_or("-".into(), fmt_rate),
+                fmt_pct(&r.resp_ms),
+                fmt_pct(&r.dlr_ms),
+                format!("{:.2}", r.cpu_s_per_100k),
+                format!("{:.0}", r.peak_rss_mb),
+                r.notes.clone(),
+            ]),
+        }
+        cells.push(line);
+    }
+    // Width of every column but the last (notes, or the reason a scenario did not run).
+    let mut width = vec![0usize; header.len()];
+    for line in &cells {
+        if line.len() == header.len() {
+            for (i, c) in line.iter().enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        } else {
+            for (i, c) in line.iter().enumerate().take(2) {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in &cells {
+        let last = line.len() - 1;
+        for (i, c) in line.iter().enumerate() {
+            if i == last {
+                out.push_str(c);
+            } else {
+                // Text columns to the left, figures to the right.
+                let w = width[i];
+                if i == 1 {
+                    out.push_str(&format!("{c:<w$}  "));
+                } else {
+                    out.push_str(&format!("{c:>w$}  "));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

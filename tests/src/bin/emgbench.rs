@@ -1,0 +1,148 @@
+//! emgbench: runs the benchmark scenarios against emgd and emgsmsc and prints one table
+//! (`bench/run` builds the release binaries and calls this). See `bench/README.md`.
+//!
+//!   emgbench [--quick] [--scenario N]... [--count N] [--json FILE]
+
+use anyhow::{anyhow, bail, Context};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tests::bench::{self, Plan};
+use tests::bench_env::Bins;
+
+const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
+  --quick             smoke sizes: a few seconds in all (what CI runs)
+  --scenario N        run scenario N (1..4); repeat for several; default all
+                        1 SMPP in > store > SMPP out > DLR back, flat out
+                        2 the same at a fixed rate (--rate, default 5000 msg/s)
+                        3 HTTP in > SMPP out, without and with DLR callbacks
+                        4 N queued behind a held connector: RSS, restart, drain
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M; quick: 500 or 1000)
+  --rate R            offered rate of scenario 2 in msg/s (default 5000)
+  --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
+  --bin-dir DIR       where emgd and emgsmsc are (default: beside this program)
+  --dir DIR           scenario directories (default: a temporary directory, removed after)
+  --keep              keep the scenario directories (configs, logs, stores)
+  --json FILE         also write the rows as JSON";
+
+struct Cli {
+    plan: Plan,
+    keep: bool,
+    temporary: bool,
+    json: Option<PathBuf>,
+}
+
+fn parse() -> anyhow::Result<Cli> {
+    let exe = std::env::current_exe().context("where am I?")?;
+    let mut bin_dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("no directory for {}", exe.display()))?
+        .to_path_buf();
+    let (mut quick, mut scenarios, mut count) = (false, Vec::new(), None);
+    let (mut rate, mut dlr_delay_ms) = (5_000.0, 10);
+    let (mut dir, mut keep, mut json) = (None, false, None);
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
+        match flag.as_str() {
+            "--quick" => quick = true,
+            "--scenario" => {
+                let n: u8 = val()?.parse()?;
+                if !(1..=4).contains(&n) {
+                    bail!("--scenario: 1 to 4");
+                }
+                scenarios.push(n);
+            }
+            "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
+            "--rate" => rate = val()?.parse()?,
+            "--dlr-delay-ms" => dlr_delay_ms = val()?.parse()?,
+            "--bin-dir" => bin_dir = val()?.into(),
+            "--dir" => dir = Some(PathBuf::from(val()?)),
+            "--keep" => keep = true,
+            "--json" => json = Some(val()?.into()),
+            "-h" | "--help" => {
+                println!("{HELP}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown option {other} (try --help)"),
+        }
+    }
+    if scenarios.is_empty() {
+        scenarios = vec![1, 2, 3, 4];
+    }
+    let temporary = dir.is_none();
+    let root = dir
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("emgbench-{}", std::process::id())));
+    std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
+    Ok(Cli {
+        plan: Plan {
+            quick,
+            scenarios,
+            count,
+            dlr_delay: Duration::from_millis(dlr_delay_ms),
+            rate,
+            root,
+            bins: Bins::in_dir(&bin_dir)?,
+        },
+        keep,
+        temporary,
+        json,
+    })
+}
+
+/// The machine, as the table's caption: cores, CPU model, load average.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    format!("{cores} cores ({model}), load average {load}")
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = parse()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let caption = format!(
+        "emg benchmark: {}; everything on 127.0.0.1, load generators on the same box; emgd {}",
+        machine(),
+        cli.plan.bins.emgd.display()
+    );
+    eprintln!("{caption}");
+    let started = Instant::now();
+    let rows = bench::run(&cli.plan, &rt, |line| {
+        eprintln!("[{:6.1}s] {line}", started.elapsed().as_secs_f64());
+    });
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{caption}")?;
+    write!(out, "{}", bench::table(&rows))?;
+    out.flush()?;
+    if let Some(path) = &cli.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&rows)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let failed = rows.iter().any(|r| {
+        r.unavailable
+            .as_deref()
+            .is_some_and(|u| u.starts_with("failed"))
+    });
+    if cli.keep || failed {
+        eprintln!("scenario directories kept in {}", cli.plan.root.display());
+    } else if cli.temporary {
+        let _ = std::fs::remove_dir_all(&cli.plan.root);
+    }
+    if failed {
+        bail!("a scenario failed (see the table)");
+    }
+    Ok(())
+}
