@@ -394,7 +394,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
-            k if crate::http::IN_KEYWORDS.contains(&k) || crate::http::OUT_KEYWORDS.contains(&k) => {
+            k if crate::http::IN_KEYWORDS.contains(&k)
+                || crate::http::OUT_KEYWORDS.contains(&k) =>
+            {
                 crate::http::read(ctx, &mut p.http, k, &kw, v);
             }
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),

@@ -30,8 +30,8 @@
 //! to = "sim1"
 //! ```
 
-mod connector;
 mod blacklist;
+mod connector;
 mod context;
 mod diagnostic;
 mod http;
@@ -49,17 +49,17 @@ mod values;
 
 use std::path::Path;
 
+pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
+pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Direction, DlrIdFormat, DlrParts, General, Group, MgpTls,
     Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions, SplitMethod, User,
     BIND_TYPES, DLR_STATUSES,
 };
-pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
-pub use retry::{RetryRule, RetryScheme, RuleKind};
-pub use blacklist::{AddressField, Blacklist, BlacklistAction};
-pub use mapping::{MapRule, Mapping};
 pub use process::Processing;
+pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
 

@@ -113,7 +113,11 @@ impl Gateway {
             .map(|c| {
                 (
                     c.name.clone(),
-                    Arc::new(ConnectorHandle::new(c.clone(), totals.clone())),
+                    Arc::new(ConnectorHandle::new(
+                        c.clone(),
+                        totals.clone(),
+                        Some(store.clone()),
+                    )),
                 )
             })
             .collect();
@@ -158,6 +162,15 @@ impl Gateway {
                     "message {} is queued for connector {}, which the configuration no longer has; it stays in the store",
                     m.id,
                     m.target
+                ),
+            }
+        }
+        for (target, spilled) in &recovered.spilled {
+            match gw.connectors.get(target) {
+                Some(c) => spilled.iter().for_each(|s| c.queue.push_spilled(*s)),
+                None => tracing::warn!(
+                    "{} messages are queued for connector {target}, which the configuration no longer has; they stay in the store",
+                    spilled.len()
                 ),
             }
         }
@@ -483,8 +496,35 @@ impl Gateway {
     pub async fn sweep_expired(&self) {
         let now = now_us();
         for c in self.connectors.values() {
-            for m in c.queue.take_expired(now) {
+            let (in_memory, in_store) = c.queue.take_expired(now);
+            for m in in_memory {
                 self.expired(c, m).await;
+            }
+            if in_store.is_empty() {
+                continue;
+            }
+            let wanted = in_store.len();
+            match self.store.load_queued(in_store.clone()).await {
+                Ok(messages) => {
+                    // Any not loaded left the queue meanwhile: they no longer count.
+                    for _ in messages.len()..wanted {
+                        c.queue.finished();
+                    }
+                    for m in messages {
+                        self.expired(c, m).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("cannot load expired messages of {}: {e}", c.name);
+                    // Back in the queue, due, for the next sweep.
+                    for id in in_store {
+                        c.queue.finished();
+                        c.queue.push_spilled(crate::queue::Spilled {
+                            id,
+                            expires_us: Some(now),
+                        });
+                    }
+                }
             }
         }
     }

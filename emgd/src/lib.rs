@@ -90,7 +90,7 @@ where
     let recovered = store.recover().await.context("cannot recover the store")?;
     tracing::info!(
         "store recovered: {} queued messages, {} open delivery reports",
-        recovered.queued.len(),
+        recovered.queued.len() + recovered.spilled.values().map(Vec::len).sum::<usize>(),
         recovered.open_dlrs.len()
     );
     if recovered.were_submitting > 0 {

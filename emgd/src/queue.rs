@@ -3,14 +3,48 @@
 //! The store is the truth; this is what sessions take work from. A message enters here only
 //! after its enqueue has committed, and leaves the count only once its outcome is recorded, so
 //! the sizes the limits check include messages in flight.
+//!
+//! Only the head of a long queue is held in memory ([`LOADED_MAX`] messages); behind it the
+//! queue keeps ids alone and loads the messages back from the store in batches as the head
+//! drains. A million messages behind a held connector cost a few megabytes, not gigabytes.
 
 use crate::gateway::PartsKey;
-use common::message::Message;
+use crate::store::Store;
+use common::message::{Message, MessageId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+
+/// Messages per queue held in memory; the rest wait as ids (see the module doc).
+pub const LOADED_MAX: usize = 10_000;
+/// Load more from the store when fewer than this many are in memory.
+const REFILL_BELOW: usize = 2_500;
+/// Messages loaded from the store at once.
+const REFILL_BATCH: usize = 2_500;
+
+/// A queued message left in the store: what the queue needs to know without loading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spilled {
+    pub id: MessageId,
+    pub expires_us: Option<i64>,
+}
+
+/// The waiting messages, oldest first: those in memory, then those left in the store.
+#[derive(Debug, Default)]
+struct Waiting {
+    loaded: VecDeque<Message>,
+    spilled: VecDeque<Spilled>,
+    /// Ids taken from `spilled` whose load is under way; new messages still go behind them.
+    loading: usize,
+}
+
+impl Waiting {
+    fn len(&self) -> usize {
+        self.loaded.len() + self.spilled.len() + self.loading
+    }
+}
 
 /// How long a part of a long message waits for the part before it before going anyway.
 pub const PART_ORDER_WAIT: Duration = Duration::from_secs(2);
@@ -36,9 +70,8 @@ impl Totals {
 }
 
 /// One connector's queue.
-#[derive(Debug)]
 pub struct Queue {
-    waiting: Mutex<VecDeque<Message>>,
+    waiting: Mutex<Waiting>,
     /// Waiting plus in flight.
     size: AtomicUsize,
     notify: Notify,
@@ -49,17 +82,38 @@ pub struct Queue {
     /// Long messages sent part by part: the session that took the first part takes the rest,
     /// in order, until the deadline (CMR within a connector).
     affinity: Mutex<HashMap<PartsKey, Affinity>>,
+    /// Where spilled messages are loaded from; `None` keeps everything in memory.
+    store: Option<Arc<dyn Store>>,
+    /// One load from the store at a time.
+    refilling: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("size", &self.len())
+            .field("waiting", &self.waiting())
+            .finish()
+    }
 }
 
 impl Queue {
+    /// A queue that keeps every message in memory (tests, tools).
     pub fn new(totals: Arc<Totals>) -> Queue {
+        Queue::with_store(totals, None)
+    }
+
+    /// A queue that leaves all but its first [`LOADED_MAX`] messages in `store`.
+    pub fn with_store(totals: Arc<Totals>, store: Option<Arc<dyn Store>>) -> Queue {
         Queue {
-            waiting: Mutex::new(VecDeque::new()),
+            waiting: Mutex::new(Waiting::default()),
             size: AtomicUsize::new(0),
             notify: Notify::new(),
             totals,
             earliest_expiry: AtomicI64::new(i64::MAX),
             affinity: Mutex::new(HashMap::new()),
+            store,
+            refilling: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -77,7 +131,7 @@ impl Queue {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Message>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
         // A panic while holding this lock cannot leave the deque half-changed.
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -89,8 +143,20 @@ impl Queue {
         {
             // Under the lock, so a concurrent sweep cannot overwrite the earliest expiry.
             let mut q = self.lock();
-            self.note_expiry(&message);
-            q.push_back(message);
+            self.note_expiry(message.expires_us);
+            // Messages for one user (reports to an SMPP client) stay in memory: a session
+            // looks for its user's among them.
+            let spill = self.store.is_some()
+                && message.target_user.is_none()
+                && (!q.spilled.is_empty() || q.loading > 0 || q.loaded.len() >= LOADED_MAX);
+            if spill {
+                q.spilled.push_back(Spilled {
+                    id: message.id,
+                    expires_us: message.expires_us,
+                });
+            } else {
+                q.loaded.push_back(message);
+            }
         }
         self.notify.notify_waiters();
         self.notify.notify_one();
@@ -100,10 +166,59 @@ impl Queue {
     /// It was already counted.
     pub fn put_back(&self, message: Message) {
         let mut q = self.lock();
-        self.note_expiry(&message);
-        q.push_front(message);
+        self.note_expiry(message.expires_us);
+        q.loaded.push_front(message);
         drop(q);
         self.notify.notify_one();
+    }
+
+    /// Add a message recovered from the store without loading it (restart).
+    pub fn push_spilled(&self, spilled: Spilled) {
+        self.size.fetch_add(1, Ordering::Relaxed);
+        self.totals.queued.fetch_add(1, Ordering::Relaxed);
+        let mut q = self.lock();
+        self.note_expiry(spilled.expires_us);
+        q.spilled.push_back(spilled);
+    }
+
+    fn needs_refill(&self) -> bool {
+        let q = self.lock();
+        self.store.is_some() && q.loaded.len() < REFILL_BELOW && !q.spilled.is_empty()
+    }
+
+    /// Load the next batch of spilled messages into memory.
+    async fn refill(&self) {
+        let Some(store) = &self.store else { return };
+        let _one = self.refilling.lock().await;
+        let batch: Vec<Spilled> = {
+            let mut q = self.lock();
+            if q.loaded.len() >= REFILL_BELOW || q.spilled.is_empty() {
+                return;
+            }
+            let n = REFILL_BATCH.min(q.spilled.len());
+            q.loading += n;
+            q.spilled.drain(..n).collect()
+        };
+        let loaded = store.load_queued(batch.iter().map(|s| s.id).collect()).await;
+        let mut q = self.lock();
+        q.loading -= batch.len();
+        match loaded {
+            Ok(messages) => {
+                // A message missing from the store's answer is no longer queued there.
+                let gone = batch.len() - messages.len();
+                self.size.fetch_sub(gone, Ordering::Relaxed);
+                self.totals.queued.fetch_sub(gone, Ordering::Relaxed);
+                q.loaded.extend(messages);
+            }
+            Err(e) => {
+                tracing::error!("cannot load queued messages from the store: {e}");
+                for s in batch.into_iter().rev() {
+                    q.spilled.push_front(s);
+                }
+            }
+        }
+        drop(q);
+        self.notify.notify_waiters();
     }
 
     /// Take the first message this session may send: one addressed to no user in particular,
@@ -111,9 +226,10 @@ impl Queue {
     pub fn take_for(&self, user: Option<&str>) -> Option<Message> {
         let mut q = self.lock();
         let pos = q
+            .loaded
             .iter()
             .position(|m| m.target_user.is_none() || m.target_user.as_deref() == user)?;
-        q.remove(pos)
+        q.loaded.remove(pos)
     }
 
     /// Take the first message session `instance` may send. The parts of a long message go
@@ -125,7 +241,7 @@ impl Queue {
         let mut affinity = self.affinity.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let overdue = crate::clock::now_us() - PART_ORDER_WAIT.as_micros() as i64;
-        let pos = q.iter().position(|m| {
+        let pos = q.loaded.iter().position(|m| {
             if m.target_user.is_some() {
                 return false;
             }
@@ -139,7 +255,7 @@ impl Queue {
             let expected = entry.map_or(1, |a| a.last_seq.saturating_add(1));
             c.seq <= expected || m.received_us <= overdue
         })?;
-        let m = q.remove(pos)?;
+        let m = q.loaded.remove(pos)?;
         if let (Some(k), Some(c)) = (PartsKey::of(&m), m.concat()) {
             if affinity.len() >= 1024 {
                 affinity.retain(|_, a| a.until > now);
@@ -166,6 +282,9 @@ impl Queue {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            if self.needs_refill() {
+                self.refill().await;
+            }
             if let Some(m) = self.take_on(instance, ttl) {
                 return m;
             }
@@ -180,42 +299,53 @@ impl Queue {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            if self.needs_refill() {
+                self.refill().await;
+            }
             if let Some(m) = self.take_for(user) {
                 return m;
+            }
+            if self.needs_refill() {
+                continue;
             }
             notified.await;
         }
     }
 
-    fn note_expiry(&self, message: &Message) {
-        if let Some(t) = message.expires_us {
+    fn note_expiry(&self, expires_us: Option<i64>) {
+        if let Some(t) = expires_us {
             self.earliest_expiry.fetch_min(t, Ordering::Relaxed);
         }
     }
 
-    /// Take the waiting messages whose validity ended by `now`. They still count, as taken
+    /// Take the waiting messages whose validity ended by `now`: those in memory, and the ids
+    /// of those left in the store (the caller loads them). All still count, as taken
     /// messages do, until [`finished`](Self::finished).
-    pub fn take_expired(&self, now: i64) -> Vec<Message> {
+    pub fn take_expired(&self, now: i64) -> (Vec<Message>, Vec<MessageId>) {
         if now < self.earliest_expiry.load(Ordering::Relaxed) {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
         let mut q = self.lock();
-        let mut expired = Vec::new();
-        let mut kept = VecDeque::with_capacity(q.len());
         let mut earliest = i64::MAX;
-        for m in q.drain(..) {
-            match m.expires_us {
-                Some(t) if t <= now => expired.push(m),
-                Some(t) => {
-                    earliest = earliest.min(t);
-                    kept.push_back(m);
-                }
-                None => kept.push_back(m),
+        let mut due = |t: Option<i64>| match t {
+            Some(t) if t <= now => true,
+            Some(t) => {
+                earliest = earliest.min(t);
+                false
             }
-        }
-        *q = kept;
+            None => false,
+        };
+        let (expired, kept): (VecDeque<Message>, VecDeque<Message>) =
+            q.loaded.drain(..).partition(|m| due(m.expires_us));
+        q.loaded = kept;
+        let (expired_ids, kept): (VecDeque<Spilled>, VecDeque<Spilled>) =
+            q.spilled.drain(..).partition(|s| due(s.expires_us));
+        q.spilled = kept;
         self.earliest_expiry.store(earliest, Ordering::Relaxed);
-        expired
+        (
+            expired.into(),
+            expired_ids.into_iter().map(|s| s.id).collect(),
+        )
     }
 
     /// A taken message's outcome has been recorded: it no longer counts.
@@ -224,37 +354,107 @@ impl Queue {
         self.totals.queued.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Remove every waiting message (for queue move and clear). They stop counting here.
-    pub fn drain(&self) -> Vec<Message> {
-        let taken: Vec<Message> = self.lock().drain(..).collect();
-        self.size.fetch_sub(taken.len(), Ordering::Relaxed);
-        self.totals.queued.fetch_sub(taken.len(), Ordering::Relaxed);
+    fn uncount(&self, n: usize) {
+        self.size.fetch_sub(n, Ordering::Relaxed);
+        self.totals.queued.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Remove waiting message `id` (for cancel and replace). It stops counting here.
+    pub async fn take_id(&self, id: MessageId) -> Option<Message> {
+        {
+            let mut q = self.lock();
+            if let Some(pos) = q.loaded.iter().position(|m| m.id == id) {
+                let m = q.loaded.remove(pos);
+                drop(q);
+                self.uncount(1);
+                return m;
+            }
+            let pos = q.spilled.iter().position(|s| s.id == id)?;
+            q.spilled.remove(pos);
+        }
+        self.uncount(1);
+        let store = self.store.as_ref()?;
+        store.load_queued(vec![id]).await.ok()?.pop()
+    }
+
+    /// Remove up to `max` waiting messages that `keep_out` selects, in queue order (queue move
+    /// and clear, in batches). They stop counting here.
+    pub async fn take_matching(
+        &self,
+        mut keep_out: impl FnMut(&Message) -> bool,
+        max: usize,
+    ) -> Vec<Message> {
+        let mut taken = self.take_where_loaded(&mut keep_out, max);
+        let from_memory = taken.len();
+        let Some(store) = &self.store else {
+            return taken;
+        };
+        let _one = self.refilling.lock().await;
+        // Go through the spilled ids in order; what is not taken goes back in front.
+        let mut pending: VecDeque<Spilled> = {
+            let mut q = self.lock();
+            let all: VecDeque<Spilled> = q.spilled.drain(..).collect();
+            q.loading += all.len();
+            all
+        };
+        let total = pending.len();
+        let mut kept: Vec<Spilled> = Vec::new();
+        let mut gone = 0;
+        while taken.len() < max && !pending.is_empty() {
+            let chunk: Vec<Spilled> = pending.drain(..REFILL_BATCH.min(pending.len())).collect();
+            let Ok(messages) = store.load_queued(chunk.iter().map(|s| s.id).collect()).await
+            else {
+                kept.extend(chunk);
+                break;
+            };
+            gone += chunk.len() - messages.len();
+            for m in messages {
+                if taken.len() < max && keep_out(&m) {
+                    taken.push(m);
+                } else {
+                    kept.push(Spilled {
+                        id: m.id,
+                        expires_us: m.expires_us,
+                    });
+                }
+            }
+        }
+        let mut q = self.lock();
+        q.loading -= total;
+        for s in kept.into_iter().chain(pending).rev() {
+            q.spilled.push_front(s);
+        }
+        drop(q);
+        // Those taken from memory were uncounted already.
+        self.uncount(gone + taken.len() - from_memory);
         taken
     }
 
-    /// Remove the waiting messages `keep_out` selects, in queue order (for queue move with a
-    /// filter, and cancel). They stop counting here.
-    pub fn take_where(&self, mut keep_out: impl FnMut(&Message) -> bool) -> Vec<Message> {
+    /// Remove up to `max` in-memory waiting messages that `keep_out` selects (uncounted).
+    fn take_where_loaded(
+        &self,
+        keep_out: &mut impl FnMut(&Message) -> bool,
+        max: usize,
+    ) -> Vec<Message> {
         let mut q = self.lock();
         let mut taken = Vec::new();
-        let mut kept = VecDeque::with_capacity(q.len());
-        for m in q.drain(..) {
-            if keep_out(&m) {
+        let mut kept = VecDeque::with_capacity(q.loaded.len());
+        for m in q.loaded.drain(..) {
+            if taken.len() < max && keep_out(&m) {
                 taken.push(m);
             } else {
                 kept.push_back(m);
             }
         }
-        *q = kept;
+        q.loaded = kept;
         drop(q);
-        self.size.fetch_sub(taken.len(), Ordering::Relaxed);
-        self.totals.queued.fetch_sub(taken.len(), Ordering::Relaxed);
+        self.uncount(taken.len());
         taken
     }
 
-    /// Copies of the first `n` waiting messages (for queue list).
+    /// Copies of the first `n` waiting messages in memory (for queue list).
     pub fn peek(&self, n: usize) -> Vec<Message> {
-        self.lock().iter().take(n).cloned().collect()
+        self.lock().loaded.iter().take(n).cloned().collect()
     }
 }
 
@@ -270,8 +470,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn sessions_only_take_their_users_messages() {
+    #[tokio::test]
+    async fn sessions_only_take_their_users_messages() {
         let totals = Arc::new(Totals::default());
         let q = Queue::new(totals.clone());
         q.push(msg(1, Some("alice")));
@@ -285,7 +485,8 @@ mod tests {
         q.finished();
         assert_eq!(q.len(), 1);
         assert_eq!(totals.get(), 1);
-        assert_eq!(q.drain().len(), 1);
+        let rest = q.take_matching(|_| true, usize::MAX).await;
+        assert_eq!(rest.len(), 1);
         assert_eq!(totals.get(), 0);
     }
 
@@ -299,5 +500,56 @@ mod tests {
         tokio::task::yield_now().await;
         q.push(msg(9, None));
         assert_eq!(waiter.await.unwrap(), 9);
+    }
+
+    /// A queue longer than LOADED_MAX keeps only its head in memory and gives every message
+    /// back, in order, loading the rest from the store; cancel and clear reach spilled ones.
+    #[tokio::test]
+    async fn a_long_queue_spills_to_the_store_and_comes_back_in_order() {
+        use crate::store::{sqlite::SqliteStore, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), 4096).unwrap());
+        let n = LOADED_MAX as u64 * 2 + 500;
+        let messages: Vec<Message> = (1..=n)
+            .map(|id| Message {
+                id,
+                target: "out".into(),
+                ..Default::default()
+            })
+            .collect();
+        store
+            .commit(
+                messages
+                    .iter()
+                    .map(|m| Write::Enqueue {
+                        message: Box::new(m.clone()),
+                        route: "out".into(),
+                    })
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        let totals = Arc::new(Totals::default());
+        let q = Queue::with_store(totals.clone(), Some(store));
+        for m in messages {
+            q.push(m);
+        }
+        assert_eq!(q.lock().loaded.len(), LOADED_MAX, "only the head in memory");
+        assert_eq!(q.waiting(), n as usize);
+        // Cancel one from the spilled part and one from memory.
+        assert_eq!(q.take_id(n - 3).await.map(|m| m.id), Some(n - 3));
+        assert_eq!(q.take_id(5).await.map(|m| m.id), Some(5));
+        let mut got = Vec::new();
+        while got.len() < (n - 2) as usize {
+            let m = tokio::time::timeout(Duration::from_secs(5), q.next_for(None))
+                .await
+                .expect("every message comes back");
+            got.push(m.id);
+            q.finished();
+        }
+        let want: Vec<u64> = (1..=n).filter(|id| *id != 5 && *id != n - 3).collect();
+        assert_eq!(got, want, "in order, none lost, none twice");
+        assert_eq!(q.len(), 0);
+        assert_eq!(totals.get(), 0);
     }
 }

@@ -91,12 +91,16 @@ pub struct ConnectorHandle {
 }
 
 impl ConnectorHandle {
-    pub fn new(cfg: config::Connector, totals: Arc<Totals>) -> ConnectorHandle {
+    pub fn new(
+        cfg: config::Connector,
+        totals: Arc<Totals>,
+        store: Option<Arc<dyn crate::store::Store>>,
+    ) -> ConnectorHandle {
         let instances = cfg.instances as usize;
         ConnectorHandle {
             name: cfg.name.clone(),
             config: RwLock::new(Arc::new(cfg)),
-            queue: Arc::new(Queue::new(totals)),
+            queue: Arc::new(Queue::with_store(totals, store)),
             states: watch::channel(vec![ConnState::Idle; instances]).0,
             sessions: Mutex::new(vec![None; instances]),
             hold: watch::channel(false).0,

@@ -42,6 +42,10 @@ pub fn list(s: &Server, name: Option<&str>, limit: Option<usize>) -> OpResult {
     })
 }
 
+/// Messages moved or cleared per store transaction, so a queue of millions never sits in
+/// memory at once.
+const BATCH: usize = 10_000;
+
 /// Move the waiting messages of `from` (all, or those whose destination starts with
 /// `dest_prefix`) to the end of `to`'s queue; the store records the new target first.
 pub async fn move_queue(
@@ -58,30 +62,40 @@ pub async fn move_queue(
             "cannot move queue {from} onto itself"
         )));
     }
-    let mut taken = source
-        .queue
-        .take_where(|m| dest_prefix.is_none_or(|p| m.dest.addr.starts_with(p)));
-    for m in &mut taken {
-        m.target = to.to_string();
-    }
-    let writes = taken
-        .iter()
-        .map(|m| Write::Requeue {
-            message: Box::new(m.clone()),
-        })
-        .collect();
-    if let Err(e) = s.gw.store.commit(writes).await {
-        for mut m in taken {
-            m.target = from.to_string();
-            source.queue.push(m);
+    let mut moved = 0;
+    loop {
+        let mut taken = source
+            .queue
+            .take_matching(
+                |m| dest_prefix.is_none_or(|p| m.dest.addr.starts_with(p)),
+                BATCH,
+            )
+            .await;
+        if taken.is_empty() {
+            break;
         }
-        return Err(ErrorBody::internal(format!(
-            "queue not moved, the store failed: {e}"
-        )));
-    }
-    let moved = taken.len();
-    for m in taken {
-        target.queue.push(m);
+        for m in &mut taken {
+            m.target = to.to_string();
+        }
+        let writes = taken
+            .iter()
+            .map(|m| Write::Requeue {
+                message: Box::new(m.clone()),
+            })
+            .collect();
+        if let Err(e) = s.gw.store.commit(writes).await {
+            for mut m in taken {
+                m.target = from.to_string();
+                source.queue.push(m);
+            }
+            return Err(ErrorBody::internal(format!(
+                "queue move stopped after {moved} messages, the store failed: {e}"
+            )));
+        }
+        moved += taken.len();
+        for m in taken {
+            target.queue.push(m);
+        }
     }
     s.gw.logs.connector(
         from,
@@ -99,25 +113,31 @@ pub async fn move_queue(
 /// Cancel every waiting message of `name`.
 pub async fn clear(s: &Server, user: &str, name: &str) -> OpResult {
     let c = find(s, name)?;
-    let taken = c.queue.take_where(|_| true);
-    let writes = taken
-        .iter()
-        .map(|m| Write::Finish {
-            id: m.id,
-            state: MessageState::Cancelled,
-            status: "CANCELLED".into(),
-            error: Some(format!("queue cleared by operator {user}")),
-        })
-        .collect();
-    if let Err(e) = s.gw.store.commit(writes).await {
-        for m in taken {
-            c.queue.push(m);
+    let mut cleared = 0;
+    loop {
+        let taken = c.queue.take_matching(|_| true, BATCH).await;
+        if taken.is_empty() {
+            break;
         }
-        return Err(ErrorBody::internal(format!(
-            "queue not cleared, the store failed: {e}"
-        )));
+        let writes = taken
+            .iter()
+            .map(|m| Write::Finish {
+                id: m.id,
+                state: MessageState::Cancelled,
+                status: "CANCELLED".into(),
+                error: Some(format!("queue cleared by operator {user}")),
+            })
+            .collect();
+        if let Err(e) = s.gw.store.commit(writes).await {
+            for m in taken {
+                c.queue.push(m);
+            }
+            return Err(ErrorBody::internal(format!(
+                "queue clear stopped after {cleared} messages, the store failed: {e}"
+            )));
+        }
+        cleared += taken.len();
     }
-    let cleared = taken.len();
     s.gw.logs.connector(
         name,
         0,

@@ -43,8 +43,7 @@ impl Gateway {
             .connectors
             .get(&target)
             .ok_or_else(|| QueuedError::InFlight(id, target.clone()))?;
-        let mut taken = connector.queue.take_where(|m| m.id == id);
-        match taken.pop() {
+        match connector.queue.take_id(id).await {
             Some(m) => Ok((m, target)),
             None => Err(QueuedError::InFlight(id, target)),
         }

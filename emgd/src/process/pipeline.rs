@@ -186,11 +186,12 @@ impl Run<'_> {
         if self.m.msgtype == MsgType::Dlr || self.m.source.addr.is_empty() {
             return;
         }
-        let Some(pool) = self.ctx.config.satpools.get(pool).cloned() else {
+        let config = self.ctx.config;
+        let Some(pool) = config.satpools.get(pool) else {
             self.notes.push(Note::UnknownPool(pool.to_string()));
             return;
         };
-        let created = sat.create(&pool, &self.m.source, &self.m.dest.addr, self.ctx.now_us);
+        let created = sat.create(pool, &self.m.source, &self.m.dest.addr, self.ctx.now_us);
         if let Some(previous) = created.evicted {
             self.notes.push(Note::SatEvicted {
                 pool: pool.name.clone(),

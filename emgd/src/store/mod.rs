@@ -9,6 +9,7 @@ pub mod schema;
 pub mod sqlite;
 
 use common::message::{Message, MessageId};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -160,8 +161,11 @@ pub struct StoredMessage {
 /// Everything a restarted daemon needs to carry on where the last one stopped.
 #[derive(Debug, Default)]
 pub struct Recovered {
-    /// Messages not yet handed on, oldest first.
+    /// Messages not yet handed on, oldest first: the first [`crate::queue::LOADED_MAX`] of
+    /// each connector's queue.
     pub queued: Vec<Message>,
+    /// The rest of each connector's queue, left in the store, oldest first.
+    pub spilled: HashMap<String, Vec<crate::queue::Spilled>>,
     /// How many of `queued` were being submitted when the last run stopped (maybe sent).
     pub were_submitting: usize,
     pub open_dlrs: Vec<OpenDlr>,
@@ -193,6 +197,9 @@ pub trait Store: Send + Sync {
     fn recover(&self) -> StoreFuture<'_, Recovered>;
     /// Look a message up by id.
     fn message(&self, id: MessageId) -> StoreFuture<'_, Option<StoredMessage>>;
+    /// The messages among `ids` that are still queued (or were being submitted), in the
+    /// order of `ids`.
+    fn load_queued(&self, ids: Vec<MessageId>) -> StoreFuture<'_, Vec<Message>>;
     /// Message ids waiting in a connector's queue that the store holds (for checks and tools).
     fn queued_count(&self, connector: &str) -> StoreFuture<'_, u64>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].

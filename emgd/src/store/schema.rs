@@ -59,4 +59,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (pool, dest, sat_addr)
     );
     CREATE INDEX sat_entries_expiry ON sat_entries(expires_us);",
+    // 4: a queued message's validity outside its blob, so a restart can queue a long queue by
+    // id (the queue loads the messages later) and still expire them on time.
+    "ALTER TABLE messages ADD COLUMN expires_us INTEGER;",
 ];

@@ -14,6 +14,7 @@ use super::{
 };
 use common::message::{Message, MessageId};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
@@ -25,6 +26,7 @@ enum Request {
     Commit(Vec<Write>, Reply<()>),
     Recover(Reply<Recovered>),
     Message(MessageId, Reply<Option<StoredMessage>>),
+    LoadQueued(Vec<MessageId>, Reply<Vec<Message>>),
     QueuedCount(String, Reply<u64>),
     Close(Reply<()>),
 }
@@ -80,6 +82,9 @@ impl Store for SqliteStore {
     }
     fn message(&self, id: MessageId) -> StoreFuture<'_, Option<StoredMessage>> {
         self.ask(|r| Request::Message(id, r))
+    }
+    fn load_queued(&self, ids: Vec<MessageId>) -> StoreFuture<'_, Vec<Message>> {
+        self.ask(|r| Request::LoadQueued(ids, r))
     }
     fn queued_count(&self, connector: &str) -> StoreFuture<'_, u64> {
         let connector = connector.to_string();
@@ -171,6 +176,9 @@ impl Writer {
                 Request::Message(id, reply) => {
                     let _ = reply.send(self.message(id));
                 }
+                Request::LoadQueued(ids, reply) => {
+                    let _ = reply.send(self.load_queued(&ids));
+                }
                 Request::QueuedCount(connector, reply) => {
                     let _ = reply.send(self.queued_count(&connector));
                 }
@@ -221,26 +229,43 @@ impl Writer {
 
     fn recover(&self) -> Result<Recovered, StoreError> {
         let mut out = Recovered::default();
+        // Ids first (no blobs): each queue's head is loaded, the rest stays here as ids.
         let mut stmt = self
             .conn
-            .prepare("SELECT id, data, state FROM messages WHERE state IN (0, 5) ORDER BY id")
+            .prepare(
+                "SELECT id, target, state, expires_us FROM messages WHERE state IN (0, 5) ORDER BY id",
+            )
             .map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(0)? as MessageId,
+                    r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
                 ))
             })
             .map_err(db_err)?;
+        let mut per_queue: HashMap<String, usize> = HashMap::new();
+        let mut head = Vec::new();
         for row in rows {
-            let (id, data, state) = row.map_err(db_err)?;
+            let (id, target, state, expires_us) = row.map_err(db_err)?;
             if state == MessageState::Submitting as i64 {
                 out.were_submitting += 1;
             }
-            out.queued.push(decode_message(id as MessageId, &data)?);
+            let n = per_queue.entry(target.clone()).or_default();
+            *n += 1;
+            if *n <= crate::queue::LOADED_MAX {
+                head.push(id);
+            } else {
+                out.spilled
+                    .entry(target)
+                    .or_default()
+                    .push(crate::queue::Spilled { id, expires_us });
+            }
         }
+        drop(stmt);
+        out.queued = self.load_queued(&head)?;
         let mut stmt = self
             .conn
             .prepare(
@@ -312,6 +337,24 @@ impl Writer {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
+    fn load_queued(&self, ids: &[MessageId]) -> Result<Vec<Message>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM messages WHERE id = ?1 AND state IN (0, 5)")
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let data: Option<Vec<u8>> = stmt
+                .query_row([id as i64], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            if let Some(data) = data {
+                out.push(decode_message(id, &data)?);
+            }
+        }
+        Ok(out)
+    }
+
     fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, StoreError> {
         let row = self
             .conn
@@ -360,6 +403,7 @@ fn refuse(req: Request) {
         Request::Commit(_, r) | Request::Close(r) => drop(r.send(Err(StoreError::Closed))),
         Request::Recover(r) => drop(r.send(Err(StoreError::Closed))),
         Request::Message(_, r) => drop(r.send(Err(StoreError::Closed))),
+        Request::LoadQueued(_, r) => drop(r.send(Err(StoreError::Closed))),
         Request::QueuedCount(_, r) => drop(r.send(Err(StoreError::Closed))),
     }
 }
@@ -378,9 +422,9 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
     match w {
         Write::Enqueue { message, route } => {
             conn.prepare_cached(
-                "INSERT INTO messages (id, target, state, data, updated_us) VALUES (?1, ?2, 0, ?3, ?4)",
+                "INSERT INTO messages (id, target, state, data, updated_us, expires_us) VALUES (?1, ?2, 0, ?3, ?4, ?5)",
             )?
-            .execute(params![message.id as i64, message.target, encode_message(message), now])?;
+            .execute(params![message.id as i64, message.target, encode_message(message), now, message.expires_us])?;
             insert_routelog(conn, message, Some(route), "QUEUED", None, now)?;
         }
         Write::Rejected { message, reason } => {
@@ -388,9 +432,9 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
         }
         Write::Requeue { message } => {
             conn.prepare_cached(
-                "UPDATE messages SET target = ?2, state = 0, data = ?3, updated_us = ?4 WHERE id = ?1",
+                "UPDATE messages SET target = ?2, state = 0, data = ?3, updated_us = ?4, expires_us = ?5 WHERE id = ?1",
             )?
-            .execute(params![message.id as i64, message.target, encode_message(message), now])?;
+            .execute(params![message.id as i64, message.target, encode_message(message), now, message.expires_us])?;
         }
         Write::Submitting { ids, connector } => {
             let mut stmt = conn.prepare_cached(
