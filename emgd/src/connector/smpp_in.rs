@@ -238,9 +238,20 @@ impl Session {
                 }
                 Some(done) = stored.join_next(), if !stored.is_empty() => {
                     if let Ok(done) = done { self.answer(done); }
+                    // Every answer already stored goes out in the same write.
+                    while let Some(done) = stored.try_join_next() {
+                        if let Ok(done) = done { self.answer(done); }
+                    }
                 }
                 message = self.connector.next_unheld(user.as_deref()), if can_deliver => {
                     self.deliver(message);
+                    // Fill the window now, so the deliveries share one write.
+                    while self.outstanding.len() < window && !self.connector.held() {
+                        match self.connector.queue.take_for(user.as_deref()) {
+                            Some(m) => self.deliver(m),
+                            None => break,
+                        }
+                    }
                 }
                 _ = crate::gateway::stopped(&mut shutdown), if unbind_deadline.is_none() => {
                     let seq = self.seq();

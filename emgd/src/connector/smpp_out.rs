@@ -9,7 +9,7 @@
 
 use super::smpp_message::{message_from_sm, parts_of};
 use super::{ConnState, ConnectorHandle, SessionInfo};
-use crate::gateway::{stopped, Gateway, Reject};
+use crate::gateway::{stopped, Gateway};
 use bytes::BytesMut;
 use common::dlr::DlrStatus;
 use common::message::{Message, MessageId, Origin};
@@ -433,6 +433,10 @@ impl Session {
                 }
                 Some(done) = self.work.join_next(), if !self.work.is_empty() => {
                     if let Ok(Some(resp)) = done { self.write(&resp); }
+                    // Every answer already recorded goes out in the same write.
+                    while let Some(done) = self.work.try_join_next() {
+                        if let Ok(Some(resp)) = done { self.write(&resp); }
+                    }
                 }
                 message = self.connector.next_unheld_on(self.instance, cmr_ttl(&self.gw)), if can_take => {
                     let room = window - self.outstanding.len() - self.staged;
@@ -711,7 +715,8 @@ impl Session {
                     self.work.spawn(async move {
                         let code = match gw.accept(message).await {
                             Ok(_) => status::ESME_ROK,
-                            Err(Reject::NoRoute(_)) => status::ESME_RX_P_APPN,
+                            // No route, blacklisted: retrying cannot help.
+                            Err(r) if !r.is_temporary() => status::ESME_RX_P_APPN,
                             Err(_) => status::ESME_RX_T_APPN,
                         };
                         Some(ok.response_with(code))

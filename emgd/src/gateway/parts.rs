@@ -238,9 +238,12 @@ mod tests {
     use super::*;
     use DlrStatus::*;
 
+    /// Parts' final (state, error) and what the whole message reports.
+    type Case<'a> = (&'a [(DlrStatus, u32)], (DlrStatus, u32));
+
     #[test]
     fn the_whole_is_delivered_only_when_every_part_is() {
-        let cases: &[(&[(DlrStatus, u32)], (DlrStatus, u32))] = &[
+        let cases: &[Case] = &[
             (&[(Delivered, 0), (Delivered, 0)], (Delivered, 0)),
             (&[(Delivered, 0), (Undeliverable, 34)], (Undeliverable, 34)),
             (&[(Expired, 0), (Undeliverable, 34)], (Expired, 0)),
