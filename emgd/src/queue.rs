@@ -169,6 +169,9 @@ impl Queue {
         self.note_expiry(message.expires_us);
         q.loaded.push_front(message);
         drop(q);
+        // Every waiter: one woken alone might be a session of another user, which would leave
+        // the message waiting.
+        self.notify.notify_waiters();
         self.notify.notify_one();
     }
 

@@ -116,6 +116,8 @@ pub struct Env {
     pub smsc_port: u16,
     /// For a scenario with an HTTP connector.
     pub http_port: u16,
+    /// emgd's Prometheus endpoint.
+    pub metrics_port: u16,
     pub config: PathBuf,
     smsc: Option<Child>,
     smsc_stats: PathBuf,
@@ -135,6 +137,7 @@ impl Env {
             mgp_port: free_port(),
             smsc_port: free_port(),
             http_port: free_port(),
+            metrics_port: free_port(),
             config: dir.join("emg.toml"),
             smsc_stats: dir.join("smsc.json"),
             dir,
@@ -204,6 +207,7 @@ impl Env {
 datadir = "data"
 logdir = "log"
 mgp_address = "127.0.0.1:{mgp}"
+metrics_address = "127.0.0.1:{metrics}"
 pdulog = false
 maxtotalqueuesize = 5000000
 
@@ -238,6 +242,7 @@ to = "{OUT}"
 {extra}
 "#,
             mgp = self.mgp_port,
+            metrics = self.metrics_port,
             smpp = self.smpp_port,
             smsc = self.smsc_port,
             in_instances = g.in_instances,

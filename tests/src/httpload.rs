@@ -356,10 +356,10 @@ async fn sender(
 }
 
 /// A request or a response: its first line, whether the peer closes after it, its body.
-struct Message {
-    start: String,
+pub(crate) struct Message {
+    pub(crate) start: String,
     close: bool,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// Read one HTTP/1.1 message; `None` when the peer closed before one began.
@@ -384,7 +384,7 @@ async fn read_message(
 }
 
 /// Take one complete message from `buf`, or `None` (nothing consumed) when it is incomplete.
-fn parse_message(buf: &mut BytesMut) -> anyhow::Result<Option<Message>> {
+pub(crate) fn parse_message(buf: &mut BytesMut) -> anyhow::Result<Option<Message>> {
     let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         return Ok(None);
     };

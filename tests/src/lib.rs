@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod bench_env;
 pub mod bench_http;
+pub mod bench_metrics;
 pub mod bench_mgp;
 pub mod bench_proc;
 pub mod daemon;

@@ -287,8 +287,8 @@ struct Session {
     backlog: VecDeque<(MessageId, usize, Sm)>,
     /// Messages with parts written or waiting in `backlog`.
     inflight: HashMap<MessageId, InFlight>,
-    /// submit_sm sent and not yet answered, by sequence number: (message, part index).
-    outstanding: HashMap<u32, (MessageId, usize)>,
+    /// submit_sm sent and not yet answered, by sequence number: (message, part index, when).
+    outstanding: HashMap<u32, (MessageId, usize, Instant)>,
     /// Outcomes being recorded (sent/failed/receipt/MO); each may yield a response to write.
     work: JoinSet<Option<Pdu>>,
     /// enquire_link sent and not answered: (sequence, when).
@@ -594,7 +594,7 @@ impl Session {
             self.connector.pace_take();
             let seq = self.seq();
             self.write(&Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm)));
-            self.outstanding.insert(seq, (id, index));
+            self.outstanding.insert(seq, (id, index, Instant::now()));
             self.last_traffic = Instant::now();
         }
     }
@@ -647,9 +647,10 @@ impl Session {
     fn handle(&mut self, pdu: Pdu) {
         match pdu.command_id {
             command::SUBMIT_SM_RESP | command::GENERIC_NACK => {
-                let Some((id, index)) = self.outstanding.remove(&pdu.sequence) else {
+                let Some((id, index, written)) = self.outstanding.remove(&pdu.sequence) else {
                     return;
                 };
+                crate::metrics::global().submit_response(&self.connector.name, written.elapsed());
                 self.last_traffic = Instant::now();
                 let remote_id = match &pdu.body {
                     Body::SubmitSmResp { message_id, .. } if !message_id.is_empty() => {

@@ -491,10 +491,14 @@ fn apply(conn: &Connection, w: &Write) -> rusqlite::Result<()> {
                 )?
                 .execute(params![connector, remote, *id as i64, now])?;
             }
-            conn.prepare_cached(
-                "UPDATE routelog SET status = 'SENT', route = ?2, updated_us = ?3 WHERE message_id = ?1",
-            )?
-            .execute(params![*id as i64, connector, now])?;
+            // The routelog row keeps its route from Enqueue and gets its final status at
+            // Finish; "sent" lives in the messages table only (one statement less per message).
+            if !*awaiting_dlr {
+                conn.prepare_cached(
+                    "UPDATE routelog SET status = 'SENT', route = ?2, updated_us = ?3 WHERE message_id = ?1",
+                )?
+                .execute(params![*id as i64, connector, now])?;
+            }
         }
         Write::Finish {
             id,

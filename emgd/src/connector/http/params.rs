@@ -444,7 +444,8 @@ impl SendRequest {
                 ));
             }
             let dc = coding.unwrap_or(4);
-            if Coding::from_data_coding(dc) == Some(Coding::Ucs2) && !bytes.len().is_multiple_of(2) {
+            if Coding::from_data_coding(dc) == Some(Coding::Ucs2) && !bytes.len().is_multiple_of(2)
+            {
                 return Err(ParamError::new(
                     w,
                     "UCS-2 content needs an even number of octets",
