@@ -202,7 +202,9 @@ impl Queue {
             q.loading += n;
             q.spilled.drain(..n).collect()
         };
-        let loaded = store.load_queued(batch.iter().map(|s| s.id).collect()).await;
+        let loaded = store
+            .load_queued(batch.iter().map(|s| s.id).collect())
+            .await;
         let mut q = self.lock();
         q.loading -= batch.len();
         match loaded {
@@ -405,7 +407,9 @@ impl Queue {
         let mut gone = 0;
         while taken.len() < max && !pending.is_empty() {
             let chunk: Vec<Spilled> = pending.drain(..REFILL_BATCH.min(pending.len())).collect();
-            let Ok(messages) = store.load_queued(chunk.iter().map(|s| s.id).collect()).await
+            let Ok(messages) = store
+                .load_queued(chunk.iter().map(|s| s.id).collect())
+                .await
             else {
                 kept.extend(chunk);
                 break;

@@ -329,7 +329,11 @@ fn smpplib_queries_a_delivered_message() {
     assert!(report["receipts"].get(&id).is_some(), "{report}");
     let answer = support::smpplib(setup.smpp_port, &["--query", &id]);
     assert_eq!(answer["query"]["status"].as_u64(), Some(0), "{answer}");
-    assert_eq!(answer["query"]["state"].as_u64(), Some(2), "DELIVERED: {answer}");
+    assert_eq!(
+        answer["query"]["state"].as_u64(),
+        Some(2),
+        "DELIVERED: {answer}"
+    );
     assert_eq!(
         answer["query"]["final_date"].as_str().map(str::len),
         Some(16),

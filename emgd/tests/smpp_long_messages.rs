@@ -168,8 +168,10 @@ fn check_messages(parts: &[Value], tie: Tie, text: &str, messages: usize, per_me
             (1..=per_message).collect::<Vec<_>>(),
             "message {reference}: parts in order"
         );
-        let sessions: std::collections::HashSet<u64> =
-            group.iter().map(|p| p["session"].as_u64().unwrap()).collect();
+        let sessions: std::collections::HashSet<u64> = group
+            .iter()
+            .map(|p| p["session"].as_u64().unwrap())
+            .collect();
         assert_eq!(sessions.len(), 1, "message {reference}: one session (CMR)");
         let joined: String = group.iter().map(|p| p["text"].as_str().unwrap()).collect();
         assert_eq!(joined, text, "message {reference}: whole again");
@@ -278,7 +280,15 @@ to = "smscs"
     let report = support::smpplib(
         setup.smpp_port,
         &[
-            "--count", "8", "--parts", "3", "--dest", "5551234", "--text", &text, "--timeout",
+            "--count",
+            "8",
+            "--parts",
+            "3",
+            "--dest",
+            "5551234",
+            "--text",
+            &text,
+            "--timeout",
             "30",
         ],
     );

@@ -90,7 +90,10 @@ mod tests {
         let cases: &[(&str, Option<i64>)] = &[
             ("", None),
             // Relative: 1 day 2 hours 3 minutes 4 seconds.
-            ("000001020304000R", Some(NOW + (86_400 + 2 * 3600 + 3 * 60 + 4) * US)),
+            (
+                "000001020304000R",
+                Some(NOW + (86_400 + 2 * 3600 + 3 * 60 + 4) * US),
+            ),
             ("000000000010000R", Some(NOW + 10 * US)),
             // Absolute in UTC, then the same instant written one hour ahead of UTC.
             ("261123120000000+", Some(NOW)),

@@ -261,7 +261,11 @@ impl ConnectorHandle {
     /// Wait while the connector is held, then take the next message session `instance` may
     /// send (parts of a long message stay on the session that took the first; see
     /// [`Queue::take_on`](crate::queue::Queue::take_on)).
-    pub async fn next_unheld_on(&self, instance: u32, ttl: std::time::Duration) -> common::message::Message {
+    pub async fn next_unheld_on(
+        &self,
+        instance: u32,
+        ttl: std::time::Duration,
+    ) -> common::message::Message {
         let mut hold = self.hold.subscribe();
         loop {
             let _ = hold.wait_for(|on| !*on).await;

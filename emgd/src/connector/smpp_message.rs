@@ -217,7 +217,10 @@ mod tests {
         let m = message_from_sm(&sm, Origin::default());
         assert_eq!(m.esm_class, 0x40);
         let c = m.concat().expect("a concatenation element");
-        assert_eq!((c.reference, c.total, c.seq, c.wide_ref), (0x1234, 3, 2, true));
+        assert_eq!(
+            (c.reference, c.total, c.seq, c.wide_ref),
+            (0x1234, 3, 2, true)
+        );
         assert!(m.body.ends_with(b"part two"));
     }
 

@@ -70,17 +70,16 @@ pub async fn show(s: &Server, id: u64) -> OpResult {
 
 /// Cancel a message still waiting in its queue.
 pub async fn cancel(s: &Server, user: &str, id: u64) -> OpResult {
-    let target = s
-        .gw
-        .cancel_queued(id, format!("cancelled by operator {user}"), |_| true)
-        .await
-        .map_err(|e| match e {
-            QueuedError::NotFound(_) => ErrorBody::not_found(e.to_string()),
-            QueuedError::Store(_) => {
-                ErrorBody::internal(format!("message {id} not cancelled: {e}"))
-            }
-            _ => ErrorBody::refused(format!("{e}; it cannot be cancelled")),
-        })?;
+    let target =
+        s.gw.cancel_queued(id, format!("cancelled by operator {user}"), |_| true)
+            .await
+            .map_err(|e| match e {
+                QueuedError::NotFound(_) => ErrorBody::not_found(e.to_string()),
+                QueuedError::Store(_) => {
+                    ErrorBody::internal(format!("message {id} not cancelled: {e}"))
+                }
+                _ => ErrorBody::refused(format!("{e}; it cannot be cancelled")),
+            })?;
     tracing::info!(operator = user, id, "message cancelled");
     ok(MessageRef {
         id,
