@@ -84,7 +84,7 @@ impl Logs {
 
     /// `LEVEL  (NAME,instance) text` in `pdu.NAME`.
     pub fn pdu(&self, connector: &str, instance: u32, text: impl AsRef<str>) {
-        if !self.pdulog && self.feed.receiver_count() == 0 {
+        if !self.wants_pdu() {
             return;
         }
         let line = format!(
@@ -93,6 +93,12 @@ impl Logs {
             text.as_ref()
         );
         self.emit(LogKind::Pdu, connector, instance, line);
+    }
+
+    /// Whether a PDU line would go anywhere (the PDU log, or someone tailing): callers check
+    /// this before building the line, which costs more than the rest of handling a PDU.
+    pub fn wants_pdu(&self) -> bool {
+        self.pdulog || self.feed.receiver_count() > 0
     }
 
     fn emit(&self, kind: LogKind, connector: &str, instance: u32, line: String) {

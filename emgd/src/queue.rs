@@ -31,6 +31,16 @@ pub struct Spilled {
     pub expires_us: Option<i64>,
 }
 
+/// What a store read of spilled messages gave.
+type Loaded = Result<Vec<Message>, crate::store::StoreError>;
+
+/// A batch of spilled messages being read from the store.
+struct Fetch {
+    ids: Vec<MessageId>,
+    slot: Arc<Mutex<Option<Loaded>>>,
+    done: Arc<Notify>,
+}
+
 /// The waiting messages, oldest first: those in memory, then those left in the store.
 #[derive(Debug, Default)]
 struct Waiting {
@@ -84,8 +94,10 @@ pub struct Queue {
     affinity: Mutex<HashMap<PartsKey, Affinity>>,
     /// Where spilled messages are loaded from; `None` keeps everything in memory.
     store: Option<Arc<dyn Store>>,
-    /// One load from the store at a time.
+    /// Queue move and clear go through the spilled ids one at a time.
     refilling: tokio::sync::Mutex<()>,
+    /// The store read under way for [`refill`](Self::refill), if any.
+    fetch: Mutex<Option<Fetch>>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -114,6 +126,7 @@ impl Queue {
             affinity: Mutex::new(HashMap::new()),
             store,
             refilling: tokio::sync::Mutex::new(()),
+            fetch: Mutex::new(None),
         }
     }
 
@@ -190,39 +203,89 @@ impl Queue {
     }
 
     /// Load the next batch of spilled messages into memory.
+    ///
+    /// Sessions call this inside `select!` arms that are dropped whenever another arm wins,
+    /// so the store read runs in a task of its own: a dropped caller leaves it running, and
+    /// the next caller applies its result. The batch stays in `spilled` until then and moves
+    /// to `loaded` in one step.
     async fn refill(&self) {
         let Some(store) = &self.store else { return };
-        let _one = self.refilling.lock().await;
-        let batch: Vec<Spilled> = {
-            let mut q = self.lock();
-            if q.loaded.len() >= REFILL_BELOW || q.spilled.is_empty() {
+        let (slot, done) = {
+            let mut fetch = self.fetch.lock().unwrap_or_else(|p| p.into_inner());
+            if fetch.is_none() {
+                let ids: Vec<MessageId> = {
+                    let q = self.lock();
+                    if q.loaded.len() >= REFILL_BELOW || q.spilled.is_empty() {
+                        return;
+                    }
+                    q.spilled.iter().take(REFILL_BATCH).map(|s| s.id).collect()
+                };
+                let f = Fetch {
+                    ids: ids.clone(),
+                    slot: Arc::new(Mutex::new(None)),
+                    done: Arc::new(Notify::new()),
+                };
+                let (slot, done, store) = (f.slot.clone(), f.done.clone(), store.clone());
+                tokio::spawn(async move {
+                    let loaded = store.load_queued(ids).await;
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(loaded);
+                    done.notify_waiters();
+                    done.notify_one();
+                });
+                *fetch = Some(f);
+            }
+            let f = fetch.as_ref().expect("set above");
+            (f.slot.clone(), f.done.clone())
+        };
+        loop {
+            let notified = done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if slot.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                break;
+            }
+            notified.await;
+        }
+        // One caller applies the result; from here on nothing awaits.
+        let fetch = {
+            let mut fetch = self.fetch.lock().unwrap_or_else(|p| p.into_inner());
+            match fetch.take() {
+                Some(f) if Arc::ptr_eq(&f.slot, &slot) => f,
+                other => {
+                    *fetch = other;
+                    return;
+                }
+            }
+        };
+        let result = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let messages = match result {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                tracing::error!("cannot load queued messages from the store: {e}");
                 return;
             }
-            let n = REFILL_BATCH.min(q.spilled.len());
-            q.loading += n;
-            q.spilled.drain(..n).collect()
+            None => return,
         };
-        let loaded = store
-            .load_queued(batch.iter().map(|s| s.id).collect())
-            .await;
         let mut q = self.lock();
-        q.loading -= batch.len();
-        match loaded {
-            Ok(messages) => {
-                // A message missing from the store's answer is no longer queued there.
-                let gone = batch.len() - messages.len();
-                self.size.fetch_sub(gone, Ordering::Relaxed);
-                self.totals.queued.fetch_sub(gone, Ordering::Relaxed);
-                q.loaded.extend(messages);
+        // Meanwhile only removals (cancel, expiry) and appends happened: what is left of the
+        // batch is still at the front.
+        let batch: std::collections::HashSet<MessageId> = fetch.ids.into_iter().collect();
+        let mut still = std::collections::HashSet::new();
+        while let Some(front) = q.spilled.front() {
+            if !batch.contains(&front.id) {
+                break;
             }
-            Err(e) => {
-                tracing::error!("cannot load queued messages from the store: {e}");
-                for s in batch.into_iter().rev() {
-                    q.spilled.push_front(s);
-                }
+            still.insert(front.id);
+            q.spilled.pop_front();
+        }
+        for m in messages {
+            if still.remove(&m.id) {
+                q.loaded.push_back(m);
             }
         }
         drop(q);
+        // Left over: no longer queued in the store.
+        self.uncount(still.len());
         self.notify.notify_waiters();
     }
 
@@ -547,12 +610,22 @@ mod tests {
         assert_eq!(q.take_id(n - 3).await.map(|m| m.id), Some(n - 3));
         assert_eq!(q.take_id(5).await.map(|m| m.id), Some(5));
         let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
         while got.len() < (n - 2) as usize {
-            let m = tokio::time::timeout(Duration::from_secs(5), q.next_for(None))
-                .await
-                .expect("every message comes back");
-            got.push(m.id);
-            q.finished();
+            assert!(
+                Instant::now() < deadline,
+                "stalled after {} messages",
+                got.len()
+            );
+            // As in a session's select!: the take is often dropped half-way (here, while a
+            // refill waits for the store), and nothing may be lost by that.
+            tokio::select! {
+                m = q.next_on(0, Duration::from_secs(60)) => {
+                    got.push(m.id);
+                    q.finished();
+                }
+                _ = tokio::task::yield_now() => {}
+            }
         }
         let want: Vec<u64> = (1..=n).filter(|id| *id != 5 && *id != n - 3).collect();
         assert_eq!(got, want, "in order, none lost, none twice");

@@ -29,6 +29,8 @@ const OUT_INSTANCES: u32 = 2;
 const OUT_WINDOW: u32 = 256;
 /// Window of the incoming connector (receipts towards the load generator).
 const IN_WINDOW: u32 = 128;
+/// A drain that makes no progress for this long has stalled.
+const STALL: Duration = Duration::from_secs(20);
 /// How long emgd may take to start on an empty store.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -42,6 +44,10 @@ pub struct Plan {
     pub count: Option<usize>,
     /// emgsmsc's delay before each receipt.
     pub dlr_delay: Duration,
+    /// emgsmsc's first message id. Ten digits by default, as real SMSCs give: with short
+    /// dense ids emgd's `dlr_id_format = "decimal"` also reads receipt ids as hex, so a
+    /// receipt parked for "100" can be taken by the entry "256" (see bench/README.md).
+    pub first_id: u64,
     /// Rate of scenario 2.
     pub rate: f64,
     /// Scenario directories go here.
@@ -64,6 +70,13 @@ impl Plan {
             (_, true) => 500,
             _ => 0,
         }
+    }
+
+    /// How long `count` messages may take: generous (a debug build on a busy machine is
+    /// slow), yet a stuck run still ends.
+    pub fn timeout(&self, count: usize) -> Duration {
+        let base = if self.quick { 30 } else { 120 };
+        Duration::from_secs(base + count as u64 / 500)
     }
 
     /// Rate of scenario 2 (slower in the smoke run, whose binaries may be debug builds).
@@ -190,7 +203,7 @@ pub(crate) fn prepare_world(
     extra: impl FnOnce(&Env) -> String,
 ) -> anyhow::Result<Env> {
     let mut env = Env::new(&plan.root, name, &plan.bins)?;
-    env.start_smsc(plan.dlr_delay)?;
+    env.start_smsc(plan.dlr_delay, plan.first_id)?;
     let extra = extra(&env);
     env.write_config(&GatewaySetup {
         in_instances: sessions as u32 + 2,
@@ -211,12 +224,29 @@ pub(crate) fn launch(env: &Env) -> anyhow::Result<Emgd> {
 
 /// [`prepare_world`] and [`launch`] for the SMPP-only scenarios.
 fn start_world(plan: &Plan, n: u8, sessions: usize) -> anyhow::Result<(Env, Emgd)> {
-    let env = prepare_world(plan, &format!("scenario{n}"), sessions, |_| String::new())?;
-    let emgd = launch(&env)?;
-    Ok((env, emgd))
+    retry_ports(|| {
+        let env = prepare_world(plan, &format!("scenario{n}"), sessions, |_| String::new())?;
+        let emgd = launch(&env)?;
+        Ok((env, emgd))
+    })
+}
+
+/// Run `f` again (up to three times in all) when emgd could not listen: a port the kernel
+/// called free may have gone to some connection's ephemeral port since.
+pub(crate) fn retry_ports<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut attempt = 1;
+    loop {
+        match f() {
+            Err(e) if attempt < 3 && format!("{e:#}").contains("Address already in use") => {
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 pub(crate) fn load_args(
+    plan: &Plan,
     env: &Env,
     sessions: usize,
     count: usize,
@@ -232,8 +262,7 @@ pub(crate) fn load_args(
         count,
         rate,
         dlr,
-        // Generous: a debug build on a busy machine is slow, a stuck run still ends.
-        timeout: Duration::from_secs(120 + count as u64 / 500),
+        timeout: plan.timeout(count),
     }
 }
 
@@ -256,10 +285,12 @@ fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Res
     let (mut env, mut emgd) = start_world(plan, n, SESSIONS)?;
     let before = emgd.sample()?;
     let (load_before, smsc_before) = (own_cpu(), env.smsc_sample()?.cpu_s);
+    let store_before = env.store_metrics()?;
     let started_us = unix_us();
-    let a = load_args(&env, SESSIONS, count, rate, true);
+    let a = load_args(plan, &env, SESSIONS, count, rate, true);
     let report = rt.block_on(load::run(a.clone()))?;
     let after = emgd.sample()?;
+    let store = env.store_metrics()?.since(&store_before, count);
     let peers = peers_cpu(
         own_cpu() - load_before,
         env.smsc_sample()?.cpu_s - smsc_before,
@@ -284,7 +315,7 @@ fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Res
         cpu_s_per_100k: (after.cpu_s - before.cpu_s) / count as f64 * 100_000.0,
         peak_rss_mb: mb(after.peak_rss_kb),
         notes: format!(
-            "{notes}; receipts {} ms after submit; {peers}",
+            "{notes}; receipts {} ms after submit; {peers}; {store}",
             plan.dlr_delay.as_millis()
         ),
         ..Row::empty(n)
@@ -314,6 +345,23 @@ fn wait_queued(
     }
 }
 
+/// Wait until emgsmsc has `count` messages; an error when none arrived for [`STALL`].
+fn wait_drained(env: &Env, count: u64) -> anyhow::Result<()> {
+    let (mut last, mut moved) = (0, Instant::now());
+    loop {
+        let now = env.smsc().accepted;
+        if now >= count {
+            return Ok(());
+        }
+        if now != last {
+            (last, moved) = (now, Instant::now());
+        } else if moved.elapsed() > STALL {
+            bail!("drain stalled: emgsmsc received {now} of {count}, nothing more for {STALL:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Scenario 4: fill a held connector's queue, restart emgd with it full, release, drain.
 ///
 /// MGP `hold` is not persisted, so before the restart the connector is also force-closed
@@ -326,9 +374,11 @@ fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let mut mgp = rt.block_on(Mgp::login(env.mgp_port, USER, PASSWORD))?;
     rt.block_on(mgp.hold(OUT))?;
     let before = emgd.sample()?;
-    let a = load_args(&env, FILL_SESSIONS, count, None, false);
+    let store_before = env.store_metrics()?;
+    let a = load_args(plan, &env, FILL_SESSIONS, count, None, false);
     let report = rt.block_on(load::run(a.clone()))?;
     check_complete(&report, &a)?;
+    let fill_store = env.store_metrics()?.since(&store_before, count);
     wait_queued(rt, &mut mgp, count, slow)?;
     let queued = emgd.sample()?;
     let fill_cpu = queued.cpu_s - before.cpu_s;
@@ -350,15 +400,25 @@ fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     }
     let restarted = emgd.sample()?;
     let sent_before = env.smsc().accepted;
+    let store_before = env.store_metrics()?;
 
     let released_at = Instant::now();
     rt.block_on(mgp.forceclose_clear(OUT))?;
     rt.block_on(mgp.release(OUT))?;
-    crate::bench_env::wait_until(slow, "emgsmsc to receive the whole queue", || {
-        Ok(env.smsc().accepted >= count as u64)
-    })?;
+    let before_restart = format!(
+        "filled at {:.0} msg/s; RSS {:.0} MB with {count} queued, {:.0} MB after restart; stop {:.2} s; restart {:.2} s to full queue",
+        report.accepted as f64 / report.resp_seconds,
+        mb(queued.rss_kb),
+        mb(restarted.rss_kb),
+        stop.as_secs_f64(),
+        restart.as_secs_f64()
+    );
+    if let Err(e) = wait_drained(&env, count as u64) {
+        bail!("{e} (measured before: {before_restart})");
+    }
     let drain = released_at.elapsed();
     let drained = emgd.sample()?;
+    let drain_store = env.store_metrics()?.since(&store_before, count);
     drop(mgp);
     emgd.terminate(Duration::from_secs(60))?;
     env.stop_smsc();
@@ -376,7 +436,7 @@ fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
         cpu_s_per_100k: cpu / count as f64 * 100_000.0,
         peak_rss_mb: mb(queued.peak_rss_kb.max(drained.peak_rss_kb)),
         notes: format!(
-            "no DLRs, {FILL_SESSIONS} sessions; RSS {:.0} MB queued, {:.0} MB after restart; stop {:.2} s; restart {:.2} s to full queue (MGP up {:.2} s); drain {:.1} s",
+            "no DLRs, {FILL_SESSIONS} sessions; RSS {:.0} MB queued, {:.0} MB after restart; stop {:.2} s; restart {:.2} s to full queue (MGP up {:.2} s); drain {:.1} s; filling {fill_store}; draining {drain_store}",
             mb(queued.rss_kb),
             mb(restarted.rss_kb),
             stop.as_secs_f64(),

@@ -146,14 +146,16 @@ impl Env {
         })
     }
 
-    /// Start emgsmsc with receipts `dlr_delay` after each submit.
-    pub fn start_smsc(&mut self, dlr_delay: Duration) -> anyhow::Result<()> {
+    /// Start emgsmsc with receipts `dlr_delay` after each submit and message ids (decimal)
+    /// from `first_id` on.
+    pub fn start_smsc(&mut self, dlr_delay: Duration, first_id: u64) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&self.smsc_stats);
         let out = std::fs::File::create(self.dir.join("smsc.out"))?;
         let child = Command::new(&self.bins.emgsmsc)
             .args(["--port", &self.smsc_port.to_string()])
             .args(["--user", USER, "--password", PASSWORD])
             .args(["--dlr-delay-ms", &dlr_delay.as_millis().to_string()])
+            .args(["--first-id", &first_id.to_string()])
             .arg("--stats")
             .arg(&self.smsc_stats)
             .stdin(Stdio::null())
@@ -165,6 +167,11 @@ impl Env {
         wait_until(Duration::from_secs(10), "emgsmsc to start", || {
             Ok(self.smsc_stats.exists())
         })
+    }
+
+    /// emgd's store counters (from its /metrics endpoint).
+    pub fn store_metrics(&self) -> anyhow::Result<crate::bench_metrics::StoreMetrics> {
+        crate::bench_metrics::store(self.metrics_port)
     }
 
     /// emgsmsc's CPU time and memory.

@@ -5,7 +5,9 @@
 //! `emgd --check-config` and emgd must start with it and listen. Otherwise the row says
 //! `not available: <why>` (the diagnostic or emgd's own refusal), never a figure.
 
-use crate::bench::{launch, mb, own_cpu, peers_cpu, percentiles, prepare_world, Plan, Row};
+use crate::bench::{
+    launch, mb, own_cpu, peers_cpu, percentiles, prepare_world, retry_ports, Plan, Row,
+};
 use crate::bench_env::{Env, PASSWORD, USER};
 use crate::httpload::{self, default_params};
 use crate::smsc::unix_us;
@@ -36,7 +38,7 @@ instances = {}
 pub fn scenario(plan: &Plan, rt: &Runtime) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for callbacks in [false, true] {
-        let row = match variant(plan, rt, callbacks)? {
+        let row = match retry_ports(|| variant(plan, rt, callbacks))? {
             Ok(row) => row,
             Err(why) => {
                 // Not available: one row says why, for both variants.
@@ -65,7 +67,9 @@ fn variant(plan: &Plan, rt: &Runtime, callbacks: bool) -> anyhow::Result<Result<
     }
     let mut emgd = match launch(&env) {
         Ok(d) => d,
-        Err(e) => {
+        // Only a build without the protocol makes the scenario unavailable; any other
+        // failure to start is a failure.
+        Err(e) if format!("{e:#}").contains("cannot run yet") => {
             let text = env.emgd_stderr();
             let why = text
                 .lines()
@@ -75,6 +79,7 @@ fn variant(plan: &Plan, rt: &Runtime, callbacks: bool) -> anyhow::Result<Result<
                 .unwrap_or_else(|| format!("{e:#}"));
             return Ok(Err(why));
         }
+        Err(e) => return Err(e),
     };
     env.wait_listening(&mut emgd, env.http_port, Duration::from_secs(10))?;
     let mut params = default_params(USER, PASSWORD);
@@ -89,13 +94,15 @@ fn variant(plan: &Plan, rt: &Runtime, callbacks: bool) -> anyhow::Result<Result<
         count,
         callbacks,
         callback_port: 0,
-        timeout: Duration::from_secs(120 + count as u64 / 500),
+        timeout: plan.timeout(count),
     };
     let before = emgd.sample()?;
     let (load_before, smsc_before) = (own_cpu(), env.smsc_sample()?.cpu_s);
+    let store_before = env.store_metrics()?;
     let started_us = unix_us();
     let report = rt.block_on(httpload::run(args))?;
     let after = emgd.sample()?;
+    let store = env.store_metrics()?.since(&store_before, count);
     let peers = peers_cpu(
         own_cpu() - load_before,
         env.smsc_sample()?.cpu_s - smsc_before,
@@ -138,7 +145,7 @@ fn variant(plan: &Plan, rt: &Runtime, callbacks: bool) -> anyhow::Result<Result<
         dlr_ms: callbacks.then(|| percentiles(&report.dlr_us)).flatten(),
         cpu_s_per_100k: (after.cpu_s - before.cpu_s) / count as f64 * 100_000.0,
         peak_rss_mb: mb(after.peak_rss_kb),
-        notes: format!("{CONNECTIONS} keep-alive connections, GET {SEND_PATH}; {peers}"),
+        notes: format!("{CONNECTIONS} keep-alive connections, GET {SEND_PATH}; {peers}; {store}"),
         ..Row::empty(3)
     }))
 }

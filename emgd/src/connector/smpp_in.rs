@@ -159,12 +159,15 @@ impl Session {
     }
 
     fn write(&mut self, pdu: &Pdu) {
-        self.gw.logs.pdu(
-            &self.connector.name,
-            self.instance,
-            log_line(PduDir::Write, pdu),
-        );
+        self.log_pdu(PduDir::Write, pdu);
         encode(pdu, &mut self.out);
+    }
+
+    fn log_pdu(&self, dir: PduDir, pdu: &Pdu) {
+        if self.gw.logs.wants_pdu() {
+            let line = log_line(dir, pdu);
+            self.gw.logs.pdu(&self.connector.name, self.instance, line);
+        }
     }
 
     fn seq(&mut self) -> u32 {
@@ -208,7 +211,7 @@ impl Session {
                         match decode(&mut rbuf, DEFAULT_MAX_PDU_LEN) {
                             Ok(None) => break,
                             Ok(Some(pdu)) => {
-                                self.gw.logs.pdu(&self.connector.name, self.instance, log_line(PduDir::Read, &pdu));
+                                self.log_pdu(PduDir::Read, &pdu);
                                 if let Flow::Close = self.handle(pdu, &mut stored) {
                                     close = true;
                                     reason = "unbound";

@@ -327,9 +327,10 @@ impl Session {
     }
 
     fn log_pdu(&self, dir: PduDir, pdu: &Pdu) {
-        self.gw
-            .logs
-            .pdu(&self.connector.name, self.instance, log_line(dir, pdu));
+        if self.gw.logs.wants_pdu() {
+            let line = log_line(dir, pdu);
+            self.gw.logs.pdu(&self.connector.name, self.instance, line);
+        }
     }
 
     fn write(&mut self, pdu: &Pdu) {

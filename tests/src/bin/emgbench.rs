@@ -20,6 +20,7 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
   --count N           messages per scenario (default 200k, 100k, 100k, 1M; quick: 500 or 1000)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
+  --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
   --bin-dir DIR       where emgd and emgsmsc are (default: beside this program)
   --dir DIR           scenario directories (default: a temporary directory, removed after)
   --keep              keep the scenario directories (configs, logs, stores)
@@ -39,7 +40,7 @@ fn parse() -> anyhow::Result<Cli> {
         .ok_or_else(|| anyhow!("no directory for {}", exe.display()))?
         .to_path_buf();
     let (mut quick, mut scenarios, mut count) = (false, Vec::new(), None);
-    let (mut rate, mut dlr_delay_ms) = (5_000.0, 10);
+    let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +57,7 @@ fn parse() -> anyhow::Result<Cli> {
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
             "--dlr-delay-ms" => dlr_delay_ms = val()?.parse()?,
+            "--first-id" => first_id = val()?.parse()?,
             "--bin-dir" => bin_dir = val()?.into(),
             "--dir" => dir = Some(PathBuf::from(val()?)),
             "--keep" => keep = true,
@@ -80,6 +82,7 @@ fn parse() -> anyhow::Result<Cli> {
             scenarios,
             count,
             dlr_delay: Duration::from_millis(dlr_delay_ms),
+            first_id,
             rate,
             root,
             bins: Bins::in_dir(&bin_dir)?,
