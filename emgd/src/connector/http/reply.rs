@@ -24,6 +24,8 @@ pub enum ApiError {
     NotFound(String),
     /// 422: the routing table has no route for the message.
     NoRoute(String),
+    /// 403: refused for good by message processing (the blacklist).
+    Refused(String),
     /// 429: the user's `throughput` is exceeded.
     Throttled,
     /// 503: the queues are full.
@@ -43,6 +45,7 @@ impl From<Reject> for ApiError {
         match r {
             Reject::NoRoute(n) => ApiError::NoRoute(n.to_string()),
             Reject::QueueFull(m) => ApiError::QueueFull(format!("queue full: {m}")),
+            Reject::Refused(r) => ApiError::Refused(r.to_string()),
             other => ApiError::Unavailable(other.to_string()),
         }
     }
@@ -53,7 +56,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Refused(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::NoRoute(_) => "no_route",
+            ApiError::Refused(_) => "refused",
             ApiError::Throttled => "throttled",
             ApiError::QueueFull(_) => "queue_full",
             ApiError::Unavailable(_) => "unavailable",
@@ -83,6 +87,7 @@ impl ApiError {
             ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::NoRoute(m)
+            | ApiError::Refused(m)
             | ApiError::QueueFull(m)
             | ApiError::Unavailable(m) => m.clone(),
         }
@@ -132,5 +137,34 @@ impl ApiError {
             _ => {}
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_its_status_and_code() {
+        let refused = Reject::Refused(crate::process::Refused {
+            field: config::AddressField::Dest,
+            address: "46700".into(),
+        });
+        let cases: Vec<(ApiError, StatusCode, &str)> = vec![
+            (refused.into(), StatusCode::FORBIDDEN, "refused"),
+            (
+                Reject::QueueFull("x".into()).into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "queue_full",
+            ),
+            (
+                Reject::ShuttingDown.into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+            ),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!((e.status(), e.code()), (status, code), "{e:?}");
+        }
     }
 }
