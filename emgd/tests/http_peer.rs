@@ -563,10 +563,19 @@ to = "prov"
     });
     // 200 matched, or 202: it came before the send's answer was recorded and was parked
     // until it was (the receipts above prove every one matched in the end).
-    let dlrs: Vec<Value> = records(&sends)
-        .into_iter()
-        .filter(|r| r["kind"] == "dlr")
-        .collect();
+    // The provider records a DLR post once it has our answer, which may be just after the
+    // receipt reached the client: give the record a moment.
+    let dlr_posts = || -> Vec<Value> {
+        records(&sends)
+            .into_iter()
+            .filter(|r| r["kind"] == "dlr")
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while dlr_posts().len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dlrs = dlr_posts();
     assert_eq!(dlrs.len(), 4, "{dlrs:?}");
     assert!(
         dlrs.iter()
