@@ -43,6 +43,14 @@ static = true
     )
 }
 
+/// A client bound as `demo`.
+async fn demo_client(setup: &Setup) -> Client {
+    Client::bind(setup.smpp_port, "demo", "demo")
+        .await
+        .unwrap()
+        .expect("bind as demo")
+}
+
 fn submit(dest: &str, validity: &str) -> Body {
     Body::SubmitSm(Sm {
         source: SmppAddr::new(1, 1, "4610000"),
@@ -59,10 +67,7 @@ fn a_malformed_validity_period_is_refused_with_esme_rinvexpiry() {
     let setup = setup();
     let _daemon = setup.start();
     rt().block_on(async {
-        let mut c = Client::bind(setup.smpp_port, "demo", "demo")
-            .await
-            .unwrap()
-            .expect("bind");
+        let mut c = demo_client(&setup).await;
         for bad in ["soon", "261399120000000+", "000000000010000X"] {
             let resp = c
                 .request(command::SUBMIT_SM, submit("4670000", bad))
@@ -84,10 +89,7 @@ fn a_message_that_outlives_its_validity_in_the_queue_fails_as_expired() {
     let setup = setup();
     let _daemon = setup.start();
     rt().block_on(async {
-        let mut c = Client::bind(setup.smpp_port, "demo", "demo")
-            .await
-            .unwrap()
-            .expect("bind");
+        let mut c = demo_client(&setup).await;
         let resp = c
             .request(command::SUBMIT_SM, submit("5550000", "000000000002000R"))
             .await
@@ -124,10 +126,7 @@ fn data_sm_is_stored_answered_with_our_id_and_its_receipt_comes_back() {
     let setup = setup();
     let _daemon = setup.start();
     rt().block_on(async {
-        let mut c = Client::bind(setup.smpp_port, "demo", "demo")
-            .await
-            .unwrap()
-            .expect("bind");
+        let mut c = demo_client(&setup).await;
         let resp = c
             .request(
                 command::DATA_SM,
@@ -194,10 +193,7 @@ fn a_queued_message_can_be_queried_replaced_and_cancelled_by_its_sender_only() {
     let setup = setup();
     let _daemon = setup.start();
     let id = rt().block_on(async {
-        let mut c = Client::bind(setup.smpp_port, "demo", "demo")
-            .await
-            .unwrap()
-            .expect("bind");
+        let mut c = demo_client(&setup).await;
         let id = queued_id(
             c.request(command::SUBMIT_SM, submit("5550000", ""))
                 .await
@@ -265,10 +261,7 @@ fn submit_multi_stores_each_destination_and_reports_the_refused_ones() {
     let setup = setup();
     let _daemon = setup.start();
     rt().block_on(async {
-        let mut c = Client::bind(setup.smpp_port, "demo", "demo")
-            .await
-            .unwrap()
-            .expect("bind");
+        let mut c = demo_client(&setup).await;
         let multi = Body::SubmitMulti(SubmitMulti {
             source: SmppAddr::new(1, 1, "4610000"),
             dests: vec![
