@@ -17,8 +17,9 @@ use crate::retry::RetryScheme;
 use crate::suggest;
 use crate::values::{self, Sp, Span};
 
-/// Keywords allowed in a connector table.
-pub(crate) const KEYWORDS: &[&str] = &[
+/// Keywords of a connector table handled here; [`keywords`] adds the HTTP and
+/// message-processing ones, which their own modules list.
+const OWN_KEYWORDS: &[&str] = &[
     "type",
     "protocol",
     "address",
@@ -51,45 +52,18 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "dlr_park_seconds",
     "split",
     "dlr_parts",
-    "dlr_callback_timeout",
-    "dlr_callback_backoff_max",
-    "dlr_callback_expire",
-    "http_method",
-    "http_params",
-    "http_body",
-    "http_headers",
-    "http_success",
-    "http_success_match",
-    "http_temporary",
-    "http_timeout",
-    "remote_id_regex",
-    "remote_id_json",
-    "dlr_address",
-    "dlr_params",
-    "mo_params",
-    "mapping",
-    "masquerade",
-    "satpool_create",
-    "satpool_create_in",
-    "satpool_lookup",
-    "satpool_lookup_in",
-    "removeprefix",
-    "removeprefix_in",
-    "requireprefix",
-    "requireprefix_in",
-    "replaceprefix",
-    "replaceprefix_in",
-    "regexp_destaddr",
-    "regexp_destaddr_in",
-    "removesourceprefix",
-    "removesourceprefix_in",
-    "requiresourceprefix",
-    "requiresourceprefix_in",
-    "replacesourceprefix",
-    "replacesourceprefix_in",
-    "regexp_sourceaddr",
-    "regexp_sourceaddr_in",
 ];
+
+/// Every keyword allowed in a connector table.
+pub(crate) fn keywords() -> Vec<&'static str> {
+    [
+        OWN_KEYWORDS,
+        crate::http::IN_KEYWORDS,
+        crate::http::OUT_KEYWORDS,
+        crate::process::KEYWORDS,
+    ]
+    .concat()
+}
 
 /// Keywords that only make sense for outgoing SMPP.
 const SMPP_OUT_KEYWORDS: &[&str] = &["bindmode", "interface_version", "system_type"];
@@ -307,7 +281,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
         header,
         ..Partial::default()
     };
-    for (key, kw, v) in values::known_keys(&mut ctx.sink, prefix, t, KEYWORDS) {
+    for (key, kw, v) in values::known_keys(&mut ctx.sink, prefix, t, &keywords()) {
         p.present.insert(key.to_string());
         let sink = &mut ctx.sink;
         if SIM_KEYWORDS.contains(&key) && p.sim_key.is_none() {
