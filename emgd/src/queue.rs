@@ -560,6 +560,31 @@ mod tests {
         assert_eq!(totals.get(), 0);
     }
 
+    /// A message put back for one user reaches that user's session, whoever else waits.
+    #[tokio::test]
+    async fn put_back_wakes_the_session_it_is_for() {
+        for order in [["alice", "bob"], ["bob", "alice"]] {
+            let q = Arc::new(Queue::new(Arc::new(Totals::default())));
+            let mut waiters = Vec::new();
+            for user in order {
+                let q = q.clone();
+                waiters.push((
+                    user,
+                    tokio::spawn(async move { q.next_for(Some(user)).await.id }),
+                ));
+                tokio::task::yield_now().await;
+            }
+            q.put_back(msg(7, Some("bob")));
+            for (user, w) in waiters {
+                let got = tokio::time::timeout(Duration::from_millis(500), w).await;
+                match user {
+                    "bob" => assert_eq!(got.expect("bob woken").unwrap(), 7, "{order:?}"),
+                    _ => assert!(got.is_err(), "alice takes nothing"),
+                }
+            }
+        }
+    }
+
     #[tokio::test]
     async fn next_for_wakes_on_push() {
         let q = Arc::new(Queue::new(Arc::new(Totals::default())));
