@@ -152,7 +152,7 @@ where
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on metrics_address {address}"))?;
-        tokio::spawn(metrics::serve(gw.clone(), listener));
+        tokio::spawn(metrics::exposition::serve(gw.clone(), listener));
     }
     if let Some(address) = &gw.config().general.mgp_address {
         let tls = control::tls::acceptor(gw.config().general.mgp_tls.as_ref())?;

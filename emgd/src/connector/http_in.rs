@@ -18,7 +18,7 @@ use super::http::listener::{self, Peer};
 use super::http::params::{Dialect, ParamError, SendRequest, ID};
 use super::http::reply::ApiError;
 use super::http::request::{self, Incoming};
-use super::{ConnState, ConnectorHandle, SessionInfo};
+use super::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::Gateway;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -55,7 +55,7 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: Tc
 fn router(app: App) -> axum::Router {
     let health = {
         let gw = app.gw.clone();
-        move || crate::metrics::health(State(gw))
+        move || crate::metrics::exposition::health(State(gw))
     };
     axum::Router::new()
         .route("/bin/send", get(send).post(send))

@@ -15,7 +15,7 @@
 
 use super::http::client::{basic_auth, form, with_query, Answer, Call, Client, ClientError};
 use super::http::template::{self, url_encode};
-use super::{ConnState, ConnectorHandle, SessionInfo};
+use super::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{stopped, Gateway};
 use common::dlr::DlrStatus;
 use common::message::Message;

@@ -5,7 +5,7 @@
 //! benchmarks a next hop that costs nothing. Its remote ids are our ids in hex, and at start it
 //! answers the open DLR entries a crash left behind, as a real SMSC would remember them.
 
-use super::{ConnState, ConnectorHandle, SessionInfo};
+use super::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::stopped;
 use crate::gateway::Gateway;
 use common::dlr::DlrStatus;

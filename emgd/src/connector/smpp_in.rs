@@ -4,9 +4,9 @@
 //! hands submits to the gateway (answering each only once it is stored), and pushes the
 //! messages queued for its user (delivery reports, MO) as deliver_sm within a window.
 
+use super::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use super::smpp_message::{message_from_data_sm, message_from_sm, sm_from_message};
 use super::smpp_requests;
-use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{Gateway, Reject};
 use bytes::BytesMut;
 use common::message::{Message, MessageId, Origin};

@@ -7,8 +7,8 @@
 //! scheme's connector rule: `connects` attempts `retrytime` seconds apart, then ERROR for
 //! `maxsleep` seconds, then another round.
 
+use super::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use super::smpp_message::{message_from_sm, parts_of};
-use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{stopped, Gateway};
 use bytes::BytesMut;
 use common::dlr::DlrStatus;

@@ -2,7 +2,7 @@
 //! `release`, `bounce`, `forceclose`, `forceclose_clear`.
 
 use super::{ok, OpResult, Server};
-use crate::connector::{ConnState, ConnectorHandle};
+use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::store::Write;
 use common::mgp::{
     ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, Session, Status,

@@ -255,13 +255,13 @@ impl Writer {
             }
             let n = per_queue.entry(target.clone()).or_default();
             *n += 1;
-            if *n <= crate::queue::LOADED_MAX {
+            if *n <= super::LOADED_MAX {
                 head.push(id);
             } else {
                 out.spilled
                     .entry(target)
                     .or_default()
-                    .push(crate::queue::Spilled { id, expires_us });
+                    .push(super::Spilled { id, expires_us });
             }
         }
         drop(stmt);

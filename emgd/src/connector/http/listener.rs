@@ -3,7 +3,7 @@
 //! taken), shows as CONNECTED and in the connector log, and gives its instance back when it
 //! closes. Handlers learn the peer and instance through [`Peer`].
 
-use crate::connector::{ConnState, ConnectorHandle};
+use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;

@@ -9,7 +9,7 @@
 use super::params::{normalise, ParamError, Params};
 use super::reply::ApiError;
 use super::request;
-use crate::connector::ConnectorHandle;
+use crate::connector::runtime::state::ConnectorHandle;
 use crate::gateway::Gateway;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};

@@ -8,28 +8,25 @@
 //! queue keeps ids alone and loads the messages back from the store in batches as the head
 //! drains. A million messages behind a held connector cost a few megabytes, not gigabytes.
 
-use crate::gateway::PartsKey;
+mod parts;
+
 use crate::store::Store;
 use common::message::{Message, MessageId};
-use std::collections::{HashMap, VecDeque};
+use parts::Affinities;
+pub use parts::PartsKey;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// Messages per queue held in memory; the rest wait as ids (see the module doc).
-pub const LOADED_MAX: usize = 10_000;
+/// Messages per queue held in memory ([`LOADED_MAX`]); the rest wait as ids (see the module
+/// doc). The store decides it, since recovery loads as many.
+pub use crate::store::{Spilled, LOADED_MAX};
 /// Load more from the store when fewer than this many are in memory.
 const REFILL_BELOW: usize = 2_500;
 /// Messages loaded from the store at once.
 const REFILL_BATCH: usize = 2_500;
-
-/// A queued message left in the store: what the queue needs to know without loading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spilled {
-    pub id: MessageId,
-    pub expires_us: Option<i64>,
-}
 
 /// What a store read of spilled messages gave.
 type Loaded = Result<Vec<Message>, crate::store::StoreError>;
@@ -59,14 +56,6 @@ impl Waiting {
 /// How long a part of a long message waits for the part before it before going anyway.
 pub const PART_ORDER_WAIT: Duration = Duration::from_secs(2);
 
-/// Which session sends a long message's parts, and how far it got.
-#[derive(Debug, Clone, Copy)]
-struct Affinity {
-    owner: u32,
-    last_seq: u8,
-    until: Instant,
-}
-
 /// Server-wide count of queued and in-flight messages, for MAXTOTALQUEUESIZE.
 #[derive(Debug, Default)]
 pub struct Totals {
@@ -91,7 +80,7 @@ pub struct Queue {
     earliest_expiry: AtomicI64,
     /// Long messages sent part by part: the session that took the first part takes the rest,
     /// in order, until the deadline (CMR within a connector).
-    affinity: Mutex<HashMap<PartsKey, Affinity>>,
+    affinity: Mutex<Affinities>,
     /// Where spilled messages are loaded from; `None` keeps everything in memory.
     store: Option<Arc<dyn Store>>,
     /// Queue move and clear go through the spilled ids one at a time.
@@ -123,7 +112,7 @@ impl Queue {
             notify: Notify::new(),
             totals,
             earliest_expiry: AtomicI64::new(i64::MAX),
-            affinity: Mutex::new(HashMap::new()),
+            affinity: Mutex::new(Affinities::default()),
             store,
             refilling: tokio::sync::Mutex::new(()),
             fetch: Mutex::new(None),
@@ -310,37 +299,10 @@ impl Queue {
         let now = Instant::now();
         let overdue = crate::clock::now_us() - PART_ORDER_WAIT.as_micros() as i64;
         let pos = q.loaded.iter().position(|m| {
-            if m.target_user.is_some() {
-                return false;
-            }
-            let (Some(k), Some(c)) = (PartsKey::of(m), m.concat()) else {
-                return true;
-            };
-            let entry = affinity.get(&k).filter(|a| a.until > now);
-            if entry.is_some_and(|a| a.owner != instance) {
-                return false;
-            }
-            let expected = entry.map_or(1, |a| a.last_seq.saturating_add(1));
-            c.seq <= expected || m.received_us <= overdue
+            m.target_user.is_none() && affinity.may_take(m, instance, now, overdue)
         })?;
         let m = q.loaded.remove(pos)?;
-        if let (Some(k), Some(c)) = (PartsKey::of(&m), m.concat()) {
-            if affinity.len() >= 1024 {
-                affinity.retain(|_, a| a.until > now);
-            }
-            let last_seq = affinity
-                .get(&k)
-                .filter(|a| a.until > now)
-                .map_or(c.seq, |a| a.last_seq.max(c.seq));
-            affinity.insert(
-                k,
-                Affinity {
-                    owner: instance,
-                    last_seq,
-                    until: now + ttl,
-                },
-            );
-        }
+        affinity.took(&m, instance, now, ttl);
         Some(m)
     }
 
@@ -529,132 +491,4 @@ impl Queue {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn msg(id: u64, user: Option<&str>) -> Message {
-        Message {
-            id,
-            target_user: user.map(str::to_string),
-            ..Default::default()
-        }
-    }
-
-    #[tokio::test]
-    async fn sessions_only_take_their_users_messages() {
-        let totals = Arc::new(Totals::default());
-        let q = Queue::new(totals.clone());
-        q.push(msg(1, Some("alice")));
-        q.push(msg(2, Some("bob")));
-        q.push(msg(3, None));
-        assert_eq!(q.take_for(Some("bob")).unwrap().id, 2);
-        assert_eq!(q.take_for(Some("bob")).unwrap().id, 3);
-        assert!(q.take_for(Some("bob")).is_none());
-        assert_eq!(q.len(), 3, "taken messages count until finished");
-        q.finished();
-        q.finished();
-        assert_eq!(q.len(), 1);
-        assert_eq!(totals.get(), 1);
-        let rest = q.take_matching(|_| true, usize::MAX).await;
-        assert_eq!(rest.len(), 1);
-        assert_eq!(totals.get(), 0);
-    }
-
-    /// A message put back for one user reaches that user's session, whoever else waits.
-    #[tokio::test]
-    async fn put_back_wakes_the_session_it_is_for() {
-        for order in [["alice", "bob"], ["bob", "alice"]] {
-            let q = Arc::new(Queue::new(Arc::new(Totals::default())));
-            let mut waiters = Vec::new();
-            for user in order {
-                let q = q.clone();
-                waiters.push((
-                    user,
-                    tokio::spawn(async move { q.next_for(Some(user)).await.id }),
-                ));
-                tokio::task::yield_now().await;
-            }
-            q.put_back(msg(7, Some("bob")));
-            for (user, w) in waiters {
-                let got = tokio::time::timeout(Duration::from_millis(500), w).await;
-                match user {
-                    "bob" => assert_eq!(got.expect("bob woken").unwrap(), 7, "{order:?}"),
-                    _ => assert!(got.is_err(), "alice takes nothing"),
-                }
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn next_for_wakes_on_push() {
-        let q = Arc::new(Queue::new(Arc::new(Totals::default())));
-        let waiter = {
-            let q = q.clone();
-            tokio::spawn(async move { q.next_for(None).await.id })
-        };
-        tokio::task::yield_now().await;
-        q.push(msg(9, None));
-        assert_eq!(waiter.await.unwrap(), 9);
-    }
-
-    /// A queue longer than LOADED_MAX keeps only its head in memory and gives every message
-    /// back, in order, loading the rest from the store; cancel and clear reach spilled ones.
-    #[tokio::test]
-    async fn a_long_queue_spills_to_the_store_and_comes_back_in_order() {
-        use crate::store::{sqlite::SqliteStore, Write};
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), 4096).unwrap());
-        let n = LOADED_MAX as u64 * 2 + 500;
-        let messages: Vec<Message> = (1..=n)
-            .map(|id| Message {
-                id,
-                target: "out".into(),
-                ..Default::default()
-            })
-            .collect();
-        store
-            .commit(
-                messages
-                    .iter()
-                    .map(|m| Write::Enqueue {
-                        message: Box::new(m.clone()),
-                        route: "out".into(),
-                    })
-                    .collect(),
-            )
-            .await
-            .unwrap();
-        let totals = Arc::new(Totals::default());
-        let q = Queue::with_store(totals.clone(), Some(store));
-        for m in messages {
-            q.push(m);
-        }
-        assert_eq!(q.lock().loaded.len(), LOADED_MAX, "only the head in memory");
-        assert_eq!(q.waiting(), n as usize);
-        // Cancel one from the spilled part and one from memory.
-        assert_eq!(q.take_id(n - 3).await.map(|m| m.id), Some(n - 3));
-        assert_eq!(q.take_id(5).await.map(|m| m.id), Some(5));
-        let mut got = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while got.len() < (n - 2) as usize {
-            assert!(
-                Instant::now() < deadline,
-                "stalled after {} messages",
-                got.len()
-            );
-            // As in a session's select!: the take is often dropped half-way (here, while a
-            // refill waits for the store), and nothing may be lost by that.
-            tokio::select! {
-                m = q.next_on(0, Duration::from_secs(60)) => {
-                    got.push(m.id);
-                    q.finished();
-                }
-                _ = tokio::task::yield_now() => {}
-            }
-        }
-        let want: Vec<u64> = (1..=n).filter(|id| *id != 5 && *id != n - 3).collect();
-        assert_eq!(got, want, "in order, none lost, none twice");
-        assert_eq!(q.len(), 0);
-        assert_eq!(totals.get(), 0);
-    }
-}
+mod tests;

@@ -1,163 +1,21 @@
 //! Prometheus metrics (`/metrics`, text exposition format 0.0.4) and `/health`.
 //!
 //! Connector state, queue depth and message totals are read from the connectors when scraped;
-//! latencies are histograms kept here, in one process-wide registry, so any module (the store's
-//! writer thread included) records with one call and no handle to pass around.
+//! latencies come from the registry in [`super`].
 
-use crate::connector::ConnState;
+use super::{global, Family, Histogram};
+use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
-use crate::store::Write;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use common::message::MsgType;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Upper bounds (seconds) of every latency histogram's buckets.
-const BUCKETS: [f64; 15] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
 
 /// How long `/health` waits for the store.
 const HEALTH_STORE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// A latency histogram with fixed buckets.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    counts: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_us: AtomicU64,
-}
-
-impl Histogram {
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.counts[i].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_us.fetch_add(
-            d.as_micros().min(u128::from(u64::MAX)) as u64,
-            Ordering::Relaxed,
-        );
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut cumulative = 0;
-        for (b, c) in BUCKETS.iter().zip(&self.counts) {
-            cumulative += c.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {cumulative}");
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
-        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let braces = |l: &str| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{{{l}}}")
-            }
-        };
-        let _ = writeln!(out, "{name}_sum{} {sum}", braces(labels));
-        let _ = writeln!(out, "{name}_count{} {count}", braces(labels));
-    }
-}
-
-/// Histograms and counters keyed by label values, made on first use.
-#[derive(Debug, Default)]
-struct Family<T> {
-    by: Mutex<BTreeMap<Vec<String>, Arc<T>>>,
-}
-
-impl<T: Default> Family<T> {
-    fn get(&self, labels: &[&str]) -> Arc<T> {
-        let mut by = self.by.lock().unwrap_or_else(|p| p.into_inner());
-        // Few label sets exist (connectors x codes): a scan beats allocating a key per call.
-        if let Some((_, t)) = by
-            .iter()
-            .find(|(k, _)| k.iter().map(String::as_str).eq(labels.iter().copied()))
-        {
-            return t.clone();
-        }
-        by.entry(labels.iter().map(|s| s.to_string()).collect())
-            .or_default()
-            .clone()
-    }
-
-    fn snapshot(&self) -> Vec<(Vec<String>, Arc<T>)> {
-        let by = self.by.lock().unwrap_or_else(|p| p.into_inner());
-        by.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    }
-}
-
-/// The process-wide registry.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    store_commit: Histogram,
-    store_batches: AtomicU64,
-    accept_commit: Family<Histogram>,
-    submit_response: Family<Histogram>,
-    http_requests: Family<AtomicU64>,
-    http_request_seconds: Family<Histogram>,
-    callbacks: Family<AtomicU64>,
-    callback_seconds: Family<Histogram>,
-}
-
-/// The registry every module records into.
-pub fn global() -> &'static Metrics {
-    static METRICS: OnceLock<Metrics> = OnceLock::new();
-    METRICS.get_or_init(Metrics::default)
-}
-
-impl Metrics {
-    /// The store committed `batches` in one transaction that took `took`. Each newly accepted
-    /// message also counts its time from acceptance to durable commit, by receiving connector.
-    pub fn store_committed(&self, batches: &[&[Write]], took: Duration) {
-        self.store_commit.observe(took);
-        self.store_batches
-            .fetch_add(batches.len() as u64, Ordering::Relaxed);
-        let now = crate::clock::now_us();
-        for w in batches.iter().flat_map(|b| b.iter()) {
-            if let Write::Enqueue { message, .. } = w {
-                if message.msgtype != MsgType::Dlr && message.received_us > 0 {
-                    let us = (now - message.received_us).max(0) as u64;
-                    self.accept_commit
-                        .get(&[&message.origin.connector])
-                        .observe(Duration::from_micros(us));
-                }
-            }
-        }
-    }
-
-    /// An outgoing connector got the answer to a submit after `took`.
-    pub fn submit_response(&self, connector: &str, took: Duration) {
-        self.submit_response.get(&[connector]).observe(took);
-    }
-
-    /// An HTTP request to an incoming connector was answered with `status`.
-    pub fn http_request(&self, connector: &str, status: u16, took: Duration) {
-        let code = status.to_string();
-        self.http_requests
-            .get(&[connector, &code])
-            .fetch_add(1, Ordering::Relaxed);
-        self.http_request_seconds.get(&[connector]).observe(took);
-    }
-
-    /// A DLR callback attempt ended with `result` (`ok`, `retry`, `expired`, `skipped`).
-    pub fn callback(&self, connector: &str, result: &str, took: Option<Duration>) {
-        self.callbacks
-            .get(&[connector, result])
-            .fetch_add(1, Ordering::Relaxed);
-        if let Some(t) = took {
-            self.callback_seconds.get(&[connector]).observe(t);
-        }
-    }
-}
 
 /// `"v"` with Prometheus label escaping.
 fn quoted(v: &str) -> String {
@@ -267,8 +125,7 @@ pub fn render(gw: &Gateway) -> String {
         (
             "emg_messages_received_total",
             "Messages received on a connector.",
-            (|h: &crate::connector::ConnectorHandle| &h.counters.received)
-                as fn(&crate::connector::ConnectorHandle) -> &AtomicU64,
+            (|h: &ConnectorHandle| &h.counters.received) as fn(&ConnectorHandle) -> &AtomicU64,
         ),
         (
             "emg_messages_sent_total",
@@ -425,21 +282,6 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn histogram_buckets_are_cumulative() {
-        let h = Histogram::default();
-        h.observe(Duration::from_micros(300));
-        h.observe(Duration::from_millis(3));
-        h.observe(Duration::from_secs(100));
-        let mut out = String::new();
-        h.render(&mut out, "x", "c=\"a\"");
-        assert!(out.contains("x_bucket{c=\"a\",le=\"0.0005\"} 1\n"), "{out}");
-        assert!(out.contains("x_bucket{c=\"a\",le=\"0.005\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{c=\"a\",le=\"30\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{c=\"a\",le=\"+Inf\"} 3\n"), "{out}");
-        assert!(out.contains("x_count{c=\"a\"} 3\n"), "{out}");
-    }
 
     #[test]
     fn label_values_are_escaped() {

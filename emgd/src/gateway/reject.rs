@@ -1,0 +1,30 @@
+//! Why a message was not accepted. Each protocol maps these to its own error codes.
+
+use crate::router::NoRoute;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Reject {
+    /// Permanent: the routing table has nothing for it.
+    #[error(transparent)]
+    NoRoute(#[from] NoRoute),
+    /// Temporary: the server-wide or the target connector's queue is full.
+    #[error("queue full: {0}")]
+    QueueFull(String),
+    /// Temporary: the store could not commit it.
+    #[error("message could not be stored: {0}")]
+    Store(#[from] StoreError),
+    /// The gateway is shutting down.
+    #[error("gateway is shutting down")]
+    ShuttingDown,
+    /// Permanent: the blacklist refuses the source or destination address.
+    #[error(transparent)]
+    Refused(#[from] crate::process::Refused),
+}
+
+impl Reject {
+    /// The sender may try again later.
+    pub fn is_temporary(&self) -> bool {
+        !matches!(self, Reject::NoRoute(_) | Reject::Refused(_))
+    }
+}
