@@ -20,7 +20,6 @@ pub mod store;
 pub mod users;
 
 use anyhow::{bail, Context};
-use config::{Direction, Protocol};
 use gateway::Gateway;
 use std::future::Future;
 use std::path::Path;
@@ -111,41 +110,7 @@ where
 
     let mut tasks = JoinSet::new();
     for c in gw.connectors() {
-        let cfg = c.config();
-        let (gw, c) = (gw.clone(), c.clone());
-        match (cfg.protocol, cfg.direction) {
-            (Protocol::Sim, _) => {
-                tasks.spawn(connector::sim::run(gw, c));
-            }
-            (Protocol::Smpp, Direction::Incoming) => {
-                let listener = connector::smpp_in::bind(&cfg).await.with_context(|| {
-                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
-                })?;
-                tasks.spawn(connector::smpp_in::run(gw, c, listener));
-            }
-            (Protocol::Smpp, Direction::Outgoing) => {
-                tasks.spawn(connector::smpp_out::run(gw, c));
-            }
-            (Protocol::Http, Direction::Incoming) => {
-                let listener = connector::http_in::bind(&cfg).await.with_context(|| {
-                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
-                })?;
-                tasks.spawn(connector::http_in::run(gw, c, listener));
-            }
-            (Protocol::Http, Direction::Outgoing) => {
-                let listener = connector::http_out::bind(&cfg).await.with_context(|| {
-                    format!(
-                        "connector {}: cannot listen on dlr_address {:?}",
-                        cfg.name, cfg.http.dlr_address
-                    )
-                })?;
-                tasks.spawn(connector::http_out::run(gw, c, listener));
-            }
-            _ => unreachable!(
-                "refuse_unavailable_protocols let {:?} through",
-                cfg.protocol
-            ),
-        }
+        connector::start(&gw, c, &mut tasks).await?;
     }
     tokio::spawn(sweep_expired(gw.clone()));
     if let Some(address) = &gw.config().general.metrics_address {
@@ -191,12 +156,7 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
     let missing: Vec<String> = cfg
         .connectors
         .values()
-        .filter(|c| {
-            !matches!(
-                (c.protocol, c.direction),
-                (Protocol::Sim, _) | (Protocol::Smpp, _) | (Protocol::Http, _)
-            )
-        })
+        .filter(|c| !connector::available(c.protocol, c.direction))
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
         .collect();
     if !missing.is_empty() {

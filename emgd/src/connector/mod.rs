@@ -1,9 +1,70 @@
+//! Connectors: one folder per protocol (its driver: `incoming.rs`, `outgoing.rs`, `convert.rs`
+//! between its frames and `Message`, and what that protocol alone needs), all on one
+//! [`runtime`] that does what EMG defines once for every connector. [`start`] opens what a
+//! connector listens on and runs its sessions.
+
 pub mod http;
-pub mod http_in;
-pub mod http_out;
 pub mod runtime;
 pub mod sim;
-pub mod smpp_in;
-pub mod smpp_message;
-pub mod smpp_out;
-pub mod smpp_requests;
+pub mod smpp;
+
+use crate::gateway::Gateway;
+use anyhow::{bail, Context};
+use config::{Direction, Protocol};
+use runtime::state::ConnectorHandle;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// Whether this build runs `protocol` in `direction`.
+pub fn available(protocol: Protocol, direction: Direction) -> bool {
+    let _ = direction;
+    matches!(protocol, Protocol::Sim | Protocol::Smpp | Protocol::Http)
+}
+
+/// Open the connector's listening sockets (so a port in use stops the start with a clear
+/// error) and run its sessions in `tasks` until shutdown.
+pub async fn start(
+    gw: &Arc<Gateway>,
+    connector: &Arc<ConnectorHandle>,
+    tasks: &mut JoinSet<()>,
+) -> anyhow::Result<()> {
+    let cfg = connector.config();
+    let (gw, c) = (gw.clone(), connector.clone());
+    let cannot_listen = || format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address);
+    match (cfg.protocol, cfg.direction) {
+        (Protocol::Sim, _) => {
+            tasks.spawn(sim::outgoing::run(gw, c));
+        }
+        (Protocol::Smpp, Direction::Incoming) => {
+            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:2775")
+                .await
+                .with_context(cannot_listen)?;
+            let smpp = Arc::new(smpp::incoming::SmppIn);
+            tasks.spawn(runtime::incoming::run(gw, c, listener, smpp));
+        }
+        (Protocol::Smpp, Direction::Outgoing) => {
+            let smpp = Arc::new(smpp::outgoing::SmppOut);
+            tasks.spawn(runtime::outgoing::run(gw, c, smpp));
+        }
+        (Protocol::Http, Direction::Incoming) => {
+            let listener = http::incoming::bind(&cfg)
+                .await
+                .with_context(cannot_listen)?;
+            tasks.spawn(http::incoming::run(gw, c, listener));
+        }
+        (Protocol::Http, Direction::Outgoing) => {
+            let listener = http::outgoing::bind(&cfg).await.with_context(|| {
+                format!(
+                    "connector {}: cannot listen on dlr_address {:?}",
+                    cfg.name, cfg.http.dlr_address
+                )
+            })?;
+            tasks.spawn(http::outgoing::run(gw, c, listener));
+        }
+        (p, d) => bail!(
+            "connector {}: {d:?} {p:?} is not available in this build",
+            cfg.name
+        ),
+    }
+    Ok(())
+}

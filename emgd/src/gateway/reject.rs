@@ -17,6 +17,9 @@ pub enum Reject {
     /// The gateway is shutting down.
     #[error("gateway is shutting down")]
     ShuttingDown,
+    /// Permanent: the connector is transmit-only (`mode`): it takes no messages in.
+    #[error("connector {0} is transmit-only: it takes no messages")]
+    NotReceiving(String),
     /// Permanent: the blacklist refuses the source or destination address.
     #[error(transparent)]
     Refused(#[from] crate::process::Refused),
@@ -25,6 +28,9 @@ pub enum Reject {
 impl Reject {
     /// The sender may try again later.
     pub fn is_temporary(&self) -> bool {
-        !matches!(self, Reject::NoRoute(_) | Reject::Refused(_))
+        !matches!(
+            self,
+            Reject::NoRoute(_) | Reject::Refused(_) | Reject::NotReceiving(_)
+        )
     }
 }

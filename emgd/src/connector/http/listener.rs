@@ -3,17 +3,18 @@
 //! taken), shows as CONNECTED and in the connector log, and gives its instance back when it
 //! closes. Handlers learn the peer and instance through [`Peer`].
 
+use crate::connector::runtime::link::Link;
+use crate::connector::runtime::slots::{Slot, Slots};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Who is on the other end of a request's connection.
 #[derive(Debug, Clone, Copy)]
@@ -32,19 +33,17 @@ pub struct SlotListener {
     listener: TcpListener,
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
-    free: Arc<Semaphore>,
-    slots: Arc<Mutex<Vec<bool>>>,
+    slots: Arc<Slots>,
 }
 
 impl SlotListener {
     pub fn new(listener: TcpListener, gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) -> Self {
-        let n = connector.config().instances.max(1) as usize;
+        let slots = Slots::new(connector.config().instances.max(1));
         SlotListener {
             listener,
             gw,
             connector,
-            free: Arc::new(Semaphore::new(n)),
-            slots: Arc::new(Mutex::new(vec![false; n])),
+            slots,
         }
     }
 }
@@ -52,27 +51,19 @@ impl SlotListener {
 /// One accepted connection; gives its instance back when dropped.
 pub struct SlotStream {
     stream: TcpStream,
+    _held: Held,
+}
+
+/// The instance a connection holds.
+struct Held {
+    link: Link,
     _slot: Slot,
 }
 
-struct Slot {
-    instance: u32,
-    gw: Arc<Gateway>,
-    connector: Arc<ConnectorHandle>,
-    slots: Arc<Mutex<Vec<bool>>>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Drop for Slot {
+impl Drop for Held {
     fn drop(&mut self) {
-        self.connector.set_state(self.instance, ConnState::Idle);
-        self.gw
-            .logs
-            .connector(&self.connector.name, self.instance, "DISCONNECT");
-        let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(used) = s.get_mut(self.instance as usize) {
-            *used = false;
-        }
+        self.link.set_state(ConnState::Idle);
+        self.link.log("DISCONNECT");
     }
 }
 
@@ -82,11 +73,7 @@ impl axum::serve::Listener for SlotListener {
 
     async fn accept(&mut self) -> (SlotStream, Peer) {
         loop {
-            let Ok(permit) = self.free.clone().acquire_owned().await else {
-                // The semaphore is never closed; wait for ever rather than spin.
-                std::future::pending::<()>().await;
-                continue;
-            };
+            let slot = self.slots.claim_wait().await;
             let (stream, addr) = match self.listener.accept().await {
                 Ok(a) => a,
                 Err(e) => {
@@ -95,32 +82,15 @@ impl axum::serve::Listener for SlotListener {
                     continue;
                 }
             };
-            let instance = {
-                let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-                let free = s.iter().position(|used| !used).unwrap_or(0);
-                if let Some(slot) = s.get_mut(free) {
-                    *slot = true;
-                }
-                free as u32
-            };
+            let instance = slot.instance;
+            let link = Link::new(self.gw.clone(), self.connector.clone(), instance);
             let _ = stream.set_nodelay(true);
-            self.connector.set_state(instance, ConnState::Connected);
-            self.gw.logs.connector(
-                &self.connector.name,
-                instance,
-                format!("CONNECT OK (info=\"{addr}\")"),
-            );
-            let slot = Slot {
-                instance,
-                gw: self.gw.clone(),
-                connector: self.connector.clone(),
-                slots: self.slots.clone(),
-                _permit: permit,
-            };
+            link.set_state(ConnState::Connected);
+            link.log(format!("CONNECT OK (info=\"{addr}\")"));
             return (
                 SlotStream {
                     stream,
-                    _slot: slot,
+                    _held: Held { link, _slot: slot },
                 },
                 Peer { addr, instance },
             );

@@ -46,6 +46,7 @@ impl From<Reject> for ApiError {
             Reject::NoRoute(n) => ApiError::NoRoute(n.to_string()),
             Reject::QueueFull(m) => ApiError::QueueFull(format!("queue full: {m}")),
             Reject::Refused(r) => ApiError::Refused(r.to_string()),
+            r @ Reject::NotReceiving(_) => ApiError::Forbidden(r.to_string()),
             other => ApiError::Unavailable(other.to_string()),
         }
     }

@@ -242,6 +242,26 @@ impl ConnectorHandle {
 }
 
 impl ConnectorHandle {
+    /// Close every session now, wait (at most `wait`) until none is connected, then let them
+    /// connect again.
+    pub async fn bounce(&self, wait: std::time::Duration) {
+        self.set_forceclose(true);
+        let mut states = self.watch_states();
+        let _ = tokio::time::timeout(
+            wait,
+            states.wait_for(|s| {
+                !s.iter().any(|st| {
+                    matches!(
+                        st,
+                        ConnState::Bound | ConnState::Connected | ConnState::Terminating
+                    )
+                })
+            }),
+        )
+        .await;
+        self.set_forceclose(false);
+    }
+
     /// Resolves once force-close is clear (hold alone still lets a session stay bound).
     pub async fn wait_released_or_hold_only(&self) {
         let mut fc = self.forceclose.subscribe();

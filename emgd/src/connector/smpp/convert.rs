@@ -1,11 +1,13 @@
-//! Between SMPP's short-message bodies and the gateway's [`Message`]: one place for both
-//! SMPP connectors, so incoming submits and MO from an SMSC read the same way, and outgoing
-//! submit_sm and deliver_sm write the same way.
+//! Between SMPP's PDUs and the gateway's [`Message`]: one place for both SMPP connectors, so
+//! incoming submits and MO from an SMSC read the same way, outgoing submit_sm and deliver_sm
+//! write the same way, receipts are read and written here, and a refusal has one SMPP code.
 
+use crate::gateway::Reject;
 use common::concat::{split_encoded, Method};
+use common::dlr::DlrStatus;
 use common::gsm::{Concat, Udh};
 use common::message::{Address, Message, Origin};
-use common::smpp::{tlv, DataSm, Sm, SmppAddr, Tlv};
+use common::smpp::{status, tlv, Body, DataSm, Pdu, Receipt, Sm, SmppAddr, Tlv};
 use config::SplitMethod;
 
 pub fn smpp_addr(a: &Address) -> SmppAddr {
@@ -130,6 +132,124 @@ fn concat_reference(m: &Message) -> u16 {
     (m.id % 0xFFFF) as u16 + 1
 }
 
+/// Each refusal in the SMPP code a client expects: permanent for no route, temporary
+/// (queue full) for full queues and store trouble.
+pub fn reject_status(reject: &Reject) -> u32 {
+    match reject {
+        Reject::NoRoute(_) => status::ESME_RINVDSTADR,
+        Reject::QueueFull(_) => status::ESME_RMSGQFUL,
+        Reject::Store(_) | Reject::ShuttingDown => status::ESME_RSYSERR,
+        Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
+        Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
+        Reject::Refused(_) => status::ESME_RINVDSTADR,
+    }
+}
+
+/// YYMMDDhhmm in local time, as receipts carry dates.
+fn receipt_date(us: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_micros(us)
+        .single()
+        .map(|t| t.format("%y%m%d%H%M").to_string())
+        .unwrap_or_else(|| "0000000000".into())
+}
+
+/// deliver_sm for a queued message: a delivery receipt (esm_class 0x04, receipt text,
+/// receipted_message_id and message_state TLVs) or an MO message as it arrived.
+pub fn deliver_body(m: &Message, v34: bool) -> Sm {
+    let mut sm = Sm {
+        // Only the receipt's text tells what happened: no receipt is asked of the client.
+        registered_delivery: 0,
+        ..sm_from_message(m)
+    };
+    if let Some(d) = &m.dlr {
+        let receipt = Receipt {
+            id: d.reported_id.clone(),
+            sub: 1,
+            dlvrd: u32::from(d.status == common::dlr::DlrStatus::Delivered),
+            submit_date: receipt_date(d.submit_us),
+            done_date: receipt_date(d.done_us),
+            stat: d.status,
+            err: format!("{:03}", d.error.min(999)),
+            text: d.text.clone(),
+        };
+        sm.esm_class = 0x04;
+        sm.data_coding = 0;
+        sm.short_message = receipt.to_text().into_bytes().into();
+        if v34 {
+            sm.tlvs
+                .push(Tlv::cstr(tlv::RECEIPTED_MESSAGE_ID, &d.reported_id));
+            sm.tlvs
+                .push(Tlv::u8(tlv::MESSAGE_STATE, d.status.message_state()));
+            if d.error != 0 {
+                let e = d.error.min(0xFFFF) as u16;
+                sm.tlvs.push(Tlv::new(
+                    tlv::NETWORK_ERROR_CODE,
+                    vec![3, (e >> 8) as u8, e as u8],
+                ));
+            }
+        }
+    }
+    sm
+}
+
+pub trait WithStatus {
+    fn response_with(self, status: u32) -> Pdu;
+}
+
+impl WithStatus for Pdu {
+    /// The same response with another status (an error response carries no body).
+    fn response_with(mut self, code: u32) -> Pdu {
+        self.status = code;
+        if code != status::ESME_ROK {
+            self.body = Body::Empty;
+        }
+        self
+    }
+}
+
+/// A data_sm from the SMSC read as the deliver_sm it stands for (text in message_payload).
+pub fn sm_of_data_sm(d: &DataSm) -> Sm {
+    Sm {
+        service_type: d.service_type.clone(),
+        source: d.source.clone(),
+        dest: d.dest.clone(),
+        esm_class: d.esm_class,
+        registered_delivery: d.registered_delivery,
+        data_coding: d.data_coding,
+        tlvs: d.tlvs.clone(),
+        ..Default::default()
+    }
+}
+
+pub fn parse_receipt(sm: &Sm) -> Option<(String, DlrStatus, u32)> {
+    let text = Receipt::parse(sm.payload());
+    let id = tlv::find(&sm.tlvs, tlv::RECEIPTED_MESSAGE_ID)
+        .map(|t| t.as_str())
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| text.as_ref().map(|r| r.id.clone()))?;
+    let state = tlv::find(&sm.tlvs, tlv::MESSAGE_STATE)
+        .and_then(|t| t.as_uint())
+        .and_then(from_message_state)
+        .or_else(|| text.as_ref().map(|r| r.stat))
+        .unwrap_or(DlrStatus::Unknown);
+    let error = sm
+        .tlv(tlv::NETWORK_ERROR_CODE)
+        .filter(|v| v.len() == 3)
+        .map(|v| u32::from(u16::from_be_bytes([v[1], v[2]])))
+        .or_else(|| text.as_ref().and_then(|r| r.err.parse().ok()))
+        .unwrap_or(0);
+    Some((id, state, error))
+}
+
+/// SMPP message_state (3.4 §5.2.28) to a receipt state.
+fn from_message_state(v: u32) -> Option<DlrStatus> {
+    DlrStatus::ALL
+        .into_iter()
+        .find(|s| u32::from(s.message_state()) == v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +352,50 @@ mod tests {
         with_udh.data_coding = 4;
         with_udh.esm_class = 0x40;
         assert_eq!(parts_of(&with_udh, SplitMethod::Udh8).len(), 1);
+    }
+
+    fn receipt(text: &str, tlvs: Vec<Tlv>) -> Sm {
+        Sm {
+            esm_class: 0x04,
+            short_message: text.as_bytes().to_vec().into(),
+            tlvs,
+            ..Default::default()
+        }
+    }
+
+    const TEXT: &str = "id:0000A1B2 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:UNDELIV err:042 text:hello";
+
+    #[test]
+    fn receipt_tlvs_are_preferred() {
+        let sm = receipt(
+            TEXT,
+            vec![
+                Tlv::cstr(tlv::RECEIPTED_MESSAGE_ID, "a1b2"),
+                Tlv::u8(tlv::MESSAGE_STATE, 2),
+                Tlv::new(tlv::NETWORK_ERROR_CODE, vec![3, 0, 7]),
+            ],
+        );
+        assert_eq!(
+            parse_receipt(&sm).unwrap(),
+            ("a1b2".into(), DlrStatus::Delivered, 7)
+        );
+    }
+
+    #[test]
+    fn receipt_text_alone_is_enough() {
+        let sm = receipt(TEXT, vec![]);
+        assert_eq!(
+            parse_receipt(&sm).unwrap(),
+            ("0000A1B2".into(), DlrStatus::Undeliverable, 42)
+        );
+        assert!(parse_receipt(&receipt("hello", vec![])).is_none());
+    }
+
+    #[test]
+    fn every_message_state_maps() {
+        for s in DlrStatus::ALL {
+            assert_eq!(from_message_state(u32::from(s.message_state())), Some(s));
+        }
+        assert_eq!(from_message_state(0), None);
     }
 }

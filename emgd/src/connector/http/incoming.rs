@@ -12,33 +12,43 @@
 //! `password` parameters); their `throughput` refuses with 429, the connector's paces answers.
 //! A message is answered only once it is stored. See `man/emg-http.7`.
 
-use super::http::callback;
-use super::http::client::Client;
-use super::http::listener::{self, Peer};
-use super::http::params::{Dialect, ParamError, SendRequest, ID};
-use super::http::reply::ApiError;
-use super::http::request::{self, Incoming};
-use super::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
+use super::callback;
+use super::client::Client;
+use super::convert::message_of;
+use super::listener::{self, Peer};
+use super::params::{ParamError, ID};
+use super::reply::ApiError;
+use super::request::{self, Incoming};
+use super::send::{Dialect, SendRequest};
+use crate::connector::runtime::link::Link;
+use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::Gateway;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::message::{Address, Message, MsgType, Origin};
+use common::message::MsgType;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
 
 /// Open the connector's listening socket.
 pub async fn bind(cfg: &config::Connector) -> std::io::Result<TcpListener> {
-    TcpListener::bind(cfg.address.as_deref().unwrap_or("0.0.0.0:8080")).await
+    crate::connector::runtime::incoming::listen(cfg, "0.0.0.0:8080").await
 }
 
 #[derive(Clone)]
 struct App {
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
+}
+
+impl App {
+    /// The instance a request's connection holds.
+    fn link(&self, peer: Peer) -> Link {
+        Link::new(self.gw.clone(), self.connector.clone(), peer.instance)
+    }
 }
 
 /// Serve the API and run the DLR callbacks until shutdown.
@@ -86,27 +96,20 @@ fn authenticate(app: &App, peer: Peer, incoming: &Incoming) -> Result<(String, S
     let Some((name, password)) = &incoming.credentials else {
         return Err(ApiError::Unauthorized);
     };
+    let link = app.link(peer);
     let Some(user) = crate::users::authenticate(&cfg, &connector, name, password, peer.addr.ip())
     else {
-        app.gw.logs.connector(
-            &app.connector.name,
-            peer.instance,
-            format!("LOGIN ERR (info=\"{name}\")"),
-        );
+        link.log(format!("LOGIN ERR (info=\"{name}\")"));
         return Err(ApiError::Unauthorized);
     };
     if app.connector.states().get(peer.instance as usize) != Some(&ConnState::Bound) {
-        app.connector.set_session(
-            peer.instance,
-            Some(SessionInfo {
-                instance: peer.instance,
-                peer: Some(peer.addr.to_string()),
-                bind: Some("http".into()),
-                user: Some(user.name.clone()),
-                since_us: crate::clock::now_us(),
-            }),
-        );
-        app.connector.set_state(peer.instance, ConnState::Bound);
+        link.bound(SessionInfo {
+            instance: peer.instance,
+            peer: Some(peer.addr.to_string()),
+            bind: Some("http".into()),
+            user: Some(user.name.clone()),
+            since_us: crate::clock::now_us(),
+        });
     }
     Ok((user.name.clone(), crate::users::account_of(user)))
 }
@@ -124,11 +127,11 @@ async fn send(
         Ok((incoming_json, ok)) => ok.response(incoming_json),
         Err((incoming_json, e)) => {
             if !matches!(e, ApiError::Unauthorized) {
-                app.gw.logs.connector(
-                    &app.connector.name,
-                    peer.instance,
-                    format!("SUBMIT ERR (info=\"{} {}\")", e.code(), e.message()),
-                );
+                app.link(peer).log(format!(
+                    "SUBMIT ERR (info=\"{} {}\")",
+                    e.code(),
+                    e.message()
+                ));
             }
             e.response(incoming_json || json)
         }
@@ -170,11 +173,11 @@ async fn accept(
     let json = incoming.json;
     let fail = |e: ApiError| (json, e);
     let (user, account) = authenticate(app, peer, &incoming).map_err(fail)?;
-    if app.connector.config().mode == config::Mode::TransmitOnly {
-        return Err(fail(ApiError::Forbidden(format!(
-            "connector {} is transmit-only: it takes no messages",
-            app.connector.name
-        ))));
+    let link = app.link(peer);
+    if !link.may_receive() {
+        return Err(fail(
+            crate::gateway::Reject::NotReceiving(app.connector.name.clone()).into(),
+        ));
     }
     if !app.gw.user_allows(&user) {
         return Err(fail(ApiError::Throttled));
@@ -193,8 +196,7 @@ async fn accept(
     }
     let (parts, data_coding) = (req.parts, req.data_coding);
     let message = message_of(&app.connector.name, user, account, req);
-    app.connector.pace().await;
-    let id = app.gw.accept(message).await.map_err(|r| fail(r.into()))?;
+    let id = link.receive(message).await.map_err(|r| fail(r.into()))?;
     Ok((
         json,
         Accepted {
@@ -203,50 +205,6 @@ async fn accept(
             data_coding,
         },
     ))
-}
-
-/// A sender's address: alphanumeric (TON 5), a number (TON 1, `+` dropped) or none.
-fn source_address(from: &str) -> Address {
-    let digits = from.strip_prefix('+').unwrap_or(from);
-    if from.is_empty() {
-        Address::default()
-    } else if digits.bytes().all(|b| b.is_ascii_digit()) {
-        Address::new(digits)
-    } else {
-        Address {
-            ton: 5,
-            npi: 0,
-            addr: from.to_string(),
-        }
-    }
-}
-
-fn message_of(connector: &str, user: String, account: String, req: SendRequest) -> Message {
-    let dlr = req.dlr.as_ref();
-    Message {
-        msgtype: MsgType::Sms,
-        source: source_address(&req.from),
-        dest: Address::new(req.to.strip_prefix('+').unwrap_or(&req.to)),
-        data_coding: req.data_coding,
-        esm_class: req.esm_class,
-        protocol_id: req.protocol_id,
-        priority: req.priority,
-        body: req.body,
-        dlr_requested: dlr.is_some(),
-        origin: Origin {
-            connector: connector.to_string(),
-            user: Some(user),
-            account: Some(account),
-            client_ref: None,
-            callback_url: dlr.and_then(|d| d.url.clone()),
-            callback_method: dlr.filter(|d| d.url.is_some()).map(|d| d.method.clone()),
-            callback_mask: dlr.map_or(0, |d| d.mask),
-        },
-        expires_us: req
-            .validity_minutes
-            .map(|m| crate::clock::now_us() + (m as i64) * 60_000_000),
-        ..Default::default()
-    }
 }
 
 async fn status(

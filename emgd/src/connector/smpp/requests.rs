@@ -2,7 +2,7 @@
 //! cancel_sm and replace_sm. Each is answered by one response PDU; a client may only query,
 //! cancel or replace messages it sent itself on this connector.
 
-use super::smpp_message::address;
+use super::convert::{address, reject_status};
 use crate::gateway::{Gateway, QueuedError};
 use crate::store::MessageState;
 use common::dlr::DlrStatus;
@@ -199,7 +199,7 @@ pub async fn submit_multi(gw: &Gateway, asker: &Asker, request: &Pdu) -> Pdu {
             }
             Err(reject) => unsuccess.push(UnsuccessSme {
                 addr: addr.clone(),
-                error_status: super::smpp_in::reject_status(&reject),
+                error_status: reject_status(&reject),
             }),
         }
     }
