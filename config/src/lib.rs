@@ -35,6 +35,7 @@ mod connector;
 mod context;
 mod diagnostic;
 mod http;
+mod kind;
 mod mapping;
 mod model;
 mod operator;

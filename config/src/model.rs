@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use crate::retry::RetryScheme;
 
+pub use crate::kind::{Direction, Protocol};
+
 /// A whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -85,39 +87,6 @@ pub enum Backend {
     Sqlite,
     /// External PostgreSQL server at `database_url`.
     Postgres,
-}
-
-/// Whether a connector accepts (incoming) or initiates (outgoing) connections. Says nothing about
-/// which way messages flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Listens for clients.
-    Incoming,
-    /// Connects to an SMSC or other peer.
-    Outgoing,
-}
-
-/// Wire protocol of a connector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// SMPP 3.3/3.4/5.0.
-    Smpp,
-    /// HTTP.
-    Http,
-    /// SMTP (e-mail).
-    Smtp,
-    /// UCP/EMI.
-    Ucp,
-    /// CIMD2.
-    Cimd2,
-    /// Messaging Gateway Protocol.
-    Mgp,
-    /// External program ("EBE"); the address is a program path.
-    Ebe,
-    /// GSM modem on a tty.
-    Gsm,
-    /// Built-in SMSC simulator, for tests and load runs; needs no address.
-    Sim,
 }
 
 /// Which operations a connector allows.

@@ -145,7 +145,12 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     cross_check(&mut ctx, &raw, &names);
     let pools: Vec<&str> = raw.satpools.keys().map(String::as_str).collect();
     let has_key = general.masquerade_key.is_some();
-    crate::process::check_refs(&mut ctx, &raw.connectors, &pools, has_key);
+    crate::process::check_refs(
+        &mut ctx,
+        raw.connectors.values().map(|c| &c.process),
+        &pools,
+        has_key,
+    );
     let connectors = connector::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
 
     let mut diags = ctx.sink.diagnostics;

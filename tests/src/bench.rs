@@ -6,6 +6,8 @@
 //! 1. SMPP in -> durable store -> SMPP out (emgsmsc) -> receipt back as deliver_sm, flat out.
 //! 2. The same at a fixed rate (5,000 msg/s), for latency.
 //! 3. HTTP in -> SMPP out with a DLR callback per message ([`crate::bench_http`]).
+//!
+//! [`crate::bench_run`] runs them in order.
 //! 4. N messages queued behind a held connector: memory while queued, restart time with the
 //!    queue full, then release and time to drain.
 
@@ -80,7 +82,7 @@ impl Plan {
     }
 
     /// Rate of scenario 2 (slower in the smoke run, whose binaries may be debug builds).
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         if self.quick {
             self.rate.min(500.0)
         } else {
@@ -135,33 +137,6 @@ pub fn scenario_name(n: u8) -> &'static str {
         4 => "held queue, restart, drain",
         _ => "unknown",
     }
-}
-
-/// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
-pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for &n in &plan.scenarios {
-        progress(&format!(
-            "scenario {n}: {} ({} messages)",
-            scenario_name(n),
-            plan.count(n)
-        ));
-        let result = match n {
-            1 => smpp_flow(plan, rt, 1, None).map(|r| vec![r]),
-            2 => smpp_flow(plan, rt, 2, Some(plan.rate())).map(|r| vec![r]),
-            3 => crate::bench_http::scenario(plan, rt),
-            4 => held_queue(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 4)")),
-        };
-        match result {
-            Ok(r) => rows.extend(r),
-            Err(e) => rows.push(Row {
-                unavailable: Some(format!("failed: {e:#}")),
-                ..Row::empty(n)
-            }),
-        }
-    }
-    rows
 }
 
 /// Latency percentiles of sorted microsecond samples.
@@ -280,7 +255,7 @@ fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
 }
 
 /// Scenarios 1 and 2: SMPP in, store, SMPP out, receipts back; flat out or at `rate`.
-fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
+pub fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
     let count = plan.count(n);
     let (mut env, mut emgd) = start_world(plan, n, SESSIONS)?;
     let before = emgd.sample()?;
@@ -367,7 +342,7 @@ fn wait_drained(env: &Env, count: u64) -> anyhow::Result<()> {
 /// MGP `hold` is not persisted, so before the restart the connector is also force-closed
 /// with `persist` (EMG's way to keep a connector closed across a restart); the release
 /// clears both.
-fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
+pub fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let count = plan.count(4);
     let (mut env, mut emgd) = start_world(plan, 4, FILL_SESSIONS)?;
     let slow = Duration::from_secs(300 + count as u64 / 2_000);

@@ -10,6 +10,7 @@ pub mod bench_http;
 pub mod bench_metrics;
 pub mod bench_mgp;
 pub mod bench_proc;
+pub mod bench_run;
 pub mod daemon;
 pub mod httpload;
 pub mod load;

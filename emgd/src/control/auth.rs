@@ -5,7 +5,6 @@
 //! delay that doubles with each further failure (1 s, 2 s, 4 s ... up to [`MAX_BLOCK`]); a
 //! success forgets its failures. Every failure is logged with user and peer.
 
-use super::Server;
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use common::mgp::{ErrorBody, ErrorCode, Role};
@@ -64,13 +63,14 @@ impl Limiter {
 
 /// Check `user`/`password` against the configured accounts; the role on success.
 pub async fn login(
-    s: &Server,
+    limiter: &Limiter,
+    cfg: &config::Config,
     peer: SocketAddr,
     user: &str,
     password: &str,
 ) -> Result<Role, ErrorBody> {
     let ip = peer.ip();
-    if let Err(wait) = s.limiter.check(ip) {
+    if let Err(wait) = limiter.check(ip) {
         tracing::warn!(user, %peer, "MGP login refused: too many failures from this address");
         return Err(ErrorBody::new(
             ErrorCode::AuthFailed,
@@ -80,7 +80,7 @@ pub async fn login(
             ),
         ));
     }
-    let account = s.gw.config().operators.get(user).cloned();
+    let account = cfg.operators.get(user).cloned();
     let verified = match &account {
         None => false,
         Some(a) => match &a.secret {
@@ -95,7 +95,7 @@ pub async fn login(
     };
     match (verified, account) {
         (true, Some(a)) => {
-            s.limiter.succeeded(ip);
+            limiter.succeeded(ip);
             tracing::info!(user, %peer, "MGP login");
             Ok(match a.role {
                 OperatorRole::Readonly => Role::Readonly,
@@ -104,7 +104,7 @@ pub async fn login(
             })
         }
         _ => {
-            s.limiter.failed(ip);
+            limiter.failed(ip);
             tracing::warn!(user, %peer, "MGP login failed: wrong user or password");
             Err(ErrorBody::new(
                 ErrorCode::AuthFailed,

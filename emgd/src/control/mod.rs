@@ -13,8 +13,11 @@ pub mod connectors;
 pub mod msg;
 pub mod queue;
 pub mod rates;
+pub mod server;
 pub mod stream;
 pub mod tls;
+
+pub use server::{ok, OpResult, Server};
 
 use crate::gateway::{stopped, Gateway};
 use anyhow::Context;
@@ -36,14 +39,6 @@ use tokio_rustls::TlsAcceptor;
 
 /// Stream events buffered per session before they are dropped (and counted as lost).
 pub const EVENT_BUFFER: usize = 1024;
-
-/// What every session shares.
-pub struct Server {
-    pub gw: Arc<Gateway>,
-    pub rates: Arc<rates::Rates>,
-    pub started: Instant,
-    pub limiter: auth::Limiter,
-}
 
 /// Listen on `address` (`host:port`).
 pub async fn bind(address: &str) -> anyhow::Result<TcpListener> {
@@ -128,13 +123,6 @@ pub fn required_role(op: &Op) -> Role {
         | Op::DlrInject { .. } => Role::Operator,
         Op::Reload => Role::Admin,
     }
-}
-
-/// Turn a handler's typed answer into the wire outcome.
-pub type OpResult = Result<serde_json::Value, ErrorBody>;
-
-pub fn ok<T: Serialize>(v: T) -> OpResult {
-    serde_json::to_value(v).map_err(|e| ErrorBody::internal(format!("cannot encode answer: {e}")))
 }
 
 struct Session {
@@ -230,7 +218,14 @@ impl Session {
     async fn dispatch(&mut self, op: Op) -> OpResult {
         let (user, op) = match (&self.user, op) {
             (None, Op::Login { user, password }) => {
-                let role = auth::login(&self.server, self.peer, &user, &password).await?;
+                let role = auth::login(
+                    &self.server.limiter,
+                    &self.server.gw.config(),
+                    self.peer,
+                    &user,
+                    &password,
+                )
+                .await?;
                 self.user = Some((user.clone(), role));
                 return ok(common::mgp::LoginOk {
                     user,

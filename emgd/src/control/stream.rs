@@ -6,7 +6,7 @@
 //! there is room again. Nothing here ever waits on a client.
 
 use super::connectors::{all, find};
-use super::Server;
+use super::server::Server;
 use crate::logs::LogKind as FileKind;
 use common::mgp::{ErrorBody, Event, EventFrame, LogKind};
 use std::collections::HashMap;

@@ -123,7 +123,7 @@ fn main() -> anyhow::Result<()> {
     );
     eprintln!("{caption}");
     let started = Instant::now();
-    let rows = bench::run(&cli.plan, &rt, |line| {
+    let rows = tests::bench_run::run(&cli.plan, &rt, |line| {
         eprintln!("[{:6.1}s] {line}", started.elapsed().as_secs_f64());
     });
     let mut out = std::io::stdout().lock();
