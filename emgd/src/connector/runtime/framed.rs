@@ -14,14 +14,14 @@
 //! requests (handing work that needs the gateway, such as storing a submit, to [`Ctl::spawn`]:
 //! its response goes out when that work is done), and says when the peer logged in.
 
+use super::driver::{Codec, Ctl, Dir, Driver, Flow, Frame, Kind, Login, LoginRefused, Writer};
 use super::link::Link;
-use super::outbox::{first_staged, Answer, Outbox, Taker};
+use super::outbox::{first_staged, Outbox, Taker};
 use super::state::{ConnState, SessionInfo};
-use super::window::{SeqSpace, Window};
+use super::window::Window;
 use crate::gateway::stopped;
 use bytes::BytesMut;
 use common::message::{Message, MessageId};
-use std::future::Future;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinSet;
@@ -34,137 +34,6 @@ pub const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// A keepalive request unanswered for this long (or `keepalive`, if longer) means the link is
 /// dead.
 pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Which way a frame went, for the PDU log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    Read,
-    Write,
-}
-
-/// A protocol's frames on the wire (sans-io: the codec in `common` does the work).
-pub trait Codec: Send + 'static {
-    type Frame: Send + 'static;
-    /// The first complete frame in `buf`, taken off it; `Ok(None)` until one is complete.
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Self::Frame>, BadFrame<Self::Frame>>;
-    fn encode(&mut self, frame: &Self::Frame, out: &mut BytesMut);
-    /// The frame's PDU log line (after the timestamp and `(connector,instance)`).
-    fn log_line(&self, dir: Dir, frame: &Self::Frame) -> String;
-}
-
-/// A frame that could not be read: logged as `PDU ERR (info="...")`, answered with `reply`
-/// when the protocol has an answer for it, and fatal when the stream cannot be trusted after it.
-#[derive(Debug)]
-pub struct BadFrame<F> {
-    pub info: String,
-    pub reply: Option<F>,
-    pub fatal: bool,
-}
-
-/// What a received frame is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The response to our request with this sequence number.
-    Response(u32),
-    /// A request of the peer's.
-    Request,
-}
-
-/// A login that succeeded.
-#[derive(Debug, Clone)]
-pub struct Login {
-    /// Who is on the other end, for operators (MGP `connector`): the peer's address, the kind
-    /// of bind, and the user that logged in (or that we logged in as).
-    pub peer: Option<String>,
-    pub bind: Option<String>,
-    pub user: Option<String>,
-    /// For the log: `LOGIN OK (info="...")`.
-    pub info: String,
-    /// We may send messages on this session (an SMPP receiver bind may not).
-    pub transmit: bool,
-    /// Incoming: the user whose messages (reports, MO) this session takes.
-    pub queue_user: Option<String>,
-}
-
-/// A login the peer refused; the retry scheme's connector rule matches `command` and `error`.
-#[derive(Debug, Clone)]
-pub struct LoginRefused {
-    pub command: u32,
-    pub error: u32,
-    /// For the log: `LOGIN ERR (info="...")`.
-    pub info: String,
-}
-
-/// What to do after a request of the peer's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Flow {
-    Continue,
-    /// The peer logged out, or the session cannot go on: disconnect, for this reason.
-    Close(&'static str),
-}
-
-pub type Frame<D> = <<D as Driver>::Codec as Codec>::Frame;
-
-/// What one windowed protocol does, for one session. The runtime calls it; it never does I/O.
-pub trait Driver: Send + 'static {
-    type Codec: Codec;
-    /// One request that carries (a part of) a message.
-    type Part: Send + 'static;
-    /// The sequence numbers of our requests.
-    const SEQUENCES: SeqSpace;
-    /// The keepalive operation's name, for the log (`enquire_link`).
-    const KEEPALIVE: &'static str;
-    /// How long a request may wait for its response before the link counts as dead.
-    const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
-
-    fn kind(&self, frame: &Frame<Self>) -> Kind;
-
-    /// Outgoing: the login request, sent once connected; `None` for a protocol without one.
-    fn login(&mut self, _cfg: &config::Connector, _seq: u32) -> Option<Frame<Self>> {
-        None
-    }
-
-    /// Outgoing: the peer answered our login.
-    fn logged_in(
-        &mut self,
-        _cfg: &config::Connector,
-        _answer: Frame<Self>,
-    ) -> Result<Login, LoginRefused> {
-        Err(LoginRefused {
-            command: 0,
-            error: 0,
-            info: "unexpected login answer".into(),
-        })
-    }
-
-    /// Outgoing: the login failed without an answer (timeout, connection closed): what the
-    /// retry scheme matches on.
-    fn login_lost(&mut self, _cfg: &config::Connector, why: &str) -> LoginRefused {
-        LoginRefused {
-            command: 0,
-            error: 0,
-            info: why.to_string(),
-        }
-    }
-
-    /// The keepalive request (enquire_link).
-    fn keepalive(&mut self, seq: u32) -> Frame<Self>;
-
-    /// The logout request sent when closing (unbind); `None` to just disconnect.
-    fn logout(&mut self, seq: u32) -> Option<Frame<Self>>;
-
-    /// The requests that carry `wire`, the OUT pipeline's copy of a message: one per part.
-    fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Self::Part>;
-
-    /// The request for one part, numbered `seq`.
-    fn request(&mut self, part: Self::Part, seq: u32) -> Frame<Self>;
-
-    /// What the response to a part's request says.
-    fn answer(&mut self, response: &Frame<Self>) -> Answer;
-
-    /// A request of the peer's (a login, a submit, a delivery, a keepalive, a logout).
-    fn on_request(&mut self, frame: Frame<Self>, s: &mut Ctl<'_, Self::Codec>) -> Flow;
-}
 
 /// Which end of the session we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,73 +65,6 @@ impl End {
             End::LoginRefused(r) => &r.info,
             End::Closed(why) => why,
         }
-    }
-}
-
-impl PartialEq for LoginRefused {
-    fn eq(&self, other: &Self) -> bool {
-        (self.command, self.error) == (other.command, other.error)
-    }
-}
-
-impl Eq for LoginRefused {}
-
-/// The write side: frames are logged and encoded into one buffer, written once per wake-up.
-struct Writer<C> {
-    codec: C,
-    out: BytesMut,
-    /// Last frame either way (keepalive).
-    last_io: Instant,
-}
-
-impl<C: Codec> Writer<C> {
-    fn write(&mut self, link: &Link, frame: &C::Frame) {
-        link.log_pdu(|| self.codec.log_line(Dir::Write, frame));
-        self.codec.encode(frame, &mut self.out);
-        self.last_io = Instant::now();
-    }
-}
-
-/// What a driver may do while handling a request of the peer's.
-pub struct Ctl<'a, C: Codec> {
-    pub link: &'a Link,
-    writer: &'a mut Writer<C>,
-    work: &'a mut JoinSet<Option<C::Frame>>,
-    login: &'a mut Option<Login>,
-    traffic: bool,
-    bound: bool,
-}
-
-impl<C: Codec> Ctl<'_, C> {
-    /// Answer now.
-    pub fn reply(&mut self, frame: C::Frame) {
-        self.writer.write(self.link, &frame);
-    }
-
-    /// Work that needs the gateway (store a submit, match a receipt); the frame it yields is
-    /// written when it is done. Every answer ready at once goes out in one write.
-    pub fn spawn(&mut self, work: impl Future<Output = Option<C::Frame>> + Send + 'static) {
-        self.work.spawn(work);
-    }
-
-    /// Incoming: the peer logged in (the driver answered it already).
-    pub fn logged_in(&mut self, login: Login) {
-        *self.login = Some(login);
-    }
-
-    /// Incoming: the peer's login was refused (the driver answered it already).
-    pub fn login_refused(&mut self, info: impl std::fmt::Display) {
-        self.link.log(format!("LOGIN ERR (info=\"{info}\")"));
-    }
-
-    /// The request carried a message (for `idletimeout`).
-    pub fn traffic(&mut self) {
-        self.traffic = true;
-    }
-
-    /// Whether the session is logged in.
-    pub fn is_bound(&self) -> bool {
-        self.bound
     }
 }
 

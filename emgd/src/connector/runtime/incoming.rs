@@ -3,7 +3,8 @@
 //! and run each session in its own task ([`framed::run`]). At shutdown the listener closes,
 //! the sessions close gracefully, and every instance ends DEAD.
 
-use super::framed::{self, Driver, Side};
+use super::driver::Driver;
+use super::framed::{self, Side};
 use super::link::Link;
 use super::slots::Slots;
 use super::state::{ConnState, ConnectorHandle};

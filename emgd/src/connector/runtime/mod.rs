@@ -41,9 +41,9 @@
 //!
 //! # What a driver supplies
 //!
-//! - Its codec, sans-io, in `common` (`common::smpp`), wrapped as a [`framed::Codec`]:
+//! - Its codec, sans-io, in `common` (`common::smpp`), wrapped as a [`driver::Codec`]:
 //!   decode one frame from a buffer, encode one, and a PDU log line.
-//! - For a session protocol, a [`framed::Driver`]: what a frame is (response to which
+//! - For a session protocol, a [`driver::Driver`]: what a frame is (response to which
 //!   sequence number, or a request), the login request and what its answer means, the
 //!   keepalive and logout requests, the requests that carry a message (its parts) and what a
 //!   response says about it ([`outbox::Answer`]), and how to answer each request of the peer.
@@ -59,12 +59,13 @@
 //!
 //! Through [`link::Link`]: `receive` (a message from the peer: answer only once it resolves,
 //! so nothing is acknowledged before it is stored), `receipt` (a delivery receipt), `log`
-//! (a connector log line). Through its return values: [`framed::Login`] or
-//! [`framed::LoginRefused`] (connected and authenticated, or not), [`outbox::Answer`] and
-//! [`calls::CallOutcome`] (sent, refused, temporary), [`framed::Flow::Close`] (the peer
+//! (a connector log line). Through its return values: [`driver::Login`] or
+//! [`driver::LoginRefused`] (connected and authenticated, or not), [`outbox::Answer`] and
+//! [`calls::CallOutcome`] (sent, refused, temporary), [`driver::Flow::Close`] (the peer
 //! logged out).
 
 pub mod calls;
+pub mod driver;
 pub mod framed;
 pub mod incoming;
 pub mod link;

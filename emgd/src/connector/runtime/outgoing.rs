@@ -7,7 +7,8 @@
 //! The transport is the protocol's choice ([`Dialer`]): TCP ([`Tcp`]) for SMPP, UCP/EMI and
 //! CIMD2; a serial line for a GSM modem.
 
-use super::framed::{self, Driver, End, Side};
+use super::driver::Driver;
+use super::framed::{self, End, Side};
 use super::link::Link;
 use super::retry::Retry;
 use super::state::{ConnState, ConnectorHandle};

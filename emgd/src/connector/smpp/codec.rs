@@ -1,7 +1,7 @@
 //! SMPP frames for the runtime: `common::smpp`'s sans-io codec as a [`Codec`], and which PDUs
 //! answer our requests.
 
-use crate::connector::runtime::framed::{BadFrame, Codec, Dir, Kind};
+use crate::connector::runtime::driver::{BadFrame, Codec, Dir, Kind};
 use crate::connector::runtime::window::SeqSpace;
 use bytes::BytesMut;
 use common::smpp::{command, decode, encode, log_line, Direction, Pdu, DEFAULT_MAX_PDU_LEN};

@@ -9,7 +9,7 @@
 use super::codec::{self, SmppCodec};
 use super::convert::{deliver_body, message_from_data_sm, message_from_sm, reject_status};
 use super::requests;
-use crate::connector::runtime::framed::{Ctl, Driver, Flow, Kind, Login};
+use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login};
 use crate::connector::runtime::incoming::Incoming;
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::outbox::Answer;

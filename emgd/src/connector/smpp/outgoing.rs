@@ -8,7 +8,7 @@
 
 use super::codec::{self, SmppCodec};
 use super::convert::{message_from_sm, parse_receipt, parts_of, sm_of_data_sm, WithStatus};
-use crate::connector::runtime::framed::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
+use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
 use crate::connector::runtime::outbox::Answer;
 use crate::connector::runtime::outgoing::{Outgoing, Tcp};
 use crate::connector::runtime::window::SeqSpace;
