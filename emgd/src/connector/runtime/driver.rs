@@ -41,7 +41,9 @@ pub struct BadFrame<F> {
 /// What a received frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// The response to our request with this sequence number.
+    /// The response to our request with this sequence number. A protocol whose responses
+    /// carry no number (SMTP, AT commands) answers in order: its driver remembers the numbers
+    /// the runtime gave its requests and names the oldest.
     Response(u32),
     /// A request of the peer's.
     Request,
@@ -130,6 +132,20 @@ pub trait Driver: Send + 'static {
     /// The logout request sent when closing (unbind); `None` to just disconnect.
     fn logout(&mut self, seq: u32) -> Option<Frame<Self>>;
 
+    /// How often a bound session asks its peer for news, for a peer that never tells on its
+    /// own (a GSM modem's stored messages: AT+CMGL); `None` for peers that send requests.
+    const POLL: Option<Duration> = None;
+
+    /// The polling request, every [`POLL`](Self::POLL) while bound and the window has room.
+    fn poll(&mut self, _seq: u32) -> Option<Frame<Self>> {
+        None
+    }
+
+    /// The answer to a polling request.
+    fn polled(&mut self, _answer: Frame<Self>, _s: &mut Ctl<'_, Self::Codec>) -> Flow {
+        Flow::Continue
+    }
+
     /// The requests that carry `wire`, the OUT pipeline's copy of a message: one per part.
     fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Self::Part>;
 
@@ -202,6 +218,12 @@ impl<C: Codec> Ctl<'_, C> {
     /// The request carried a message (for `idletimeout`).
     pub fn traffic(&mut self) {
         self.traffic = true;
+    }
+
+    /// The session's codec, for a protocol whose framing changes with its state (SMTP reads
+    /// lines, then a message body up to its lone dot).
+    pub fn codec(&mut self) -> &mut C {
+        &mut self.writer.codec
     }
 
     /// Whether the session is logged in.

@@ -73,6 +73,7 @@ impl End {
 enum Sent {
     Login,
     Keepalive,
+    Poll,
     Logout,
     Part(MessageId, usize),
 }
@@ -93,6 +94,8 @@ struct Session<D: Driver, S> {
     transmit: bool,
     /// When the keepalive request in flight left.
     enquiry: Option<Instant>,
+    /// When the last polling request left (drivers with [`Driver::POLL`]).
+    last_poll: Instant,
     /// Last message traffic (idle timeout).
     last_traffic: Instant,
     /// Set when we decided to close: the reason and how long answers may still take.
@@ -137,6 +140,7 @@ where
         bound: false,
         transmit: false,
         enquiry: None,
+        last_poll: Instant::now(),
         last_traffic: Instant::now(),
         closing: None,
         logout_sent: false,
@@ -222,6 +226,9 @@ where
                     LOGIN_TIMEOUT
                 }
             });
+            let poll_at = D::POLL
+                .map(|p| self.last_poll + p)
+                .filter(|_| self.bound && self.closing.is_none());
             let now = Instant::now();
             tokio::select! {
                 read = self.stream.read_buf(&mut self.rbuf) => {
@@ -265,6 +272,15 @@ where
                         self.writer.write(&self.link, &ping);
                         self.window.sent(seq, Sent::Keepalive);
                         self.enquiry = Some(Instant::now());
+                    }
+                }
+                _ = tokio::time::sleep_until(poll_at.unwrap_or(now + far)), if poll_at.is_some() => {
+                    self.last_poll = Instant::now();
+                    if let Some(seq) = self.window.next_seq() {
+                        if let Some(poll) = self.driver.poll(seq) {
+                            self.writer.write(&self.link, &poll);
+                            self.window.sent(seq, Sent::Poll);
+                        }
                     }
                 }
                 _ = tokio::time::sleep_until(keepalive_deadline.unwrap_or(now + far)), if keepalive_deadline.is_some() => {
@@ -351,6 +367,24 @@ where
                 }
             }
             Sent::Keepalive => self.enquiry = None,
+            Sent::Poll => {
+                let mut login = None;
+                let mut ctl = Ctl {
+                    link: &self.link,
+                    writer: &mut self.writer,
+                    work: &mut self.work,
+                    login: &mut login,
+                    traffic: false,
+                    bound: self.bound,
+                };
+                let flow = self.driver.polled(frame, &mut ctl);
+                if ctl.traffic {
+                    self.last_traffic = Instant::now();
+                }
+                if let Flow::Close(why) = flow {
+                    return Some(self.closing_or(why));
+                }
+            }
             Sent::Logout => return Some(self.closing_or("logged out")),
             Sent::Part(id, index) => {
                 self.parts_waiting -= 1;

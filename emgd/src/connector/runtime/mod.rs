@@ -44,11 +44,14 @@
 //! - Its codec, sans-io, in `common` (`common::smpp`), wrapped as a [`driver::Codec`]:
 //!   decode one frame from a buffer, encode one, and a PDU log line.
 //! - For a session protocol, a [`driver::Driver`]: what a frame is (response to which
-//!   sequence number, or a request), the login request and what its answer means, the
-//!   keepalive and logout requests, the requests that carry a message (its parts) and what a
-//!   response says about it ([`outbox::Answer`]), and how to answer each request of the peer.
-//!   Plus how a session starts: [`outgoing::Outgoing`] (a [`outgoing::Dialer`] that yields any
-//!   `AsyncRead + AsyncWrite`: TCP, a serial line) or [`incoming::Incoming`].
+//!   sequence number, or a request; a protocol without numbers answers in order), the login
+//!   request and what its answer means, the keepalive and logout requests, a polling request
+//!   for a peer that must be asked (GSM modem), the requests that carry a message (its parts)
+//!   and what a response says about it ([`outbox::Answer`]), and how to answer each request of
+//!   the peer, through [`driver::Ctl`] (reply now, or when work that needs the gateway is
+//!   done; switch the codec's mode). Plus how a session starts: [`outgoing::Outgoing`] (a
+//!   [`outgoing::Dialer`] that yields any `AsyncRead + AsyncWrite`: TCP, a serial line, a
+//!   program's stdin and stdout) or [`incoming::Incoming`].
 //! - For a protocol that sends each message with a call of its own (HTTP, EBE, the
 //!   simulator), a [`calls::Caller`]: the call, and what became of it
 //!   ([`calls::CallOutcome`]).
@@ -75,3 +78,6 @@ pub mod retry;
 pub mod slots;
 pub mod state;
 pub mod window;
+
+#[cfg(test)]
+mod tests;
