@@ -160,6 +160,20 @@ impl Gateway {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
     }
 
+    /// Whether the gateway takes traffic (`/health`): not shutting down, and the store answers
+    /// within 2 s. The error is the line to answer with.
+    pub async fn health(&self) -> Result<(), &'static str> {
+        if self.is_shutting_down() {
+            return Err("shutting down\n");
+        }
+        let timeout = std::time::Duration::from_secs(2);
+        match tokio::time::timeout(timeout, self.store.queued_count("")).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err("store error\n"),
+            Err(_) => Err("store not answering\n"),
+        }
+    }
+
     /// The routing table in force.
     pub(super) fn router(&self) -> Arc<Router> {
         self.router

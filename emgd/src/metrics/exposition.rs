@@ -12,10 +12,6 @@ use axum::response::IntoResponse;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long `/health` waits for the store.
-const HEALTH_STORE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `"v"` with Prometheus label escaping.
 fn quoted(v: &str) -> String {
@@ -248,13 +244,9 @@ pub async fn metrics(State(gw): State<Arc<Gateway>>) -> impl IntoResponse {
 
 /// `GET /health`: 200 while the store answers, 503 when it does not or during shutdown.
 pub async fn health(State(gw): State<Arc<Gateway>>) -> (StatusCode, &'static str) {
-    if gw.is_shutting_down() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n");
-    }
-    match tokio::time::timeout(HEALTH_STORE_TIMEOUT, gw.store.queued_count("")).await {
-        Ok(Ok(_)) => (StatusCode::OK, "OK\n"),
-        Ok(Err(_)) => (StatusCode::SERVICE_UNAVAILABLE, "store error\n"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not answering\n"),
+    match gw.health().await {
+        Ok(()) => (StatusCode::OK, "OK\n"),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
     }
 }
 

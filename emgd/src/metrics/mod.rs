@@ -1,14 +1,12 @@
 //! Metrics: latency histograms and counters in one process-wide registry, so any module (the
 //! store's writer thread included) records with one call and no handle to pass around.
 //!
-//! The registry knows nothing of connectors or the gateway, so every layer may record into it;
-//! [`exposition`] renders it, with the connectors' states and queues read when scraped, as
-//! Prometheus `/metrics` and serves `/health`.
+//! The registry knows nothing of connectors, the store or the gateway, so every layer may
+//! record into it; [`exposition`] renders it, with the connectors' states and queues read
+//! when scraped, as Prometheus `/metrics` and serves `/health`.
 
 pub mod exposition;
 
-use crate::store::Write;
-use common::message::MsgType;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -110,22 +108,24 @@ pub fn global() -> &'static Metrics {
 }
 
 impl Metrics {
-    /// The store committed `batches` in one transaction that took `took`. Each newly accepted
-    /// message also counts its time from acceptance to durable commit, by receiving connector.
-    pub fn store_committed(&self, batches: &[&[Write]], took: Duration) {
+    /// The store committed `batches` callers' batches in one transaction that took `took`.
+    /// `accepted` names each newly accepted message in it by receiving connector and
+    /// acceptance time (Unix µs), to time acceptance to durable commit.
+    pub fn store_committed<'a>(
+        &self,
+        batches: usize,
+        took: Duration,
+        accepted: impl IntoIterator<Item = (&'a str, i64)>,
+    ) {
         self.store_commit.observe(took);
         self.store_batches
-            .fetch_add(batches.len() as u64, Ordering::Relaxed);
+            .fetch_add(batches as u64, Ordering::Relaxed);
         let now = crate::clock::now_us();
-        for w in batches.iter().flat_map(|b| b.iter()) {
-            if let Write::Enqueue { message, .. } = w {
-                if message.msgtype != MsgType::Dlr && message.received_us > 0 {
-                    let us = (now - message.received_us).max(0) as u64;
-                    self.accept_commit
-                        .get(&[&message.origin.connector])
-                        .observe(Duration::from_micros(us));
-                }
-            }
+        for (connector, received_us) in accepted {
+            let us = (now - received_us).max(0) as u64;
+            self.accept_commit
+                .get(&[connector])
+                .observe(Duration::from_micros(us));
         }
     }
 

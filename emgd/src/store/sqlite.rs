@@ -223,7 +223,19 @@ impl Writer {
             }
         }
         tx.commit().map_err(db_err)?;
-        crate::metrics::global().store_committed(batches, started.elapsed());
+        let accepted = batches
+            .iter()
+            .flat_map(|b| b.iter())
+            .filter_map(|w| match w {
+                Write::Enqueue { message, .. }
+                    if message.msgtype != common::message::MsgType::Dlr
+                        && message.received_us > 0 =>
+                {
+                    Some((message.origin.connector.as_str(), message.received_us))
+                }
+                _ => None,
+            });
+        crate::metrics::global().store_committed(batches.len(), started.elapsed(), accepted);
         Ok(())
     }
 

@@ -65,7 +65,12 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: Tc
 fn router(app: App) -> axum::Router {
     let health = {
         let gw = app.gw.clone();
-        move || crate::metrics::exposition::health(State(gw))
+        move || async move {
+            match gw.health().await {
+                Ok(()) => (axum::http::StatusCode::OK, "OK\n"),
+                Err(why) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, why),
+            }
+        }
     };
     axum::Router::new()
         .route("/bin/send", get(send).post(send))
