@@ -2,6 +2,10 @@
 //! one of the connector's `instances` (a client waits in the listen backlog while all are
 //! taken), shows as CONNECTED and in the connector log, and gives its instance back when it
 //! closes. Handlers learn the peer and instance through [`Peer`].
+//!
+//! Force-close (and so bounce) applies here as on every connector: while it is set no
+//! connection is accepted, and open ones read end-of-file, so each finishes the request it is
+//! answering and closes.
 
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::slots::{Slot, Slots};
@@ -51,6 +55,8 @@ impl SlotListener {
 /// One accepted connection; gives its instance back when dropped.
 pub struct SlotStream {
     stream: TcpStream,
+    /// Resolves when the connector is force-closed.
+    closed: Pin<Box<dyn std::future::Future<Output = ()> + Send + Sync>>,
     _held: Held,
 }
 
@@ -74,6 +80,7 @@ impl axum::serve::Listener for SlotListener {
     async fn accept(&mut self) -> (SlotStream, Peer) {
         loop {
             let slot = self.slots.claim_wait().await;
+            self.connector.wait_released_or_hold_only().await;
             let (stream, addr) = match self.listener.accept().await {
                 Ok(a) => a,
                 Err(e) => {
@@ -87,9 +94,11 @@ impl axum::serve::Listener for SlotListener {
             let _ = stream.set_nodelay(true);
             link.set_state(ConnState::Connected);
             link.log(format!("CONNECT OK (info=\"{addr}\")"));
+            let connector = self.connector.clone();
             return (
                 SlotStream {
                     stream,
+                    closed: Box::pin(async move { connector.forceclose_set().await }),
                     _held: Held { link, _slot: slot },
                 },
                 Peer { addr, instance },
@@ -111,6 +120,10 @@ impl AsyncRead for SlotStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if self.closed.as_mut().poll(cx).is_ready() {
+            // End of file: the connection finishes what it is doing and closes.
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
