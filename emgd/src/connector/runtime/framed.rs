@@ -156,7 +156,7 @@ where
     async fn run(mut self, first: Option<Message>) -> End {
         let mut shutdown = self.link.shutdown_signal();
         if let Some(m) = first {
-            let ready = self.outbox.stage(vec![m], &mut self.work);
+            let ready = self.outbox.stage(vec![m]);
             self.plan(ready);
         }
         if self.side == Side::Outgoing {
@@ -257,7 +257,7 @@ where
                     let room = window - self.parts_waiting - self.outbox.staged();
                     let mut batch = vec![message];
                     batch.extend(self.outbox.takes.more(room.saturating_sub(1)));
-                    let ready = self.outbox.stage(batch, &mut self.work);
+                    let ready = self.outbox.stage(batch);
                     self.plan(ready);
                 }
                 staged = first_staged(&mut self.outbox.staging) => {
@@ -393,7 +393,7 @@ where
                     crate::metrics::global().submit_response(self.link.name(), at.elapsed());
                 }
                 let answer = self.driver.answer(&frame);
-                self.outbox.answered(id, index, answer, &mut self.work);
+                self.outbox.answered(id, index, answer);
             }
         }
         None

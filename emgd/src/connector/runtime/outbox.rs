@@ -15,13 +15,14 @@
 //!    the head of the queue, in the order it was accepted.
 
 use super::link::Link;
+use super::tracker::Tracker;
 use crate::connector::runtime::state::ConnectorHandle;
 use crate::gateway::Gateway;
 use common::message::{Message, MessageId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::task::{JoinError, JoinHandle};
 
 /// What the peer said to a request that carried (a part of) a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,8 @@ pub struct Outbox<P> {
     backlog: VecDeque<(MessageId, usize, P)>,
     /// Messages with requests written or waiting in `backlog`.
     inflight: HashMap<MessageId, InFlight>,
+    /// The tasks recording outcomes.
+    outcomes: Tracker,
 }
 
 impl<P: Send + 'static> Outbox<P> {
@@ -134,6 +137,7 @@ impl<P: Send + 'static> Outbox<P> {
             staged: 0,
             backlog: VecDeque::new(),
             inflight: HashMap::new(),
+            outcomes: Tracker::default(),
         }
     }
 
@@ -152,23 +156,18 @@ impl<P: Send + 'static> Outbox<P> {
         self.staged == 0 && self.inflight.is_empty()
     }
 
-    /// Take `batch` on: expired messages fail here (the task goes into `work`); the rest are
-    /// returned ready to plan, or, on a connector that records `Submitting`, come back from
-    /// [`first_staged`] once that is committed.
-    pub fn stage<F: Send + 'static>(
-        &mut self,
-        batch: Vec<Message>,
-        work: &mut JoinSet<Option<F>>,
-    ) -> Vec<Message> {
+    /// Take `batch` on: expired messages fail here; the rest are returned ready to plan, or,
+    /// on a connector that records `Submitting`, come back from [`first_staged`] once that is
+    /// committed.
+    pub fn stage(&mut self, batch: Vec<Message>) -> Vec<Message> {
         let now = crate::clock::now_us();
         let (expired, batch): (Vec<Message>, Vec<Message>) = batch
             .into_iter()
             .partition(|m| m.expires_us.is_some_and(|t| t <= now));
         for m in expired {
             let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
-            work.spawn(async move {
+            self.outcomes.spawn(async move {
                 gw.expired(&connector, m).await;
-                None
             });
         }
         if batch.is_empty() || !self.record_submitting {
@@ -227,14 +226,8 @@ impl<P: Send + 'static> Outbox<P> {
     }
 
     /// The request for part `index` of message `id` was answered. Once every request written
-    /// for the message is, its outcome is recorded by a task in `work`.
-    pub fn answered<F: Send + 'static>(
-        &mut self,
-        id: MessageId,
-        index: usize,
-        answer: Answer,
-        work: &mut JoinSet<Option<F>>,
-    ) {
+    /// for the message is, its outcome is recorded (by a task of its own).
+    pub fn answered(&mut self, id: MessageId, index: usize, answer: Answer) {
         let Some(f) = self.inflight.get_mut(&id) else {
             return;
         };
@@ -262,7 +255,7 @@ impl<P: Send + 'static> Outbox<P> {
             return;
         };
         let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
-        work.spawn(async move {
+        self.outcomes.spawn(async move {
             match f.failure {
                 Some(Answer::Refused { command, error }) => {
                     gw.failed(&connector, f.message, command, error).await
@@ -273,12 +266,11 @@ impl<P: Send + 'static> Outbox<P> {
                     gw.sent_parts(&connector, f.message, ids).await
                 }
             }
-            None
         });
     }
 
     /// The session ends: every message without an outcome goes back to the head of the
-    /// queue, in the order it was accepted (ids ascend).
+    /// queue, in the order it was accepted (ids ascend), and every outcome being recorded is.
     pub async fn close(mut self) {
         let mut unsent: Vec<Message> = self.inflight.drain().map(|(_, f)| f.message).collect();
         for handle in self.staging.drain(..) {
@@ -291,6 +283,7 @@ impl<P: Send + 'static> Outbox<P> {
         for m in unsent {
             self.link.gw.unsent(&self.link.connector, m);
         }
+        self.outcomes.wait().await;
     }
 }
 
