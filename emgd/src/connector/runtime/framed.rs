@@ -68,6 +68,92 @@ impl End {
     }
 }
 
+/// Deadlines are rounded up to this, so the session's one timer is reset a few times a second
+/// at most rather than at every wake-up (a window's oldest request changes with each answer).
+const TICK: Duration = Duration::from_millis(250);
+
+/// When the session must act without a frame coming in, as of this wake-up.
+struct Due {
+    /// Send the keepalive request (no frame for `keepalive` seconds).
+    keepalive_at: Option<Instant>,
+    /// The keepalive request in flight must be answered by then.
+    keepalive_deadline: Option<Instant>,
+    /// Close: no message traffic for `idletimeout` seconds.
+    idle_at: Option<Instant>,
+    /// The oldest request waiting must be answered by then (the login, by `LOGIN_TIMEOUT`).
+    answer_by: Option<Instant>,
+    /// Send the driver's polling request.
+    poll_at: Option<Instant>,
+    /// Closing gives up waiting for answers then.
+    closing_at: Option<Instant>,
+}
+
+impl Due {
+    fn next(&self) -> Option<Instant> {
+        [
+            self.keepalive_at,
+            self.keepalive_deadline,
+            self.idle_at,
+            self.answer_by,
+            self.poll_at,
+            self.closing_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
+/// The session's one timer, for whichever deadline comes first.
+struct Timer {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// What it is set to; `None` while no deadline is pending.
+    at: Option<Instant>,
+    /// When it last went off (it stays ready until set again).
+    fired: Option<Instant>,
+    epoch: Instant,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        let epoch = Instant::now();
+        Timer {
+            sleep: Box::pin(tokio::time::sleep_until(epoch)),
+            at: None,
+            fired: None,
+            epoch,
+        }
+    }
+
+    /// Set the timer for `wake` (rounded up to a [`TICK`]); false when there is nothing to
+    /// wait for.
+    fn arm(&mut self, wake: Option<Instant>) -> bool {
+        let Some(wake) = wake else {
+            self.at = None;
+            return false;
+        };
+        let ticks = wake
+            .saturating_duration_since(self.epoch)
+            .as_nanos()
+            .div_ceil(TICK.as_nanos()) as u32;
+        let mut at = self.epoch + TICK * ticks;
+        // A deadline that has passed and still stands (nothing could be done about it, such
+        // as a keepalive with no sequence number free) is looked at again a tick later.
+        if let Some(fired) = self.fired.filter(|f| at <= *f) {
+            at = fired + TICK;
+        }
+        if self.at != Some(at) {
+            self.sleep.as_mut().reset(at);
+            self.at = Some(at);
+        }
+        true
+    }
+
+    fn fired(&mut self) {
+        self.fired = self.at;
+    }
+}
+
 /// What a request we sent was.
 #[derive(Debug, Clone, Copy)]
 enum Sent {
@@ -177,7 +263,8 @@ where
                 }),
             }
         }
-        let far = Duration::from_secs(86_400 * 365);
+        let mut forceclose = self.link.connector.watch_forceclose();
+        let mut timer = Timer::new();
         let end = loop {
             // Everything ready since the last wake-up leaves in one write.
             if !self.writer.out.is_empty() {
@@ -206,30 +293,33 @@ where
             } else {
                 Duration::ZERO
             };
-            let keepalive_at = cfg
-                .keepalive
-                .map(|k| self.writer.last_io + Duration::from_secs(k))
-                .filter(|_| self.bound && self.enquiry.is_none() && self.closing.is_none());
-            let keepalive_deadline = self.enquiry.map(|at| {
-                at + cfg.keepalive.map_or(KEEPALIVE_TIMEOUT, |k| {
-                    Duration::from_secs(k).max(KEEPALIVE_TIMEOUT)
-                })
-            });
-            let idle_at = cfg
-                .idletimeout
-                .map(|i| self.last_traffic + Duration::from_secs(i))
-                .filter(|_| self.bound && self.closing.is_none() && self.parts_waiting == 0);
-            let answer_by = self.window.oldest().map(|at| {
-                at + if self.bound {
-                    D::RESPONSE_TIMEOUT
-                } else {
-                    LOGIN_TIMEOUT
-                }
-            });
-            let poll_at = D::POLL
-                .map(|p| self.last_poll + p)
-                .filter(|_| self.bound && self.closing.is_none());
-            let now = Instant::now();
+            let due = Due {
+                keepalive_at: cfg
+                    .keepalive
+                    .map(|k| self.writer.last_io + Duration::from_secs(k))
+                    .filter(|_| self.bound && self.enquiry.is_none() && self.closing.is_none()),
+                keepalive_deadline: self.enquiry.map(|at| {
+                    at + cfg.keepalive.map_or(KEEPALIVE_TIMEOUT, |k| {
+                        Duration::from_secs(k).max(KEEPALIVE_TIMEOUT)
+                    })
+                }),
+                idle_at: cfg
+                    .idletimeout
+                    .map(|i| self.last_traffic + Duration::from_secs(i))
+                    .filter(|_| self.bound && self.closing.is_none() && self.parts_waiting == 0),
+                answer_by: self.window.oldest().map(|at| {
+                    at + if self.bound {
+                        D::RESPONSE_TIMEOUT
+                    } else {
+                        LOGIN_TIMEOUT
+                    }
+                }),
+                poll_at: D::POLL
+                    .map(|p| self.last_poll + p)
+                    .filter(|_| self.bound && self.closing.is_none()),
+                closing_at: self.closing.as_ref().map(|c| c.1),
+            };
+            let timed = timer.arm(due.next());
             tokio::select! {
                 read = self.stream.read_buf(&mut self.rbuf) => {
                     match read {
@@ -266,43 +356,17 @@ where
                     self.plan(ready);
                 }
                 _ = tokio::time::sleep(pace_wait), if !pace_wait.is_zero() => {}
-                _ = tokio::time::sleep_until(keepalive_at.unwrap_or(now + far)), if keepalive_at.is_some() => {
-                    if let Some(seq) = self.window.next_seq() {
-                        let ping = self.driver.keepalive(seq);
-                        self.writer.write(&self.link, &ping);
-                        self.window.sent(seq, Sent::Keepalive);
-                        self.enquiry = Some(Instant::now());
+                _ = &mut timer.sleep, if timed => {
+                    timer.fired();
+                    if let Some(end) = self.on_time(&due) {
+                        break end;
                     }
-                }
-                _ = tokio::time::sleep_until(poll_at.unwrap_or(now + far)), if poll_at.is_some() => {
-                    self.last_poll = Instant::now();
-                    if let Some(seq) = self.window.next_seq() {
-                        if let Some(poll) = self.driver.poll(seq) {
-                            self.writer.write(&self.link, &poll);
-                            self.window.sent(seq, Sent::Poll);
-                        }
-                    }
-                }
-                _ = tokio::time::sleep_until(keepalive_deadline.unwrap_or(now + far)), if keepalive_deadline.is_some() => {
-                    break End::Closed(format!("{} not answered", D::KEEPALIVE));
-                }
-                _ = tokio::time::sleep_until(answer_by.unwrap_or(now + far)), if answer_by.is_some() => {
-                    if !self.bound {
-                        break End::Closed("bind timeout".into());
-                    }
-                    break End::Closed(format!("no response within {} s", D::RESPONSE_TIMEOUT.as_secs()));
-                }
-                _ = tokio::time::sleep_until(idle_at.unwrap_or(now + far)), if idle_at.is_some() => {
-                    self.begin_close(End::IdleTimeout);
                 }
                 _ = stopped(&mut shutdown), if self.closing.is_none() => {
                     self.begin_close(End::Shutdown);
                 }
-                _ = self.link.connector.forceclose_set(), if self.closing.is_none() => {
+                _ = async { let _ = forceclose.wait_for(|on| *on).await; }, if self.closing.is_none() => {
                     self.begin_close(End::ForceClose);
-                }
-                _ = tokio::time::sleep_until(self.closing.as_ref().map_or(now + far, |c| c.1)), if self.closing.is_some() => {
-                    break self.closing.take().map_or(End::Shutdown, |c| c.0);
                 }
             }
             self.pump(window);
@@ -320,6 +384,48 @@ where
             end => end,
         };
         self.finish(end).await
+    }
+
+    /// One of the deadlines passed: act on those that did, most final first.
+    fn on_time(&mut self, due: &Due) -> Option<End> {
+        let now = Instant::now();
+        let passed = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if passed(due.closing_at) {
+            return Some(self.closing.take().map_or(End::Shutdown, |c| c.0));
+        }
+        if passed(due.answer_by) {
+            if !self.bound {
+                return Some(End::Closed("bind timeout".into()));
+            }
+            return Some(End::Closed(format!(
+                "no response within {} s",
+                D::RESPONSE_TIMEOUT.as_secs()
+            )));
+        }
+        if passed(due.keepalive_deadline) {
+            return Some(End::Closed(format!("{} not answered", D::KEEPALIVE)));
+        }
+        if passed(due.idle_at) {
+            self.begin_close(End::IdleTimeout);
+        }
+        if passed(due.keepalive_at) {
+            if let Some(seq) = self.window.next_seq() {
+                let ping = self.driver.keepalive(seq);
+                self.writer.write(&self.link, &ping);
+                self.window.sent(seq, Sent::Keepalive);
+                self.enquiry = Some(now);
+            }
+        }
+        if passed(due.poll_at) {
+            self.last_poll = now;
+            if let Some(seq) = self.window.next_seq() {
+                if let Some(poll) = self.driver.poll(seq) {
+                    self.writer.write(&self.link, &poll);
+                    self.window.sent(seq, Sent::Poll);
+                }
+            }
+        }
+        None
     }
 
     /// Decode and handle every complete frame read; `Some` when the session ends.

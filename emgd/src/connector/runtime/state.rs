@@ -268,6 +268,11 @@ impl ConnectorHandle {
         let _ = fc.wait_for(|on| !*on).await;
     }
 
+    /// Force-close as it changes, for a session's `select!`.
+    pub fn watch_forceclose(&self) -> watch::Receiver<bool> {
+        self.forceclose.subscribe()
+    }
+
     /// Resolves when force-close gets set.
     pub async fn forceclose_set(&self) {
         let mut fc = self.forceclose.subscribe();
