@@ -102,7 +102,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
                 _ = tokio::time::sleep(pace_wait), if !pace_wait.is_zero() => {}
                 m = takes.next(), if room && pace_wait.is_zero() => {
                     connector.pace_take();
-                    inflight.spawn(send(link.clone(), caller.clone(), m));
+                    inflight.spawn(Box::pin(send(link.clone(), caller.clone(), m)));
                 }
                 _ = connector.forceclose_set() => {
                     link.log("DISCONNECT (info=\"force close\")");

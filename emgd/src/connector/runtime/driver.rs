@@ -202,7 +202,9 @@ impl<C: Codec> Ctl<'_, C> {
     /// Work that needs the gateway (store a submit, match a receipt); the frame it yields is
     /// written when it is done. Every answer ready at once goes out in one write.
     pub fn spawn(&mut self, work: impl Future<Output = Option<C::Frame>> + Send + 'static) {
-        self.work.spawn(work);
+        // Boxed once: work that stores a message is a future of a few KB, which spawning
+        // would otherwise move several times.
+        self.work.spawn(Box::pin(work));
     }
 
     /// Incoming: the peer logged in (the driver answered it already).

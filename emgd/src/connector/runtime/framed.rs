@@ -243,7 +243,7 @@ where
         let mut shutdown = self.link.shutdown_signal();
         if let Some(m) = first {
             let ready = self.outbox.stage(vec![m]);
-            self.plan(ready);
+            self.plan(&self.link.config(), ready);
         }
         if self.side == Side::Outgoing {
             let cfg = self.link.config();
@@ -276,7 +276,7 @@ where
             }
             let cfg = self.link.config();
             let window = cfg.windowsize.max(1) as usize;
-            let transmit = self.bound && self.transmit && self.link.may_transmit();
+            let transmit = self.bound && self.transmit && cfg.mode != config::Mode::ReceiveOnly;
             // Take more from the queue once the last batch is written; parts are paced and
             // windowed one by one in `pump`.
             let can_take = transmit
@@ -348,12 +348,12 @@ where
                     let mut batch = vec![message];
                     batch.extend(self.outbox.takes.more(room.saturating_sub(1)));
                     let ready = self.outbox.stage(batch);
-                    self.plan(ready);
+                    self.plan(&cfg, ready);
                 }
                 staged = first_staged(&mut self.outbox.staging) => {
                     self.outbox.staging.pop_front();
                     let ready = self.outbox.unstage(staged);
-                    self.plan(ready);
+                    self.plan(&cfg, ready);
                 }
                 _ = tokio::time::sleep(pace_wait), if !pace_wait.is_zero() => {}
                 _ = &mut timer.sleep, if timed => {
@@ -588,19 +588,18 @@ where
 
     /// Plan the messages ready to go: the OUT pipeline's copy, cut into the driver's parts.
     /// Once closing, they go back to the queue instead.
-    fn plan(&mut self, ready: Vec<Message>) {
+    fn plan(&mut self, cfg: &config::Connector, ready: Vec<Message>) {
         if ready.is_empty() {
             return;
         }
         self.last_traffic = Instant::now();
-        let cfg = self.link.config();
         for m in ready {
             if self.closing.is_some() {
                 self.link.gw.unsent(&self.link.connector, m);
                 continue;
             }
             let wire = self.link.gw.outbound(&self.link.connector, &m);
-            let parts = self.driver.parts(&cfg, &wire);
+            let parts = self.driver.parts(cfg, &wire);
             self.outbox.plan(m, parts);
         }
     }

@@ -78,7 +78,13 @@ impl Takes {
     /// Up to `room` more messages that are ready now, unless the connector got held.
     pub fn more(&self, room: usize) -> Vec<Message> {
         let mut batch = Vec::new();
-        let ttl = self.cmr_ttl();
+        if room == 0 {
+            return batch;
+        }
+        let ttl = match self.by {
+            Taker::Instance(_) => self.cmr_ttl(),
+            Taker::User(_) => Duration::ZERO,
+        };
         while batch.len() < room && !self.connector.held() {
             let m = match &self.by {
                 Taker::Instance(i) => self.connector.queue.take_on(*i, ttl),

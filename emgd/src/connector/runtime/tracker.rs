@@ -23,6 +23,9 @@ impl Tracker {
     pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         self.inner.running.fetch_add(1, Ordering::AcqRel);
         let inner = self.inner.clone();
+        // Boxed once here: the futures that record outcomes run to a few KB, and spawning
+        // moves a future several times.
+        let task = Box::pin(task);
         tokio::spawn(async move {
             task.await;
             if inner.running.fetch_sub(1, Ordering::AcqRel) == 1 {
