@@ -18,6 +18,7 @@ use super::driver::{Codec, Ctl, Dir, Driver, Flow, Frame, Kind, Login, LoginRefu
 use super::link::Link;
 use super::outbox::{first_staged, Outbox, Taker};
 use super::state::{ConnState, SessionInfo};
+use super::timer::{Due, Timer};
 use super::window::Window;
 use crate::gateway::stopped;
 use bytes::BytesMut;
@@ -65,92 +66,6 @@ impl End {
             End::LoginRefused(r) => &r.info,
             End::Closed(why) => why,
         }
-    }
-}
-
-/// Deadlines are rounded up to this, so the session's one timer is reset a few times a second
-/// at most rather than at every wake-up (a window's oldest request changes with each answer).
-const TICK: Duration = Duration::from_millis(250);
-
-/// When the session must act without a frame coming in, as of this wake-up.
-struct Due {
-    /// Send the keepalive request (no frame for `keepalive` seconds).
-    keepalive_at: Option<Instant>,
-    /// The keepalive request in flight must be answered by then.
-    keepalive_deadline: Option<Instant>,
-    /// Close: no message traffic for `idletimeout` seconds.
-    idle_at: Option<Instant>,
-    /// The oldest request waiting must be answered by then (the login, by `LOGIN_TIMEOUT`).
-    answer_by: Option<Instant>,
-    /// Send the driver's polling request.
-    poll_at: Option<Instant>,
-    /// Closing gives up waiting for answers then.
-    closing_at: Option<Instant>,
-}
-
-impl Due {
-    fn next(&self) -> Option<Instant> {
-        [
-            self.keepalive_at,
-            self.keepalive_deadline,
-            self.idle_at,
-            self.answer_by,
-            self.poll_at,
-            self.closing_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-    }
-}
-
-/// The session's one timer, for whichever deadline comes first.
-struct Timer {
-    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
-    /// What it is set to; `None` while no deadline is pending.
-    at: Option<Instant>,
-    /// When it last went off (it stays ready until set again).
-    fired: Option<Instant>,
-    epoch: Instant,
-}
-
-impl Timer {
-    fn new() -> Timer {
-        let epoch = Instant::now();
-        Timer {
-            sleep: Box::pin(tokio::time::sleep_until(epoch)),
-            at: None,
-            fired: None,
-            epoch,
-        }
-    }
-
-    /// Set the timer for `wake` (rounded up to a [`TICK`]); false when there is nothing to
-    /// wait for.
-    fn arm(&mut self, wake: Option<Instant>) -> bool {
-        let Some(wake) = wake else {
-            self.at = None;
-            return false;
-        };
-        let ticks = wake
-            .saturating_duration_since(self.epoch)
-            .as_nanos()
-            .div_ceil(TICK.as_nanos()) as u32;
-        let mut at = self.epoch + TICK * ticks;
-        // A deadline that has passed and still stands (nothing could be done about it, such
-        // as a keepalive with no sequence number free) is looked at again a tick later.
-        if let Some(fired) = self.fired.filter(|f| at <= *f) {
-            at = fired + TICK;
-        }
-        if self.at != Some(at) {
-            self.sleep.as_mut().reset(at);
-            self.at = Some(at);
-        }
-        true
-    }
-
-    fn fired(&mut self) {
-        self.fired = self.at;
     }
 }
 

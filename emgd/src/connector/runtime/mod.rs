@@ -77,6 +77,7 @@ pub mod outgoing;
 pub mod retry;
 pub mod slots;
 pub mod state;
+pub mod timer;
 pub mod tracker;
 pub mod window;
 
