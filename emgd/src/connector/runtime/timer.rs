@@ -9,23 +9,23 @@ use tokio::time::Instant;
 const TICK: Duration = Duration::from_millis(250);
 
 /// When the session must act without a frame coming in, as of this wake-up.
-pub struct Due {
+pub(super) struct Due {
     /// Send the keepalive request (no frame for `keepalive` seconds).
-    pub keepalive_at: Option<Instant>,
+    pub(super) keepalive_at: Option<Instant>,
     /// The keepalive request in flight must be answered by then.
-    pub keepalive_deadline: Option<Instant>,
+    pub(super) keepalive_deadline: Option<Instant>,
     /// Close: no message traffic for `idletimeout` seconds.
-    pub idle_at: Option<Instant>,
+    pub(super) idle_at: Option<Instant>,
     /// The oldest request waiting must be answered by then (the login, by `LOGIN_TIMEOUT`).
-    pub answer_by: Option<Instant>,
+    pub(super) answer_by: Option<Instant>,
     /// Send the driver's polling request.
-    pub poll_at: Option<Instant>,
+    pub(super) poll_at: Option<Instant>,
     /// Closing gives up waiting for answers then.
-    pub closing_at: Option<Instant>,
+    pub(super) closing_at: Option<Instant>,
 }
 
 impl Due {
-    pub fn next(&self) -> Option<Instant> {
+    pub(super) fn next(&self) -> Option<Instant> {
         [
             self.keepalive_at,
             self.keepalive_deadline,
@@ -41,8 +41,8 @@ impl Due {
 }
 
 /// The session's one timer, for whichever deadline comes first.
-pub struct Timer {
-    pub sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+pub(super) struct Timer {
+    pub(super) sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// What it is set to; `None` while no deadline is pending.
     at: Option<Instant>,
     /// When it last went off (it stays ready until set again).
@@ -51,7 +51,7 @@ pub struct Timer {
 }
 
 impl Timer {
-    pub fn new() -> Timer {
+    pub(super) fn new() -> Timer {
         let epoch = Instant::now();
         Timer {
             sleep: Box::pin(tokio::time::sleep_until(epoch)),
@@ -63,7 +63,7 @@ impl Timer {
 
     /// Set the timer for `wake` (rounded up to a [`TICK`]); false when there is nothing to
     /// wait for.
-    pub fn arm(&mut self, wake: Option<Instant>) -> bool {
+    pub(super) fn arm(&mut self, wake: Option<Instant>) -> bool {
         let Some(wake) = wake else {
             self.at = None;
             return false;
@@ -85,7 +85,7 @@ impl Timer {
         true
     }
 
-    pub fn fired(&mut self) {
+    pub(super) fn fired(&mut self) {
         self.fired = self.at;
     }
 }
