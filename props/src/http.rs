@@ -15,15 +15,15 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 /// refused it before emgd saw it (a target or header that is not valid HTTP).
 pub fn split_request(data: &[u8]) -> Option<(Uri, HeaderMap, &[u8])> {
     let mut lines = data.split_inclusive(|&b| b == b'\n');
-    let target = trim_eol(lines.next()?);
-    let uri = Uri::try_from(target).ok()?;
+    let first = lines.next()?;
+    let uri = Uri::try_from(trim_eol(first)).ok()?;
     let mut headers = HeaderMap::new();
-    let mut consumed = data.len().min(target.len() + 1);
+    let mut consumed = first.len();
     for line in lines {
         consumed += line.len();
         let line = trim_eol(line);
         if line.is_empty() {
-            return Some((uri, headers, &data[consumed.min(data.len())..]));
+            return Some((uri, headers, &data[consumed..]));
         }
         let colon = line.iter().position(|&b| b == b':')?;
         let name = HeaderName::from_bytes(&line[..colon]).ok()?;
