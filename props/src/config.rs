@@ -26,15 +26,9 @@ fn check_diagnostics(text: &str, file: &Path, diagnostics: &[Diagnostic]) {
             d.line >= 1 && d.line <= lines.len(),
             "line out of the text: {d:?}"
         );
-        // A CR before the newline is the line ending; a CR at the very end is a character.
-        let line = lines[d.line - 1];
-        let ended = d.line < lines.len();
-        let line = if ended {
-            line.strip_suffix('\r').unwrap_or(line)
-        } else {
-            line
-        };
-        let width = line.chars().count();
+        // A character of the line or its end, the newline (which follows the CR of a CRLF
+        // line: an unterminated string is reported there).
+        let width = lines[d.line - 1].chars().count();
         assert!(
             d.col >= 1 && d.col <= width + 1,
             "column out of line {}: {d:?}",
