@@ -53,7 +53,11 @@ pub fn reassemble(data: &[u8]) {
             // Whole already: never held, so it evicts nothing.
             let body = text.to_vec();
             assert_eq!(pushed, Pushed::Complete(Assembled { key, body }));
-            assert_eq!(r.len(), model.len(), "a single-part message changed what waits");
+            assert_eq!(
+                r.len(),
+                model.len(),
+                "a single-part message changed what waits"
+            );
             continue;
         }
         let mut expect_evicted = None;
