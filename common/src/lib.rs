@@ -9,5 +9,6 @@ pub mod dlrid;
 pub mod gsm;
 pub mod message;
 pub mod mgp;
+pub mod mime;
 pub mod smpp;
 pub mod smtp;
