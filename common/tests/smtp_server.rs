@@ -178,6 +178,10 @@ fn a_full_queue_is_a_temporary_refusal_and_the_session_goes_on() {
 
 #[test]
 fn limits_have_their_reply_codes() {
+    let strict = ServerConfig {
+        bare_lf: BareLf::Reject,
+        ..ServerConfig::default()
+    };
     let small = ServerConfig {
         max_message_size: 100,
         max_recipients: 2,
@@ -220,15 +224,21 @@ fn limits_have_their_reply_codes() {
         ),
         (
             "bare LF ending a command",
-            ServerConfig::default(),
+            strict.clone(),
             b"EHLO c\nNOOP\r\n".to_vec(),
             vec![220, 500, 250],
         ),
         (
             "bare LF inside the content",
-            ServerConfig::default(),
+            strict.clone(),
             mail("", b"one\ntwo\r\n"),
             vec![220, 250, 250, 250, 354, 554],
+        ),
+        (
+            "bare LF inside the content, normalized by default",
+            ServerConfig::default(),
+            mail("", b"one\ntwo\r\n"),
+            vec![220, 250, 250, 250, 354, 250],
         ),
         (
             "8-bit content without BODY=8BITMIME",

@@ -15,3 +15,4 @@ pub mod httpload;
 pub mod load;
 pub mod smpp_client;
 pub mod smsc;
+pub mod smtp_peer;

@@ -8,12 +8,16 @@
 use super::reply::{Enhanced, Reply};
 
 /// What to do with lines that end in a bare LF instead of CRLF.
+///
+/// The default is [`BareLf::Normalize`], as in Postfix 3.9 and later: real applications send
+/// bare LFs (python's `smtplib.sendmail(from, to, msg.as_bytes())` does, as the smtplib
+/// test found), and the smuggling risk lies only in the end marker, which stays strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BareLf {
     /// Refuse the command or the whole message (RFC 5321 §2.3.8: CR and LF only as a pair).
-    #[default]
     Reject,
     /// Read the line as if it ended in CRLF (the end-of-data marker still needs CRLF).
+    #[default]
     Normalize,
 }
 

@@ -46,7 +46,7 @@ impl Default for ServerConfig {
             max_commands: 100,
             max_errors: 10,
             max_auth_failures: 3,
-            bare_lf: BareLf::Reject,
+            bare_lf: BareLf::Normalize,
             lenient_8bit: false,
             tls_available: false,
             tls_required: false,
