@@ -32,7 +32,7 @@ pub use dcs::{coding_of_dcs, dcs_for_coding};
 pub use deliver::Deliver;
 pub use hex::{from_hex, to_hex};
 pub use status_report::{ReportStatus, StatusReport};
-pub use submit::{submit_parts, Submit, SubmitOptions};
+pub use submit::{submit_parts, submit_text, Submit, SubmitOptions};
 pub use time::{Timestamp, Validity};
 pub use user_data::UserData;
 
