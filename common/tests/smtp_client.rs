@@ -249,6 +249,12 @@ fn local_refusals_need_no_server() {
             ));
             let e = c.send(mail(&["1@s"], "\u{e5}".as_bytes())).unwrap_err();
             assert_eq!(e, Some(ClientError::EightBitRefused));
+            for bad in ["a@b>\r\nRSET", "a b@c", "<a@b>", "caf\u{e9}@b"] {
+                let e = c.send(mail(&[bad], b"x")).unwrap_err();
+                assert!(matches!(e, Some(ClientError::BadAddress(_))), "{bad:?}");
+            }
+            assert!(c.send(mail(&[], b"x")).is_err());
+            assert!(c.take_output().is_empty(), "nothing was written");
         },
     );
     assert_eq!(events, [ClientEvent::Ready]);

@@ -126,6 +126,10 @@ pub enum ClientError {
     TooBig { size: u64, limit: u64 },
     #[error("message has 8-bit content and the server does not offer 8BITMIME")]
     EightBitRefused,
+    /// An address that would break the command line (CR, LF, `<`, `>`, space, control
+    /// characters, not ASCII): written as it is, it could inject commands.
+    #[error("address {0:?} cannot be sent in an SMTP command")]
+    BadAddress(String),
     #[error("unreadable reply: {0}")]
     Reply(#[from] ReplyError),
     #[error("unexpected reply {0} in state {1}")]
@@ -146,7 +150,8 @@ impl ClientError {
             ClientError::TlsUnavailable
             | ClientError::AuthUnavailable
             | ClientError::TooBig { .. }
-            | ClientError::EightBitRefused => false,
+            | ClientError::EightBitRefused
+            | ClientError::BadAddress(_) => false,
         }
     }
 }
@@ -271,6 +276,20 @@ impl Client {
     pub fn send(&mut self, mail: Outgoing) -> Result<(), Option<ClientError>> {
         if !self.is_ready() {
             return Err(None);
+        }
+        let unsafe_address = |a: &String| {
+            a.len() > super::command::MAX_PATH
+                || a.bytes()
+                    .any(|b| b <= b' ' || b >= 0x7f || b == b'<' || b == b'>')
+        };
+        if let Some(a) = std::iter::once(&mail.from)
+            .chain(&mail.recipients)
+            .find(|a| unsafe_address(a))
+        {
+            return Err(Some(ClientError::BadAddress(a.clone())));
+        }
+        if mail.recipients.is_empty() {
+            return Err(Some(ClientError::BadAddress(String::new())));
         }
         let stuffed_len = mail.content.len() as u64;
         if let Some(limit) = self.caps.size.filter(|&l| stuffed_len > l) {
