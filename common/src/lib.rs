@@ -10,3 +10,4 @@ pub mod gsm;
 pub mod message;
 pub mod mgp;
 pub mod smpp;
+pub mod ucp;
