@@ -2,11 +2,13 @@
 //! panic the decoder, never make it buffer past its bound, and whatever it accepts encodes
 //! and decodes back to the same frame; random typed frames survive encode → decode unchanged.
 
+mod rng;
 mod ucp_support;
 
 use bytes::BytesMut;
 use common::ucp::*;
-use ucp_support::{random_frame, XorShift, SPEC};
+use rng::XorShift;
+use ucp_support::{random_frame, SPEC};
 
 const MAX: usize = 2048;
 

@@ -4,6 +4,7 @@
 use bytes::BytesMut;
 use common::ucp::*;
 
+mod rng;
 mod ucp_support;
 use ucp_support::SPEC;
 

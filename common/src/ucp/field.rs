@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::error::{EncodeError, ErrorCode};
+pub use crate::hex::{from_hex, to_hex};
 
 /// Why a field could not be read: the EC to answer and a reason naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,38 +201,11 @@ impl Writer {
     }
 
     pub fn hex(&mut self, v: &[u8]) {
-        push_hex(&mut self.out, v);
+        crate::hex::push_hex(&mut self.out, v);
         self.out.push('/');
     }
 
     pub fn all(&mut self, name: &'static str, vs: &[String]) -> Result<(), EncodeError> {
         vs.iter().try_for_each(|v| self.str(name, v))
     }
-}
-
-/// Upper-case hex, as the spec's examples write it.
-pub fn to_hex(v: &[u8]) -> String {
-    let mut s = String::with_capacity(v.len() * 2);
-    push_hex(&mut s, v);
-    s
-}
-
-fn push_hex(s: &mut String, v: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    for b in v {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-}
-
-/// Hex (either case) to octets; `None` for an odd length or a non-hex character.
-pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if !b.len().is_multiple_of(2) {
-        return None;
-    }
-    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    b.chunks_exact(2)
-        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
-        .collect()
 }

@@ -8,7 +8,10 @@
 //! Results have two shapes: `A/SM` and `N/EC/SM` for 01, 02, 03, 31, 60 and 61, and `A/MVP/SM`
 //! and `N/EC/SM` for 30 and the 5x series; the frame's OT decides which ([`super::Ot`]).
 
-use super::content::{decode_alphanumeric, Content};
+use super::content::{
+    decode_alphanumeric, read_5x_content, read_short_content, write_5x_content,
+    write_short_content, Content,
+};
 use super::error::{EncodeError, ErrorCode};
 use super::field::{Bad, Reader, Writer, R};
 use super::xser::XSer;
@@ -232,98 +235,6 @@ impl Nack {
             extra: Vec::new(),
         }
     }
-}
-
-/// MT and message of 01, 02 and 03, which know only numeric and alphanumeric messages.
-fn read_short_content(r: &mut Reader) -> R<Content> {
-    match r.digit("MT", 9)? {
-        Some(2) => numeric(r.next("NMsg")?),
-        Some(3) => Ok(Content::Alphanumeric(r.hex("AMsg")?)),
-        None => Err(Bad::syntax("field MT is empty")),
-        Some(mt) => Err(Bad {
-            ec: ErrorCode::MESSAGE_TYPE_NOT_SUPPORTED,
-            reason: format!("MT {mt} is not allowed here (2 numeric or 3 alphanumeric)"),
-        }),
-    }
-}
-
-fn write_short_content(ot: u8, c: &Content, w: &mut Writer) -> Result<(), EncodeError> {
-    match c {
-        Content::Numeric(s) => {
-            w.out.push_str("2/");
-            w.str("NMsg", s)
-        }
-        Content::Alphanumeric(v) => {
-            w.out.push_str("3/");
-            w.hex(v);
-            Ok(())
-        }
-        _ => Err(EncodeError::Mismatch {
-            ot,
-            reason: "only numeric (MT 2) or alphanumeric (MT 3) messages travel here".into(),
-        }),
-    }
-}
-
-fn numeric(s: &str) -> R<Content> {
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(Content::Numeric(s.to_string()))
-    } else {
-        Err(Bad::syntax(format!("NMsg must be digits, not {s:?}")))
-    }
-}
-
-/// MT, NB and message of the 5x series.
-fn read_5x_content(r: &mut Reader) -> R<Content> {
-    let mt = r.digit("MT", 9)?;
-    let nb = r.number("NB", 4)?;
-    if nb.is_some() && mt != Some(4) {
-        return Err(Bad::syntax("NB is only for transparent data (MT 4)"));
-    }
-    match mt {
-        None => match r.next("Msg")? {
-            "" => Ok(Content::None),
-            _ => Err(Bad::syntax("a message without MT")),
-        },
-        Some(2) => numeric(r.next("NMsg")?),
-        Some(3) => Ok(Content::Alphanumeric(r.hex("AMsg")?)),
-        Some(4) => {
-            let data = r.hex("TMsg")?;
-            if let Some(bits) = nb {
-                if usize::from(bits).div_ceil(8) != data.len() {
-                    return Err(Bad::syntax(format!(
-                        "NB says {bits} bits but TMsg has {} octets",
-                        data.len()
-                    )));
-                }
-            }
-            Ok(Content::Transparent { bits: nb, data })
-        }
-        Some(mt) => Err(Bad {
-            ec: ErrorCode::MESSAGE_TYPE_NOT_SUPPORTED,
-            reason: format!("MT {mt} is not a 5x message type (2, 3 or 4)"),
-        }),
-    }
-}
-
-fn write_5x_content(c: &Content, w: &mut Writer) -> Result<(), EncodeError> {
-    match c {
-        Content::None => w.out.push_str("///"),
-        Content::Numeric(s) => {
-            w.out.push_str("2//");
-            w.str("NMsg", s)?;
-        }
-        Content::Alphanumeric(v) => {
-            w.out.push_str("3//");
-            w.hex(v);
-        }
-        Content::Transparent { bits, data } => {
-            w.out.push_str("4/");
-            w.var(*bits);
-            w.hex(data);
-        }
-    }
-    Ok(())
 }
 
 impl CallInput {
