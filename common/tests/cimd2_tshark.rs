@@ -3,6 +3,7 @@
 //! we did not send, a valid checksum and no expert complaint.
 
 mod cimd2_support;
+#[path = "../../tests/src/tshark.rs"]
 mod tshark;
 
 use common::cimd2::message::{Login, ShortMessage, StatusReport, UserData};

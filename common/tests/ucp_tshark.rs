@@ -3,6 +3,7 @@
 //! meant, no field we did not send, a valid checksum and no expert complaint.
 
 mod rng;
+#[path = "../../tests/src/tshark.rs"]
 mod tshark;
 mod ucp_support;
 

@@ -2,6 +2,9 @@
 //! `text2pcap`, one TCP segment each) and `tshark` decodes them with the UCP or CIMD
 //! dissector; the tests then compare every field tshark saw with what we sent. tshark and
 //! text2pcap are test peers: a missing one fails the test, it never skips.
+//!
+//! The codec tests in `common/tests` include this file by path (common cannot depend on this
+//! crate), so it needs nothing but std and serde_json.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -51,11 +54,8 @@ fn require(tool: &str) {
 pub fn dissect(proto: &str, packets: &[Vec<u8>]) -> Vec<Dissected> {
     require("tshark");
     require("text2pcap");
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (dump, pcap) = (
-        dir.path().join("frames.txt"),
-        dir.path().join("frames.pcap"),
-    );
+    let dir = ScratchDir::new();
+    let (dump, pcap) = (dir.0.join("frames.txt"), dir.0.join("frames.pcap"));
     let mut text = String::new();
     for p in packets {
         for (i, chunk) in p.chunks(16).enumerate() {
@@ -138,6 +138,25 @@ pub fn dissect(proto: &str, packets: &[Vec<u8>]) -> Vec<Dissected> {
         "tshark saw a different number of packets"
     );
     out
+}
+
+/// A directory of our own under the system's temporary directory, removed on drop.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new() -> ScratchDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("emg-tshark-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&p).expect("create a scratch directory");
+        ScratchDir(p)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn walk(v: &serde_json::Value, d: &mut Dissected) {
