@@ -15,6 +15,8 @@
 //! `fuzz/fuzz_targets/` and one line in `fuzz/Cargo.toml` (the test `targets_match` keeps the
 //! three lists in step).
 
+pub mod at;
+pub mod cimd2;
 pub mod concat;
 pub mod config;
 pub mod dlrid;
@@ -22,8 +24,12 @@ pub mod gsm;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod mgp;
+pub mod mime;
 pub mod receipt;
 pub mod smpp;
+pub mod sms_pdu;
+pub mod smtp;
+pub mod ucp;
 
 /// One fuzz target: its name (the file in `fuzz/fuzz_targets/`) and its check.
 pub struct Target {
@@ -105,6 +111,34 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "concat_roundtrip",
         check: concat::roundtrip,
+    },
+    Target {
+        name: "ucp_decode",
+        check: ucp::decode_stream,
+    },
+    Target {
+        name: "cimd2_decode",
+        check: cimd2::decode_stream,
+    },
+    Target {
+        name: "sms_pdu_decode",
+        check: sms_pdu::decode,
+    },
+    Target {
+        name: "at_responses",
+        check: at::responses,
+    },
+    Target {
+        name: "smtp_server",
+        check: smtp::server,
+    },
+    Target {
+        name: "smtp_replies",
+        check: smtp::replies,
+    },
+    Target {
+        name: "mime_read",
+        check: mime::read,
     },
 ];
 

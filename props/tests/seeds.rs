@@ -5,8 +5,14 @@
 //! `UPDATE_SEEDS=1 cargo test -p props --test seeds` rewrites the corpus; without it the test
 //! fails when the checked-in corpus is out of date, and runs every seed through its target.
 
+#[path = "../../common/tests/cimd2_support/mod.rs"]
+mod cimd2_support;
+#[path = "../../common/tests/rng/mod.rs"]
+mod rng;
 #[path = "../../common/tests/smpp_support/mod.rs"]
 mod smpp_support;
+#[path = "../../common/tests/ucp_support/mod.rs"]
+mod ucp_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,6 +181,106 @@ fn reassembly_streams() -> Vec<Vec<u8>> {
     out
 }
 
+fn ucp() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = ucp_support::SPEC
+        .iter()
+        .map(|f| [&[common::ucp::STX][..], f.as_bytes(), &[common::ucp::ETX]].concat())
+        .collect();
+    let mut r = rng::XorShift(0x5eed);
+    for _ in 0..16 {
+        if let Ok(b) = ucp_support::random_frame(&mut r).to_bytes() {
+            out.push(b.to_vec());
+        }
+    }
+    out
+}
+
+fn cimd2() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = cimd2_support::PACKETS
+        .iter()
+        .map(|(w, _)| cimd2_support::wire(w))
+        .collect();
+    out.push(out.iter().flatten().copied().collect());
+    out
+}
+
+/// The first byte says which way and whether an SCA leads (props::sms_pdu).
+fn sms_pdus() -> Vec<Vec<u8>> {
+    use common::sms_pdu::{from_hex, submit_text, SubmitOptions, Validity};
+    let mut out = Vec::new();
+    let dest = common::message::Address::new("46701234567");
+    let opts = SubmitOptions {
+        status_report: true,
+        validity: Validity::Relative(0xA7),
+        ..SubmitOptions::default()
+    };
+    for text in ["hellohello", "€uro [x]", "ж漢字", &"long text ".repeat(40)] {
+        for wide in [false, true] {
+            for s in submit_text(&dest, text, &opts, 0x1234, wide).expect("test text") {
+                out.push([&[1u8][..], &s.encode().expect("encodes")].concat());
+            }
+        }
+    }
+    // SMS-DELIVER and SMS-STATUS-REPORT with their SCA, as the AT tests' modem reads them.
+    for hex in [
+        "07916407058099F9040B916407214365F700006211323154004004E8329BFD",
+        "07916407058099F9062A0B916407214365F7621132315400406211323154554000",
+    ] {
+        out.push([&[2u8][..], &from_hex(hex).expect("hex")].concat());
+    }
+    out
+}
+
+const AT_TRANSCRIPT: &[u8] = b"ATZ\r\r\nOK\r\n\r\n+CPIN: READY\r\n\r\nOK\r\n\
+\r\n+CPMS: \"SM\",2,30,\"SM\",2,30,\"SM\",2,30\r\n\r\nOK\r\n\
+\r\n+CMGL: 1,0,,23\r\n07916407058099F9040B916407214365F700006211323154004004E8329BFD\r\n\
+\r\n+CMGL: 2,1,,23\r\n07916407058099F9040B916407214365F700006211323154004004E8329BFD\r\n\r\nOK\r\n\
+\r\n> \r\n+CMGS: 17\r\n\r\nOK\r\n\r\n+CMTI: \"SM\",3\r\n\r\n+CDS: 26\r\n\
+07916407058099F9062A0B916407214365F7621132315400406211323154554000\r\n\
+\r\n+CMS ERROR: 500\r\n\r\n+CME ERROR: 10\r\n\r\n+CSQ: 20,99\r\n\r\nRING\r\n";
+
+/// The first byte sets the chunk size (props::at, props::smtp).
+fn at() -> Vec<Vec<u8>> {
+    vec![
+        [&[0u8][..], AT_TRANSCRIPT].concat(),
+        [&[5u8][..], AT_TRANSCRIPT].concat(),
+    ]
+}
+
+fn smtp_sessions() -> Vec<Vec<u8>> {
+    let mail = "EHLO c\r\nMAIL FROM:<a@b.c> SIZE=100 BODY=8BITMIME\r\nRCPT TO:<46701234567@sms.example.com>\r\nDATA\r\nSubject: x\r\n\r\nhello\r\n..dot\r\n.\r\nQUIT\r\n";
+    texts(&[
+        &format!("\x07{mail}"),
+        "\x00HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<bad@x.y>\r\nRSET\r\nNOOP\r\nQUIT\r\n",
+        "\x03EHLO c\r\nAUTH PLAIN\r\nAGFsaWNlAHB3\r\nAUTH LOGIN\r\n*\r\nSTARTTLS\r\nEHLO c\r\n",
+        "\x1fEHLO c\nMAIL FROM:<a@b.c>\nRCPT TO:<1@x>\nDATA\nbare\nLF\n.\n",
+    ])
+}
+
+fn smtp_replies() -> Vec<Vec<u8>> {
+    texts(&[
+        "220 localhost ESMTP emg\r\n250-localhost\r\n250-SIZE 4096\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n",
+        "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as 17\r\n",
+        "550 5.1.1 no such user\r\n421 4.4.2 timeout\r\n334 \r\n",
+        "250-first\r\n250 second\r\n",
+    ])
+}
+
+fn mails() -> Vec<Vec<u8>> {
+    let mut out = texts(&[
+        "From: Alice <alice@example.com>\r\nTo: 46701234567@sms.example.com\r\nSubject: Lunch\r\n\r\nAt 12?\r\n",
+        "From: =?ISO-8859-1?Q?Bj=F6rn?= <bjorn@example.com>\r\nSubject: =?UTF-8?B?SGrDpHJ0bGln?=\r\n =?ISO-8859-1?Q?_v=E4lkommen?=\r\n\r\nHej\r\n",
+        "Subject: qp\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nR=C3=A4ksm=C3=B6rg=C3=A5s =E2=82=AC5 and a very long line that is bro=\r\nken here\r\n",
+        "Subject: b64\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVqIHDlIGRpZyE=\r\n",
+        "Subject: h\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{}</style></head><body><p>Hello&nbsp;<b>Bob</b></p><p>caf&eacute; &amp; more<br>next</p></body></html>\r\n",
+        "Subject: alt\r\nContent-Type: multipart/alternative; boundary=xx\r\n\r\n--xx\r\nContent-Type: text/plain\r\n\r\nplain version\r\n--xx\r\nContent-Type: text/html\r\n\r\n<p>html version</p>\r\n--xx--\r\n",
+        "Subject: tidy\n\nline one   \n\n\n\nline two\n-- \nAlice, CEO\n",
+        "Subject: o\r\nX-EMG-Option-Priority: 1\r\nx-emg-option-ValidityPeriod: 3600\r\n folded\r\nX-Other: no\r\n\r\nbody\r\n",
+    ]);
+    out.push(b"Subject: cs\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\x80 \x93quoted\x94\r\n--b--\r\n".to_vec());
+    out
+}
+
 /// Every target's seeds.
 fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     let toml = tree_files("config", &[".toml"])
@@ -219,6 +325,13 @@ fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     m.insert("gsm_udh", udhs());
     m.insert("concat_reassemble", reassembly_streams());
     m.insert("concat_roundtrip", gsm_bodies());
+    m.insert("ucp_decode", ucp());
+    m.insert("cimd2_decode", cimd2());
+    m.insert("sms_pdu_decode", sms_pdus());
+    m.insert("at_responses", at());
+    m.insert("smtp_server", smtp_sessions());
+    m.insert("smtp_replies", smtp_replies());
+    m.insert("mime_read", mails());
     m
 }
 

@@ -205,7 +205,8 @@ pub fn parse_reply(buf: &mut Vec<u8>) -> Result<Option<Reply>, ReplyError> {
                 text
             }
         };
-        lines.push(text.to_string());
+        // A line holds no CR (see `Reply::lines`): one that is not part of the CRLF is a space.
+        lines.push(text.replace('\r', " "));
         if lines.len() > MAX_REPLY_LINES {
             return Err(ReplyError::TooManyLines(MAX_REPLY_LINES));
         }
@@ -243,6 +244,16 @@ mod tests {
     fn text_from_the_peer_cannot_add_lines() {
         let r = Reply::new(550, Enhanced(5, 1, 1), "no such user a\r\n250 ok");
         assert_eq!(r.to_bytes(), b"550 5.1.1 no such user a  250 ok\r\n");
+    }
+
+    /// A CR inside a server's line (not its CRLF) would otherwise end up in the reply text,
+    /// and from there in logs and DLR texts; found by the props smtp_replies fuzz target.
+    #[test]
+    fn a_stray_cr_in_a_line_becomes_a_space() {
+        let mut buf = b"250-first\r\xff\r\n250 2.0.0 queued\ras 17\r\n".to_vec();
+        let r = parse_reply(&mut buf).unwrap().unwrap();
+        assert_eq!(r.lines, ["first \u{fffd}", "queued as 17"]);
+        assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
     }
 
     #[test]
