@@ -194,25 +194,30 @@ pub fn parse_reply(buf: &mut Vec<u8>) -> Result<Option<Reply>, ReplyError> {
             }
             _ => {}
         }
-        let text = line.get(4..).unwrap_or("");
-        let text = match Enhanced::parse_prefix(text) {
+        let full = line.get(4..).unwrap_or("");
+        let text = match Enhanced::parse_prefix(full) {
             Some((e, rest)) if u16::from(e.0) == this / 100 => {
                 enhanced.get_or_insert(e);
                 rest
             }
             _ => {
                 enhanced_all = false;
-                text
+                full
             }
         };
         // A line holds no CR (see `Reply::lines`): one that is not part of the CRLF is a space.
-        lines.push(text.replace('\r', " "));
+        // Both forms are kept: the code is taken off only if every line has one.
+        lines.push((full.replace('\r', " "), text.replace('\r', " ")));
         if lines.len() > MAX_REPLY_LINES {
             return Err(ReplyError::TooManyLines(MAX_REPLY_LINES));
         }
         pos += nl + 1;
         if sep != Some(b'-') {
             buf.drain(..pos);
+            let lines = lines
+                .into_iter()
+                .map(|(full, text)| if enhanced_all { text } else { full })
+                .collect();
             return Ok(Some(Reply {
                 code: this,
                 enhanced: if enhanced_all { enhanced } else { None },
@@ -252,8 +257,33 @@ mod tests {
     fn a_stray_cr_in_a_line_becomes_a_space() {
         let mut buf = b"250-first\r\xff\r\n250 2.0.0 queued\ras 17\r\n".to_vec();
         let r = parse_reply(&mut buf).unwrap().unwrap();
-        assert_eq!(r.lines, ["first \u{fffd}", "queued as 17"]);
+        assert_eq!(r.lines, ["first \u{fffd}", "2.0.0 queued as 17"]);
         assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
+    }
+
+    /// An enhanced code on some lines only is text, not taken off (it was lost, and a reply
+    /// read back from its own bytes lost another; found by the smtp_replies fuzz target).
+    #[test]
+    fn an_enhanced_code_on_some_lines_stays_in_the_text() {
+        let mut buf = b"250-first\r\n250 2.0.8 2.0.8 second\r\n".to_vec();
+        let r = parse_reply(&mut buf).unwrap().unwrap();
+        assert_eq!(
+            (r.enhanced, &r.lines[..]),
+            (
+                None,
+                &["first".to_string(), "2.0.8 2.0.8 second".to_string()][..]
+            )
+        );
+        assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
+        let mut all = b"250-2.1.0 first\r\n250 2.1.0 second\r\n".to_vec();
+        let r = parse_reply(&mut all).unwrap().unwrap();
+        assert_eq!(
+            (r.enhanced, &r.lines[..]),
+            (
+                Some(Enhanced(2, 1, 0)),
+                &["first".to_string(), "second".to_string()][..]
+            )
+        );
     }
 
     #[test]
