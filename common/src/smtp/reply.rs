@@ -194,20 +194,21 @@ pub fn parse_reply(buf: &mut Vec<u8>) -> Result<Option<Reply>, ReplyError> {
             }
             _ => {}
         }
-        let full = line.get(4..).unwrap_or("");
-        let text = match Enhanced::parse_prefix(full) {
+        // A line holds no CR (see `Reply::lines`): one that is not part of the CRLF is a space,
+        // before anything else reads the line, as it will be when the reply is written again.
+        let full = line.get(4..).unwrap_or("").replace('\r', " ");
+        let text = match Enhanced::parse_prefix(&full) {
             Some((e, rest)) if u16::from(e.0) == this / 100 => {
                 enhanced.get_or_insert(e);
-                rest
+                rest.to_string()
             }
             _ => {
                 enhanced_all = false;
-                full
+                full.clone()
             }
         };
-        // A line holds no CR (see `Reply::lines`): one that is not part of the CRLF is a space.
         // Both forms are kept: the code is taken off only if every line has one.
-        lines.push((full.replace('\r', " "), text.replace('\r', " ")));
+        lines.push((full, text));
         if lines.len() > MAX_REPLY_LINES {
             return Err(ReplyError::TooManyLines(MAX_REPLY_LINES));
         }
@@ -258,6 +259,13 @@ mod tests {
         let mut buf = b"250-first\r\xff\r\n250 2.0.0 queued\ras 17\r\n".to_vec();
         let r = parse_reply(&mut buf).unwrap().unwrap();
         assert_eq!(r.lines, ["first \u{fffd}", "2.0.0 queued as 17"]);
+        assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
+        let mut cut = b"421 4.2.4\r?\n".to_vec();
+        let r = parse_reply(&mut cut).unwrap().unwrap();
+        assert_eq!(
+            (r.enhanced, &r.lines[..]),
+            (Some(Enhanced(4, 2, 4)), &["?".to_string()][..])
+        );
         assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
     }
 
