@@ -81,6 +81,12 @@ pub fn replies(data: &[u8]) {
             Ok(Some(r)) => {
                 assert!(buf.len() < before);
                 let mut again = r.to_bytes();
+                // The line bound counts octets as received; invalid UTF-8 comes back as
+                // U+FFFD, three octets for one, so a line near the bound may outgrow it.
+                let longest = again.split(|&b| b == b'\n').map(<[u8]>::len).max();
+                if longest.unwrap_or(0) > common::smtp::reply::MAX_REPLY_LINE {
+                    continue;
+                }
                 assert_eq!(parse_reply(&mut again), Ok(Some(r.clone())), "{r:?}");
                 assert!(again.is_empty());
             }
