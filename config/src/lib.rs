@@ -33,6 +33,7 @@
 mod blacklist;
 mod connector;
 mod context;
+mod daemon;
 mod diagnostic;
 mod http;
 mod mapping;
@@ -50,6 +51,7 @@ mod values;
 use std::path::Path;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
+pub use daemon::{Daemon, Layout, LogFormat, Watchdog};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};

@@ -68,6 +68,8 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// The local MGP socket, the general log's format, the watchdog.
+    pub daemon: crate::daemon::Daemon,
 }
 
 /// Certificate chain and private key of the MGP listener, PEM files already checked to parse;
