@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::context::Ctx;
-use crate::model::OperatorRole;
+use crate::model::{Daemon, LogFormat, OperatorRole, Watchdog};
 use crate::suggest;
 use crate::values::{self, Val};
 
@@ -70,64 +70,22 @@ pub const FHS_LOGDIR: &str = "/var/log/emg";
 pub const FHS_MGP_SOCKET: &str = "/run/emg/mgp.sock";
 pub const FHS_WATCHDOG_SOCKET: &str = "/run/emg/watchdog.sock";
 
-/// Format of the general log (on standard error and in `logdir/general`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// `2026-11-23 09:31:18.520766 INFO  message key=value`, as EMG's logs.
-    #[default]
-    Text,
-    /// One JSON object a line, for log shippers.
-    Json,
-}
-
-/// The options of this module, defaults filled in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Daemon {
-    /// Unix socket for local MGP clients, authenticated by peer credentials.
-    pub mgp_socket: Option<PathBuf>,
-    /// Local groups whose members may log in on the socket, with their role. Root and the
-    /// user emgd runs as are always let in as admin.
-    pub local_groups: BTreeMap<String, OperatorRole>,
-    pub logformat: LogFormat,
-    pub watchdog: Watchdog,
-}
-
-/// `emgd watchdog`'s options.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Watchdog {
-    /// TCP listener of the watchdog's MGP API; `None` = none.
-    pub address: Option<String>,
-    /// Unix socket of the watchdog's MGP API; `None` = none.
-    pub socket: Option<PathBuf>,
-    /// Alert when a file system holding the data or log directory is fuller than this (%).
-    pub disk_limit: f64,
-    /// Seconds between disk checks.
-    pub check_interval: u64,
-    /// Seconds before a disk alert that still holds is sent again.
-    pub notify_interval: u64,
-    /// URL every alert is POSTed to as JSON.
-    pub webhook: Option<String>,
-    /// Seconds `server stop` waits after SIGTERM before SIGKILL.
-    pub stop_timeout: u64,
-}
-
-impl Daemon {
-    pub(crate) fn defaults(layout: Layout) -> Daemon {
-        let fhs = layout == Layout::Fhs;
-        Daemon {
-            mgp_socket: fhs.then(|| PathBuf::from(FHS_MGP_SOCKET)),
-            local_groups: BTreeMap::new(),
-            logformat: LogFormat::Text,
-            watchdog: Watchdog {
-                address: Some("127.0.0.1:7186".to_string()),
-                socket: fhs.then(|| PathBuf::from(FHS_WATCHDOG_SOCKET)),
-                disk_limit: 80.0,
-                check_interval: 60,
-                notify_interval: 21600,
-                webhook: None,
-                stop_timeout: 60,
-            },
-        }
+/// The options of this module before the file is read.
+pub(crate) fn defaults(layout: Layout) -> Daemon {
+    let fhs = layout == Layout::Fhs;
+    Daemon {
+        mgp_socket: fhs.then(|| PathBuf::from(FHS_MGP_SOCKET)),
+        local_groups: BTreeMap::new(),
+        logformat: LogFormat::Text,
+        watchdog: Watchdog {
+            address: Some("127.0.0.1:7186".to_string()),
+            socket: fhs.then(|| PathBuf::from(FHS_WATCHDOG_SOCKET)),
+            disk_limit: 80.0,
+            check_interval: 60,
+            notify_interval: 21600,
+            webhook: None,
+            stop_timeout: 60,
+        },
     }
 }
 
@@ -291,8 +249,8 @@ mod tests {
         assert_eq!(Layout::of(Path::new("/etc/emg/emg.toml")), Layout::Fhs);
         assert_eq!(Layout::of(Path::new("/etcetera/emg.toml")), Layout::Local);
         assert_eq!(Layout::of(Path::new("config/emg.toml")), Layout::Local);
-        let d = Daemon::defaults(Layout::Fhs);
+        let d = defaults(Layout::Fhs);
         assert_eq!(d.mgp_socket.as_deref(), Some(Path::new(FHS_MGP_SOCKET)));
-        assert_eq!(Daemon::defaults(Layout::Local).mgp_socket, None);
+        assert_eq!(defaults(Layout::Local).mgp_socket, None);
     }
 }

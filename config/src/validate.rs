@@ -16,7 +16,7 @@ use crate::values::{self, Sp, Span};
 
 /// General options, written at the top level of the file (there is no `[general]` table, so a
 /// minimal config is just a few lines).
-const GENERAL_KEYWORDS: &[&str] = &[
+pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "datadir",
     "logdir",
     "mgp_address",
@@ -253,7 +253,7 @@ fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> General {
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
-        daemon: crate::daemon::Daemon::defaults(layout),
+        daemon: crate::daemon::defaults(layout),
     }
 }
 

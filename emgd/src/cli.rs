@@ -36,4 +36,12 @@ pub struct Args {
     /// FILE:LINE:COL: keyword: what is wrong.
     #[arg(long)]
     pub check_config: bool,
+
+    /// Convert an EMG configuration (EMG's directory, whose server.cfg is read with the users
+    /// files and routing table it names, or server.cfg itself) into the file --config names,
+    /// which must not exist yet; mapping, retry-scheme and blacklist files are copied beside
+    /// it. Every keyword that cannot be carried is listed as FILE:LINE: KEYWORD: why, and the
+    /// result passes --check-config. Exit 0 when written, 1 when nothing could be.
+    #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "check_config")]
+    pub import_emg: Option<PathBuf>,
 }

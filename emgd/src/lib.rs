@@ -194,18 +194,16 @@ where
     Ok(())
 }
 
+/// The protocols this build runs (`--import-emg` comments out connectors of the others).
+pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[Protocol::Sim, Protocol::Smpp, Protocol::Http];
+
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
 /// without a word.
 fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
     let missing: Vec<String> = cfg
         .connectors
         .values()
-        .filter(|c| {
-            !matches!(
-                (c.protocol, c.direction),
-                (Protocol::Sim, _) | (Protocol::Smpp, _) | (Protocol::Http, _)
-            )
-        })
+        .filter(|c| !AVAILABLE_PROTOCOLS.contains(&c.protocol))
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
         .collect();
     if !missing.is_empty() {

@@ -28,6 +28,9 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(source) = &args.import_emg {
+        return import_emg(source, &args.config);
+    }
     emgd::logs::general::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -40,6 +43,33 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("emgd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--import-emg`: write the converted configuration, list what was not carried.
+fn import_emg(source: &std::path::Path, config: &std::path::Path) -> ExitCode {
+    match config::emg::import(source, config, emgd::AVAILABLE_PROTOCOLS) {
+        Ok(done) => {
+            for w in &done.warnings {
+                eprintln!("{w}");
+            }
+            let copied: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
+            println!(
+                "{}: written{}; {} keywords not carried (listed above); it passes --check-config",
+                done.config.display(),
+                if copied.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", copied.join(", "))
+                },
+                done.warnings.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("emgd: {e}");
             ExitCode::FAILURE
         }
     }
