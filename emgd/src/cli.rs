@@ -1,6 +1,6 @@
 //! emgd's command line, kept in the library so the man page can be generated from it.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// emg messaging gateway daemon.
@@ -26,6 +26,7 @@ pub struct Args {
     #[arg(
         short,
         long,
+        global = true,
         value_name = "FILE",
         default_value = "/etc/emg/emg.toml",
         env = "EMG_CONFIG"
@@ -44,4 +45,21 @@ pub struct Args {
     /// result passes --check-config. Exit 0 when written, 1 when nothing could be.
     #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "check_config")]
     pub import_emg: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run emgd and watch over it, as EMG's watchdog does: restart it when it dies, alert on
+    /// start, stop, crash and disk pressure (log line, optional webhook), and serve an MGP API
+    /// (watchdog_address, watchdog_socket) for `emgclient server start|stop|restart|status`
+    /// and `emgclient logs`. For hosts without systemd: under systemd, systemd is the
+    /// watchdog, and this refuses to run unless given --force.
+    Watchdog {
+        /// Run even under systemd.
+        #[arg(long)]
+        force: bool,
+    },
 }

@@ -21,6 +21,7 @@ pub mod router;
 pub mod store;
 pub mod systemd;
 pub mod users;
+pub mod watchdog;
 
 use anyhow::{bail, Context};
 use config::{Direction, Protocol};

@@ -31,6 +31,12 @@ fn main() -> ExitCode {
     if let Some(source) = &args.import_emg {
         return import_emg(source, &args.config);
     }
+    if let Some(emgd::cli::Command::Watchdog { force }) = args.command {
+        if emgd::watchdog::under_systemd() && !force {
+            eprintln!("emgd watchdog: {}", emgd::watchdog::UNDER_SYSTEMD);
+            return ExitCode::FAILURE;
+        }
+    }
     emgd::logs::general::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -39,7 +45,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(emgd::run(&args.config)) {
+    let run = async {
+        match args.command {
+            Some(emgd::cli::Command::Watchdog { .. }) => emgd::watchdog::run(&args.config).await,
+            None => emgd::run(&args.config).await,
+        }
+    };
+    match runtime.block_on(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("emgd: {e:#}");

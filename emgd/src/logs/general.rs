@@ -87,12 +87,17 @@ impl GeneralLog {
     /// Apply the configuration: open `logdir/general`, take `logformat`, and `loglevel` unless
     /// EMG_LOG is set. Called at start and on every reload.
     pub fn configure(&self, g: &config::General) -> std::io::Result<()> {
+        self.configure_as(g, FILE_NAME)
+    }
+
+    /// [`configure`](Self::configure) with another file in `logdir` (the watchdog's own log).
+    pub fn configure_as(&self, g: &config::General, file_name: &str) -> std::io::Result<()> {
         if !self.env_override {
             if let Err(e) = self.set_level(&g.loglevel) {
                 tracing::warn!("loglevel {}: {e}", g.loglevel);
             }
         }
-        let path = g.logdir.join(FILE_NAME);
+        let path = g.logdir.join(file_name);
         let sink = SINK.get().expect("init sets the sink");
         let mut st = sink.lock();
         st.format = g.daemon.logformat;
