@@ -17,9 +17,12 @@ use std::path::PathBuf;
     name = "emgd",
     version,
     after_help = "Exit status: 0 after a clean shutdown or a valid --check-config; 1 on an invalid \
-configuration or a fatal error.\n\nEnvironment: EMG_CONFIG (default for --config), EMG_LOG (log \
-filter for the general log on standard error, e.g. info or emgd=debug).\n\nSee emg.toml(5) for the \
-configuration file."
+configuration or a fatal error.\n\nEnvironment: EMG_CONFIG (default for --config), EMG_LOG (level \
+or filter of the general log, standard error and logdir/general, e.g. debug or emgd::control=debug; \
+overrides loglevel), NOTIFY_SOCKET and WATCHDOG_USEC (set by systemd: readiness and keep-alives, \
+Type=notify). Files: /etc/emg/emg.toml; under /etc the store is in /var/lib/emg, the logs in \
+/var/log/emg, the local MGP socket /run/emg/mgp.sock.\n\nSee emg.toml(5) for the configuration file, \
+emgd-watchdog(8) for the watchdog, emgclient(1) and mgp(7) for control."
 )]
 pub struct Args {
     /// Configuration file (TOML, see emg.toml(5)).
@@ -52,11 +55,20 @@ pub struct Args {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run emgd and watch over it, as EMG's watchdog does: restart it when it dies, alert on
-    /// start, stop, crash and disk pressure (log line, optional webhook), and serve an MGP API
-    /// (watchdog_address, watchdog_socket) for `emgclient server start|stop|restart|status`
-    /// and `emgclient logs`. For hosts without systemd: under systemd, systemd is the
-    /// watchdog, and this refuses to run unless given --force.
+    /// Run emgd and watch over it, as EMG's watchdog does (hosts without systemd).
+    ///
+    /// Restarts emgd when it dies (after 1 s, doubling up to a minute while it keeps dying
+    /// soon after its start); alerts on start, stop, crash and disk pressure (a line in
+    /// logdir/watchdog, and a JSON POST to watchdog_webhook); serves an MGP API on
+    /// watchdog_address and watchdog_socket for `emgclient server start|stop|restart|status`
+    /// and `emgclient logs NAME --since` (also while emgd is down). SIGTERM stops emgd, then
+    /// the watchdog; SIGHUP rereads the configuration.
+    ///
+    /// Which to use when: under systemd, systemd is the watchdog (emgd.service restarts emgd
+    /// when it dies or hangs; systemctl and journalctl are the API), and this refuses to run
+    /// unless given --force, so that two supervisors do not fight over one emgd. Without
+    /// systemd (containers, other init systems), or where an outside system must start and stop
+    /// emgd over the network, run `emgd watchdog` instead of emgd.
     Watchdog {
         /// Run even under systemd.
         #[arg(long)]

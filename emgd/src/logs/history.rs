@@ -83,16 +83,21 @@ pub fn read(
     Ok((kept.into(), dropped))
 }
 
-/// `NAME.N` ... `NAME.1` that exist uncompressed, oldest first.
+/// `NAME.N` ... `NAME.1` that exist uncompressed, beside NAME or in `rotated/` (logrotate's
+/// olddir in the packaged snippet), oldest first.
 fn rotations(path: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for n in 1.. {
-        let mut p = path.as_os_str().to_os_string();
-        p.push(format!(".{n}"));
-        let p = PathBuf::from(p);
-        if !p.is_file() {
+        let file = format!("{}.{n}", name.to_string_lossy());
+        let Some(p) = [dir.join(&file), dir.join("rotated").join(&file)]
+            .into_iter()
+            .find(|p| p.is_file())
+        else {
             break;
-        }
+        };
         found.push(p);
     }
     found.reverse();
@@ -145,8 +150,9 @@ mod tests {
     fn since_and_limit_pick_lines_across_rotations() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("connector.smsc1");
+        std::fs::create_dir(dir.path().join("rotated")).unwrap();
         std::fs::write(
-            dir.path().join("connector.smsc1.1"),
+            dir.path().join("rotated/connector.smsc1.1"),
             "2026-11-23 08:00:00.000000 (0) CONNECT OK\n2026-11-23 09:00:00.000000 (0) LOGIN OK\n",
         )
         .unwrap();
