@@ -56,7 +56,16 @@ pub fn load_file() -> Result<FileSettings, Failure> {
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text)
             .map_err(|e| Failure::Usage(format!("{}: {}", path.display(), e.message()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+        // Not ours to read (HOME still names another user's home, as after `su` or setpriv):
+        // as if there were none.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            Ok(FileSettings::default())
+        }
         Err(e) => Err(Failure::Other(format!(
             "cannot read {}: {e}",
             path.display()
