@@ -20,6 +20,7 @@ pub mod cimd2;
 pub mod concat;
 pub mod config;
 pub mod dlrid;
+pub mod emg_import;
 pub mod gsm;
 #[cfg(feature = "http")]
 pub mod http;
@@ -79,6 +80,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "config_blacklist",
         check: config::blacklist,
+    },
+    Target {
+        name: "emg_import",
+        check: emg_import::import_emg,
     },
     Target {
         name: "receipt_parse",

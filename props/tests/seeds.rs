@@ -281,6 +281,42 @@ fn mails() -> Vec<Vec<u8>> {
     out
 }
 
+/// Each case of the importer's test corpus as one input: server.cfg, then `%%% NAME` and
+/// each other file of the case (props::emg_import), the expected outputs left out.
+fn emg_dirs() -> Vec<Vec<u8>> {
+    let corpus = root().join("config/tests/emg_import");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .expect("config/tests/emg_import")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+        .iter()
+        .map(|case| {
+            let mut input = std::fs::read(case.join("server.cfg")).expect("server.cfg");
+            let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+                .expect("case dir")
+                .map(|e| e.expect("dir entry").path())
+                .collect();
+            files.sort();
+            for f in files {
+                let name = f
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                if name == "server.cfg" || name.starts_with("expected") || !f.is_file() {
+                    continue;
+                }
+                input.extend_from_slice(format!("\n%%% {name}\n").as_bytes());
+                input.extend_from_slice(&std::fs::read(&f).expect("case file"));
+            }
+            input
+        })
+        .collect()
+}
+
 /// Every target's seeds.
 fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     let toml = tree_files("config", &[".toml"])
@@ -317,6 +353,7 @@ fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     m.insert("config_mapping", mapping);
     m.insert("config_retry", retry);
     m.insert("config_blacklist", blacklist);
+    m.insert("emg_import", emg_dirs());
     m.insert("receipt_parse", receipts());
     m.insert("receipt_roundtrip", receipts());
     m.insert("dlrid_normalise", dlr_ids());
