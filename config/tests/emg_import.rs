@@ -79,3 +79,26 @@ fn an_existing_target_is_never_overwritten() {
         .ends_with("exists already; give another --config, or move it away first"));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "# mine\n");
 }
+
+/// EMG's comments are carried into emg.toml, where TOML allows no control character but tab:
+/// a NUL in one made an output that did not load (found by the emg_import fuzz target,
+/// fuzz/regressions/emg_import/).
+#[test]
+fn control_characters_in_emg_comments_do_not_break_the_output() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(
+        src.path().join("server.cfg"),
+        "# bootstrap con\u{0}figuration\u{7f}\nCONNECTOR smpp-in1 <\n# in\u{1b}side\tit\nTYPE=INCOMING\nPROTOCOL=SMPP\nADDRESS=0.0.0.0:2775\n>\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("emg.toml");
+    config::emg::import(src.path(), &target, AVAILABLE).unwrap();
+    let toml = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        toml.contains("# bootstrap con\u{fffd}figuration\u{fffd}"),
+        "{toml}"
+    );
+    assert!(toml.contains("in\u{fffd}side\tit"), "{toml}");
+    config::load(&target).unwrap();
+}

@@ -457,6 +457,24 @@ mod tests {
         assert_eq!(decode_line(&mut b, MAX_LINE), Ok(Some(Frame::Event(ev))));
     }
 
+    /// Rates travel as f64; a parsed float one unit in the last place off what was sent was
+    /// found by the props crate's mgp_roundtrip (serde_json needs its `float_roundtrip`).
+    #[test]
+    fn floats_cross_exactly() {
+        for x in [-1.9112450687914747e-74, 2.2574818004030047e144, 0.1 + 0.2] {
+            let resp = Response {
+                id: Some(1),
+                outcome: Outcome::Ok(serde_json::json!({ "rate_sent": x })),
+            };
+            let mut b = BytesMut::from(&encode(&resp)[..]);
+            assert_eq!(
+                decode_line(&mut b, MAX_LINE),
+                Ok(Some(Frame::Response(resp))),
+                "{x:e}"
+            );
+        }
+    }
+
     #[test]
     fn message_ids_do_not_clash_with_request_ids() {
         let req = Request {

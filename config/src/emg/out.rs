@@ -84,6 +84,17 @@ impl Out {
     }
 
     pub fn comment(&mut self, text: &str) {
+        // EMG's comments may hold any octet; a TOML comment takes no control character but tab.
+        let text: String = text
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         let text = if text.is_empty() {
             "#".to_string()
         } else {
