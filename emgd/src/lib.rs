@@ -12,6 +12,7 @@ pub mod control;
 pub mod gateway;
 pub mod logs;
 pub mod metrics;
+pub mod plugin;
 pub mod process;
 pub mod queue;
 pub mod rate;
