@@ -141,7 +141,10 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>)
                         sink.at(
                             &s.span,
                             &kw,
-                            format!("unknown failure mode `{}`{hint} (expected `open` or `closed`)", s.v),
+                            format!(
+                                "unknown failure mode `{}`{hint} (expected `open` or `closed`)",
+                                s.v
+                            ),
                         );
                         ok = false;
                     }

@@ -33,9 +33,12 @@ use tokio::task::JoinSet;
 /// How long shutdown waits for sessions to finish their in-flight work.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Validate the configuration file; the error lists every problem as `FILE:LINE:COL: keyword: ...`.
+/// Validate the configuration file and compile its plugin scripts; the error lists every
+/// problem as `FILE:LINE:COL: keyword: ...` (a script's errors at the script's lines).
 pub fn check_config(path: &Path) -> Result<config::Config, config::ConfigError> {
-    config::load(path)
+    let cfg = config::load(path)?;
+    plugin::Plugins::load(&cfg, None).map_err(|diagnostics| config::ConfigError { diagnostics })?;
+    Ok(cfg)
 }
 
 /// Run the gateway until SIGTERM or SIGINT.
@@ -60,11 +63,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
 /// Reload the configuration (SIGHUP): a broken file is reported and the running one kept.
 pub fn reload(gw: &Gateway, path: &Path) {
     gw.logs.reopen();
-    match config::load(path) {
-        Ok(cfg) => {
-            gw.reload(cfg);
-            tracing::info!("configuration reloaded from {}", path.display());
-        }
+    match config::load(path).and_then(|cfg| gw.reload(cfg)) {
+        Ok(()) => tracing::info!("configuration reloaded from {}", path.display()),
         Err(e) => tracing::error!("configuration not reloaded, the running one stays:\n{e}"),
     }
 }
@@ -77,6 +77,8 @@ where
 {
     let cfg = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     refuse_unavailable_protocols(&cfg)?;
+    let plugins = plugin::Plugins::load(&cfg, None)
+        .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
             store::sqlite::SqliteStore::open(&cfg.general.datadir, cfg.general.group_commit_max)
@@ -108,6 +110,7 @@ where
             )
         })?;
     let gw = Gateway::new(cfg, store.clone(), logs.clone(), &recovered);
+    gw.set_plugins(plugins);
     drop(recovered);
 
     let mut tasks = JoinSet::new();

@@ -61,6 +61,10 @@ pub async fn run(c: &mut Client, out: &Out, cmd: MsgCommand) -> Result<(), Failu
             println!("dlr requested {}", m.dlr_requested);
             println!("status        {}", opt(&m.status));
             println!("text          {}", opt(&m.text));
+            if m.price.is_some() || m.cost.is_some() {
+                println!("price         {}", opt(&m.price));
+                println!("cost          {}", opt(&m.cost));
+            }
         }
         MsgCommand::Cancel { id } => {
             let (v, r) = c.call_as::<MessageRef>(Op::MsgCancel { id }).await?;

@@ -347,11 +347,10 @@ async fn reload(s: &Server, user: &str) -> OpResult {
     let loaded = tokio::task::spawn_blocking(move || config::load(&load_path))
         .await
         .map_err(|e| ErrorBody::internal(format!("reload task failed: {e}")))?;
-    match loaded {
-        Ok(cfg) => {
-            let connectors = cfg.connectors.len();
+    let connectors = loaded.as_ref().map_or(0, |c| c.connectors.len());
+    match loaded.and_then(|cfg| s.gw.reload(cfg)) {
+        Ok(()) => {
             s.gw.logs.reopen();
-            s.gw.reload(cfg);
             tracing::info!(
                 operator = user,
                 "configuration reloaded from {} over MGP",

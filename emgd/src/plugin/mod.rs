@@ -156,7 +156,10 @@ impl Plugins {
     /// Compile every plugin of `cfg`. A plugin whose configuration and script text are what
     /// `running` already has is kept as it is, state and all; the others start afresh. Every
     /// script error is reported at its line.
-    pub fn load(cfg: &config::Config, running: Option<&Plugins>) -> Result<Plugins, Vec<Diagnostic>> {
+    pub fn load(
+        cfg: &config::Config,
+        running: Option<&Plugins>,
+    ) -> Result<Plugins, Vec<Diagnostic>> {
         let mut all = BTreeMap::new();
         let mut diagnostics = Vec::new();
         for (name, pc) in &cfg.plugins {

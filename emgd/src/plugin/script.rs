@@ -16,7 +16,9 @@
 //! `string.rep`) is bounded by the memory limit instead.
 
 use super::message::HookMessage;
-use mlua::{AnyUserData, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{
+    AnyUserData, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,7 +39,12 @@ pub enum Hook {
 }
 
 impl Hook {
-    pub const ALL: [Hook; 4] = [Hook::BeforeReceive, Hook::Route, Hook::BeforeSend, Hook::OnDlr];
+    pub const ALL: [Hook; 4] = [
+        Hook::BeforeReceive,
+        Hook::Route,
+        Hook::BeforeSend,
+        Hook::OnDlr,
+    ];
 
     /// The Lua function name.
     pub fn name(self) -> &'static str {
@@ -101,7 +108,10 @@ fn thread_cpu() -> Duration {
     };
     // SAFETY: clock_gettime only writes the timespec it is given.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 impl Script {
@@ -219,7 +229,11 @@ impl Script {
     ///
     /// The message is lent through one userdata made at load and reused for every call:
     /// measured, a fifth cheaper than a new userdata per call.
-    pub fn call(&self, hook: Hook, message: HookMessage) -> (HookMessage, Result<Answer, ScriptError>) {
+    pub fn call(
+        &self,
+        hook: Hook,
+        message: HookMessage,
+    ) -> (HookMessage, Result<Answer, ScriptError>) {
         let Some(f) = &self.hooks[hook.index()] else {
             return (message, Ok(Answer::default()));
         };
@@ -239,7 +253,10 @@ impl Script {
                 // The slot could not be taken back: the message is lost to the script. Only
                 // possible if the slot were borrowed elsewhere, which nothing does.
                 let err = result.err().unwrap_or_else(|| {
-                    ScriptError::Runtime(format!("{}: the message could not be taken back", self.file))
+                    ScriptError::Runtime(format!(
+                        "{}: the message could not be taken back",
+                        self.file
+                    ))
                 });
                 (HookMessage::default(), Err(err))
             }

@@ -42,7 +42,11 @@ fn reject_with_reason_and_kind() {
     );
     let o = p.run(Hook::BeforeReceive, &["in"], msg("46701", "hello"));
     assert_eq!(o.verdict, Verdict::Go);
-    let o = p.run(Hook::BeforeReceive, &["in"], msg("46701", "win at the casino"));
+    let o = p.run(
+        Hook::BeforeReceive,
+        &["in"],
+        msg("46701", "win at the casino"),
+    );
     assert_eq!(
         o.verdict,
         Verdict::Refused(Refusal {
@@ -82,7 +86,10 @@ fn route_names_a_connector() {
         r#"function route(msg) if msg.destaddr:sub(1, 2) == "44" then return "uk" end end"#,
         "on_error = \"closed\"",
     );
-    assert_eq!(p.run(Hook::Route, &["in"], msg("4670", "x")).verdict, Verdict::Go);
+    assert_eq!(
+        p.run(Hook::Route, &["in"], msg("4670", "x")).verdict,
+        Verdict::Go
+    );
     assert_eq!(
         p.run(Hook::Route, &["in"], msg("4420", "x")).verdict,
         Verdict::Route {
