@@ -358,15 +358,13 @@ impl Gateway {
     }
 
     /// Accept a message for the connector `target`, bypassing routing (MGP `send --via`); the
-    /// queue limits still apply. Resolves with its id once it is committed.
-    pub async fn accept_via(
-        &self,
-        mut message: Message,
-        target: &str,
-    ) -> Result<MessageId, Reject> {
+    /// queue limits and the plugins' `before_receive` still apply (their `route` does not: the
+    /// operator named the connector). Resolves with its id once it is committed.
+    pub async fn accept_via(&self, message: Message, target: &str) -> Result<MessageId, Reject> {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
+        let mut message = self.plugins_before_receive(message).await?;
         let Some(handle) = self.connectors.get(target).cloned() else {
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),

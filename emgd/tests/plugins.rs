@@ -401,3 +401,61 @@ fn a_changed_plugin_is_reloaded_under_load_with_nothing_lost() {
         "one session throughout:\n{log}"
     );
 }
+
+#[test]
+fn before_send_on_one_connector_refuses_and_the_sender_hears_rejectd() {
+    let veto = "function before_send(msg)\n  if msg.message == \"nope\" then return false, \"not on this route\" end\nend\n";
+    let http = free_port();
+    let s = Setup::new(
+        "",
+        "dlr_delay_ms = 50\nplugins = [\"veto\"]",
+        &format!(
+            "[plugin.veto]\nscript = \"veto.lua\"\n\n[connector.http-in]\ntype = \"incoming\"\nprotocol = \"http\"\naddress = \"127.0.0.1:{http}\"\n"
+        ),
+    );
+    std::fs::write(s.dir.path().join("veto.lua"), veto).unwrap();
+    let mut daemon = s.start();
+    let refused = smpplib(s.smpp_port, &["--count", "1", "--text", "nope"]);
+    let passed = smpplib(s.smpp_port, &["--count", "1", "--text", "yes"]);
+    // Accepted (stored) first; refused as it was about to leave: a REJECTD receipt (state 8).
+    let state = |r: &Value| -> Vec<i64> {
+        r["receipts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v["state"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        refused["accepted"].as_array().unwrap().len(),
+        1,
+        "{refused}"
+    );
+    assert_eq!(state(&refused), [8], "{refused}");
+    assert_eq!(state(&passed), [2], "{passed}");
+    let log = s.log("connector.sim1");
+    assert!(
+        log.contains("PLUGIN REJECT (info=\"veto message ")
+            && log.contains(": not on this route\")"),
+        "{log}"
+    );
+    assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
+    let finished: Vec<(String, String)> = s
+        .store()
+        .prepare("SELECT status, coalesce(error, '') FROM routelog WHERE msgtype = 1 ORDER BY message_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        finished,
+        [
+            (
+                "REJECTD".to_string(),
+                "refused by plugin veto: not on this route".to_string()
+            ),
+            ("DELIVRD".to_string(), String::new()),
+        ]
+    );
+}

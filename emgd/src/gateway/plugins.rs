@@ -2,7 +2,7 @@
 //! runs, what their verdicts do to a message, and the logs of plugins that failed.
 //!
 //! Each hook is one call from the message flow: [`Gateway::plugins_on_receive`] in
-//! `accept` (before_receive, then route), [`Gateway::plugins_before_send`] in the OUT
+//! `accept` (before_receive, then route; `accept_via` runs only before_receive), [`Gateway::plugins_before_send`] in the OUT
 //! pipeline, [`Gateway::plugins_on_dlr`] where a delivery report is made.
 
 use super::{Gateway, Reject};
@@ -40,13 +40,8 @@ impl Gateway {
         if plugins.is_empty() {
             return Ok((message, None));
         }
+        let message = self.plugins_before_receive(message).await?;
         let at = message.origin.connector.clone();
-        let o = plugins.run(Hook::BeforeReceive, &[&at], message);
-        self.plugin_faults(&at, &o.faults);
-        let message = match o.verdict {
-            Verdict::Refused(r) => return Err(self.refuse_received(o.message, r).await),
-            _ => o.message,
-        };
         let o = plugins.run(Hook::Route, &[&at], message);
         self.plugin_faults(&at, &o.faults);
         match o.verdict {
@@ -79,6 +74,21 @@ impl Gateway {
                     }
                 }
             },
+        }
+    }
+
+    /// `before_receive` alone (a message whose connector the sender named: MGP `send --via`).
+    pub(crate) async fn plugins_before_receive(&self, message: Message) -> Result<Message, Reject> {
+        let plugins = self.plugins();
+        if plugins.is_empty() {
+            return Ok(message);
+        }
+        let at = message.origin.connector.clone();
+        let o = plugins.run(Hook::BeforeReceive, &[&at], message);
+        self.plugin_faults(&at, &o.faults);
+        match o.verdict {
+            Verdict::Refused(r) => Err(self.refuse_received(o.message, r).await),
+            _ => Ok(o.message),
         }
     }
 

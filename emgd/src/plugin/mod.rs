@@ -229,13 +229,16 @@ impl Plugins {
         if self.is_empty() {
             return outcome;
         }
+        // A chain holds each plugin once; only several connectors' chains need the check.
         let mut seen: Vec<&Arc<Plugin>> = Vec::new();
         for connector in at {
             for plugin in self.chain(connector) {
-                if seen.iter().any(|p| Arc::ptr_eq(p, plugin)) {
-                    continue;
+                if at.len() > 1 {
+                    if seen.iter().any(|p| Arc::ptr_eq(p, plugin)) {
+                        continue;
+                    }
+                    seen.push(plugin);
                 }
-                seen.push(plugin);
                 if !plugin.script.has(hook) {
                     continue;
                 }
