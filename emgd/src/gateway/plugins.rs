@@ -40,19 +40,19 @@ impl Gateway {
         if plugins.is_empty() {
             return Ok((message, None));
         }
-        let message = self.plugins_before_receive(message).await?;
+        let mut message = self.plugins_before_receive(message).await?;
         let at = message.origin.connector.clone();
-        let o = plugins.run(Hook::Route, &[&at], message);
+        let o = plugins.run(Hook::Route, &[&at], &mut message);
         self.plugin_faults(&at, &o.faults);
         match o.verdict {
-            Verdict::Go => Ok((o.message, None)),
-            Verdict::Refused(r) => Err(self.refuse_received(o.message, r).await),
+            Verdict::Go => Ok((message, None)),
+            Verdict::Refused(r) => Err(self.refuse_received(message, r).await),
             Verdict::Route {
                 plugin,
                 target,
                 on_error,
             } => match self.forced_target(&target) {
-                Some(t) => Ok((o.message, Some(t))),
+                Some(t) => Ok((message, Some(t))),
                 None => {
                     let why = format!("route returned `{target}`, which is no connector or group");
                     tracing::error!(connector = %at, "plugin {plugin}: {why}");
@@ -62,14 +62,14 @@ impl Gateway {
                         format!("PLUGIN ERR (info=\"{plugin} route: {why}\")"),
                     );
                     match on_error {
-                        FailMode::Open => Ok((o.message, None)),
+                        FailMode::Open => Ok((message, None)),
                         FailMode::Closed => {
                             let r = Refusal {
                                 plugin,
                                 reason: format!("plugin failed: {why}"),
                                 kind: RefusalKind::Temporary,
                             };
-                            Err(self.refuse_received(o.message, r).await)
+                            Err(self.refuse_received(message, r).await)
                         }
                     }
                 }
@@ -78,17 +78,20 @@ impl Gateway {
     }
 
     /// `before_receive` alone (a message whose connector the sender named: MGP `send --via`).
-    pub(crate) async fn plugins_before_receive(&self, message: Message) -> Result<Message, Reject> {
+    pub(crate) async fn plugins_before_receive(
+        &self,
+        mut message: Message,
+    ) -> Result<Message, Reject> {
         let plugins = self.plugins();
         if plugins.is_empty() {
             return Ok(message);
         }
         let at = message.origin.connector.clone();
-        let o = plugins.run(Hook::BeforeReceive, &[&at], message);
+        let o = plugins.run(Hook::BeforeReceive, &[&at], &mut message);
         self.plugin_faults(&at, &o.faults);
         match o.verdict {
-            Verdict::Refused(r) => Err(self.refuse_received(o.message, r).await),
-            _ => Ok(o.message),
+            Verdict::Refused(r) => Err(self.refuse_received(message, r).await),
+            _ => Ok(message),
         }
     }
 
@@ -135,17 +138,17 @@ impl Gateway {
     pub(crate) fn plugins_before_send(
         &self,
         connector: &ConnectorHandle,
-        message: Message,
+        mut message: Message,
     ) -> Result<Message, Refusal> {
         let plugins = self.plugins();
         if plugins.is_empty() {
             return Ok(message);
         }
-        let o = plugins.run(Hook::BeforeSend, &[&connector.name], message);
+        let o = plugins.run(Hook::BeforeSend, &[&connector.name], &mut message);
         self.plugin_faults(&connector.name, &o.faults);
         match o.verdict {
             Verdict::Refused(r) => Err(r),
-            _ => Ok(o.message),
+            _ => Ok(message),
         }
     }
 
@@ -190,13 +193,17 @@ impl Gateway {
     /// `on_dlr` for a delivery report about `original`, run by the plugins of the connectors
     /// the original passed through (where it came in, where it left). `None`: a plugin held
     /// the report back.
-    pub(crate) fn plugins_on_dlr(&self, original: &Message, report: Message) -> Option<Message> {
+    pub(crate) fn plugins_on_dlr(
+        &self,
+        original: &Message,
+        mut report: Message,
+    ) -> Option<Message> {
         let plugins = self.plugins();
         if plugins.is_empty() {
             return Some(report);
         }
         let at = [original.origin.connector.as_str(), original.target.as_str()];
-        let o = plugins.run(Hook::OnDlr, &at, report);
+        let o = plugins.run(Hook::OnDlr, &at, &mut report);
         self.plugin_faults(at[0], &o.faults);
         match o.verdict {
             Verdict::Refused(r) => {
@@ -209,7 +216,7 @@ impl Gateway {
                 );
                 None
             }
-            _ => Some(o.message),
+            _ => Some(report),
         }
     }
 

@@ -29,9 +29,8 @@ pub mod script;
 
 use common::message::Message;
 use config::{Diagnostic, FailMode};
-use message::HookMessage;
 use script::{Answer, Script};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -134,10 +133,10 @@ impl fmt::Display for Fault {
     }
 }
 
-/// The message after a chain of hooks, what they decided, and what went wrong on the way.
+/// What a chain of hooks decided about a message (changed in place), and what went wrong on
+/// the way.
 #[derive(Debug)]
 pub struct Outcome {
-    pub message: Message,
     pub verdict: Verdict,
     pub faults: Vec<Fault>,
 }
@@ -149,7 +148,7 @@ pub struct Plugins {
     /// The global plugins (name order), for connectors the configuration does not name.
     global: Vec<Arc<Plugin>>,
     /// Per connector: the global plugins, then its own.
-    chains: HashMap<String, Vec<Arc<Plugin>>>,
+    chains: BTreeMap<String, Vec<Arc<Plugin>>>,
 }
 
 impl Plugins {
@@ -218,11 +217,10 @@ impl Plugins {
     }
 
     /// Run `hook` of every plugin the connectors `at` run (each once, in chain order) on
-    /// `message`. A refusal or a forced route ends the chain; a plugin that fails has its
-    /// changes undone and, failing closed, refuses the message.
-    pub fn run(&self, hook: Hook, at: &[&str], message: Message) -> Outcome {
+    /// `message`, which they change in place. A refusal or a forced route ends the chain; a
+    /// plugin that fails has its changes undone and, failing closed, refuses the message.
+    pub fn run(&self, hook: Hook, at: &[&str], message: &mut Message) -> Outcome {
         let mut outcome = Outcome {
-            message,
             verdict: Verdict::Go,
             faults: Vec::new(),
         };
@@ -242,18 +240,19 @@ impl Plugins {
                 if !plugin.script.has(hook) {
                     continue;
                 }
-                let lent = HookMessage::new(std::mem::take(&mut outcome.message));
-                let (back, result) = plugin.script.call(hook, lent);
+                let mut before = None;
+                let result = plugin.script.call(hook, message, &mut before);
                 match result.and_then(|a| verdict(plugin, hook, a)) {
                     Ok(v) => {
-                        outcome.message = back.message;
                         if v != Verdict::Go {
                             outcome.verdict = v;
                             return outcome;
                         }
                     }
                     Err(error) => {
-                        outcome.message = back.restore();
+                        if let Some(original) = before {
+                            *message = *original;
+                        }
                         let on_error = plugin.config.on_error;
                         outcome.faults.push(Fault {
                             plugin: plugin.config.name.clone(),

@@ -15,10 +15,8 @@
 //! runs a few instructions never pays for a clock read. A single long C call (a huge
 //! `string.rep`) is bounded by the memory limit instead.
 
-use super::message::HookMessage;
-use mlua::{
-    AnyUserData, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
-};
+use common::message::Message;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -89,8 +87,8 @@ pub struct Script {
     lua: Mutex<Lua>,
     /// The hook functions the script defines, by [`Hook::index`].
     hooks: [Option<Function>; 4],
-    /// The userdata every call lends its message through.
-    slot: AnyUserData,
+    /// The `msg` every call sees (reading and writing the message lent to it).
+    msg: Table,
     budget_ms: u64,
     /// The file, as Lua names it in messages.
     pub file: String,
@@ -165,13 +163,11 @@ impl Script {
         // The memory limit counts from here, so the libraries do not eat into it.
         let limit = lua.used_memory() + (memory_kb as usize) * 1024;
         lua.set_memory_limit(limit).map_err(runtime)?;
-        let slot = lua
-            .create_userdata(HookMessage::default())
-            .map_err(runtime)?;
+        let msg = super::message::install(&lua).map_err(runtime)?;
         let mut script = Script {
             lua: Mutex::new(lua),
             hooks: [None, None, None, None],
-            slot,
+            msg,
             budget_ms,
             file: file.to_string(),
         };
@@ -224,63 +220,43 @@ impl Script {
         })
     }
 
-    /// Call `hook` with `message`; the message comes back with the hook's changes (or as it
-    /// was, with [`HookMessage::restore`], when the call failed: the error says why).
-    ///
-    /// The message is lent through one userdata made at load and reused for every call:
-    /// measured, a fifth cheaper than a new userdata per call.
+    /// Call `hook` on `message`, which the script reads and changes in place; its first
+    /// change keeps the original in `before` (the caller puts it back when the call failed).
     pub fn call(
         &self,
         hook: Hook,
-        message: HookMessage,
-    ) -> (HookMessage, Result<Answer, ScriptError>) {
+        message: &mut Message,
+        before: &mut Option<Box<Message>>,
+    ) -> Result<Answer, ScriptError> {
         let Some(f) = &self.hooks[hook.index()] else {
-            return (message, Ok(Answer::default()));
+            return Ok(Answer::default());
         };
-        let mut lent = Some(message);
-        let mut back = None;
-        let result = self.call_guarded(|_| {
-            if let Some(m) = lent.take() {
-                *self.slot.borrow_mut::<HookMessage>()? = m;
-            }
-            let called = f.call::<MultiValue>(&self.slot);
-            back = Some(std::mem::take(&mut *self.slot.borrow_mut::<HookMessage>()?));
+        self.call_guarded(|_| {
+            // Three values at most are read: a tuple, not a MultiValue's vector per call.
+            let called = super::message::lend(message, before, || {
+                f.call::<(Value, Value, Value)>(&self.msg)
+            });
             called.and_then(answer)
-        });
-        match back.or(lent) {
-            Some(m) => (m, result),
-            None => {
-                // The slot could not be taken back: the message is lost to the script. Only
-                // possible if the slot were borrowed elsewhere, which nothing does.
-                let err = result.err().unwrap_or_else(|| {
-                    ScriptError::Runtime(format!(
-                        "{}: the message could not be taken back",
-                        self.file
-                    ))
-                });
-                (HookMessage::default(), Err(err))
-            }
-        }
+        })
     }
 }
 
-/// Converts what a hook returned: nothing or `true` is yes; `false, words...` is no; a string
-/// (from `route`) is a word.
-fn answer(values: MultiValue) -> mlua::Result<Answer> {
+/// Converts what a hook returned: nothing or `true` is yes; `false, reason, kind` is no; a
+/// string (from `route`) is a connector name.
+fn answer((first, second, third): (Value, Value, Value)) -> mlua::Result<Answer> {
     let mut a = Answer::default();
-    let mut iter = values.into_iter();
-    match iter.next() {
-        None | Some(Value::Nil) | Some(Value::Boolean(true)) => return Ok(a),
-        Some(Value::Boolean(false)) => a.refused = true,
-        Some(Value::String(s)) => a.words.push(s.to_str()?.to_string()),
-        Some(other) => {
+    match first {
+        Value::Nil | Value::Boolean(true) => return Ok(a),
+        Value::Boolean(false) => a.refused = true,
+        Value::String(s) => a.words.push(s.to_str()?.to_string()),
+        other => {
             return Err(mlua::Error::runtime(format!(
                 "a hook returns nothing, true, false (with a reason) or a connector name, not a {}",
                 other.type_name()
             )))
         }
     }
-    for v in iter {
+    for v in [second, third] {
         match v {
             Value::String(s) => a.words.push(s.to_str()?.to_string()),
             Value::Nil => a.words.push(String::new()),

@@ -18,6 +18,22 @@ fn plugins(script: &str, extra: &str) -> Plugins {
     Plugins::load(&config(dir.path(), script, extra), None).expect("compiles")
 }
 
+/// `run` on an owned message: the message as the hooks left it, with what they decided.
+struct Ran {
+    message: Message,
+    verdict: Verdict,
+    faults: Vec<Fault>,
+}
+
+fn run(p: &Plugins, hook: Hook, mut message: Message) -> Ran {
+    let o = p.run(hook, &["in"], &mut message);
+    Ran {
+        message,
+        verdict: o.verdict,
+        faults: o.faults,
+    }
+}
+
 fn msg(dest: &str, text: &str) -> Message {
     Message {
         source: Address::new("4670000001"),
@@ -40,13 +56,9 @@ fn reject_with_reason_and_kind() {
            end"#,
         "",
     );
-    let o = p.run(Hook::BeforeReceive, &["in"], msg("46701", "hello"));
+    let o = run(&p, Hook::BeforeReceive, msg("46701", "hello"));
     assert_eq!(o.verdict, Verdict::Go);
-    let o = p.run(
-        Hook::BeforeReceive,
-        &["in"],
-        msg("46701", "win at the casino"),
-    );
+    let o = run(&p, Hook::BeforeReceive, msg("46701", "win at the casino"));
     assert_eq!(
         o.verdict,
         Verdict::Refused(Refusal {
@@ -70,8 +82,8 @@ fn rewrite_price_and_state_across_calls() {
            end"#,
         "options = { price = \"0.05\" }",
     );
-    let o = p.run(Hook::BeforeReceive, &["in"], msg("46701", "hi"));
-    let o2 = p.run(Hook::BeforeReceive, &["in"], o.message.clone());
+    let o = run(&p, Hook::BeforeReceive, msg("46701", "hi"));
+    let o2 = run(&p, Hook::BeforeReceive, o.message.clone());
     assert!(o.faults.is_empty(), "{:?}", o.faults);
     assert_eq!(o.message.dest.addr, "+46701");
     assert_eq!(o.message.body, b"hi #1");
@@ -86,12 +98,9 @@ fn route_names_a_connector() {
         r#"function route(msg) if msg.destaddr:sub(1, 2) == "44" then return "uk" end end"#,
         "on_error = \"closed\"",
     );
+    assert_eq!(run(&p, Hook::Route, msg("4670", "x")).verdict, Verdict::Go);
     assert_eq!(
-        p.run(Hook::Route, &["in"], msg("4670", "x")).verdict,
-        Verdict::Go
-    );
-    assert_eq!(
-        p.run(Hook::Route, &["in"], msg("4420", "x")).verdict,
+        run(&p, Hook::Route, msg("4420", "x")).verdict,
         Verdict::Route {
             plugin: "p".into(),
             target: "uk".into(),
@@ -107,7 +116,7 @@ fn a_failing_hook_is_undone_and_fails_open_or_closed() {
                       msg.nosuchoption = 1
                     end"#;
     let open = plugins(script, "");
-    let o = open.run(Hook::BeforeReceive, &["in"], msg("46701", "x"));
+    let o = run(&open, Hook::BeforeReceive, msg("46701", "x"));
     assert_eq!(o.verdict, Verdict::Go);
     assert_eq!(o.message.dest.addr, "46701", "changes undone");
     assert_eq!(o.faults.len(), 1);
@@ -117,7 +126,7 @@ fn a_failing_hook_is_undone_and_fails_open_or_closed() {
         "{err}"
     );
     let closed = plugins(script, "on_error = \"closed\"");
-    let o = closed.run(Hook::BeforeReceive, &["in"], msg("46701", "x"));
+    let o = run(&closed, Hook::BeforeReceive, msg("46701", "x"));
     match o.verdict {
         Verdict::Refused(r) => assert_eq!(r.kind, RefusalKind::Temporary),
         other => panic!("{other:?}"),
@@ -136,7 +145,7 @@ fn an_endless_loop_is_cut_at_its_budget_and_the_state_lives_on() {
         "budget_ms = 20",
     );
     let started = std::time::Instant::now();
-    let o = p.run(Hook::BeforeReceive, &["in"], msg("loop", "x"));
+    let o = run(&p, Hook::BeforeReceive, msg("loop", "x"));
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     match &o.faults[..] {
         [Fault {
@@ -145,7 +154,7 @@ fn an_endless_loop_is_cut_at_its_budget_and_the_state_lives_on() {
         }] => assert!(at.ends_with("p.lua:4"), "{at}"),
         other => panic!("{other:?}"),
     }
-    let o = p.run(Hook::BeforeReceive, &["in"], msg("46701", "x"));
+    let o = run(&p, Hook::BeforeReceive, msg("46701", "x"));
     assert!(o.faults.is_empty(), "{:?}", o.faults);
     assert_eq!(o.message.priority, 2, "the state survived the cut");
 }
@@ -171,7 +180,7 @@ fn the_sandbox_has_no_io() {
         r#"function before_receive(msg) return io == nil and os.execute == nil and load == nil end"#,
         "",
     );
-    let o = p.run(Hook::BeforeReceive, &["in"], msg("1", "x"));
+    let o = run(&p, Hook::BeforeReceive, msg("1", "x"));
     assert_eq!(o.verdict, Verdict::Go, "{:?}", o.faults);
     assert!(o.faults.is_empty());
 }
@@ -182,12 +191,51 @@ fn an_unchanged_plugin_keeps_its_state_over_a_reload() {
     let script = "n = 0\nfunction before_receive(msg) n = n + 1; msg.priority = n end\n";
     let cfg = config(dir.path(), script, "");
     let first = Plugins::load(&cfg, None).unwrap();
-    first.run(Hook::BeforeReceive, &["in"], msg("1", "x"));
+    run(&first, Hook::BeforeReceive, msg("1", "x"));
     let again = Plugins::load(&cfg, Some(&first)).unwrap();
-    let o = again.run(Hook::BeforeReceive, &["in"], msg("1", "x"));
+    let o = run(&again, Hook::BeforeReceive, msg("1", "x"));
     assert_eq!(o.message.priority, 2);
     let changed = config(dir.path(), &format!("{script}-- changed\n"), "");
     let fresh = Plugins::load(&changed, Some(&again)).unwrap();
-    let o = fresh.run(Hook::BeforeReceive, &["in"], msg("1", "x"));
+    let o = run(&fresh, Hook::BeforeReceive, msg("1", "x"));
     assert_eq!(o.message.priority, 1);
+}
+
+/// What one hook call costs in-process (not a check: run it by hand, in release, to see):
+/// `cargo test --release -p emgd --lib plugin::tests::cost_of_a_trivial_hook -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn cost_of_a_trivial_hook() {
+    let p = plugins(
+        r#"function before_receive(msg) if msg.destaddr == "" then return false, "none" end end
+           function before_send(msg) local _ = msg.dcs end"#,
+        "",
+    );
+    let n: usize = std::env::var("COST_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let mut m = msg("4670123456", "hello");
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        p.run(Hook::BeforeReceive, &["in"], &mut m);
+    }
+    let receive = started.elapsed();
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        p.run(Hook::BeforeSend, &["in"], &mut m);
+    }
+    let send = started.elapsed();
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        p.run(Hook::OnDlr, &["in"], &mut m);
+    }
+    let undefined = started.elapsed();
+    let ns = |d: std::time::Duration| d.as_nanos() / n as u128;
+    println!(
+        "before_receive {} ns, before_send {} ns, an undefined hook {} ns per call",
+        ns(receive),
+        ns(send),
+        ns(undefined)
+    );
 }
