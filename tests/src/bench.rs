@@ -170,29 +170,31 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
     rows
 }
 
-/// Scenario 5's cost: its throughput and emgd's CPU per message against scenario 1's in the
-/// same run (the mean of every scenario 1 row: on a shared machine, interleave several).
+/// Scenario 5's cost: its throughput and emgd's CPU per message against the scenario 1 row
+/// run just before it (or the first one, when none came before). On a shared machine the load
+/// changes from minute to minute: interleave them (`--scenario 1 --scenario 5`, repeated) and
+/// compare each pair.
 fn compare_plugin_cost(rows: &mut [Row]) {
-    let base: Vec<(f64, f64)> = rows
+    let first = rows
         .iter()
-        .filter(|r| r.scenario == 1 && r.unavailable.is_none())
-        .map(|r| (r.accepted_per_s, r.cpu_s_per_100k))
-        .collect();
-    if base.is_empty() {
-        return;
-    }
-    let n = base.len() as f64;
-    let rate = base.iter().map(|b| b.0).sum::<f64>() / n;
-    let cpu = base.iter().map(|b| b.1).sum::<f64>() / n;
-    for r in rows
-        .iter_mut()
-        .filter(|r| r.scenario == 5 && r.unavailable.is_none())
-    {
+        .find(|r| r.scenario == 1 && r.unavailable.is_none())
+        .map(|r| (r.accepted_per_s, r.cpu_s_per_100k));
+    let mut before = None;
+    for r in rows.iter_mut() {
+        if r.unavailable.is_some() {
+            continue;
+        }
+        if r.scenario == 1 {
+            before = Some((r.accepted_per_s, r.cpu_s_per_100k));
+            continue;
+        }
+        let Some((rate, cpu)) = before.or(first).filter(|_| r.scenario == 5) else {
+            continue;
+        };
         let cost = 100.0 * (1.0 - r.accepted_per_s / rate);
         let cpu_more = 100.0 * (r.cpu_s_per_100k / cpu - 1.0);
         r.notes = format!(
-            "plugins cost {cost:.1} % of scenario 1's accepted/s, {cpu_more:+.1} % emgd CPU per message (against the mean of {} scenario 1 rows); {}",
-            base.len(),
+            "plugins cost {cost:.1} % of scenario 1's accepted/s, {cpu_more:+.1} % emgd CPU per message (against the scenario 1 row before it); {}",
             r.notes
         );
     }
