@@ -12,14 +12,15 @@
 //! (`msg.charge`, `msg.charge_cost`, decimals). Global plugins run for every connector, then
 //! the ones a connector attaches with `plugins = [...]`, in order.
 //!
-//! Why Lua 5.4, inline: measured in `bench/embedding` (a trivial hook per message), a call is
-//! about a microsecond and a half on a loaded two-core machine, about as fast as LuaJIT;
-//! LuaJIT's count hook does not fire inside JIT-compiled loops, so an endless loop there was
-//! never cut. A WASM interpreter (wasmi) is faster per bare call but gives operators no
-//! script they can write in a text editor, and an external process costs 40-50 µs a message
-//! (half of what emgd spends on a message). Handing the call to a dedicated thread costs 7 µs,
-//! five times the call itself, so hooks run inline on the session's task; the budget bounds
-//! how long one may take.
+//! Why Lua 5.4, inline (`bench/embedding/README.md`): a trivial hook per message cost about
+//! the same in Lua 5.4 and LuaJIT, and LuaJIT's count hook does not fire inside JIT-compiled
+//! loops, so an endless loop there was never cut. A WASM interpreter (wasmi) is faster per bare
+//! call but gives operators no script they can write in a text editor; an external process
+//! costs 40-60 µs a message, about what emgd spends on a whole message. Handing the call to a
+//! dedicated thread cost four to five times the call itself, so hooks run inline on the
+//! session's task and the CPU budget bounds how long one may take. In process a trivial hook
+//! is now 0.35-0.5 µs (`tests::cost_of_a_trivial_hook`); in `bench/run` scenario 5, a trivial
+//! plugin on every hook adds about 2 % to emgd's CPU per message.
 //!
 //! This module knows messages and the configuration, nothing of the gateway: the gateway
 //! calls [`Plugins::run`] and acts on the [`Outcome`] (`crate::gateway`'s plugin glue).
