@@ -239,3 +239,26 @@ fn cost_of_a_trivial_hook() {
         ns(undefined)
     );
 }
+
+#[test]
+fn a_script_past_its_memory_limit_fails_the_call_not_emgd() {
+    let p = plugins(
+        r#"function before_receive(msg)
+             if msg.destaddr == "big" then local s = string.rep("x", 64 * 1024 * 1024) end
+             msg.priority = 1
+           end"#,
+        "memory_kb = 1024",
+    );
+    let o = run(&p, Hook::BeforeReceive, msg("big", "x"));
+    match &o.faults[..] {
+        [Fault {
+            error: ScriptError::Runtime(e),
+            ..
+        }] => assert!(e.contains("memory_kb"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(o.verdict, Verdict::Go, "fails open");
+    let o = run(&p, Hook::BeforeReceive, msg("small", "x"));
+    assert!(o.faults.is_empty(), "{:?}", o.faults);
+    assert_eq!(o.message.priority, 1);
+}
