@@ -12,6 +12,8 @@ pub mod gsm;
 pub mod hex;
 pub mod message;
 pub mod mgp;
+pub mod mime;
 pub mod smpp;
 pub mod sms_pdu;
+pub mod smtp;
 pub mod ucp;

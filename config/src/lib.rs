@@ -33,7 +33,9 @@
 mod blacklist;
 mod connector;
 mod context;
+mod daemon;
 mod diagnostic;
+pub mod emg;
 mod http;
 mod mapping;
 mod model;
@@ -55,9 +57,9 @@ pub use diagnostic::{ConfigError, Diagnostic};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
-    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, DlrParts, General, Group, MgpTls,
-    Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions, SplitMethod, User,
-    BIND_TYPES, DLR_STATUSES,
+    Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
+    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions,
+    SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use process::Processing;

@@ -16,7 +16,7 @@ use crate::values::{self, Sp, Span};
 
 /// General options, written at the top level of the file (there is no `[general]` table, so a
 /// minimal config is just a few lines).
-const GENERAL_KEYWORDS: &[&str] = &[
+pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "datadir",
     "logdir",
     "mgp_address",
@@ -98,10 +98,15 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     }
     let mut ctx = Ctx::new(path, text);
     let mut raw = Raw::default();
-    let mut general = default_general(&ctx);
+    let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
     let mut tls = crate::tls::Raw::default();
-    let top: Vec<&str> = GENERAL_KEYWORDS.iter().chain(SECTIONS).copied().collect();
+    let top: Vec<&str> = GENERAL_KEYWORDS
+        .iter()
+        .chain(crate::daemon::KEYWORDS)
+        .chain(SECTIONS)
+        .copied()
+        .collect();
     for (k, v) in doc.get_ref().iter() {
         let key: &str = k.get_ref();
         let kw = key.to_string();
@@ -145,6 +150,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             }),
             "mgp_tls_cert" => tls.cert = values::string(&mut ctx.sink, &kw, v),
             "mgp_tls_key" => tls.key = values::string(&mut ctx.sink, &kw, v),
+            _ if crate::daemon::KEYWORDS.contains(&key) => {
+                crate::daemon::read(&mut ctx, key, v, &mut general.daemon);
+            }
             _ => {
                 if key == "backend" {
                     backend_span = Some(v.span());
@@ -238,10 +246,20 @@ fn finish_diagnostics(path: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic
     diags
 }
 
-fn default_general(ctx: &Ctx<'_>) -> General {
+fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> General {
+    let fhs = layout == crate::daemon::Layout::Fhs;
     General {
-        datadir: ctx.resolve("data"),
-        logdir: ctx.resolve("log"),
+        // Under /etc, the FHS places: the store and logs do not belong beside the config.
+        datadir: if fhs {
+            crate::daemon::FHS_DATADIR.into()
+        } else {
+            ctx.resolve("data")
+        },
+        logdir: if fhs {
+            crate::daemon::FHS_LOGDIR.into()
+        } else {
+            ctx.resolve("log")
+        },
         mgp_address: Some("127.0.0.1:7185".to_string()),
         mgp_tls: None,
         backend: Backend::Sqlite,
@@ -257,6 +275,7 @@ fn default_general(ctx: &Ctx<'_>) -> General {
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
+        daemon: crate::daemon::defaults(layout),
     }
 }
 

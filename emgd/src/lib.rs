@@ -2,7 +2,8 @@
 //!
 //! `main.rs` only parses arguments; [`run`] starts the gateway: it opens the store, recovers
 //! what a previous run left queued, starts every connector, and serves until SIGTERM. SIGHUP
-//! reloads the configuration and reopens the log files.
+//! reloads the configuration and reopens the log files ([`reload`]). Under systemd it reports
+//! readiness ([`systemd`]).
 
 pub mod access;
 pub mod cli;
@@ -16,9 +17,12 @@ pub mod plugin;
 pub mod process;
 pub mod queue;
 pub mod rate;
+pub mod reload;
 pub mod router;
 pub mod store;
+pub mod systemd;
 pub mod users;
+pub mod watchdog;
 
 use anyhow::{bail, Context};
 use config::{Direction, Protocol};
@@ -53,20 +57,11 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
             tokio::select! {
                 _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); return; }
                 _ = int.recv() => { tracing::info!("SIGINT: shutting down"); return; }
-                _ = hup.recv() => reload(&gw, &path),
+                _ = hup.recv() => reload::from_file(&gw, &path),
             }
         }
     })
     .await
-}
-
-/// Reload the configuration (SIGHUP): a broken file is reported and the running one kept.
-pub fn reload(gw: &Gateway, path: &Path) {
-    gw.logs.reopen();
-    match config::load(path).and_then(|cfg| gw.reload(cfg)) {
-        Ok(()) => tracing::info!("configuration reloaded from {}", path.display()),
-        Err(e) => tracing::error!("configuration not reloaded, the running one stays:\n{e}"),
-    }
 }
 
 /// Run the gateway until `stop` (given the gateway) resolves, then shut down gracefully.
@@ -109,6 +104,14 @@ where
                 cfg.general.logdir.display()
             )
         })?;
+    if let Some(general) = logs::general::handle() {
+        general.configure(&cfg.general).with_context(|| {
+            format!(
+                "cannot open the general log in {}",
+                cfg.general.logdir.display()
+            )
+        })?;
+    }
     let gw = Gateway::new(cfg, store.clone(), logs.clone(), &recovered);
     gw.set_plugins(plugins);
     drop(recovered);
@@ -158,19 +161,29 @@ where
             .with_context(|| format!("cannot listen on metrics_address {address}"))?;
         tokio::spawn(metrics::serve(gw.clone(), listener));
     }
+    let mgp = control::server::Server::new(gw.clone());
     if let Some(address) = &gw.config().general.mgp_address {
         let tls = control::tls::acceptor(gw.config().general.mgp_tls.as_ref())?;
-        let listener = control::bind(address).await?;
-        tokio::spawn(control::serve(gw.clone(), listener, tls));
+        let listener = control::listen::bind(address).await?;
+        tokio::spawn(control::listen::serve_tcp(mgp.clone(), listener, tls));
+    }
+    if let Some(path) = &gw.config().general.daemon.mgp_socket {
+        let socket = control::listen::bind_local(path).await?;
+        tokio::spawn(control::listen::serve_local(mgp.clone(), socket));
     }
     tracing::info!(
         "emgd {} started with {} connectors",
         env!("CARGO_PKG_VERSION"),
         tasks.len()
     );
+    systemd::notify("READY=1");
+    if let Some(every) = systemd::watchdog_interval() {
+        tokio::spawn(systemd_keepalive(gw.clone(), every));
+    }
 
     stop(gw.clone()).await;
 
+    systemd::notify("STOPPING=1");
     gw.begin_shutdown();
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while tasks.join_next().await.is_some() {}
@@ -189,18 +202,16 @@ where
     Ok(())
 }
 
+/// The protocols this build runs (`--import-emg` comments out connectors of the others).
+pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[Protocol::Sim, Protocol::Smpp, Protocol::Http];
+
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
 /// without a word.
 fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
     let missing: Vec<String> = cfg
         .connectors
         .values()
-        .filter(|c| {
-            !matches!(
-                (c.protocol, c.direction),
-                (Protocol::Sim, _) | (Protocol::Smpp, _) | (Protocol::Http, _)
-            )
-        })
+        .filter(|c| !AVAILABLE_PROTOCOLS.contains(&c.protocol))
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
         .collect();
     if !missing.is_empty() {
@@ -211,6 +222,17 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `WATCHDOG=1` to systemd every `every` until shutdown, so that a hung emgd is restarted.
+async fn systemd_keepalive(gw: Arc<Gateway>, every: Duration) {
+    let mut shutdown = gw.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => systemd::notify("WATCHDOG=1"),
+            _ = gateway::stopped(&mut shutdown) => break,
+        }
+    }
 }
 
 /// How often queues are searched for messages whose validity has ended.

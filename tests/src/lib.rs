@@ -24,6 +24,7 @@ pub mod modem;
 pub mod pty;
 pub mod smpp_client;
 pub mod smsc;
+pub mod smtp_peer;
 pub mod tshark;
 pub mod ucp_smsc;
 pub mod ucp_smsc_process;

@@ -1,7 +1,7 @@
 //! `msg_show`, `msg_cancel`, `send`, `dlr_inject`.
 
 use super::connectors::find;
-use super::{ok, OpResult, Server};
+use super::server::{ok, OpResult, Server};
 use crate::gateway::{QueuedError, Reject};
 use crate::store::{MessageState, StoredMessage};
 use common::dlr::DlrStatus;
