@@ -1,7 +1,7 @@
 //! emg configuration: a TOML file modelled on EMG's `server.cfg`, validated up front.
 //!
 //! The file holds general options at the top level, then `[connector.NAME]`, `[user.NAME]`,
-//! `[group.NAME]`, `[operator.NAME]` (MGP accounts) tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
+//! `[group.NAME]`, `[operator.NAME]` (MGP accounts), `[satpool.NAME]`, `[plugin.NAME]` tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
 //! case. Connectors may `inherit` from another connector (chains allowed, the child's keywords
 //! win); `virtual = true` marks a template that is never instantiated and is not inherited.
 //! Relative paths (`datadir`, `logdir`, `retryscheme`, `mgp_tls_cert`, `mgp_tls_key`) are resolved against the directory of
@@ -40,6 +40,7 @@ mod http;
 mod mapping;
 mod model;
 mod operator;
+mod plugin;
 mod process;
 pub mod retry;
 mod rewrite;
@@ -60,6 +61,7 @@ pub use model::{
     LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions,
     SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
+pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};

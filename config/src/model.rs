@@ -28,6 +28,8 @@ pub struct Config {
     pub operators: BTreeMap<String, Operator>,
     /// SAT (source address translation) pools by name (`[satpool.NAME]`).
     pub satpools: BTreeMap<String, crate::satpool::SatPool>,
+    /// Plugins by name (`[plugin.NAME]`), their scripts read but not yet compiled.
+    pub plugins: BTreeMap<String, crate::plugin::Plugin>,
 }
 
 /// Server-wide options.
@@ -198,6 +200,8 @@ pub struct Connector {
     pub dlr_parts: DlrParts,
     /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
     pub http: crate::http::HttpOptions,
+    /// `plugins`: the plugins attached here, in the order they run (after the global ones).
+    pub plugins: Vec<String>,
 }
 
 /// How an outgoing connector sends a message too long for one short message.

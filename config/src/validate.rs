@@ -38,7 +38,15 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
 ];
 
 /// Tables / arrays of tables allowed at the top level besides the general options.
-const SECTIONS: &[&str] = &["connector", "user", "group", "route", "operator", "satpool"];
+const SECTIONS: &[&str] = &[
+    "connector",
+    "user",
+    "group",
+    "route",
+    "operator",
+    "satpool",
+    "plugin",
+];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -71,6 +79,8 @@ struct Raw {
     operators: BTreeMap<String, crate::model::Operator>,
     /// SAT pools by name; `None` = defined with errors (reported).
     satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
+    /// Plugins by name; `None` = defined with errors (reported).
+    plugins: BTreeMap<String, Option<crate::plugin::Plugin>>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -129,6 +139,10 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 let pool = crate::satpool::read(ctx, name, header, t);
                 raw.satpools.insert(name.to_string(), pool);
             }),
+            "plugin" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let plugin = crate::plugin::read(ctx, name, header, t);
+                raw.plugins.insert(name.to_string(), plugin);
+            }),
             "operator" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 if let Some(op) = crate::operator::read(ctx, name, header, t) {
                     raw.operators.insert(name.to_string(), op);
@@ -154,6 +168,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let pools: Vec<&str> = raw.satpools.keys().map(String::as_str).collect();
     let has_key = general.masquerade_key.is_some();
     crate::process::check_refs(&mut ctx, &raw.connectors, &pools, has_key);
+    let plugin_names: Vec<&str> = raw.plugins.keys().map(String::as_str).collect();
+    let attached = raw.connectors.values().filter_map(|p| p.plugins.as_ref());
+    crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = connector::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
 
     let mut diags = ctx.sink.diagnostics;
@@ -193,6 +210,11 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         operators: raw.operators,
         satpools: raw
             .satpools
+            .into_iter()
+            .filter_map(|(n, p)| Some((n, p?)))
+            .collect(),
+        plugins: raw
+            .plugins
             .into_iter()
             .filter_map(|(n, p)| Some((n, p?)))
             .collect(),

@@ -13,6 +13,7 @@ pub mod control;
 pub mod gateway;
 pub mod logs;
 pub mod metrics;
+pub mod plugin;
 pub mod process;
 pub mod queue;
 pub mod rate;
@@ -36,9 +37,12 @@ use tokio::task::JoinSet;
 /// How long shutdown waits for sessions to finish their in-flight work.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Validate the configuration file; the error lists every problem as `FILE:LINE:COL: keyword: ...`.
+/// Validate the configuration file and compile its plugin scripts; the error lists every
+/// problem as `FILE:LINE:COL: keyword: ...` (a script's errors at the script's lines).
 pub fn check_config(path: &Path) -> Result<config::Config, config::ConfigError> {
-    config::load(path)
+    let cfg = config::load(path)?;
+    plugin::Plugins::load(&cfg, None).map_err(|diagnostics| config::ConfigError { diagnostics })?;
+    Ok(cfg)
 }
 
 /// Run the gateway until SIGTERM or SIGINT.
@@ -68,6 +72,8 @@ where
 {
     let cfg = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     refuse_unavailable_protocols(&cfg)?;
+    let plugins = plugin::Plugins::load(&cfg, None)
+        .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
             store::sqlite::SqliteStore::open(&cfg.general.datadir, cfg.general.group_commit_max)
@@ -107,6 +113,7 @@ where
         })?;
     }
     let gw = Gateway::new(cfg, store.clone(), logs.clone(), &recovered);
+    gw.set_plugins(plugins);
     drop(recovered);
 
     let mut tasks = JoinSet::new();

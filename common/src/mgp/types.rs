@@ -254,6 +254,12 @@ pub struct MessageInfo {
     pub attempts: u32,
     /// The text, when it is text (data coding 0, 1, 3 or 8).
     pub text: Option<String>,
+    /// What the sender is charged (EMG's CHARGE), a decimal as a string, when a plugin set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// What sending it costs (EMG's CHARGE_COST), when a plugin set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<String>,
 }
 
 /// Answer of `msg_cancel`, `send` and `dlr_inject`.

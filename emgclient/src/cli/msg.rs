@@ -36,6 +36,10 @@ pub async fn run(c: &mut Client, out: &Out, cmd: MsgCommand) -> Result<(), Failu
             outln!("dlr requested {}", m.dlr_requested)?;
             outln!("status        {}", opt(&m.status))?;
             outln!("text          {}", opt(&m.text))?;
+            if m.price.is_some() || m.cost.is_some() {
+                outln!("price         {}", opt(&m.price))?;
+                outln!("cost          {}", opt(&m.cost))?;
+            }
         }
         MsgCommand::Cancel { id } => {
             let (v, r) = c.call_as::<MessageRef>(Op::MsgCancel { id }).await?;

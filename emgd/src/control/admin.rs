@@ -10,10 +10,9 @@ pub async fn reload(s: &Server, user: &str) -> OpResult {
     let loaded = tokio::task::spawn_blocking(move || config::load(&load_path))
         .await
         .map_err(|e| ErrorBody::internal(format!("reload task failed: {e}")))?;
-    match loaded {
-        Ok(cfg) => {
-            let connectors = cfg.connectors.len();
-            crate::reload::apply(&s.gw, cfg);
+    let connectors = loaded.as_ref().map_or(0, |c| c.connectors.len());
+    match loaded.and_then(|cfg| crate::reload::apply(&s.gw, cfg)) {
+        Ok(()) => {
             tracing::info!(
                 operator = user,
                 "configuration reloaded from {} over MGP",
