@@ -1,5 +1,6 @@
 //! The general options: written at the top level of the file, read one keyword at a time,
-//! with their defaults and the checks between them.
+//! with their defaults (which depend on where the file lives: beside its data, or under /etc)
+//! and the checks between them.
 
 use crate::context::Ctx;
 use crate::model::{Backend, General};
@@ -30,13 +31,22 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "masquerade_key",
 ];
 
-/// Tables / arrays of tables allowed at the top level besides the general options.
 const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
 
-pub(crate) fn default_general(ctx: &Ctx<'_>) -> General {
+pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> General {
+    let fhs = layout == crate::daemon::Layout::Fhs;
     General {
-        datadir: ctx.resolve("data"),
-        logdir: ctx.resolve("log"),
+        // Under /etc, the FHS places: the store and logs do not belong beside the config.
+        datadir: if fhs {
+            crate::daemon::FHS_DATADIR.into()
+        } else {
+            ctx.resolve("data")
+        },
+        logdir: if fhs {
+            crate::daemon::FHS_LOGDIR.into()
+        } else {
+            ctx.resolve("log")
+        },
         mgp_address: Some("127.0.0.1:7185".to_string()),
         mgp_tls: None,
         backend: Backend::Sqlite,
@@ -52,6 +62,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>) -> General {
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
+        daemon: crate::daemon::defaults(layout),
     }
 }
 

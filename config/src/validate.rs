@@ -14,7 +14,16 @@ use crate::model::{Config, Group, Route, User, BIND_TYPES};
 use crate::suggest;
 use crate::values::{self, Sp, Span};
 
-const SECTIONS: &[&str] = &["connector", "user", "group", "route", "operator", "satpool"];
+/// Tables / arrays of tables allowed at the top level besides the general options.
+const SECTIONS: &[&str] = &[
+    "connector",
+    "user",
+    "group",
+    "route",
+    "operator",
+    "satpool",
+    "plugin",
+];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -46,6 +55,8 @@ struct Raw {
     operators: BTreeMap<String, crate::model::Operator>,
     /// SAT pools by name; `None` = defined with errors (reported).
     satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
+    /// Plugins by name; `None` = defined with errors (reported).
+    plugins: BTreeMap<String, Option<crate::plugin::Plugin>>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -63,10 +74,15 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     }
     let mut ctx = Ctx::new(path, text);
     let mut raw = Raw::default();
-    let mut general = default_general(&ctx);
+    let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
     let mut tls = crate::tls::Raw::default();
-    let top: Vec<&str> = GENERAL_KEYWORDS.iter().chain(SECTIONS).copied().collect();
+    let top: Vec<&str> = GENERAL_KEYWORDS
+        .iter()
+        .chain(crate::daemon::KEYWORDS)
+        .chain(SECTIONS)
+        .copied()
+        .collect();
     for (k, v) in doc.get_ref().iter() {
         let key: &str = k.get_ref();
         let kw = key.to_string();
@@ -99,6 +115,10 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 let pool = crate::satpool::read(ctx, name, header, t);
                 raw.satpools.insert(name.to_string(), pool);
             }),
+            "plugin" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let plugin = crate::plugin::read(ctx, name, header, t);
+                raw.plugins.insert(name.to_string(), plugin);
+            }),
             "operator" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 if let Some(op) = crate::operator::read(ctx, name, header, t) {
                     raw.operators.insert(name.to_string(), op);
@@ -106,6 +126,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             }),
             "mgp_tls_cert" => tls.cert = values::string(&mut ctx.sink, &kw, v),
             "mgp_tls_key" => tls.key = values::string(&mut ctx.sink, &kw, v),
+            _ if crate::daemon::KEYWORDS.contains(&key) => {
+                crate::daemon::read(&mut ctx, key, v, &mut general.daemon);
+            }
             _ => {
                 if key == "backend" {
                     backend_span = Some(v.span());
@@ -126,6 +149,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         &pools,
         has_key,
     );
+    let plugin_names: Vec<&str> = raw.plugins.keys().map(String::as_str).collect();
+    let attached = raw.connectors.values().filter_map(|p| p.plugins.as_ref());
+    crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = crate::inherit::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
 
     let mut diags = ctx.sink.diagnostics;
@@ -165,6 +191,11 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         operators: raw.operators,
         satpools: raw
             .satpools
+            .into_iter()
+            .filter_map(|(n, p)| Some((n, p?)))
+            .collect(),
+        plugins: raw
+            .plugins
             .into_iter()
             .filter_map(|(n, p)| Some((n, p?)))
             .collect(),

@@ -6,10 +6,12 @@
 //! 1. SMPP in -> durable store -> SMPP out (emgsmsc) -> receipt back as deliver_sm, flat out.
 //! 2. The same at a fixed rate (5,000 msg/s), for latency.
 //! 3. HTTP in -> SMPP out with a DLR callback per message ([`crate::bench_http`]).
-//!
-//! [`crate::bench_run`] runs them in order.
 //! 4. N messages queued behind a held connector: memory while queued, restart time with the
 //!    queue full, then release and time to drain.
+//! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
+//!    as a share of scenario 1's throughput when both run in the same run.
+//!
+//! [`crate::bench_run`] runs them in order.
 
 use crate::bench_env::{Bins, Emgd, Env, GatewaySetup, OUT, PASSWORD, USER};
 use crate::bench_mgp::{Mgp, QueueState};
@@ -67,6 +69,7 @@ impl Plan {
             (1, false) => 200_000,
             (2, false) => 100_000,
             (3, false) => 100_000,
+            (5, false) => 200_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
             (_, true) => 500,
@@ -135,6 +138,7 @@ pub fn scenario_name(n: u8) -> &'static str {
         2 => "SMPP>store>SMPP+DLR, fixed rate",
         3 => "HTTP>store>SMPP",
         4 => "held queue, restart, drain",
+        5 => "scenario 1 + a plugin on every hook",
         _ => "unknown",
     }
 }
@@ -197,10 +201,33 @@ pub(crate) fn launch(env: &Env) -> anyhow::Result<Emgd> {
     Ok(emgd)
 }
 
-/// [`prepare_world`] and [`launch`] for the SMPP-only scenarios.
+/// The plugin of scenario 5: every hook defined, each reading one option and changing nothing.
+const TRIVIAL_PLUGIN: &str = r#"-- emgbench scenario 5: a trivial plugin on every hook.
+function before_receive(msg) if msg.destaddr == "" then return false, "no destination" end end
+function route(msg) if msg.priority > 3 then return "nowhere" end end
+function before_send(msg) local _ = msg.dcs end
+function on_dlr(msg) local _ = msg.messagestate end
+"#;
+
+/// Scenario 5's configuration: the trivial plugin, global; its script written beside it.
+fn trivial_plugin(env: &Env) -> String {
+    match std::fs::write(env.dir.join("trivial.lua"), TRIVIAL_PLUGIN) {
+        Ok(()) => "[plugin.trivial]\nscript = \"trivial.lua\"\nglobal = true\n".into(),
+        // The missing script then fails the row at emgd's start, saying so.
+        Err(_) => "[plugin.trivial]\nscript = \"cannot-write-trivial.lua\"\n".into(),
+    }
+}
+
+/// [`prepare_world`] and [`launch`] for the SMPP-only scenarios (5 with its plugin).
 fn start_world(plan: &Plan, n: u8, sessions: usize) -> anyhow::Result<(Env, Emgd)> {
     retry_ports(|| {
-        let env = prepare_world(plan, &format!("scenario{n}"), sessions, |_| String::new())?;
+        let env = prepare_world(plan, &format!("scenario{n}"), sessions, |env| {
+            if n == 5 {
+                trivial_plugin(env)
+            } else {
+                String::new()
+            }
+        })?;
         let emgd = launch(&env)?;
         Ok((env, emgd))
     })
@@ -278,6 +305,9 @@ pub fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow:
     let delivered_s = (smsc.last_submit_us - started_us) as f64 / 1e6;
     let notes = match rate {
         Some(r) => format!("{r:.0} msg/s offered; {SESSIONS} sessions x window {WINDOW}"),
+        None if n == 5 => format!(
+            "{SESSIONS} sessions x window {WINDOW}; hooks before_receive, route, before_send (submits and receipts), on_dlr"
+        ),
         None => format!("{SESSIONS} sessions x window {WINDOW}"),
     };
     Ok(Row {

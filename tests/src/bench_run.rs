@@ -1,5 +1,5 @@
 //! The benchmark run: each scenario of the plan in order, one table row (or more) each. The
-//! SMPP scenarios (1, 2, 4) are in [`crate::bench`], the HTTP one (3) in
+//! SMPP scenarios (1, 2, 4, 5) are in [`crate::bench`], the HTTP one (3) in
 //! [`crate::bench_http`]; both build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
@@ -18,9 +18,10 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
         let result = match n {
             1 => smpp_flow(plan, rt, 1, None).map(|r| vec![r]),
             2 => smpp_flow(plan, rt, 2, Some(plan.rate())).map(|r| vec![r]),
+            5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
             3 => bench_http::scenario(plan, rt),
             4 => held_queue(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 4)")),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 5)")),
         };
         match result {
             Ok(r) => rows.extend(r),
@@ -30,5 +31,36 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             }),
         }
     }
+    compare_plugin_cost(&mut rows);
     rows
+}
+
+/// Scenario 5's cost: its throughput and emgd's CPU per message against the scenario 1 row
+/// run just before it (or the first one, when none came before). On a shared machine the load
+/// changes from minute to minute: interleave them (`--scenario 1 --scenario 5`, repeated) and
+/// compare each pair.
+fn compare_plugin_cost(rows: &mut [Row]) {
+    let first = rows
+        .iter()
+        .find(|r| r.scenario == 1 && r.unavailable.is_none())
+        .map(|r| (r.accepted_per_s, r.cpu_s_per_100k));
+    let mut before = None;
+    for r in rows.iter_mut() {
+        if r.unavailable.is_some() {
+            continue;
+        }
+        if r.scenario == 1 {
+            before = Some((r.accepted_per_s, r.cpu_s_per_100k));
+            continue;
+        }
+        let Some((rate, cpu)) = before.or(first).filter(|_| r.scenario == 5) else {
+            continue;
+        };
+        let cost = 100.0 * (1.0 - r.accepted_per_s / rate);
+        let cpu_more = 100.0 * (r.cpu_s_per_100k / cpu - 1.0);
+        r.notes = format!(
+            "plugins cost {cost:.1} % of scenario 1's accepted/s, {cpu_more:+.1} % emgd CPU per message (against the scenario 1 row before it); {}",
+            r.notes
+        );
+    }
 }

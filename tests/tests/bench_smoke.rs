@@ -74,7 +74,7 @@ fn quick_run_gives_every_scenario_a_row() {
     let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
 
     // SMPP scenarios: every figure there, and every message accounted for.
-    for n in [1, 2, 4] {
+    for n in [1, 2, 4, 5] {
         let r = of(n);
         assert_eq!(r.len(), 1, "scenario {n}: one row\n{stdout}");
         let r = r[0];
@@ -93,6 +93,13 @@ fn quick_run_gives_every_scenario_a_row() {
             assert!(figure(r, key) > 0.0, "scenario {n}: {key} is {}", r[key]);
         }
         assert!(percentiles_present(r, "resp_ms"), "scenario {n}: resp_ms");
+        if n == 5 {
+            let notes = r["notes"].as_str().unwrap();
+            assert!(
+                notes.contains("plugins cost"),
+                "scenario 5 compared: {notes}"
+            );
+        }
         if n == 4 {
             let notes = r["notes"].as_str().unwrap();
             for part in ["queued", "after restart", "restart", "drain"] {

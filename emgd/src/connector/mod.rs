@@ -15,12 +15,6 @@ use runtime::state::ConnectorHandle;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// Whether this build runs `protocol` in `direction`.
-pub fn available(protocol: Protocol, direction: Direction) -> bool {
-    let _ = direction;
-    matches!(protocol, Protocol::Sim | Protocol::Smpp | Protocol::Http)
-}
-
 /// Open the connector's listening sockets (so a port in use stops the start with a clear
 /// error) and run its sessions in `tasks` until shutdown.
 pub async fn start(

@@ -65,6 +65,8 @@ pub async fn show(s: &Server, id: u64) -> OpResult {
         dlr_requested: m.dlr_requested,
         attempts: m.attempts,
         text: text_of(m),
+        price: m.price.map(|p| p.to_string()),
+        cost: m.cost.map(|c| c.to_string()),
     })
 }
 

@@ -1,9 +1,7 @@
-//! What every MGP session shares, and the shape of a handler's answer. The handlers
-//! ([`super::connectors`], [`super::queue`], [`super::msg`], [`super::stream`]) build on this,
-//! never on the server loop in `mod.rs` that calls them.
+//! What every MGP session of emgd shares, and the answer type of every operation handler.
 
-use super::auth;
-use super::rates;
+use super::auth::Limiter;
+use super::rates::Rates;
 use crate::gateway::Gateway;
 use common::mgp::ErrorBody;
 use serde::Serialize;
@@ -13,12 +11,23 @@ use std::time::Instant;
 /// What every session shares.
 pub struct Server {
     pub gw: Arc<Gateway>,
-    pub rates: Arc<rates::Rates>,
+    pub rates: Arc<Rates>,
     pub started: Instant,
-    pub limiter: auth::Limiter,
+    pub limiter: Limiter,
 }
 
-/// Turn a handler's typed answer into the wire outcome.
+impl Server {
+    pub fn new(gw: Arc<Gateway>) -> Arc<Server> {
+        Arc::new(Server {
+            rates: Rates::start(gw.clone()),
+            gw,
+            started: Instant::now(),
+            limiter: Limiter::default(),
+        })
+    }
+}
+
+/// A handler's answer: the `ok` object, or the error.
 pub type OpResult = Result<serde_json::Value, ErrorBody>;
 
 pub fn ok<T: Serialize>(v: T) -> OpResult {

@@ -22,7 +22,7 @@ impl Gateway {
     /// Accept a message received on `message.origin.connector`: run the IN pipeline, route it,
     /// check the queue limits, store it durably and queue it. Resolves with its id only once it
     /// is committed.
-    pub async fn accept(&self, mut message: Message) -> Result<MessageId, Reject> {
+    pub async fn accept(&self, message: Message) -> Result<MessageId, Reject> {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
@@ -30,7 +30,8 @@ impl Gateway {
         if let Some(c) = receiving {
             Counters::add(&c.counters.received);
         }
-        message = self.inbound(message).await?;
+        let message = self.inbound(message).await?;
+        let (mut message, forced) = self.plugins_on_receive(message).await?;
         let router = self.router();
         let parts_key = PartsKey::of(&message);
         let now = std::time::Instant::now();
@@ -38,7 +39,7 @@ impl Gateway {
             .as_ref()
             .and_then(|k| self.cmr.lookup(k, now))
             .filter(|c| self.connectors.contains_key(c));
-        let routed = match earlier {
+        let routed = match earlier.or(forced) {
             Some(c) => Ok(c),
             None => router.route(&message, |name| {
                 self.connectors.get(name).is_some_and(|c| c.is_up())
@@ -93,15 +94,13 @@ impl Gateway {
     }
 
     /// Accept a message for the connector `target`, bypassing routing (MGP `send --via`); the
-    /// queue limits still apply. Resolves with its id once it is committed.
-    pub async fn accept_via(
-        &self,
-        mut message: Message,
-        target: &str,
-    ) -> Result<MessageId, Reject> {
+    /// queue limits and the plugins' `before_receive` still apply (their `route` does not: the
+    /// operator named the connector). Resolves with its id once it is committed.
+    pub async fn accept_via(&self, message: Message, target: &str) -> Result<MessageId, Reject> {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
+        let mut message = self.plugins_before_receive(message).await?;
         let Some(handle) = self.connectors.get(target).cloned() else {
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),

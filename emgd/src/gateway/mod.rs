@@ -9,6 +9,7 @@
 //! | [`shared`] | the state, its recovery at start, reload, shutdown |
 //! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
+//! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
@@ -21,6 +22,7 @@ pub mod dlr_book;
 pub mod expiry;
 pub mod limits;
 pub mod outcome;
+pub mod plugins;
 pub mod processing;
 pub mod queued;
 pub mod receipt;

@@ -23,14 +23,20 @@ pub enum Reject {
     /// Permanent: the blacklist refuses the source or destination address.
     #[error(transparent)]
     Refused(#[from] crate::process::Refused),
+    /// A plugin refused it; its kind says whether for good and what about.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin::Refusal),
 }
 
 impl Reject {
     /// The sender may try again later.
     pub fn is_temporary(&self) -> bool {
-        !matches!(
-            self,
-            Reject::NoRoute(_) | Reject::Refused(_) | Reject::NotReceiving(_)
-        )
+        match self {
+            Reject::Plugin(r) => r.kind.is_temporary(),
+            other => !matches!(
+                other,
+                Reject::NoRoute(_) | Reject::Refused(_) | Reject::NotReceiving(_)
+            ),
+        }
     }
 }

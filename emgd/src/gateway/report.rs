@@ -9,20 +9,21 @@ use common::message::{DlrInfo, Message, MsgType};
 
 impl Gateway {
     /// The DLR message that tells `original`'s sender its fate, when the sender asked for one
-    /// and its connector is still configured.
+    /// and its connector is still configured. Plugins' `on_dlr` hooks see every report (asked
+    /// for or not) and may change or hold it.
     pub(super) fn report_for(
         &self,
         original: &Message,
         status: DlrStatus,
         error: u32,
     ) -> Option<Message> {
-        if !original.dlr_requested || original.msgtype == MsgType::Dlr {
+        let wanted =
+            original.dlr_requested && self.connectors.contains_key(&original.origin.connector);
+        if original.msgtype == MsgType::Dlr || (!wanted && self.plugins().is_empty()) {
             return None;
         }
-        self.connectors.get(&original.origin.connector)?;
         let now = now_us();
-        Some(Message {
-            id: self.allocate_id(),
+        let report = Message {
             msgtype: MsgType::Dlr,
             source: original.dest.clone(),
             dest: original.source.clone(),
@@ -45,7 +46,13 @@ impl Gateway {
             }),
             received_us: now,
             ..Default::default()
-        })
+        };
+        let mut report = self.plugins_on_dlr(original, report)?;
+        if !wanted {
+            return None;
+        }
+        report.id = self.allocate_id();
+        Some(report)
     }
 
     /// Queue a report whose enqueue has committed.

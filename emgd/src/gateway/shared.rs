@@ -34,6 +34,8 @@ pub struct Gateway {
     shutdown: watch::Sender<bool>,
     /// Mapping, rewriting, masquerading, SAT and blacklist state (`crate::process`).
     pub(super) process: crate::process::Processing,
+    /// The compiled plugins (`crate::plugin`), swapped whole on reload.
+    pub(super) plugins: RwLock<Arc<crate::plugin::Plugins>>,
 }
 
 impl Gateway {
@@ -80,6 +82,7 @@ impl Gateway {
             logs,
             shutdown: watch::channel(false).0,
             process: crate::process::Processing::new(&recovered.sat_entries),
+            plugins: RwLock::default(),
         });
         for m in &recovered.queued {
             match gw.connectors.get(&m.target) {

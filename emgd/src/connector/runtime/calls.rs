@@ -129,7 +129,14 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
         gw.unsent(connector, m);
         return Some((0, 0));
     }
-    let wire = gw.outbound(connector, &m);
+    let wire = match gw.outbound(connector, &m) {
+        Ok(wire) => wire,
+        // A plugin's `before_send` refused it: it fails without leaving.
+        Err(refusal) => {
+            gw.refused_on_send(connector, m, refusal).await;
+            return None;
+        }
+    };
     match caller.clone().call(link.clone(), wire).await {
         CallOutcome::Sent {
             remote_id,

@@ -501,7 +501,8 @@ where
         }
     }
 
-    /// Plan the messages ready to go: the OUT pipeline's copy, cut into the driver's parts.
+    /// Plan the messages ready to go: the OUT pipeline's copy (with the plugins' `before_send`),
+    /// cut into the driver's parts.
     /// Once closing, they go back to the queue instead.
     fn plan(&mut self, cfg: &config::Connector, ready: Vec<Message>) {
         if ready.is_empty() {
@@ -513,7 +514,14 @@ where
                 self.link.gw.unsent(&self.link.connector, m);
                 continue;
             }
-            let wire = self.link.gw.outbound(&self.link.connector, &m);
+            let wire = match self.link.gw.outbound(&self.link.connector, &m) {
+                Ok(wire) => wire,
+                // A plugin's `before_send` refused it: it fails without leaving.
+                Err(refusal) => {
+                    self.outbox.refused(m, refusal);
+                    continue;
+                }
+            };
             let parts = self.driver.parts(cfg, &wire);
             self.outbox.plan(m, parts);
         }

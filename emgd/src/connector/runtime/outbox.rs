@@ -226,6 +226,15 @@ impl<P: Send + 'static> Outbox<P> {
             .extend(parts.into_iter().enumerate().map(|(i, p)| (id, i, p)));
     }
 
+    /// A plugin's `before_send` refused `message`: it fails without leaving (the task records
+    /// that).
+    pub fn refused(&mut self, message: Message, refusal: crate::plugin::Refusal) {
+        let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
+        self.outcomes.spawn(async move {
+            gw.refused_on_send(&connector, message, refusal).await;
+        });
+    }
+
     /// The next request to write: (message, part index, part).
     pub fn next_part(&mut self) -> Option<(MessageId, usize, P)> {
         self.backlog.pop_front()

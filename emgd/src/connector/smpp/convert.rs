@@ -3,6 +3,7 @@
 //! write the same way, receipts are read and written here, and a refusal has one SMPP code.
 
 use crate::gateway::Reject;
+use crate::plugin::RefusalKind;
 use common::concat::{split_encoded, Method};
 use common::dlr::DlrStatus;
 use common::gsm::{Concat, Udh};
@@ -133,7 +134,7 @@ fn concat_reference(m: &Message) -> u16 {
 }
 
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
-/// (queue full) for full queues and store trouble.
+/// (queue full) for full queues and store trouble; a plugin's by the kind it gave.
 pub fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
@@ -142,6 +143,13 @@ pub fn reject_status(reject: &Reject) -> u32 {
         Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
         Reject::Refused(_) => status::ESME_RINVDSTADR,
+        Reject::Plugin(r) => match r.kind {
+            RefusalKind::Refused => status::ESME_RSUBMITFAIL,
+            RefusalKind::Source => status::ESME_RINVSRCADR,
+            RefusalKind::Destination => status::ESME_RINVDSTADR,
+            RefusalKind::Throttled => status::ESME_RTHROTTLED,
+            RefusalKind::Temporary => status::ESME_RSYSERR,
+        },
     }
 }
 
