@@ -30,6 +30,9 @@ const GENERAL_KEYWORDS: &[&str] = &[
     "cmrexpire",
     "retryscheme",
     "group_commit_max",
+    "retention",
+    "routelog_retention",
+    "dlr_expire",
     "mgp_tls_cert",
     "mgp_tls_key",
     "metrics_address",
@@ -232,6 +235,9 @@ fn default_general(ctx: &Ctx<'_>) -> General {
         cmrexpire: 60,
         retryscheme: RetryScheme::default(),
         group_commit_max: 4096,
+        retention: crate::DEFAULT_RETENTION,
+        routelog_retention: crate::DEFAULT_ROUTELOG_RETENTION,
+        dlr_expire: crate::DEFAULT_DLR_EXPIRE,
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
@@ -341,6 +347,17 @@ fn read_general(ctx: &mut Ctx<'_>, key: &str, kw: &str, v: &values::Val<'_>, g: 
         "group_commit_max" => {
             g.group_commit_max =
                 values::int(sink, kw, v, 1, u32::MAX).map_or(4096, |n: u32| n as usize);
+        }
+        "retention" => {
+            g.retention = values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_RETENTION)
+        }
+        "routelog_retention" => {
+            g.routelog_retention =
+                values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_ROUTELOG_RETENTION)
+        }
+        "dlr_expire" => {
+            g.dlr_expire =
+                values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_DLR_EXPIRE)
         }
         _ => {}
     }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 mod cmr;
+mod dlr_expiry;
 mod parts;
 mod queued;
 
@@ -52,12 +53,21 @@ impl Reject {
     }
 }
 
-/// What an open DLR entry remembers about the message it waits for. After a restart only the
-/// id is known until the message is read back from the store.
+/// What an open DLR entry remembers about the message it waits for, and since when (Unix µs:
+/// it expires `dlr_expire` later). After a restart only the id is known until the message is
+/// read back from the store.
 #[derive(Debug, Clone)]
 enum OpenEntry {
-    Loaded(Box<Message>),
-    OnlyId(MessageId),
+    Loaded(Box<Message>, i64),
+    OnlyId(MessageId, i64),
+}
+
+impl OpenEntry {
+    fn since_us(&self) -> i64 {
+        match self {
+            OpenEntry::Loaded(_, t) | OpenEntry::OnlyId(_, t) => *t,
+        }
+    }
 }
 
 /// A receipt waiting for its open DLR entry.
@@ -88,6 +98,8 @@ pub struct Gateway {
     cmr: cmr::Cmr,
     /// Long messages whose parts' receipts are still coming in.
     tallies: Mutex<HashMap<MessageId, parts::Tally>>,
+    /// When the open DLR entries are next searched for expired ones (Unix µs).
+    next_dlr_expiry: std::sync::atomic::AtomicI64,
     /// Per-user `throughput` limits, made on first use and dropped on reload.
     user_limits: Mutex<HashMap<String, Arc<crate::rate::RateLimiter>>>,
     next_id: AtomicU64,
@@ -135,7 +147,7 @@ impl Gateway {
             .map(|d| {
                 (
                     (d.connector.clone(), d.remote_id.clone()),
-                    OpenEntry::OnlyId(d.message_id),
+                    OpenEntry::OnlyId(d.message_id, d.created_us),
                 )
             })
             .collect();
@@ -148,6 +160,7 @@ impl Gateway {
             parked: Mutex::new(HashMap::new()),
             tallies: Mutex::new(tallies),
             cmr: cmr::Cmr::default(),
+            next_dlr_expiry: std::sync::atomic::AtomicI64::new(0),
             user_limits: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(next),
             totals,
@@ -329,13 +342,9 @@ impl Gateway {
         }
         message.id = self.allocate_id();
         message.received_us = now_us();
-        message.target = target.clone();
-        self.store
-            .commit(vec![Write::Enqueue {
-                message: Box::new(message.clone()),
-                route: target,
-            }])
-            .await?;
+        message.target = target;
+        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        accepted_durably(&message);
         let id = message.id;
         target_handle.queue.push(message);
         Ok(id)
@@ -362,12 +371,8 @@ impl Gateway {
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target.to_string();
-        self.store
-            .commit(vec![Write::Enqueue {
-                message: Box::new(message.clone()),
-                route: format!("{target} (via)"),
-            }])
-            .await?;
+        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        accepted_durably(&message);
         let id = message.id;
         handle.queue.push(message);
         Ok(id)
@@ -411,35 +416,40 @@ impl Gateway {
     ) {
         let format = self.id_format(&connector.name);
         let remote_id = remote_id.map(|r| dlrid::normalise(&r, format));
-        let awaiting =
-            message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
-        // A delivery report handed on is simply done: one write instead of sent-then-done.
-        let writes = if message.msgtype == MsgType::Dlr {
-            vec![Write::Finish {
-                id: message.id,
-                state: MessageState::Done,
-                status: "DELIVERED".into(),
-                error: None,
-            }]
-        } else {
-            vec![Write::Sent {
-                id: message.id,
-                connector: connector.name.clone(),
-                remote_id: remote_id.clone(),
-                awaiting_dlr: awaiting,
-            }]
+        let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
+        let (write, waiting) = match (&remote_id, awaiting) {
+            // A delivery report handed on is simply done: one write instead of sent-then-done.
+            _ if message.msgtype == MsgType::Dlr => (
+                Write::finish(message, MessageState::Done, "DELIVERED", None),
+                None,
+            ),
+            (Some(remote), true) => (
+                Write::Sent {
+                    id: message.id,
+                    connector: connector.name.clone(),
+                    remote_id: remote.clone(),
+                },
+                Some(message),
+            ),
+            _ => (
+                Write::Handed {
+                    message: Box::new(message),
+                    remote_id: remote_id.clone(),
+                },
+                None,
+            ),
         };
         // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
         // can never be committed before the row it closes; one arriving earlier is parked.
-        self.commit_logged(writes).await;
+        self.commit_logged(vec![write]).await;
         let mut early = None;
-        if let (true, Some(remote)) = (awaiting, &remote_id) {
+        if let (Some(message), Some(remote)) = (waiting, &remote_id) {
             // Lock order parked -> open_dlrs, as in `receipt`: a receipt either sees the
             // entry or is parked before we look for it.
             let mut parked = self.lock_parked();
             self.lock_dlrs().insert(
                 (connector.name.clone(), remote.clone()),
-                OpenEntry::Loaded(Box::new(message)),
+                OpenEntry::Loaded(Box::new(message), now_us()),
             );
             early = unpark(&mut parked, &connector.name, remote, format);
         }
@@ -471,19 +481,14 @@ impl Gateway {
     pub async fn expired(&self, connector: &ConnectorHandle, message: Message) {
         Counters::add(&connector.counters.failed);
         self.gw_log_expired(connector, &message);
-        let mut writes = vec![Write::Finish {
-            id: message.id,
-            state: MessageState::Failed,
-            status: DlrStatus::Expired.stat_word().into(),
-            error: Some("expired in queue".into()),
-        }];
         let dlr = self.report_for(&message, DlrStatus::Expired, 0);
-        if let Some(d) = &dlr {
-            writes.push(Write::Enqueue {
-                message: Box::new(d.clone()),
-                route: d.target.clone(),
-            });
-        }
+        let mut writes = vec![Write::finish(
+            message,
+            MessageState::Failed,
+            DlrStatus::Expired.stat_word(),
+            Some("expired in queue".into()),
+        )];
+        writes.extend(dlr.iter().map(Write::enqueue));
         self.commit_logged(writes).await;
         connector.queue.finished();
         if let Some(d) = dlr {
@@ -577,10 +582,7 @@ impl Gateway {
         let expired = message.expires_us.is_some_and(|t| t <= now_us());
         if let (Some(rule), false, false) = (rule, expired, self.is_shutting_down()) {
             message.attempts += 1;
-            self.commit_logged(vec![Write::Requeue {
-                message: Box::new(message.clone()),
-            }])
-            .await;
+            self.commit_logged(vec![Write::requeue(&message)]).await;
             let queue = connector.queue.clone();
             let delay = Duration::from_secs(rule.holddelay);
             tokio::spawn(async move {
@@ -594,19 +596,14 @@ impl Gateway {
         } else {
             DlrStatus::Rejected
         };
-        let mut writes = vec![Write::Finish {
-            id: message.id,
-            state: MessageState::Failed,
-            status: status.stat_word().into(),
-            error: Some(format!("0x{error:08x}")),
-        }];
         let dlr = self.report_for(&message, status, error);
-        if let Some(d) = &dlr {
-            writes.push(Write::Enqueue {
-                message: Box::new(d.clone()),
-                route: d.target.clone(),
-            });
-        }
+        let mut writes = vec![Write::finish(
+            message,
+            MessageState::Failed,
+            status.stat_word(),
+            Some(format!("0x{error:08x}")),
+        )];
+        writes.extend(dlr.iter().map(Write::enqueue));
         self.commit_logged(writes).await;
         connector.queue.finished();
         if let Some(d) = dlr {
@@ -663,10 +660,24 @@ impl Gateway {
         let Some((matched, entry)) = found else {
             return false;
         };
-        let key = (connector.to_string(), matched);
+        self.settle((connector.to_string(), matched), entry, status, error)
+            .await
+    }
+
+    /// The receipt for the open entry `key` says `status`: pass it on, and close the entry
+    /// when it is final.
+    async fn settle(
+        &self,
+        key: (String, String),
+        entry: OpenEntry,
+        status: DlrStatus,
+        error: u32,
+    ) -> bool {
+        let connector = key.0.as_str();
+        let remote_id = key.1.as_str();
         let original = match entry {
-            OpenEntry::Loaded(m) => *m,
-            OpenEntry::OnlyId(id) => match self.store.message(id).await {
+            OpenEntry::Loaded(m, _) => *m,
+            OpenEntry::OnlyId(id, _) => match self.store.message(id).await {
                 Ok(Some(stored)) => stored.message,
                 Ok(None) => {
                     tracing::warn!("open DLR entry {connector}/{remote_id} names message {id}, which the store does not have");
@@ -685,41 +696,35 @@ impl Gateway {
         if !status.is_final() {
             // ENROUTE / ACCEPTD: pass it on, keep waiting for the final state.
             if let Some(report) = self.report_for(&original, status, error) {
-                let writes = vec![Write::Enqueue {
-                    message: Box::new(report.clone()),
-                    route: report.target.clone(),
-                }];
-                if self.commit_logged(writes).await {
+                if self.commit_logged(vec![Write::enqueue(&report)]).await {
                     self.queue_report(report);
                 }
             }
             return true;
         }
-        self.lock_dlrs().remove(&key);
+        if self.lock_dlrs().remove(&key).is_none() {
+            // Another receipt for it (or its expiry) settled it meanwhile.
+            return true;
+        }
         let state = if status == DlrStatus::Delivered {
             MessageState::Done
         } else {
             MessageState::Failed
         };
+        let report = self.report_for(&original, status, error);
         let mut writes = vec![
             Write::CloseDlr {
                 connector: key.0,
                 remote_id: key.1,
             },
-            Write::Finish {
-                id: original.id,
+            Write::finish(
+                original,
                 state,
-                status: status.stat_word().into(),
-                error: (error != 0).then(|| format!("{error}")),
-            },
+                status.stat_word(),
+                (error != 0).then(|| format!("{error}")),
+            ),
         ];
-        let report = self.report_for(&original, status, error);
-        if let Some(r) = &report {
-            writes.push(Write::Enqueue {
-                message: Box::new(r.clone()),
-                route: r.target.clone(),
-            });
-        }
+        writes.extend(report.iter().map(Write::enqueue));
         if self.commit_logged(writes).await {
             if let Some(r) = report {
                 self.queue_report(r);
@@ -794,6 +799,14 @@ impl Gateway {
             }
         }
     }
+}
+
+/// `message`, just accepted, is durable: record how long that took.
+fn accepted_durably(message: &Message) {
+    let us = (now_us() - message.received_us).max(0) as u64;
+    crate::metrics::global()
+        .accept_histogram(&message.origin.connector)
+        .observe(Duration::from_micros(us));
 }
 
 /// The first 20 characters of a text message, for the receipt's `text:` field.

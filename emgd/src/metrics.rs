@@ -6,11 +6,9 @@
 
 use crate::connector::ConnState;
 use crate::gateway::Gateway;
-use crate::store::Write;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use common::message::MsgType;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,11 +98,14 @@ impl<T: Default> Family<T> {
 pub struct Metrics {
     store_commit: Histogram,
     store_batches: AtomicU64,
+    store_purged_messages: AtomicU64,
+    store_purged_routelog: AtomicU64,
     accept_commit: Family<Histogram>,
     submit_response: Family<Histogram>,
     http_requests: Family<AtomicU64>,
     http_request_seconds: Family<Histogram>,
     callbacks: Family<AtomicU64>,
+    dlr_expired: Family<AtomicU64>,
     callback_seconds: Family<Histogram>,
 }
 
@@ -115,23 +116,25 @@ pub fn global() -> &'static Metrics {
 }
 
 impl Metrics {
-    /// The store committed `batches` in one transaction that took `took`. Each newly accepted
-    /// message also counts its time from acceptance to durable commit, by receiving connector.
-    pub fn store_committed(&self, batches: &[&[Write]], took: Duration) {
+    /// The store committed `batches` callers' batches in one transaction that took `took`.
+    pub fn store_committed(&self, batches: usize, took: Duration) {
         self.store_commit.observe(took);
         self.store_batches
-            .fetch_add(batches.len() as u64, Ordering::Relaxed);
-        let now = crate::clock::now_us();
-        for w in batches.iter().flat_map(|b| b.iter()) {
-            if let Write::Enqueue { message, .. } = w {
-                if message.msgtype != MsgType::Dlr && message.received_us > 0 {
-                    let us = (now - message.received_us).max(0) as u64;
-                    self.accept_commit
-                        .get(&[&message.origin.connector])
-                        .observe(Duration::from_micros(us));
-                }
-            }
-        }
+            .fetch_add(batches as u64, Ordering::Relaxed);
+    }
+
+    /// Where a message accepted on `connector` records its time from acceptance to durable
+    /// commit.
+    pub fn accept_histogram(&self, connector: &str) -> Arc<Histogram> {
+        self.accept_commit.get(&[connector])
+    }
+
+    /// The store's housekeeping purged this many finished messages and routelog rows.
+    pub fn store_purged(&self, messages: u64, routelog: u64) {
+        self.store_purged_messages
+            .fetch_add(messages, Ordering::Relaxed);
+        self.store_purged_routelog
+            .fetch_add(routelog, Ordering::Relaxed);
     }
 
     /// An outgoing connector got the answer to a submit after `took`.
@@ -156,6 +159,13 @@ impl Metrics {
         if let Some(t) = took {
             self.callback_seconds.get(&[connector]).observe(t);
         }
+    }
+
+    /// An open DLR entry of `connector` expired without its receipt.
+    pub fn dlr_expired(&self, connector: &str) {
+        self.dlr_expired
+            .get(&[connector])
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -307,6 +317,22 @@ pub fn render(gw: &Gateway) -> String {
         "emg_store_commit_batches_total {}",
         m.store_batches.load(Ordering::Relaxed)
     );
+    head(
+        &mut out,
+        "emg_store_purged_total",
+        "counter",
+        "Rows the store purged after their retention, by table.",
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_purged_total{{table=\"messages\"}} {}",
+        m.store_purged_messages.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_purged_total{{table=\"routelog\"}} {}",
+        m.store_purged_routelog.load(Ordering::Relaxed)
+    );
     histograms(
         &mut out,
         "emg_accept_commit_seconds",
@@ -334,6 +360,13 @@ pub fn render(gw: &Gateway) -> String {
         "Time to answer an HTTP request on an incoming HTTP connector.",
         &["connector"],
         &m.http_request_seconds,
+    );
+    counters(
+        &mut out,
+        "emg_dlr_expired_total",
+        "Open delivery-report entries that expired without a receipt (dlr_expire), by outgoing connector.",
+        &["connector"],
+        &m.dlr_expired,
     );
     counters(
         &mut out,
@@ -394,7 +427,7 @@ pub async fn health(State(gw): State<Arc<Gateway>>) -> (StatusCode, &'static str
     if gw.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n");
     }
-    match tokio::time::timeout(HEALTH_STORE_TIMEOUT, gw.store.queued_count("")).await {
+    match tokio::time::timeout(HEALTH_STORE_TIMEOUT, gw.store.ping()).await {
         Ok(Ok(_)) => (StatusCode::OK, "OK\n"),
         Ok(Err(_)) => (StatusCode::SERVICE_UNAVAILABLE, "store error\n"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not answering\n"),

@@ -20,6 +20,8 @@ pub(super) struct Tally {
     open: usize,
     /// Final (state, error) of the parts already done, in arrival order.
     finals: Vec<(DlrStatus, u32)>,
+    /// The remote ids of every part's entry, to close them all at the end.
+    remote_ids: Vec<String>,
 }
 
 /// The state reported for the whole message: delivered only when every part was; otherwise
@@ -45,6 +47,7 @@ pub(super) fn recover(open: &[OpenDlr]) -> (Vec<&OpenDlr>, HashMap<MessageId, Ta
         let mut tally = Tally::default();
         let many = entries.len() > 1;
         for d in entries {
+            tally.remote_ids.push(d.remote_id.clone());
             match &d.part_done {
                 Some((word, error)) => tally.finals.push((status_of_word(word), *error)),
                 None => {
@@ -92,28 +95,39 @@ impl Gateway {
             .map(|r| dlrid::normalise(r, format))
             .collect();
         let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
+        if !awaiting {
+            self.commit_logged(vec![Write::Handed {
+                message: Box::new(message),
+                remote_id: Some(remote_ids.join(",")),
+            }])
+            .await;
+            Counters::add(&connector.counters.sent);
+            connector.queue.finished();
+            return;
+        }
         self.commit_logged(vec![Write::SentParts {
             id: message.id,
             connector: connector.name.clone(),
             remote_ids: remote_ids.clone(),
-            awaiting_dlr: awaiting,
         }])
         .await;
         let mut early = Vec::new();
-        if awaiting {
+        {
             self.lock_tallies().insert(
                 message.id,
                 Tally {
                     open: remote_ids.len(),
                     finals: Vec::new(),
+                    remote_ids: remote_ids.clone(),
                 },
             );
+            let since = crate::clock::now_us();
             let mut parked = self.lock_parked();
             let mut dlrs = self.lock_dlrs();
             for remote in &remote_ids {
                 dlrs.insert(
                     (connector.name.clone(), remote.clone()),
-                    OpenEntry::Loaded(Box::new(message.clone())),
+                    OpenEntry::Loaded(Box::new(message.clone()), since),
                 );
                 if let Some(p) = unpark(&mut parked, &connector.name, remote, format) {
                     early.push((remote.clone(), p));
@@ -152,7 +166,10 @@ impl Gateway {
             }
             return true;
         }
-        self.lock_dlrs().remove(&key);
+        if self.lock_dlrs().remove(&key).is_none() {
+            // Another receipt for it (or its expiry) settled it meanwhile.
+            return true;
+        }
         let whole = {
             let mut tallies = self.lock_tallies();
             let Some(tally) = tallies.get_mut(&original.id) else {
@@ -162,13 +179,14 @@ impl Gateway {
             tally.finals.push((status, error));
             if tally.open == 0 {
                 let c = combined(&tally.finals);
+                let parts = std::mem::take(&mut tally.remote_ids);
                 tallies.remove(&original.id);
-                Some(c)
+                Some((c, parts))
             } else {
                 None
             }
         };
-        let Some((whole_status, whole_error)) = whole else {
+        let Some(((whole_status, whole_error), parts)) = whole else {
             let writes = vec![Write::PartDone {
                 connector: key.0,
                 remote_id: key.1,
@@ -189,15 +207,16 @@ impl Gateway {
             MessageState::Failed
         };
         let writes = vec![
-            Write::CloseDlrsOf {
-                message_id: original.id,
+            Write::CloseDlrs {
+                connector: key.0,
+                remote_ids: parts,
             },
-            Write::Finish {
-                id: original.id,
+            Write::finish(
+                original.clone(),
                 state,
-                status: whole_status.stat_word().into(),
-                error: (whole_error != 0).then(|| format!("{whole_error}")),
-            },
+                whole_status.stat_word(),
+                (whole_error != 0).then(|| format!("{whole_error}")),
+            ),
         ];
         let (reported, reported_error) = if each {
             (status, error)
@@ -219,12 +238,7 @@ impl Gateway {
         error: u32,
     ) {
         let report = self.report_for(original, status, error);
-        if let Some(r) = &report {
-            writes.push(Write::Enqueue {
-                message: Box::new(r.clone()),
-                route: r.target.clone(),
-            });
-        }
+        writes.extend(report.iter().map(Write::enqueue));
         if self.commit_logged(writes).await {
             if let Some(r) = report {
                 self.queue_report(r);
@@ -263,6 +277,7 @@ mod tests {
             remote_id: remote.into(),
             message_id: id,
             part_done: done.map(|w| (w.to_string(), 7)),
+            created_us: 0,
         }
     }
 
@@ -285,7 +300,8 @@ mod tests {
             tallies[&2],
             Tally {
                 open: 2,
-                finals: vec![(Undeliverable, 7)]
+                finals: vec![(Undeliverable, 7)],
+                remote_ids: vec!["b1".into(), "b2".into(), "b3".into()],
             }
         );
         assert_eq!(tallies[&3].open, 2);

@@ -224,12 +224,7 @@ async fn deliver(gw: &Arc<Gateway>, connector: &Arc<ConnectorHandle>, m: Message
     let delay = backoff(connector, m.attempts, code);
     let mut m = m;
     m.attempts += 1;
-    let stored = gw
-        .store
-        .commit(vec![Write::Requeue {
-            message: Box::new(m.clone()),
-        }])
-        .await;
+    let stored = gw.store.commit(vec![Write::requeue(&m)]).await;
     if let Err(e) = stored {
         tracing::error!("connector {name}: cannot record callback attempt: {e}");
     }
@@ -273,12 +268,12 @@ async fn give_up(gw: &Gateway, connector: &ConnectorHandle, m: Message, why: &st
     );
     let done = gw
         .store
-        .commit(vec![Write::Finish {
-            id: m.id,
-            state: MessageState::Failed,
-            status: DlrStatus::Expired.stat_word().into(),
-            error: Some(format!("callback failed: {why}")),
-        }])
+        .commit(vec![Write::finish(
+            m,
+            MessageState::Failed,
+            DlrStatus::Expired.stat_word(),
+            Some(format!("callback failed: {why}")),
+        )])
         .await;
     if let Err(e) = done {
         tracing::error!(
