@@ -12,12 +12,18 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..4); repeat for several; default all
+  --scenario N        run scenario N (1..6); repeat for several; default 1 to 4
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
                         4 N queued behind a held connector: RSS, restart, drain
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M; quick: 500 or 1000)
+                        5 scenario 1 with a short retention: the store's size over the run
+                        6 side by side with Kannel (Debian's kannel, node load, npm smpp
+                          simulator), alternating, with the CPU ratio
+  --kannel            the same as --scenario 6
+  --rounds N          runs of each gateway and variant in scenario 6 (default 2; quick: 1)
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 10M, 100k;
+                      quick: 500, 1000 for 4, 2000 for 5)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
   --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
@@ -42,6 +48,7 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut quick, mut scenarios, mut count) = (false, Vec::new(), None);
     let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
+    let mut rounds = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -49,11 +56,13 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=4).contains(&n) {
-                    bail!("--scenario: 1 to 4");
+                if !(1..=6).contains(&n) {
+                    bail!("--scenario: 1 to 6");
                 }
                 scenarios.push(n);
             }
+            "--kannel" => scenarios.push(6),
+            "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
             "--dlr-delay-ms" => dlr_delay_ms = val()?.parse()?,
@@ -84,6 +93,7 @@ fn parse() -> anyhow::Result<Cli> {
             dlr_delay: Duration::from_millis(dlr_delay_ms),
             first_id,
             rate,
+            rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },
