@@ -3,6 +3,7 @@
 //! Nothing in this crate performs I/O. A codec turns bytes into typed frames and back;
 //! sockets, timers and tasks live in `emgd` and `emgclient`.
 
+pub mod at;
 pub mod concat;
 pub mod dlr;
 pub mod dlrid;
@@ -10,3 +11,4 @@ pub mod gsm;
 pub mod message;
 pub mod mgp;
 pub mod smpp;
+pub mod sms_pdu;
