@@ -62,6 +62,8 @@ pub struct General {
     pub retryscheme: RetryScheme,
     /// Most messages written per store transaction.
     pub group_commit_max: usize,
+    /// Microseconds a small group commit waits after the previous one for more writes.
+    pub group_commit_delay_us: u64,
     /// Seconds a message stays in the store after its final state (`retention`).
     pub retention: u64,
     /// Seconds a routelog row stays after its message's final state (`routelog_retention`).

@@ -30,6 +30,7 @@ const GENERAL_KEYWORDS: &[&str] = &[
     "cmrexpire",
     "retryscheme",
     "group_commit_max",
+    "group_commit_delay_us",
     "retention",
     "routelog_retention",
     "dlr_expire",
@@ -235,6 +236,7 @@ fn default_general(ctx: &Ctx<'_>) -> General {
         cmrexpire: 60,
         retryscheme: RetryScheme::default(),
         group_commit_max: 4096,
+        group_commit_delay_us: crate::DEFAULT_GROUP_COMMIT_DELAY_US,
         retention: crate::DEFAULT_RETENTION,
         routelog_retention: crate::DEFAULT_ROUTELOG_RETENTION,
         dlr_expire: crate::DEFAULT_DLR_EXPIRE,
@@ -347,6 +349,10 @@ fn read_general(ctx: &mut Ctx<'_>, key: &str, kw: &str, v: &values::Val<'_>, g: 
         "group_commit_max" => {
             g.group_commit_max =
                 values::int(sink, kw, v, 1, u32::MAX).map_or(4096, |n: u32| n as usize);
+        }
+        "group_commit_delay_us" => {
+            g.group_commit_delay_us =
+                values::int(sink, kw, v, 0, 100_000).unwrap_or(crate::DEFAULT_GROUP_COMMIT_DELAY_US)
         }
         "retention" => {
             g.retention = values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_RETENTION)

@@ -270,6 +270,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 pub struct Options {
     /// Most callers' batches that share one transaction.
     pub group_commit_max: usize,
+    /// A small group waits this long after the previous commit for more to join it.
+    pub group_commit_delay: Duration,
     /// A final message is purged this long after its final state (`retention`).
     pub retention: Duration,
     /// A routelog row is purged this long after its message's final state
@@ -281,6 +283,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             group_commit_max: 4096,
+            group_commit_delay: Duration::from_micros(config::DEFAULT_GROUP_COMMIT_DELAY_US),
             retention: Duration::from_secs(config::DEFAULT_RETENTION),
             routelog_retention: Duration::from_secs(config::DEFAULT_ROUTELOG_RETENTION),
         }
@@ -291,6 +294,7 @@ impl Options {
     pub fn of(general: &config::General) -> Options {
         Options {
             group_commit_max: general.group_commit_max,
+            group_commit_delay: Duration::from_micros(general.group_commit_delay_us),
             retention: Duration::from_secs(general.retention),
             routelog_retention: Duration::from_secs(general.routelog_retention),
         }

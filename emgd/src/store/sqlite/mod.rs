@@ -61,6 +61,8 @@ impl SqliteStore {
                 Writer {
                     conn,
                     max_batch: options.group_commit_max.max(1),
+                    commit_delay: options.group_commit_delay,
+                    last_commit: Instant::now(),
                     horizon,
                     purge: house::Purge::new(&options),
                 }
@@ -158,9 +160,15 @@ fn now_us() -> i64 {
     crate::clock::now_us()
 }
 
+/// A group this large commits at once, delay or not.
+const GATHER_ENOUGH: usize = 256;
+
 struct Writer {
     conn: Connection,
     max_batch: usize,
+    /// Least time from the end of one commit to the start of the next small one.
+    commit_delay: Duration,
+    last_commit: Instant,
     horizon: house::Horizon,
     purge: house::Purge,
 }
@@ -183,17 +191,9 @@ impl Writer {
             match first {
                 Request::Commit(ops, reply) => {
                     let mut group = vec![(ops, reply)];
-                    while group.len() < self.max_batch {
-                        match rx.try_recv() {
-                            Ok(Request::Commit(w, r)) => group.push((w, r)),
-                            Ok(other) => {
-                                pending = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
+                    pending = self.gather(&rx, &mut group);
                     self.commit_group(group);
+                    self.last_commit = Instant::now();
                 }
                 Request::Recover(reply) => {
                     let _ = reply.send(read::recover(&self.conn, self.horizon.at));
@@ -224,6 +224,36 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// Add what else is waiting to `group`. A small group waits until `commit_delay` after the
+    /// previous commit ended, so at moderate rates a commit (an fsync and its page writes, the
+    /// dearest part of a message) carries many batches instead of a few. Returns a request
+    /// that is not a commit, if one came.
+    fn gather(
+        &self,
+        rx: &mpsc::Receiver<Request>,
+        group: &mut Vec<(Vec<Op>, Reply<()>)>,
+    ) -> Option<Request> {
+        let mut waited = false;
+        while group.len() < self.max_batch {
+            match rx.try_recv() {
+                Ok(Request::Commit(w, r)) => group.push((w, r)),
+                Ok(other) => return Some(other),
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Empty) => {
+                    let due = self.last_commit + self.commit_delay;
+                    let now = Instant::now();
+                    if waited || group.len() >= GATHER_ENOUGH || now >= due {
+                        return None;
+                    }
+                    // One sleep, not a wake-up per arrival.
+                    thread::sleep(due - now);
+                    waited = true;
+                }
+            }
+        }
+        None
     }
 
     /// How long to wait for work before housekeeping runs on its own.
