@@ -4,11 +4,16 @@
 //! sockets, timers and tasks live in `emgd` and `emgclient`.
 
 pub mod at;
+pub mod cimd2;
 pub mod concat;
 pub mod dlr;
 pub mod dlrid;
 pub mod gsm;
+pub mod hex;
 pub mod message;
 pub mod mgp;
+pub mod mime;
 pub mod smpp;
 pub mod sms_pdu;
+pub mod smtp;
+pub mod ucp;
