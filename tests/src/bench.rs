@@ -52,6 +52,8 @@ pub struct Plan {
     pub rate: f64,
     /// Runs of each gateway and variant in scenario 6.
     pub rounds: usize,
+    /// General options added to every emgd configuration (`--general`), for experiments.
+    pub general: String,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -239,7 +241,7 @@ pub(crate) fn prepare_world_with(
         out_instances: OUT_INSTANCES,
         out_window: OUT_WINDOW,
         extra,
-        general: general.to_string(),
+        general: format!("{general}\n{}", plan.general),
     })?;
     Ok(env)
 }

@@ -175,6 +175,7 @@ logdir = "log"
 mgp_address = ""
 pdulog = false
 maxtotalqueuesize = 5000000
+{general}
 
 [connector.http-in]
 type = "incoming"
@@ -201,6 +202,7 @@ password = "{PASSWORD}"
 to = "smsc"
 "#,
             instances = CONNECTIONS + 8,
+            general = plan.general,
         ),
     )?;
     let mut procs = vec![Proc::spawn(

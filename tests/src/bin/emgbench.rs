@@ -30,7 +30,9 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
   --bin-dir DIR       where emgd and emgsmsc are (default: beside this program)
   --dir DIR           scenario directories (default: a temporary directory, removed after)
   --keep              keep the scenario directories (configs, logs, stores)
-  --json FILE         also write the rows as JSON";
+  --json FILE         also write the rows as JSON
+  --general TOML      general options added to every emgd configuration, for experiments
+                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several";
 
 struct Cli {
     plan: Plan,
@@ -49,6 +51,7 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
     let mut rounds = None;
+    let mut general = String::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -63,6 +66,10 @@ fn parse() -> anyhow::Result<Cli> {
             }
             "--kannel" => scenarios.push(6),
             "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
+            "--general" => {
+                general.push_str(&val()?);
+                general.push('\n');
+            }
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
             "--dlr-delay-ms" => dlr_delay_ms = val()?.parse()?,
@@ -94,6 +101,7 @@ fn parse() -> anyhow::Result<Cli> {
             first_id,
             rate,
             rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
+            general,
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },
