@@ -49,8 +49,8 @@ mod values;
 
 use std::path::Path;
 
-/// `group_commit_delay_us`: a small group waits up to a millisecond for company.
-pub const DEFAULT_GROUP_COMMIT_DELAY_US: u64 = 1_000;
+/// `group_commit_delay_us`: a small group waits up to half a millisecond for company.
+pub const DEFAULT_GROUP_COMMIT_DELAY_US: u64 = 500;
 /// `retention`: a week of finished messages.
 pub const DEFAULT_RETENTION: u64 = 7 * 86_400;
 /// `routelog_retention`: 90 days of routelog.
