@@ -14,9 +14,14 @@ struct QueuedRow {
     expires_us: Option<i64>,
 }
 
-/// Every queued (or submitting) row, oldest first: the stragglers below the horizon, then the
-/// rows at or above it.
-fn queued_rows(conn: &Connection, horizon: i64) -> Result<Vec<QueuedRow>, StoreError> {
+/// Every queued (or submitting) row, oldest first, handed to `each`: the stragglers below the
+/// horizon, then the rows at or above it. Streamed, so a restart with a million queued holds
+/// no list of them all.
+fn each_queued(
+    conn: &Connection,
+    horizon: i64,
+    mut each: impl FnMut(QueuedRow),
+) -> Result<(), StoreError> {
     let row = |r: &rusqlite::Row<'_>| {
         Ok(QueuedRow {
             id: r.get::<_, i64>(0)? as MessageId,
@@ -25,25 +30,24 @@ fn queued_rows(conn: &Connection, horizon: i64) -> Result<Vec<QueuedRow>, StoreE
             expires_us: r.get(3)?,
         })
     };
-    let mut out: Vec<QueuedRow> = conn
+    let mut stmt = conn
         .prepare(
             "SELECT m.id, m.target, m.state, m.expires_us FROM stragglers s JOIN messages m ON m.id = s.id
              WHERE m.state IN (0, 5) ORDER BY s.id",
         )
-        .map_err(db_err)?
-        .query_map([], row)
-        .map_err(db_err)?
-        .collect::<Result<_, _>>()
         .map_err(db_err)?;
+    for r in stmt.query_map([], row).map_err(db_err)? {
+        each(r.map_err(db_err)?);
+    }
     let mut stmt = conn
         .prepare(
             "SELECT id, target, state, expires_us FROM messages WHERE id >= ?1 AND state IN (0, 5) ORDER BY id",
         )
         .map_err(db_err)?;
     for r in stmt.query_map([horizon], row).map_err(db_err)? {
-        out.push(r.map_err(db_err)?);
+        each(r.map_err(db_err)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 pub fn recover(conn: &Connection, horizon: i64) -> Result<Recovered, StoreError> {
@@ -51,24 +55,28 @@ pub fn recover(conn: &Connection, horizon: i64) -> Result<Recovered, StoreError>
     // Ids first (no records): each queue's head is loaded, the rest stays here as ids.
     let mut per_queue: HashMap<String, usize> = HashMap::new();
     let mut head = Vec::new();
-    for row in queued_rows(conn, horizon)? {
+    each_queued(conn, horizon, |row| {
         if row.state == MessageState::Submitting as i64 {
             out.were_submitting += 1;
         }
-        let n = per_queue.entry(row.target.clone()).or_default();
+        let n = match per_queue.get_mut(&row.target) {
+            Some(n) => n,
+            None => per_queue.entry(row.target.clone()).or_default(),
+        };
         *n += 1;
         if *n <= crate::queue::LOADED_MAX {
             head.push(row.id);
         } else {
-            out.spilled
-                .entry(row.target)
-                .or_default()
-                .push(crate::queue::Spilled {
-                    id: row.id,
-                    expires_us: row.expires_us,
-                });
+            let spilled = match out.spilled.get_mut(&row.target) {
+                Some(s) => s,
+                None => out.spilled.entry(row.target).or_default(),
+            };
+            spilled.push(crate::queue::Spilled {
+                id: row.id,
+                expires_us: row.expires_us,
+            });
         }
-    }
+    })?;
     out.queued = load_queued(conn, &head)?;
     let mut stmt = conn
         .prepare(
