@@ -47,10 +47,10 @@ pub fn scenario(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let env = Arc::new(Mutex::new(env));
     let readings: Arc<Mutex<Vec<Reading>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
     let sampler = {
         let (env, readings, stop) = (env.clone(), readings.clone(), stop.clone());
         std::thread::spawn(move || {
-            let started = Instant::now();
             while !stop.load(Ordering::Relaxed) {
                 let reading = {
                     let env = env.lock().unwrap_or_else(|p| p.into_inner());
@@ -96,6 +96,11 @@ pub fn scenario(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     );
     check_complete(&report, &a)?;
     let final_mb = store_bytes(&env) as f64 / 1e6;
+    readings.lock().unwrap_or_else(|p| p.into_inner()).push((
+        started.elapsed().as_secs_f64(),
+        env.smsc().accepted,
+        final_mb,
+    ));
     emgd.terminate(Duration::from_secs(60))?;
     env.stop_smsc();
     let readings = readings.lock().unwrap_or_else(|p| p.into_inner()).clone();

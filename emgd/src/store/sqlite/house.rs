@@ -31,9 +31,6 @@ pub const CHUNK: usize = 2_048;
 const PURGE_PAUSE: i64 = 1_000_000;
 const MINUTE: i64 = 60_000_000;
 
-/// Final message states.
-const FINAL: [i64; 3] = [2, 3, 4];
-
 pub struct Horizon {
     /// Rows below this id are listed in `stragglers` while queued.
     pub at: i64,
@@ -201,29 +198,29 @@ impl Purge {
             ..Purged::default()
         };
         let cutoff = now.saturating_sub(self.retention_us);
-        let (scanned, deleted, cursor) = chunk(
+        let (full, deleted, cursor) = chunk(
             conn,
-            "SELECT id, state, updated_us FROM messages WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT ?3",
-            "DELETE FROM messages WHERE id = ?1",
+            "SELECT id FROM messages WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT 1 OFFSET ?3",
+            "DELETE FROM messages WHERE id > ?1 AND id <= ?2 AND state IN (2, 3, 4) AND updated_us < ?3",
             self.message_cursor,
             bound(conn, cutoff)?,
-            |state, updated| FINAL.contains(&state) && updated < cutoff,
+            cutoff,
         )?;
         p.messages = deleted;
         p.message_cursor = cursor;
-        p.more |= scanned == CHUNK;
+        p.more |= full;
         let cutoff = now.saturating_sub(self.routelog_us);
-        let (scanned, deleted, cursor) = chunk(
+        let (full, deleted, cursor) = chunk(
             conn,
-            "SELECT message_id, 2, updated_us FROM routelog WHERE message_id > ?1 AND message_id < ?2 ORDER BY message_id LIMIT ?3",
-            "DELETE FROM routelog WHERE message_id = ?1",
+            "SELECT message_id FROM routelog WHERE message_id > ?1 AND message_id < ?2 ORDER BY message_id LIMIT 1 OFFSET ?3",
+            "DELETE FROM routelog WHERE message_id > ?1 AND message_id <= ?2 AND updated_us < ?3",
             self.routelog_cursor,
             bound(conn, cutoff)?,
-            |_, updated| updated < cutoff,
+            cutoff,
         )?;
         p.routelog = deleted;
         p.routelog_cursor = cursor;
-        p.more |= scanned == CHUNK;
+        p.more |= full;
         // Epochs older than both cutoffs' are no longer needed.
         let oldest = now.saturating_sub(self.retention_us.max(self.routelog_us)) / MINUTE;
         conn.prepare_cached(
@@ -251,33 +248,28 @@ fn bound(conn: &Connection, cutoff: i64) -> rusqlite::Result<i64> {
         .unwrap_or(i64::MAX))
 }
 
-/// One chunk of a purge cycle: rows after `cursor` below `bound`, deleting those `due` says.
-/// Returns (rows looked at, rows deleted, the cursor for the next chunk; 0 starts a new cycle).
+/// One chunk of a purge cycle: the next [`CHUNK`] rows after `cursor` below `bound`, of which
+/// `delete` (one statement over the range) removes those that are due at `cutoff`. Returns
+/// whether the chunk was full (more may follow), the rows deleted, and the cursor for the next
+/// chunk (0 starts a new cycle).
 fn chunk(
     conn: &Connection,
-    select: &str,
+    end: &str,
     delete: &str,
     cursor: i64,
     bound: i64,
-    due: impl Fn(i64, i64) -> bool,
-) -> rusqlite::Result<(usize, u64, i64)> {
-    let rows: Vec<(i64, i64, i64)> = conn
-        .prepare_cached(select)?
-        .query_map(params![cursor, bound, CHUNK as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut del = conn.prepare_cached(delete)?;
-    let mut deleted = 0;
-    for (id, state, updated) in &rows {
-        if due(*state, *updated) {
-            del.execute([id])?;
-            deleted += 1;
-        }
-    }
-    let next = match rows.last() {
-        Some((last, _, _)) if rows.len() == CHUNK => *last,
-        _ => 0,
+    cutoff: i64,
+) -> rusqlite::Result<(bool, u64, i64)> {
+    let last: Option<i64> = conn
+        .prepare_cached(end)?
+        .query_row(params![cursor, bound, CHUNK as i64 - 1], |r| r.get(0))
+        .optional()?;
+    let (upto, full) = match last {
+        Some(last) => (last, true),
+        None => (bound.saturating_sub(1), false),
     };
-    Ok((rows.len(), deleted, next))
+    let deleted = conn
+        .prepare_cached(delete)?
+        .execute(params![cursor, upto, cutoff])?;
+    Ok((full, deleted as u64, if full { upto } else { 0 }))
 }
