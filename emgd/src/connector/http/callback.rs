@@ -102,7 +102,9 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Clie
                 s.take(m);
             }
         }
-        s.start_calls();
+        if !connector.held() {
+            s.start_calls();
+        }
         if recording.is_none() && !s.done.is_empty() {
             let batch = std::mem::take(&mut s.done);
             recording = Some(tokio::spawn(record_delivered(
