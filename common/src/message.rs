@@ -110,6 +110,13 @@ pub struct Message {
     pub expires_us: Option<i64>,
     /// Number of delivery attempts so far.
     pub attempts: u32,
+    /// What the sender is charged (EMG's CHARGE), as a plugin tagged it. A decimal, never a
+    /// float: money adds up exactly. Stored with the message as a string such as `"0.05"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<rust_decimal::Decimal>,
+    /// What sending it costs (EMG's CHARGE_COST), as a plugin tagged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<rust_decimal::Decimal>,
 }
 
 impl Message {

@@ -1,6 +1,6 @@
 //! Reassembly: out of order, duplicates, expiry, the pending bound, and split → reassemble.
 
-use common::concat::{split, Key, Method, Partial, Pushed, Reassembler};
+use common::concat::{split, Assembled, Key, Method, Partial, Pushed, Reassembler};
 use common::gsm::{decode_text, Udh};
 
 fn key(reference: u16, total: u8) -> Key {
@@ -128,6 +128,29 @@ fn bound_evicts_the_oldest() {
             ..
         }
     ));
+}
+
+/// A single-part message never waits, so it must not push a waiting one out (that one was
+/// dropped, not handed back; found by fuzzing, fuzz/regressions/concat_reassemble/).
+#[test]
+fn single_part_message_evicts_nothing() {
+    let mut r = Reassembler::new(1, 1000);
+    r.push(key(1, 75), 1, b"first of 75".to_vec(), 0);
+    assert_eq!(
+        r.push(key(2, 1), 1, b"whole".to_vec(), 1),
+        Pushed::Complete(Assembled {
+            key: key(2, 1),
+            body: b"whole".to_vec()
+        })
+    );
+    assert_eq!(r.len(), 1, "the long message still waits");
+    assert_eq!(
+        r.expire(1000),
+        vec![Partial {
+            key: key(1, 75),
+            parts: vec![(1, b"first of 75".to_vec())]
+        }]
+    );
 }
 
 #[test]

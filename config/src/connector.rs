@@ -61,6 +61,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
         crate::process::KEYWORDS,
+        crate::plugin::KEYWORDS,
     ]
     .concat()
 }
@@ -184,6 +185,8 @@ pub(crate) struct Partial {
     dlr_park_seconds: Option<u64>,
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
+    /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
+    pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
     http: crate::http::HttpPartial,
     /// Message processing keywords (`crate::process`).
@@ -238,6 +241,7 @@ impl Partial {
             dlr_park_seconds,
             split,
             dlr_parts,
+            plugins,
             sim_key,
             smpp_out_key,
             outgoing_key,
@@ -368,6 +372,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
+            "plugins" => p.plugins = values::strings(sink, &kw, v),
             k if crate::http::IN_KEYWORDS.contains(&k)
                 || crate::http::OUT_KEYWORDS.contains(&k) =>
             {
@@ -614,6 +619,7 @@ fn finish(
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
         split: m.split.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
+        plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         process: m.process.finish(),
     })

@@ -1,7 +1,7 @@
 //! emg configuration: a TOML file modelled on EMG's `server.cfg`, validated up front.
 //!
 //! The file holds general options at the top level, then `[connector.NAME]`, `[user.NAME]`,
-//! `[group.NAME]`, `[operator.NAME]` (MGP accounts) tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
+//! `[group.NAME]`, `[operator.NAME]` (MGP accounts), `[satpool.NAME]`, `[plugin.NAME]` tables and `[[route]]` entries (see [`Config`]). Keys are EMG keywords in lower
 //! case. Connectors may `inherit` from another connector (chains allowed, the child's keywords
 //! win); `virtual = true` marks a template that is never instantiated and is not inherited.
 //! Relative paths (`datadir`, `logdir`, `retryscheme`, `mgp_tls_cert`, `mgp_tls_key`) are resolved against the directory of
@@ -33,11 +33,14 @@
 mod blacklist;
 mod connector;
 mod context;
+mod daemon;
 mod diagnostic;
+pub mod emg;
 mod http;
 mod mapping;
 mod model;
 mod operator;
+mod plugin;
 mod process;
 pub mod retry;
 mod rewrite;
@@ -63,10 +66,11 @@ pub use diagnostic::{ConfigError, Diagnostic};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
-    Backend, BindMode, Config, Connector, Direction, DlrIdFormat, DlrParts, General, Group, MgpTls,
-    Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions, SplitMethod, User,
-    BIND_TYPES, DLR_STATUSES,
+    Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
+    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions,
+    SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
+pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};

@@ -28,6 +28,8 @@ pub struct Config {
     pub operators: BTreeMap<String, Operator>,
     /// SAT (source address translation) pools by name (`[satpool.NAME]`).
     pub satpools: BTreeMap<String, crate::satpool::SatPool>,
+    /// Plugins by name (`[plugin.NAME]`), their scripts read but not yet compiled.
+    pub plugins: BTreeMap<String, crate::plugin::Plugin>,
 }
 
 /// Server-wide options.
@@ -77,6 +79,8 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// The local MGP socket, the general log's format, the watchdog.
+    pub daemon: Daemon,
 }
 
 /// Certificate chain and private key of the MGP listener, PEM files already checked to parse;
@@ -205,6 +209,8 @@ pub struct Connector {
     pub dlr_parts: DlrParts,
     /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
     pub http: crate::http::HttpOptions,
+    /// `plugins`: the plugins attached here, in the order they run (after the global ones).
+    pub plugins: Vec<String>,
 }
 
 /// How an outgoing connector sends a message too long for one short message.
@@ -361,4 +367,46 @@ pub enum OperatorRole {
     Operator,
     /// Also reload the configuration.
     Admin,
+}
+
+/// Format of the general log (on standard error and in `logdir/general`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// `2026-11-23 09:31:18.520766 INFO  message key=value`, as EMG's logs.
+    #[default]
+    Text,
+    /// One JSON object a line, for log shippers.
+    Json,
+}
+
+/// How emgd lives on its host (`config::daemon`): the local MGP socket and its groups, the
+/// general log's format, the watchdog; defaults filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Daemon {
+    /// Unix socket for local MGP clients, authenticated by peer credentials.
+    pub mgp_socket: Option<PathBuf>,
+    /// Local groups whose members may log in on the socket, with their role. Root and the
+    /// user emgd runs as are always let in as admin.
+    pub local_groups: BTreeMap<String, OperatorRole>,
+    pub logformat: LogFormat,
+    pub watchdog: Watchdog,
+}
+
+/// `emgd watchdog`'s options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watchdog {
+    /// TCP listener of the watchdog's MGP API; `None` = none.
+    pub address: Option<String>,
+    /// Unix socket of the watchdog's MGP API; `None` = none.
+    pub socket: Option<PathBuf>,
+    /// Alert when a file system holding the data or log directory is fuller than this (%).
+    pub disk_limit: f64,
+    /// Seconds between disk checks.
+    pub check_interval: u64,
+    /// Seconds before a disk alert that still holds is sent again.
+    pub notify_interval: u64,
+    /// URL every alert is POSTed to as JSON.
+    pub webhook: Option<String>,
+    /// Seconds `server stop` waits after SIGTERM before SIGKILL.
+    pub stop_timeout: u64,
 }

@@ -16,7 +16,7 @@ use crate::values::{self, Sp, Span};
 
 /// General options, written at the top level of the file (there is no `[general]` table, so a
 /// minimal config is just a few lines).
-const GENERAL_KEYWORDS: &[&str] = &[
+pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "datadir",
     "logdir",
     "mgp_address",
@@ -42,7 +42,15 @@ const GENERAL_KEYWORDS: &[&str] = &[
 ];
 
 /// Tables / arrays of tables allowed at the top level besides the general options.
-const SECTIONS: &[&str] = &["connector", "user", "group", "route", "operator", "satpool"];
+const SECTIONS: &[&str] = &[
+    "connector",
+    "user",
+    "group",
+    "route",
+    "operator",
+    "satpool",
+    "plugin",
+];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -75,6 +83,8 @@ struct Raw {
     operators: BTreeMap<String, crate::model::Operator>,
     /// SAT pools by name; `None` = defined with errors (reported).
     satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
+    /// Plugins by name; `None` = defined with errors (reported).
+    plugins: BTreeMap<String, Option<crate::plugin::Plugin>>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -92,10 +102,15 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     }
     let mut ctx = Ctx::new(path, text);
     let mut raw = Raw::default();
-    let mut general = default_general(&ctx);
+    let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
     let mut tls = crate::tls::Raw::default();
-    let top: Vec<&str> = GENERAL_KEYWORDS.iter().chain(SECTIONS).copied().collect();
+    let top: Vec<&str> = GENERAL_KEYWORDS
+        .iter()
+        .chain(crate::daemon::KEYWORDS)
+        .chain(SECTIONS)
+        .copied()
+        .collect();
     for (k, v) in doc.get_ref().iter() {
         let key: &str = k.get_ref();
         let kw = key.to_string();
@@ -128,6 +143,10 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 let pool = crate::satpool::read(ctx, name, header, t);
                 raw.satpools.insert(name.to_string(), pool);
             }),
+            "plugin" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
+                let plugin = crate::plugin::read(ctx, name, header, t);
+                raw.plugins.insert(name.to_string(), plugin);
+            }),
             "operator" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 if let Some(op) = crate::operator::read(ctx, name, header, t) {
                     raw.operators.insert(name.to_string(), op);
@@ -135,6 +154,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             }),
             "mgp_tls_cert" => tls.cert = values::string(&mut ctx.sink, &kw, v),
             "mgp_tls_key" => tls.key = values::string(&mut ctx.sink, &kw, v),
+            _ if crate::daemon::KEYWORDS.contains(&key) => {
+                crate::daemon::read(&mut ctx, key, v, &mut general.daemon);
+            }
             _ => {
                 if key == "backend" {
                     backend_span = Some(v.span());
@@ -150,6 +172,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let pools: Vec<&str> = raw.satpools.keys().map(String::as_str).collect();
     let has_key = general.masquerade_key.is_some();
     crate::process::check_refs(&mut ctx, &raw.connectors, &pools, has_key);
+    let plugin_names: Vec<&str> = raw.plugins.keys().map(String::as_str).collect();
+    let attached = raw.connectors.values().filter_map(|p| p.plugins.as_ref());
+    crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = connector::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
 
     let mut diags = ctx.sink.diagnostics;
@@ -192,6 +217,11 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             .into_iter()
             .filter_map(|(n, p)| Some((n, p?)))
             .collect(),
+        plugins: raw
+            .plugins
+            .into_iter()
+            .filter_map(|(n, p)| Some((n, p?)))
+            .collect(),
     })
 }
 
@@ -220,10 +250,20 @@ fn finish_diagnostics(path: &Path, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic
     diags
 }
 
-fn default_general(ctx: &Ctx<'_>) -> General {
+fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> General {
+    let fhs = layout == crate::daemon::Layout::Fhs;
     General {
-        datadir: ctx.resolve("data"),
-        logdir: ctx.resolve("log"),
+        // Under /etc, the FHS places: the store and logs do not belong beside the config.
+        datadir: if fhs {
+            crate::daemon::FHS_DATADIR.into()
+        } else {
+            ctx.resolve("data")
+        },
+        logdir: if fhs {
+            crate::daemon::FHS_LOGDIR.into()
+        } else {
+            ctx.resolve("log")
+        },
         mgp_address: Some("127.0.0.1:7185".to_string()),
         mgp_tls: None,
         backend: Backend::Sqlite,
@@ -243,6 +283,7 @@ fn default_general(ctx: &Ctx<'_>) -> General {
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
+        daemon: crate::daemon::defaults(layout),
     }
 }
 

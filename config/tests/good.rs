@@ -188,8 +188,12 @@ fn good_config_resolves_inheritance_and_defaults() {
 fn empty_config_gets_defaults() {
     let cfg = config::parse_str("", Path::new("/etc/emg/emg.toml")).expect("empty is valid");
     let g = &cfg.general;
-    assert_eq!(g.datadir, Path::new("/etc/emg/data"));
-    assert_eq!(g.logdir, Path::new("/etc/emg/log"));
+    assert_eq!(g.datadir, Path::new("/var/lib/emg"), "FHS under /etc");
+    assert_eq!(g.logdir, Path::new("/var/log/emg"));
+    assert_eq!(
+        g.daemon.mgp_socket.as_deref(),
+        Some(Path::new("/run/emg/mgp.sock"))
+    );
     assert_eq!(g.mgp_address.as_deref(), Some("127.0.0.1:7185"));
     assert_eq!(g.backend, Backend::Sqlite);
     assert_eq!(g.database_url, None);

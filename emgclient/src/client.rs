@@ -1,5 +1,5 @@
-//! One MGP connection: send a request, wait for the answer with its id; stream events that
-//! arrive meanwhile are kept for [`Client::next_event`].
+//! One MGP connection (TCP, TLS or a Unix socket): send a request, wait for the answer with
+//! its id; stream events that arrive meanwhile are kept for [`Client::next_event`].
 
 use crate::exit::Failure;
 use crate::tls::TlsOptions;
@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 
 /// For the TCP connection and, with TLS, again for the handshake.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,6 +58,28 @@ impl Client {
         Ok(Client {
             host: host.to_string(),
             stream,
+            buf: BytesMut::with_capacity(8192),
+            next_id: 1,
+            events: VecDeque::new(),
+        })
+    }
+
+    /// Connect to emgd's local socket at `path` (peer-credential login, see `login_peer`).
+    pub async fn connect_unix(path: &std::path::Path) -> Result<Client, Failure> {
+        let host = path.display().to_string();
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, UnixStream::connect(path))
+            .await
+            .map_err(|_| Failure::Connect {
+                host: host.clone(),
+                reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+            })?
+            .map_err(|e| Failure::Connect {
+                host: host.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Client {
+            host,
+            stream: Box::new(stream),
             buf: BytesMut::with_capacity(8192),
             next_id: 1,
             events: VecDeque::new(),

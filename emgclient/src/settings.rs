@@ -1,8 +1,9 @@
-//! Where host, user and password come from: options and environment first, then
-//! `~/.config/emgclient/config.toml`, then defaults (and a prompt for the password).
+//! The personal settings file, `~/.config/emgclient/config.toml` (see [`crate::login`] for
+//! the order in which options, environment, this file and EMG's `client.cfg` are consulted).
 //!
 //! ```toml
 //! host = "127.0.0.1:7185"
+//! watchdog_host = "127.0.0.1:7186"  # for `server` and `logs`
 //! user = "alice"
 //! password = "..."      # keep this file private (chmod 600)
 //! tls = true            # as --tls
@@ -15,13 +16,13 @@ use serde::Deserialize;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-pub const DEFAULT_HOST: &str = "127.0.0.1:7185";
 pub const DEFAULT_USER: &str = "admin";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     pub host: Option<String>,
+    pub watchdog_host: Option<String>,
     pub user: Option<String>,
     pub password: Option<String>,
     pub tls: Option<bool>,
@@ -54,8 +55,17 @@ pub fn load_file() -> Result<FileSettings, Failure> {
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text)
-            .map_err(|e| Failure::Other(format!("{}: {}", path.display(), e.message()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+            .map_err(|e| Failure::Usage(format!("{}: {}", path.display(), e.message()))),
+        // Not ours to read (HOME still names another user's home, as after `su` or setpriv):
+        // as if there were none.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            Ok(FileSettings::default())
+        }
         Err(e) => Err(Failure::Other(format!(
             "cannot read {}: {e}",
             path.display()
@@ -63,19 +73,15 @@ pub fn load_file() -> Result<FileSettings, Failure> {
     }
 }
 
-/// The password: `EMG_PASSWORD`, the settings file, or a prompt on a terminal.
-pub fn password(file: &FileSettings, user: &str, host: &str) -> Result<String, Failure> {
-    if let Some(p) = std::env::var("EMG_PASSWORD").ok().filter(|p| !p.is_empty()) {
-        return Ok(p);
-    }
-    if let Some(p) = &file.password {
-        return Ok(p.clone());
-    }
+/// Ask for the password on the terminal, if there is one.
+pub fn prompt_password(user: &str, host: &str) -> Result<String, Failure> {
     if std::io::stdin().is_terminal() {
         return rpassword::prompt_password(format!("password for {user} at {host}: "))
             .map_err(|e| Failure::Auth(format!("cannot read the password: {e}")));
     }
     Err(Failure::Auth(
-        "no password: set EMG_PASSWORD, put `password` in ~/.config/emgclient/config.toml, or run on a terminal".into(),
+        "no password: set EMG_PASSWORD, put `password` in ~/.config/emgclient/config.toml \
+         or PASSWORD in EMGDIR/client.cfg, or run on a terminal"
+            .into(),
     ))
 }

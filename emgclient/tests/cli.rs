@@ -101,6 +101,7 @@ to = "sim1"
             .args(args)
             .env("EMG_PASSWORD", password)
             .env("XDG_CONFIG_HOME", self.dir.path())
+            .env("EMGDIR", self.dir.path())
             .stdin(Stdio::null())
             .output()
             .expect("emgclient runs")
@@ -218,7 +219,7 @@ fn hold_queues_release_delivers_and_queue_move() {
 fn wrong_password_unknown_connector_role_and_no_daemon_exit_codes() {
     let g = Gateway::new(50);
     let out = g.run_as("admin", "wrong", &["status"]);
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(3), "EMG: invalid login");
     assert_eq!(
         stderr(&out),
         "emgclient: login failed for user admin: wrong user or password\n"
@@ -233,13 +234,13 @@ fn wrong_password_unknown_connector_role_and_no_daemon_exit_codes() {
     );
 
     let out = g.run_as("viewer", "look", &["hold", "sim1"]);
-    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.status.code(), Some(10), "EMG: access denied");
     assert_eq!(
         stderr(&out),
         "emgclient: operator viewer (role readonly) may not hold: it needs role operator\n"
     );
     let out = g.run_as("op", "oppw", &["reload"]);
-    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.status.code(), Some(10));
     assert_eq!(
         g.run_as("viewer", "look", &["connectors"]).status.code(),
         Some(0)
@@ -255,7 +256,7 @@ fn wrong_password_unknown_connector_role_and_no_daemon_exit_codes() {
         .env("EMG_PASSWORD", "x")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(2), "cannot connect");
     assert!(
         stderr(&out).starts_with(&format!("emgclient: cannot connect to emgd at {nobody}: ")),
         "{}",
@@ -264,7 +265,7 @@ fn wrong_password_unknown_connector_role_and_no_daemon_exit_codes() {
     assert_eq!(stderr(&out).lines().count(), 1);
 
     let out = Command::new(EMGCLIENT).args(["hold"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "usage error");
+    assert_eq!(out.status.code(), Some(5), "EMG: invalid argument");
 }
 
 #[test]
@@ -372,7 +373,7 @@ fn send_dlr_inject_cancel_and_reload() {
     assert_eq!(shown["state"], "done");
     assert_eq!(shown["status"], "DELIVRD");
     let out = g.run_as("admin", "secret", &["dlr", "inject", &id, "DELIVRD"]);
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "refused: {}", stderr(&out));
 
     // Cancel a message waiting behind a hold.
     g.ok(&["hold", "sim1"]);
@@ -405,7 +406,7 @@ fn send_dlr_inject_cancel_and_reload() {
     );
     std::fs::write(&g.config, "zz = 1\n").unwrap();
     let out = g.run_as("admin", "secret", &["reload"]);
-    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.status.code(), Some(4), "refused");
     assert!(
         stderr(&out).starts_with("emgclient: configuration not reloaded, the running one stays: "),
         "{}",

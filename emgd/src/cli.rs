@@ -1,6 +1,6 @@
 //! emgd's command line, kept in the library so the man page can be generated from it.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// emg messaging gateway daemon.
@@ -17,15 +17,19 @@ use std::path::PathBuf;
     name = "emgd",
     version,
     after_help = "Exit status: 0 after a clean shutdown or a valid --check-config; 1 on an invalid \
-configuration or a fatal error.\n\nEnvironment: EMG_CONFIG (default for --config), EMG_LOG (log \
-filter for the general log on standard error, e.g. info or emgd=debug).\n\nSee emg.toml(5) for the \
-configuration file."
+configuration or a fatal error.\n\nEnvironment: EMG_CONFIG (default for --config), EMG_LOG (level \
+or filter of the general log, standard error and logdir/general, e.g. debug or emgd::control=debug; \
+overrides loglevel), NOTIFY_SOCKET and WATCHDOG_USEC (set by systemd: readiness and keep-alives, \
+Type=notify). Files: /etc/emg/emg.toml; under /etc the store is in /var/lib/emg, the logs in \
+/var/log/emg, the local MGP socket /run/emg/mgp.sock.\n\nSee emg.toml(5) for the configuration file, \
+emgd-watchdog(8) for the watchdog, emgclient(1) and mgp(7) for control."
 )]
 pub struct Args {
     /// Configuration file (TOML, see emg.toml(5)).
     #[arg(
         short,
         long,
+        global = true,
         value_name = "FILE",
         default_value = "/etc/emg/emg.toml",
         env = "EMG_CONFIG"
@@ -36,4 +40,38 @@ pub struct Args {
     /// FILE:LINE:COL: keyword: what is wrong.
     #[arg(long)]
     pub check_config: bool,
+
+    /// Convert an EMG configuration (EMG's directory, whose server.cfg is read with the users
+    /// files and routing table it names, or server.cfg itself) into the file --config names,
+    /// which must not exist yet; mapping, retry-scheme and blacklist files are copied beside
+    /// it. Every keyword that cannot be carried is listed as FILE:LINE: KEYWORD: why, and the
+    /// result passes --check-config. Exit 0 when written, 1 when nothing could be.
+    #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "check_config")]
+    pub import_emg: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run emgd and watch over it, as EMG's watchdog does (hosts without systemd).
+    ///
+    /// Restarts emgd when it dies (after 1 s, doubling up to a minute while it keeps dying
+    /// soon after its start); alerts on start, stop, crash and disk pressure (a line in
+    /// logdir/watchdog, and a JSON POST to watchdog_webhook); serves an MGP API on
+    /// watchdog_address and watchdog_socket for `emgclient server start|stop|restart|status`
+    /// and `emgclient logs NAME --since` (also while emgd is down). SIGTERM stops emgd, then
+    /// the watchdog; SIGHUP rereads the configuration.
+    ///
+    /// Which to use when: under systemd, systemd is the watchdog (emgd.service restarts emgd
+    /// when it dies or hangs; systemctl and journalctl are the API), and this refuses to run
+    /// unless given --force, so that two supervisors do not fight over one emgd. Without
+    /// systemd (containers, other init systems), or where an outside system must start and stop
+    /// emgd over the network, run `emgd watchdog` instead of emgd.
+    Watchdog {
+        /// Run even under systemd.
+        #[arg(long)]
+        force: bool,
+    },
 }

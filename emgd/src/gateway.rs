@@ -21,6 +21,7 @@ use tokio::sync::watch;
 mod cmr;
 mod dlr_expiry;
 mod parts;
+mod plugins;
 mod queued;
 
 pub use cmr::PartsKey;
@@ -44,12 +45,18 @@ pub enum Reject {
     /// Permanent: the blacklist refuses the source or destination address.
     #[error(transparent)]
     Refused(#[from] crate::process::Refused),
+    /// A plugin refused it; its kind says whether for good and what about.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin::Refusal),
 }
 
 impl Reject {
     /// The sender may try again later.
     pub fn is_temporary(&self) -> bool {
-        !matches!(self, Reject::NoRoute(_) | Reject::Refused(_))
+        match self {
+            Reject::Plugin(r) => r.kind.is_temporary(),
+            other => !matches!(other, Reject::NoRoute(_) | Reject::Refused(_)),
+        }
     }
 }
 
@@ -108,6 +115,8 @@ pub struct Gateway {
     shutdown: watch::Sender<bool>,
     /// Mapping, rewriting, masquerading, SAT and blacklist state (`crate::process`).
     pub(crate) process: crate::process::Processing,
+    /// The compiled plugins (`crate::plugin`), swapped whole on reload.
+    plugins: RwLock<Arc<crate::plugin::Plugins>>,
 }
 
 impl Gateway {
@@ -167,6 +176,7 @@ impl Gateway {
             logs,
             shutdown: watch::channel(false).0,
             process: crate::process::Processing::new(&recovered.sat_entries),
+            plugins: RwLock::default(),
         });
         for m in &recovered.queued {
             match gw.connectors.get(&m.target) {
@@ -289,6 +299,7 @@ impl Gateway {
             Counters::add(&c.counters.received);
         }
         message = self.inbound(message).await?;
+        let (mut message, forced) = self.plugins_on_receive(message).await?;
         let router = self
             .router
             .read()
@@ -300,7 +311,7 @@ impl Gateway {
             .as_ref()
             .and_then(|k| self.cmr.lookup(k, now))
             .filter(|c| self.connectors.contains_key(c));
-        let routed = match earlier {
+        let routed = match earlier.or(forced) {
             Some(c) => Ok(c),
             None => router.route(&message, |name| {
                 self.connectors.get(name).is_some_and(|c| c.is_up())
@@ -351,15 +362,13 @@ impl Gateway {
     }
 
     /// Accept a message for the connector `target`, bypassing routing (MGP `send --via`); the
-    /// queue limits still apply. Resolves with its id once it is committed.
-    pub async fn accept_via(
-        &self,
-        mut message: Message,
-        target: &str,
-    ) -> Result<MessageId, Reject> {
+    /// queue limits and the plugins' `before_receive` still apply (their `route` does not: the
+    /// operator named the connector). Resolves with its id once it is committed.
+    pub async fn accept_via(&self, message: Message, target: &str) -> Result<MessageId, Reject> {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
+        let mut message = self.plugins_before_receive(message).await?;
         let Some(handle) = self.connectors.get(target).cloned() else {
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
@@ -749,14 +758,15 @@ impl Gateway {
 
     /// The DLR message that tells `original`'s sender its fate, when the sender asked for one
     /// and its connector is still configured.
+    /// Plugins' `on_dlr` hooks see every report (asked for or not) and may change or hold it.
     fn report_for(&self, original: &Message, status: DlrStatus, error: u32) -> Option<Message> {
-        if !original.dlr_requested || original.msgtype == MsgType::Dlr {
+        let wanted =
+            original.dlr_requested && self.connectors.contains_key(&original.origin.connector);
+        if original.msgtype == MsgType::Dlr || (!wanted && self.plugins().is_empty()) {
             return None;
         }
-        self.connectors.get(&original.origin.connector)?;
         let now = now_us();
-        Some(Message {
-            id: self.allocate_id(),
+        let report = Message {
             msgtype: MsgType::Dlr,
             source: original.dest.clone(),
             dest: original.source.clone(),
@@ -779,7 +789,13 @@ impl Gateway {
             }),
             received_us: now,
             ..Default::default()
-        })
+        };
+        let mut report = self.plugins_on_dlr(original, report)?;
+        if !wanted {
+            return None;
+        }
+        report.id = self.allocate_id();
+        Some(report)
     }
 
     fn queue_report(&self, report: Message) {

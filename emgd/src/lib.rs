@@ -2,7 +2,8 @@
 //!
 //! `main.rs` only parses arguments; [`run`] starts the gateway: it opens the store, recovers
 //! what a previous run left queued, starts every connector, and serves until SIGTERM. SIGHUP
-//! reloads the configuration and reopens the log files.
+//! reloads the configuration and reopens the log files ([`reload`]). Under systemd it reports
+//! readiness ([`systemd`]).
 
 pub mod access;
 pub mod cli;
@@ -12,12 +13,16 @@ pub mod control;
 pub mod gateway;
 pub mod logs;
 pub mod metrics;
+pub mod plugin;
 pub mod process;
 pub mod queue;
 pub mod rate;
+pub mod reload;
 pub mod router;
 pub mod store;
+pub mod systemd;
 pub mod users;
+pub mod watchdog;
 
 use anyhow::{bail, Context};
 use config::{Direction, Protocol};
@@ -32,9 +37,12 @@ use tokio::task::JoinSet;
 /// How long shutdown waits for sessions to finish their in-flight work.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Validate the configuration file; the error lists every problem as `FILE:LINE:COL: keyword: ...`.
+/// Validate the configuration file and compile its plugin scripts; the error lists every
+/// problem as `FILE:LINE:COL: keyword: ...` (a script's errors at the script's lines).
 pub fn check_config(path: &Path) -> Result<config::Config, config::ConfigError> {
-    config::load(path)
+    let cfg = config::load(path)?;
+    plugin::Plugins::load(&cfg, None).map_err(|diagnostics| config::ConfigError { diagnostics })?;
+    Ok(cfg)
 }
 
 /// Run the gateway until SIGTERM or SIGINT.
@@ -49,23 +57,11 @@ pub async fn run(config_path: &Path) -> anyhow::Result<()> {
             tokio::select! {
                 _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); return; }
                 _ = int.recv() => { tracing::info!("SIGINT: shutting down"); return; }
-                _ = hup.recv() => reload(&gw, &path),
+                _ = hup.recv() => reload::from_file(&gw, &path),
             }
         }
     })
     .await
-}
-
-/// Reload the configuration (SIGHUP): a broken file is reported and the running one kept.
-pub fn reload(gw: &Gateway, path: &Path) {
-    gw.logs.reopen();
-    match config::load(path) {
-        Ok(cfg) => {
-            gw.reload(cfg);
-            tracing::info!("configuration reloaded from {}", path.display());
-        }
-        Err(e) => tracing::error!("configuration not reloaded, the running one stays:\n{e}"),
-    }
 }
 
 /// Run the gateway until `stop` (given the gateway) resolves, then shut down gracefully.
@@ -76,6 +72,8 @@ where
 {
     let cfg = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     refuse_unavailable_protocols(&cfg)?;
+    let plugins = plugin::Plugins::load(&cfg, None)
+        .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
             store::sqlite::SqliteStore::open(
@@ -109,7 +107,16 @@ where
                 cfg.general.logdir.display()
             )
         })?;
+    if let Some(general) = logs::general::handle() {
+        general.configure(&cfg.general).with_context(|| {
+            format!(
+                "cannot open the general log in {}",
+                cfg.general.logdir.display()
+            )
+        })?;
+    }
     let gw = Gateway::new(cfg, store.clone(), logs.clone(), &recovered);
+    gw.set_plugins(plugins);
     drop(recovered);
 
     let mut tasks = JoinSet::new();
@@ -157,19 +164,29 @@ where
             .with_context(|| format!("cannot listen on metrics_address {address}"))?;
         tokio::spawn(metrics::serve(gw.clone(), listener));
     }
+    let mgp = control::server::Server::new(gw.clone());
     if let Some(address) = &gw.config().general.mgp_address {
         let tls = control::tls::acceptor(gw.config().general.mgp_tls.as_ref())?;
-        let listener = control::bind(address).await?;
-        tokio::spawn(control::serve(gw.clone(), listener, tls));
+        let listener = control::listen::bind(address).await?;
+        tokio::spawn(control::listen::serve_tcp(mgp.clone(), listener, tls));
+    }
+    if let Some(path) = &gw.config().general.daemon.mgp_socket {
+        let socket = control::listen::bind_local(path).await?;
+        tokio::spawn(control::listen::serve_local(mgp.clone(), socket));
     }
     tracing::info!(
         "emgd {} started with {} connectors",
         env!("CARGO_PKG_VERSION"),
         tasks.len()
     );
+    systemd::notify("READY=1");
+    if let Some(every) = systemd::watchdog_interval() {
+        tokio::spawn(systemd_keepalive(gw.clone(), every));
+    }
 
     stop(gw.clone()).await;
 
+    systemd::notify("STOPPING=1");
     gw.begin_shutdown();
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while tasks.join_next().await.is_some() {}
@@ -188,18 +205,16 @@ where
     Ok(())
 }
 
+/// The protocols this build runs (`--import-emg` comments out connectors of the others).
+pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[Protocol::Sim, Protocol::Smpp, Protocol::Http];
+
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
 /// without a word.
 fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
     let missing: Vec<String> = cfg
         .connectors
         .values()
-        .filter(|c| {
-            !matches!(
-                (c.protocol, c.direction),
-                (Protocol::Sim, _) | (Protocol::Smpp, _) | (Protocol::Http, _)
-            )
-        })
+        .filter(|c| !AVAILABLE_PROTOCOLS.contains(&c.protocol))
         .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
         .collect();
     if !missing.is_empty() {
@@ -210,6 +225,17 @@ fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `WATCHDOG=1` to systemd every `every` until shutdown, so that a hung emgd is restarted.
+async fn systemd_keepalive(gw: Arc<Gateway>, every: Duration) {
+    let mut shutdown = gw.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => systemd::notify("WATCHDOG=1"),
+            _ = gateway::stopped(&mut shutdown) => break,
+        }
+    }
 }
 
 /// How often queues are searched for messages whose validity has ended.

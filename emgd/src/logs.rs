@@ -7,6 +7,9 @@
 //! the channel runs dry, and reopens every file on request (SIGHUP), so logrotate works.
 //! A broadcast feed carries the same lines to live tails; a slow tail loses lines, a file never.
 
+pub mod general;
+pub mod history;
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};

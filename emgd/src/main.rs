@@ -28,13 +28,16 @@ fn main() -> ExitCode {
             }
         };
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EMG_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Some(source) = &args.import_emg {
+        return import_emg(source, &args.config);
+    }
+    if let Some(emgd::cli::Command::Watchdog { force }) = args.command {
+        if emgd::watchdog::under_systemd() && !force {
+            eprintln!("emgd watchdog: {}", emgd::watchdog::UNDER_SYSTEMD);
+            return ExitCode::FAILURE;
+        }
+    }
+    emgd::logs::general::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -42,10 +45,43 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(emgd::run(&args.config)) {
+    let run = async {
+        match args.command {
+            Some(emgd::cli::Command::Watchdog { .. }) => emgd::watchdog::run(&args.config).await,
+            None => emgd::run(&args.config).await,
+        }
+    };
+    match runtime.block_on(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("emgd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--import-emg`: write the converted configuration, list what was not carried.
+fn import_emg(source: &std::path::Path, config: &std::path::Path) -> ExitCode {
+    match config::emg::import(source, config, emgd::AVAILABLE_PROTOCOLS) {
+        Ok(done) => {
+            for w in &done.warnings {
+                eprintln!("{w}");
+            }
+            let copied: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
+            println!(
+                "{}: written{}; {} keywords not carried (listed above); it passes --check-config",
+                done.config.display(),
+                if copied.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", copied.join(", "))
+                },
+                done.warnings.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("emgd: {e}");
             ExitCode::FAILURE
         }
     }

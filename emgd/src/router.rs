@@ -101,6 +101,14 @@ impl Router {
         }
     }
 
+    /// For a name a plugin forced: a group's next member that is up (as [`Router::route`]
+    /// picks them); `None` when `name` is no group.
+    pub fn group_member(&self, name: &str, is_up: impl Fn(&str) -> bool) -> Option<String> {
+        self.groups
+            .contains_key(name)
+            .then(|| self.resolve(name, &is_up))
+    }
+
     /// A connector name stays as it is; a group picks its next member that is up (or, when
     /// all are down, its next member anyway: the message waits in that queue).
     fn resolve(&self, target: &str, is_up: &impl Fn(&str) -> bool) -> String {

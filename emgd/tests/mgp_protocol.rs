@@ -54,7 +54,7 @@ fn login_first_errors_keep_the_session_and_streams_stop() {
     let mut c = Conn::open(mgp);
     assert_eq!(
         c.ask(r#"{"id":1,"op":"status"}"#),
-        "{\"id\":1,\"error\":{\"code\":\"not_authenticated\",\"message\":\"log in first: the first request must be {\\\"op\\\":\\\"login\\\",...}\"}}\n"
+        "{\"id\":1,\"error\":{\"code\":\"not_authenticated\",\"message\":\"log in first: the first request must be {\\\"op\\\":\\\"login\\\",...} (or {\\\"op\\\":\\\"login_peer\\\"} on the local socket)\"}}\n"
     );
     assert_eq!(
         c.ask(r#"{"id":2,"op":"login","user":"admin","password":"nope"}"#),

@@ -4,7 +4,7 @@
     http_sink.py --port 8081 --out calls.jsonl [--fail-first N] [--fail-status 500]
 
 Every request is appended to --out as one JSON object a line (method, path, query and form
-fields), flushed before the answer goes out. The first N requests are answered with
+fields, and the body as it came), flushed before the answer goes out. The first N requests are answered with
 --fail-status, the rest with 200 "OK".
 """
 import argparse
@@ -38,6 +38,7 @@ def main():
                 "path": url.path,
                 "query": flat(parse_qs(url.query)),
                 "form": flat(parse_qs(body)),
+                "body": body,
             }
             with lock:
                 seen[0] += 1

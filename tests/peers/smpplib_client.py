@@ -58,7 +58,9 @@ def main():
         rid = pdu.receipted_message_id
         if isinstance(rid, bytes):
             rid = rid.decode()
-        receipts[rid or text] = {"text": text, "state": pdu.message_state, "esm_class": pdu.esm_class}
+        source = pdu.source_addr.decode(errors="replace") if isinstance(pdu.source_addr, bytes) else str(pdu.source_addr)
+        receipts[rid or text] = {"text": text, "state": pdu.message_state, "esm_class": pdu.esm_class,
+                                 "source": source}
         receipt_counts[rid or text] = receipt_counts.get(rid or text, 0) + 1
 
     client.set_message_sent_handler(on_sent)
@@ -69,6 +71,8 @@ def main():
     except smpplib.exceptions.PDUError as e:
         print(json.dumps({"bind_error": e.args[1] if len(e.args) > 1 else str(e)}))
         return 0
+    # A refused submit is an answer to count (in "refused"), not an exception.
+    client.set_error_pdu_handler(lambda pdu: None)
     if args.query:
         q = smpplib.command.QuerySM("query_sm", client=client)
         # smpplib's constructor resets the fields it declares: set them afterwards.

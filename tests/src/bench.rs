@@ -8,6 +8,8 @@
 //! 3. HTTP in -> SMPP out with a DLR callback per message ([`crate::bench_http`]).
 //! 4. N messages queued behind a held connector: memory while queued, restart time with the
 //!    queue full, then release and time to drain.
+//! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
+//!    as a share of scenario 1's throughput when both run in the same run.
 
 use crate::bench_env::{Bins, Emgd, Env, GatewaySetup, OUT, PASSWORD, USER};
 use crate::bench_mgp::{Mgp, QueueState};
@@ -69,11 +71,12 @@ impl Plan {
             (1, false) => 200_000,
             (2, false) => 100_000,
             (3, false) => 100_000,
+            (5, false) => 200_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
-            (5, false) => 10_000_000,
-            (5, true) => 2_000,
-            (6, false) => 100_000,
+            (6, false) => 10_000_000,
+            (6, true) => 2_000,
+            (7, false) => 100_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -143,8 +146,9 @@ pub fn scenario_name(n: u8) -> &'static str {
         2 => "SMPP>store>SMPP+DLR, fixed rate",
         3 => "HTTP>store>SMPP",
         4 => "held queue, restart, drain",
-        5 => "store size, short retention",
-        6 => "side by side with Kannel",
+        5 => "scenario 1 + a plugin on every hook",
+        6 => "store size, short retention",
+        7 => "side by side with Kannel",
         _ => "unknown",
     }
 }
@@ -161,16 +165,17 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
         let result = match n {
             1 => smpp_flow(plan, rt, 1, None).map(|r| vec![r]),
             2 => smpp_flow(plan, rt, 2, Some(plan.rate())).map(|r| vec![r]),
+            5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
             3 => crate::bench_http::scenario(plan, rt),
             4 => held_queue(plan, rt).map(|r| vec![r]),
-            5 => crate::bench_size::scenario(plan, rt).map(|r| vec![r]),
-            6 => crate::bench_kannel::scenario(plan, plan.rounds).map(|(mut rows, summary)| {
+            6 => crate::bench_size::scenario(plan, rt).map(|r| vec![r]),
+            7 => crate::bench_kannel::scenario(plan, plan.rounds).map(|(mut rows, summary)| {
                 if let Some(last) = rows.last_mut() {
                     last.summary = Some(summary);
                 }
                 rows
             }),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 6)")),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 7)")),
         };
         match result {
             Ok(r) => rows.extend(r),
@@ -180,7 +185,38 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             }),
         }
     }
+    compare_plugin_cost(&mut rows);
     rows
+}
+
+/// Scenario 5's cost: its throughput and emgd's CPU per message against the scenario 1 row
+/// run just before it (or the first one, when none came before). On a shared machine the load
+/// changes from minute to minute: interleave them (`--scenario 1 --scenario 5`, repeated) and
+/// compare each pair.
+fn compare_plugin_cost(rows: &mut [Row]) {
+    let first = rows
+        .iter()
+        .find(|r| r.scenario == 1 && r.unavailable.is_none())
+        .map(|r| (r.accepted_per_s, r.cpu_s_per_100k));
+    let mut before = None;
+    for r in rows.iter_mut() {
+        if r.unavailable.is_some() {
+            continue;
+        }
+        if r.scenario == 1 {
+            before = Some((r.accepted_per_s, r.cpu_s_per_100k));
+            continue;
+        }
+        let Some((rate, cpu)) = before.or(first).filter(|_| r.scenario == 5) else {
+            continue;
+        };
+        let cost = 100.0 * (1.0 - r.accepted_per_s / rate);
+        let cpu_more = 100.0 * (r.cpu_s_per_100k / cpu - 1.0);
+        r.notes = format!(
+            "plugins cost {cost:.1} % of scenario 1's accepted/s, {cpu_more:+.1} % emgd CPU per message (against the scenario 1 row before it); {}",
+            r.notes
+        );
+    }
 }
 
 /// Latency percentiles of sorted microsecond samples.
@@ -253,10 +289,33 @@ pub(crate) fn launch(env: &Env) -> anyhow::Result<Emgd> {
     Ok(emgd)
 }
 
-/// [`prepare_world`] and [`launch`] for the SMPP-only scenarios.
+/// The plugin of scenario 5: every hook defined, each reading one option and changing nothing.
+const TRIVIAL_PLUGIN: &str = r#"-- emgbench scenario 5: a trivial plugin on every hook.
+function before_receive(msg) if msg.destaddr == "" then return false, "no destination" end end
+function route(msg) if msg.priority > 3 then return "nowhere" end end
+function before_send(msg) local _ = msg.dcs end
+function on_dlr(msg) local _ = msg.messagestate end
+"#;
+
+/// Scenario 5's configuration: the trivial plugin, global; its script written beside it.
+fn trivial_plugin(env: &Env) -> String {
+    match std::fs::write(env.dir.join("trivial.lua"), TRIVIAL_PLUGIN) {
+        Ok(()) => "[plugin.trivial]\nscript = \"trivial.lua\"\nglobal = true\n".into(),
+        // The missing script then fails the row at emgd's start, saying so.
+        Err(_) => "[plugin.trivial]\nscript = \"cannot-write-trivial.lua\"\n".into(),
+    }
+}
+
+/// [`prepare_world`] and [`launch`] for the SMPP-only scenarios (5 with its plugin).
 fn start_world(plan: &Plan, n: u8, sessions: usize) -> anyhow::Result<(Env, Emgd)> {
     retry_ports(|| {
-        let env = prepare_world(plan, &format!("scenario{n}"), sessions, |_| String::new())?;
+        let env = prepare_world(plan, &format!("scenario{n}"), sessions, |env| {
+            if n == 5 {
+                trivial_plugin(env)
+            } else {
+                String::new()
+            }
+        })?;
         let emgd = launch(&env)?;
         Ok((env, emgd))
     })
@@ -334,6 +393,9 @@ fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Res
     let delivered_s = (smsc.last_submit_us - started_us) as f64 / 1e6;
     let notes = match rate {
         Some(r) => format!("{r:.0} msg/s offered; {SESSIONS} sessions x window {WINDOW}"),
+        None if n == 5 => format!(
+            "{SESSIONS} sessions x window {WINDOW}; hooks before_receive, route, before_send (submits and receipts), on_dlr"
+        ),
         None => format!("{SESSIONS} sessions x window {WINDOW}"),
     };
     Ok(Row {

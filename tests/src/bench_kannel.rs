@@ -1,4 +1,4 @@
-//! Scenario 6: emgd side by side with Kannel 1.4.5 (Debian's `kannel`), on the same
+//! Scenario 7: emgd side by side with Kannel 1.4.5 (Debian's `kannel`), on the same
 //! third-party load and the same SMSC simulator, alternating the two in one run.
 //!
 //! - Load: `tests/peers/httpload.js` (node, 32 keep-alive connections), GET
@@ -283,9 +283,9 @@ fn smsc_state(path: &Path) -> SmscState {
 
 /// One run of one gateway: a fresh simulator, the gateway, the load.
 fn run_once(plan: &Plan, kind: Kind, callbacks: bool, n: usize) -> anyhow::Result<Row> {
-    let count = plan.count(6);
+    let count = plan.count(7);
     let dir = plan.root.join(format!(
-        "scenario6-{}-{}-{n}",
+        "scenario7-{}-{}-{n}",
         kind.name().to_lowercase(),
         if callbacks { "dlr" } else { "plain" }
     ));
@@ -394,7 +394,7 @@ fn run_once(plan: &Plan, kind: Kind, callbacks: bool, n: usize) -> anyhow::Resul
             per(load_cpu),
             per(smsc_cpu)
         ),
-        ..Row::empty(6)
+        ..Row::empty(7)
     })
 }
 

@@ -1,4 +1,4 @@
-//! Scenario 5: the store stays bounded. Scenario 1's path (SMPP in, store, SMPP out, receipt
+//! Scenario 6: the store stays bounded. Scenario 1's path (SMPP in, store, SMPP out, receipt
 //! back) for many messages (10,000,000 by default) with a short `retention`, while the size of
 //! emgd's database (file plus WAL) is read every few seconds. Once the retention is reached the
 //! purge deletes as much as comes in and the freed pages are used again, so the size levels
@@ -36,11 +36,11 @@ fn store_bytes(env: &Env) -> u64 {
 type Reading = (f64, u64, f64);
 
 pub fn scenario(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
-    let count = plan.count(5);
+    let count = plan.count(6);
     let (retention, routelog, every) = settings(plan);
     let general = format!("retention = {retention}\nroutelog_retention = {routelog}");
     let (env, mut emgd) = retry_ports(|| {
-        let env = prepare_world_with(plan, "scenario5", SESSIONS, &general, |_| String::new())?;
+        let env = prepare_world_with(plan, "scenario6", SESSIONS, &general, |_| String::new())?;
         let emgd = launch(&env)?;
         Ok((env, emgd))
     })?;
@@ -114,7 +114,7 @@ pub fn scenario(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
         store_after.purged.0 - store_before.purged.0,
         store_after.purged.1 - store_before.purged.1,
     );
-    eprintln!("scenario 5 size series (s, messages at the SMSC, MB):");
+    eprintln!("scenario 6 size series (s, messages at the SMSC, MB):");
     for (t, n, size) in &readings {
         eprintln!("  {t:7.1} {n:>10} {size:9.1}");
     }
@@ -131,7 +131,7 @@ pub fn scenario(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
         notes: format!(
             "retention {retention} s, routelog {routelog} s; store MB by messages delivered: {series}; at half the run {half:.0} MB, peak {peak:.0} MB, at the end {final_mb:.0} MB; purged {purged_messages:.0} messages, {purged_log:.0} routelog rows; {SESSIONS} sessions x window {WINDOW}; {peers}; {store}"
         ),
-        ..Row::empty(5)
+        ..Row::empty(6)
     })
 }
 

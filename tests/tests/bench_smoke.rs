@@ -74,7 +74,7 @@ fn quick_run_gives_every_scenario_a_row() {
     let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
 
     // SMPP scenarios: every figure there, and every message accounted for.
-    for n in [1, 2, 4] {
+    for n in [1, 2, 4, 5] {
         let r = of(n);
         assert_eq!(r.len(), 1, "scenario {n}: one row\n{stdout}");
         let r = r[0];
@@ -93,6 +93,13 @@ fn quick_run_gives_every_scenario_a_row() {
             assert!(figure(r, key) > 0.0, "scenario {n}: {key} is {}", r[key]);
         }
         assert!(percentiles_present(r, "resp_ms"), "scenario {n}: resp_ms");
+        if n == 5 {
+            let notes = r["notes"].as_str().unwrap();
+            assert!(
+                notes.contains("plugins cost"),
+                "scenario 5 compared: {notes}"
+            );
+        }
         if n == 4 {
             let notes = r["notes"].as_str().unwrap();
             for part in ["queued", "after restart", "restart", "drain"] {
@@ -146,15 +153,15 @@ fn quick_run_gives_every_scenario_a_row() {
     }
 }
 
-/// The opt-in scenarios keep working too: the store-size run (5) and the side-by-side run with
-/// Kannel (6), which needs Debian's kannel and node (scripts/test installs both).
+/// The opt-in scenarios keep working too: the store-size run (6) and the side-by-side run with
+/// Kannel (7), which needs Debian's kannel and node (scripts/test installs both).
 #[test]
 fn quick_store_size_and_kannel_side_by_side_give_their_rows() {
     let bins = bin_dir();
     let work = tempfile::tempdir().unwrap();
     let json = work.path().join("rows.json");
     let out = Command::new(env!("CARGO_BIN_EXE_emgbench"))
-        .args(["--quick", "--scenario", "5", "--kannel", "--bin-dir"])
+        .args(["--quick", "--scenario", "6", "--kannel", "--bin-dir"])
         .arg(&bins)
         .arg("--dir")
         .arg(work.path().join("runs"))
@@ -167,7 +174,7 @@ fn quick_store_size_and_kannel_side_by_side_give_their_rows() {
     assert!(out.status.success(), "emgbench failed:\n{stdout}\n{stderr}");
     let rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
-    let size = of(5);
+    let size = of(6);
     assert_eq!(size.len(), 1, "{stdout}");
     assert!(figure(size[0], "cpu_s_per_100k") > 0.0);
     let notes = size[0]["notes"].as_str().unwrap();
@@ -175,7 +182,7 @@ fn quick_store_size_and_kannel_side_by_side_give_their_rows() {
         notes.contains("store MB") && notes.contains("purged"),
         "{notes}"
     );
-    let side = of(6);
+    let side = of(7);
     let names: Vec<&str> = side.iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,

@@ -98,6 +98,11 @@ impl Reassembler {
         if key.total == 0 || seq == 0 || seq > key.total {
             return Pushed::Invalid;
         }
+        // Complete at once and never held, so it must not evict a message that waits:
+        // `Complete` has no room to hand that one back.
+        if key.total == 1 {
+            return Pushed::Complete(Assembled { key, body });
+        }
         let mut evicted = None;
         if !self.pending.contains_key(&key) && self.pending.len() >= self.max_pending {
             evicted = self.evict_oldest();

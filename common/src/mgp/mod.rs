@@ -27,11 +27,14 @@ pub const MAX_LINE: usize = 1 << 20;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
-    /// Must be the first request of a session.
+    /// Must be the first request of a session (or `login_peer`).
     Login {
         user: String,
         password: String,
     },
+    /// Log in as the local user at the other end of a Unix socket (peer credentials): no
+    /// password; the role comes from the user's groups (`mgp_local_groups`).
+    LoginPeer,
     Status,
     Connectors,
     Connector {
@@ -108,6 +111,28 @@ pub enum Op {
     Stop {
         stream: u64,
     },
+    /// Show the general log's level, or with `level` set it (until the next reload or restart).
+    Loglevel {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+    },
+    /// Stream a log file's history: `general`, `watchdog`, `connector.NAME`, `pdu.NAME` (or a
+    /// connector's name for its connector log), lines from `since_us` on, at most `limit`.
+    Logs {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_us: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// Watchdog only: is emgd running, since when, how often restarted, disk usage.
+    ServerStatus,
+    /// Watchdog only: start emgd (refused when it runs).
+    ServerStart,
+    /// Watchdog only: stop emgd gracefully (SIGTERM, then SIGKILL after a grace period).
+    ServerStop,
+    /// Watchdog only: stop, then start.
+    ServerRestart,
 }
 
 impl Op {
@@ -115,6 +140,7 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::Login { .. } => "login",
+            Op::LoginPeer => "login_peer",
             Op::Status => "status",
             Op::Connectors => "connectors",
             Op::Connector { .. } => "connector",
@@ -134,6 +160,12 @@ impl Op {
             Op::Tail { .. } => "tail",
             Op::Watch => "watch",
             Op::Stop { .. } => "stop",
+            Op::Loglevel { .. } => "loglevel",
+            Op::Logs { .. } => "logs",
+            Op::ServerStatus => "server_status",
+            Op::ServerStart => "server_start",
+            Op::ServerStop => "server_stop",
+            Op::ServerRestart => "server_restart",
         }
     }
 }
@@ -423,6 +455,24 @@ mod tests {
         );
         let mut b = BytesMut::from(&line[..]);
         assert_eq!(decode_line(&mut b, MAX_LINE), Ok(Some(Frame::Event(ev))));
+    }
+
+    /// Rates travel as f64; a parsed float one unit in the last place off what was sent was
+    /// found by the props crate's mgp_roundtrip (serde_json needs its `float_roundtrip`).
+    #[test]
+    fn floats_cross_exactly() {
+        for x in [-1.9112450687914747e-74, 2.2574818004030047e144, 0.1 + 0.2] {
+            let resp = Response {
+                id: Some(1),
+                outcome: Outcome::Ok(serde_json::json!({ "rate_sent": x })),
+            };
+            let mut b = BytesMut::from(&encode(&resp)[..]);
+            assert_eq!(
+                decode_line(&mut b, MAX_LINE),
+                Ok(Some(Frame::Response(resp))),
+                "{x:e}"
+            );
+        }
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub enum Role {
     Readonly,
     /// Also act on connectors, queues and messages.
     Operator,
-    /// Also reload the configuration.
+    /// Also reload the configuration, change the log level, start and stop the server.
     Admin,
 }
 
@@ -254,6 +254,12 @@ pub struct MessageInfo {
     pub attempts: u32,
     /// The text, when it is text (data coding 0, 1, 3 or 8).
     pub text: Option<String>,
+    /// What the sender is charged (EMG's CHARGE), a decimal as a string, when a plugin set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// What sending it costs (EMG's CHARGE_COST), when a plugin set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<String>,
 }
 
 /// Answer of `msg_cancel`, `send` and `dlr_inject`.
@@ -309,4 +315,43 @@ pub enum Event {
     },
     /// The client read too slowly: this many events of the stream were dropped.
     Lost { count: u64 },
+    /// `logs`: one line of the file, as written.
+    Line { line: String },
+    /// `logs`: the history is complete; `lines` were sent, `truncated` when `limit` cut it.
+    End { lines: u64, truncated: bool },
+}
+
+/// `loglevel`'s answer: the level in force now, and before this request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loglevel {
+    pub level: String,
+    pub previous: String,
+}
+
+/// `server_status`'s answer (and of `server_start`, `server_stop`, `server_restart`: the
+/// status after the operation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerStatus {
+    /// `running`, `stopped`, `starting`, `stopping` or `crashed` (waiting to be restarted).
+    pub state: String,
+    pub pid: Option<u32>,
+    /// Unix time in microseconds emgd was started, while it runs.
+    pub since_us: Option<i64>,
+    /// Times the watchdog restarted emgd after it died.
+    pub restarts: u64,
+    /// How the last run ended, e.g. `exit status 1` or `killed by signal 9`.
+    pub last_exit: Option<String>,
+    /// Usage of the file systems holding the data and log directories.
+    pub disks: Vec<DiskUsage>,
+}
+
+/// One file system the watchdog checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskUsage {
+    /// The directory checked (datadir or logdir).
+    pub path: String,
+    /// Percent used, as `df` shows it.
+    pub used_percent: f64,
+    /// The alert threshold in percent.
+    pub limit_percent: f64,
 }

@@ -194,24 +194,31 @@ pub fn parse_reply(buf: &mut Vec<u8>) -> Result<Option<Reply>, ReplyError> {
             }
             _ => {}
         }
-        let text = line.get(4..).unwrap_or("");
-        let text = match Enhanced::parse_prefix(text) {
+        // A line holds no CR (see `Reply::lines`): one that is not part of the CRLF is a space,
+        // before anything else reads the line, as it will be when the reply is written again.
+        let full = line.get(4..).unwrap_or("").replace('\r', " ");
+        let text = match Enhanced::parse_prefix(&full) {
             Some((e, rest)) if u16::from(e.0) == this / 100 => {
                 enhanced.get_or_insert(e);
-                rest
+                rest.to_string()
             }
             _ => {
                 enhanced_all = false;
-                text
+                full.clone()
             }
         };
-        lines.push(text.to_string());
+        // Both forms are kept: the code is taken off only if every line has one.
+        lines.push((full, text));
         if lines.len() > MAX_REPLY_LINES {
             return Err(ReplyError::TooManyLines(MAX_REPLY_LINES));
         }
         pos += nl + 1;
         if sep != Some(b'-') {
             buf.drain(..pos);
+            let lines = lines
+                .into_iter()
+                .map(|(full, text)| if enhanced_all { text } else { full })
+                .collect();
             return Ok(Some(Reply {
                 code: this,
                 enhanced: if enhanced_all { enhanced } else { None },
@@ -243,6 +250,48 @@ mod tests {
     fn text_from_the_peer_cannot_add_lines() {
         let r = Reply::new(550, Enhanced(5, 1, 1), "no such user a\r\n250 ok");
         assert_eq!(r.to_bytes(), b"550 5.1.1 no such user a  250 ok\r\n");
+    }
+
+    /// A CR inside a server's line (not its CRLF) would otherwise end up in the reply text,
+    /// and from there in logs and DLR texts; found by the props smtp_replies fuzz target.
+    #[test]
+    fn a_stray_cr_in_a_line_becomes_a_space() {
+        let mut buf = b"250-first\r\xff\r\n250 2.0.0 queued\ras 17\r\n".to_vec();
+        let r = parse_reply(&mut buf).unwrap().unwrap();
+        assert_eq!(r.lines, ["first \u{fffd}", "2.0.0 queued as 17"]);
+        assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
+        let mut cut = b"421 4.2.4\r?\n".to_vec();
+        let r = parse_reply(&mut cut).unwrap().unwrap();
+        assert_eq!(
+            (r.enhanced, &r.lines[..]),
+            (Some(Enhanced(4, 2, 4)), &["?".to_string()][..])
+        );
+        assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
+    }
+
+    /// An enhanced code on some lines only is text, not taken off (it was lost, and a reply
+    /// read back from its own bytes lost another; found by the smtp_replies fuzz target).
+    #[test]
+    fn an_enhanced_code_on_some_lines_stays_in_the_text() {
+        let mut buf = b"250-first\r\n250 2.0.8 2.0.8 second\r\n".to_vec();
+        let r = parse_reply(&mut buf).unwrap().unwrap();
+        assert_eq!(
+            (r.enhanced, &r.lines[..]),
+            (
+                None,
+                &["first".to_string(), "2.0.8 2.0.8 second".to_string()][..]
+            )
+        );
+        assert_eq!(parse_reply(&mut r.to_bytes()), Ok(Some(r)));
+        let mut all = b"250-2.1.0 first\r\n250 2.1.0 second\r\n".to_vec();
+        let r = parse_reply(&mut all).unwrap().unwrap();
+        assert_eq!(
+            (r.enhanced, &r.lines[..]),
+            (
+                Some(Enhanced(2, 1, 0)),
+                &["first".to_string(), "second".to_string()][..]
+            )
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `reload`, and the commands that need no emgd: `passwd`, `completions`.
 
-use super::{Cli, Out};
+use super::args::Cli;
+use super::out::{outln, Out};
 use crate::client::Client;
 use crate::exit::Failure;
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
@@ -11,11 +12,12 @@ use std::io::{BufRead, IsTerminal};
 
 pub async fn reload(c: &mut Client, out: &Out) -> Result<(), Failure> {
     let (v, r) = c.call_as::<Reloaded>(Op::Reload).await?;
-    if !out.raw(&v) {
-        println!(
+    if !out.raw(&v)? {
+        outln!(
             "configuration reloaded from {} ({} connectors)",
-            r.config, r.connectors
-        );
+            r.config,
+            r.connectors
+        )?;
     }
     Ok(())
 }
@@ -43,7 +45,7 @@ pub fn passwd() -> Result<(), Failure> {
     if password.is_empty() {
         return Err(Failure::Other("the password must not be empty".into()));
     }
-    println!("{}", hash(&password)?);
+    outln!("{}", hash(&password)?)?;
     Ok(())
 }
 
@@ -56,11 +58,7 @@ pub fn hash(password: &str) -> Result<String, Failure> {
 }
 
 pub fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "emgclient",
-        &mut std::io::stdout(),
-    );
-    Ok(())
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "emgclient", &mut script);
+    super::out::text(&String::from_utf8_lossy(&script))
 }

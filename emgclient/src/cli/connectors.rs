@@ -1,24 +1,25 @@
 //! `status`, `connectors`, `connector`, `hold`, `release`, `bounce`, `forceclose`.
 
+use super::out::{outln, Out};
 use super::table::Table;
-use super::Out;
 use crate::client::Client;
 use crate::exit::Failure;
+use crate::format::{duration, time_us};
 use common::mgp::{ConnectorDetail, ConnectorInfo, ConnectorList, Flags, Op, Session, Status};
 
 pub async fn status(c: &mut Client, out: &Out) -> Result<(), Failure> {
     let (v, s) = c.call_as::<Status>(Op::Status).await?;
-    if out.raw(&v) {
+    if out.raw(&v)? {
         return Ok(());
     }
-    println!("version       {}", s.version);
-    println!("uptime        {}", duration(s.uptime_s));
-    println!("node id       {}", s.node_id);
-    println!("connectors    {}", s.connectors);
-    println!("queued        {}", s.total_queued);
-    println!("received      {}", s.received);
-    println!("sent          {}", s.sent);
-    println!("failed        {}", s.failed);
+    outln!("version       {}", s.version)?;
+    outln!("uptime        {}", duration(s.uptime_s))?;
+    outln!("node id       {}", s.node_id)?;
+    outln!("connectors    {}", s.connectors)?;
+    outln!("queued        {}", s.total_queued)?;
+    outln!("received      {}", s.received)?;
+    outln!("sent          {}", s.sent)?;
+    outln!("failed        {}", s.failed)?;
     Ok(())
 }
 
@@ -81,51 +82,51 @@ pub fn table(list: &[ConnectorInfo]) -> Table {
 
 pub async fn list(c: &mut Client, out: &Out) -> Result<(), Failure> {
     let (v, l) = c.call_as::<ConnectorList>(Op::Connectors).await?;
-    if !out.raw(&v) {
-        table(&l.connectors).print();
+    if !out.raw(&v)? {
+        table(&l.connectors).print()?;
     }
     Ok(())
 }
 
 pub async fn detail(c: &mut Client, out: &Out, name: String) -> Result<(), Failure> {
     let (v, d) = c.call_as::<ConnectorDetail>(Op::Connector { name }).await?;
-    if out.raw(&v) {
+    if out.raw(&v)? {
         return Ok(());
     }
     let i = &d.info;
     let opt = |o: Option<String>| o.unwrap_or_else(|| "-".into());
-    println!("name          {}", i.name);
-    println!("type          {} {}", i.direction, i.protocol);
-    println!("address       {}", opt(d.address.clone()));
-    println!("instances     {} bound of {}", i.bound, i.instances);
-    println!("states        {}", i.states.join(" "));
-    println!("hold          {}", i.hold);
-    println!("forceclose    {}", i.forceclose);
-    println!("queued        {}", i.queued);
-    println!("sent          {} ({:.1}/s)", i.sent, i.rate_sent);
-    println!("received      {} ({:.1}/s)", i.received, i.rate_received);
-    println!("failed        {} ({:.1}/s)", i.failed, i.rate_failed);
-    println!("mode          {}", d.mode);
-    println!("windowsize    {}", d.windowsize);
-    println!("throughput    {}", opt(d.throughput.map(|t| t.to_string())));
-    println!(
+    outln!("name          {}", i.name)?;
+    outln!("type          {} {}", i.direction, i.protocol)?;
+    outln!("address       {}", opt(d.address.clone()))?;
+    outln!("instances     {} bound of {}", i.bound, i.instances)?;
+    outln!("states        {}", i.states.join(" "))?;
+    outln!("hold          {}", i.hold)?;
+    outln!("forceclose    {}", i.forceclose)?;
+    outln!("queued        {}", i.queued)?;
+    outln!("sent          {} ({:.1}/s)", i.sent, i.rate_sent)?;
+    outln!("received      {} ({:.1}/s)", i.received, i.rate_received)?;
+    outln!("failed        {} ({:.1}/s)", i.failed, i.rate_failed)?;
+    outln!("mode          {}", d.mode)?;
+    outln!("windowsize    {}", d.windowsize)?;
+    outln!("throughput    {}", opt(d.throughput.map(|t| t.to_string())))?;
+    outln!(
         "maxqueuesize  {}",
         opt(d.maxqueuesize.map(|t| t.to_string()))
-    );
-    println!(
+    )?;
+    outln!(
         "users         {}",
         if d.users.is_empty() {
             "-".into()
         } else {
             d.users.join(", ")
         }
-    );
-    println!("route         {}", opt(d.route.clone()));
+    )?;
+    outln!("route         {}", opt(d.route.clone()))?;
     if d.sessions.is_empty() {
-        println!("sessions      none");
+        outln!("sessions      none")?;
     } else {
-        println!();
-        sessions(&d.sessions).print();
+        outln!("")?;
+        sessions(&d.sessions).print()?;
     }
     Ok(())
 }
@@ -135,7 +136,7 @@ pub fn sessions(list: &[Session]) -> Table {
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     let mut t = Table::new(&[">INSTANCE", "PEER", "BIND", "USER", "SINCE"]);
     for s in list {
-        let mut since = super::msg::time_us(s.since_us);
+        let mut since = time_us(s.since_us);
         if let Some(dot) = since.find('.') {
             since.replace_range(dot..dot + 7, "");
         }
@@ -153,31 +154,18 @@ pub fn sessions(list: &[Session]) -> Table {
 /// `hold`, `release`, `bounce`, `forceclose [--persist|--clear]`: print the flags now.
 pub async fn flags(c: &mut Client, out: &Out, op: Op) -> Result<(), Failure> {
     let (v, f) = c.call_as::<Flags>(op).await?;
-    if out.raw(&v) {
+    if out.raw(&v)? {
         return Ok(());
     }
     let on = |b| if b { "on" } else { "off" };
-    println!(
+    outln!(
         "{}: hold {}, forceclose {}{}",
         f.connector,
         on(f.hold),
         on(f.forceclose),
         if f.persisted { " (persisted)" } else { "" }
-    );
+    )?;
     Ok(())
-}
-
-pub fn duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    if d > 0 {
-        format!("{d}d {h}h {m}m")
-    } else if h > 0 {
-        format!("{h}h {m}m {s}s")
-    } else if m > 0 {
-        format!("{m}m {s}s")
-    } else {
-        format!("{s}s")
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! `queue list`, `queue move`, `queue clear`.
 
-use super::connectors::duration;
+use super::args::QueueCommand;
+use super::out::{outln, Out};
 use super::table::Table;
-use super::{Out, QueueCommand};
 use crate::client::Client;
 use crate::exit::Failure;
+use crate::format::duration;
 use common::mgp::{Op, QueueCleared, QueueList, QueueMoved};
 
 pub async fn run(c: &mut Client, out: &Out, cmd: QueueCommand) -> Result<(), Failure> {
@@ -17,7 +18,7 @@ pub async fn run(c: &mut Client, out: &Out, cmd: QueueCommand) -> Result<(), Fai
                     limit: Some(limit),
                 })
                 .await?;
-            if out.raw(&v) {
+            if out.raw(&v)? {
                 return Ok(());
             }
             let mut t = Table::new(&["CONNECTOR", ">QUEUED", ">WAITING"]);
@@ -28,9 +29,9 @@ pub async fn run(c: &mut Client, out: &Out, cmd: QueueCommand) -> Result<(), Fai
                     q.waiting.to_string(),
                 ]);
             }
-            t.print();
+            t.print()?;
             if one && !l.messages.is_empty() {
-                println!();
+                outln!("")?;
                 let mut t = Table::new(&[">ID", "SOURCE", "DEST", ">ATTEMPTS", ">AGE"]);
                 for m in &l.messages {
                     t.row(vec![
@@ -41,7 +42,7 @@ pub async fn run(c: &mut Client, out: &Out, cmd: QueueCommand) -> Result<(), Fai
                         duration(m.age_s),
                     ]);
                 }
-                t.print();
+                t.print()?;
             }
         }
         QueueCommand::Move {
@@ -56,14 +57,14 @@ pub async fn run(c: &mut Client, out: &Out, cmd: QueueCommand) -> Result<(), Fai
                     dest_prefix,
                 })
                 .await?;
-            if !out.raw(&v) {
-                println!("moved {} messages from {} to {}", m.moved, m.from, m.to);
+            if !out.raw(&v)? {
+                outln!("moved {} messages from {} to {}", m.moved, m.from, m.to)?;
             }
         }
         QueueCommand::Clear { name } => {
             let (v, m) = c.call_as::<QueueCleared>(Op::QueueClear { name }).await?;
-            if !out.raw(&v) {
-                println!("cancelled {} messages queued on {}", m.cleared, m.connector);
+            if !out.raw(&v)? {
+                outln!("cancelled {} messages queued on {}", m.cleared, m.connector)?;
             }
         }
     }

@@ -1,19 +1,20 @@
 //! `tail` and `watch`: open a stream and print its events until interrupted, the connection
-//! closes, or `--count` events were printed.
+//! closes, the reader of our output goes away, or `--count` events were printed.
 
 use super::connectors::table;
-use super::Out;
+use super::out::{self, outln, Out};
 use crate::client::Client;
 use crate::exit::Failure;
 use common::mgp::{Event, Op, StreamRef};
-use std::io::Write;
 
+/// Print the events of the stream `op` opens; `print` says whether it printed one (so that it
+/// counts).
 async fn follow(
     c: &mut Client,
     out: &Out,
     op: Op,
     count: Option<u64>,
-    mut print: impl FnMut(&Event) -> bool,
+    mut print: impl FnMut(&Event) -> Result<bool, Failure>,
 ) -> Result<(), Failure> {
     let (_, s) = c.call_as::<StreamRef>(op).await?;
     let mut shown = 0;
@@ -29,15 +30,15 @@ async fn follow(
             continue;
         }
         let counted = if out.json {
-            println!("{}", serde_json::to_string(&ev.event).unwrap_or_default());
+            outln!("{}", serde_json::to_string(&ev.event).unwrap_or_default())?;
             true
         } else {
-            print(&ev.event)
+            print(&ev.event)?
         };
         if counted {
             shown += 1;
         }
-        let _ = std::io::stdout().flush();
+        out::flush()?;
     }
     Ok(())
 }
@@ -50,11 +51,8 @@ pub async fn tail(
     count: Option<u64>,
 ) -> Result<(), Failure> {
     follow(c, out, Op::Tail { name, pdu }, count, |ev| match ev {
-        Event::Log { line, .. } => {
-            println!("{line}");
-            true
-        }
-        _ => false,
+        Event::Log { line, .. } => outln!("{line}").map(|()| true),
+        _ => Ok(false),
     })
     .await
 }
@@ -62,19 +60,19 @@ pub async fn tail(
 pub async fn watch(c: &mut Client, out: &Out, count: Option<u64>) -> Result<(), Failure> {
     follow(c, out, Op::Watch, count, |ev| match ev {
         Event::State { connector, states } => {
-            println!("{connector}: {}", states.join(" "));
-            true
+            outln!("{connector}: {}", states.join(" "))?;
+            Ok(true)
         }
         Event::Counters {
             total_queued,
             connectors,
         } => {
-            println!("queued {total_queued}");
-            table(connectors).print();
-            println!();
-            true
+            outln!("queued {total_queued}")?;
+            table(connectors).print()?;
+            outln!("")?;
+            Ok(true)
         }
-        _ => false,
+        _ => Ok(false),
     })
     .await
 }

@@ -53,8 +53,8 @@ impl Table {
         out
     }
 
-    pub fn print(&self) {
-        print!("{}", self.render());
+    pub fn print(&self) -> Result<(), crate::exit::Failure> {
+        super::out::text(&self.render())
     }
 }
 

@@ -3,9 +3,9 @@
 //! backoff, forever (the dashboard is meant to stay up while emgd restarts).
 
 use super::state::{summarize, Action, Update};
-use crate::cli::{connect, Creds};
 use crate::client::Client;
 use crate::exit::Failure;
+use crate::login::{connect, Creds};
 use common::mgp::{ConnectorDetail, LogKind, Op, Status, StreamRef};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -71,7 +71,7 @@ pub async fn run(
                         attempt: backoff.attempt,
                     })
                     .await;
-                connect(&creds).await
+                connect(&creds).await.map(|(c, _)| c)
             }
         };
         let reason = match c {

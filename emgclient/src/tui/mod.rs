@@ -14,8 +14,9 @@ pub mod state;
 mod term;
 pub mod view;
 
-use crate::cli::{connect, credentials, Global};
+use crate::client::Client;
 use crate::exit::Failure;
+use crate::login::{connect, Creds};
 use conn::Cmd;
 use crossterm::event::Event as TermEvent;
 use state::{App, Intent, Update};
@@ -24,18 +25,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Open the dashboard; returns when the operator quits.
-pub async fn run(g: &Global) -> Result<(), Failure> {
+pub async fn run(creds: Creds) -> Result<(), Failure> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::Other(
             "the dashboard needs a terminal; give a command instead (see emgclient --help)".into(),
         ));
     }
-    let creds = credentials(g)?;
     // Log in before taking the terminal over: a wrong password or no emgd is a plain error.
-    let client = connect(&creds).await?;
+    let (client, who) = connect(&creds).await?;
     let mut terminal =
         term::setup().map_err(|e| Failure::Other(format!("cannot set up the terminal: {e}")))?;
-    let result = main_loop(&mut terminal, creds, client).await;
+    let result = main_loop(&mut terminal, creds, &who.user, client).await;
     term::restore();
     result
 }
@@ -49,10 +49,11 @@ fn now_us() -> i64 {
 
 async fn main_loop(
     terminal: &mut term::Term,
-    creds: crate::cli::Creds,
-    client: crate::client::Client,
+    creds: Creds,
+    user: &str,
+    client: Client,
 ) -> Result<(), Failure> {
-    let mut app = App::new(&creds.host, &creds.user);
+    let mut app = App::new(&creds.target.to_string(), user);
     app.now_us = now_us();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Cmd>(64);
     let (up_tx, mut updates) = mpsc::channel::<Update>(4096);

@@ -241,8 +241,15 @@ async fn send(
         gw.unsent(connector, m);
         return Outcome::Temporary(0);
     }
+    let wire = match gw.outbound(connector, &m) {
+        Ok(wire) => wire,
+        Err(refusal) => {
+            gw.refused_on_send(connector, m, refusal).await;
+            return Outcome::Done;
+        }
+    };
     let cfg = connector.config();
-    let call = request_for(&cfg, &m);
+    let call = request_for(&cfg, &wire);
     let shown = call.url.split('?').next().unwrap_or_default().to_string();
     let started = Instant::now();
     let result = client

@@ -119,7 +119,10 @@ async fn submit(
         return;
     }
     // What the simulated SMSC receives: the OUT pipeline's copy (the queued message stays).
-    let received = gw.outbound(connector, &message);
+    let received = match gw.outbound(connector, &message) {
+        Ok(wire) => wire,
+        Err(refusal) => return gw.refused_on_send(connector, message, refusal).await,
+    };
     tracing::trace!(connector = %connector.name, id = message.id, source = %received.source.addr, dest = %received.dest.addr, "sim: submit accepted");
     let remote_id = format!("{:X}", message.id);
     let wants_receipt = message.dlr_requested;

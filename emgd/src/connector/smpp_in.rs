@@ -8,6 +8,7 @@ use super::smpp_message::{message_from_data_sm, message_from_sm, sm_from_message
 use super::smpp_requests;
 use super::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{Gateway, Reject};
+use crate::plugin::RefusalKind;
 use bytes::BytesMut;
 use common::message::{Message, MessageId, Origin};
 use common::smpp::{command, parse_time, status, tlv, Body, Pdu, Receipt, Sm, Tlv};
@@ -539,7 +540,15 @@ impl Session {
             .bound
             .as_ref()
             .is_some_and(|b| b.interface_version >= 0x34);
-        let sm = deliver_body(&self.gw.outbound(&self.connector, &message), v34);
+        let wire = match self.gw.outbound(&self.connector, &message) {
+            Ok(wire) => wire,
+            Err(refusal) => {
+                let (gw, connector) = (self.gw.clone(), self.connector.clone());
+                tokio::spawn(async move { gw.refused_on_send(&connector, message, refusal).await });
+                return;
+            }
+        };
+        let sm = deliver_body(&wire, v34);
         let seq = self.seq();
         self.write(&Pdu::new(command::DELIVER_SM, seq, Body::DeliverSm(sm)));
         self.outstanding.insert(seq, message);
@@ -574,7 +583,7 @@ enum Answer {
 }
 
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
-/// (queue full) for full queues and store trouble.
+/// (queue full) for full queues and store trouble; a plugin's by the kind it gave.
 pub(super) fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
@@ -582,6 +591,13 @@ pub(super) fn reject_status(reject: &Reject) -> u32 {
         Reject::Store(_) | Reject::ShuttingDown => status::ESME_RSYSERR,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
         Reject::Refused(_) => status::ESME_RINVDSTADR,
+        Reject::Plugin(r) => match r.kind {
+            RefusalKind::Refused => status::ESME_RSUBMITFAIL,
+            RefusalKind::Source => status::ESME_RINVSRCADR,
+            RefusalKind::Destination => status::ESME_RINVDSTADR,
+            RefusalKind::Throttled => status::ESME_RTHROTTLED,
+            RefusalKind::Temporary => status::ESME_RSYSERR,
+        },
     }
 }
 

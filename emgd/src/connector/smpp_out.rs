@@ -565,10 +565,18 @@ impl Session {
     /// Plan `message`'s parts (one for a short message) behind the ones already waiting. All
     /// parts leave on this session, in order.
     fn queue_parts(&mut self, message: Message) {
-        let parts = parts_of(
-            &self.gw.outbound(&self.connector, &message),
-            self.connector.config().split,
-        );
+        let wire = match self.gw.outbound(&self.connector, &message) {
+            Ok(wire) => wire,
+            Err(refusal) => {
+                let (gw, connector) = (self.gw.clone(), self.connector.clone());
+                self.work.spawn(async move {
+                    gw.refused_on_send(&connector, message, refusal).await;
+                    None
+                });
+                return;
+            }
+        };
+        let parts = parts_of(&wire, self.connector.config().split);
         let id = message.id;
         self.inflight.insert(
             id,

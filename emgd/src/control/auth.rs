@@ -1,17 +1,17 @@
 //! Operator logins: accounts from `[operator.NAME]`, Argon2 verification off the async
-//! threads, and a per-address brake on failures.
+//! threads, and a per-origin brake on failures.
 //!
-//! After [`FREE_FAILURES`] failed logins from one IP address, that address is refused for a
-//! delay that doubles with each further failure (1 s, 2 s, 4 s ... up to [`MAX_BLOCK`]); a
-//! success forgets its failures. Every failure is logged with user and peer.
+//! After [`FREE_FAILURES`] failed logins from one IP address (or, on the local socket, one
+//! user id), that origin is refused for a delay that doubles with each further failure (1 s,
+//! 2 s, 4 s ... up to [`MAX_BLOCK`]); a success forgets its failures. Every failure is logged
+//! with user and peer.
 
-use super::Server;
+use super::peer::{role_of, Origin, Peer};
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use common::mgp::{ErrorBody, ErrorCode, Role};
-use config::{OperatorRole, OperatorSecret};
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use config::{Operator, OperatorSecret};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ pub const MAX_BLOCK: Duration = Duration::from_secs(300);
 
 #[derive(Default)]
 pub struct Limiter {
-    by_ip: Mutex<HashMap<IpAddr, Failures>>,
+    by_origin: Mutex<HashMap<Origin, Failures>>,
 }
 
 struct Failures {
@@ -32,16 +32,16 @@ struct Failures {
 
 impl Limiter {
     /// `Err(wait)` while `ip` is refused.
-    fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        let map = self.by_ip.lock().unwrap_or_else(|p| p.into_inner());
+    fn check(&self, ip: Origin) -> Result<(), Duration> {
+        let map = self.by_origin.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&ip).and_then(|f| f.blocked_until) {
             Some(until) if until > Instant::now() => Err(until - Instant::now()),
             _ => Ok(()),
         }
     }
 
-    fn failed(&self, ip: IpAddr) {
-        let mut map = self.by_ip.lock().unwrap_or_else(|p| p.into_inner());
+    fn failed(&self, ip: Origin) {
+        let mut map = self.by_origin.lock().unwrap_or_else(|p| p.into_inner());
         let f = map.entry(ip).or_insert(Failures {
             count: 0,
             blocked_until: None,
@@ -54,23 +54,24 @@ impl Limiter {
         }
     }
 
-    fn succeeded(&self, ip: IpAddr) {
-        self.by_ip
+    fn succeeded(&self, ip: Origin) {
+        self.by_origin
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&ip);
     }
 }
 
-/// Check `user`/`password` against the configured accounts; the role on success.
+/// Check `user`/`password` against `operators`; the role on success.
 pub async fn login(
-    s: &Server,
-    peer: SocketAddr,
+    operators: &BTreeMap<String, Operator>,
+    limiter: &Limiter,
+    peer: &Peer,
     user: &str,
     password: &str,
 ) -> Result<Role, ErrorBody> {
-    let ip = peer.ip();
-    if let Err(wait) = s.limiter.check(ip) {
+    let ip = peer.origin();
+    if let Err(wait) = limiter.check(ip) {
         tracing::warn!(user, %peer, "MGP login refused: too many failures from this address");
         return Err(ErrorBody::new(
             ErrorCode::AuthFailed,
@@ -80,7 +81,7 @@ pub async fn login(
             ),
         ));
     }
-    let account = s.gw.config().operators.get(user).cloned();
+    let account = operators.get(user).cloned();
     let verified = match &account {
         None => false,
         Some(a) => match &a.secret {
@@ -95,16 +96,12 @@ pub async fn login(
     };
     match (verified, account) {
         (true, Some(a)) => {
-            s.limiter.succeeded(ip);
+            limiter.succeeded(ip);
             tracing::info!(user, %peer, "MGP login");
-            Ok(match a.role {
-                OperatorRole::Readonly => Role::Readonly,
-                OperatorRole::Operator => Role::Operator,
-                OperatorRole::Admin => Role::Admin,
-            })
+            Ok(role_of(a.role))
         }
         _ => {
-            s.limiter.failed(ip);
+            limiter.failed(ip);
             tracing::warn!(user, %peer, "MGP login failed: wrong user or password");
             Err(ErrorBody::new(
                 ErrorCode::AuthFailed,
@@ -141,7 +138,7 @@ mod tests {
     #[test]
     fn failures_block_an_address_with_a_growing_delay() {
         let l = Limiter::default();
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let ip = Origin::Ip("192.0.2.1".parse().unwrap());
         for _ in 0..FREE_FAILURES - 1 {
             l.failed(ip);
             assert!(l.check(ip).is_ok());
@@ -152,7 +149,11 @@ mod tests {
         l.failed(ip);
         let second = l.check(ip).unwrap_err();
         assert!(second > Duration::from_millis(1500), "{second:?}");
-        assert!(l.check("192.0.2.2".parse().unwrap()).is_ok(), "per address");
+        assert!(
+            l.check(Origin::Ip("192.0.2.2".parse().unwrap())).is_ok(),
+            "per address"
+        );
+        assert!(l.check(Origin::Uid(1000)).is_ok(), "per local user");
         l.succeeded(ip);
         assert!(l.check(ip).is_ok());
     }

@@ -1,7 +1,7 @@
 //! `status`, `connectors`, `connector`, and the operations on a connector's flags: `hold`,
 //! `release`, `bounce`, `forceclose`, `forceclose_clear`.
 
-use super::{ok, OpResult, Server};
+use super::server::{ok, OpResult, Server};
 use crate::connector::{ConnState, ConnectorHandle};
 use crate::store::Write;
 use common::mgp::{

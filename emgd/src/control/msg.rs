@@ -1,7 +1,7 @@
 //! `msg_show`, `msg_cancel`, `send`, `dlr_inject`.
 
 use super::connectors::find;
-use super::{ok, OpResult, Server};
+use super::server::{ok, OpResult, Server};
 use crate::gateway::{QueuedError, Reject};
 use crate::store::{MessageState, StoredMessage};
 use common::dlr::DlrStatus;
@@ -65,6 +65,8 @@ pub async fn show(s: &Server, id: u64) -> OpResult {
         dlr_requested: m.dlr_requested,
         attempts: m.attempts,
         text: text_of(m),
+        price: m.price.map(|p| p.to_string()),
+        cost: m.cost.map(|c| c.to_string()),
     })
 }
 

@@ -2,7 +2,7 @@
 //! flight finish where they are.
 
 use super::connectors::find;
-use super::{ok, OpResult, Server};
+use super::server::{ok, OpResult, Server};
 use crate::clock::now_us;
 use crate::store::{MessageState, Write};
 use common::mgp::{ErrorBody, QueueCleared, QueueList, QueueMoved, QueueSize, QueuedMessage};

@@ -1,12 +1,12 @@
 //! Streams: `tail` (connector or PDU log lines, live) and `watch` (state changes at once,
-//! every connector's counters each second).
+//! every connector's counters each second); `logs` (history) is in `control::logs`.
 //!
 //! A stream task pushes into its session's bounded channel with `try_send`: when the client
 //! lags, events are dropped and counted, and the count goes out as a `lost` event as soon as
 //! there is room again. Nothing here ever waits on a client.
 
 use super::connectors::{all, find};
-use super::Server;
+use super::server::Server;
 use crate::logs::LogKind as FileKind;
 use common::mgp::{ErrorBody, Event, EventFrame, LogKind};
 use std::collections::HashMap;
@@ -66,6 +66,18 @@ impl Sink {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
+    }
+
+    /// Push `event`, waiting for room: for streams that must arrive whole (`logs`); false
+    /// once the session is gone.
+    pub async fn send(&mut self, event: Event) -> bool {
+        self.tx
+            .send(EventFrame {
+                stream: self.stream,
+                event,
+            })
+            .await
+            .is_ok()
     }
 
     /// Events missed upstream (a lagging broadcast receiver).

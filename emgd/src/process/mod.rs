@@ -125,10 +125,21 @@ impl Gateway {
         Ok(message)
     }
 
-    /// The OUT pipeline: the copy of `message` that `connector` puts on the wire. The queued
-    /// message is left as it is. SAT entries it creates are handed to the store at once (ahead
-    /// of the send's own outcome).
-    pub fn outbound(&self, connector: &ConnectorHandle, message: &Message) -> Message {
+    /// The OUT pipeline, then the plugins' `before_send`: the copy of `message` that
+    /// `connector` puts on the wire. The queued message is left as it is. SAT entries it
+    /// creates are handed to the store at once (ahead of the send's own outcome). A plugin's
+    /// refusal means the message must not leave: the session hands it to
+    /// [`Gateway::refused_on_send`] instead of sending it.
+    pub fn outbound(
+        &self,
+        connector: &ConnectorHandle,
+        message: &Message,
+    ) -> Result<Message, crate::plugin::Refusal> {
+        let wire = self.out_pipeline(connector, message);
+        self.plugins_before_send(connector, wire)
+    }
+
+    fn out_pipeline(&self, connector: &ConnectorHandle, message: &Message) -> Message {
         let conn = connector.config();
         if pipeline::outbound_is_noop(&conn) {
             return message.clone();

@@ -54,6 +54,8 @@ pub fn encode(m: &Message) -> Vec<u8> {
         }
     }
     varint(w, u64::from(m.attempts));
+    opt_string(w, m.price.map(|d| d.to_string()).as_deref());
+    opt_string(w, m.cost.map(|d| d.to_string()).as_deref());
     out
 }
 
@@ -68,6 +70,8 @@ pub enum DecodeError {
     Code(&'static str, u64),
     #[error("a text field is not UTF-8")]
     Utf8,
+    #[error("{0:?} is not a decimal amount")]
+    Amount(String),
     #[error("JSON record: {0}")]
     Json(String),
 }
@@ -242,6 +246,8 @@ impl Reader<'_> {
             _ => Some(self.signed()?),
         };
         let attempts = self.u32()?;
+        let price = self.amount()?;
+        let cost = self.amount()?;
         Ok(Message {
             id: 0,
             msgtype,
@@ -260,7 +266,15 @@ impl Reader<'_> {
             received_us,
             expires_us,
             attempts,
+            price,
+            cost,
         })
+    }
+
+    fn amount(&mut self) -> Result<Option<rust_decimal::Decimal>, DecodeError> {
+        self.opt_string()?
+            .map(|t| t.parse().map_err(|_| DecodeError::Amount(t)))
+            .transpose()
     }
 }
 
@@ -311,6 +325,8 @@ mod tests {
             received_us: 1_700_000_000_000_000,
             expires_us: Some(i64::MAX),
             attempts: 12,
+            price: Some("0.0512".parse().unwrap()),
+            cost: Some("-1.5".parse().unwrap()),
         }
     }
 

@@ -70,7 +70,8 @@ pub const MIGRATIONS: &[&str] = &[
     //   above `store_meta.horizon` (the last few seconds of traffic) plus `stragglers`, the
     //   ids below it that were still queued when the horizon passed them;
     // - `id_epochs` maps minutes to the first id stored in them, so the purge knows how far to
-    //   look without an index on time.
+    //   look without an index on time;
+    // - the routelog carries the price and cost a message was tagged with (decimal text).
     "CREATE TABLE dlr_open_v5 (
         connector TEXT NOT NULL,
         remote_id TEXT NOT NULL,
@@ -85,6 +86,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE dlr_open_v5 RENAME TO dlr_open;
     DROP INDEX messages_queued;
     CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    ALTER TABLE routelog ADD COLUMN price TEXT;
+    ALTER TABLE routelog ADD COLUMN cost TEXT;
     INSERT INTO store_meta VALUES ('horizon', 0);
     CREATE TABLE stragglers (id INTEGER PRIMARY KEY);
     CREATE TABLE id_epochs (minute INTEGER PRIMARY KEY, first_id INTEGER NOT NULL);

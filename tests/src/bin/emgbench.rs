@@ -12,18 +12,19 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..6); repeat for several; default 1 to 4
+  --scenario N        run scenario N (1..7); repeat for several; default 1 to 5
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
                         4 N queued behind a held connector: RSS, restart, drain
-                        5 scenario 1 with a short retention: the store's size over the run
-                        6 side by side with Kannel (Debian's kannel, node load, npm smpp
+                        5 scenario 1 with a trivial plugin on every hook
+                        6 scenario 1 with a short retention: the store's size over the run
+                        7 side by side with Kannel (Debian's kannel, node load, npm smpp
                           simulator), alternating, with the CPU ratio
-  --kannel            the same as --scenario 6
-  --rounds N          runs of each gateway and variant in scenario 6 (default 2; quick: 1)
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 10M, 100k;
-                      quick: 500, 1000 for 4, 2000 for 5)
+  --kannel            the same as --scenario 7
+  --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k;
+                      quick: 500, 1000 for 4, 2000 for 6)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
   --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
@@ -59,12 +60,12 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=6).contains(&n) {
-                    bail!("--scenario: 1 to 6");
+                if !(1..=7).contains(&n) {
+                    bail!("--scenario: 1 to 7");
                 }
                 scenarios.push(n);
             }
-            "--kannel" => scenarios.push(6),
+            "--kannel" => scenarios.push(7),
             "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
             "--general" => {
                 general.push_str(&val()?);
@@ -86,7 +87,7 @@ fn parse() -> anyhow::Result<Cli> {
         }
     }
     if scenarios.is_empty() {
-        scenarios = vec![1, 2, 3, 4];
+        scenarios = vec![1, 2, 3, 4, 5];
     }
     let temporary = dir.is_none();
     let root = dir

@@ -317,8 +317,21 @@ impl App {
                 }
             }
             Event::Lost { count } => self.log.lost += count,
+            // The dashboard opens no `logs` stream.
+            Event::Line { .. } | Event::End { .. } => {}
         }
         Vec::new()
+    }
+
+    /// The rows the table shows: filtered, then sorted.
+    pub fn rows(&self) -> Vec<&ConnectorInfo> {
+        self.table.rows(&self.connectors)
+    }
+
+    /// Index of the selected row in [`rows`](Self::rows).
+    pub fn selected_index(&self) -> Option<usize> {
+        let name = self.table.selected.as_deref()?;
+        self.rows().iter().position(|c| c.name == name)
     }
 
     /// Keep the selection on a visible row; a new selection wants its detail.

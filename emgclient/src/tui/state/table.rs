@@ -1,6 +1,5 @@
 //! The connector table: which rows, in which order, which one is selected.
 
-use super::App;
 use common::mgp::ConnectorInfo;
 use std::cmp::Reverse;
 
@@ -100,16 +99,15 @@ fn matches(c: &ConnectorInfo, filter: &str) -> bool {
     .any(|s| s.to_lowercase().contains(&f))
 }
 
-impl App {
-    /// The rows the table shows: filtered, then sorted.
-    pub fn rows(&self) -> Vec<&ConnectorInfo> {
-        let mut rows: Vec<&ConnectorInfo> = self
-            .connectors
+impl TableState {
+    /// The rows the table shows of `connectors`: filtered, then sorted.
+    pub fn rows<'a>(&self, connectors: &'a [ConnectorInfo]) -> Vec<&'a ConnectorInfo> {
+        let mut rows: Vec<&ConnectorInfo> = connectors
             .iter()
-            .filter(|c| matches(c, &self.table.filter))
+            .filter(|c| matches(c, &self.filter))
             .collect();
         let cmp_f = |a: f64, b: f64| a.total_cmp(&b);
-        match self.table.sort {
+        match self.sort {
             SortKey::Config => {}
             SortKey::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
             SortKey::State => rows.sort_by_key(|c| state_rank(&c.states)),
@@ -118,15 +116,9 @@ impl App {
             SortKey::RateOut => rows.sort_by(|a, b| cmp_f(b.rate_sent, a.rate_sent)),
             SortKey::Errors => rows.sort_by_key(|c| Reverse(c.failed)),
         }
-        if self.table.reverse {
+        if self.reverse {
             rows.reverse();
         }
         rows
-    }
-
-    /// Index of the selected row in [`rows`](Self::rows).
-    pub fn selected_index(&self) -> Option<usize> {
-        let name = self.table.selected.as_deref()?;
-        self.rows().iter().position(|c| c.name == name)
     }
 }

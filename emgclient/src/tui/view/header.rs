@@ -1,7 +1,7 @@
 //! The top line: connection, node, uptime, node-wide rates and queue.
 
 use super::styles;
-use crate::cli::duration;
+use crate::format::duration;
 use crate::tui::state::{App, ConnStatus};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};

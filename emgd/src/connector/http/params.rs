@@ -401,6 +401,9 @@ impl SendRequest {
                         "not a user data header (its first octet must be the length of the rest)",
                     ));
                 }
+                if let Err(e) = common::gsm::Udh::parse(&udh) {
+                    return Err(ParamError::new(w, format!("not a user data header: {e}")));
+                }
                 Some(udh)
             }
             _ => None,
@@ -626,6 +629,7 @@ mod tests {
             ("to=4670&text=%D0%B6&coding=0", "text"),
             ("to=4670&text=hi&dlr-url=ftp://x", "dlr-url"),
             ("to=4670&text=hi&udh=0302", "udh"),
+            ("to=4670&text=hi&udh=0300051B", "udh"),
             ("to=4670&text=hi&validity=0", "validity"),
             ("to=4670&text=%FF", "text"),
             ("to=4670&to=4671&text=hi", "to"),

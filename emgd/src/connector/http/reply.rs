@@ -4,6 +4,7 @@
 
 use super::params::ParamError;
 use crate::gateway::Reject;
+use crate::plugin::RefusalKind;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -24,7 +25,7 @@ pub enum ApiError {
     NotFound(String),
     /// 422: the routing table has no route for the message.
     NoRoute(String),
-    /// 403: refused for good by message processing (the blacklist).
+    /// 403: refused for good by message processing (the blacklist, a plugin).
     Refused(String),
     /// 429: the user's `throughput` is exceeded.
     Throttled,
@@ -46,6 +47,11 @@ impl From<Reject> for ApiError {
             Reject::NoRoute(n) => ApiError::NoRoute(n.to_string()),
             Reject::QueueFull(m) => ApiError::QueueFull(format!("queue full: {m}")),
             Reject::Refused(r) => ApiError::Refused(r.to_string()),
+            Reject::Plugin(r) => match r.kind {
+                RefusalKind::Throttled => ApiError::Throttled,
+                RefusalKind::Temporary => ApiError::Unavailable(r.to_string()),
+                _ => ApiError::Refused(r.to_string()),
+            },
             other => ApiError::Unavailable(other.to_string()),
         }
     }

@@ -24,6 +24,9 @@ pub struct LogRow {
     route: Option<String>,
     status: String,
     error: Option<String>,
+    /// What the sender is charged and what sending cost, as decimal text (`"0.05"`).
+    price: Option<String>,
+    cost: Option<String>,
 }
 
 impl LogRow {
@@ -39,6 +42,8 @@ impl LogRow {
             route: route.then_some(m.target),
             status,
             error,
+            price: m.price.map(|d| d.to_string()),
+            cost: m.cost.map(|d| d.to_string()),
         }
     }
 }
@@ -383,8 +388,8 @@ fn open_dlr(
 /// row (written at acceptance) for messages that were under way when it was upgraded.
 fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         r.message_id,
@@ -397,7 +402,9 @@ fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
         r.route,
         r.status,
         r.error,
-        now
+        now,
+        r.price,
+        r.cost
     ])?;
     Ok(())
 }

@@ -1,0 +1,174 @@
+//! The command line: global options and one subcommand per operation (the man pages are
+//! generated from these definitions).
+
+use crate::exit::EXIT_CODES_HELP;
+use crate::login::ConnectArgs;
+use clap::{Args, Parser, Subcommand};
+
+/// emg operator tool: look at and steer a running emgd over MGP.
+///
+/// Without a command, opens the dashboard (as `emgclient tui` does). EMG's own options
+/// (-host, -port, -username, -password, -help) and its EMGDIR/client.cfg work as in EMG.
+#[derive(Parser, Debug)]
+#[command(name = "emgclient", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Print emgd's answer as JSON (one object; stream events one per line); a failure as
+    /// {"error":{"code","message","exit_code"}}.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The live dashboard: connectors, rates, queues, logs, and keys to act on them.
+    Tui,
+    /// Version, uptime, node id, queued and total counters.
+    Status,
+    /// Every connector: states, flags, queue size, counters and rates.
+    Connectors,
+    /// One connector in detail, with its configuration summary.
+    Connector { name: String },
+    /// Stop sending on a connector; its sessions stay up and its queue grows.
+    Hold { name: String },
+    /// Resume sending on a held connector.
+    Release { name: String },
+    /// Close the connector's sessions now and let them reconnect at once.
+    Bounce { name: String },
+    /// Close the connector's sessions and keep them closed (--clear reverses it).
+    Forceclose {
+        name: String,
+        /// Store the flag so that it survives an emgd restart.
+        #[arg(long, conflicts_with = "clear")]
+        persist: bool,
+        /// Clear force-close (stored or not); the connector reconnects.
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Queues: list, move, clear.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Messages: show, cancel.
+    #[command(subcommand)]
+    Msg(MsgCommand),
+    /// Send a message through routing, or on one connector with --via.
+    Send {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        text: String,
+        /// Queue on this connector instead of routing.
+        #[arg(long, value_name = "CONNECTOR")]
+        via: Option<String>,
+        /// Request a delivery report (its status shows in `msg show`).
+        #[arg(long)]
+        dlr: bool,
+    },
+    /// Delivery reports.
+    #[command(subcommand)]
+    Dlr(DlrCommand),
+    /// Reload emgd's configuration file (admin).
+    Reload,
+    /// Show the general log's level, or set it until the next reload or restart (admin).
+    Loglevel {
+        /// error, warn, info, debug or trace; or a filter such as `info,emgd::control=debug`.
+        level: Option<String>,
+    },
+    /// Follow the connector log (or with --pdu the PDU log) of one connector or all.
+    Tail {
+        name: Option<String>,
+        #[arg(long)]
+        pdu: bool,
+        /// Stop after this many lines.
+        #[arg(short = 'n', long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// Follow state changes and every connector's counters (each second).
+    Watch {
+        /// Stop after this many events.
+        #[arg(short = 'n', long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// Print a log file's history, through the watchdog (so also while emgd is down).
+    Logs {
+        /// `general`, `watchdog`, a connector's name (its connector log), `connector.NAME` or
+        /// `pdu.NAME`.
+        name: String,
+        /// Only lines from this time on: `2026-11-23 09:30`, `2026-11-23`, `09:30` (today),
+        /// or an age such as `90s`, `15m`, `2h`, `3d`.
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// At most this many lines (the latest ones).
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 10_000)]
+        lines: usize,
+        /// Ask emgd's own MGP listener instead of the watchdog (where no watchdog runs, as
+        /// under systemd).
+        #[arg(long)]
+        emgd: bool,
+    },
+    /// Start, stop or restart emgd, or show whether it runs: through the watchdog.
+    #[command(subcommand)]
+    Server(ServerCommand),
+    /// Print an Argon2 hash of a password for `password_hash` in [operator.NAME].
+    Passwd,
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueueCommand {
+    /// Queue sizes of every connector, or one connector's first waiting messages.
+    List {
+        name: Option<String>,
+        /// How many waiting messages to show for one connector.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Move the waiting messages of FROM to TO.
+    Move {
+        from: String,
+        to: String,
+        /// Only messages whose destination starts with this.
+        #[arg(long, value_name = "PREFIX")]
+        dest_prefix: Option<String>,
+    },
+    /// Cancel every waiting message of a connector.
+    Clear { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MsgCommand {
+    /// State, route, timestamps, remote id and delivery status of a message.
+    Show { id: u64 },
+    /// Cancel a message still waiting in its queue.
+    Cancel { id: u64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DlrCommand {
+    /// Act as if the next hop reported STATUS (DELIVRD, UNDELIV, EXPIRED ...) for message ID.
+    Inject { id: u64, status: String },
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum ServerCommand {
+    /// Is emgd running, since when, how often restarted; disk usage.
+    Status,
+    /// Start emgd (admin).
+    Start,
+    /// Stop emgd gracefully (admin).
+    Stop,
+    /// Stop emgd, then start it again (admin).
+    Restart,
+}

@@ -1,0 +1,121 @@
+//! emgd's control plane as a [`Service`]: who may call what ([`required_role`]) and which
+//! handler answers each operation.
+
+use super::auth::Limiter;
+use super::server::{OpResult, Server};
+use super::session::{Service, Streams};
+use super::{admin, connectors, logs, msg, queue, stream};
+use common::mgp::{ErrorBody, Op, Role};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Which role an operation needs.
+pub fn required_role(op: &Op) -> Role {
+    match op {
+        Op::Login { .. }
+        | Op::LoginPeer
+        | Op::Status
+        | Op::Connectors
+        | Op::Connector { .. }
+        | Op::QueueList { .. }
+        | Op::MsgShow { .. }
+        | Op::Tail { .. }
+        | Op::Watch
+        | Op::Stop { .. }
+        | Op::Loglevel { level: None }
+        | Op::Logs { .. } => Role::Readonly,
+        Op::Hold { .. }
+        | Op::Release { .. }
+        | Op::Bounce { .. }
+        | Op::Forceclose { .. }
+        | Op::ForcecloseClear { .. }
+        | Op::QueueMove { .. }
+        | Op::QueueClear { .. }
+        | Op::MsgCancel { .. }
+        | Op::Send { .. }
+        | Op::DlrInject { .. } => Role::Operator,
+        Op::Reload
+        | Op::Loglevel { level: Some(_) }
+        | Op::ServerStatus
+        | Op::ServerStart
+        | Op::ServerStop
+        | Op::ServerRestart => Role::Admin,
+    }
+}
+
+impl Service for Server {
+    fn config(&self) -> Arc<config::Config> {
+        self.gw.config()
+    }
+
+    fn limiter(&self) -> &Limiter {
+        &self.limiter
+    }
+
+    fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.gw.shutdown_signal()
+    }
+
+    fn required_role(&self, op: &Op) -> Result<Role, ErrorBody> {
+        match op {
+            Op::ServerStatus | Op::ServerStart | Op::ServerStop | Op::ServerRestart => {
+                Err(ErrorBody::bad_request(format!(
+                    "{} is an operation of the watchdog (emgd watchdog), not of emgd",
+                    op.name()
+                )))
+            }
+            op => Ok(required_role(op)),
+        }
+    }
+
+    async fn call(self: &Arc<Self>, op: Op, user: &str, streams: &mut Streams) -> OpResult {
+        let s = &**self;
+        match op {
+            Op::Login { .. } | Op::LoginPeer | Op::Stop { .. } => {
+                unreachable!("the session handles these")
+            }
+            Op::ServerStatus | Op::ServerStart | Op::ServerStop | Op::ServerRestart => {
+                unreachable!("refused by required_role")
+            }
+            Op::Status => connectors::status(s),
+            Op::Connectors => connectors::list(s),
+            Op::Connector { name } => connectors::detail(s, &name),
+            Op::Hold { name } => connectors::hold(s, user, &name, true),
+            Op::Release { name } => connectors::hold(s, user, &name, false),
+            Op::Bounce { name } => connectors::bounce(s, user, &name).await,
+            Op::Forceclose { name, persist } => {
+                connectors::forceclose(s, user, &name, persist).await
+            }
+            Op::ForcecloseClear { name } => connectors::forceclose_clear(s, user, &name).await,
+            Op::QueueList { name, limit } => queue::list(s, name.as_deref(), limit),
+            Op::QueueMove {
+                from,
+                to,
+                dest_prefix,
+            } => queue::move_queue(s, user, &from, &to, dest_prefix.as_deref()).await,
+            Op::QueueClear { name } => queue::clear(s, user, &name).await,
+            Op::MsgShow { id } => msg::show(s, id).await,
+            Op::MsgCancel { id } => msg::cancel(s, user, id).await,
+            Op::Send {
+                to,
+                from,
+                text,
+                via,
+                dlr,
+            } => msg::send(s, user, to, from, text, via, dlr).await,
+            Op::DlrInject { id, status } => msg::dlr_inject(s, user, id, &status).await,
+            Op::Reload => admin::reload(s, user).await,
+            Op::Loglevel { level } => logs::loglevel(user, level.as_deref()),
+            Op::Logs {
+                name,
+                since_us,
+                limit,
+            } => {
+                let logdir = s.gw.config().general.logdir.clone();
+                streams.open(logs::history(&logdir, &name, since_us, limit)?)
+            }
+            Op::Tail { name, pdu } => streams.open(stream::tail(s, name.as_deref(), pdu)?),
+            Op::Watch => streams.open(stream::watch(self)),
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! One MGP session: newline-delimited JSON requests in (codec in `common::mgp`), one answer
+//! each, in order, with the events of the streams the client opened interleaved. Stream
+//! events go through a bounded channel per session: a client that reads too slowly loses
+//! events (and is told how many), it never slows the server down.
+//!
+//! The session does the login (`login` with a password, checked against `[operator.NAME]`;
+//! `login_peer` on the local socket, see [`super::peer`]) and the role check, and hands every
+//! other operation to its [`Service`]: emgd's control plane, or the watchdog's.
+
+use super::auth::{self, Limiter};
+use super::peer::{self, Peer};
+use super::server::OpResult;
+use super::stream::{Sink, StreamTask};
+use bytes::BytesMut;
+use common::mgp::{
+    decode_line, encode, ErrorBody, ErrorCode, EventFrame, Frame, LoginOk, Op, Outcome, Request,
+    Response, Role, StreamRef, MAX_LINE,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Stream events buffered per session before they are dropped (and counted as lost).
+pub const EVENT_BUFFER: usize = 1024;
+
+/// What a session serves once logged in.
+pub trait Service: Send + Sync + 'static {
+    /// The accounts and local groups logins are checked against, now.
+    fn config(&self) -> Arc<config::Config>;
+    fn limiter(&self) -> &Limiter;
+    /// Resolves (to true) when the server shuts down.
+    fn shutdown_signal(&self) -> watch::Receiver<bool>;
+    /// The role `op` needs, or an error for an operation this service does not offer.
+    fn required_role(&self, op: &Op) -> Result<Role, ErrorBody>;
+    /// Perform `op` for `user` (allowed: the role was checked).
+    fn call(
+        self: &Arc<Self>,
+        op: Op,
+        user: &str,
+        streams: &mut Streams,
+    ) -> impl Future<Output = OpResult> + Send;
+}
+
+/// The streams a session has open.
+pub struct Streams {
+    events: mpsc::Sender<EventFrame>,
+    open: HashMap<u64, JoinHandle<()>>,
+    next: u64,
+}
+
+impl Streams {
+    /// Start `task` as a new stream; the answer names it.
+    pub fn open(&mut self, task: StreamTask) -> OpResult {
+        let id = self.next;
+        self.next += 1;
+        let sink = Sink::new(id, self.events.clone());
+        self.open.insert(id, tokio::spawn(task(sink)));
+        super::server::ok(StreamRef { stream: id })
+    }
+
+    fn stop(&mut self, stream: u64) -> OpResult {
+        match self.open.remove(&stream) {
+            Some(task) => {
+                task.abort();
+                super::server::ok(StreamRef { stream })
+            }
+            None => Err(ErrorBody::not_found(format!(
+                "stream {stream} is not open in this session"
+            ))),
+        }
+    }
+}
+
+pub struct Session<S: Service> {
+    service: Arc<S>,
+    peer: Peer,
+    /// Logged-in user and role.
+    user: Option<(String, Role)>,
+    streams: Streams,
+    events_rx: mpsc::Receiver<EventFrame>,
+}
+
+impl<S: Service> Session<S> {
+    pub fn new(service: Arc<S>, peer: Peer) -> Session<S> {
+        let (events, events_rx) = mpsc::channel(EVENT_BUFFER);
+        Session {
+            service,
+            peer,
+            user: None,
+            streams: Streams {
+                events,
+                open: HashMap::new(),
+                next: 1,
+            },
+            events_rx,
+        }
+    }
+
+    pub fn peer(&self) -> Peer {
+        self.peer
+    }
+
+    /// Serve one client over plain TCP, TLS or the Unix socket.
+    pub async fn run<T: AsyncRead + AsyncWrite + Send + 'static>(mut self, stream: T) {
+        let (mut rd, wr) = tokio::io::split(stream);
+        let mut wr = BufWriter::new(wr);
+        let mut buf = BytesMut::with_capacity(4096);
+        let mut shutdown = self.service.shutdown_signal();
+        tracing::debug!(peer = %self.peer, "MGP session opened");
+        'session: loop {
+            loop {
+                let response = match decode_line(&mut buf, MAX_LINE) {
+                    Ok(None) => break,
+                    Ok(Some(Frame::Request(req))) => self.handle(req).await,
+                    Ok(Some(_)) => Response {
+                        id: None,
+                        outcome: Outcome::Error(ErrorBody::bad_request(
+                            "clients send requests (objects with \"op\"), not answers or events",
+                        )),
+                    },
+                    Err(e) => {
+                        let _ = write(&mut wr, &e.response()).await;
+                        if e.is_fatal() {
+                            tracing::warn!(peer = %self.peer, "MGP session closed: {e}");
+                            break 'session;
+                        }
+                        continue;
+                    }
+                };
+                if write(&mut wr, &response).await.is_err() {
+                    break 'session;
+                }
+            }
+            tokio::select! {
+                n = rd.read_buf(&mut buf) => match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                },
+                Some(ev) = self.events_rx.recv() => {
+                    let mut line = encode(&ev);
+                    while let Ok(more) = self.events_rx.try_recv() {
+                        line.extend_from_slice(&encode(&more));
+                    }
+                    if wr.write_all(&line).await.is_err() || wr.flush().await.is_err() {
+                        break;
+                    }
+                }
+                _ = crate::gateway::stopped(&mut shutdown) => break,
+            }
+        }
+        for (_, task) in self.streams.open.drain() {
+            task.abort();
+        }
+        tracing::debug!(peer = %self.peer, "MGP session closed");
+    }
+
+    async fn handle(&mut self, req: Request) -> Response {
+        let outcome = match self.dispatch(req.op).await {
+            Ok(v) => Outcome::Ok(v),
+            Err(e) => Outcome::Error(e),
+        };
+        Response {
+            id: Some(req.id),
+            outcome,
+        }
+    }
+
+    async fn dispatch(&mut self, op: Op) -> OpResult {
+        let (user, op) = match (&self.user, op) {
+            (None, Op::Login { user, password }) => {
+                let cfg = self.service.config();
+                let limiter = self.service.limiter();
+                let role =
+                    auth::login(&cfg.operators, limiter, &self.peer, &user, &password).await?;
+                return self.logged_in(user, role);
+            }
+            (None, Op::LoginPeer) => {
+                let cfg = self.service.config();
+                match peer::authenticate(&self.peer, &cfg.general.daemon.local_groups) {
+                    Ok((user, role)) => {
+                        tracing::info!(user, peer = %self.peer, "MGP login by peer credentials");
+                        return self.logged_in(user, role);
+                    }
+                    Err(e) => {
+                        tracing::warn!(peer = %self.peer, "MGP login refused: {}", e.message);
+                        return Err(e);
+                    }
+                }
+            }
+            (None, _) => {
+                return Err(ErrorBody::new(
+                    ErrorCode::NotAuthenticated,
+                    "log in first: the first request must be {\"op\":\"login\",...} \
+                     (or {\"op\":\"login_peer\"} on the local socket)",
+                ))
+            }
+            (Some(_), Op::Login { .. } | Op::LoginPeer) => {
+                return Err(ErrorBody::refused("this session is already logged in"))
+            }
+            (Some((user, role)), op) => {
+                let needed = self.service.required_role(&op)?;
+                if *role < needed {
+                    return Err(ErrorBody::new(
+                        ErrorCode::Forbidden,
+                        format!(
+                            "operator {user} (role {}) may not {}: it needs role {}",
+                            role_name(*role),
+                            op.name(),
+                            role_name(needed)
+                        ),
+                    ));
+                }
+                (user.clone(), op)
+            }
+        };
+        if let Op::Stop { stream } = op {
+            return self.streams.stop(stream);
+        }
+        let service = self.service.clone();
+        service.call(op, &user, &mut self.streams).await
+    }
+
+    fn logged_in(&mut self, user: String, role: Role) -> OpResult {
+        self.user = Some((user.clone(), role));
+        super::server::ok(LoginOk {
+            user,
+            role,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+    }
+}
+
+async fn write<W: AsyncWriteExt + Unpin, T: Serialize>(
+    w: &mut W,
+    frame: &T,
+) -> std::io::Result<()> {
+    w.write_all(&encode(frame)).await?;
+    w.flush().await
+}
+
+pub fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::Readonly => "readonly",
+        Role::Operator => "operator",
+        Role::Admin => "admin",
+    }
+}
