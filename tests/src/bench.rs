@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 /// Load sessions and their window in the SMPP scenarios.
-const SESSIONS: usize = 4;
-const WINDOW: usize = 64;
+pub(crate) const SESSIONS: usize = 4;
+pub(crate) const WINDOW: usize = 64;
 /// Sessions that fill the held queue in scenario 4.
 const FILL_SESSIONS: usize = 8;
 /// The outgoing connector: sessions and window towards emgsmsc.
@@ -54,6 +54,10 @@ pub struct Plan {
     pub first_id: u64,
     /// Rate of scenario 2.
     pub rate: f64,
+    /// Runs of each gateway and variant in scenario 6.
+    pub rounds: usize,
+    /// General options added to every emgd configuration (`--general`), for experiments.
+    pub general: String,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -72,6 +76,9 @@ impl Plan {
             (5, false) => 200_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
+            (6, false) => 10_000_000,
+            (6, true) => 2_000,
+            (7, false) => 100_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -120,6 +127,9 @@ pub struct Row {
     pub notes: String,
     /// Set when the scenario could not run: why (`not available: ...` or `failed: ...`).
     pub unavailable: Option<String>,
+    /// Lines printed under the table (scenario 6: the CPU ratios).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl Row {
@@ -139,6 +149,8 @@ pub fn scenario_name(n: u8) -> &'static str {
         3 => "HTTP>store>SMPP",
         4 => "held queue, restart, drain",
         5 => "scenario 1 + a plugin on every hook",
+        6 => "store size, short retention",
+        7 => "side by side with Kannel",
         _ => "unknown",
     }
 }
@@ -181,6 +193,17 @@ pub(crate) fn prepare_world(
     sessions: usize,
     extra: impl FnOnce(&Env) -> String,
 ) -> anyhow::Result<Env> {
+    prepare_world_with(plan, name, sessions, "", extra)
+}
+
+/// [`prepare_world`] with extra general options (`general`, TOML).
+pub(crate) fn prepare_world_with(
+    plan: &Plan,
+    name: &str,
+    sessions: usize,
+    general: &str,
+    extra: impl FnOnce(&Env) -> String,
+) -> anyhow::Result<Env> {
     let mut env = Env::new(&plan.root, name, &plan.bins)?;
     env.start_smsc(plan.dlr_delay, plan.first_id)?;
     let extra = extra(&env);
@@ -190,6 +213,7 @@ pub(crate) fn prepare_world(
         out_instances: OUT_INSTANCES,
         out_window: OUT_WINDOW,
         extra,
+        general: format!("{general}\n{}", plan.general),
     })?;
     Ok(env)
 }
@@ -268,7 +292,7 @@ pub(crate) fn load_args(
     }
 }
 
-fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
+pub(crate) fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
     if !report.complete(a) || report.refused > 0 {
         bail!(
             "incomplete: {} accepted, {} refused, {} receipts of {}",
@@ -531,6 +555,10 @@ pub fn table(rows: &[Row]) -> String {
                 }
             }
         }
+        out.push('\n');
+    }
+    for summary in rows.iter().filter_map(|r| r.summary.as_deref()) {
+        out.push_str(summary);
         out.push('\n');
     }
     out

@@ -1,6 +1,7 @@
 //! The benchmark run: each scenario of the plan in order, one table row (or more) each. The
 //! SMPP scenarios (1, 2, 4, 5) are in [`crate::bench`], the HTTP one (3) in
-//! [`crate::bench_http`]; both build on `bench`'s plan, rows and helpers.
+//! [`crate::bench_http`], the store size (6) in [`crate::bench_size`] and the side by side
+//! with Kannel (7) in [`crate::bench_kannel`]; all build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
 use crate::bench_http;
@@ -21,7 +22,14 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
             3 => bench_http::scenario(plan, rt),
             4 => held_queue(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 5)")),
+            6 => crate::bench_size::scenario(plan, rt).map(|r| vec![r]),
+            7 => crate::bench_kannel::scenario(plan, plan.rounds).map(|(mut rows, summary)| {
+                if let Some(last) = rows.last_mut() {
+                    last.summary = Some(summary);
+                }
+                rows
+            }),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 7)")),
         };
         match result {
             Ok(r) => rows.extend(r),
