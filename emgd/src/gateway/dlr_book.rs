@@ -57,7 +57,7 @@ struct Tally {
 }
 
 /// Where a part's final receipt leaves its long message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartsSoFar {
     /// The message has no tally (no longer multipart).
     Unknown,
