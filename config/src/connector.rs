@@ -28,6 +28,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "static",
     "idletimeout",
     "keepalive",
+    "bind_timeout",
     "username",
     "password",
     "users",
@@ -163,6 +164,7 @@ pub(crate) struct Partial {
     is_static: Option<bool>,
     idletimeout: Option<u64>,
     keepalive: Option<u64>,
+    bind_timeout: Option<u64>,
     username: Option<String>,
     password: Option<String>,
     pub(crate) users: Option<Vec<Sp<String>>>,
@@ -219,6 +221,7 @@ impl Partial {
             is_static,
             idletimeout,
             keepalive,
+            bind_timeout,
             username,
             password,
             users,
@@ -324,6 +327,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "static" => p.is_static = values::boolean(sink, &kw, v),
             "idletimeout" => p.idletimeout = values::int(sink, &kw, v, 0, u64::MAX),
             "keepalive" => p.keepalive = values::int(sink, &kw, v, 0, u64::MAX),
+            "bind_timeout" => p.bind_timeout = values::int(sink, &kw, v, 1, 3600),
             "username" => p.username = values::string(sink, &kw, v).map(|s| s.v),
             "password" => p.password = values::string(sink, &kw, v).map(|s| s.v),
             "users" => p.users = values::strings(sink, &kw, v),
@@ -494,8 +498,14 @@ pub(crate) fn finish(
             .at(&k.span, &k.kw, "only meaningful for outgoing connectors");
     }
 
-    let default_idle =
-        (direction == Direction::Outgoing && protocol == Protocol::Smpp).then_some(30);
+    // Sessions of SMPP: outgoing ones log out when idle; incoming ones are asked
+    // (enquire_link) whether the client is still there, and let go after an idle hour, so a
+    // dead client does not hold its instance.
+    let (default_idle, default_keepalive) = match (direction, protocol) {
+        (Direction::Outgoing, Protocol::Smpp) => (Some(30), None),
+        (Direction::Incoming, Protocol::Smpp) => (Some(3600), Some(60)),
+        _ => (None, None),
+    };
     let sim_default = SimOptions::default();
     Some(Connector {
         name: name.to_string(),
@@ -506,7 +516,8 @@ pub(crate) fn finish(
         mode: m.mode.unwrap_or_default(),
         is_static: m.is_static.unwrap_or(false),
         idletimeout: m.idletimeout.or(default_idle).filter(|&s| s > 0),
-        keepalive: m.keepalive.filter(|&s| s > 0),
+        keepalive: m.keepalive.or(default_keepalive).filter(|&s| s > 0),
+        bind_timeout: m.bind_timeout.unwrap_or(10),
         username: m.username.clone(),
         password: m.password.clone(),
         users: m.users.iter().flatten().map(|u| u.v.clone()).collect(),

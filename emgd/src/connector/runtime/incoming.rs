@@ -1,19 +1,25 @@
-//! Incoming connectors over TCP: accept connections until shutdown, each taking a free
-//! instance ([`Slots`]; when all `instances` are busy the connection is logged and closed),
-//! and run each session in its own task ([`framed::run`]). At shutdown the listener closes,
+//! Incoming connectors over TCP: accept connections until shutdown and run each session in its
+//! own task ([`framed::run_incoming`]). A session takes a free instance ([`Slots`]) only once
+//! its peer has logged in (when all `instances` are busy the login is refused); until then it
+//! shows as `(-)` in the connector log and must log in within `bind_timeout`. At shutdown the listener closes,
 //! the sessions close gracefully, and every instance ends DEAD.
 
 use super::driver::Driver;
-use super::framed::{self, Side};
+use super::framed;
 use super::link::Link;
-use super::slots::Slots;
+use super::slots::{Claim, Slots};
 use super::state::{ConnState, ConnectorHandle};
 use crate::gateway::{stopped, Gateway};
+use crate::logs::NO_INSTANCE;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+
+/// Connections that have not logged in yet, beyond `instances`, at most: each closes after
+/// `bind_timeout` unless it logs in, and more are refused meanwhile.
+pub const MAX_LOGGING_IN: usize = 64;
 
 /// What a protocol gives an incoming connector.
 pub trait Incoming: Send + Sync + 'static {
@@ -52,22 +58,23 @@ pub async fn run<P: Incoming>(
                         continue;
                     }
                 };
-                let Some(slot) = slots.claim() else {
-                    gw.logs.connector(&connector.name, 0, format!(
-                        "CONNECT ERR (info=\"{peer}: all {} instances busy\")", slots.count()));
+                if sessions.len() >= slots.count() + MAX_LOGGING_IN {
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                        "CONNECT ERR (info=\"{peer}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
+                        slots.count()));
                     drop(stream);
                     continue;
-                };
-                let link = Link::new(gw.clone(), connector.clone(), slot.instance);
+                }
+                let link = Link::new(gw.clone(), connector.clone(), NO_INSTANCE);
                 let protocol = protocol.clone();
+                let claim = Claim::pending(slots.clone());
                 sessions.spawn(async move {
-                    link.set_state(ConnState::Connected);
                     link.log(format!("CONNECT OK (info=\"{peer}\")"));
                     let _ = stream.set_nodelay(true);
                     let (codec, driver) = protocol.session(&link.config(), peer);
-                    framed::run(link.clone(), stream, codec, driver, Side::Incoming, None).await;
-                    link.set_state(ConnState::Idle);
-                    drop(slot);
+                    // The session takes its instance when its peer logs in, and gives it back
+                    // (IDLE) when it ends.
+                    framed::run_incoming(link, stream, codec, driver, claim).await;
                 });
             }
             _ = stopped(&mut shutdown) => break,
