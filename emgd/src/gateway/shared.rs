@@ -67,6 +67,7 @@ impl Gateway {
             if let Some(c) = connectors.get(name) {
                 c.set_hold(*hold);
                 c.set_forceclose(*fc);
+                c.set_forceclose_stored(*fc);
             }
         }
         let node_base = u64::from(cfg.general.nodeid) * NODE_ID_FACTOR;
