@@ -1,7 +1,8 @@
 //! Incoming connectors over TCP: accept connections until shutdown and run each session in its
 //! own task ([`framed::run_incoming`]). A session takes a free instance ([`Slots`]) only once
 //! its peer has logged in (when all `instances` are busy the login is refused); until then it
-//! shows as `(-)` in the connector log and must log in within `bind_timeout`. At shutdown the listener closes,
+//! shows as `(-)` in the connector log and must log in within `bind_timeout`. While the
+//! connector is force-closed, connections are accepted and closed at once. At shutdown the listener closes,
 //! the sessions close gracefully, and every instance ends DEAD.
 
 use super::driver::Driver;
@@ -58,6 +59,13 @@ pub async fn run<P: Incoming>(
                         continue;
                     }
                 };
+                if connector.forceclosed() {
+                    // Force-closed: it stays closed to new clients too, until released.
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                        "CONNECT ERR (info=\"{peer}: force closed\")"));
+                    drop(stream);
+                    continue;
+                }
                 if sessions.len() >= slots.count() + MAX_LOGGING_IN {
                     gw.logs.connector(&connector.name, NO_INSTANCE, format!(
                         "CONNECT ERR (info=\"{peer}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
