@@ -4,7 +4,7 @@
 //! Each table is type-checked once, before inheritance, so a bad value in a parent is reported
 //! once at the parent rather than once per child.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use toml::de::DeTable;
 
@@ -140,7 +140,7 @@ const MODES: &[(&str, Mode)] = &[
 ];
 
 /// Canonical lower-case protocol name, for messages.
-fn protocol_name(p: Protocol) -> &'static str {
+pub(crate) fn protocol_name(p: Protocol) -> &'static str {
     PROTOCOLS
         .iter()
         .find(|(_, q)| *q == p)
@@ -202,6 +202,9 @@ pub(crate) struct Partial {
     /// Keywords written in this table or its ancestors, valid or not, so a keyword with a bad
     /// value is not also reported as missing.
     pub(crate) present: BTreeSet<String>,
+    /// Where each keyword is written (here, or in the nearest ancestor), for the checks of
+    /// where it applies (`crate::applies`).
+    written: BTreeMap<String, Sp<()>>,
 }
 
 impl Partial {
@@ -252,6 +255,9 @@ impl Partial {
         self.http.inherit_from(&parent.http);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
+        for (k, at) in &parent.written {
+            self.written.entry(k.clone()).or_insert_with(|| at.clone());
+        }
     }
 }
 
@@ -290,6 +296,11 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
     };
     for (key, kw, v) in values::known_keys(&mut ctx.sink, prefix, t, &keywords()) {
         p.present.insert(key.to_string());
+        p.written.entry(key.to_string()).or_insert_with(|| Sp {
+            v: (),
+            span: v.span(),
+            kw: kw.clone(),
+        });
         let sink = &mut ctx.sink;
         if SIM_KEYWORDS.contains(&key) && p.sim_key.is_none() {
             p.sim_key = Some(Sp {
@@ -440,6 +451,7 @@ pub(crate) fn finish(
         }
     }
     let (direction, protocol) = (m.direction?, m.protocol?);
+    crate::applies::check(ctx, &m.written, protocol, direction);
 
     match (&m.address, protocol) {
         (None, Protocol::Sim) => {}
