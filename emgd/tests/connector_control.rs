@@ -352,3 +352,60 @@ fn mode_receive_sends_nothing_and_mode_transmit_takes_nothing_in() {
         .unwrap();
     assert_eq!(routed, 0);
 }
+
+#[test]
+fn a_message_waiting_out_a_hold_delay_is_listed_cancelled_and_moved() {
+    // `flaky` refuses everything; its retry scheme holds each message 10 minutes.
+    let (s, mgp) = setup(
+        r#"
+[connector.flaky]
+type = "outgoing"
+protocol = "sim"
+fail_share = 1.0
+fail_error = 8
+retryscheme = "hold.retry"
+
+[[route]]
+prefix = "7"
+to = "flaky"
+"#,
+    );
+    std::fs::write(
+        s.dir.path().join("hold.retry"),
+        "# every refusal: try again in 10 minutes\nM* * 86400 0 0 600 0\n",
+    )
+    .unwrap();
+    let _d = s.start();
+    let mut m = Mgp::login(mgp);
+    let ids = rt().block_on(async {
+        let mut c = tests::smpp_client::Client::bind(s.smpp_port, "demo", "demo")
+            .await
+            .unwrap()
+            .expect("bind");
+        c.submit(2, 1, "7001", false, |_| true).await.unwrap();
+        c.accepted.clone()
+    });
+    assert_eq!(ids.len(), 2);
+    assert!(wait_for(Duration::from_secs(20), || m
+        .call(r#""op":"connector","name":"flaky""#)["failed"]
+        == 2));
+    // Both wait out the hold delay in the queue, in view.
+    let list = m.call(r#""op":"queue_list","name":"flaky""#);
+    let listed: Vec<String> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].to_string())
+        .collect();
+    assert_eq!(listed.len(), 2, "{list}");
+    assert_eq!(list["messages"][0]["attempts"], 1, "{list}");
+    // One is cancelled, the other moved to sim1, which sends it at once.
+    let first: u64 = listed[0].parse().unwrap();
+    m.call(&format!(r#""op":"msg_cancel","message_id":{first}"#));
+    let moved = m.call(r#""op":"queue_move","from":"flaky","to":"sim1""#);
+    assert_eq!(moved["moved"], 1, "{moved}");
+    assert!(wait_for(Duration::from_secs(20), || m
+        .call(r#""op":"connector","name":"sim1""#)["sent"]
+        == 1));
+    assert_eq!(m.call(r#""op":"connector","name":"flaky""#)["queued"], 0);
+}

@@ -199,13 +199,7 @@ impl Sender {
         };
         let dest = self.destinations.entry(destination(&url)).or_default();
         if dest.waiting.len() >= MAX_WAITING_PER_DESTINATION {
-            let queue = self.connector.queue.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(PUT_OFF).await;
-                // Back into the queue (push counts it again; finished undoes that).
-                queue.push(m);
-                queue.finished();
-            });
+            self.connector.queue.defer(m, PUT_OFF);
             return;
         }
         dest.waiting.push_back((m, call, url));
@@ -319,11 +313,8 @@ async fn retry(gw: &Gateway, connector: &Arc<ConnectorHandle>, mut m: Message, c
             connector.name
         );
     }
-    let queue = connector.queue.clone();
-    tokio::time::sleep(delay).await;
-    // `push` counts it again; `finished` undoes that.
-    queue.push(m);
-    queue.finished();
+    // Waits in the queue, in view of queue list, move, clear and msg cancel.
+    connector.queue.defer(m, delay);
 }
 
 /// The fields a callback carries.
