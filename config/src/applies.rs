@@ -88,8 +88,19 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
     })
 }
 
+/// A protocol as `protocol =` spells it.
 pub(crate) fn name(p: Protocol) -> &'static str {
-    crate::connector::protocol_name(p)
+    match p {
+        Protocol::Smpp => "smpp",
+        Protocol::Http => "http",
+        Protocol::Smtp => "smtp",
+        Protocol::Ucp => "ucp",
+        Protocol::Cimd2 => "cimd2",
+        Protocol::Mgp => "mgp",
+        Protocol::Ebe => "ebe",
+        Protocol::Gsm => "gsm",
+        Protocol::Sim => "sim",
+    }
 }
 
 /// The keywords of one connector (inherited ones at their place in the parent) that do not

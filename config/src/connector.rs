@@ -140,7 +140,7 @@ const MODES: &[(&str, Mode)] = &[
 ];
 
 /// Canonical lower-case protocol name, for messages.
-pub(crate) fn protocol_name(p: Protocol) -> &'static str {
+fn protocol_name(p: Protocol) -> &'static str {
     PROTOCOLS
         .iter()
         .find(|(_, q)| *q == p)
