@@ -409,3 +409,29 @@ to = "flaky"
         == 1));
     assert_eq!(m.call(r#""op":"connector","name":"flaky""#)["queued"], 0);
 }
+
+#[test]
+fn a_receive_only_incoming_http_connector_calls_nobody_back() {
+    let (http, sink_port) = (free_port(), free_port());
+    let (s, mgp) = setup(&format!(
+        "[connector.api]\ntype = \"incoming\"\nprotocol = \"http\"\naddress = \"127.0.0.1:{http}\"\nmode = \"receive\"\n"
+    ));
+    let calls = s.dir.path().join("calls.jsonl");
+    let _sink = support::peers::sink(sink_port, &calls, 0);
+    let _d = s.start();
+    let mut m = Mgp::login(mgp);
+    let (status, body) = curl(
+        &format!(
+            "http://127.0.0.1:{http}/bin/send?to=4670&text=hi&dlr-url=http://127.0.0.1:{sink_port}/cb"
+        ),
+        &["-u", "demo:demo"],
+    );
+    assert_eq!(status, 200, "{body}");
+    // The report comes back to api's queue and stays there.
+    assert!(wait_for(Duration::from_secs(20), || m
+        .call(r#""op":"connector","name":"api""#)["queued"]
+        == 1));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(support::peers::records(&calls).is_empty());
+    assert_eq!(m.call(r#""op":"connector","name":"api""#)["queued"], 1);
+}

@@ -98,13 +98,15 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Clie
     };
     let mut recording: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        let can_take = !connector.held() && s.held < MAX_HELD;
+        // Receive-only (`mode`): nothing goes back to the applications; reports and MO wait.
+        let transmit = connector.config().mode != config::Mode::ReceiveOnly;
+        let can_take = transmit && !connector.held() && s.held < MAX_HELD;
         if can_take {
             for m in connector.queue.take_any(MAX_HELD - s.held) {
                 s.take(m);
             }
         }
-        if !connector.held() {
+        if transmit && !connector.held() {
             s.start_calls();
         }
         if recording.is_none() && !s.done.is_empty() {
@@ -128,6 +130,8 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Clie
                 recording = None;
             }
             _ = connector.wait_released(), if connector.held() => {}
+            // A reload may change `mode`.
+            _ = tokio::time::sleep(Duration::from_secs(1)), if !transmit => {}
             _ = stopped(&mut shutdown) => break,
         }
     }
