@@ -334,3 +334,29 @@ fn an_http_request_while_every_instance_is_busy_is_answered_503() {
     )
     .0 == 200));
 }
+
+#[test]
+fn access_turns_away_clients_from_other_addresses() {
+    let (s, port) = http_setup("access = [\"10.0.0.0/8\"]");
+    let text = std::fs::read_to_string(&s.config).unwrap().replace(
+        "instances = 4\n",
+        "instances = 4\naccess = [\"10.0.0.0/8\"]\n",
+    );
+    std::fs::write(&s.config, text).unwrap();
+    let _d = s.start();
+    // SMPP: the bind is refused as EMG does, with ESME_RINVPASWD (14), and holds no instance.
+    let r = smpplib(s.smpp_port, &["--bind-only"]);
+    assert_eq!(r["bind_error"], 14, "{r}");
+    // HTTP: 401, even with the right password.
+    let (status, body) = curl(
+        &format!("http://127.0.0.1:{port}/bin/send?to=4670&text=hi"),
+        &["-u", "demo:demo"],
+    );
+    assert_eq!(status, 401, "{body}");
+    assert!(wait_for(Duration::from_secs(10), || s
+        .log("connector.smpp-in")
+        .contains("(-) LOGIN ERR (info=\"14\")")));
+    assert!(s
+        .log("connector.api")
+        .contains("(-) LOGIN ERR (info=\"demo\")"));
+}
