@@ -466,3 +466,35 @@ fn reload_shows_only_values_in_force() {
             "connector smpp-in: address, instances changed, which takes a restart"
         )));
 }
+
+#[test]
+fn an_incoming_connector_that_cannot_listen_is_in_error_until_it_can() {
+    let (s, mgp) = setup("");
+    // Someone else has smpp-in's port.
+    let blocker = std::net::TcpListener::bind(("127.0.0.1", s.smpp_port)).unwrap();
+    let d = tests::daemon::Daemon::start(std::path::Path::new(support::EMGD), &s.config, mgp)
+        .expect("emgd starts all the same");
+    let mut m = Mgp::login(mgp);
+    assert!(
+        wait_for(Duration::from_secs(10), || m
+            .states("smpp-in")
+            .iter()
+            .all(|st| st == "ERROR")),
+        "{:?}",
+        m.states("smpp-in")
+    );
+    assert!(s.log("connector.smpp-in").contains(&format!(
+        "(-) ERROR (info=\"cannot listen on 127.0.0.1:{}",
+        s.smpp_port
+    )));
+    drop(blocker);
+    // It tries again, listens, and takes clients.
+    assert!(wait_for(Duration::from_secs(30), || m
+        .states("smpp-in")
+        .iter()
+        .all(|st| st == "IDLE")));
+    assert!(wait_for(Duration::from_secs(10), || smpplib_binds(
+        s.smpp_port
+    )));
+    drop(d);
+}

@@ -15,8 +15,9 @@ use runtime::state::ConnectorHandle;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// Open the connector's listening sockets (so a port in use stops the start with a clear
-/// error) and run its sessions in `tasks` until shutdown.
+/// Run the connector's sessions in `tasks` until shutdown. An incoming connector that cannot
+/// listen is in ERROR (logged) and tries again every few seconds; a DLR listener of an
+/// outgoing HTTP connector that cannot listen stops the start with a clear error.
 pub async fn start(
     gw: &Arc<Gateway>,
     connector: &Arc<ConnectorHandle>,
@@ -24,27 +25,36 @@ pub async fn start(
 ) -> anyhow::Result<()> {
     let cfg = connector.config();
     let (gw, c) = (gw.clone(), connector.clone());
-    let cannot_listen = || format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address);
     match (cfg.protocol, cfg.direction) {
         (Protocol::Sim, _) => {
             tasks.spawn(sim::outgoing::run(gw, c));
         }
         (Protocol::Smpp, Direction::Incoming) => {
-            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:2775")
-                .await
-                .with_context(cannot_listen)?;
-            let smpp = Arc::new(smpp::incoming::SmppIn);
-            tasks.spawn(runtime::incoming::run(gw, c, listener, smpp));
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:2775").await }
+                };
+                if let Some(listener) = runtime::incoming::listen_or_error(&gw, &c, listen).await {
+                    let smpp = Arc::new(smpp::incoming::SmppIn);
+                    runtime::incoming::run(gw, c, listener, smpp).await;
+                }
+            });
         }
         (Protocol::Smpp, Direction::Outgoing) => {
             let smpp = Arc::new(smpp::outgoing::SmppOut);
             tasks.spawn(runtime::outgoing::run(gw, c, smpp));
         }
         (Protocol::Http, Direction::Incoming) => {
-            let listener = http::incoming::bind(&cfg)
-                .await
-                .with_context(cannot_listen)?;
-            tasks.spawn(http::incoming::run(gw, c, listener));
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { http::incoming::bind(&cfg).await }
+                };
+                if let Some(listener) = runtime::incoming::listen_or_error(&gw, &c, listen).await {
+                    http::incoming::run(gw, c, listener).await;
+                }
+            });
         }
         (Protocol::Http, Direction::Outgoing) => {
             let listener = http::outgoing::bind(&cfg).await.with_context(|| {

@@ -38,6 +38,66 @@ pub async fn listen(cfg: &config::Connector, default: &str) -> std::io::Result<T
     TcpListener::bind(cfg.address.as_deref().unwrap_or(default)).await
 }
 
+/// How long an incoming connector that cannot listen waits before it tries again.
+pub const LISTEN_RETRY: Duration = Duration::from_secs(5);
+
+/// Open the listener with `listen`; while that fails, every instance is in ERROR (and the
+/// connector log and the general log say why) and it is tried again every [`LISTEN_RETRY`].
+/// `None` at shutdown.
+pub async fn listen_or_error<F, Fut>(
+    gw: &Gateway,
+    connector: &ConnectorHandle,
+    listen: F,
+) -> Option<TcpListener>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<TcpListener>>,
+{
+    let mut shutdown = gw.shutdown_signal();
+    let mut failing = false;
+    loop {
+        match listen().await {
+            Ok(l) => {
+                if failing {
+                    gw.logs.connector(&connector.name, NO_INSTANCE, "LISTEN OK");
+                    for instance in 0..connector.config().instances {
+                        connector.set_state(instance, ConnState::Idle);
+                    }
+                }
+                return Some(l);
+            }
+            Err(e) => {
+                let address = connector.config().address.clone().unwrap_or_default();
+                if !failing {
+                    tracing::error!(
+                        "connector {}: cannot listen on {address}: {e}; it is in ERROR and tries again every {} s",
+                        connector.name,
+                        LISTEN_RETRY.as_secs()
+                    );
+                    gw.logs.connector(
+                        &connector.name,
+                        NO_INSTANCE,
+                        format!("ERROR (info=\"cannot listen on {address}: {e}\")"),
+                    );
+                }
+                failing = true;
+                for instance in 0..connector.config().instances {
+                    connector.set_state(instance, ConnState::Error);
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LISTEN_RETRY) => {}
+            _ = stopped(&mut shutdown) => {
+                for instance in 0..connector.config().instances {
+                    connector.set_state(instance, ConnState::Dead);
+                }
+                return None;
+            }
+        }
+    }
+}
+
 /// Accept sessions until shutdown, at most `instances` at a time.
 pub async fn run<P: Incoming>(
     gw: Arc<Gateway>,
