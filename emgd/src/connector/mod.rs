@@ -15,8 +15,9 @@ use runtime::state::ConnectorHandle;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// Run the connector's sessions in `tasks` until shutdown. An incoming connector that cannot
-/// listen is in ERROR (logged) and tries again every few seconds; a DLR listener of an
+/// Run the connector's sessions in `tasks` until shutdown. An incoming connector listens
+/// before this returns (so emgd is ready only once its listeners are up); one that cannot is
+/// in ERROR (logged) and tries again every few seconds; a DLR listener of an
 /// outgoing HTTP connector that cannot listen stops the start with a clear error.
 pub async fn start(
     gw: &Arc<Gateway>,
@@ -30,12 +31,14 @@ pub async fn start(
             tasks.spawn(sim::outgoing::run(gw, c));
         }
         (Protocol::Smpp, Direction::Incoming) => {
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:2775").await;
             tasks.spawn(async move {
                 let listen = || {
                     let cfg = c.config();
                     async move { runtime::incoming::listen(&cfg, "0.0.0.0:2775").await }
                 };
-                if let Some(listener) = runtime::incoming::listen_or_error(&gw, &c, listen).await {
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
                     let smpp = Arc::new(smpp::incoming::SmppIn);
                     runtime::incoming::run(gw, c, listener, smpp).await;
                 }
@@ -46,12 +49,14 @@ pub async fn start(
             tasks.spawn(runtime::outgoing::run(gw, c, smpp));
         }
         (Protocol::Http, Direction::Incoming) => {
+            let first = http::incoming::bind(&cfg).await;
             tasks.spawn(async move {
                 let listen = || {
                     let cfg = c.config();
                     async move { http::incoming::bind(&cfg).await }
                 };
-                if let Some(listener) = runtime::incoming::listen_or_error(&gw, &c, listen).await {
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
                     http::incoming::run(gw, c, listener).await;
                 }
             });

@@ -41,12 +41,14 @@ pub async fn listen(cfg: &config::Connector, default: &str) -> std::io::Result<T
 /// How long an incoming connector that cannot listen waits before it tries again.
 pub const LISTEN_RETRY: Duration = Duration::from_secs(5);
 
-/// Open the listener with `listen`; while that fails, every instance is in ERROR (and the
-/// connector log and the general log say why) and it is tried again every [`LISTEN_RETRY`].
-/// `None` at shutdown.
+/// The listener, from `first` (the attempt made at start, so a connector that can listen
+/// does before emgd says it is ready) or, while that fails, from `listen` every
+/// [`LISTEN_RETRY`]; meanwhile every instance is in ERROR (and the connector log and the
+/// general log say why). `None` at shutdown.
 pub async fn listen_or_error<F, Fut>(
     gw: &Gateway,
     connector: &ConnectorHandle,
+    first: std::io::Result<TcpListener>,
     listen: F,
 ) -> Option<TcpListener>
 where
@@ -55,8 +57,13 @@ where
 {
     let mut shutdown = gw.shutdown_signal();
     let mut failing = false;
+    let mut attempt = Some(first);
     loop {
-        match listen().await {
+        let result = match attempt.take() {
+            Some(r) => r,
+            None => listen().await,
+        };
+        match result {
             Ok(l) => {
                 if failing {
                     gw.logs.connector(&connector.name, NO_INSTANCE, "LISTEN OK");
