@@ -7,6 +7,7 @@ pub mod http;
 pub mod runtime;
 pub mod sim;
 pub mod smpp;
+pub mod ucp;
 
 use crate::gateway::Gateway;
 use anyhow::{bail, Context};
@@ -39,6 +40,17 @@ pub async fn start(
         (Protocol::Smpp, Direction::Outgoing) => {
             let smpp = Arc::new(smpp::outgoing::SmppOut);
             tasks.spawn(runtime::outgoing::run(gw, c, smpp));
+        }
+        (Protocol::Ucp, Direction::Incoming) => {
+            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:5000")
+                .await
+                .with_context(cannot_listen)?;
+            let ucp = Arc::new(ucp::incoming::UcpIn);
+            tasks.spawn(runtime::incoming::run(gw, c, listener, ucp));
+        }
+        (Protocol::Ucp, Direction::Outgoing) => {
+            let ucp = Arc::new(ucp::outgoing::UcpOut);
+            tasks.spawn(runtime::outgoing::run(gw, c, ucp));
         }
         (Protocol::Http, Direction::Incoming) => {
             let listener = http::incoming::bind(&cfg)
