@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod smsc;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
