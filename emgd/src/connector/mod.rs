@@ -3,6 +3,7 @@
 //! [`runtime`] that does what EMG defines once for every connector. [`start`] opens what a
 //! connector listens on and runs its sessions.
 
+pub mod cimd2;
 pub mod http;
 pub mod runtime;
 pub mod sim;
@@ -51,6 +52,17 @@ pub async fn start(
         (Protocol::Ucp, Direction::Outgoing) => {
             let ucp = Arc::new(ucp::outgoing::UcpOut);
             tasks.spawn(runtime::outgoing::run(gw, c, ucp));
+        }
+        (Protocol::Cimd2, Direction::Incoming) => {
+            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:9971")
+                .await
+                .with_context(cannot_listen)?;
+            let cimd2 = Arc::new(cimd2::incoming::Cimd2In);
+            tasks.spawn(runtime::incoming::run(gw, c, listener, cimd2));
+        }
+        (Protocol::Cimd2, Direction::Outgoing) => {
+            let cimd2 = Arc::new(cimd2::outgoing::Cimd2Out);
+            tasks.spawn(runtime::outgoing::run(gw, c, cimd2));
         }
         (Protocol::Http, Direction::Incoming) => {
             let listener = http::incoming::bind(&cfg)
