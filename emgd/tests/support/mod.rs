@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod smsc;
+pub mod ucp_sim;
 pub mod wire;
 
 use std::path::{Path, PathBuf};
