@@ -521,6 +521,19 @@ pub(crate) fn finish(
             "only meaningful for outgoing `ucp` connectors",
         );
     }
+    // UCP and CIMD2 carry a long message's parts only with a UDH (in XSer, in 032).
+    if matches!(protocol, Protocol::Ucp | Protocol::Cimd2)
+        && matches!(m.split, Some(SplitMethod::Sar | SplitMethod::Payload))
+    {
+        ctx.sink.at(
+            &m.header,
+            &format!("{prefix}.split"),
+            format!(
+                "`{}` connectors cut long messages with a UDH only: use udh8 or udh16",
+                protocol_name(protocol)
+            ),
+        );
+    }
     if let (Some(k), Direction::Incoming) = (&m.outgoing_key, direction) {
         ctx.sink
             .at(&k.span, &k.kw, "only meaningful for outgoing connectors");

@@ -10,6 +10,8 @@
 //!    queue full, then release and time to drain.
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
+//! 6. SMPP in -> UCP out -> notification back as a receipt; 7. UCP in -> SMPP out -> receipt
+//!    back as a notification ([`crate::bench_ucp`]).
 //!
 //! [`crate::bench_run`] runs them in order.
 
@@ -70,6 +72,7 @@ impl Plan {
             (2, false) => 100_000,
             (3, false) => 100_000,
             (5, false) => 200_000,
+            (6 | 7, false) => 100_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
             (_, true) => 500,
@@ -139,6 +142,8 @@ pub fn scenario_name(n: u8) -> &'static str {
         3 => "HTTP>store>SMPP",
         4 => "held queue, restart, drain",
         5 => "scenario 1 + a plugin on every hook",
+        6 => "SMPP>store>UCP+DLR, flat out",
+        7 => "UCP>store>SMPP+DLR, flat out",
         _ => "unknown",
     }
 }

@@ -3,7 +3,7 @@
 //! [`crate::bench_http`]; both build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
-use crate::bench_http;
+use crate::{bench_http, bench_ucp};
 use tokio::runtime::Runtime;
 
 /// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
@@ -21,7 +21,9 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
             3 => bench_http::scenario(plan, rt),
             4 => held_queue(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 5)")),
+            6 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
+            7 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 7)")),
         };
         match result {
             Ok(r) => rows.extend(r),

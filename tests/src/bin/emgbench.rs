@@ -12,12 +12,15 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..5); repeat for several; default all
+  --scenario N        run scenario N (1..7); repeat for several; default all
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
                         4 N queued behind a held connector: RSS, restart, drain
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k; quick: 500 or 1000)
+                        5 scenario 1 with a trivial plugin on every hook
+                        6 SMPP in > store > UCP out (emgucpsmsc) > DLR back as deliver_sm
+                        7 UCP in > store > SMPP out > DLR back as UCP 53
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 100k, 100k; quick: 500 or 1000)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
   --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
@@ -49,8 +52,8 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=5).contains(&n) {
-                    bail!("--scenario: 1 to 5");
+                if !(1..=7).contains(&n) {
+                    bail!("--scenario: 1 to 7");
                 }
                 scenarios.push(n);
             }
@@ -70,7 +73,7 @@ fn parse() -> anyhow::Result<Cli> {
         }
     }
     if scenarios.is_empty() {
-        scenarios = vec![1, 2, 3, 4, 5];
+        scenarios = vec![1, 2, 3, 4, 5, 6, 7];
     }
     let temporary = dir.is_none();
     let root = dir

@@ -43,7 +43,7 @@ fn set_originator(source: &Address, sm: &mut ShortMessage) {
 }
 
 /// The submits (03) that carry `m`: one when it fits a short message, else its parts tied by
-/// a UDH concatenation element.
+/// a UDH concatenation element with an 8- or 16-bit reference as `split` says.
 pub fn submits(m: &Message, method: SplitMethod) -> Vec<ShortMessage> {
     let concat = match method {
         SplitMethod::Udh16 => Method::Udh16,

@@ -73,8 +73,8 @@ fn set_originator(source: &Address, sm: &mut Sm) {
 }
 
 /// The 51 operations that carry `m`: one when it fits a short message, else its parts tied by
-/// a UDH concatenation element (`split` as the connector says; SAR and payload have no UCP
-/// form, so they cut with an 8-bit reference).
+/// a UDH concatenation element with an 8- or 16-bit reference as `split` says (SAR and
+/// payload have no UCP form: the configuration check refuses them).
 pub fn submits(m: &Message, method: SplitMethod) -> Vec<Sm> {
     let concat = match method {
         SplitMethod::Udh16 => Method::Udh16,
