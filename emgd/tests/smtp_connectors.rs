@@ -370,3 +370,61 @@ to = "mail-out"
         assert!(text.contains("re:(kind plain)"), "{text}");
     }
 }
+
+#[test]
+fn starttls_and_auth_both_ways() {
+    let cert = tests::smtp_peer::TestCert::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, &cert.cert_pem).unwrap();
+    std::fs::write(&key_path, &cert.key_pem).unwrap();
+    let (c, k) = (cert_path.display().to_string(), key_path.display().to_string());
+    // The relay wants STARTTLS and then AUTH.
+    let relay = MailRelay::start(&["--tls", &c, &k, "--auth", "gw:relaypw"]);
+    let mail_in = format!(
+        "smtp_tls_cert = \"{c}\"\nsmtp_tls_key = \"{k}\"\nsmtp_starttls = \"required\"\nsmtp_auth = \"required\"\n"
+    );
+    let mail_out = format!(
+        r#"
+[connector.mail-out]
+type = "outgoing"
+protocol = "smtp"
+address = "localhost:{}"
+username = "gw"
+password = "relaypw"
+smtp_starttls = "required"
+smtp_tls_ca = "{c}"
+
+[[route]]
+prefix = "5"
+to = "mail-out"
+"#,
+        relay.port
+    );
+    let gw = Gw::new(free_port(), &mail_in, &mail_out);
+    let _d = gw.start();
+    // Without TLS nothing but the greeting commands; with it and AUTH the mail goes in.
+    let r = smtplib(gw.smtp, "plain", &[]);
+    assert_eq!(r["code"], 530, "{r}");
+    assert!(r["message"].as_str().unwrap().contains("STARTTLS"), "{r}");
+    let r = smtplib(
+        gw.smtp,
+        "plain",
+        &["--tls", &c, "--auth", "demo:demo", "--to", "5550123@sms.example.com"],
+    );
+    assert_eq!(r["code"], 250, "{r}");
+    // ... and out again to the relay, over STARTTLS with AUTH.
+    assert!(
+        wait_for(Duration::from_secs(30), || !relay.taken().is_empty()),
+        "{:?}",
+        relay.data()
+    );
+    let m = &relay.taken()[0];
+    assert_eq!(m["tls"], true, "{m}");
+    assert_eq!(m["auth"], true, "{m}");
+    assert_eq!(m["mail_from"], "alice@example.com");
+    assert_eq!(m["rcpt_tos"], serde_json::json!(["5550123@emg.localdomain"]));
+    assert!(content(m).contains("(kind plain) Lunch at 12?"), "{}", content(m));
+    let log = gw.setup.log("connector.mail-in");
+    assert!(log.contains("LOGIN OK (info=\"demo\")"), "{log}");
+}
