@@ -378,7 +378,10 @@ fn starttls_and_auth_both_ways() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, &cert.cert_pem).unwrap();
     std::fs::write(&key_path, &cert.key_pem).unwrap();
-    let (c, k) = (cert_path.display().to_string(), key_path.display().to_string());
+    let (c, k) = (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+    );
     // The relay wants STARTTLS and then AUTH.
     let relay = MailRelay::start(&["--tls", &c, &k, "--auth", "gw:relaypw"]);
     let mail_in = format!(
@@ -410,7 +413,14 @@ to = "mail-out"
     let r = smtplib(
         gw.smtp,
         "plain",
-        &["--tls", &c, "--auth", "demo:demo", "--to", "5550123@sms.example.com"],
+        &[
+            "--tls",
+            &c,
+            "--auth",
+            "demo:demo",
+            "--to",
+            "5550123@sms.example.com",
+        ],
     );
     assert_eq!(r["code"], 250, "{r}");
     // ... and out again to the relay, over STARTTLS with AUTH.
@@ -423,8 +433,119 @@ to = "mail-out"
     assert_eq!(m["tls"], true, "{m}");
     assert_eq!(m["auth"], true, "{m}");
     assert_eq!(m["mail_from"], "alice@example.com");
-    assert_eq!(m["rcpt_tos"], serde_json::json!(["5550123@emg.localdomain"]));
-    assert!(content(m).contains("(kind plain) Lunch at 12?"), "{}", content(m));
+    assert_eq!(
+        m["rcpt_tos"],
+        serde_json::json!(["5550123@emg.localdomain"])
+    );
+    assert!(
+        content(m).contains("(kind plain) Lunch at 12?"),
+        "{}",
+        content(m)
+    );
     let log = gw.setup.log("connector.mail-in");
     assert!(log.contains("LOGIN OK (info=\"demo\")"), "{log}");
+}
+
+#[test]
+fn delivery_reports_are_mailed_to_the_sender() {
+    let tmp = tempfile::tempdir().unwrap();
+    let smsc_port = free_port();
+    let smsc = Smsc::start(smsc_port, tmp.path().join("smsc.json"), &[]);
+    let relay = MailRelay::start(&[]);
+    let mail_in = format!(
+        "smtp_dlr_relay = \"127.0.0.1:{}\"\nsmtp_dlr_from = \"reports@gw.example.net\"\nsmtp_starttls = \"no\"",
+        relay.port
+    );
+    let gw = Gw::new(smsc_port, &mail_in, "");
+    let _d = gw.start();
+    let r = smtplib(gw.smtp, "plain", &["--text", "report me"]);
+    assert_eq!(r["code"], 250, "{r}");
+    assert!(wait_for(Duration::from_secs(30), || !relay
+        .taken()
+        .is_empty()));
+    assert!(wait_for(Duration::from_secs(10), || smsc::count(
+        &smsc.state(),
+        "receipts_acked"
+    ) == 1));
+    let m = &relay.taken()[0];
+    assert_eq!(m["mail_from"], "reports@gw.example.net");
+    assert_eq!(m["rcpt_tos"], serde_json::json!(["alice@example.com"]));
+    let text = content(m);
+    assert!(text.contains("Subject: Delivery report: DELIVRD"), "{text}");
+    assert!(text.contains("to 46701234567 is DELIVRD"), "{text}");
+    assert!(text.contains("X-EMG-Option-MSGTYPE: 5"), "{text}");
+}
+
+#[test]
+fn email_messages_stay_whole_until_they_leave_on_another_type_and_mms_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let smsc_port = free_port();
+    let smsc = Smsc::start(smsc_port, tmp.path().join("smsc.json"), &[]);
+    let relay = MailRelay::start(&[]);
+    let gw = Gw::new(
+        smsc_port,
+        "default_msgtype = \"email\"",
+        &mail_out(relay.port, ""),
+    );
+    std::fs::write(gw.setup.dir.path().join("retry.txt"), "C* * 1 100 1 0 0\n").unwrap();
+    let _d = gw.start();
+    // To a handset over SMPP: read into SMS text as it leaves.
+    let r = smtplib(gw.smtp, "alternative", &[]);
+    assert_eq!(r["code"], 250, "{r}");
+    // To a mail address over SMTP: the mail as it came, not rebuilt.
+    let r = smtplib(gw.smtp, "plain", &["--to", "5551234@sms.example.com"]);
+    assert_eq!(r["code"], 250, "{r}");
+    assert!(wait_for(Duration::from_secs(30), || !submits(
+        &smsc.state()
+    )
+    .is_empty()
+        && !relay.taken().is_empty()));
+    assert_eq!(
+        submits(&smsc.state())[0]["text"],
+        "(kind alternative) Plain text part"
+    );
+    let m = &relay.taken()[0];
+    assert_eq!(m["mail_from"], "alice@example.com");
+    assert_eq!(
+        m["rcpt_tos"],
+        serde_json::json!(["5551234@mail.example.net"])
+    );
+    let text = content(m);
+    assert!(
+        text.contains("From: Alice Example <alice@example.com>"),
+        "{text}"
+    );
+    assert!(text.contains("Subject: kind plain"), "{text}");
+    assert!(!text.contains("X-EMG-Option-ID"), "kept whole: {text}");
+    // MMS (X-EMG-Option-MSGTYPE) is stored and routed, and fails where it was routed to,
+    // saying why.
+    let (_, out) = swaks(
+        gw.smtp,
+        &[
+            "--from",
+            "alice@example.com",
+            "--to",
+            "46700000009@sms.example.com",
+            "--header",
+            "X-EMG-Option-MSGTYPE: MMS",
+            "--body",
+            "a picture",
+        ],
+    );
+    assert!(out.contains("250 2.0.0 Ok: queued as"), "{out}");
+    assert!(
+        wait_for(Duration::from_secs(20), || gw
+            .setup
+            .log("connector.smsc")
+            .contains(
+                "is of type MMS, which connector smsc (Smpp) cannot send"
+            )),
+        "{}",
+        gw.setup.log("connector.smsc")
+    );
+    assert_eq!(
+        submits(&smsc.state()).len(),
+        1,
+        "the MMS never reached the SMSC"
+    );
 }

@@ -2,13 +2,11 @@
 //! recipient (SMS text, or the mail whole as EMAIL with `default_msgtype = "email"`), and a
 //! message leaving on an outgoing SMTP connector becomes a mail (envelope and MIME).
 
+use crate::process::msgtype::{self, EMAIL_DATA_CODING};
 use common::message::{Address, Message, MsgType, Origin};
-use common::mime::{self, AddressRules, MailText, NewMail};
+use common::mime::{self, AddressRules, NewMail};
 use common::smtp::{Envelope, Outgoing};
 use config::DefaultMsgType;
-
-/// The data coding an EMAIL message's body (the whole RFC 5322 mail) is stored with.
-pub const EMAIL_DATA_CODING: u8 = 4;
 
 /// The connector's rules between recipient addresses and numbers.
 pub fn address_rules(cfg: &config::Connector) -> AddressRules {
@@ -31,8 +29,9 @@ pub fn mail_address(addr: &str) -> Address {
 
 /// The message options a mail's `X-EMG-Option-<name>` headers set, applied to `m`; the names
 /// that mean nothing here are returned for the connector log.
-fn apply_options(m: &mut Message, options: &[(String, String)]) -> Vec<String> {
+fn apply_options(m: &mut Message, options: &[(String, String)]) -> (Vec<String>, Option<MsgType>) {
     let mut ignored = Vec::new();
+    let mut wanted_type = None;
     for (name, value) in options {
         let v = value.trim();
         match name.to_ascii_uppercase().as_str() {
@@ -41,6 +40,10 @@ fn apply_options(m: &mut Message, options: &[(String, String)]) -> Vec<String> {
                 Ok(p) => m.priority = p,
                 Err(_) => ignored.push(format!("{name}={value}")),
             },
+            "MSGTYPE" => match msgtype::parse(v).filter(|t| *t != MsgType::Dlr) {
+                Some(t) => wanted_type = Some(t),
+                None => ignored.push(format!("{name}={value}")),
+            },
             "PROTOCOL_ID" | "PID" => match v.parse() {
                 Ok(p) => m.protocol_id = p,
                 Err(_) => ignored.push(format!("{name}={value}")),
@@ -48,7 +51,7 @@ fn apply_options(m: &mut Message, options: &[(String, String)]) -> Vec<String> {
             _ => ignored.push(name.clone()),
         }
     }
-    ignored
+    (ignored, wanted_type)
 }
 
 /// What a received mail gives every recipient's message.
@@ -95,22 +98,23 @@ pub fn received(
         },
         ..Default::default()
     };
-    let ignored = apply_options(&mut template, &mail.options);
+    let (ignored, wanted_type) = apply_options(&mut template, &mail.options);
     if !ignored.is_empty() {
         notes.push(format!("ignored options {}", ignored.join(", ")));
     }
-    match cfg.smtp.default_msgtype {
-        DefaultMsgType::Email => {
-            template.msgtype = MsgType::Email;
-            template.data_coding = EMAIL_DATA_CODING;
-            template.body = content.to_vec();
-        }
-        DefaultMsgType::Sms => {
-            let text = sms_text_of(&mail, cfg.smtp.quotedsubject);
-            template.data_coding = common::gsm::choose_coding(&text);
-            template.body = common::gsm::encode_text(template.data_coding, &text)
-                .unwrap_or_else(|_| common::gsm::encode_text(8, &text).unwrap_or_default());
-        }
+    // `X-EMG-Option-MSGTYPE` (EMG's option 25) chooses the type, else `default_msgtype`;
+    // anything but SMS keeps the mail whole, to be read into text (EMAIL) or refused (MMS,
+    // WAPPUSH) where it leaves.
+    template.msgtype = wanted_type.unwrap_or(match cfg.smtp.default_msgtype {
+        DefaultMsgType::Email => MsgType::Email,
+        DefaultMsgType::Sms => MsgType::Sms,
+    });
+    if template.msgtype == MsgType::Sms {
+        let text = msgtype::sms_text_of(&mail, cfg.smtp.quotedsubject);
+        (template.data_coding, template.body) = msgtype::coded(&text);
+    } else {
+        template.data_coding = EMAIL_DATA_CODING;
+        template.body = content.to_vec();
     }
     let messages = envelope
         .recipients
@@ -123,30 +127,6 @@ pub fn received(
         })
         .collect();
     Ok(Received { messages, notes })
-}
-
-/// The SMS text of a mail: its subject (in the QUOTEDSUBJECT quotes, else on a line of its
-/// own) and its text parts.
-pub fn sms_text_of(mail: &MailText, quotes: Option<(char, char)>) -> String {
-    mime::sms_text(mail.subject.as_deref(), &mail.text, quotes)
-}
-
-/// An EMAIL message's mail read into SMS text, coded for a connector that sends SMS; the
-/// message is otherwise the same. Called on the copy that leaves on a connector that is not
-/// SMTP (EMG converts there, at the latest point).
-pub fn email_as_sms(m: &Message, quotes: Option<(char, char)>) -> Message {
-    let text = match mime::read_mail(&m.body) {
-        Ok(mail) => sms_text_of(&mail, quotes),
-        Err(_) => String::from_utf8_lossy(&m.body).into_owned(),
-    };
-    let data_coding = common::gsm::choose_coding(&text);
-    Message {
-        msgtype: MsgType::Sms,
-        data_coding,
-        esm_class: m.esm_class & !0x40,
-        body: common::gsm::encode_text(data_coding, &text).unwrap_or_default(),
-        ..m.clone()
-    }
 }
 
 /// The text of an SMS message (any coding), or `None` for binary data.
