@@ -57,6 +57,12 @@ pub async fn run(
                         continue;
                     }
                 };
+                if connector.forceclosed() {
+                    gw.logs.connector(&connector.name, 0, format!(
+                        "CONNECT ERR (info=\"{peer}: connector force-closed\")"));
+                    sessions.spawn(refuse(stream, connector.config(), "closed by the operator"));
+                    continue;
+                }
                 let Some(slot) = slots.claim() else {
                     gw.logs.connector(&connector.name, 0, format!(
                         "CONNECT ERR (info=\"{peer}: all {} instances busy\")", slots.count()));

@@ -25,11 +25,15 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) {
     let mut shutdown = gw.shutdown_signal();
     let mut relay: Option<Relay> = None;
     loop {
-        let batch = if connector.held() {
-            Vec::new()
-        } else {
-            connector.queue.take_any(100)
-        };
+        if connector.held() {
+            // Held: nothing is taken; look again shortly (the queue keeps what waits).
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = stopped(&mut shutdown) => break,
+            }
+            continue;
+        }
+        let batch = connector.queue.take_any(100);
         if batch.is_empty() {
             tokio::select! {
                 _ = connector.queue.wait_any() => {}
