@@ -305,6 +305,7 @@ fn sat_pool_threads_mail_to_handsets_and_replies_come_back_as_mail() {
         r#"
 [satpool.mail]
 addresses = ["4670000100-4670000109"]
+threaded = true
 
 [connector.mail-out]
 type = "outgoing"
@@ -329,6 +330,7 @@ to = "mail-out"
     for (from, text) in [
         ("alice@example.com", "Lunch?"),
         ("bob@example.com", "Dinner?"),
+        ("alice@example.com", "Or tea?"),
     ] {
         let r = smtplib(gw.smtp, "plain", &["--from", from, "--text", text]);
         assert_eq!(r["code"], 250, "{r}");
@@ -352,19 +354,30 @@ to = "mail-out"
     let (bob_pool, _) = pool_of("Dinner?");
     assert!(alice_pool.starts_with("46700001"), "{alice_pool}");
     assert_eq!(ton, 1, "a pool number is international");
+    let (alice_again, _) = pool_of("Or tea?");
     assert_ne!(alice_pool, bob_pool, "two conversations, two pool numbers");
+    assert_ne!(
+        alice_again, alice_pool,
+        "threaded: each mail its own number, so each reply finds the mail it answers"
+    );
     // The handset answers each pool number; each reply comes back as mail to its sender.
     assert!(
-        wait_for(Duration::from_secs(30), || relay.taken().len() >= 2),
+        wait_for(Duration::from_secs(30), || relay.taken().len() >= 3),
         "replies mailed: {:?}",
         relay.data()
     );
-    for who in ["alice@example.com", "bob@example.com"] {
+    for (who, asked) in [
+        ("alice@example.com", "Lunch?"),
+        ("bob@example.com", "Dinner?"),
+        ("alice@example.com", "Or tea?"),
+    ] {
         let m = relay
             .taken()
             .into_iter()
-            .find(|m| m["rcpt_tos"] == serde_json::json!([who]))
-            .unwrap_or_else(|| panic!("no reply mailed to {who}: {:?}", relay.taken()));
+            .find(|m| m["rcpt_tos"] == serde_json::json!([who]) && content(m).contains(asked))
+            .unwrap_or_else(|| {
+                panic!("no reply to {asked:?} mailed to {who}: {:?}", relay.taken())
+            });
         assert_eq!(m["mail_from"], "46701234567@emg.localdomain");
         let text = content(&m);
         assert!(text.contains("re:(kind plain)"), "{text}");
