@@ -200,6 +200,24 @@ struct Decisions {
 
 impl Decide for Decisions {
     async fn decide(&mut self, server: &mut Server, event: Event) {
+        self.link.log_pdu(|| match &event {
+            Event::Auth(c) => format!("Read AUTH {:?} user:{}", c.mechanism, c.username),
+            Event::Mail { from, params } => {
+                format!(
+                    "Read MAIL FROM:<{from}> size:{:?} body:{:?}",
+                    params.size, params.body
+                )
+            }
+            Event::Rcpt { to } => format!("Read RCPT TO:<{to}>"),
+            Event::Message { envelope, content } => format!(
+                "Read DATA from:<{}> rcpts:{} octets:{}",
+                envelope.from,
+                envelope.recipients.len(),
+                content.len()
+            ),
+            Event::StartTls => "Read STARTTLS".into(),
+            Event::Close => "Close".into(),
+        });
         match event {
             Event::Auth(c) => self.auth(server, c).await,
             Event::Mail { from, .. } => self.mail(server, &from),
