@@ -562,3 +562,31 @@ fn email_messages_stay_whole_until_they_leave_on_another_type_and_mms_is_refused
         "the MMS never reached the SMSC"
     );
 }
+
+#[test]
+fn a_relay_refusing_our_login_keeps_the_message_queued() {
+    let relay = MailRelay::start(&["--auth", "gw:right"]);
+    let more = "username = \"gw\"\npassword = \"wrong\"\nsmtp_timeout = 10";
+    let gw = Gw::new(free_port(), "", &mail_out(relay.port, more));
+    std::fs::write(gw.setup.dir.path().join("retry.txt"), "C* * 1 100 1 0 0\n").unwrap();
+    let _d = gw.start();
+    let r = support::smpplib(
+        gw.setup.smpp_port,
+        &[
+            "--count",
+            "1",
+            "--dest",
+            "5551003",
+            "--text",
+            "wait",
+            "--timeout",
+            "4",
+        ],
+    );
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(1), "{r}");
+    // The connector's trouble, not the message's: no failure report, the message waits.
+    assert_eq!(r["receipts"].as_object().map(|o| o.len()), Some(0), "{r}");
+    let log = gw.setup.log("connector.mail-out");
+    assert!(log.contains("authentication failed"), "{log}");
+    assert!(relay.taken().is_empty());
+}

@@ -88,6 +88,8 @@ impl MailRelay {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            // aiosmtpd warns on stderr about AUTH without TLS, which the tests want.
+            .stderr(Stdio::null())
             .spawn()
             .expect("python3 runs (scripts/test installs aiosmtpd)");
         let stdin = child.stdin.take().unwrap();

@@ -335,8 +335,9 @@ impl Decisions {
     async fn message(&mut self, server: &mut Server, envelope: Envelope, content: Vec<u8>) {
         let cfg = self.link.config();
         let dlr = cfg.smtp.dlr_relay.is_some();
-        let received = match convert::received(&cfg, &envelope, &content, self.account.clone(), dlr)
-        {
+        // AUTH before STARTTLS is forgotten with the rest of the session (RFC 3207).
+        let account = self.account.clone().filter(|_| envelope.user.is_some());
+        let received = match convert::received(&cfg, &envelope, &content, account, dlr) {
             Ok(r) => r,
             Err(e) => {
                 self.link.log(format!("SUBMIT ERR (info=\"{e}\")"));
@@ -367,7 +368,7 @@ impl Decisions {
                 break;
             }
         }
-        match answer_for(&outcomes, envelope.recipients.len()) {
+        match answer_for(&outcomes) {
             Ok(text) => server.accept(Some(&text)),
             Err(reply) => server.reject(reply),
         }
@@ -379,10 +380,7 @@ impl Decisions {
 /// (`451`/`452` temporary, `550`/`554` permanent). Some stored and one refused for a while:
 /// `451` all the same, since the rest must not be lost, and the stored ones are logged
 /// (a retry duplicates them, as with any MTA that answers one reply for many recipients).
-pub fn answer_for(
-    outcomes: &[(String, Result<u64, Reject>)],
-    recipients: usize,
-) -> Result<String, Reply> {
+pub fn answer_for(outcomes: &[(String, Result<u64, Reject>)]) -> Result<String, Reply> {
     let stored: Vec<String> = outcomes
         .iter()
         .filter_map(|(_, o)| o.as_ref().ok().map(u64::to_string))
@@ -409,7 +407,7 @@ pub fn answer_for(
             format!("<{rcpt}>: {e}, try again later"),
         ));
     }
-    if stored.is_empty() || outcomes.len() < recipients.min(1) {
+    if stored.is_empty() {
         let text = match refused.first() {
             Some((rcpt, e)) => format!("<{rcpt}>: {e}"),
             None => "No recipient to deliver to".to_string(),
@@ -427,4 +425,44 @@ pub fn answer_for(
         text.push_str(&format!("; not for <{rcpt}>: {e}"));
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::NoRoute;
+
+    fn no_route() -> Reject {
+        Reject::NoRoute(NoRoute {
+            dest: "4799".into(),
+            connector: "mail-in".into(),
+            account: None,
+        })
+    }
+
+    #[test]
+    fn one_reply_for_every_recipient() {
+        let ok = |r: &str, id| (r.to_string(), Ok(id));
+        let err = |r: &str, e| (r.to_string(), Err(e));
+        assert_eq!(
+            answer_for(&[ok("a", 17), ok("b", 18)]).unwrap(),
+            "Ok: queued as 17,18"
+        );
+        let full = answer_for(&[err("a", Reject::QueueFull("x".into()))]).unwrap_err();
+        assert_eq!((full.code, full.enhanced), (452, Some(Enhanced(4, 3, 1))));
+        let gone = answer_for(&[err("a", Reject::ShuttingDown)]).unwrap_err();
+        assert_eq!(gone.code, 451);
+        assert_eq!(answer_for(&[err("a", no_route())]).unwrap_err().code, 550);
+        let refused = answer_for(&[err("a", Reject::NotReceiving("x".into()))]).unwrap_err();
+        assert_eq!(refused.code, 554);
+        // Stored for one, no route for the other: the stored one must not be sent again.
+        let mixed = answer_for(&[ok("a", 17), err("b", no_route())]).unwrap();
+        assert!(
+            mixed.starts_with("Ok: queued as 17; not for <b>: no route"),
+            "{mixed}"
+        );
+        // Stored for one, refused for a while for the other: sent again, both.
+        let again = answer_for(&[ok("a", 17), err("b", Reject::ShuttingDown)]).unwrap_err();
+        assert_eq!(again.code, 451);
+    }
 }

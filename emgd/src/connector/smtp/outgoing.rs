@@ -6,8 +6,10 @@
 //! The relay's answer decides: `250` sent (a relay sends no receipts, so the sender's report
 //! says delivered at once, EMG's DLR_SUPPORT=0); a `4xx`, a lost connection or a timeout is
 //! temporary: the message goes back to the queue and the instance backs off by the retry
-//! scheme (command 0, the reply code or 111 as error); a `5xx` fails the message, with a DLR
-//! to its sender, unless a message rule of the retry scheme says otherwise.
+//! scheme (command 0, the reply code or 111 as error), and so does a session that cannot be
+//! had (connect, STARTTLS, AUTH refused: the connector's trouble, not the message's); a `5xx`
+//! for the message fails it, with a DLR to its sender, unless a message rule of the retry
+//! scheme says otherwise.
 
 use super::convert::{mail_of, now_date};
 use super::relay::{Relay, RelayError, Target};
@@ -174,20 +176,15 @@ impl Caller for SmtpOut {
             },
             Err(e) => {
                 link.log(format!("SUBMIT ERR (info=\"message {}: {e}\")", m.id));
-                let error = match &e {
-                    RelayError::Smtp(common::smtp::ClientError::TooBig { .. }) => 552,
-                    _ => CONNECT_ERROR,
-                };
-                if e.is_transient() {
-                    CallOutcome::Temporary {
+                match e.fails_the_message() {
+                    Some(error) => CallOutcome::Refused {
                         command: SMTP_COMMAND,
                         error,
-                    }
-                } else {
-                    CallOutcome::Refused {
+                    },
+                    None => CallOutcome::Temporary {
                         command: SMTP_COMMAND,
-                        error,
-                    }
+                        error: CONNECT_ERROR,
+                    },
                 }
             }
         }

@@ -27,12 +27,17 @@ pub enum RelayError {
 }
 
 impl RelayError {
-    /// Worth trying again later.
-    pub fn is_transient(&self) -> bool {
+    /// The reply code that fails the message itself, when the error is about the message (too
+    /// big for the relay, 8-bit for a relay without 8BITMIME, an address that cannot be
+    /// written in a command). `None`: the session could not be had or went away (connect,
+    /// TLS, AUTH, a closing relay), which is the connector's trouble, not the message's: it
+    /// waits in the queue while the connector backs off.
+    pub fn fails_the_message(&self) -> Option<u32> {
         match self {
-            RelayError::Smtp(e) => e.is_transient(),
-            RelayError::Tls(_) => false,
-            _ => true,
+            RelayError::Smtp(ClientError::TooBig { .. }) => Some(552),
+            RelayError::Smtp(ClientError::EightBitRefused) => Some(554),
+            RelayError::Smtp(ClientError::BadAddress(_)) => Some(553),
+            _ => None,
         }
     }
 }

@@ -121,11 +121,10 @@ async fn mail_one(
             Some(Err(reply)) => Err((true, reply.to_string(), u32::from(reply.code))),
             None => Err((false, "no recipient".to_string(), 554)),
         },
-        Err(e) => Err((
-            e.is_transient(),
-            e.to_string(),
-            super::outgoing::CONNECT_ERROR,
-        )),
+        Err(e) => match e.fails_the_message() {
+            Some(code) => Err((false, e.to_string(), code)),
+            None => Err((true, e.to_string(), super::outgoing::CONNECT_ERROR)),
+        },
     };
     match outcome {
         Ok(()) => finish(gw, connector, m, Ok(()), 0).await,
