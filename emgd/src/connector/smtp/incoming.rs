@@ -60,13 +60,17 @@ pub async fn run(
                 if connector.forceclosed() {
                     gw.logs.connector(&connector.name, 0, format!(
                         "CONNECT ERR (info=\"{peer}: connector force-closed\")"));
-                    sessions.spawn(refuse(stream, connector.config(), "closed by the operator"));
+                    let cfg = connector.config();
+                    let reply = unavailable(&cfg, "closed by the operator");
+                    sessions.spawn(refuse(stream, cfg, reply));
                     continue;
                 }
                 let Some(slot) = slots.claim() else {
                     gw.logs.connector(&connector.name, 0, format!(
                         "CONNECT ERR (info=\"{peer}: all {} instances busy\")", slots.count()));
-                    sessions.spawn(refuse(stream, connector.config(), "all instances busy"));
+                    let cfg = connector.config();
+                    let reply = unavailable(&cfg, "all instances busy");
+                    sessions.spawn(refuse(stream, cfg, reply));
                     continue;
                 };
                 let link = Link::new(gw.clone(), connector.clone(), slot.instance);
@@ -105,19 +109,22 @@ fn server_config(cfg: &config::Connector) -> ServerConfig {
     }
 }
 
-/// A client that cannot be served: `421`, and the connection closes.
-async fn refuse(stream: TcpStream, cfg: Arc<config::Connector>, why: &str) {
+/// A client that is not served: `reply` (421 busy or closed, 554 not allowed), then the
+/// connection closes.
+async fn refuse(stream: TcpStream, cfg: Arc<config::Connector>, reply: Reply) {
     use tokio::io::AsyncWriteExt;
+    let mut s = Server::refusing(server_config(&cfg), reply);
+    let mut stream = stream;
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(&s.take_output())).await;
+}
+
+/// `421`: come back later.
+fn unavailable(cfg: &config::Connector, why: &str) -> Reply {
     let text = format!(
         "{} Service not available ({why}), try again later",
         cfg.smtp.hostname
     );
-    let mut s = Server::refusing(
-        server_config(&cfg),
-        Reply::new(421, Enhanced(4, 3, 2), text),
-    );
-    let mut stream = stream;
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(&s.take_output())).await;
+    Reply::new(421, Enhanced(4, 3, 2), text)
 }
 
 async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option<TlsAcceptor>) {
@@ -125,20 +132,7 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
     if !crate::access::allowed(&cfg.access, peer.ip()) {
         link.log(format!("CONNECT ERR (info=\"{peer}: not in access\")"));
         let text = format!("{} Access denied", cfg.smtp.hostname);
-        let server = Server::refusing(
-            server_config(&cfg),
-            Reply::new(554, Enhanced(5, 7, 1), text),
-        );
-        let mut quiet = Quiet;
-        session::run(
-            Box::new(stream),
-            server,
-            None,
-            Duration::from_secs(10),
-            std::future::pending(),
-            &mut quiet,
-        )
-        .await;
+        refuse(stream, cfg, Reply::new(554, Enhanced(5, 7, 1), text)).await;
         return;
     }
     let _ = stream.set_nodelay(true);
@@ -175,19 +169,6 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
     }
     link.connector.set_session(link.instance, None);
     link.set_state(ConnState::Idle);
-}
-
-/// Answers nothing: a refusing session raises no decisions.
-struct Quiet;
-
-impl Decide for Quiet {
-    async fn decide(&mut self, server: &mut Server, _event: Event) {
-        server.reject(Reply::new(
-            503,
-            Enhanced(5, 5, 1),
-            "Bad sequence of commands",
-        ));
-    }
 }
 
 /// The decisions of one session.
