@@ -194,7 +194,12 @@ to = "mail-out"
 #[test]
 fn sms_in_leaves_as_mail_and_its_dlr_comes_back() {
     let relay = MailRelay::start(&[]);
-    let gw = Gw::new(free_port(), "", &mail_out(relay.port, ""));
+    // QUOTEDSUBJECT on the way out: `[...]` at the start of the text is the subject.
+    let gw = Gw::new(
+        free_port(),
+        "",
+        &mail_out(relay.port, "quotedsubject = \"[]\""),
+    );
     std::fs::write(gw.setup.dir.path().join("retry.txt"), "C* * 1 100 1 0 0\n").unwrap();
     let _d = gw.start();
     let r = support::smpplib(
@@ -205,7 +210,7 @@ fn sms_in_leaves_as_mail_and_its_dlr_comes_back() {
             "--dest",
             "5551001",
             "--text",
-            "Grüße, 50 € (ok)",
+            "[Hälsning från Åre] Grüße, 50 € (ok)",
             "--coding",
             "8",
         ],
@@ -230,9 +235,17 @@ fn sms_in_leaves_as_mail_and_its_dlr_comes_back() {
         "{text}"
     );
     assert!(
-        text.contains("Gr=C3=BC=C3=9Fe, 50 =E2=82=AC (ok)"),
+        text.contains("\r\n\r\nGr=C3=BC=C3=9Fe, 50 =E2=82=AC (ok)"),
         "{text}"
     );
+    // The subject in RFC 2047 encoded words, read back as it was written.
+    let subject = text
+        .lines()
+        .find(|l| l.starts_with("Subject: "))
+        .unwrap_or_default();
+    assert!(subject.starts_with("Subject: =?UTF-8?B?"), "{text}");
+    let parsed = common::mime::read_mail(text.as_bytes()).unwrap();
+    assert_eq!(parsed.subject.as_deref(), Some("Hälsning från Åre"));
     assert!(text.contains("X-EMG-Option-ID: "), "{text}");
     assert!(text.contains("From: 4610000@mail.example.net"), "{text}");
     // The relay sends no receipts: the report says delivered once it took the mail.
