@@ -108,6 +108,20 @@ fn bad_input_gets_its_smtp_code_and_nothing_is_stored_twice() {
     let r = s.command(".");
     assert!(r.starts_with("554 5.6.1"), "{r}");
 
+    // A text longer than 255 SMS parts can carry.
+    assert_eq!(code(&s.command("MAIL FROM:<novel@example.com>")), "250");
+    assert_eq!(
+        code(&s.command("RCPT TO:<46700000003@sms.example.com>")),
+        "250"
+    );
+    assert_eq!(code(&s.command("DATA")), "354");
+    s.send(b"Subject: novel\r\n\r\n");
+    for _ in 0..50 {
+        s.send(format!("{}\r\n", "w".repeat(900)).as_bytes());
+    }
+    let r = s.command(".");
+    assert!(r.starts_with("554 5.3.4 Message too long for SMS"), "{r}");
+
     // Pipelined out of order: RCPT before MAIL and DATA without recipients are refused, each
     // in its turn; then a proper pipelined transaction, with a bare-LF line in its content
     // and a smuggled end of data (LF.LF) that must stay content.

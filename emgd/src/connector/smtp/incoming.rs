@@ -332,6 +332,16 @@ impl Decisions {
         for note in &received.notes {
             self.link.log(format!("SUBMIT NOTE (info=\"{note}\")"));
         }
+        // A text no SMS can carry, even in 255 parts, is refused now rather than failed later.
+        let sms = received.messages.first().map(|(_, m)| m);
+        if let Some(m) = sms.filter(|m| m.msgtype == common::message::MsgType::Sms) {
+            let method = common::concat::Method::Udh8;
+            if let Err(e) = common::concat::split_encoded(&m.body, m.data_coding, method, 0) {
+                self.link.log(format!("SUBMIT ERR (info=\"{e}\")"));
+                let text = format!("Message too long for SMS: {e}");
+                return server.reject(Reply::new(554, Enhanced(5, 3, 4), text));
+            }
+        }
         let mut outcomes = Vec::new();
         for (rcpt, message) in received.messages {
             let outcome = self.link.receive(message).await;
