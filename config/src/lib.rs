@@ -36,7 +36,10 @@ mod context;
 mod daemon;
 mod diagnostic;
 pub mod emg;
+mod general;
 mod http;
+mod inherit;
+mod kind;
 mod mapping;
 mod model;
 mod operator;
@@ -51,6 +54,15 @@ mod validate;
 mod values;
 
 use std::path::Path;
+
+/// `group_commit_delay_us`: a small group waits up to half a millisecond for company.
+pub const DEFAULT_GROUP_COMMIT_DELAY_US: u64 = 500;
+/// `retention`: a week of finished messages.
+pub const DEFAULT_RETENTION: u64 = 7 * 86_400;
+/// `routelog_retention`: 90 days of routelog.
+pub const DEFAULT_ROUTELOG_RETENTION: u64 = 90 * 86_400;
+/// `dlr_expire`: two days, as long as SMSCs usually keep trying a message.
+pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use crate::retry::RetryScheme;
 
+pub use crate::kind::{Direction, Protocol};
+
 /// A whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -64,6 +66,15 @@ pub struct General {
     pub retryscheme: RetryScheme,
     /// Most messages written per store transaction.
     pub group_commit_max: usize,
+    /// Microseconds a small group commit waits after the previous one for more writes.
+    pub group_commit_delay_us: u64,
+    /// Seconds a message stays in the store after its final state (`retention`).
+    pub retention: u64,
+    /// Seconds a routelog row stays after its message's final state (`routelog_retention`).
+    pub routelog_retention: u64,
+    /// Seconds an open delivery-report entry waits for its receipt (`dlr_expire`); then the
+    /// message ends as UNKNOWN and its sender is told so.
+    pub dlr_expire: u64,
     /// The system-wide blacklist (`blacklist` file), checked on every message received.
     pub blacklist: Option<std::sync::Arc<crate::blacklist::Blacklist>>,
     /// Secret keying the reversible address masquerading (`masquerade_key`).
@@ -89,39 +100,6 @@ pub enum Backend {
     Sqlite,
     /// External PostgreSQL server at `database_url`.
     Postgres,
-}
-
-/// Whether a connector accepts (incoming) or initiates (outgoing) connections. Says nothing about
-/// which way messages flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Listens for clients.
-    Incoming,
-    /// Connects to an SMSC or other peer.
-    Outgoing,
-}
-
-/// Wire protocol of a connector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// SMPP 3.3/3.4/5.0.
-    Smpp,
-    /// HTTP.
-    Http,
-    /// SMTP (e-mail).
-    Smtp,
-    /// UCP/EMI.
-    Ucp,
-    /// CIMD2.
-    Cimd2,
-    /// Messaging Gateway Protocol.
-    Mgp,
-    /// External program ("EBE"); the address is a program path.
-    Ebe,
-    /// GSM modem on a tty.
-    Gsm,
-    /// Built-in SMSC simulator, for tests and load runs; needs no address.
-    Sim,
 }
 
 /// Which operations a connector allows.

@@ -25,7 +25,7 @@ pub mod users;
 pub mod watchdog;
 
 use anyhow::{bail, Context};
-use config::{Direction, Protocol};
+use config::Protocol;
 use gateway::Gateway;
 use std::future::Future;
 use std::path::Path;
@@ -76,10 +76,13 @@ where
         .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
-            store::sqlite::SqliteStore::open(&cfg.general.datadir, cfg.general.group_commit_max)
-                .with_context(|| {
-                    format!("cannot open the store in {}", cfg.general.datadir.display())
-                })?,
+            store::sqlite::SqliteStore::open(
+                &cfg.general.datadir,
+                store::Options::of(&cfg.general),
+            )
+            .with_context(|| {
+                format!("cannot open the store in {}", cfg.general.datadir.display())
+            })?,
         ),
         config::Backend::Postgres => bail!(
             "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""
@@ -118,48 +121,14 @@ where
 
     let mut tasks = JoinSet::new();
     for c in gw.connectors() {
-        let cfg = c.config();
-        let (gw, c) = (gw.clone(), c.clone());
-        match (cfg.protocol, cfg.direction) {
-            (Protocol::Sim, _) => {
-                tasks.spawn(connector::sim::run(gw, c));
-            }
-            (Protocol::Smpp, Direction::Incoming) => {
-                let listener = connector::smpp_in::bind(&cfg).await.with_context(|| {
-                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
-                })?;
-                tasks.spawn(connector::smpp_in::run(gw, c, listener));
-            }
-            (Protocol::Smpp, Direction::Outgoing) => {
-                tasks.spawn(connector::smpp_out::run(gw, c));
-            }
-            (Protocol::Http, Direction::Incoming) => {
-                let listener = connector::http_in::bind(&cfg).await.with_context(|| {
-                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
-                })?;
-                tasks.spawn(connector::http_in::run(gw, c, listener));
-            }
-            (Protocol::Http, Direction::Outgoing) => {
-                let listener = connector::http_out::bind(&cfg).await.with_context(|| {
-                    format!(
-                        "connector {}: cannot listen on dlr_address {:?}",
-                        cfg.name, cfg.http.dlr_address
-                    )
-                })?;
-                tasks.spawn(connector::http_out::run(gw, c, listener));
-            }
-            _ => unreachable!(
-                "refuse_unavailable_protocols let {:?} through",
-                cfg.protocol
-            ),
-        }
+        connector::start(&gw, c, &mut tasks).await?;
     }
     tokio::spawn(sweep_expired(gw.clone()));
     if let Some(address) = &gw.config().general.metrics_address {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on metrics_address {address}"))?;
-        tokio::spawn(metrics::serve(gw.clone(), listener));
+        tokio::spawn(metrics::exposition::serve(gw.clone(), listener));
     }
     let mgp = control::server::Server::new(gw.clone());
     if let Some(address) = &gw.config().general.mgp_address {
@@ -238,12 +207,15 @@ async fn systemd_keepalive(gw: Arc<Gateway>, every: Duration) {
 /// How often queues are searched for messages whose validity has ended.
 const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Fail expired queued messages until shutdown.
+/// Fail expired queued messages, and expire open DLR entries, until shutdown.
 async fn sweep_expired(gw: Arc<Gateway>) {
     let mut shutdown = gw.shutdown_signal();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(EXPIRY_SWEEP) => gw.sweep_expired().await,
+            _ = tokio::time::sleep(EXPIRY_SWEEP) => {
+                gw.sweep_expired().await;
+                gw.expire_dlrs().await;
+            }
             _ = gateway::stopped(&mut shutdown) => break,
         }
     }

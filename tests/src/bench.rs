@@ -10,6 +10,8 @@
 //!    queue full, then release and time to drain.
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
+//!
+//! [`crate::bench_run`] runs them in order.
 
 use crate::bench_env::{Bins, Emgd, Env, GatewaySetup, OUT, PASSWORD, USER};
 use crate::bench_mgp::{Mgp, QueueState};
@@ -22,8 +24,8 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 /// Load sessions and their window in the SMPP scenarios.
-const SESSIONS: usize = 4;
-const WINDOW: usize = 64;
+pub(crate) const SESSIONS: usize = 4;
+pub(crate) const WINDOW: usize = 64;
 /// Sessions that fill the held queue in scenario 4.
 const FILL_SESSIONS: usize = 8;
 /// The outgoing connector: sessions and window towards emgsmsc.
@@ -52,6 +54,10 @@ pub struct Plan {
     pub first_id: u64,
     /// Rate of scenario 2.
     pub rate: f64,
+    /// Runs of each gateway and variant in scenario 6.
+    pub rounds: usize,
+    /// General options added to every emgd configuration (`--general`), for experiments.
+    pub general: String,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -70,6 +76,9 @@ impl Plan {
             (5, false) => 200_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
+            (6, false) => 10_000_000,
+            (6, true) => 2_000,
+            (7, false) => 100_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -83,7 +92,7 @@ impl Plan {
     }
 
     /// Rate of scenario 2 (slower in the smoke run, whose binaries may be debug builds).
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         if self.quick {
             self.rate.min(500.0)
         } else {
@@ -118,6 +127,9 @@ pub struct Row {
     pub notes: String,
     /// Set when the scenario could not run: why (`not available: ...` or `failed: ...`).
     pub unavailable: Option<String>,
+    /// Lines printed under the table (scenario 6: the CPU ratios).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl Row {
@@ -137,66 +149,9 @@ pub fn scenario_name(n: u8) -> &'static str {
         3 => "HTTP>store>SMPP",
         4 => "held queue, restart, drain",
         5 => "scenario 1 + a plugin on every hook",
+        6 => "store size, short retention",
+        7 => "side by side with Kannel",
         _ => "unknown",
-    }
-}
-
-/// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
-pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for &n in &plan.scenarios {
-        progress(&format!(
-            "scenario {n}: {} ({} messages)",
-            scenario_name(n),
-            plan.count(n)
-        ));
-        let result = match n {
-            1 => smpp_flow(plan, rt, 1, None).map(|r| vec![r]),
-            2 => smpp_flow(plan, rt, 2, Some(plan.rate())).map(|r| vec![r]),
-            5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
-            3 => crate::bench_http::scenario(plan, rt),
-            4 => held_queue(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 5)")),
-        };
-        match result {
-            Ok(r) => rows.extend(r),
-            Err(e) => rows.push(Row {
-                unavailable: Some(format!("failed: {e:#}")),
-                ..Row::empty(n)
-            }),
-        }
-    }
-    compare_plugin_cost(&mut rows);
-    rows
-}
-
-/// Scenario 5's cost: its throughput and emgd's CPU per message against the scenario 1 row
-/// run just before it (or the first one, when none came before). On a shared machine the load
-/// changes from minute to minute: interleave them (`--scenario 1 --scenario 5`, repeated) and
-/// compare each pair.
-fn compare_plugin_cost(rows: &mut [Row]) {
-    let first = rows
-        .iter()
-        .find(|r| r.scenario == 1 && r.unavailable.is_none())
-        .map(|r| (r.accepted_per_s, r.cpu_s_per_100k));
-    let mut before = None;
-    for r in rows.iter_mut() {
-        if r.unavailable.is_some() {
-            continue;
-        }
-        if r.scenario == 1 {
-            before = Some((r.accepted_per_s, r.cpu_s_per_100k));
-            continue;
-        }
-        let Some((rate, cpu)) = before.or(first).filter(|_| r.scenario == 5) else {
-            continue;
-        };
-        let cost = 100.0 * (1.0 - r.accepted_per_s / rate);
-        let cpu_more = 100.0 * (r.cpu_s_per_100k / cpu - 1.0);
-        r.notes = format!(
-            "plugins cost {cost:.1} % of scenario 1's accepted/s, {cpu_more:+.1} % emgd CPU per message (against the scenario 1 row before it); {}",
-            r.notes
-        );
     }
 }
 
@@ -238,6 +193,17 @@ pub(crate) fn prepare_world(
     sessions: usize,
     extra: impl FnOnce(&Env) -> String,
 ) -> anyhow::Result<Env> {
+    prepare_world_with(plan, name, sessions, "", extra)
+}
+
+/// [`prepare_world`] with extra general options (`general`, TOML).
+pub(crate) fn prepare_world_with(
+    plan: &Plan,
+    name: &str,
+    sessions: usize,
+    general: &str,
+    extra: impl FnOnce(&Env) -> String,
+) -> anyhow::Result<Env> {
     let mut env = Env::new(&plan.root, name, &plan.bins)?;
     env.start_smsc(plan.dlr_delay, plan.first_id)?;
     let extra = extra(&env);
@@ -247,6 +213,7 @@ pub(crate) fn prepare_world(
         out_instances: OUT_INSTANCES,
         out_window: OUT_WINDOW,
         extra,
+        general: format!("{general}\n{}", plan.general),
     })?;
     Ok(env)
 }
@@ -325,7 +292,7 @@ pub(crate) fn load_args(
     }
 }
 
-fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
+pub(crate) fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
     if !report.complete(a) || report.refused > 0 {
         bail!(
             "incomplete: {} accepted, {} refused, {} receipts of {}",
@@ -339,7 +306,7 @@ fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
 }
 
 /// Scenarios 1 and 2: SMPP in, store, SMPP out, receipts back; flat out or at `rate`.
-fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
+pub fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
     let count = plan.count(n);
     let (mut env, mut emgd) = start_world(plan, n, SESSIONS)?;
     let before = emgd.sample()?;
@@ -429,7 +396,7 @@ fn wait_drained(env: &Env, count: u64) -> anyhow::Result<()> {
 /// MGP `hold` is not persisted, so before the restart the connector is also force-closed
 /// with `persist` (EMG's way to keep a connector closed across a restart); the release
 /// clears both.
-fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
+pub fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let count = plan.count(4);
     let (mut env, mut emgd) = start_world(plan, 4, FILL_SESSIONS)?;
     let slow = Duration::from_secs(300 + count as u64 / 2_000);
@@ -588,6 +555,10 @@ pub fn table(rows: &[Row]) -> String {
                 }
             }
         }
+        out.push('\n');
+    }
+    for summary in rows.iter().filter_map(|r| r.summary.as_deref()) {
+        out.push_str(summary);
         out.push('\n');
     }
     out

@@ -12,19 +12,28 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..5); repeat for several; default all
+  --scenario N        run scenario N (1..7); repeat for several; default 1 to 5
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
                         4 N queued behind a held connector: RSS, restart, drain
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k; quick: 500 or 1000)
+                        5 scenario 1 with a trivial plugin on every hook
+                        6 scenario 1 with a short retention: the store's size over the run
+                        7 side by side with Kannel (Debian's kannel, node load, npm smpp
+                          simulator), alternating, with the CPU ratio
+  --kannel            the same as --scenario 7
+  --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k;
+                      quick: 500, 1000 for 4, 2000 for 6)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
   --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
   --bin-dir DIR       where emgd and emgsmsc are (default: beside this program)
   --dir DIR           scenario directories (default: a temporary directory, removed after)
   --keep              keep the scenario directories (configs, logs, stores)
-  --json FILE         also write the rows as JSON";
+  --json FILE         also write the rows as JSON
+  --general TOML      general options added to every emgd configuration, for experiments
+                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several";
 
 struct Cli {
     plan: Plan,
@@ -42,6 +51,8 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut quick, mut scenarios, mut count) = (false, Vec::new(), None);
     let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
+    let mut rounds = None;
+    let mut general = String::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -49,10 +60,16 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=5).contains(&n) {
-                    bail!("--scenario: 1 to 5");
+                if !(1..=7).contains(&n) {
+                    bail!("--scenario: 1 to 7");
                 }
                 scenarios.push(n);
+            }
+            "--kannel" => scenarios.push(7),
+            "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
+            "--general" => {
+                general.push_str(&val()?);
+                general.push('\n');
             }
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
@@ -84,6 +101,8 @@ fn parse() -> anyhow::Result<Cli> {
             dlr_delay: Duration::from_millis(dlr_delay_ms),
             first_id,
             rate,
+            rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
+            general,
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },
@@ -123,7 +142,7 @@ fn main() -> anyhow::Result<()> {
     );
     eprintln!("{caption}");
     let started = Instant::now();
-    let rows = bench::run(&cli.plan, &rt, |line| {
+    let rows = tests::bench_run::run(&cli.plan, &rt, |line| {
         eprintln!("[{:6.1}s] {line}", started.elapsed().as_secs_f64());
     });
     let mut out = std::io::stdout().lock();
