@@ -48,6 +48,7 @@ mod process;
 pub mod retry;
 mod rewrite;
 mod satpool;
+mod smtp;
 mod suggest;
 mod tls;
 mod validate;
@@ -78,6 +79,7 @@ pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
+pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.

@@ -178,6 +178,8 @@ pub struct Connector {
     pub dlr_parts: DlrParts,
     /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
     pub http: crate::http::HttpOptions,
+    /// SMTP keywords (`crate::smtp`).
+    pub smtp: crate::smtp::SmtpOptions,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }

@@ -10,6 +10,7 @@
 //!    queue full, then release and time to drain.
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
+//! 8. Mails per second through the SMTP connectors, in and out ([`crate::bench_smtp`]).
 //!
 //! [`crate::bench_run`] runs them in order.
 
@@ -79,6 +80,7 @@ impl Plan {
             (6, false) => 10_000_000,
             (6, true) => 2_000,
             (7, false) => 100_000,
+            (8, false) => 50_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -151,6 +153,7 @@ pub fn scenario_name(n: u8) -> &'static str {
         5 => "scenario 1 + a plugin on every hook",
         6 => "store size, short retention",
         7 => "side by side with Kannel",
+        8 => "SMTP in and out (postfix's smtp-source, smtp-sink)",
         _ => "unknown",
     }
 }

@@ -18,6 +18,7 @@ pub mod bench_mgp;
 pub mod bench_proc;
 pub mod bench_run;
 pub mod bench_size;
+pub mod bench_smtp;
 pub mod daemon;
 pub mod http_sink;
 pub mod httpload;
