@@ -62,6 +62,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         OWN_KEYWORDS,
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
+        crate::smtp::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -196,6 +197,8 @@ pub(crate) struct Partial {
     pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
     http: crate::http::HttpPartial,
+    /// SMTP keywords (`crate::smtp`).
+    smtp: crate::smtp::SmtpPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -259,6 +262,7 @@ impl Partial {
             ucp_out_key,
         );
         self.http.inherit_from(&parent.http);
+        self.smtp.inherit_from(&parent.smtp);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
     }
@@ -399,6 +403,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 || crate::http::OUT_KEYWORDS.contains(&k) =>
             {
                 crate::http::read(ctx, &mut p.http, k, &kw, v);
+            }
+            k if crate::smtp::KEYWORDS.contains(&k) => {
+                crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
             }
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
@@ -586,6 +593,7 @@ pub(crate) fn finish(
         onpi: m.onpi.unwrap_or(5),
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
+        smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         process: m.process.finish(),
     })
 }

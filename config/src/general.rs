@@ -24,6 +24,10 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "cmrexpire",
     "retryscheme",
     "group_commit_max",
+    "group_commit_delay_us",
+    "retention",
+    "routelog_retention",
+    "dlr_expire",
     "mgp_tls_cert",
     "mgp_tls_key",
     "metrics_address",
@@ -59,6 +63,10 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         cmrexpire: 60,
         retryscheme: RetryScheme::default(),
         group_commit_max: 4096,
+        group_commit_delay_us: crate::DEFAULT_GROUP_COMMIT_DELAY_US,
+        retention: crate::DEFAULT_RETENTION,
+        routelog_retention: crate::DEFAULT_ROUTELOG_RETENTION,
+        dlr_expire: crate::DEFAULT_DLR_EXPIRE,
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
@@ -175,6 +183,21 @@ pub(crate) fn read_general(
         "group_commit_max" => {
             g.group_commit_max =
                 values::int(sink, kw, v, 1, u32::MAX).map_or(4096, |n: u32| n as usize);
+        }
+        "group_commit_delay_us" => {
+            g.group_commit_delay_us =
+                values::int(sink, kw, v, 0, 100_000).unwrap_or(crate::DEFAULT_GROUP_COMMIT_DELAY_US)
+        }
+        "retention" => {
+            g.retention = values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_RETENTION)
+        }
+        "routelog_retention" => {
+            g.routelog_retention =
+                values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_ROUTELOG_RETENTION)
+        }
+        "dlr_expire" => {
+            g.dlr_expire =
+                values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_DLR_EXPIRE)
         }
         _ => {}
     }

@@ -15,6 +15,7 @@ pub(crate) const IN_KEYWORDS: &[&str] = &[
     "dlr_callback_timeout",
     "dlr_callback_backoff_max",
     "dlr_callback_expire",
+    "dlr_callback_window",
 ];
 
 /// Keywords of outgoing HTTP connectors.
@@ -70,6 +71,8 @@ pub struct HttpOptions {
     pub dlr_callback_backoff_max: u64,
     /// Incoming: seconds after which an undeliverable DLR callback is given up.
     pub dlr_callback_expire: u64,
+    /// Incoming: most DLR callbacks in flight to one destination (scheme, host and port).
+    pub dlr_callback_window: u32,
     /// Outgoing: GET (parameters in the query) or POST (parameters in the body).
     pub method: HttpMethod,
     /// Outgoing: parameter name -> value template (`{to}`, `{from}`, `{text}`, ...).
@@ -114,6 +117,7 @@ impl Default for HttpOptions {
             dlr_callback_timeout: 10,
             dlr_callback_backoff_max: 300,
             dlr_callback_expire: 86_400,
+            dlr_callback_window: 100,
             method: HttpMethod::Post,
             params: ["to", "from", "text", "coding", "udh", "id", "dlr"]
                 .iter()
@@ -144,6 +148,7 @@ pub(crate) struct HttpPartial {
     dlr_callback_timeout: Option<u64>,
     dlr_callback_backoff_max: Option<u64>,
     dlr_callback_expire: Option<u64>,
+    dlr_callback_window: Option<u32>,
     method: Option<HttpMethod>,
     params: Option<BTreeMap<String, String>>,
     body: Option<HttpBody>,
@@ -172,6 +177,7 @@ impl HttpPartial {
             dlr_callback_timeout,
             dlr_callback_backoff_max,
             dlr_callback_expire,
+            dlr_callback_window,
             method,
             params,
             body,
@@ -220,6 +226,7 @@ pub(crate) fn read(
         "dlr_callback_expire" => {
             p.dlr_callback_expire = values::int(sink, kw, v, 1, 365 * 86_400);
         }
+        "dlr_callback_window" => p.dlr_callback_window = values::int(sink, kw, v, 1, 10_000),
         "http_timeout" => p.timeout = values::int(sink, kw, v, 1, 3600),
         "http_method" => {
             p.method = word(
@@ -455,6 +462,7 @@ pub(crate) fn finish(
             .dlr_callback_backoff_max
             .unwrap_or(d.dlr_callback_backoff_max),
         dlr_callback_expire: p.dlr_callback_expire.unwrap_or(d.dlr_callback_expire),
+        dlr_callback_window: p.dlr_callback_window.unwrap_or(d.dlr_callback_window),
         method: p.method.unwrap_or(d.method),
         params: p.params.clone().unwrap_or(d.params),
         body: p.body.unwrap_or(d.body),

@@ -48,12 +48,22 @@ mod process;
 pub mod retry;
 mod rewrite;
 mod satpool;
+mod smtp;
 mod suggest;
 mod tls;
 mod validate;
 mod values;
 
 use std::path::Path;
+
+/// `group_commit_delay_us`: a small group waits up to half a millisecond for company.
+pub const DEFAULT_GROUP_COMMIT_DELAY_US: u64 = 500;
+/// `retention`: a week of finished messages.
+pub const DEFAULT_RETENTION: u64 = 7 * 86_400;
+/// `routelog_retention`: 90 days of routelog.
+pub const DEFAULT_ROUTELOG_RETENTION: u64 = 90 * 86_400;
+/// `dlr_expire`: two days, as long as SMSCs usually keep trying a message.
+pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
@@ -69,6 +79,7 @@ pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
+pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.

@@ -66,6 +66,15 @@ pub struct General {
     pub retryscheme: RetryScheme,
     /// Most messages written per store transaction.
     pub group_commit_max: usize,
+    /// Microseconds a small group commit waits after the previous one for more writes.
+    pub group_commit_delay_us: u64,
+    /// Seconds a message stays in the store after its final state (`retention`).
+    pub retention: u64,
+    /// Seconds a routelog row stays after its message's final state (`routelog_retention`).
+    pub routelog_retention: u64,
+    /// Seconds an open delivery-report entry waits for its receipt (`dlr_expire`); then the
+    /// message ends as UNKNOWN and its sender is told so.
+    pub dlr_expire: u64,
     /// The system-wide blacklist (`blacklist` file), checked on every message received.
     pub blacklist: Option<std::sync::Arc<crate::blacklist::Blacklist>>,
     /// Secret keying the reversible address masquerading (`masquerade_key`).
@@ -172,6 +181,8 @@ pub struct Connector {
     pub onpi: u8,
     /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
     pub http: crate::http::HttpOptions,
+    /// SMTP keywords (`crate::smtp`).
+    pub smtp: crate::smtp::SmtpOptions,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }

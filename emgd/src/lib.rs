@@ -76,10 +76,13 @@ where
         .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
-            store::sqlite::SqliteStore::open(&cfg.general.datadir, cfg.general.group_commit_max)
-                .with_context(|| {
-                    format!("cannot open the store in {}", cfg.general.datadir.display())
-                })?,
+            store::sqlite::SqliteStore::open(
+                &cfg.general.datadir,
+                store::Options::of(&cfg.general),
+            )
+            .with_context(|| {
+                format!("cannot open the store in {}", cfg.general.datadir.display())
+            })?,
         ),
         config::Backend::Postgres => bail!(
             "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""
@@ -175,6 +178,7 @@ pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Http,
     Protocol::Ucp,
     Protocol::Cimd2,
+    Protocol::Smtp,
 ];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
@@ -210,12 +214,15 @@ async fn systemd_keepalive(gw: Arc<Gateway>, every: Duration) {
 /// How often queues are searched for messages whose validity has ended.
 const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Fail expired queued messages until shutdown.
+/// Fail expired queued messages, and expire open DLR entries, until shutdown.
 async fn sweep_expired(gw: Arc<Gateway>) {
     let mut shutdown = gw.shutdown_signal();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(EXPIRY_SWEEP) => gw.sweep_expired().await,
+            _ = tokio::time::sleep(EXPIRY_SWEEP) => {
+                gw.sweep_expired().await;
+                gw.expire_dlrs().await;
+            }
             _ = gateway::stopped(&mut shutdown) => break,
         }
     }

@@ -51,18 +51,19 @@ fn curl(url: &str, args: &[&str]) -> (u16, String) {
     (code.trim().parse().unwrap_or(0), body.to_string())
 }
 
-/// Every stored message as (id, target, the message as JSON).
+/// Every stored message as (id, target, the message as JSON), read from its record.
 fn stored(s: &Setup) -> Vec<(u64, String, Value)> {
     s.store()
         .prepare("SELECT id, target, data FROM messages ORDER BY id")
         .unwrap()
         .query_map([], |r| {
-            let data: Vec<u8> = r.get(2)?;
-            Ok((
+            let (id, target, data) = (
                 r.get::<_, i64>(0)? as u64,
                 r.get::<_, String>(1)?,
-                serde_json::from_slice(&data).unwrap(),
-            ))
+                r.get::<_, Vec<u8>>(2)?,
+            );
+            let m = emgd::store::codec::decode(id, &target, &data).expect("a message record");
+            Ok((id, target, serde_json::to_value(&m).unwrap()))
         })
         .unwrap()
         .collect::<Result<_, _>>()
@@ -368,14 +369,19 @@ fn a_changed_plugin_is_reloaded_under_load_with_nothing_lost() {
         daemon.stderr_text().contains("configuration reloaded")
     }));
     let report = load.join().unwrap();
-    assert_eq!(report["refused"], serde_json::json!([]), "{report}");
-    let accepted = report["accepted"].as_array().unwrap().len();
-    assert_eq!(accepted, 3000, "every submit accepted");
-    assert_eq!(
-        report["receipts"].as_object().unwrap().len(),
-        3000,
-        "every receipt back"
-    );
+    // The load may have ended before the reload (a fast machine takes 3,000 in a second):
+    // more messages after it, so the new script certainly runs.
+    let after = smpplib(port, &["--count", "100", "--timeout", "60"]);
+    for (r, n) in [(&report, 3000), (&after, 100)] {
+        assert_eq!(r["refused"], serde_json::json!([]), "{r}");
+        let accepted = r["accepted"].as_array().unwrap().len();
+        assert_eq!(accepted, n, "every submit accepted");
+        assert_eq!(
+            r["receipts"].as_object().unwrap().len(),
+            n,
+            "every receipt back"
+        );
+    }
     let mut daemon = daemon;
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
     let prices: Vec<String> = stored(&s)
@@ -383,22 +389,25 @@ fn a_changed_plugin_is_reloaded_under_load_with_nothing_lost() {
         .filter(|(_, _, m)| m["msgtype"] == "Sms")
         .map(|(_, _, m)| m["price"].as_str().unwrap_or("none").to_string())
         .collect();
-    assert_eq!(prices.len(), 3000);
-    let first_two = prices
-        .iter()
-        .position(|p| p == "2")
-        .expect("the new script ran");
-    assert!(first_two > 0, "the old one ran first");
+    assert_eq!(prices.len(), 3100);
+    // Submits in flight while the reload lands may take either script (each PDU is handled on its
+    // own task, so ids need not follow the switch); none may go without a price, the old script
+    // ran first, and everything submitted after the reload took the new one.
+    assert_eq!(prices[0], "1", "the old one ran first: {:?}", &prices[..5]);
     assert!(
-        prices[..first_two].iter().all(|p| p == "1")
-            && prices[first_two..].iter().all(|p| p == "2"),
-        "one switch, no message without a price: {prices:?}"
+        prices[..3000].iter().all(|p| p == "1" || p == "2"),
+        "no message without a price: {prices:?}"
+    );
+    assert!(
+        prices[3000..].iter().all(|p| p == "2"),
+        "the new script ran on everything after the reload: {:?}",
+        &prices[3000..]
     );
     let log = s.log("connector.smpp-in");
     assert_eq!(
         log.matches("LOGIN OK").count(),
-        1,
-        "one session throughout:\n{log}"
+        2,
+        "the load's one session throughout, and the one after it:\n{log}"
     );
 }
 

@@ -383,19 +383,19 @@ to = "smpp-in"
     assert_eq!(entries, 2, "two conversations are stored");
 }
 
-/// The body of stored message `id`, from the store's JSON copy.
+/// The body of stored message `id`, from the store's record of it.
 fn stored_body(s: &Setup, id: &str) -> String {
+    let id: u64 = id.parse().unwrap();
     let data: Vec<u8> = s
         .store()
         .query_row(
             "SELECT data FROM messages WHERE id = ?1",
-            [id.parse::<i64>().unwrap()],
+            [id as i64],
             |r| r.get(0),
         )
         .unwrap();
-    let v: Value = serde_json::from_slice(&data).unwrap();
-    let body: Vec<u8> = serde_json::from_value(v["body"].clone()).unwrap();
-    String::from_utf8(body).unwrap()
+    let stored = emgd::store::codec::decode(id, "", &data).expect("a message record");
+    String::from_utf8(stored.body).unwrap()
 }
 
 fn reload(daemon: &tests::daemon::Daemon, what: &str) {

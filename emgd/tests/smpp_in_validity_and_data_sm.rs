@@ -249,9 +249,11 @@ fn a_queued_message_can_be_queried_replaced_and_cancelled_by_its_sender_only() {
         )
         .unwrap();
     assert_eq!(state, 4, "cancelled in the store");
-    let stored: serde_json::Value = serde_json::from_slice(&data).expect("a JSON message blob");
-    let body: Vec<u8> = serde_json::from_value(stored["body"].clone()).unwrap();
-    assert_eq!(body, b"replaced text", "the replaced text was stored");
+    let stored = emgd::store::codec::decode(0, "", &data).expect("a message record");
+    assert_eq!(
+        stored.body, b"replaced text",
+        "the replaced text was stored"
+    );
 }
 
 /// submit_multi: each routable destination becomes a stored message, refused ones are listed

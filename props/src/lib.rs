@@ -30,6 +30,8 @@ pub mod receipt;
 pub mod smpp;
 pub mod sms_pdu;
 pub mod smtp;
+#[cfg(feature = "http")]
+pub mod store;
 pub mod ucp;
 
 /// One fuzz target: its name (the file in `fuzz/fuzz_targets/`) and its check.
@@ -60,6 +62,11 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "http_send",
         check: http::send_request,
+    },
+    #[cfg(feature = "http")]
+    Target {
+        name: "store_record",
+        check: store::record,
     },
     Target {
         name: "config_toml",

@@ -91,6 +91,56 @@ fn http() -> Vec<Vec<u8>> {
     ])
 }
 
+/// Store records of the messages the tests use, binary and one JSON record of an older store.
+fn store_records() -> Vec<Vec<u8>> {
+    use common::message::{Address, DlrInfo, Message, MsgType, Origin};
+    let sms = Message {
+        id: 1,
+        source: Address::new("4610000"),
+        dest: Address::new("46701234567"),
+        body: b"load 0".to_vec(),
+        dlr_requested: true,
+        origin: Origin {
+            connector: "smpp-in".into(),
+            user: Some("demo".into()),
+            account: Some("demo".into()),
+            ..Default::default()
+        },
+        target: "sim1".into(),
+        received_us: 1_700_000_000_000_000,
+        price: Some("0.05".parse().unwrap()),
+        ..Default::default()
+    };
+    let report = Message {
+        msgtype: MsgType::Dlr,
+        esm_class: 0x04,
+        target_user: Some("demo".into()),
+        origin: Origin {
+            connector: "http-in".into(),
+            callback_url: Some("http://127.0.0.1:9/cb?id=%I".into()),
+            callback_method: Some("GET".into()),
+            callback_mask: 3,
+            ..Default::default()
+        },
+        dlr: Some(DlrInfo {
+            message_id: 1,
+            reported_id: "1".into(),
+            status: common::dlr::DlrStatus::Delivered,
+            error: 0,
+            submit_us: 1_700_000_000_000_000,
+            done_us: 1_700_000_001_000_000,
+            text: "load 0".into(),
+        }),
+        expires_us: Some(1_700_000_600_000_000),
+        ..sms.clone()
+    };
+    vec![
+        emgd::store::codec::encode(&sms),
+        emgd::store::codec::encode(&report),
+        serde_json::to_vec(&sms).unwrap(),
+    ]
+}
+
 fn receipts() -> Vec<Vec<u8>> {
     texts(&[
         "id:1 stat:DELIVRD",
@@ -347,6 +397,7 @@ fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     m.insert("mgp_decode", mgp());
     m.insert("mgp_roundtrip", mgp());
     m.insert("http_send", http());
+    m.insert("store_record", store_records());
     m.insert("config_toml", [toml, satpool.clone()].concat());
     // Generated tables: any bytes do; the TOML seeds give it varied ones.
     m.insert("config_satpool", satpool);

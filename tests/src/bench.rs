@@ -10,7 +10,8 @@
 //!    queue full, then release and time to drain.
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
-//! 6. SMPP in -> UCP out -> notification back as a receipt; 7. UCP in -> SMPP out -> receipt
+//! 8. Mails per second through the SMTP connectors, in and out ([`crate::bench_smtp`]).
+//! 9. SMPP in -> UCP out -> notification back as a receipt; 10. UCP in -> SMPP out -> receipt
 //!    back as a notification ([`crate::bench_ucp`]).
 //!
 //! [`crate::bench_run`] runs them in order.
@@ -26,8 +27,8 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 /// Load sessions and their window in the SMPP scenarios.
-const SESSIONS: usize = 4;
-const WINDOW: usize = 64;
+pub(crate) const SESSIONS: usize = 4;
+pub(crate) const WINDOW: usize = 64;
 /// Sessions that fill the held queue in scenario 4.
 const FILL_SESSIONS: usize = 8;
 /// The outgoing connector: sessions and window towards emgsmsc.
@@ -56,6 +57,10 @@ pub struct Plan {
     pub first_id: u64,
     /// Rate of scenario 2.
     pub rate: f64,
+    /// Runs of each gateway and variant in scenario 6.
+    pub rounds: usize,
+    /// General options added to every emgd configuration (`--general`), for experiments.
+    pub general: String,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -72,9 +77,13 @@ impl Plan {
             (2, false) => 100_000,
             (3, false) => 100_000,
             (5, false) => 200_000,
-            (6 | 7, false) => 100_000,
+            (9 | 10, false) => 100_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
+            (6, false) => 10_000_000,
+            (6, true) => 2_000,
+            (7, false) => 100_000,
+            (8, false) => 50_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -123,6 +132,9 @@ pub struct Row {
     pub notes: String,
     /// Set when the scenario could not run: why (`not available: ...` or `failed: ...`).
     pub unavailable: Option<String>,
+    /// Lines printed under the table (scenario 6: the CPU ratios).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl Row {
@@ -142,8 +154,11 @@ pub fn scenario_name(n: u8) -> &'static str {
         3 => "HTTP>store>SMPP",
         4 => "held queue, restart, drain",
         5 => "scenario 1 + a plugin on every hook",
-        6 => "SMPP>store>UCP+DLR, flat out",
-        7 => "UCP>store>SMPP+DLR, flat out",
+        6 => "store size, short retention",
+        7 => "side by side with Kannel",
+        8 => "SMTP in and out (postfix's smtp-source, smtp-sink)",
+        9 => "SMPP>store>UCP+DLR, flat out",
+        10 => "UCP>store>SMPP+DLR, flat out",
         _ => "unknown",
     }
 }
@@ -186,6 +201,17 @@ pub(crate) fn prepare_world(
     sessions: usize,
     extra: impl FnOnce(&Env) -> String,
 ) -> anyhow::Result<Env> {
+    prepare_world_with(plan, name, sessions, "", extra)
+}
+
+/// [`prepare_world`] with extra general options (`general`, TOML).
+pub(crate) fn prepare_world_with(
+    plan: &Plan,
+    name: &str,
+    sessions: usize,
+    general: &str,
+    extra: impl FnOnce(&Env) -> String,
+) -> anyhow::Result<Env> {
     let mut env = Env::new(&plan.root, name, &plan.bins)?;
     env.start_smsc(plan.dlr_delay, plan.first_id)?;
     let extra = extra(&env);
@@ -195,6 +221,7 @@ pub(crate) fn prepare_world(
         out_instances: OUT_INSTANCES,
         out_window: OUT_WINDOW,
         extra,
+        general: format!("{general}\n{}", plan.general),
     })?;
     Ok(env)
 }
@@ -273,7 +300,7 @@ pub(crate) fn load_args(
     }
 }
 
-fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
+pub(crate) fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<()> {
     if !report.complete(a) || report.refused > 0 {
         bail!(
             "incomplete: {} accepted, {} refused, {} receipts of {}",
@@ -536,6 +563,10 @@ pub fn table(rows: &[Row]) -> String {
                 }
             }
         }
+        out.push('\n');
+    }
+    for summary in rows.iter().filter_map(|r| r.summary.as_deref()) {
+        out.push_str(summary);
         out.push('\n');
     }
     out

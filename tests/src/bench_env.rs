@@ -55,6 +55,8 @@ pub struct GatewaySetup {
     pub out_window: u32,
     /// Extra TOML added at the end (another incoming connector, say).
     pub extra: String,
+    /// Extra general options (`retention = 30`, say), added at the top.
+    pub general: String,
 }
 
 /// A running emgd process.
@@ -220,6 +222,7 @@ mgp_address = "127.0.0.1:{mgp}"
 metrics_address = "127.0.0.1:{metrics}"
 pdulog = false
 maxtotalqueuesize = 5000000
+{general}
 
 [connector.smpp-in]
 type = "incoming"
@@ -260,6 +263,7 @@ to = "{OUT}"
             out_instances = g.out_instances,
             out_window = g.out_window,
             extra = g.extra,
+            general = g.general,
         );
         std::fs::write(&self.config, text)?;
         Ok(())

@@ -21,6 +21,8 @@ pub struct StoreMetrics {
     pub batches: f64,
     /// Cumulative histogram: (upper bound in seconds, transactions at most that long).
     pub buckets: Vec<(f64, f64)>,
+    /// Rows purged after their retention: messages, routelog.
+    pub purged: (f64, f64),
 }
 
 impl StoreMetrics {
@@ -102,6 +104,8 @@ pub fn store(port: u16) -> anyhow::Result<StoreMetrics> {
             "emg_store_commit_seconds_count" => m.commits = v,
             "emg_store_commit_seconds_sum" => m.seconds = v,
             "emg_store_commit_batches_total" => m.batches = v,
+            "emg_store_purged_total{table=\"messages\"}" => m.purged.0 = v,
+            "emg_store_purged_total{table=\"routelog\"}" => m.purged.1 = v,
             _ => {}
         }
     }
@@ -122,12 +126,14 @@ mod tests {
             seconds: 0.01,
             batches: 20.0,
             buckets: vec![(0.001, 5.0), (0.01, 10.0)],
+            ..Default::default()
         };
         let after = StoreMetrics {
             commits: 110.0,
             seconds: 0.21,
             batches: 820.0,
             buckets: vec![(0.001, 55.0), (0.01, 110.0)],
+            ..Default::default()
         };
         assert_eq!(
             after.since(&before, 400),

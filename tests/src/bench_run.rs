@@ -1,6 +1,8 @@
 //! The benchmark run: each scenario of the plan in order, one table row (or more) each. The
 //! SMPP scenarios (1, 2, 4, 5) are in [`crate::bench`], the HTTP one (3) in
-//! [`crate::bench_http`]; both build on `bench`'s plan, rows and helpers.
+//! [`crate::bench_http`], the store size (6) in [`crate::bench_size`] and the side by side
+//! with Kannel (7) in [`crate::bench_kannel`], the SMTP connectors (8) in
+//! [`crate::bench_smtp`]; all build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
 use crate::{bench_http, bench_ucp};
@@ -21,9 +23,17 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
             3 => bench_http::scenario(plan, rt),
             4 => held_queue(plan, rt).map(|r| vec![r]),
-            6 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
-            7 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 7)")),
+            6 => crate::bench_size::scenario(plan, rt).map(|r| vec![r]),
+            7 => crate::bench_kannel::scenario(plan, plan.rounds).map(|(mut rows, summary)| {
+                if let Some(last) = rows.last_mut() {
+                    last.summary = Some(summary);
+                }
+                rows
+            }),
+            8 => crate::bench_smtp::scenario(plan, rt),
+            9 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
+            10 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 10)")),
         };
         match result {
             Ok(r) => rows.extend(r),

@@ -107,7 +107,7 @@ fn row(
     }
 }
 
-/// Scenario 6: SMPP in, UCP out, notifications back as receipts.
+/// Scenario 9: SMPP in, UCP out, notifications back as receipts.
 pub fn smpp_to_ucp(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let count = plan.count(6);
     let ucp_port = crate::daemon::free_port();
@@ -165,7 +165,7 @@ to = "ucp"
     ))
 }
 
-/// Scenario 7: UCP in, SMPP out, receipts back as notifications.
+/// Scenario 10: UCP in, SMPP out, receipts back as notifications.
 pub fn ucp_to_smpp(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let count = plan.count(7);
     let env = prepare_world(plan, "scenario7", SESSIONS, |env| {

@@ -12,10 +12,13 @@
 pub mod bench;
 pub mod bench_env;
 pub mod bench_http;
+pub mod bench_kannel;
 pub mod bench_metrics;
 pub mod bench_mgp;
 pub mod bench_proc;
 pub mod bench_run;
+pub mod bench_size;
+pub mod bench_smtp;
 pub mod bench_ucp;
 pub mod daemon;
 pub mod http_sink;

@@ -27,9 +27,12 @@ pub struct Args {
 }
 
 /// Receipts may come back on any session bound as the same user, so ids and counts are shared.
+/// A receipt can even be read on one session before its submit_sm_resp is read on another:
+/// it waits in `early` for the answer.
 #[derive(Default)]
 struct Shared {
     id_at: std::sync::Mutex<HashMap<String, Instant>>,
+    early: std::sync::Mutex<std::collections::HashSet<String>>,
     accepted: std::sync::atomic::AtomicUsize,
     receipts: std::sync::atomic::AtomicUsize,
     answered_sessions: std::sync::atomic::AtomicUsize,
@@ -149,7 +152,14 @@ async fn session(
                             r.accepted += 1;
                             shared.accepted.fetch_add(1, SeqCst);
                             if a.dlr {
-                                shared.id_at.lock().unwrap().insert(message_id.clone(), t);
+                                let mut early = shared.early.lock().unwrap();
+                                if early.remove(message_id) {
+                                    r.receipts += 1;
+                                    shared.receipts.fetch_add(1, SeqCst);
+                                    r.dlr_us.push(t.elapsed().as_micros() as u64);
+                                } else {
+                                    shared.id_at.lock().unwrap().insert(message_id.clone(), t);
+                                }
                             }
                         }
                         _ => r.refused += 1,
@@ -165,11 +175,20 @@ async fn session(
                                     .to_string()
                             })
                             .or_else(|| Receipt::parse(&sm.short_message).map(|r| r.id));
-                        if let Some(t) = id.and_then(|id| shared.id_at.lock().unwrap().remove(&id))
-                        {
-                            r.receipts += 1;
-                            shared.receipts.fetch_add(1, SeqCst);
-                            r.dlr_us.push(t.elapsed().as_micros() as u64);
+                        if let Some(id) = id {
+                            // Lock order early -> id_at, as for answers.
+                            let mut early = shared.early.lock().unwrap();
+                            let at = shared.id_at.lock().unwrap().remove(&id);
+                            match at {
+                                Some(t) => {
+                                    r.receipts += 1;
+                                    shared.receipts.fetch_add(1, SeqCst);
+                                    r.dlr_us.push(t.elapsed().as_micros() as u64);
+                                }
+                                None => {
+                                    early.insert(id);
+                                }
+                            }
                         }
                     }
                     encode(

@@ -74,7 +74,7 @@ fn quick_run_gives_every_scenario_a_row() {
     let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
 
     // SMPP and protocol-conversion scenarios: every figure there, every message accounted for.
-    for n in [1, 2, 4, 5, 6, 7] {
+    for n in [1, 2, 4, 5, 9, 10] {
         let r = of(n);
         assert_eq!(r.len(), 1, "scenario {n}: one row\n{stdout}");
         let r = r[0];
@@ -149,6 +149,62 @@ fn quick_run_gives_every_scenario_a_row() {
         assert!(
             line.starts_with(&row["scenario"].to_string()) && line.contains(name),
             "{line:?} is not the row of {name}"
+        );
+    }
+}
+
+/// The opt-in scenarios keep working too: the store-size run (6) and the side-by-side run with
+/// Kannel (7), which needs Debian's kannel and node (scripts/test installs both).
+#[test]
+fn quick_store_size_and_kannel_side_by_side_give_their_rows() {
+    let bins = bin_dir();
+    let work = tempfile::tempdir().unwrap();
+    let json = work.path().join("rows.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_emgbench"))
+        .args(["--quick", "--scenario", "6", "--kannel", "--bin-dir"])
+        .arg(&bins)
+        .arg("--dir")
+        .arg(work.path().join("runs"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("emgbench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "emgbench failed:\n{stdout}\n{stderr}");
+    let rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
+    let size = of(6);
+    assert_eq!(size.len(), 1, "{stdout}");
+    assert!(figure(size[0], "cpu_s_per_100k") > 0.0);
+    let notes = size[0]["notes"].as_str().unwrap();
+    assert!(
+        notes.contains("store MB") && notes.contains("purged"),
+        "{notes}"
+    );
+    let side = of(7);
+    let names: Vec<&str> = side.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "emg HTTP>SMPP, no receipts",
+            "Kannel HTTP>SMPP, no receipts",
+            "emg HTTP>SMPP, a DLR callback each",
+            "Kannel HTTP>SMPP, a DLR callback each"
+        ],
+        "{stdout}"
+    );
+    for r in &side {
+        assert!(r["unavailable"].is_null(), "{}", r["unavailable"]);
+        assert!(figure(r, "accepted_per_s") > 0.0 && figure(r, "delivered_per_s") > 0.0);
+    }
+    assert!(percentiles_present(side[3], "dlr_ms"), "Kannel's callbacks");
+    for variant in ["without receipts", "with a DLR callback each"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(variant) && l.contains("emg uses 1/")),
+            "no ratio {variant:?}:\n{stdout}"
         );
     }
 }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod runtime;
 pub mod sim;
 pub mod smpp;
+pub mod smtp;
 pub mod ucp;
 
 use crate::gateway::Gateway;
@@ -78,6 +79,17 @@ pub async fn start(
                 )
             })?;
             tasks.spawn(http::outgoing::run(gw, c, listener));
+        }
+        (Protocol::Smtp, Direction::Incoming) => {
+            let acceptor = smtp::tls::acceptor(&cfg)?;
+            let listener = smtp::incoming::bind(&cfg)
+                .await
+                .with_context(cannot_listen)?;
+            tasks.spawn(smtp::incoming::run(gw, c, listener, acceptor));
+        }
+        (Protocol::Smtp, Direction::Outgoing) => {
+            let tls = smtp::tls::connector(&cfg)?;
+            tasks.spawn(smtp::outgoing::run(gw, c, tls));
         }
         (p, d) => bail!(
             "connector {}: {d:?} {p:?} is not available in this build",

@@ -77,12 +77,7 @@ pub async fn move_queue(
         for m in &mut taken {
             m.target = to.to_string();
         }
-        let writes = taken
-            .iter()
-            .map(|m| Write::Requeue {
-                message: Box::new(m.clone()),
-            })
-            .collect();
+        let writes = taken.iter().map(Write::requeue).collect();
         if let Err(e) = s.gw.store.commit(writes).await {
             for mut m in taken {
                 m.target = from.to_string();
@@ -121,11 +116,13 @@ pub async fn clear(s: &Server, user: &str, name: &str) -> OpResult {
         }
         let writes = taken
             .iter()
-            .map(|m| Write::Finish {
-                id: m.id,
-                state: MessageState::Cancelled,
-                status: "CANCELLED".into(),
-                error: Some(format!("queue cleared by operator {user}")),
+            .map(|m| {
+                Write::finish(
+                    m.clone(),
+                    MessageState::Cancelled,
+                    "CANCELLED",
+                    Some(format!("queue cleared by operator {user}")),
+                )
             })
             .collect();
         if let Err(e) = s.gw.store.commit(writes).await {

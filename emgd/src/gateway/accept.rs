@@ -81,13 +81,9 @@ impl Gateway {
         }
         message.id = self.allocate_id();
         message.received_us = now_us();
-        message.target = target.clone();
-        self.store
-            .commit(vec![Write::Enqueue {
-                message: Box::new(message.clone()),
-                route: target,
-            }])
-            .await?;
+        message.target = target;
+        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        accepted_durably(&message);
         let id = message.id;
         target_handle.queue.push(message);
         Ok(id)
@@ -112,14 +108,18 @@ impl Gateway {
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target.to_string();
-        self.store
-            .commit(vec![Write::Enqueue {
-                message: Box::new(message.clone()),
-                route: format!("{target} (via)"),
-            }])
-            .await?;
+        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        accepted_durably(&message);
         let id = message.id;
         handle.queue.push(message);
         Ok(id)
     }
+}
+
+/// `message`, just accepted, is durable: record how long that took.
+fn accepted_durably(message: &Message) {
+    let us = (now_us() - message.received_us).max(0) as u64;
+    crate::metrics::global()
+        .accept_histogram(&message.origin.connector)
+        .observe(Duration::from_micros(us));
 }

@@ -20,12 +20,21 @@ use std::time::{Duration, Instant};
 /// (connector, normalised remote id).
 pub type DlrKey = (String, String);
 
-/// What an open DLR entry remembers about the message it waits for. After a restart only the
-/// id is known until the message is read back from the store.
+/// What an open DLR entry remembers about the message it waits for, and since when (Unix µs:
+/// it expires `dlr_expire` later). After a restart only the id is known until the message is
+/// read back from the store.
 #[derive(Debug, Clone)]
 pub enum OpenEntry {
-    Loaded(Box<Message>),
-    OnlyId(MessageId),
+    Loaded(Box<Message>, i64),
+    OnlyId(MessageId, i64),
+}
+
+impl OpenEntry {
+    pub fn since_us(&self) -> i64 {
+        match self {
+            OpenEntry::Loaded(_, t) | OpenEntry::OnlyId(_, t) => *t,
+        }
+    }
 }
 
 /// A receipt waiting for its open DLR entry.
@@ -43,17 +52,20 @@ struct Tally {
     open: usize,
     /// Final (state, error) of the parts already done, in arrival order.
     finals: Vec<(DlrStatus, u32)>,
+    /// The remote ids of every part's entry, to close them all at the end.
+    remote_ids: Vec<String>,
 }
 
 /// Where a part's final receipt leaves its long message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartsSoFar {
     /// The message has no tally (no longer multipart).
     Unknown,
     /// Other parts are still open.
     Waiting,
-    /// That was the last: the state and error the whole message ends with.
-    Whole(DlrStatus, u32),
+    /// That was the last: the state and error the whole message ends with, and the remote
+    /// ids of all its parts (whose entries the store closes now).
+    Whole(DlrStatus, u32, Vec<String>),
 }
 
 #[derive(Debug, Default)]
@@ -80,7 +92,7 @@ impl DlrBook {
             .map(|d| {
                 (
                     (d.connector.clone(), d.remote_id.clone()),
-                    OpenEntry::OnlyId(d.message_id),
+                    OpenEntry::OnlyId(d.message_id, d.created_us),
                 )
             })
             .collect();
@@ -105,7 +117,7 @@ impl DlrBook {
         let mut parked = lock(&self.parked);
         lock(&self.open).insert(
             (connector.to_string(), remote.to_string()),
-            OpenEntry::Loaded(Box::new(message)),
+            OpenEntry::Loaded(Box::new(message), crate::clock::now_us()),
         );
         unpark(&mut parked, connector, remote, format)
     }
@@ -124,15 +136,17 @@ impl DlrBook {
             Tally {
                 open: remotes.len(),
                 finals: Vec::new(),
+                remote_ids: remotes.to_vec(),
             },
         );
+        let since = crate::clock::now_us();
         let mut early = Vec::new();
         let mut parked = lock(&self.parked);
         let mut open = lock(&self.open);
         for remote in remotes {
             open.insert(
                 (connector.to_string(), remote.clone()),
-                OpenEntry::Loaded(Box::new(message.clone())),
+                OpenEntry::Loaded(Box::new(message.clone()), since),
             );
             if let Some(p) = unpark(&mut parked, connector, remote, format) {
                 early.push((remote.clone(), p));
@@ -174,9 +188,19 @@ impl DlrBook {
         found
     }
 
-    /// Forget an entry (its final receipt came, or its message is gone).
-    pub fn close(&self, key: &DlrKey) {
-        lock(&self.open).remove(key);
+    /// Forget an entry (its final receipt came, it expired, or its message is gone). False
+    /// when it was already gone: another receipt for it (or its expiry) settled it meanwhile.
+    pub fn close(&self, key: &DlrKey) -> bool {
+        lock(&self.open).remove(key).is_some()
+    }
+
+    /// The entries opened at or before `cutoff` (Unix µs).
+    pub fn opened_before(&self, cutoff: i64) -> Vec<(DlrKey, OpenEntry)> {
+        lock(&self.open)
+            .iter()
+            .filter(|(_, e)| e.since_us() <= cutoff)
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect()
     }
 
     /// Remote ids with an open entry on `connector`.
@@ -205,8 +229,9 @@ impl DlrBook {
             return PartsSoFar::Waiting;
         }
         let (s, e) = combined(&tally.finals);
+        let parts = std::mem::take(&mut tally.remote_ids);
         tallies.remove(&id);
-        PartsSoFar::Whole(s, e)
+        PartsSoFar::Whole(s, e, parts)
     }
 }
 
@@ -257,6 +282,7 @@ fn recover(open: &[OpenDlr]) -> (Vec<&OpenDlr>, HashMap<MessageId, Tally>) {
         let mut tally = Tally::default();
         let many = entries.len() > 1;
         for d in entries {
+            tally.remote_ids.push(d.remote_id.clone());
             match &d.part_done {
                 Some((word, error)) => tally.finals.push((status_of_word(word), *error)),
                 None => {
@@ -309,6 +335,7 @@ mod tests {
             remote_id: remote.into(),
             message_id: id,
             part_done: done.map(|w| (w.to_string(), 7)),
+            created_us: 0,
         }
     }
 
@@ -331,7 +358,8 @@ mod tests {
             tallies[&2],
             Tally {
                 open: 2,
-                finals: vec![(Undeliverable, 7)]
+                finals: vec![(Undeliverable, 7)],
+                remote_ids: vec!["b1".into(), "b2".into(), "b3".into()],
             }
         );
         assert_eq!(tallies[&3].open, 2);

@@ -12,6 +12,7 @@
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
+//! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
 //! | [`expiry`] | failing queued messages whose validity ended |
 //! | [`queued`] | cancelling and replacing a message still in its queue |
@@ -19,6 +20,7 @@
 pub mod accept;
 pub mod cmr;
 pub mod dlr_book;
+pub mod dlr_expiry;
 pub mod expiry;
 pub mod limits;
 pub mod outcome;

@@ -26,7 +26,8 @@ impl Gateway {
     }
 
     /// An outgoing session handed `message` to the next hop. With a remote id and a DLR
-    /// requested, an open DLR entry now waits for the receipt.
+    /// requested, an open DLR entry now waits for the receipt; otherwise the message is final
+    /// now (`Write::Handed`).
     pub async fn sent(
         &self,
         connector: &ConnectorHandle,
@@ -35,29 +36,35 @@ impl Gateway {
     ) {
         let format = self.id_format(&connector.name);
         let remote_id = remote_id.map(|r| dlrid::normalise(&r, format));
-        let awaiting =
-            message.dlr_requested && message.msgtype != MsgType::Dlr && remote_id.is_some();
-        // A delivery report handed on is simply done: one write instead of sent-then-done.
-        let writes = if message.msgtype == MsgType::Dlr {
-            vec![Write::Finish {
-                id: message.id,
-                state: MessageState::Done,
-                status: "DELIVERED".into(),
-                error: None,
-            }]
-        } else {
-            vec![Write::Sent {
-                id: message.id,
-                connector: connector.name.clone(),
-                remote_id: remote_id.clone(),
-                awaiting_dlr: awaiting,
-            }]
+        let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
+        let (write, waiting) = match (&remote_id, awaiting) {
+            // A delivery report handed on is simply done: one write instead of sent-then-done.
+            _ if message.msgtype == MsgType::Dlr => (
+                Write::finish(message, MessageState::Done, "DELIVERED", None),
+                None,
+            ),
+            (Some(remote), true) => (
+                Write::Sent {
+                    id: message.id,
+                    connector: connector.name.clone(),
+                    remote_id: remote.clone(),
+                },
+                Some(message),
+            ),
+            // Nothing to wait for: final now, with its routelog row.
+            _ => (
+                Write::Handed {
+                    message: Box::new(message),
+                    remote_id: remote_id.clone(),
+                },
+                None,
+            ),
         };
         // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
         // can never be committed before the row it closes; one arriving earlier is parked.
-        self.commit_logged(writes).await;
+        self.commit_logged(vec![write]).await;
         let mut early = None;
-        if let (true, Some(remote)) = (awaiting, &remote_id) {
+        if let (Some(message), Some(remote)) = (waiting, &remote_id) {
             early = self.book.open(&connector.name, remote, message, format);
         }
         Counters::add(&connector.counters.sent);
@@ -92,19 +99,25 @@ impl Gateway {
             .map(|r| dlrid::normalise(r, format))
             .collect();
         let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
+        if !awaiting {
+            self.commit_logged(vec![Write::Handed {
+                message: Box::new(message),
+                remote_id: Some(remote_ids.join(",")),
+            }])
+            .await;
+            Counters::add(&connector.counters.sent);
+            connector.queue.finished();
+            return;
+        }
         self.commit_logged(vec![Write::SentParts {
             id: message.id,
             connector: connector.name.clone(),
             remote_ids: remote_ids.clone(),
-            awaiting_dlr: awaiting,
         }])
         .await;
-        let early = if awaiting {
-            self.book
-                .open_parts(&connector.name, &remote_ids, &message, format)
-        } else {
-            Vec::new()
-        };
+        let early = self
+            .book
+            .open_parts(&connector.name, &remote_ids, &message, format);
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
         for (remote, parked) in early {
@@ -125,14 +138,14 @@ impl Gateway {
                 message.id, message.attempts
             ),
         );
-        let writes = vec![Write::Finish {
-            id: message.id,
-            state: MessageState::Failed,
-            status: DlrStatus::Expired.stat_word().into(),
-            error: Some("expired in queue".into()),
-        }];
-        self.report_and_commit(writes, &message, DlrStatus::Expired, 0)
-            .await;
+        let report = self.report_for(&message, DlrStatus::Expired, 0);
+        let writes = vec![Write::finish(
+            message,
+            MessageState::Failed,
+            DlrStatus::Expired.stat_word(),
+            Some("expired in queue".into()),
+        )];
+        self.commit_with_report(writes, report).await;
         connector.queue.finished();
     }
 
@@ -155,10 +168,7 @@ impl Gateway {
         let expired = message.expires_us.is_some_and(|t| t <= now_us());
         if let (Some(rule), false, false) = (rule, expired, self.is_shutting_down()) {
             message.attempts += 1;
-            self.commit_logged(vec![Write::Requeue {
-                message: Box::new(message.clone()),
-            }])
-            .await;
+            self.commit_logged(vec![Write::requeue(&message)]).await;
             let queue = connector.queue.clone();
             let delay = Duration::from_secs(rule.holddelay);
             tokio::spawn(async move {
@@ -172,14 +182,14 @@ impl Gateway {
         } else {
             DlrStatus::Rejected
         };
-        let writes = vec![Write::Finish {
-            id: message.id,
-            state: MessageState::Failed,
-            status: status.stat_word().into(),
-            error: Some(format!("0x{error:08x}")),
-        }];
-        self.report_and_commit(writes, &message, status, error)
-            .await;
+        let report = self.report_for(&message, status, error);
+        let writes = vec![Write::finish(
+            message,
+            MessageState::Failed,
+            status.stat_word(),
+            Some(format!("0x{error:08x}")),
+        )];
+        self.commit_with_report(writes, report).await;
         connector.queue.finished();
     }
 

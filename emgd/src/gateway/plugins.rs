@@ -167,13 +167,14 @@ impl Gateway {
             ),
         );
         let status = DlrStatus::Rejected;
-        let writes = vec![Write::Finish {
-            id: message.id,
-            state: MessageState::Failed,
-            status: status.stat_word().into(),
-            error: Some(refusal.to_string()),
-        }];
-        self.report_and_commit(writes, &message, status, 0).await;
+        let report = self.report_for(&message, status, 0);
+        let writes = vec![Write::finish(
+            message,
+            MessageState::Failed,
+            status.stat_word(),
+            Some(refusal.to_string()),
+        )];
+        self.commit_with_report(writes, report).await;
         connector.queue.finished();
     }
 

@@ -60,12 +60,12 @@ impl Gateway {
         let (m, target) = self.take_queued(id, may).await?;
         let commit = self
             .store
-            .commit(vec![Write::Finish {
-                id,
-                state: MessageState::Cancelled,
-                status: "CANCELLED".into(),
-                error: Some(why),
-            }])
+            .commit(vec![Write::finish(
+                m.clone(),
+                MessageState::Cancelled,
+                "CANCELLED",
+                Some(why),
+            )])
             .await;
         if let Err(e) = commit {
             self.put_back_queued(&target, m);
@@ -84,12 +84,7 @@ impl Gateway {
         let (mut m, target) = self.take_queued(id, may).await?;
         let original = m.clone();
         edit(&mut m);
-        let commit = self
-            .store
-            .commit(vec![Write::Requeue {
-                message: Box::new(m.clone()),
-            }])
-            .await;
+        let commit = self.store.commit(vec![Write::requeue(&m)]).await;
         match commit {
             Ok(()) => {
                 self.put_back_queued(&target, m);

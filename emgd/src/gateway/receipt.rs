@@ -1,7 +1,8 @@
 //! Delivery receipts from the next hop: matched to the open DLR entry of the message they are
 //! for (a receipt that comes before its entry is parked), the message finished, and a report
 //! sent to its sender. Receipts for the parts of a long message are combined as the
-//! connector's `dlr_parts` says.
+//! connector's `dlr_parts` says. [`Gateway::settle`] is shared with `dlr_expiry`, which
+//! settles an entry whose receipt never came as UNKNOWN.
 
 use super::dlr_book::{DlrKey, OpenEntry, PartsSoFar};
 use super::shared::Gateway;
@@ -32,11 +33,24 @@ impl Gateway {
         let Some((key, entry)) = found else {
             return false;
         };
+        self.settle(key, entry, status, error).await
+    }
+
+    /// The receipt for the open entry `key` says `status`: pass it on, and close the entry
+    /// (finishing its message) when it is final.
+    pub(super) async fn settle(
+        &self,
+        key: DlrKey,
+        entry: OpenEntry,
+        status: DlrStatus,
+        error: u32,
+    ) -> bool {
         let original = match entry {
-            OpenEntry::Loaded(m) => *m,
-            OpenEntry::OnlyId(id) => match self.store.message(id).await {
+            OpenEntry::Loaded(m, _) => *m,
+            OpenEntry::OnlyId(id, _) => match self.store.message(id).await {
                 Ok(Some(stored)) => stored.message,
                 Ok(None) => {
+                    let (connector, remote_id) = &key;
                     tracing::warn!("open DLR entry {connector}/{remote_id} names message {id}, which the store does not have");
                     self.book.close(&key);
                     return false;
@@ -56,21 +70,24 @@ impl Gateway {
                 .await;
             return true;
         }
-        self.book.close(&key);
+        if !self.book.close(&key) {
+            // Another receipt for it (or its expiry) settled it meanwhile.
+            return true;
+        }
+        let report = self.report_for(&original, status, error);
         let writes = vec![
             Write::CloseDlr {
                 connector: key.0,
                 remote_id: key.1,
             },
-            Write::Finish {
-                id: original.id,
-                state: final_state(status),
-                status: status.stat_word().into(),
-                error: (error != 0).then(|| format!("{error}")),
-            },
+            Write::finish(
+                original,
+                final_state(status),
+                status.stat_word(),
+                (error != 0).then(|| format!("{error}")),
+            ),
         ];
-        self.report_and_commit(writes, &original, status, error)
-            .await;
+        self.commit_with_report(writes, report).await;
         true
     }
 
@@ -99,44 +116,49 @@ impl Gateway {
             }
             return true;
         }
-        self.book.close(&key);
-        let (whole_status, whole_error) = match self.book.part_final(original.id, status, error) {
-            PartsSoFar::Unknown => return false,
-            PartsSoFar::Waiting => {
-                let writes = vec![Write::PartDone {
-                    connector: key.0,
-                    remote_id: key.1,
-                    status: status.stat_word().into(),
-                    error,
-                }];
-                if each {
-                    self.report_and_commit(writes, &original, status, error)
-                        .await;
-                } else {
-                    self.commit_logged(writes).await;
+        if !self.book.close(&key) {
+            // Another receipt for it (or its expiry) settled it meanwhile.
+            return true;
+        }
+        let (whole_status, whole_error, parts) =
+            match self.book.part_final(original.id, status, error) {
+                PartsSoFar::Unknown => return false,
+                PartsSoFar::Waiting => {
+                    let writes = vec![Write::PartDone {
+                        connector: key.0,
+                        remote_id: key.1,
+                        status: status.stat_word().into(),
+                        error,
+                    }];
+                    if each {
+                        self.report_and_commit(writes, &original, status, error)
+                            .await;
+                    } else {
+                        self.commit_logged(writes).await;
+                    }
+                    return true;
                 }
-                return true;
-            }
-            PartsSoFar::Whole(s, e) => (s, e),
-        };
-        let writes = vec![
-            Write::CloseDlrsOf {
-                message_id: original.id,
-            },
-            Write::Finish {
-                id: original.id,
-                state: final_state(whole_status),
-                status: whole_status.stat_word().into(),
-                error: (whole_error != 0).then(|| format!("{whole_error}")),
-            },
-        ];
+                PartsSoFar::Whole(s, e, parts) => (s, e, parts),
+            };
         let (reported, reported_error) = if each {
             (status, error)
         } else {
             (whole_status, whole_error)
         };
-        self.report_and_commit(writes, &original, reported, reported_error)
-            .await;
+        let report = self.report_for(&original, reported, reported_error);
+        let writes = vec![
+            Write::CloseDlrs {
+                connector: key.0,
+                remote_ids: parts,
+            },
+            Write::finish(
+                original,
+                final_state(whole_status),
+                whole_status.stat_word(),
+                (whole_error != 0).then(|| format!("{whole_error}")),
+            ),
+        ];
+        self.commit_with_report(writes, report).await;
         true
     }
 }

@@ -66,18 +66,23 @@ impl Gateway {
     /// then queue the report.
     pub(super) async fn report_and_commit(
         &self,
-        mut writes: Vec<Write>,
+        writes: Vec<Write>,
         original: &Message,
         status: DlrStatus,
         error: u32,
     ) -> bool {
         let report = self.report_for(original, status, error);
-        if let Some(r) = &report {
-            writes.push(Write::Enqueue {
-                message: Box::new(r.clone()),
-                route: r.target.clone(),
-            });
-        }
+        self.commit_with_report(writes, report).await
+    }
+
+    /// Commit `writes` with the enqueue of `report` (made by [`Gateway::report_for`] before
+    /// `writes` took the original message), then queue the report.
+    pub(super) async fn commit_with_report(
+        &self,
+        mut writes: Vec<Write>,
+        report: Option<Message>,
+    ) -> bool {
+        writes.extend(report.iter().map(Write::enqueue));
         let committed = self.commit_logged(writes).await;
         if committed {
             if let Some(r) = report {

@@ -13,7 +13,7 @@ use crate::store::{Recovered, Store, Write};
 use common::dlrid::IdFormat;
 use common::message::{MessageId, NODE_ID_FACTOR};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
@@ -28,6 +28,8 @@ pub struct Gateway {
     pub(super) cmr: Cmr,
     /// Per-user `throughput` limits.
     pub(super) user_limits: UserLimits,
+    /// When the open DLR entries are next searched for expired ones (Unix µs, `dlr_expiry`).
+    pub(super) next_dlr_expiry: AtomicI64,
     next_id: AtomicU64,
     pub(super) totals: Arc<Totals>,
     pub logs: Logs,
@@ -77,6 +79,7 @@ impl Gateway {
             book: DlrBook::recover(&recovered.open_dlrs),
             cmr: Cmr::default(),
             user_limits: UserLimits::default(),
+            next_dlr_expiry: AtomicI64::new(0),
             next_id: AtomicU64::new(next),
             totals,
             logs,
@@ -170,7 +173,7 @@ impl Gateway {
             return Err("shutting down\n");
         }
         let timeout = std::time::Duration::from_secs(2);
-        match tokio::time::timeout(timeout, self.store.queued_count("")).await {
+        match tokio::time::timeout(timeout, self.store.ping()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(_)) => Err("store error\n"),
             Err(_) => Err("store not answering\n"),

@@ -160,6 +160,22 @@ pub fn render(gw: &Gateway) -> String {
         "emg_store_commit_batches_total {}",
         m.store_batches.load(Ordering::Relaxed)
     );
+    head(
+        &mut out,
+        "emg_store_purged_total",
+        "counter",
+        "Rows the store purged after their retention, by table.",
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_purged_total{{table=\"messages\"}} {}",
+        m.store_purged_messages.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_purged_total{{table=\"routelog\"}} {}",
+        m.store_purged_routelog.load(Ordering::Relaxed)
+    );
     histograms(
         &mut out,
         "emg_accept_commit_seconds",
@@ -187,6 +203,13 @@ pub fn render(gw: &Gateway) -> String {
         "Time to answer an HTTP request on an incoming HTTP connector.",
         &["connector"],
         &m.http_request_seconds,
+    );
+    counters(
+        &mut out,
+        "emg_dlr_expired_total",
+        "Open delivery-report entries that expired without a receipt (dlr_expire), by outgoing connector.",
+        &["connector"],
+        &m.dlr_expired,
     );
     counters(
         &mut out,

@@ -93,11 +93,14 @@ impl<T: Default> Family<T> {
 pub struct Metrics {
     store_commit: Histogram,
     store_batches: AtomicU64,
+    store_purged_messages: AtomicU64,
+    store_purged_routelog: AtomicU64,
     accept_commit: Family<Histogram>,
     submit_response: Family<Histogram>,
     http_requests: Family<AtomicU64>,
     http_request_seconds: Family<Histogram>,
     callbacks: Family<AtomicU64>,
+    dlr_expired: Family<AtomicU64>,
     callback_seconds: Family<Histogram>,
 }
 
@@ -109,24 +112,24 @@ pub fn global() -> &'static Metrics {
 
 impl Metrics {
     /// The store committed `batches` callers' batches in one transaction that took `took`.
-    /// `accepted` names each newly accepted message in it by receiving connector and
-    /// acceptance time (Unix µs), to time acceptance to durable commit.
-    pub fn store_committed<'a>(
-        &self,
-        batches: usize,
-        took: Duration,
-        accepted: impl IntoIterator<Item = (&'a str, i64)>,
-    ) {
+    pub fn store_committed(&self, batches: usize, took: Duration) {
         self.store_commit.observe(took);
         self.store_batches
             .fetch_add(batches as u64, Ordering::Relaxed);
-        let now = crate::clock::now_us();
-        for (connector, received_us) in accepted {
-            let us = (now - received_us).max(0) as u64;
-            self.accept_commit
-                .get(&[connector])
-                .observe(Duration::from_micros(us));
-        }
+    }
+
+    /// Where a message accepted on `connector` records its time from acceptance to durable
+    /// commit.
+    pub fn accept_histogram(&self, connector: &str) -> Arc<Histogram> {
+        self.accept_commit.get(&[connector])
+    }
+
+    /// The store's housekeeping purged this many finished messages and routelog rows.
+    pub fn store_purged(&self, messages: u64, routelog: u64) {
+        self.store_purged_messages
+            .fetch_add(messages, Ordering::Relaxed);
+        self.store_purged_routelog
+            .fetch_add(routelog, Ordering::Relaxed);
     }
 
     /// An outgoing connector got the answer to a submit after `took`.
@@ -151,6 +154,13 @@ impl Metrics {
         if let Some(t) = took {
             self.callback_seconds.get(&[connector]).observe(t);
         }
+    }
+
+    /// An open DLR entry of `connector` expired without its receipt.
+    pub fn dlr_expired(&self, connector: &str) {
+        self.dlr_expired
+            .get(&[connector])
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 

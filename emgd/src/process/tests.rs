@@ -333,13 +333,13 @@ satpool_create_in = "mail"
     };
     let now = crate::clock::now_us();
     {
-        let store = SqliteStore::open(dir.path(), 8).unwrap();
+        let store = SqliteStore::open(dir.path(), Default::default()).unwrap();
         let mut sat = SatIndex::new(&[]);
         let created = sat.create(pool, &original, "4670555", now);
         store.commit(created.writes).await.unwrap();
         store.close().await.unwrap();
     }
-    let store = SqliteStore::open(dir.path(), 8).unwrap();
+    let store = SqliteStore::open(dir.path(), Default::default()).unwrap();
     let recovered = store.recover().await.unwrap();
     assert_eq!(recovered.sat_entries.len(), 1);
     let sat = SatIndex::new(&recovered.sat_entries);

@@ -289,6 +289,35 @@ impl Queue {
         q.loaded.remove(pos)
     }
 
+    /// Take up to `max` waiting messages, whoever they are addressed to (the DLR callbacks
+    /// of an incoming HTTP connector: one sender serves every user).
+    pub fn take_any(&self, max: usize) -> Vec<Message> {
+        let mut q = self.lock();
+        let n = max.min(q.loaded.len());
+        q.loaded.drain(..n).collect()
+    }
+
+    /// Wait until messages are waiting in memory (loading spilled ones when needed), for
+    /// [`take_any`](Self::take_any). Pushes that come while the caller is busy leave one
+    /// wake-up between them, not one each.
+    pub async fn wait_any(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.needs_refill() {
+                self.refill().await;
+            }
+            if !self.lock().loaded.is_empty() {
+                return;
+            }
+            if self.needs_refill() {
+                continue;
+            }
+            notified.await;
+        }
+    }
+
     /// Take the first message session `instance` may send. The parts of a long message go
     /// to the session that took its first part, in sequence order: a part waits for the one
     /// before it (parts are stored concurrently, so they can reach the queue out of order),

@@ -73,7 +73,8 @@ async fn next_for_wakes_on_push() {
 async fn a_long_queue_spills_to_the_store_and_comes_back_in_order() {
     use crate::store::{sqlite::SqliteStore, Write};
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), 4096).unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Default::default()).unwrap());
     let n = LOADED_MAX as u64 * 2 + 500;
     let messages: Vec<Message> = (1..=n)
         .map(|id| Message {
@@ -83,15 +84,7 @@ async fn a_long_queue_spills_to_the_store_and_comes_back_in_order() {
         })
         .collect();
     store
-        .commit(
-            messages
-                .iter()
-                .map(|m| Write::Enqueue {
-                    message: Box::new(m.clone()),
-                    route: "out".into(),
-                })
-                .collect(),
-        )
+        .commit(messages.iter().map(Write::enqueue).collect())
         .await
         .unwrap();
     let totals = Arc::new(Totals::default());

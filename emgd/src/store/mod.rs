@@ -4,7 +4,14 @@
 //! The rest of the daemon talks to the store through [`Store`]: it sends a batch of writes and
 //! awaits their commit. Batches from every session are committed together (group commit), so a
 //! submit is acknowledged only after it is on disk, without one fsync per message.
+//!
+//! What a message costs the store: its row written once at acceptance (a compact binary record,
+//! [`codec`], encoded by the caller), a few small state changes (submitting, sent with its open
+//! DLR entry, final), and one routelog row at the final state. A delivery report going back is
+//! a message of its own with a short record. Nothing is rewritten in place but the state, and
+//! finished rows are purged after their retention, so the store stays bounded.
 
+pub mod codec;
 pub mod schema;
 pub mod sqlite;
 
@@ -12,6 +19,7 @@ use common::message::{Message, MessageId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// The message's life as the store records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,45 +66,55 @@ impl MessageState {
 }
 
 /// One durable change. A batch of them commits atomically.
+///
+/// Every variant is one row operation (or a few, for long messages), so a backend can run a
+/// whole group of batches as one statement per kind: SQLite with cached statements in one
+/// transaction, PostgreSQL with `UNNEST` arrays. No variant needs a read first.
 #[derive(Debug, Clone)]
 pub enum Write {
-    /// A newly accepted message, queued for `message.target`, with its routelog row.
-    Enqueue {
-        message: Box<Message>,
-        route: String,
-    },
-    /// A message rejected before queueing (no route, full queue ...), kept in the routelog only.
+    /// A newly accepted message, queued for its target ([`Write::enqueue`]).
+    Enqueue { record: Record },
+    /// A message rejected before queueing (no route, blacklisted ...): its routelog row only.
     Rejected {
         message: Box<Message>,
         reason: String,
     },
-    /// Replace the stored copy of a queued message (attempt count, target after a move).
-    Requeue { message: Box<Message> },
-    /// An outgoing session is about to submit these messages on `connector`.
+    /// Replace the stored copy of a queued message (attempt count, target after a move), queued
+    /// again ([`Write::requeue`]).
+    Requeue { record: Record },
+    /// An outgoing session is about to submit these messages on `connector`. (With a store
+    /// shared by several nodes this is the claim: the rows a node marks as its own.)
     Submitting {
         ids: Vec<MessageId>,
         connector: String,
     },
-    /// Sent to the next hop. With `remote_id`, an open DLR entry keyed by (connector, remote id).
+    /// Sent to the next hop, which knows it as `remote_id`; its receipt is awaited under the
+    /// open DLR entry (connector, remote id).
     Sent {
         id: MessageId,
         connector: String,
-        remote_id: Option<String>,
-        awaiting_dlr: bool,
+        remote_id: String,
     },
-    /// Final state, with the routelog status word and error text.
-    Finish {
-        id: MessageId,
-        state: MessageState,
-        status: String,
-        error: Option<String>,
-    },
-    /// A long message went out in parts: one open DLR entry per part's remote id.
+    /// A long message went out in parts whose receipts are awaited: one open DLR entry per
+    /// part's remote id.
     SentParts {
         id: MessageId,
         connector: String,
         remote_ids: Vec<String>,
-        awaiting_dlr: bool,
+    },
+    /// Handed to the next hop with no receipt to wait for: final (done, `SENT`), with its
+    /// routelog row. `remote_id` is what the next hop called it, if anything.
+    Handed {
+        message: Box<Message>,
+        remote_id: Option<String>,
+    },
+    /// Final state, with the routelog status word and error text; the routelog row is written
+    /// now (delivery reports going back have none).
+    Finish {
+        message: Box<Message>,
+        state: MessageState,
+        status: String,
+        error: Option<String>,
     },
     /// The open DLR entry was matched (or expired): remove it.
     CloseDlr {
@@ -111,8 +129,11 @@ pub enum Write {
         status: String,
         error: u32,
     },
-    /// Every part of a long message is final: remove all its entries.
-    CloseDlrsOf { message_id: MessageId },
+    /// Every part of a long message is final: remove the entries of all its parts.
+    CloseDlrs {
+        connector: String,
+        remote_ids: Vec<String>,
+    },
     /// Persisted connector flags (operator hold and force-close).
     ConnectorFlags {
         connector: String,
@@ -124,6 +145,59 @@ pub enum Write {
     SatEntry { entry: SatEntry },
     /// Drop the SAT entries that expired before `before_us`.
     SatPurge { before_us: i64 },
+}
+
+impl Write {
+    /// Store `message`, newly accepted, in its target's queue.
+    pub fn enqueue(message: &Message) -> Write {
+        Write::Enqueue {
+            record: Record::of(message),
+        }
+    }
+
+    /// Replace the stored copy of `message`, queued again.
+    pub fn requeue(message: &Message) -> Write {
+        Write::Requeue {
+            record: Record::of(message),
+        }
+    }
+
+    /// The final state of `message` with its routelog status word and error.
+    pub fn finish(
+        message: Message,
+        state: MessageState,
+        status: impl Into<String>,
+        error: Option<String>,
+    ) -> Write {
+        Write::Finish {
+            message: Box::new(message),
+            state,
+            status: status.into(),
+            error,
+        }
+    }
+}
+
+/// A queued message as the store keeps it: its record ([`codec`]) and the columns beside it.
+/// The caller makes it and keeps the message (no copy of it travels to the store).
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: MessageId,
+    /// The connector whose queue holds it.
+    pub target: String,
+    pub expires_us: Option<i64>,
+    pub data: Vec<u8>,
+}
+
+impl Record {
+    pub fn of(m: &Message) -> Record {
+        Record {
+            id: m.id,
+            target: m.target.clone(),
+            expires_us: m.expires_us,
+            data: codec::encode(m),
+        }
+    }
 }
 
 /// A SAT (source address translation) entry: in `pool`, messages to `dest` carried `sat_addr`
@@ -146,6 +220,8 @@ pub struct OpenDlr {
     /// For a part of a long message whose final receipt already came: its state word and
     /// error.
     pub part_done: Option<(String, u32)>,
+    /// When the entry was made (Unix µs): it expires `dlr_expire` later.
+    pub created_us: i64,
 }
 
 /// What the store holds about one message, for lookups.
@@ -200,19 +276,70 @@ pub enum StoreError {
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// A durable store. SQLite is the embedded default; PostgreSQL will implement the same trait.
+/// How long finished messages and routelog rows stay, and how big a group commit may get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Most callers' batches that share one transaction.
+    pub group_commit_max: usize,
+    /// A small group waits this long after the previous commit for more to join it.
+    pub group_commit_delay: Duration,
+    /// A final message is purged this long after its final state (`retention`).
+    pub retention: Duration,
+    /// A routelog row is purged this long after its message's final state
+    /// (`routelog_retention`).
+    pub routelog_retention: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            group_commit_max: 4096,
+            group_commit_delay: Duration::from_micros(config::DEFAULT_GROUP_COMMIT_DELAY_US),
+            retention: Duration::from_secs(config::DEFAULT_RETENTION),
+            routelog_retention: Duration::from_secs(config::DEFAULT_ROUTELOG_RETENTION),
+        }
+    }
+}
+
+impl Options {
+    pub fn of(general: &config::General) -> Options {
+        Options {
+            group_commit_max: general.group_commit_max,
+            group_commit_delay: Duration::from_micros(general.group_commit_delay_us),
+            retention: Duration::from_secs(general.retention),
+            routelog_retention: Duration::from_secs(general.routelog_retention),
+        }
+    }
+}
+
+/// A durable store. SQLite is the embedded default; PostgreSQL implements the same trait.
+///
+/// The hot path is `commit`: callers hand over small batches and await their durability, and
+/// the backend commits every batch that arrived meanwhile in one transaction (group commit).
+/// Reads are for restarts (`recover`), for queues longer than memory (`load_queued`) and for
+/// lookups. Housekeeping (purging finished messages after [`Options::retention`], routelog
+/// rows after [`Options::routelog_retention`]) is the backend's own business, done in small
+/// steps beside the commits.
+///
+/// For a backend shared by several nodes (PostgreSQL): each `Write` kind of a group is one
+/// statement over arrays (`INSERT ... SELECT * FROM UNNEST($1, $2, ...)`, `UPDATE ... WHERE id
+/// = ANY($1)`); `Submitting` is a node's claim on rows it took with `SELECT ... FOR UPDATE
+/// SKIP LOCKED`; the routelog row is inserted with the final state, so an hourly aggregate can
+/// be updated in the same transaction.
 pub trait Store: Send + Sync {
     /// Commit `writes` atomically; resolves once they are durable.
     fn commit(&self, writes: Vec<Write>) -> StoreFuture<'_, ()>;
     /// Load the state a restart resumes from.
     fn recover(&self) -> StoreFuture<'_, Recovered>;
-    /// Look a message up by id.
+    /// Look a message up by id (until it is purged).
     fn message(&self, id: MessageId) -> StoreFuture<'_, Option<StoredMessage>>;
     /// The messages among `ids` that are still queued (or were being submitted), in the
     /// order of `ids`.
     fn load_queued(&self, ids: Vec<MessageId>) -> StoreFuture<'_, Vec<Message>>;
-    /// Message ids waiting in a connector's queue that the store holds (for checks and tools).
+    /// Messages waiting in a connector's queue that the store holds (for checks and tools).
     fn queued_count(&self, connector: &str) -> StoreFuture<'_, u64>;
+    /// Resolves when the store answers (for `/health`).
+    fn ping(&self) -> StoreFuture<'_, ()>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].
     fn close(&self) -> StoreFuture<'_, ()>;
 }

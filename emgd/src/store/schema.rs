@@ -62,4 +62,38 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: a queued message's validity outside its blob, so a restart can queue a long queue by
     // id (the queue loads the messages later) and still expire them on time.
     "ALTER TABLE messages ADD COLUMN expires_us INTEGER;",
+    // 5: store v2. Records are compact binary (JSON ones stay readable); the routelog row is
+    // written once, at the final state; no index is kept up to date per message:
+    // - `dlr_open` becomes a WITHOUT ROWID table, one b-tree instead of a table and its key
+    //   index, and loses its index by message (long messages name their parts' entries);
+    // - `messages_queued` goes: a restart finds the queued rows by scanning the ids at or
+    //   above `store_meta.horizon` (the last few seconds of traffic) plus `stragglers`, the
+    //   ids below it that were still queued when the horizon passed them;
+    // - `id_epochs` maps minutes to the first id stored in them, so the purge knows how far to
+    //   look without an index on time;
+    // - the routelog carries the price and cost a message was tagged with (decimal text).
+    "CREATE TABLE dlr_open_v5 (
+        connector TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        part_status TEXT,
+        part_error INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (connector, remote_id)
+    ) WITHOUT ROWID;
+    INSERT INTO dlr_open_v5 SELECT connector, remote_id, message_id, created_us, part_status, part_error FROM dlr_open;
+    DROP TABLE dlr_open;
+    ALTER TABLE dlr_open_v5 RENAME TO dlr_open;
+    DROP INDEX messages_queued;
+    CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    ALTER TABLE routelog ADD COLUMN price TEXT;
+    ALTER TABLE routelog ADD COLUMN cost TEXT;
+    INSERT INTO store_meta VALUES ('horizon', 0);
+    CREATE TABLE stragglers (id INTEGER PRIMARY KEY);
+    CREATE TABLE id_epochs (minute INTEGER PRIMARY KEY, first_id INTEGER NOT NULL);
+    INSERT INTO id_epochs (minute, first_id)
+        SELECT minute, MIN(id) FROM (
+            SELECT updated_us / 60000000 AS minute, id FROM messages
+            UNION ALL SELECT updated_us / 60000000, message_id FROM routelog)
+        GROUP BY minute;",
 ];

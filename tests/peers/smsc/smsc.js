@@ -5,6 +5,7 @@
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
+//                [--bench]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -26,6 +27,9 @@
 // `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI) and text. With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
+// `--bench` (the side-by-side benchmark, emgbench --kannel) keeps no record per message, only
+// the counters and the time of the last submit and receipt (`last_submit_us`,
+// `last_receipt_us`, Unix µs).
 
 'use strict';
 
@@ -45,6 +49,7 @@ function parseArgs(argv) {
 		moReply: false,
 		throttleShare: 0,
 		idBase: 10000000,
+		bench: false,
 	};
 	for (let i = 2; i < argv.length; i++) {
 		const a = argv[i];
@@ -64,6 +69,7 @@ function parseArgs(argv) {
 			case '--mo-reply': opts.moReply = true; break;
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
+			case '--bench': opts.bench = true; break;
 			default: throw new Error(`unknown argument ${a}`);
 		}
 	}
@@ -109,6 +115,8 @@ const state = {
 	receipts_acked: 0,
 	enquire_links: 0,
 	unbinds: 0,
+	last_submit_us: 0,
+	last_receipt_us: 0,
 	texts: [],
 };
 let nextId = opts.idBase;
@@ -193,7 +201,8 @@ function sendReceipt(session, pdu, id, submitted) {
 	}
 	const sent = session.deliver_sm(params, (resp) => {
 		if (resp.command_status === 0) {
-			fs.appendFileSync(opts.out + '.acked', JSON.stringify(textOf(pdu)) + '\n');
+			if (!opts.bench) fs.appendFileSync(opts.out + '.acked', JSON.stringify(textOf(pdu)) + '\n');
+			state.last_receipt_us = Date.now() * 1000;
 			state.receipts_acked++;
 			dirty = true;
 		}
@@ -205,6 +214,18 @@ function sendReceipt(session, pdu, id, submitted) {
 }
 
 let submitCount = 0;
+
+// Every accepted message, in the files tests read; written before the answer, so a SIGKILL
+// never loses a message we acknowledged.
+function record(sessionNo, pdu, text) {
+	state.texts.push(text);
+	fs.appendFileSync(opts.out + '.texts', JSON.stringify(text) + '\n');
+	fs.appendFileSync(opts.out + '.parts', JSON.stringify(partOf(sessionNo, pdu)) + '\n');
+	fs.appendFileSync(opts.out + '.submits', JSON.stringify({
+		source: pdu.source_addr, source_ton: pdu.source_addr_ton, source_npi: pdu.source_addr_npi,
+		dest: pdu.destination_addr, dest_ton: pdu.dest_addr_ton, dest_npi: pdu.dest_addr_npi, text,
+	}) + '\n');
+}
 
 function throttles(n, share) {
 	return share > 0 && Math.floor((n + 1) * share) > Math.floor(n * share);
@@ -256,14 +277,8 @@ const server = smpp.createServer((session) => {
 		const id = ids(nextId++);
 		state.accepted++;
 		const text = textOf(pdu);
-		state.texts.push(text);
-		// Written before the answer, so a SIGKILL never loses a message we acknowledged.
-		fs.appendFileSync(opts.out + '.texts', JSON.stringify(text) + '\n');
-		fs.appendFileSync(opts.out + '.parts', JSON.stringify(partOf(sessionNo, pdu)) + '\n');
-		fs.appendFileSync(opts.out + '.submits', JSON.stringify({
-			source: pdu.source_addr, source_ton: pdu.source_addr_ton, source_npi: pdu.source_addr_npi,
-			dest: pdu.destination_addr, dest_ton: pdu.dest_addr_ton, dest_npi: pdu.dest_addr_npi, text,
-		}) + '\n');
+		state.last_submit_us = Date.now() * 1000;
+		if (!opts.bench) record(sessionNo, pdu, text);
 		const submitted = new Date();
 		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0;
 		const respond = () => session.send(pdu.response({ message_id: id.resp }));

@@ -12,22 +12,32 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..7); repeat for several; default all
+  --scenario N        run scenario N (1..10); repeat for several; default 1 to 5, 9 and 10
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
                         4 N queued behind a held connector: RSS, restart, drain
                         5 scenario 1 with a trivial plugin on every hook
-                        6 SMPP in > store > UCP out (emgucpsmsc) > DLR back as deliver_sm
-                        7 UCP in > store > SMPP out > DLR back as UCP 53
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 100k, 100k; quick: 500 or 1000)
+                        6 scenario 1 with a short retention: the store's size over the run
+                        7 side by side with Kannel (Debian's kannel, node load, npm smpp
+                          simulator), alternating, with the CPU ratio
+                        8 SMTP in (postfix's smtp-source) > SMPP out, and SMPP in >
+                          SMTP out (postfix's smtp-sink): mails per second each way
+                        9 SMPP in > store > UCP out (emgucpsmsc) > DLR back as deliver_sm
+                        10 UCP in > store > SMPP out > DLR back as UCP 53
+  --kannel            the same as --scenario 7
+  --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k;
+                      quick: 500, 1000 for 4, 2000 for 6)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
   --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
   --bin-dir DIR       where emgd and emgsmsc are (default: beside this program)
   --dir DIR           scenario directories (default: a temporary directory, removed after)
   --keep              keep the scenario directories (configs, logs, stores)
-  --json FILE         also write the rows as JSON";
+  --json FILE         also write the rows as JSON
+  --general TOML      general options added to every emgd configuration, for experiments
+                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several";
 
 struct Cli {
     plan: Plan,
@@ -45,6 +55,8 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut quick, mut scenarios, mut count) = (false, Vec::new(), None);
     let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
+    let mut rounds = None;
+    let mut general = String::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -52,10 +64,16 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=7).contains(&n) {
-                    bail!("--scenario: 1 to 7");
+                if !(1..=10).contains(&n) {
+                    bail!("--scenario: 1 to 10");
                 }
                 scenarios.push(n);
+            }
+            "--kannel" => scenarios.push(7),
+            "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
+            "--general" => {
+                general.push_str(&val()?);
+                general.push('\n');
             }
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
@@ -73,7 +91,7 @@ fn parse() -> anyhow::Result<Cli> {
         }
     }
     if scenarios.is_empty() {
-        scenarios = vec![1, 2, 3, 4, 5, 6, 7];
+        scenarios = vec![1, 2, 3, 4, 5, 9, 10];
     }
     let temporary = dir.is_none();
     let root = dir
@@ -87,6 +105,8 @@ fn parse() -> anyhow::Result<Cli> {
             dlr_delay: Duration::from_millis(dlr_delay_ms),
             first_id,
             rate,
+            rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
+            general,
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },

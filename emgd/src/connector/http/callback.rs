@@ -1,12 +1,19 @@
 //! DLR callbacks: the outgoing queue of an incoming HTTP connector.
 //!
 //! A delivery report for a message that came in over HTTP is queued durably on the connector it
-//! came in on, like every report. This worker takes those reports and calls the URL the sender
-//! gave (`dlr-url`), GET with the fields in the query or POST with a form body. A 2xx answer
-//! finishes the report; anything else is retried with exponential backoff (1 s, 2 s, 4 s ... up
-//! to `dlr_callback_backoff_max`, or the hold delay of a matching retry-scheme message rule)
-//! until `dlr_callback_expire` seconds after the report was made. The report stays queued in
-//! the store all along, so a restart loses none.
+//! came in on, like every report. One sender per connector takes those reports, whichever
+//! user they are for, and calls the URL each sender gave (`dlr-url`), GET with the fields in
+//! the query or POST with a form body. A 2xx answer finishes the report; anything else is
+//! retried with exponential backoff (1 s, 2 s, 4 s ... up to `dlr_callback_backoff_max`, or the
+//! hold delay of a matching retry-scheme message rule) until `dlr_callback_expire` seconds
+//! after the report was made. The report stays queued in the store all along, so a restart
+//! loses none.
+//!
+//! The sender keeps up with acceptance by doing little per report: it wakes once for whatever
+//! was queued meanwhile, keeps up to `dlr_callback_window` calls in flight to each destination
+//! (scheme, host and port: one slow application cannot hold up the others) on keep-alive
+//! connections, polls them all itself (no task per call), and records the finished reports of
+//! a round in one store commit while the next calls go out.
 
 use super::client::{form, with_query, Call, Client};
 use super::params::mask;
@@ -15,18 +22,25 @@ use crate::gateway::{stopped, Gateway};
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;
 use common::message::{DlrInfo, Message};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use hyper::Method;
-use std::collections::BTreeSet;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
-
-/// How often the set of users whose reports may wait here is read again (reloads).
-const USERS_REFRESH: Duration = Duration::from_secs(2);
 
 /// The retry-scheme command number of a DLR callback (matched with the HTTP status, or 110 /
 /// 111 for a timeout / transport failure).
 pub const CALLBACK_COMMAND: u32 = 0;
+
+/// Reports the sender holds in memory at most; the rest wait in the queue (and the store).
+const MAX_HELD: usize = 20_000;
+/// Reports waiting for one destination at most; more for it are put off for [`PUT_OFF`] and
+/// taken again, so the others are not held behind it.
+const MAX_WAITING_PER_DESTINATION: usize = 2_000;
+const PUT_OFF: Duration = Duration::from_secs(1);
 
 /// Kannel's dlr-mask bit for a report state.
 pub fn kannel_code(s: DlrStatus) -> u8 {
@@ -38,66 +52,245 @@ pub fn kannel_code(s: DlrStatus) -> u8 {
     }
 }
 
-/// Run the callbacks of `connector` until shutdown. Reports are queued for the user that sent
-/// the message; one taker per user allowed on the connector shares a window of `windowsize`
-/// callbacks in flight.
+/// A call's end: the destination, the report, what the call gave, how long it took, the URL.
+type Ended = (
+    String,
+    Message,
+    Result<super::client::Answer, super::client::ClientError>,
+    Duration,
+    String,
+);
+type CallFuture = Pin<Box<dyn Future<Output = Ended> + Send>>;
+
+/// Reports for one destination.
+#[derive(Default)]
+struct Destination {
+    in_flight: usize,
+    waiting: VecDeque<(Message, String)>,
+}
+
+/// The sender's state between wake-ups.
+struct Sender {
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+    client: Client,
+    destinations: HashMap<String, Destination>,
+    calls: FuturesUnordered<CallFuture>,
+    /// Reports waiting or in flight here.
+    held: usize,
+    /// Delivered or skipped reports not yet recorded.
+    done: Vec<Message>,
+}
+
+/// Run the callbacks of `connector` until shutdown.
 pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Client) {
-    let window = Arc::new(Semaphore::new(connector.config().windowsize.max(1) as usize));
     let mut shutdown = gw.shutdown_signal();
-    let mut takers = tokio::task::JoinSet::new();
-    let mut serving: BTreeSet<String> = BTreeSet::new();
+    let mut s = Sender {
+        gw: gw.clone(),
+        connector: connector.clone(),
+        client,
+        destinations: HashMap::new(),
+        calls: FuturesUnordered::new(),
+        held: 0,
+        done: Vec::new(),
+    };
+    let mut recording: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        let cfg = connector.config();
-        let users: Vec<String> = if cfg.users.is_empty() {
-            gw.config().users.keys().cloned().collect()
-        } else {
-            cfg.users.clone()
-        };
-        for user in users {
-            if serving.insert(user.clone()) {
-                takers.spawn(take(
-                    gw.clone(),
-                    connector.clone(),
-                    user,
-                    window.clone(),
-                    client.clone(),
-                ));
+        let can_take = !connector.held() && s.held < MAX_HELD;
+        if can_take {
+            for m in connector.queue.take_any(MAX_HELD - s.held) {
+                s.take(m);
             }
         }
+        if !connector.held() {
+            s.start_calls();
+        }
+        if recording.is_none() && !s.done.is_empty() {
+            let batch = std::mem::take(&mut s.done);
+            recording = Some(tokio::spawn(record_delivered(
+                gw.clone(),
+                connector.clone(),
+                batch,
+            )));
+        }
         tokio::select! {
-            _ = tokio::time::sleep(USERS_REFRESH) => {}
+            _ = connector.queue.wait_any(), if can_take => {}
+            Some(ended) = s.calls.next(), if !s.calls.is_empty() => {
+                s.ended(ended);
+                // Every call that ended meanwhile, in the same round.
+                while let Some(Some(ended)) = s.calls.next().now_or_never() {
+                    s.ended(ended);
+                }
+            }
+            _ = async { if let Some(r) = recording.as_mut() { let _ = r.await; } }, if recording.is_some() => {
+                recording = None;
+            }
+            _ = connector.wait_released(), if connector.held() => {}
             _ = stopped(&mut shutdown) => break,
         }
     }
-    while takers.join_next().await.is_some() {}
-    // Wait for the callbacks in flight to record their outcome.
-    let size = connector.config().windowsize.max(1);
-    let _ = window.acquire_many(size).await;
+    // Let the calls in flight end and record their outcomes; reports still waiting stay
+    // queued in the store.
+    while let Some(ended) = s.calls.next().await {
+        s.ended(ended);
+    }
+    if let Some(r) = recording {
+        let _ = r.await;
+    }
+    record_delivered(gw, connector, std::mem::take(&mut s.done)).await;
 }
 
-async fn take(
-    gw: Arc<Gateway>,
-    connector: Arc<ConnectorHandle>,
-    user: String,
-    window: Arc<Semaphore>,
-    client: Client,
-) {
-    let mut shutdown = gw.shutdown_signal();
-    loop {
-        let permit = tokio::select! {
-            p = window.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-            _ = stopped(&mut shutdown) => return,
+impl Sender {
+    /// A report taken from the queue: skip it, or queue it for its destination.
+    fn take(&mut self, m: Message) {
+        let name = &self.connector.name;
+        let metrics = crate::metrics::global();
+        let (Some(d), Some(url)) = (&m.dlr, &m.origin.callback_url) else {
+            // A report nobody asked to be called back with (the sender polls the status), or
+            // a message that is not a report: nothing to call.
+            metrics.callback(name, "skipped", None);
+            self.done.push(m);
+            return;
         };
-        let message = tokio::select! {
-            m = connector.next_unheld(Some(&user)) => m,
-            _ = stopped(&mut shutdown) => return,
+        let wanted = if m.origin.callback_mask == 0 {
+            mask::FINAL
+        } else {
+            m.origin.callback_mask
         };
-        let (gw, connector, client) = (gw.clone(), connector.clone(), client.clone());
-        tokio::spawn(async move {
-            deliver(&gw, &connector, message, &client).await;
-            drop(permit);
-        });
+        if wanted & kannel_code(d.status) == 0 {
+            metrics.callback(name, "skipped", None);
+            self.done.push(m);
+            return;
+        }
+        let url = expand(url, &m, d);
+        let dest = self.destinations.entry(destination(&url)).or_default();
+        if dest.waiting.len() >= MAX_WAITING_PER_DESTINATION {
+            let queue = self.connector.queue.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(PUT_OFF).await;
+                // Back into the queue (push counts it again; finished undoes that).
+                queue.push(m);
+                queue.finished();
+            });
+            return;
+        }
+        dest.waiting.push_back((m, url));
+        self.held += 1;
     }
+
+    /// Start calls wherever a destination has room in its window.
+    fn start_calls(&mut self) {
+        let cfg = self.connector.config();
+        let window = cfg.http.dlr_callback_window.max(1) as usize;
+        let timeout = Duration::from_secs(cfg.http.dlr_callback_timeout);
+        for (name, dest) in self.destinations.iter_mut() {
+            while dest.in_flight < window {
+                let Some((m, url)) = dest.waiting.pop_front() else {
+                    break;
+                };
+                dest.in_flight += 1;
+                let client = self.client.clone();
+                let name = name.clone();
+                self.calls.push(Box::pin(async move {
+                    let call = call_for(&m, &url);
+                    let started = Instant::now();
+                    let result = client.call(&call, timeout).await;
+                    (name, m, result, started.elapsed(), url)
+                }));
+            }
+        }
+        self.destinations
+            .retain(|_, d| d.in_flight > 0 || !d.waiting.is_empty());
+    }
+
+    /// A call ended.
+    fn ended(&mut self, (dest, m, result, took, url): Ended) {
+        self.held -= 1;
+        if let Some(d) = self.destinations.get_mut(&dest) {
+            d.in_flight -= 1;
+        }
+        let name = &self.connector.name;
+        let metrics = crate::metrics::global();
+        let (code, why) = match result {
+            Ok(a) if (200..300).contains(&a.status) => {
+                metrics.callback(name, "ok", Some(took));
+                self.done.push(m);
+                return;
+            }
+            Ok(a) => (u32::from(a.status), format!("HTTP {}", a.status)),
+            Err(e) => (e.code(), e.to_string()),
+        };
+        self.gw.logs.connector(
+            name,
+            0,
+            format!(
+                "CALLBACK ERR (info=\"report {} on message {}: {url}: {why}\")",
+                m.id,
+                m.dlr.as_ref().map_or(0, |d| d.message_id)
+            ),
+        );
+        let cfg = self.connector.config();
+        let made_us = m.dlr.as_ref().map_or(0, |d| d.done_us);
+        let deadline_us = made_us + (cfg.http.dlr_callback_expire as i64) * 1_000_000;
+        let (gw, connector) = (self.gw.clone(), self.connector.clone());
+        if crate::clock::now_us() >= deadline_us {
+            metrics.callback(name, "expired", Some(took));
+            tokio::spawn(async move { give_up(&gw, &connector, m, &why).await });
+            return;
+        }
+        metrics.callback(name, "retry", Some(took));
+        tokio::spawn(async move { retry(&gw, &connector, m, code).await });
+    }
+}
+
+/// The destination of a callback URL: its scheme, host and port.
+fn destination(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    // Credentials in the URL do not make another destination.
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{}", host.to_ascii_lowercase())
+}
+
+/// Record delivered (or skipped) reports: one commit for all of them.
+async fn record_delivered(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, batch: Vec<Message>) {
+    if batch.is_empty() {
+        return;
+    }
+    let n = batch.len();
+    let writes = batch
+        .into_iter()
+        .map(|m| Write::finish(m, MessageState::Done, "DELIVERED", None))
+        .collect();
+    if let Err(e) = gw.store.commit(writes).await {
+        tracing::error!(
+            "connector {}: cannot record {n} delivered reports (they will be called back again after a restart): {e}",
+            connector.name
+        );
+    }
+    for _ in 0..n {
+        Counters::add(&connector.counters.sent);
+        connector.queue.finished();
+    }
+}
+
+/// A failed attempt: count it, store the report again, and put it back in the queue after
+/// the backoff.
+async fn retry(gw: &Gateway, connector: &Arc<ConnectorHandle>, mut m: Message, code: u32) {
+    let delay = backoff(connector, m.attempts, code);
+    m.attempts += 1;
+    let stored = gw.store.commit(vec![Write::requeue(&m)]).await;
+    if let Err(e) = stored {
+        tracing::error!(
+            "connector {}: cannot record callback attempt: {e}",
+            connector.name
+        );
+    }
+    let queue = connector.queue.clone();
+    tokio::time::sleep(delay).await;
+    // `push` counts it again; `finished` undoes that.
+    queue.push(m);
+    queue.finished();
 }
 
 /// The fields a callback carries.
@@ -150,97 +343,25 @@ pub fn expand(url: &str, m: &Message, d: &DlrInfo) -> String {
     out
 }
 
-fn call_for(m: &Message, d: &DlrInfo, url: &str) -> Call {
-    let url = expand(url, m, d);
-    let body = form(&fields(m, d));
+/// The request for report `m` to its expanded callback URL.
+fn call_for(m: &Message, url: &str) -> Call {
+    let fields = m.dlr.as_ref().map(|d| fields(m, d)).unwrap_or_default();
+    let body = form(&fields);
     if m.origin.callback_method.as_deref() == Some("GET") {
         Call {
             method: Method::GET,
-            url: with_query(&url, &body),
+            url: with_query(url, &body),
             headers: vec![],
             body: None,
         }
     } else {
         Call {
             method: Method::POST,
-            url,
+            url: url.to_string(),
             headers: vec![],
             body: Some(("application/x-www-form-urlencoded", body.into_bytes())),
         }
     }
-}
-
-async fn deliver(gw: &Arc<Gateway>, connector: &Arc<ConnectorHandle>, m: Message, client: &Client) {
-    let name = connector.name.clone();
-    let metrics = crate::metrics::global();
-    let (Some(d), Some(url)) = (m.dlr.clone(), m.origin.callback_url.clone()) else {
-        // A report nobody asked to be called back with (the sender polls the status), or
-        // a message that is not a report: nothing to call.
-        metrics.callback(&name, "skipped", None);
-        gw.sent(connector, m, None).await;
-        return;
-    };
-    let wanted = if m.origin.callback_mask == 0 {
-        mask::FINAL
-    } else {
-        m.origin.callback_mask
-    };
-    if wanted & kannel_code(d.status) == 0 {
-        metrics.callback(&name, "skipped", None);
-        gw.sent(connector, m, None).await;
-        return;
-    }
-    let cfg = connector.config();
-    let deadline_us = d.done_us + (cfg.http.dlr_callback_expire as i64) * 1_000_000;
-    let call = call_for(&m, &d, &url);
-    let started = Instant::now();
-    let result = client
-        .call(&call, Duration::from_secs(cfg.http.dlr_callback_timeout))
-        .await;
-    let took = started.elapsed();
-    let (code, why) = match result {
-        Ok(a) if (200..300).contains(&a.status) => {
-            metrics.callback(&name, "ok", Some(took));
-            gw.sent(connector, m, None).await;
-            return;
-        }
-        Ok(a) => (u32::from(a.status), format!("HTTP {}", a.status)),
-        Err(e) => (e.code(), e.to_string()),
-    };
-    gw.logs.connector(
-        &name,
-        0,
-        format!(
-            "CALLBACK ERR (info=\"report {} on message {}: {url}: {why}\")",
-            m.id, d.message_id
-        ),
-    );
-    if crate::clock::now_us() >= deadline_us {
-        metrics.callback(&name, "expired", Some(took));
-        give_up(gw, connector, m, &why).await;
-        return;
-    }
-    metrics.callback(&name, "retry", Some(took));
-    let delay = backoff(connector, m.attempts, code);
-    let mut m = m;
-    m.attempts += 1;
-    let stored = gw
-        .store
-        .commit(vec![Write::Requeue {
-            message: Box::new(m.clone()),
-        }])
-        .await;
-    if let Err(e) = stored {
-        tracing::error!("connector {name}: cannot record callback attempt: {e}");
-    }
-    let queue = connector.queue.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        // Not `put_back`: it wakes one waiting taker, which may be another user's and leave
-        // this report waiting. `push` wakes them all; `finished` undoes its second count.
-        queue.push(m);
-        queue.finished();
-    });
 }
 
 /// Wait before the next attempt: a matching retry-scheme message rule's hold delay, else
@@ -273,12 +394,12 @@ async fn give_up(gw: &Gateway, connector: &ConnectorHandle, m: Message, why: &st
     );
     let done = gw
         .store
-        .commit(vec![Write::Finish {
-            id: m.id,
-            state: MessageState::Failed,
-            status: DlrStatus::Expired.stat_word().into(),
-            error: Some(format!("callback failed: {why}")),
-        }])
+        .commit(vec![Write::finish(
+            m,
+            MessageState::Failed,
+            DlrStatus::Expired.stat_word(),
+            Some(format!("callback failed: {why}")),
+        )])
         .await;
     if let Err(e) = done {
         tracing::error!(
@@ -314,6 +435,17 @@ mod tests {
     }
 
     #[test]
+    fn destinations_are_scheme_host_and_port() {
+        for (url, want) in [
+            ("http://127.0.0.1:9000/dlr?x=1", "http://127.0.0.1:9000"),
+            ("https://user:pw@App.Example/path", "https://app.example"),
+            ("http://app.example?id=7", "http://app.example"),
+        ] {
+            assert_eq!(destination(url), want, "{url}");
+        }
+    }
+
+    #[test]
     fn kannel_escapes_expand_and_url_escapes_stay() {
         let (m, d) = report();
         assert_eq!(
@@ -326,7 +458,7 @@ mod tests {
     fn get_and_post_carry_the_same_fields() {
         let (mut m, d) = report();
         m.origin.callback_method = Some("GET".into());
-        let get = call_for(&m, &d, "http://h/d?a=1");
+        let get = call_for(&m, &expand("http://h/d?a=1", &m, &d));
         assert!(get
             .url
             .starts_with("http://h/d?a=1&id=7&status=DELIVRD&error=0&dlr=1"));
@@ -336,7 +468,7 @@ mod tests {
             get.url
         );
         m.origin.callback_method = None;
-        let post = call_for(&m, &d, "http://h/d");
+        let post = call_for(&m, &expand("http://h/d", &m, &d));
         assert_eq!(post.url, "http://h/d");
         let body = String::from_utf8(post.body.unwrap().1).unwrap();
         assert!(body.starts_with("id=7&status=DELIVRD"), "{body}");

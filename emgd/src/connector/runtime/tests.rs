@@ -196,8 +196,13 @@ async fn next(lines: &mut Peer) -> String {
 
 async fn gateway(dir: &std::path::Path) -> Arc<Gateway> {
     let cfg = config::parse_str(CONFIG, &dir.join("emg.toml")).expect("valid configuration");
-    let store: Arc<dyn Store> =
-        Arc::new(crate::store::sqlite::SqliteStore::open(&cfg.general.datadir, 64).unwrap());
+    let store: Arc<dyn Store> = Arc::new(
+        crate::store::sqlite::SqliteStore::open(
+            &cfg.general.datadir,
+            crate::store::Options::of(&cfg.general),
+        )
+        .unwrap(),
+    );
     let logs = crate::logs::Logs::start(cfg.general.logdir.clone(), true).unwrap();
     Gateway::new(cfg, store, logs, &Recovered::default())
 }

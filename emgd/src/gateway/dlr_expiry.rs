@@ -1,0 +1,50 @@
+//! Open DLR entries whose receipt never comes: after `dlr_expire` seconds the message ends as
+//! UNKNOWN (it was handed over; nobody knows its fate), its sender gets that report, and the
+//! entry leaves memory and the store. Without this the entries of lost receipts, which SMSCs
+//! do not guarantee, would pile up for ever.
+//!
+//! Entries carry the time they were opened (kept in the store, so a restart expires them on
+//! time too). The whole map is searched now and then, not at every tick: a tenth of
+//! `dlr_expire` apart, at most a minute, so a large map costs a scan a minute.
+
+use super::shared::Gateway;
+use common::dlr::DlrStatus;
+use std::sync::atomic::Ordering;
+
+/// Longest time between two searches for expired entries (µs).
+const MAX_EVERY_US: i64 = 60_000_000;
+
+impl Gateway {
+    /// Expire the open DLR entries older than `dlr_expire`, if a search is due.
+    pub async fn expire_dlrs(&self) {
+        let expire_us = (self.config().general.dlr_expire as i64).saturating_mul(1_000_000);
+        let now = crate::clock::now_us();
+        let every = (expire_us / 10).clamp(1_000_000, MAX_EVERY_US);
+        let due = self.next_dlr_expiry.load(Ordering::Relaxed);
+        if now < due
+            || self
+                .next_dlr_expiry
+                .compare_exchange(due, now + every, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let cutoff = now.saturating_sub(expire_us);
+        let expired = self.book.opened_before(cutoff);
+        for ((connector, remote_id), entry) in expired {
+            self.logs.connector(
+                &connector,
+                0,
+                format!(
+                    "DLR EXPIRED (info=\"no receipt for {remote_id} within dlr_expire {} s; reported as UNKNOWN\")",
+                    expire_us / 1_000_000
+                ),
+            );
+            crate::metrics::global().dlr_expired(&connector);
+            // As if the next hop had reported UNKNOWN: the same path closes the entry (or
+            // the part), finishes the message and tells the sender.
+            self.settle((connector, remote_id), entry, DlrStatus::Unknown, 0)
+                .await;
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The embedded SQLite store: one writer thread on rusqlite, WAL, group commit.
+//!
+//! Every request goes over a channel to one thread that owns the connection. That thread takes
+//! everything that has queued up meanwhile, runs it in one transaction and fsyncs once, then
+//! answers each waiter. Should the group fail, each caller's batch is retried in a transaction
+//! of its own, so one bad batch fails alone and never takes the others down with it. (A
+//! savepoint per batch would do the same up front, but its statement journal copies pages on
+//! every write, and groups almost never fail.)
+//!
+//! Writes are prepared on the caller's thread ([`ops`]: records encoded, strings moved), so
+//! the writer runs nothing but SQL. Housekeeping ([`house`]: the restart horizon, the purge)
+//! runs in small steps inside the group transactions, or alone when the store is idle.
+//! sqlx's SQLite driver hops to a worker thread per statement, which others measured costing a
+//! lot per statement; one rusqlite thread does not.
+
+mod house;
+mod ops;
+mod read;
+
+use super::{schema, Options, Recovered, Store, StoreError, StoreFuture, StoredMessage, Write};
+use common::message::{Message, MessageId};
+use ops::Op;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+enum Request {
+    Commit(Vec<Op>, Reply<()>),
+    Recover(Reply<Recovered>),
+    Message(MessageId, Reply<Option<StoredMessage>>),
+    LoadQueued(Vec<MessageId>, Reply<Vec<Message>>),
+    QueuedCount(String, Reply<u64>),
+    Ping(Reply<()>),
+    Close(Reply<()>),
+}
+
+/// Handle to the SQLite writer thread; cheap to share behind an `Arc`.
+pub struct SqliteStore {
+    tx: mpsc::Sender<Request>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) `dir/emg.sqlite`, run migrations and start the writer.
+    pub fn open(dir: &Path, options: Options) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("emg.sqlite");
+        let conn = open_connection(&path)?;
+        let horizon = house::Horizon::load(&conn)?;
+        let (tx, rx) = mpsc::channel();
+        thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || {
+                Writer {
+                    conn,
+                    max_batch: options.group_commit_max.max(1),
+                    commit_delay: options.group_commit_delay,
+                    last_commit: Instant::now(),
+                    horizon,
+                    purge: house::Purge::new(&options),
+                }
+                .run(rx)
+            })
+            .map_err(|e| StoreError::Database(format!("cannot start store thread: {e}")))?;
+        Ok(SqliteStore { tx, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn ask<T: Send + 'static>(&self, make: impl FnOnce(Reply<T>) -> Request) -> StoreFuture<'_, T> {
+        let (reply, wait) = oneshot::channel();
+        let sent = self.tx.send(make(reply));
+        Box::pin(async move {
+            sent.map_err(|_| StoreError::Closed)?;
+            wait.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&self, writes: Vec<Write>) -> StoreFuture<'_, ()> {
+        let ops = writes.into_iter().map(Op::of).collect();
+        self.ask(|r| Request::Commit(ops, r))
+    }
+    fn recover(&self) -> StoreFuture<'_, Recovered> {
+        self.ask(Request::Recover)
+    }
+    fn message(&self, id: MessageId) -> StoreFuture<'_, Option<StoredMessage>> {
+        self.ask(|r| Request::Message(id, r))
+    }
+    fn load_queued(&self, ids: Vec<MessageId>) -> StoreFuture<'_, Vec<Message>> {
+        self.ask(|r| Request::LoadQueued(ids, r))
+    }
+    fn queued_count(&self, connector: &str) -> StoreFuture<'_, u64> {
+        let connector = connector.to_string();
+        self.ask(|r| Request::QueuedCount(connector, r))
+    }
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.ask(Request::Ping)
+    }
+    fn close(&self) -> StoreFuture<'_, ()> {
+        self.ask(Request::Close)
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open(path).map_err(db_err)?;
+    // WAL lets lookups read while the writer commits; synchronous=FULL fsyncs every commit,
+    // which is what "durable before acknowledged" needs. Group commit pays for it.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db_err)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_err)?;
+    // After a checkpoint the WAL file is cut back to this (bytes), so a burst does not leave
+    // it large for ever.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .map_err(db_err)?;
+    migrate(&mut conn)?;
+    // Every hot-path statement stays prepared.
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(db_err)?;
+    let known = schema::MIGRATIONS.len() as i64;
+    if applied > known {
+        return Err(StoreError::Database(format!(
+            "the data directory has schema version {applied}, newer than this emgd knows ({known}); use a newer emgd"
+        )));
+    }
+    for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.pragma_update(None, "user_version", (n + 1) as i64)
+            .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn now_us() -> i64 {
+    crate::clock::now_us()
+}
+
+/// A group this large commits at once, delay or not.
+const GATHER_ENOUGH: usize = 256;
+
+struct Writer {
+    conn: Connection,
+    max_batch: usize,
+    /// Least time from the end of one commit to the start of the next small one.
+    commit_delay: Duration,
+    last_commit: Instant,
+    horizon: house::Horizon,
+    purge: house::Purge,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Request>) {
+        let mut pending: Option<Request> = None;
+        loop {
+            let first = match pending.take() {
+                Some(r) => r,
+                None => match rx.recv_timeout(self.idle_wait()) {
+                    Ok(r) => r,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.housekeeping_alone();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                },
+            };
+            match first {
+                Request::Commit(ops, reply) => {
+                    let mut group = vec![(ops, reply)];
+                    pending = self.gather(&rx, &mut group);
+                    self.commit_group(group);
+                    self.last_commit = Instant::now();
+                }
+                Request::Recover(reply) => {
+                    let _ = reply.send(read::recover(&self.conn, self.horizon.at));
+                }
+                Request::Message(id, reply) => {
+                    let _ = reply.send(read::message(&self.conn, id));
+                }
+                Request::LoadQueued(ids, reply) => {
+                    let _ = reply.send(read::load_queued(&self.conn, &ids));
+                }
+                Request::QueuedCount(connector, reply) => {
+                    let _ = reply.send(read::queued_count(&self.conn, self.horizon.at, &connector));
+                }
+                Request::Ping(reply) => {
+                    let _ = reply.send(Ok(()));
+                }
+                Request::Close(reply) => {
+                    let result = self
+                        .conn
+                        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                        .map_err(db_err);
+                    let _ = reply.send(result);
+                    // Answer anyone who raced the close, then stop.
+                    while let Ok(req) = rx.try_recv() {
+                        refuse(req);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Add what else is waiting to `group`. A small group waits until `commit_delay` after the
+    /// previous commit ended, so at moderate rates a commit (an fsync and its page writes, the
+    /// dearest part of a message) carries many batches instead of a few. Returns a request
+    /// that is not a commit, if one came.
+    fn gather(
+        &self,
+        rx: &mpsc::Receiver<Request>,
+        group: &mut Vec<(Vec<Op>, Reply<()>)>,
+    ) -> Option<Request> {
+        let mut waited = false;
+        while group.len() < self.max_batch {
+            match rx.try_recv() {
+                Ok(Request::Commit(w, r)) => group.push((w, r)),
+                Ok(other) => return Some(other),
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Empty) => {
+                    let due = self.last_commit + self.commit_delay;
+                    let now = Instant::now();
+                    if waited || group.len() >= GATHER_ENOUGH || now >= due {
+                        return None;
+                    }
+                    // One sleep, not a wake-up per arrival.
+                    thread::sleep(due - now);
+                    waited = true;
+                }
+            }
+        }
+        None
+    }
+
+    /// How long to wait for work before housekeeping runs on its own.
+    fn idle_wait(&self) -> Duration {
+        let until = self.purge.next_due().min(now_us() + 1_000_000);
+        Duration::from_micros((until - now_us()).clamp(1_000, 1_000_000) as u64)
+    }
+
+    /// One transaction, one fsync, for every batch that arrived meanwhile.
+    fn commit_group(&mut self, group: Vec<(Vec<Op>, Reply<()>)>) {
+        let batches: Vec<&[Op]> = group.iter().map(|(w, _)| w.as_slice()).collect();
+        if self.run_transaction(&batches, true).is_ok() {
+            for (_, reply) in group {
+                let _ = reply.send(Ok(()));
+            }
+            return;
+        }
+        // After the group failed: each batch in a transaction of its own, without
+        // housekeeping, so only what is wrong fails.
+        for (ops, reply) in group {
+            let _ = reply.send(self.run_transaction(&[&ops], false));
+        }
+    }
+
+    /// Apply `batches` in one transaction: all of them or, on any error, none. With
+    /// `housekeeping`, a step of it joins the transaction when one is due.
+    fn run_transaction(&mut self, batches: &[&[Op]], housekeeping: bool) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let now = now_us();
+        let tx = self.conn.unchecked_transaction().map_err(db_err)?;
+        let (mut min_id, mut max_id) = (i64::MAX, i64::MIN);
+        for ops in batches {
+            for op in ops.iter() {
+                ops::apply(&tx, op, now, &self.horizon).map_err(db_err)?;
+                if let Some(id) = op.queued_id() {
+                    (min_id, max_id) = (min_id.min(id), max_id.max(id));
+                }
+            }
+        }
+        if max_id >= min_id {
+            self.horizon
+                .stored(&tx, now, min_id, max_id)
+                .map_err(db_err)?;
+        }
+        let mut moved = None;
+        let mut purged = None;
+        if housekeeping {
+            moved = self.horizon.step(&tx, now).map_err(db_err)?;
+            if self.purge.due(now) {
+                purged = Some(self.purge.step(&tx, now).map_err(db_err)?);
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        if let Some(h) = moved {
+            self.horizon.at = h;
+        }
+        if let Some(p) = purged {
+            self.purge.done(&p, now);
+        }
+        crate::metrics::global().store_committed(batches.len(), started.elapsed());
+        Ok(())
+    }
+
+    /// Nothing to commit for a while: run what housekeeping is due on its own.
+    fn housekeeping_alone(&mut self) {
+        if let Err(e) = self.run_transaction(&[], true) {
+            tracing::error!("store housekeeping failed: {e}");
+        }
+    }
+}
+
+fn refuse(req: Request) {
+    match req {
+        Request::Commit(_, r) | Request::Close(r) | Request::Ping(r) => {
+            drop(r.send(Err(StoreError::Closed)))
+        }
+        Request::Recover(r) => drop(r.send(Err(StoreError::Closed))),
+        Request::Message(_, r) => drop(r.send(Err(StoreError::Closed))),
+        Request::LoadQueued(_, r) => drop(r.send(Err(StoreError::Closed))),
+        Request::QueuedCount(_, r) => drop(r.send(Err(StoreError::Closed))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,410 @@
+//! Writes as the writer thread applies them.
+//!
+//! A [`Write`] becomes an [`Op`] on the caller's thread: records are encoded there and the
+//! message's strings move into the op, so the single writer thread does nothing but SQL. Each
+//! op is one or two statements on rows it names by key (no reads, no rewrite of a record
+//! except for a requeue).
+
+use super::house::Horizon;
+use crate::store::{MessageState, SatEntry, Write};
+use common::message::{Message, MsgType};
+use rusqlite::{params, Connection};
+
+/// The routelog row of a message in its final state.
+#[derive(Debug)]
+pub struct LogRow {
+    message_id: i64,
+    received_us: i64,
+    in_connector: String,
+    account: Option<String>,
+    msgtype: u8,
+    source: String,
+    dest: String,
+    /// The connector it left through (none when it was rejected).
+    route: Option<String>,
+    status: String,
+    error: Option<String>,
+    /// What the sender is charged and what sending cost, as decimal text (`"0.05"`).
+    price: Option<String>,
+    cost: Option<String>,
+}
+
+impl LogRow {
+    fn of(m: Message, route: bool, status: String, error: Option<String>) -> LogRow {
+        LogRow {
+            message_id: m.id as i64,
+            received_us: m.received_us,
+            msgtype: m.msgtype.code(),
+            in_connector: m.origin.connector,
+            account: m.origin.account,
+            source: m.source.addr,
+            dest: m.dest.addr,
+            route: route.then_some(m.target),
+            status,
+            error,
+            price: m.price.map(|d| d.to_string()),
+            cost: m.cost.map(|d| d.to_string()),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Op {
+    Insert {
+        id: i64,
+        target: String,
+        expires_us: Option<i64>,
+        data: Vec<u8>,
+    },
+    Rewrite {
+        id: i64,
+        target: String,
+        expires_us: Option<i64>,
+        data: Vec<u8>,
+    },
+    Submitting(Vec<i64>),
+    Sent {
+        id: i64,
+        connector: String,
+        remote_id: String,
+    },
+    SentParts {
+        id: i64,
+        connector: String,
+        remote_ids: Vec<String>,
+    },
+    Final {
+        id: i64,
+        state: MessageState,
+        status: String,
+        remote_id: Option<String>,
+        log: Option<Box<LogRow>>,
+    },
+    Log(Box<LogRow>),
+    CloseDlr {
+        connector: String,
+        remote_id: String,
+    },
+    PartDone {
+        connector: String,
+        remote_id: String,
+        status: String,
+        error: u32,
+    },
+    CloseDlrs {
+        connector: String,
+        remote_ids: Vec<String>,
+    },
+    Flags {
+        connector: String,
+        hold: bool,
+        forceclose: bool,
+    },
+    Sat(SatEntry),
+    SatPurge(i64),
+}
+
+impl Op {
+    /// Prepare `w` for the writer (on the caller's thread).
+    pub fn of(w: Write) -> Op {
+        match w {
+            Write::Enqueue { record } => Op::Insert {
+                id: record.id as i64,
+                target: record.target,
+                expires_us: record.expires_us,
+                data: record.data,
+            },
+            Write::Requeue { record } => Op::Rewrite {
+                id: record.id as i64,
+                target: record.target,
+                expires_us: record.expires_us,
+                data: record.data,
+            },
+            Write::Rejected { message, reason } => Op::Log(Box::new(LogRow::of(
+                *message,
+                false,
+                "REJECTED".into(),
+                Some(reason),
+            ))),
+            Write::Submitting { ids, .. } => {
+                Op::Submitting(ids.into_iter().map(|id| id as i64).collect())
+            }
+            Write::Sent {
+                id,
+                connector,
+                remote_id,
+            } => Op::Sent {
+                id: id as i64,
+                connector,
+                remote_id,
+            },
+            Write::SentParts {
+                id,
+                connector,
+                remote_ids,
+            } => Op::SentParts {
+                id: id as i64,
+                connector,
+                remote_ids,
+            },
+            Write::Handed { message, remote_id } => {
+                final_op(*message, MessageState::Done, "SENT".into(), None, remote_id)
+            }
+            Write::Finish {
+                message,
+                state,
+                status,
+                error,
+            } => final_op(*message, state, status, error, None),
+            Write::CloseDlr {
+                connector,
+                remote_id,
+            } => Op::CloseDlr {
+                connector,
+                remote_id,
+            },
+            Write::PartDone {
+                connector,
+                remote_id,
+                status,
+                error,
+            } => Op::PartDone {
+                connector,
+                remote_id,
+                status,
+                error,
+            },
+            Write::CloseDlrs {
+                connector,
+                remote_ids,
+            } => Op::CloseDlrs {
+                connector,
+                remote_ids,
+            },
+            Write::ConnectorFlags {
+                connector,
+                hold,
+                forceclose,
+            } => Op::Flags {
+                connector,
+                hold,
+                forceclose,
+            },
+            Write::SatEntry { entry } => Op::Sat(entry),
+            Write::SatPurge { before_us } => Op::SatPurge(before_us),
+        }
+    }
+
+    /// The id of a message row this op puts into the queue, if any.
+    pub fn queued_id(&self) -> Option<i64> {
+        match self {
+            Op::Insert { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// A message's final state; reports going back get no routelog row.
+fn final_op(
+    m: Message,
+    state: MessageState,
+    status: String,
+    error: Option<String>,
+    remote_id: Option<String>,
+) -> Op {
+    let id = m.id as i64;
+    let log =
+        (m.msgtype != MsgType::Dlr).then(|| Box::new(LogRow::of(m, true, status.clone(), error)));
+    Op::Final {
+        id,
+        state,
+        status,
+        remote_id,
+        log,
+    }
+}
+
+/// Apply `op` at time `now`. Rows below the horizon also keep `stragglers` exact: a row there
+/// is listed while it is queued or being submitted.
+pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlite::Result<()> {
+    match op {
+        Op::Insert {
+            id,
+            target,
+            expires_us,
+            data,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO messages (id, target, state, data, updated_us, expires_us) VALUES (?1, ?2, 0, ?3, ?4, ?5)",
+            )?
+            .execute(params![id, target, data, now, expires_us])?;
+            horizon.queued(conn, *id)?;
+        }
+        Op::Rewrite {
+            id,
+            target,
+            expires_us,
+            data,
+        } => {
+            conn.prepare_cached(
+                "UPDATE messages SET target = ?2, state = 0, data = ?3, updated_us = ?4, expires_us = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, target, data, now, expires_us])?;
+            horizon.queued(conn, *id)?;
+        }
+        Op::Submitting(ids) => {
+            let mut stmt = conn
+                .prepare_cached("UPDATE messages SET state = 5, updated_us = ?2 WHERE id = ?1")?;
+            for id in ids {
+                stmt.execute(params![id, now])?;
+            }
+        }
+        Op::Sent {
+            id,
+            connector,
+            remote_id,
+        } => {
+            sent(conn, *id, remote_id, now)?;
+            open_dlr(conn, connector, remote_id, *id, now)?;
+            horizon.left(conn, *id)?;
+        }
+        Op::SentParts {
+            id,
+            connector,
+            remote_ids,
+        } => {
+            sent(conn, *id, &remote_ids.join(","), now)?;
+            for remote in remote_ids {
+                open_dlr(conn, connector, remote, *id, now)?;
+            }
+            horizon.left(conn, *id)?;
+        }
+        Op::Final {
+            id,
+            state,
+            status,
+            remote_id,
+            log,
+        } => {
+            conn.prepare_cached(
+                "UPDATE messages SET state = ?2, status = ?3, remote_id = COALESCE(?4, remote_id), updated_us = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, *state as i64, status, remote_id, now])?;
+            if let Some(row) = log {
+                insert_log(conn, row, now)?;
+            }
+            horizon.left(conn, *id)?;
+        }
+        Op::Log(row) => insert_log(conn, row, now)?,
+        Op::CloseDlr {
+            connector,
+            remote_id,
+        } => {
+            conn.prepare_cached("DELETE FROM dlr_open WHERE connector = ?1 AND remote_id = ?2")?
+                .execute(params![connector, remote_id])?;
+        }
+        Op::PartDone {
+            connector,
+            remote_id,
+            status,
+            error,
+        } => {
+            conn.prepare_cached(
+                "UPDATE dlr_open SET part_status = ?3, part_error = ?4 WHERE connector = ?1 AND remote_id = ?2",
+            )?
+            .execute(params![connector, remote_id, status, *error as i64])?;
+        }
+        Op::CloseDlrs {
+            connector,
+            remote_ids,
+        } => {
+            let mut stmt = conn
+                .prepare_cached("DELETE FROM dlr_open WHERE connector = ?1 AND remote_id = ?2")?;
+            for remote in remote_ids {
+                stmt.execute(params![connector, remote])?;
+            }
+        }
+        Op::Flags {
+            connector,
+            hold,
+            forceclose,
+        } => {
+            if !hold && !forceclose {
+                conn.prepare_cached("DELETE FROM connector_flags WHERE connector = ?1")?
+                    .execute(params![connector])?;
+            } else {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO connector_flags (connector, hold, forceclose) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![connector, hold, forceclose])?;
+            }
+        }
+        Op::Sat(entry) => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO sat_entries (pool, dest, sat_addr, original, original_ton, original_npi, expires_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                entry.pool,
+                entry.dest,
+                entry.sat_addr,
+                entry.original.addr,
+                entry.original.ton,
+                entry.original.npi,
+                entry.expires_us
+            ])?;
+        }
+        Op::SatPurge(before_us) => {
+            conn.prepare_cached("DELETE FROM sat_entries WHERE expires_us <= ?1")?
+                .execute(params![before_us])?;
+        }
+    }
+    Ok(())
+}
+
+fn sent(conn: &Connection, id: i64, remote_id: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE messages SET state = 1, remote_id = ?2, status = 'SENT', updated_us = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, remote_id, now])?;
+    Ok(())
+}
+
+fn open_dlr(
+    conn: &Connection,
+    connector: &str,
+    remote_id: &str,
+    id: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO dlr_open (connector, remote_id, message_id, created_us) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![connector, remote_id, id, now])?;
+    Ok(())
+}
+
+/// Written once, at the final state. OR REPLACE: a store from before schema 5 already has a
+/// row (written at acceptance) for messages that were under way when it was upgraded.
+fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        r.message_id,
+        r.received_us,
+        r.in_connector,
+        r.account,
+        r.msgtype,
+        r.source,
+        r.dest,
+        r.route,
+        r.status,
+        r.error,
+        now,
+        r.price,
+        r.cost
+    ])?;
+    Ok(())
+}
