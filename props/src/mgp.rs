@@ -108,6 +108,7 @@ fn op(u: &mut Unstructured) -> Result<Op> {
         17 => Op::Tail {
             name: opt_text(u)?,
             pdu: u.arbitrary()?,
+            backlog: u.arbitrary()?,
         },
         18 => Op::Watch,
         _ => Op::Stop {

@@ -130,7 +130,11 @@ async fn session(
         return Ok(());
     }
     stream(c, Op::Watch).await.map_err(err)?;
-    let tail = |pdu| Op::Tail { name: None, pdu };
+    let tail = |pdu| Op::Tail {
+        name: None,
+        pdu,
+        backlog: None,
+    };
     stream(c, tail(false)).await.map_err(err)?;
     let mut pdu = match kind {
         LogKind::Pdu => Some(stream(c, tail(true)).await.map_err(err)?),

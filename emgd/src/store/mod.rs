@@ -234,6 +234,74 @@ pub struct StoredMessage {
     pub updated_us: i64,
 }
 
+/// What the console searches by (every criterion given must match); see MGP `msg_search`.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub id: Option<MessageId>,
+    /// Address prefixes.
+    pub source: Option<String>,
+    pub dest: Option<String>,
+    pub account: Option<String>,
+    /// Received on or routed to.
+    pub connector: Option<String>,
+    /// Received in `[since_us, until_us)`.
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// Only ids below this (the next page of a newest-first list).
+    pub before_id: Option<MessageId>,
+    pub limit: usize,
+    /// The search stops with what it found after this long.
+    pub budget: Duration,
+}
+
+/// One message a search or a queue page found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub id: MessageId,
+    /// [`MessageState::name`], or `rejected` (never routed).
+    pub state: String,
+    pub source: String,
+    pub dest: String,
+    pub origin: String,
+    pub account: Option<String>,
+    pub target: Option<String>,
+    pub status: Option<String>,
+    pub received_us: i64,
+    pub updated_us: i64,
+}
+
+/// A page of [`Found`] rows; `stopped` says why it ended early, if it did.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub found: Vec<Found>,
+    pub more: bool,
+    pub stopped: Option<String>,
+}
+
+/// A message's routelog row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub received_us: i64,
+    pub in_connector: String,
+    pub account: Option<String>,
+    pub source: String,
+    pub dest: String,
+    pub route: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub updated_us: i64,
+    pub price: Option<String>,
+    pub cost: Option<String>,
+}
+
+/// Everything the store holds about one message: for `msg_history`.
+#[derive(Debug, Clone)]
+pub struct Trail {
+    pub stored: Option<StoredMessage>,
+    pub log: Option<LogEntry>,
+    pub dlrs: Vec<OpenDlr>,
+}
+
 /// Everything a restarted daemon needs to carry on where the last one stopped.
 #[derive(Debug, Default)]
 pub struct Recovered {
@@ -327,6 +395,19 @@ pub trait Store: Send + Sync {
     fn load_queued(&self, ids: Vec<MessageId>) -> StoreFuture<'_, Vec<Message>>;
     /// Messages waiting in a connector's queue that the store holds (for checks and tools).
     fn queued_count(&self, connector: &str) -> StoreFuture<'_, u64>;
+    /// A page of `connector`'s queue, oldest first, ids above `after` (operator reads: they
+    /// never hold the writer up).
+    fn browse_queue(
+        &self,
+        connector: &str,
+        after: MessageId,
+        limit: usize,
+        budget: Duration,
+    ) -> StoreFuture<'_, Page>;
+    /// Messages under way and finished ones matching `query`, newest first.
+    fn search(&self, query: Query) -> StoreFuture<'_, Page>;
+    /// Message `id`'s row, routelog row and open DLR entries.
+    fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail>;
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].
