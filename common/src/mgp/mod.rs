@@ -140,6 +140,13 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
     },
+    /// A connector's failures by status and error code (from the routelog, last `since_s`
+    /// seconds, default an hour) and its latency histograms.
+    ConnectorStats {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_s: Option<u64>,
+    },
     /// The configured users (SMPP/HTTP accounts) with the connectors that name them.
     Users,
     /// The routing table, in the order it is tried.
@@ -222,6 +229,7 @@ impl Op {
             Op::MsgHistory { .. } => "msg_history",
             Op::MsgSearch { .. } => "msg_search",
             Op::QueueBrowse { .. } => "queue_browse",
+            Op::ConnectorStats { .. } => "connector_stats",
             Op::Users => "users",
             Op::Routes => "routes",
             Op::Send { .. } => "send",

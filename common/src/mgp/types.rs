@@ -310,6 +310,40 @@ pub struct MessageHistory {
     pub events: Vec<HistoryEvent>,
 }
 
+/// How many of a connector's messages failed with one status word and error code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// UNDELIV, REJECTD, EXPIRED ...
+    pub status: String,
+    /// The protocol error, as the routelog keeps it (`0x00000058`).
+    pub error: Option<String>,
+    pub count: u64,
+    /// Unix time in microseconds of the latest.
+    pub last_us: i64,
+}
+
+/// A latency histogram: `buckets` are (upper bound in seconds, observations in that bucket
+/// alone); `count` includes those above the last bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum_s: f64,
+}
+
+/// `connector_stats`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorStats {
+    pub connector: String,
+    /// Failures counted from this time on (Unix µs).
+    pub since_us: i64,
+    pub errors: Vec<ErrorCount>,
+    /// Submit sent -> its response (outgoing connectors).
+    pub submit_response: Option<Latency>,
+    /// Message accepted -> durably committed (incoming connectors).
+    pub accept_commit: Option<Latency>,
+}
+
 /// A configured user as `users` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserInfo {

@@ -6,8 +6,8 @@ use super::msg::message_info;
 use super::server::{ok, OpResult, Server};
 use crate::store::{Found, Page, Query, Trail};
 use common::mgp::{
-    ErrorBody, HistoryEvent, MessageHistory, MessageList, MessageRow, RouteInfo, RouteList,
-    UserInfo, UserList,
+    ConnectorStats, ErrorBody, ErrorCount, HistoryEvent, Latency, MessageHistory, MessageList,
+    MessageRow, RouteInfo, RouteList, UserInfo, UserList,
 };
 use std::time::Duration;
 
@@ -219,6 +219,43 @@ fn events(t: &Trail) -> Vec<HistoryEvent> {
     }
     out.sort_by_key(|e| e.at_us);
     out
+}
+
+/// Failures counted over the last hour unless the client says otherwise.
+const DEFAULT_STATS_WINDOW_S: u64 = 3600;
+
+pub async fn stats(s: &Server, name: &str, since_s: Option<u64>) -> OpResult {
+    find(s, name)?;
+    let window = since_s.unwrap_or(DEFAULT_STATS_WINDOW_S) as i64;
+    let since_us = crate::clock::now_us() - window.saturating_mul(1_000_000);
+    let errors =
+        s.gw.store
+            .error_counts(name, since_us, SEARCH_BUDGET)
+            .await
+            .map_err(store_err("cannot count the errors"))?
+            .into_iter()
+            .map(|e| ErrorCount {
+                status: e.status,
+                error: e.error,
+                count: e.count,
+                last_us: e.last_us,
+            })
+            .collect();
+    let latency = |h: Option<crate::metrics::HistogramCounts>| {
+        h.map(|h| Latency {
+            buckets: h.buckets,
+            count: h.count,
+            sum_s: h.sum_us as f64 / 1e6,
+        })
+    };
+    let [submit, accept] = crate::metrics::global().latencies(name);
+    ok(ConnectorStats {
+        connector: name.to_string(),
+        since_us,
+        errors,
+        submit_response: latency(submit),
+        accept_commit: latency(accept),
+    })
 }
 
 pub fn users(s: &Server) -> OpResult {

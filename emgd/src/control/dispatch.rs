@@ -22,6 +22,7 @@ pub fn required_role(op: &Op) -> Role {
         | Op::MsgHistory { .. }
         | Op::MsgSearch { .. }
         | Op::QueueBrowse { .. }
+        | Op::ConnectorStats { .. }
         | Op::Users
         | Op::Routes
         | Op::Tail { .. }
@@ -135,6 +136,7 @@ impl Service for Server {
                 after_id,
                 limit,
             } => browse::queue_browse(s, &name, after_id, limit).await,
+            Op::ConnectorStats { name, since_s } => browse::stats(s, &name, since_s).await,
             Op::Users => browse::users(s),
             Op::Routes => browse::routes(s),
             Op::Send {

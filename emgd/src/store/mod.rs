@@ -294,6 +294,16 @@ pub struct LogEntry {
     pub cost: Option<String>,
 }
 
+/// How often a connector's messages ended with one status word and error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorCount {
+    pub status: String,
+    pub error: Option<String>,
+    pub count: u64,
+    /// When the latest of them ended (Unix µs).
+    pub last_us: i64,
+}
+
 /// Everything the store holds about one message: for `msg_history`.
 #[derive(Debug, Clone)]
 pub struct Trail {
@@ -406,6 +416,14 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<'_, Page>;
     /// Messages under way and finished ones matching `query`, newest first.
     fn search(&self, query: Query) -> StoreFuture<'_, Page>;
+    /// The routelog's failures of messages routed to `connector` since `since_us`, by status
+    /// word and error, most frequent first.
+    fn error_counts(
+        &self,
+        connector: &str,
+        since_us: i64,
+        budget: Duration,
+    ) -> StoreFuture<'_, Vec<ErrorCount>>;
     /// Message `id`'s row, routelog row and open DLR entries.
     fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail>;
     /// Resolves when the store answers (for `/health`).

@@ -13,7 +13,9 @@
 //! its `messages` row until `retention` purges it.
 
 use super::{db_err, read};
-use crate::store::{Found, LogEntry, MessageState, OpenDlr, Page, Query, StoreError, Trail};
+use crate::store::{
+    ErrorCount, Found, LogEntry, MessageState, OpenDlr, Page, Query, StoreError, Trail,
+};
 use common::message::{Message, MessageId};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
@@ -462,4 +464,43 @@ pub fn trail(path: &Path, id: MessageId, budget: Duration) -> Result<Trail, Stor
         Err(e) => return Err(db_err(e)),
     }
     Ok(Trail { stored, log, dlrs })
+}
+
+/// Failures of messages routed to `connector` that ended since `since_us`, grouped by status
+/// word and error; the scan starts at the first id stored a minute before `since_us`.
+pub fn error_counts(
+    path: &Path,
+    connector: &str,
+    since_us: i64,
+    budget: Duration,
+) -> Result<Vec<ErrorCount>, StoreError> {
+    let conn = open(path, budget)?;
+    let q = Query {
+        since_us: Some(since_us),
+        ..Default::default()
+    };
+    let (low, _) = id_bounds(&conn, &q)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT status, error, COUNT(*), MAX(updated_us) FROM routelog
+             WHERE message_id >= ?1 AND route = ?2 AND updated_us >= ?3
+               AND status NOT IN ('DELIVRD', 'SENT', 'ACCEPTD', 'ENROUTE')
+             GROUP BY status, error ORDER BY COUNT(*) DESC, MAX(updated_us) DESC LIMIT 20",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![low, connector, since_us], |r| {
+            Ok(ErrorCount {
+                status: r.get(0)?,
+                error: r.get(1)?,
+                count: r.get::<_, i64>(2)? as u64,
+                last_us: r.get(3)?,
+            })
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
+    match rows {
+        Ok(rows) => Ok(rows),
+        Err(e) if is_interrupt(&e) => Ok(Vec::new()),
+        Err(e) => Err(db_err(e)),
+    }
 }

@@ -200,3 +200,40 @@ async fn a_trail_has_the_row_the_routelog_and_the_open_receipts() {
     let t = s.trail(99, BUDGET).await.unwrap();
     assert!(t.stored.is_none() && t.log.is_none());
 }
+
+#[tokio::test]
+async fn failures_are_counted_by_status_and_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let now = crate::clock::now_us();
+    let mut writes = Vec::new();
+    for (id, error) in [(20, "0x00000058"), (21, "0x00000058"), (22, "0x00000045")] {
+        let m = msg(id, "a", "4670", now);
+        writes.push(Write::enqueue(&m));
+        writes.push(Write::finish(
+            m,
+            MessageState::Failed,
+            "REJECTD",
+            Some(error.into()),
+        ));
+    }
+    s.commit(writes).await.unwrap();
+    let counts = s.error_counts("a", now - 60_000_000, BUDGET).await.unwrap();
+    let got: Vec<(&str, Option<&str>, u64)> = counts
+        .iter()
+        .map(|e| (e.status.as_str(), e.error.as_deref(), e.count))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("REJECTD", Some("0x00000058"), 2),
+            ("REJECTD", Some("0x00000045"), 1)
+        ],
+        "the delivered message 10 is no failure"
+    );
+    assert!(s
+        .error_counts("b", now - 60_000_000, BUDGET)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -19,8 +19,8 @@ mod ops;
 mod read;
 
 use super::{
-    schema, Options, Page, Query, Recovered, Store, StoreError, StoreFuture, StoredMessage, Trail,
-    Write,
+    schema, ErrorCount, Options, Page, Query, Recovered, Store, StoreError, StoreFuture,
+    StoredMessage, Trail, Write,
 };
 use common::message::{Message, MessageId};
 use ops::Op;
@@ -121,6 +121,15 @@ impl Store for SqliteStore {
     fn search(&self, query: Query) -> StoreFuture<'_, Page> {
         let path = self.path.clone();
         blocking(move || browse::search(&path, &query))
+    }
+    fn error_counts(
+        &self,
+        connector: &str,
+        since_us: i64,
+        budget: Duration,
+    ) -> StoreFuture<'_, Vec<ErrorCount>> {
+        let (path, connector) = (self.path.clone(), connector.to_string());
+        blocking(move || browse::error_counts(&path, &connector, since_us, budget))
     }
     fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail> {
         let path = self.path.clone();
