@@ -272,7 +272,7 @@ pub fn users(s: &Server) -> OpResult {
             connectors: cfg
                 .connectors
                 .values()
-                .filter(|c| c.users.iter().any(|n| *n == u.name))
+                .filter(|c| c.users.contains(&u.name))
                 .map(|c| c.name.clone())
                 .collect(),
         })

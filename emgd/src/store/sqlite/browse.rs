@@ -288,7 +288,7 @@ pub fn search(path: &Path, q: &Query) -> Result<Page, StoreError> {
     // both: keep one).
     let mut all = finished;
     all.append(&mut live);
-    all.sort_by(|a, b| b.id.cmp(&a.id));
+    all.sort_by_key(|f| std::cmp::Reverse(f.id));
     all.dedup_by_key(|f| f.id);
     let more = all.len() > q.limit;
     all.truncate(q.limit);

@@ -16,7 +16,7 @@ fn msg(id: MessageId, target: &str, dest: &str, received_us: i64) -> Message {
         ..Default::default()
     };
     m.origin.connector = "smpp-in".into();
-    m.origin.account = Some(if id % 2 == 0 { "acme" } else { "demo" }.into());
+    m.origin.account = Some(if id.is_multiple_of(2) { "acme" } else { "demo" }.into());
     m
 }
 
