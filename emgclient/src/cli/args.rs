@@ -7,10 +7,16 @@ use clap::{Args, Parser, Subcommand};
 
 /// emg operator tool: look at and steer a running emgd over MGP.
 ///
-/// Without a command, opens the dashboard (as `emgclient tui` does). EMG's own options
-/// (-host, -port, -username, -password, -help) and its EMGDIR/client.cfg work as in EMG.
+/// Without a command, opens the operator console (as `emgclient tui` does; see THE CONSOLE
+/// below). EMG's own options (-host, -port, -username, -password, -help) and its
+/// EMGDIR/client.cfg work as in EMG.
 #[derive(Parser, Debug)]
-#[command(name = "emgclient", version, after_help = EXIT_CODES_HELP)]
+#[command(
+    name = "emgclient",
+    version,
+    after_help = EXIT_CODES_HELP,
+    after_long_help = crate::tui::manual::root_after_long_help()
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -30,7 +36,8 @@ pub struct Global {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// The live dashboard: connectors, rates, queues, logs, and keys to act on them.
+    /// The operator console: connectors, queues, messages, users, routes, logs, and keys to act on them.
+    #[command(after_long_help = crate::tui::manual::text())]
     Tui,
     /// Version, uptime, node id, queued and total counters.
     Status,

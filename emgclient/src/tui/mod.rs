@@ -10,6 +10,7 @@ mod conn;
 #[cfg(test)]
 mod fixture;
 mod input;
+pub mod manual;
 pub mod state;
 mod term;
 pub mod view;
