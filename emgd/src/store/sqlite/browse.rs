@@ -466,7 +466,8 @@ pub fn trail(path: &Path, id: MessageId, budget: Duration) -> Result<Trail, Stor
     Ok(Trail { stored, log, dlrs })
 }
 
-/// Failures of messages routed to `connector` that ended since `since_us`, grouped by status
+/// Failures (not deliveries, not operator cancellations) of messages routed to `connector`
+/// that ended since `since_us`, grouped by status
 /// word and error; the scan starts at the first id stored a minute before `since_us`.
 pub fn error_counts(
     path: &Path,
@@ -484,7 +485,7 @@ pub fn error_counts(
         .prepare(
             "SELECT status, error, COUNT(*), MAX(updated_us) FROM routelog
              WHERE message_id >= ?1 AND route = ?2 AND updated_us >= ?3
-               AND status NOT IN ('DELIVRD', 'SENT', 'ACCEPTD', 'ENROUTE')
+               AND status NOT IN ('DELIVRD', 'SENT', 'ACCEPTD', 'ENROUTE', 'CANCELLED')
              GROUP BY status, error ORDER BY COUNT(*) DESC, MAX(updated_us) DESC LIMIT 20",
         )
         .map_err(db_err)?;
