@@ -301,3 +301,55 @@ fn console_operations_browse_search_move_resend_and_count() {
     );
     assert_eq!(refused["error"]["code"], "forbidden", "{refused}");
 }
+
+/// `watch` reports every transition of a connector's states as it happens: a bounce of the
+/// sim connector passes through states that last microseconds (CONNECTED before BOUND), and
+/// each one is seen, in order.
+#[test]
+fn watch_reports_every_transition_even_short_ones() {
+    let (setup, mgp) = setup();
+    let _d = setup.start();
+    let mut c = Conn::open(mgp);
+    let ok = |line: String| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(v.get("ok").is_some(), "{v}");
+        v
+    };
+    ok(c.ask(r#"{"id":1,"op":"login","user":"admin","password":"secret"}"#));
+    // Wait until sim1 is bound (it binds at start).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = ok(c.ask(r#"{"id":2,"op":"connector","name":"sim1"}"#));
+        if v["ok"]["states"] == serde_json::json!(["BOUND"]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sim1 never bound: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ok(c.ask(r#"{"id":3,"op":"watch"}"#));
+    c.send(r#"{"id":4,"op":"bounce","name":"sim1"}"#);
+    let mut seen: Vec<String> = Vec::new();
+    let mut answered = false;
+    while !(answered && seen.last().is_some_and(|s| s == "BOUND") && seen.len() > 1) {
+        let v: serde_json::Value = serde_json::from_str(&c.line()).unwrap();
+        if v["id"] == 4 {
+            assert!(v.get("ok").is_some(), "{v}");
+            answered = true;
+        } else if v["event"]["type"] == "state" && v["event"]["connector"] == "sim1" {
+            seen.push(v["event"]["states"][0].as_str().unwrap().to_string());
+        }
+    }
+    let at = |s: &str| seen.iter().position(|x| x == s);
+    assert!(at("CONNECTED").is_some(), "{seen:?}");
+    assert!(
+        at("CONNECTED") < seen.iter().rposition(|x| x == "BOUND"),
+        "in order: {seen:?}"
+    );
+    assert_ne!(
+        seen[0], "BOUND",
+        "the bounce's first step is reported: {seen:?}"
+    );
+}

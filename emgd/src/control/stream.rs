@@ -210,9 +210,8 @@ fn instance_of(line: &str) -> u32 {
 }
 
 /// `watch`: a `counters` event at once and every second, a `state` event on each change of a
-/// connector's instance states, pushed by the connector (its states are a watch channel: a
-/// change wakes this stream at once; two changes closer together than the stream can run
-/// arrive as the later one).
+/// connector's instance states, pushed by the connector as it happens (every transition, in
+/// order; a listener too slow for the connector's buffer is sent its states as they are now).
 pub fn watch(s: &Arc<Server>) -> StreamTask {
     let s = s.clone();
     Box::new(move |mut sink: Sink| {
@@ -220,17 +219,18 @@ pub fn watch(s: &Arc<Server>) -> StreamTask {
             let mut changes: futures_util::stream::SelectAll<_> =
                 s.gw.connectors()
                     .map(|c| {
-                        let name = c.name.clone();
-                        let rx = c.watch_states();
+                        let (name, handle) = (c.name.clone(), c.clone());
+                        let rx = c.subscribe_states();
                         Box::pin(futures_util::stream::unfold(rx, move |mut rx| {
-                            let name = name.clone();
+                            let (name, handle) = (name.clone(), handle.clone());
                             async move {
-                                rx.changed().await.ok()?;
-                                let states: Vec<String> = rx
-                                    .borrow_and_update()
-                                    .iter()
-                                    .map(ToString::to_string)
-                                    .collect();
+                                let states = match rx.recv().await {
+                                    Ok(states) => states,
+                                    Err(broadcast::error::RecvError::Lagged(_)) => handle.states(),
+                                    Err(broadcast::error::RecvError::Closed) => return None,
+                                };
+                                let states: Vec<String> =
+                                    states.iter().map(ToString::to_string).collect();
                                 Some(((name, states), rx))
                             }
                         }))
