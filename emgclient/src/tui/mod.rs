@@ -83,6 +83,7 @@ async fn main_loop(
     // Events may come thousands a second: draw at most ten frames a second for them.
     let mut frame = tokio::time::interval(Duration::from_millis(100));
     let mut dirty = false;
+    let mut seconds: u64 = 0;
     let mut draw_now = true;
     let draw = |t: &mut term::Term, app: &App| {
         t.draw(|f| view::draw(f, app))
@@ -120,7 +121,8 @@ async fn main_loop(
                 app.tick(connected_at.elapsed());
                 app.now_us = now_us();
                 dirty = true;
-                Vec::new()
+                seconds += 1;
+                app.every_second(seconds)
             }
         };
         for intent in intents {

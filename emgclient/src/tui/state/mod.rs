@@ -30,6 +30,9 @@ use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+/// Seconds between two fetches of the shown connector's detail and error counts.
+pub const STATS_EVERY_S: u64 = 10;
+
 /// How many error lines the detail pane keeps per connector.
 pub const MAX_ERRORS: usize = 5;
 
@@ -355,6 +358,22 @@ impl App {
     pub fn selected(&self) -> Option<&ConnectorInfo> {
         let name = self.table.selected.as_deref()?;
         self.connectors.iter().find(|c| c.name == name)
+    }
+
+    /// The clock's tick, `n` seconds in: every [`STATS_EVERY_S`] the connector on screen has
+    /// its detail and error counts fetched again (they come from the store, not from `watch`).
+    pub fn every_second(&mut self, n: u64) -> Vec<Intent> {
+        if !n.is_multiple_of(STATS_EVERY_S) || self.conn != ConnStatus::Connected {
+            return Vec::new();
+        }
+        match self.view() {
+            View::Connectors | View::Connector(_) => self
+                .current_connector()
+                .map(Intent::Detail)
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Time passed since the (re)connection: the header's uptime follows it.

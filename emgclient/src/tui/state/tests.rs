@@ -949,3 +949,12 @@ fn the_logs_view_searches_highlights_and_saves() {
     press(&mut app, " ");
     assert!(app.log.paused);
 }
+
+#[test]
+fn the_shown_connectors_counts_are_fetched_again_every_ten_seconds() {
+    let mut app = fixture::app();
+    assert_eq!(app.every_second(9), []);
+    assert_eq!(app.every_second(10), [Intent::Detail("smsc1".into())]);
+    app.stack = vec![View::Queues];
+    assert_eq!(app.every_second(20), [], "not shown: not fetched");
+}

@@ -164,7 +164,7 @@ fn session_lines(app: &App, name: &str) -> Vec<Line<'static>> {
                 ));
                 if let Some(d) = app.details.get(name) {
                     spans.push(Span::styled(
-                        format!("  window {}", d.windowsize),
+                        format!("  window size {}", d.windowsize),
                         styles::dim(),
                     ));
                 }

@@ -8,17 +8,19 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 /// Columns: (header, width, from which terminal width it shows).
-const COLUMNS: [(&str, u16, u16); 10] = [
+const COLUMNS: [(&str, u16, u16); 12] = [
     ("", 1, 0),
     ("ID", 10, 0),
     ("STATE", 10, 0),
-    ("TO", 15, 0),
-    ("FROM", 12, 0),
+    ("TO", 16, 0),
+    ("FROM", 14, 0),
     ("TARGET", 10, 0),
     ("STATUS", 8, 100),
     ("ORIGIN", 10, 120),
     ("ACCOUNT", 10, 140),
     ("AGE", 7, 0),
+    ("RECEIVED (UTC)", 18, 150),
+    ("UPDATED (UTC)", 18, 150),
 ];
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
@@ -87,6 +89,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 })
                 .right_aligned(),
             ),
+            Cell::from(crate::format::short_time_us(r.received_us)),
+            Cell::from(crate::format::short_time_us(r.updated_us)),
         ];
         shown.iter().map(|&i| all[i].clone()).collect()
     };
@@ -100,10 +104,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         }
     }))
     .style(styles::title());
+    // Fixed widths, packed left; at 80 columns the addresses take what is left.
+    let narrow = area.width < 100;
     let widths: Vec<Constraint> = shown
         .iter()
         .map(|&i| match i {
-            3 | 4 => Constraint::Min(COLUMNS[i].1),
+            3 | 4 if narrow => Constraint::Min(COLUMNS[i].1),
             _ => Constraint::Length(COLUMNS[i].1),
         })
         .collect();
@@ -121,6 +127,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     let empty = body.is_empty();
     let table = Table::new(body, widths)
+        .flex(ratatui::layout::Flex::Start)
         .header(header)
         .block(block)
         .row_highlight_style(styles::selected(true))
