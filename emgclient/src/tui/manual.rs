@@ -8,10 +8,8 @@ use super::state::keymap::{Scope, TABLE};
 fn scope_name(s: Scope) -> &'static str {
     match s {
         Scope::All => "everywhere",
-        Scope::Lists => "lists",
         Scope::Connectors => "connectors",
         Scope::AnyConnector => "connectors, connector",
-        Scope::Queues => "queues",
         Scope::Messages => "messages",
         Scope::AnyMessage => "messages, message",
         Scope::AnyQueue => "connectors, connector, queues",

@@ -8,7 +8,9 @@
 //! cancel = ["c", "x"]
 //! ```
 //!
-//! The help overlay is made from this table, so it always tells the truth.
+//! The help overlay and the manual are made from this table, so they always tell the truth.
+//! (Over 600 lines: most of it is [`TABLE`], one entry per action, which rustfmt lays out a
+//! field to a line.)
 
 use super::views::View;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -19,12 +21,9 @@ use std::collections::{BTreeMap, HashMap};
 pub enum Scope {
     /// Every view.
     All,
-    /// Views with a list of rows.
-    Lists,
     Connectors,
     /// The connectors list and one connector's view.
     AnyConnector,
-    Queues,
     Messages,
     /// The messages list and one message's view.
     AnyMessage,
@@ -39,10 +38,8 @@ impl Scope {
     pub fn covers(self, v: &View) -> bool {
         match self {
             Scope::All => true,
-            Scope::Lists => !matches!(v, View::Message(_) | View::Logs | View::Connector(_)),
             Scope::Connectors => *v == View::Connectors,
             Scope::AnyConnector => matches!(v, View::Connectors | View::Connector(_)),
-            Scope::Queues => *v == View::Queues,
             Scope::Messages => *v == View::Messages,
             Scope::AnyMessage => matches!(v, View::Messages | View::Message(_)),
             Scope::AnyQueue => matches!(v, View::Connectors | View::Connector(_) | View::Queues),
@@ -627,30 +624,5 @@ impl Keymap {
     /// Does `b` change anything on emgd?
     pub fn acts(b: Binding) -> bool {
         entry(b).4
-    }
-
-    /// The first key of `b`, as the help writes it (for hints in the status line).
-    pub fn first_key(&self, b: Binding) -> String {
-        self.keys[&b]
-            .first()
-            .map(|k| key_label(k))
-            .unwrap_or_default()
-    }
-}
-
-impl View {
-    /// The view's kind, without its argument (for messages about the keymap).
-    pub fn crumb_kind(&self) -> &'static str {
-        match self {
-            View::Connectors => "connectors",
-            View::Connector(_) => "connector",
-            View::Queues => "queues",
-            View::Messages => "messages",
-            View::Message(_) => "message",
-            View::Users => "users",
-            View::Routes => "routes",
-            View::Nodes => "nodes",
-            View::Logs => "logs",
-        }
     }
 }

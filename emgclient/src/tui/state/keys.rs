@@ -13,16 +13,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 /// Rows a page scrolls.
 const PAGE: isize = 10;
 
-/// Where the `/` key types.
-enum FilterTarget {
-    Table,
-    Log,
-    Queues,
-    Messages,
-    Users,
-    Routes,
-}
-
 impl App {
     /// One key press; returns what the main loop must do.
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Intent> {
@@ -440,7 +430,7 @@ impl App {
         self.run(action)
     }
 
-    fn run(&mut self, action: Action) -> Vec<Intent> {
+    pub(crate) fn run(&mut self, action: Action) -> Vec<Intent> {
         if let Action::Bulk { ids, .. } = &action {
             self.popup = Some(Popup::Progress {
                 title: action.describe(),
@@ -470,102 +460,6 @@ impl App {
             self.log.scroll = 0;
         }
         vec![Intent::Detail(name)]
-    }
-
-    fn filter_target(&self) -> FilterTarget {
-        match self.view() {
-            View::Connectors if self.focus == Focus::Table => FilterTarget::Table,
-            View::Connectors | View::Connector(_) | View::Logs | View::Message(_) | View::Nodes => {
-                FilterTarget::Log
-            }
-            View::Queues => FilterTarget::Queues,
-            View::Messages => FilterTarget::Messages,
-            View::Users => FilterTarget::Users,
-            View::Routes => FilterTarget::Routes,
-        }
-    }
-
-    fn filter_mut(&mut self, t: &FilterTarget) -> Option<(&mut String, &mut bool)> {
-        Some(match t {
-            FilterTarget::Table => (&mut self.table.filter, &mut self.table.editing),
-            FilterTarget::Log => (&mut self.log.search, &mut self.log.editing),
-            FilterTarget::Queues => (&mut self.queues.filter, &mut self.queues.editing),
-            FilterTarget::Messages => {
-                let m = self.messages.as_mut()?;
-                (&mut m.cursor.filter, &mut m.cursor.editing)
-            }
-            FilterTarget::Users => (&mut self.users.filter, &mut self.users.editing),
-            FilterTarget::Routes => (&mut self.routes.filter, &mut self.routes.editing),
-        })
-    }
-
-    /// Is a `/` line open, and where?
-    pub fn editing(&self) -> Option<FilterTargetName> {
-        let t = self.filter_target();
-        let on = match t {
-            FilterTarget::Table => self.table.editing,
-            FilterTarget::Log => self.log.editing,
-            FilterTarget::Queues => self.queues.editing,
-            FilterTarget::Messages => self.messages.as_ref().is_some_and(|m| m.cursor.editing),
-            FilterTarget::Users => self.users.editing,
-            FilterTarget::Routes => self.routes.editing,
-        };
-        on.then_some(FilterTargetName(t))
-    }
-
-    fn start_filter(&mut self) {
-        let t = self.filter_target();
-        if let Some((_, editing)) = self.filter_mut(&t) {
-            *editing = true;
-        }
-    }
-
-    fn edit_key(&mut self, t: FilterTargetName, key: KeyEvent) -> Vec<Intent> {
-        let t = t.0;
-        let Some((text, editing)) = self.filter_mut(&t) else {
-            return Vec::new();
-        };
-        match key.code {
-            KeyCode::Enter => *editing = false,
-            KeyCode::Esc => {
-                text.clear();
-                *editing = false;
-            }
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) => text.push(c),
-            _ => {}
-        }
-        match t {
-            FilterTarget::Table => self.fix_selection(),
-            FilterTarget::Log => {
-                self.log.scroll = 0;
-                Vec::new()
-            }
-            FilterTarget::Queues => {
-                let n = self.queue_rows().len();
-                self.queues.clamp(n);
-                Vec::new()
-            }
-            FilterTarget::Messages => {
-                if let Some(m) = &mut self.messages {
-                    let n = m.visible().len();
-                    m.cursor.clamp(n);
-                }
-                Vec::new()
-            }
-            FilterTarget::Users => {
-                let n = self.user_rows().len();
-                self.users.clamp(n);
-                Vec::new()
-            }
-            FilterTarget::Routes => {
-                let n = self.route_rows().len();
-                self.routes.clamp(n);
-                Vec::new()
-            }
-        }
     }
 
     fn command_key(&mut self, key: KeyEvent) -> Vec<Intent> {
@@ -613,101 +507,4 @@ impl App {
         text.push('\n');
         vec![Intent::Save { path, text }]
     }
-
-    fn popup_key(&mut self, key: KeyEvent) -> Vec<Intent> {
-        let Some(popup) = self.popup.take() else {
-            return Vec::new();
-        };
-        match popup {
-            Popup::Help => {}
-            // Runs on; Esc only hides the bar (the result still comes to the status line).
-            Popup::Progress { .. } if key.code == KeyCode::Esc => {}
-            p @ Popup::Progress { .. } => self.popup = Some(p),
-            Popup::Confirm(action) => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    return self.run(action)
-                }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.say(Level::Info, format!("cancelled: {}", action.describe()));
-                }
-                _ => self.popup = Some(Popup::Confirm(action)),
-            },
-            Popup::ConfirmForceclose(name) => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    return self.run(Action::Forceclose(name))
-                }
-                KeyCode::Char('p') | KeyCode::Char('P') => {
-                    return self.run(Action::ForceclosePersist(name))
-                }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.say(Level::Info, format!("cancelled: force-close {name}"));
-                }
-                _ => self.popup = Some(Popup::ConfirmForceclose(name)),
-            },
-            Popup::Pick(mut pick) => match key.code {
-                KeyCode::Esc | KeyCode::Char('q') => {}
-                KeyCode::Enter => {
-                    let choice = pick.options[pick.selected].clone();
-                    let action = match pick.purpose {
-                        Purpose::QueueMove { from } => Action::QueueMove { from, to: choice },
-                        Purpose::MsgMove { ids } if ids.len() == 1 => Action::MsgMove {
-                            id: ids[0],
-                            to: choice,
-                        },
-                        Purpose::MsgMove { ids } => Action::Bulk {
-                            kind: BulkKind::Move { to: choice },
-                            ids,
-                        },
-                        Purpose::Dlr { id } => Action::DlrInject { id, status: choice },
-                    };
-                    return self.request(action);
-                }
-                code => {
-                    match code {
-                        KeyCode::Down | KeyCode::Char('j') => {
-                            pick.selected = (pick.selected + 1).min(pick.options.len() - 1)
-                        }
-                        KeyCode::Up | KeyCode::Char('k') => {
-                            pick.selected = pick.selected.saturating_sub(1)
-                        }
-                        _ => {}
-                    }
-                    self.popup = Some(Popup::Pick(pick));
-                }
-            },
-            Popup::Send(mut form) => match key.code {
-                KeyCode::Esc => {}
-                KeyCode::Enter => {
-                    let [to, from, text] = form.fields.clone();
-                    if to.is_empty() || text.is_empty() {
-                        self.say(Level::Warn, "a test message needs a destination and a text");
-                        self.popup = Some(Popup::Send(form));
-                        return Vec::new();
-                    }
-                    return self.request(Action::Send {
-                        to,
-                        from,
-                        text,
-                        via: form.via,
-                    });
-                }
-                code => {
-                    match code {
-                        KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
-                        KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
-                        KeyCode::Backspace => {
-                            form.fields[form.focus].pop();
-                        }
-                        KeyCode::Char(c) => form.fields[form.focus].push(c),
-                        _ => {}
-                    }
-                    self.popup = Some(Popup::Send(form));
-                }
-            },
-        }
-        Vec::new()
-    }
 }
-
-/// Which `/` line has the keyboard (opaque outside this module).
-pub struct FilterTargetName(FilterTarget);

@@ -8,10 +8,12 @@
 mod action;
 pub mod command;
 mod fetch;
+mod filter;
 mod history;
 pub mod keymap;
 pub mod keys;
 mod log;
+mod popup_keys;
 pub mod table;
 pub mod views;
 
@@ -583,5 +585,7 @@ pub fn is_error(line: &str) -> bool {
     line.contains(" ERR") || line.contains("ERROR") || line.contains("FAIL")
 }
 
+#[cfg(test)]
+mod console_tests;
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,23 @@ impl View {
     }
 }
 
+impl View {
+    /// The view's kind, without its argument (for messages about the keymap).
+    pub fn crumb_kind(&self) -> &'static str {
+        match self {
+            View::Connectors => "connectors",
+            View::Connector(_) => "connector",
+            View::Queues => "queues",
+            View::Messages => "messages",
+            View::Message(_) => "message",
+            View::Users => "users",
+            View::Routes => "routes",
+            View::Nodes => "nodes",
+            View::Logs => "logs",
+        }
+    }
+}
+
 /// A cursor over a list of rows with a `/` filter: selection by index into the filtered rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cursor {

@@ -126,8 +126,9 @@ fn pick_list(f: &mut Frame, area: Rect, pick: &Pick) {
         .map(|o| o.chars().count())
         .max()
         .unwrap_or(0)
-        .max(pick.title.chars().count()) as u16
-        + 6;
+        .max(pick.title.chars().count())
+        .max(24) as u16
+        + 4;
     let r = centered(area, w, pick.options.len() as u16 + 3);
     f.render_widget(Clear, r);
     let list = List::new(pick.options.iter().map(String::as_str))
