@@ -439,6 +439,23 @@ fn console_in_tmux_finds_moves_and_cancels_messages_and_survives_a_restart() {
     t.wait_for(&format!("message {cancelled} cancelled (was on sim4)"));
     let shown = g.json(&["msg", "show", &cancelled.to_string()]);
     assert_eq!(shown["state"], "cancelled", "{shown}");
+    // The CLI finds them the same way.
+    let out = g.emgclient(&["msg", "search", "--dest", "4622222222"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{cancelled} ")))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(
+        line.contains(" cancelled ") && line.contains("CANCELLED"),
+        "{text}"
+    );
+    let out = g.emgclient(&["msg", "history", &moved.to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("routed") && text.contains("to sim1"),
+        "{text}"
+    );
     t.wait("the list fetched again", |s| {
         message_row(s, cancelled).is_some_and(|l| l.contains("cancelled"))
     });
