@@ -188,17 +188,20 @@ pub fn quantile(h: &Latency, q: f64) -> Option<f64> {
 }
 
 fn ms(s: f64) -> String {
-    if s < 0.001 {
-        format!("{:.1}ms", s * 1000.0)
-    } else if s < 1.0 {
-        format!("{}ms", (s * 1000.0).round())
+    if s >= 1.0 {
+        return format!("{s}s");
+    }
+    // Bucket bounds such as 0.5 ms and 2.5 ms keep their decimal; means round to 0.1 ms.
+    let v = (s * 10_000.0).round() / 10.0;
+    if v.fract() == 0.0 {
+        format!("{v}ms")
     } else {
-        format!("{s}s")
+        format!("{v:.1}ms")
     }
 }
 
 /// `what` as a title with its count, mean and p50/p99, then one bar per bucket that has any,
-/// in at most `height` lines.
+/// in at most `height` lines (the buckets around the fullest when they do not all fit).
 pub fn histogram(what: &str, h: Option<&Latency>, height: usize, width: u16) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(what.to_string(), styles::title())];
     let Some(h) = h.filter(|h| h.count > 0) else {
@@ -208,7 +211,7 @@ pub fn histogram(what: &str, h: Option<&Latency>, height: usize, width: u16) -> 
     let q = |x| quantile(h, x).map_or("-".to_string(), |b| format!("≤{}", ms(b)));
     lines.push(Line::styled(
         format!(
-            "n {}  mean {}  p50 {}  p99 {}",
+            "n {} mean {} p50 {} p99 {}",
             h.count,
             ms(h.sum_s / h.count as f64),
             q(0.5),
@@ -219,7 +222,13 @@ pub fn histogram(what: &str, h: Option<&Latency>, height: usize, width: u16) -> 
     let used: Vec<&(f64, u64)> = h.buckets.iter().filter(|(_, n)| *n > 0).collect();
     let max = used.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let bar_w = (width as usize).saturating_sub(18).max(4);
-    for (bound, n) in used.iter().rev().take(height.saturating_sub(2)).rev() {
+    // Too many buckets for the lines: those around the fullest one.
+    let room = height.saturating_sub(2).max(1);
+    let peak = used.iter().position(|(_, n)| *n == max).unwrap_or(0);
+    let start = peak
+        .saturating_sub(room / 2)
+        .min(used.len().saturating_sub(room));
+    for (bound, n) in used.iter().skip(start).take(room) {
         let len = ((*n as f64 / max as f64) * bar_w as f64).ceil() as usize;
         lines.push(Line::from(vec![
             Span::styled(format!("≤{:>6} ", ms(*bound)), styles::dim()),
