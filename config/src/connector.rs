@@ -1,10 +1,10 @@
-//! Connector tables: reading each `[connector.NAME]` on its own, resolving `inherit` chains, and
-//! turning the result into a [`Connector`] with defaults.
+//! Connector tables: reading each `[connector.NAME]` on its own, and turning what a chain of
+//! them says (`inherit`, resolved in [`crate::inherit`]) into a [`Connector`] with defaults.
 //!
 //! Each table is type-checked once, before inheritance, so a bad value in a parent is reported
 //! once at the parent rather than once per child.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use toml::de::DeTable;
 
@@ -60,6 +60,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         OWN_KEYWORDS,
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
+        crate::smtp::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -189,6 +190,8 @@ pub(crate) struct Partial {
     pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
     http: crate::http::HttpPartial,
+    /// SMTP keywords (`crate::smtp`).
+    smtp: crate::smtp::SmtpPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -199,12 +202,12 @@ pub(crate) struct Partial {
     outgoing_key: Option<Sp<()>>,
     /// Keywords written in this table or its ancestors, valid or not, so a keyword with a bad
     /// value is not also reported as missing.
-    present: BTreeSet<String>,
+    pub(crate) present: BTreeSet<String>,
 }
 
 impl Partial {
     /// Fills every inheritable field not set here from `parent` (child wins).
-    fn inherit_from(&mut self, parent: &Partial) {
+    pub(crate) fn inherit_from(&mut self, parent: &Partial) {
         macro_rules! fill {
             ($($f:ident),* $(,)?) => {
                 $( if self.$f.is_none() { self.$f = parent.$f.clone(); } )*
@@ -247,6 +250,7 @@ impl Partial {
             outgoing_key,
         );
         self.http.inherit_from(&parent.http);
+        self.smtp.inherit_from(&parent.smtp);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
     }
@@ -378,6 +382,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             {
                 crate::http::read(ctx, &mut p.http, k, &kw, v);
             }
+            k if crate::smtp::KEYWORDS.contains(&k) => {
+                crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
+            }
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
@@ -417,92 +424,8 @@ fn dlr_status(ctx: &mut Ctx<'_>, kw: &str, v: &values::Val<'_>) -> Option<String
     None
 }
 
-/// Resolves inheritance for every connector and builds the real (non-virtual) ones.
-///
-/// Unknown parents and loops are reported; a connector in a loop still inherits from the part of
-/// the chain before the loop closes so that its other problems are reported too.
-pub(crate) fn resolve(
-    ctx: &mut Ctx<'_>,
-    partials: &BTreeMap<String, Partial>,
-    default_retry: &RetryScheme,
-) -> BTreeMap<String, Connector> {
-    let mut looped: BTreeSet<String> = BTreeSet::new();
-    let mut out = BTreeMap::new();
-    for (name, own) in partials {
-        if let Some(parent) = &own.inherit {
-            if !partials.contains_key(&parent.v) {
-                let others = partials.keys().map(String::as_str).filter(|n| n != name);
-                let hint = suggest::hint(&parent.v, others);
-                ctx.sink.at(
-                    &parent.span,
-                    &parent.kw,
-                    format!("unknown connector `{}`{hint}", parent.v),
-                );
-            }
-        }
-        let mut chain: Vec<&str> = vec![name];
-        let mut merged = own.clone();
-        let mut cur = own;
-        // Whether the chain is cut by an unknown parent or a loop; then "missing keyword"
-        // reports would only repeat that problem.
-        let mut broken = own.inherit.is_none() && own.present.contains("inherit");
-        while let Some(parent) = &cur.inherit {
-            let Some(p) = partials.get(&parent.v) else {
-                broken = true;
-                break;
-            };
-            if let Some(pos) = chain.iter().position(|n| *n == parent.v) {
-                report_loop(ctx, partials, chain.get(pos..).unwrap_or(&[]), &mut looped);
-                broken = true;
-                break;
-            }
-            chain.push(&parent.v);
-            merged.inherit_from(p);
-            cur = p;
-        }
-        if !own.is_virtual {
-            if let Some(c) = finish(ctx, name, &merged, broken, default_retry) {
-                out.insert(name.clone(), c);
-            }
-        }
-    }
-    out
-}
-
-/// Reports a loop once per member, at each member's `inherit` value, starting from that member.
-fn report_loop(
-    ctx: &mut Ctx<'_>,
-    partials: &BTreeMap<String, Partial>,
-    cycle: &[&str],
-    looped: &mut BTreeSet<String>,
-) {
-    for i in 0..cycle.len() {
-        let Some(&member) = cycle.get(i) else {
-            continue;
-        };
-        if !looped.insert(member.to_string()) {
-            continue;
-        }
-        let mut path: Vec<&str> = cycle
-            .iter()
-            .cycle()
-            .skip(i)
-            .take(cycle.len())
-            .copied()
-            .collect();
-        path.push(member);
-        if let Some(inherit) = partials.get(member).and_then(|p| p.inherit.as_ref()) {
-            ctx.sink.at(
-                &inherit.span,
-                &inherit.kw,
-                format!("inheritance loop: {}", path.join(" -> ")),
-            );
-        }
-    }
-}
-
 /// Applies defaults and the checks that depend on inherited values.
-fn finish(
+pub(crate) fn finish(
     ctx: &mut Ctx<'_>,
     name: &str,
     m: &Partial,
@@ -621,6 +544,7 @@ fn finish(
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
+        smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         process: m.process.finish(),
     })
 }

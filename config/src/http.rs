@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::context::Ctx;
-use crate::model::{Direction, Protocol};
+use crate::kind::{Direction, Protocol};
 use crate::values::{self, Sp};
 
 /// Keywords of incoming HTTP connectors.

@@ -36,7 +36,10 @@ mod context;
 mod daemon;
 mod diagnostic;
 pub mod emg;
+mod general;
 mod http;
+mod inherit;
+mod kind;
 mod mapping;
 mod model;
 mod operator;
@@ -45,6 +48,7 @@ mod process;
 pub mod retry;
 mod rewrite;
 mod satpool;
+mod smtp;
 mod suggest;
 mod tls;
 mod validate;
@@ -75,6 +79,7 @@ pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
+pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.

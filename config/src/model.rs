@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use crate::retry::RetryScheme;
 
+pub use crate::kind::{Direction, Protocol};
+
 /// A whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -100,39 +102,6 @@ pub enum Backend {
     Postgres,
 }
 
-/// Whether a connector accepts (incoming) or initiates (outgoing) connections. Says nothing about
-/// which way messages flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Listens for clients.
-    Incoming,
-    /// Connects to an SMSC or other peer.
-    Outgoing,
-}
-
-/// Wire protocol of a connector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// SMPP 3.3/3.4/5.0.
-    Smpp,
-    /// HTTP.
-    Http,
-    /// SMTP (e-mail).
-    Smtp,
-    /// UCP/EMI.
-    Ucp,
-    /// CIMD2.
-    Cimd2,
-    /// Messaging Gateway Protocol.
-    Mgp,
-    /// External program ("EBE"); the address is a program path.
-    Ebe,
-    /// GSM modem on a tty.
-    Gsm,
-    /// Built-in SMSC simulator, for tests and load runs; needs no address.
-    Sim,
-}
-
 /// Which operations a connector allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -209,6 +178,8 @@ pub struct Connector {
     pub dlr_parts: DlrParts,
     /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
     pub http: crate::http::HttpOptions,
+    /// SMTP keywords (`crate::smtp`).
+    pub smtp: crate::smtp::SmtpOptions,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::connector::Partial;
 use crate::context::Ctx;
 use crate::mapping::{self, Mapping};
 use crate::rewrite::{self, AddressRewrite};
@@ -188,14 +187,13 @@ impl PartialProcess {
 
 /// Checks what processing keywords refer to: SAT pools must exist, and `masquerade` needs the
 /// general `masquerade_key`. Reported where each is written.
-pub(crate) fn check_refs(
+pub(crate) fn check_refs<'a>(
     ctx: &mut Ctx<'_>,
-    connectors: &BTreeMap<String, Partial>,
+    connectors: impl IntoIterator<Item = &'a PartialProcess>,
     pool_names: &[&str],
     has_masquerade_key: bool,
 ) {
-    for p in connectors.values() {
-        let proc = &p.process;
+    for proc in connectors {
         for s in proc.satpools.values() {
             if !pool_names.contains(&s.v.as_str()) {
                 let hint = suggest::hint(&s.v, pool_names.iter().copied());

@@ -25,7 +25,7 @@ pub mod users;
 pub mod watchdog;
 
 use anyhow::{bail, Context};
-use config::{Direction, Protocol};
+use config::Protocol;
 use gateway::Gateway;
 use std::future::Future;
 use std::path::Path;
@@ -121,48 +121,14 @@ where
 
     let mut tasks = JoinSet::new();
     for c in gw.connectors() {
-        let cfg = c.config();
-        let (gw, c) = (gw.clone(), c.clone());
-        match (cfg.protocol, cfg.direction) {
-            (Protocol::Sim, _) => {
-                tasks.spawn(connector::sim::run(gw, c));
-            }
-            (Protocol::Smpp, Direction::Incoming) => {
-                let listener = connector::smpp_in::bind(&cfg).await.with_context(|| {
-                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
-                })?;
-                tasks.spawn(connector::smpp_in::run(gw, c, listener));
-            }
-            (Protocol::Smpp, Direction::Outgoing) => {
-                tasks.spawn(connector::smpp_out::run(gw, c));
-            }
-            (Protocol::Http, Direction::Incoming) => {
-                let listener = connector::http_in::bind(&cfg).await.with_context(|| {
-                    format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address)
-                })?;
-                tasks.spawn(connector::http_in::run(gw, c, listener));
-            }
-            (Protocol::Http, Direction::Outgoing) => {
-                let listener = connector::http_out::bind(&cfg).await.with_context(|| {
-                    format!(
-                        "connector {}: cannot listen on dlr_address {:?}",
-                        cfg.name, cfg.http.dlr_address
-                    )
-                })?;
-                tasks.spawn(connector::http_out::run(gw, c, listener));
-            }
-            _ => unreachable!(
-                "refuse_unavailable_protocols let {:?} through",
-                cfg.protocol
-            ),
-        }
+        connector::start(&gw, c, &mut tasks).await?;
     }
     tokio::spawn(sweep_expired(gw.clone()));
     if let Some(address) = &gw.config().general.metrics_address {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on metrics_address {address}"))?;
-        tokio::spawn(metrics::serve(gw.clone(), listener));
+        tokio::spawn(metrics::exposition::serve(gw.clone(), listener));
     }
     let mgp = control::server::Server::new(gw.clone());
     if let Some(address) = &gw.config().general.mgp_address {
@@ -206,7 +172,12 @@ where
 }
 
 /// The protocols this build runs (`--import-emg` comments out connectors of the others).
-pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[Protocol::Sim, Protocol::Smpp, Protocol::Http];
+pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
+    Protocol::Sim,
+    Protocol::Smpp,
+    Protocol::Http,
+    Protocol::Smtp,
+];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
 /// without a word.

@@ -3,6 +3,9 @@
 //! scripts as the DLR callback receiver (tests/peers/http_sink.py) and as an SMS provider's
 //! HTTP API (tests/peers/http_provider.py), and python's prometheus_client parser for
 //! `/metrics`. Missing peers fail the tests loudly (scripts/test installs them).
+//!
+//! Longer than most files (about 700 lines) because every test here shares the launchers of
+//! those peers; a new HTTP test file should start its own rather than grow this one.
 
 mod support;
 

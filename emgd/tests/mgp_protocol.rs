@@ -15,7 +15,15 @@ struct Conn {
 
 impl Conn {
     fn open(port: u16) -> Conn {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect MGP");
+        // emgd opens its MGP listener after the connectors the harness waits for, so poll.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let s = loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) if std::time::Instant::now() > deadline => panic!("connect MGP: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         Conn {
             r: BufReader::new(s.try_clone().unwrap()),

@@ -6,8 +6,8 @@
 //! the first line is the request target (`/bin/send?to=...`), header lines follow up to a
 //! blank line, and the rest is the body.
 
-use emgd::connector::http::params::{Dialect, SendRequest};
 use emgd::connector::http::request;
+use emgd::connector::http::send::{Dialect, SendRequest};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 

@@ -10,6 +10,9 @@
 //!    queue full, then release and time to drain.
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
+//! 8. Mails per second through the SMTP connectors, in and out ([`crate::bench_smtp`]).
+//!
+//! [`crate::bench_run`] runs them in order.
 
 use crate::bench_env::{Bins, Emgd, Env, GatewaySetup, OUT, PASSWORD, USER};
 use crate::bench_mgp::{Mgp, QueueState};
@@ -77,6 +80,7 @@ impl Plan {
             (6, false) => 10_000_000,
             (6, true) => 2_000,
             (7, false) => 100_000,
+            (8, false) => 50_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -90,7 +94,7 @@ impl Plan {
     }
 
     /// Rate of scenario 2 (slower in the smoke run, whose binaries may be debug builds).
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         if self.quick {
             self.rate.min(500.0)
         } else {
@@ -149,73 +153,8 @@ pub fn scenario_name(n: u8) -> &'static str {
         5 => "scenario 1 + a plugin on every hook",
         6 => "store size, short retention",
         7 => "side by side with Kannel",
+        8 => "SMTP in and out (postfix's smtp-source, smtp-sink)",
         _ => "unknown",
-    }
-}
-
-/// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
-pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for &n in &plan.scenarios {
-        progress(&format!(
-            "scenario {n}: {} ({} messages)",
-            scenario_name(n),
-            plan.count(n)
-        ));
-        let result = match n {
-            1 => smpp_flow(plan, rt, 1, None).map(|r| vec![r]),
-            2 => smpp_flow(plan, rt, 2, Some(plan.rate())).map(|r| vec![r]),
-            5 => smpp_flow(plan, rt, 5, None).map(|r| vec![r]),
-            3 => crate::bench_http::scenario(plan, rt),
-            4 => held_queue(plan, rt).map(|r| vec![r]),
-            6 => crate::bench_size::scenario(plan, rt).map(|r| vec![r]),
-            7 => crate::bench_kannel::scenario(plan, plan.rounds).map(|(mut rows, summary)| {
-                if let Some(last) = rows.last_mut() {
-                    last.summary = Some(summary);
-                }
-                rows
-            }),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 7)")),
-        };
-        match result {
-            Ok(r) => rows.extend(r),
-            Err(e) => rows.push(Row {
-                unavailable: Some(format!("failed: {e:#}")),
-                ..Row::empty(n)
-            }),
-        }
-    }
-    compare_plugin_cost(&mut rows);
-    rows
-}
-
-/// Scenario 5's cost: its throughput and emgd's CPU per message against the scenario 1 row
-/// run just before it (or the first one, when none came before). On a shared machine the load
-/// changes from minute to minute: interleave them (`--scenario 1 --scenario 5`, repeated) and
-/// compare each pair.
-fn compare_plugin_cost(rows: &mut [Row]) {
-    let first = rows
-        .iter()
-        .find(|r| r.scenario == 1 && r.unavailable.is_none())
-        .map(|r| (r.accepted_per_s, r.cpu_s_per_100k));
-    let mut before = None;
-    for r in rows.iter_mut() {
-        if r.unavailable.is_some() {
-            continue;
-        }
-        if r.scenario == 1 {
-            before = Some((r.accepted_per_s, r.cpu_s_per_100k));
-            continue;
-        }
-        let Some((rate, cpu)) = before.or(first).filter(|_| r.scenario == 5) else {
-            continue;
-        };
-        let cost = 100.0 * (1.0 - r.accepted_per_s / rate);
-        let cpu_more = 100.0 * (r.cpu_s_per_100k / cpu - 1.0);
-        r.notes = format!(
-            "plugins cost {cost:.1} % of scenario 1's accepted/s, {cpu_more:+.1} % emgd CPU per message (against the scenario 1 row before it); {}",
-            r.notes
-        );
     }
 }
 
@@ -370,7 +309,7 @@ pub(crate) fn check_complete(report: &Report, a: &load::Args) -> anyhow::Result<
 }
 
 /// Scenarios 1 and 2: SMPP in, store, SMPP out, receipts back; flat out or at `rate`.
-fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
+pub fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow::Result<Row> {
     let count = plan.count(n);
     let (mut env, mut emgd) = start_world(plan, n, SESSIONS)?;
     let before = emgd.sample()?;
@@ -460,7 +399,7 @@ fn wait_drained(env: &Env, count: u64) -> anyhow::Result<()> {
 /// MGP `hold` is not persisted, so before the restart the connector is also force-closed
 /// with `persist` (EMG's way to keep a connector closed across a restart); the release
 /// clears both.
-fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
+pub fn held_queue(plan: &Plan, rt: &Runtime) -> anyhow::Result<Row> {
     let count = plan.count(4);
     let (mut env, mut emgd) = start_world(plan, 4, FILL_SESSIONS)?;
     let slow = Duration::from_secs(300 + count as u64 / 2_000);

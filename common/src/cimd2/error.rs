@@ -5,10 +5,7 @@
 //! be read (error 1 or 2), and the operation's own response with an error code in 900 for a
 //! bad parameter. Responses are never answered; only requests are.
 
-use super::frame::{Packet, Param};
 use super::op;
-use super::param::{ERROR_CODE, ERROR_TEXT};
-use super::status::error;
 
 /// The readable part of a packet's header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +14,7 @@ pub struct Header {
     pub number: u8,
 }
 
-/// Why bytes could not be turned into a [`Packet`].
+/// Why bytes could not be turned into a [`Packet`](super::frame::Packet).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     /// Octets between packets were skipped (the spec says to ignore them).
@@ -68,43 +65,6 @@ impl DecodeError {
             | DecodeError::UnsupportedOperation { header }
             | DecodeError::Malformed { header, .. }
             | DecodeError::BadParameter { header, .. } => Some(*header),
-            _ => None,
-        }
-    }
-
-    /// The packet that answers this error: NACK, general error response or the operation's
-    /// response with an error code. `None` for responses (never answered) and unreadable
-    /// headers (nothing to answer to).
-    pub fn answer(&self) -> Option<Packet> {
-        let h = self.header()?;
-        let with_error = |op: u8, code: u16| Packet {
-            op,
-            number: h.number,
-            params: vec![
-                Param::new(ERROR_CODE, code.to_string()),
-                Param::new(ERROR_TEXT, error::text(code)),
-            ],
-        };
-        match self {
-            // An unknown code may be a response we do not know; answering it would not help,
-            // but a request (< 50) we cannot perform gets its refusal.
-            DecodeError::UnsupportedOperation { .. } if op::is_request(h.op) => Some(with_error(
-                op::GENERAL_ERROR_RESPONSE,
-                error::UNEXPECTED_OPERATION,
-            )),
-            _ if !op::is_request(h.op) => None,
-            DecodeError::BadChecksum { .. } => Some(Packet {
-                op: op::NACK,
-                number: h.number,
-                params: Vec::new(),
-            }),
-            DecodeError::Malformed { .. } => {
-                Some(with_error(op::GENERAL_ERROR_RESPONSE, error::SYNTAX_ERROR))
-            }
-            DecodeError::BadParameter { .. } => Some(with_error(
-                h.op + op::RESPONSE,
-                error::PARAMETER_FORMATTING_ERROR,
-            )),
             _ => None,
         }
     }

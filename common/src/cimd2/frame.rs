@@ -9,7 +9,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::error::{DecodeError, EncodeError, Header};
-use super::param;
+use super::param::{self, ERROR_CODE, ERROR_TEXT};
+use super::status::error;
 use super::{op, ETX, STX, TAB};
 
 /// One parameter: its three-digit code and its value as the octets on the wire.
@@ -285,4 +286,42 @@ pub fn encode(packet: &Packet, out: &mut BytesMut) -> Result<(), EncodeError> {
     out.put_slice(format!("{cs:02X}").as_bytes());
     out.put_u8(ETX);
     Ok(())
+}
+impl DecodeError {
+    /// The packet that answers this error: NACK, general error response or the operation's
+    /// response with an error code. `None` for responses (never answered) and unreadable
+    /// headers (nothing to answer to).
+    pub fn answer(&self) -> Option<Packet> {
+        let h = self.header()?;
+        let with_error = |op: u8, code: u16| Packet {
+            op,
+            number: h.number,
+            params: vec![
+                Param::new(ERROR_CODE, code.to_string()),
+                Param::new(ERROR_TEXT, error::text(code)),
+            ],
+        };
+        match self {
+            // An unknown code may be a response we do not know; answering it would not help,
+            // but a request (< 50) we cannot perform gets its refusal.
+            DecodeError::UnsupportedOperation { .. } if op::is_request(h.op) => Some(with_error(
+                op::GENERAL_ERROR_RESPONSE,
+                error::UNEXPECTED_OPERATION,
+            )),
+            _ if !op::is_request(h.op) => None,
+            DecodeError::BadChecksum { .. } => Some(Packet {
+                op: op::NACK,
+                number: h.number,
+                params: Vec::new(),
+            }),
+            DecodeError::Malformed { .. } => {
+                Some(with_error(op::GENERAL_ERROR_RESPONSE, error::SYNTAX_ERROR))
+            }
+            DecodeError::BadParameter { .. } => Some(with_error(
+                h.op + op::RESPONSE,
+                error::PARAMETER_FORMATTING_ERROR,
+            )),
+            _ => None,
+        }
+    }
 }

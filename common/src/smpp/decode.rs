@@ -17,7 +17,6 @@ use super::command as cmd;
 use super::pdu::*;
 use super::status;
 use super::tlv::Tlv;
-use super::HEADER_LEN;
 
 /// Why a frame could not be turned into a [`Pdu`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

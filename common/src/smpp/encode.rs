@@ -7,9 +7,8 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::pdu::{Body, MultiDest, Pdu, SmppAddr};
+use super::pdu::{Body, MultiDest, Pdu, SmppAddr, HEADER_LEN};
 use super::tlv::{self, Tlv};
-use super::HEADER_LEN;
 
 trait Out {
     fn bytes(&mut self, b: &[u8]);
@@ -242,6 +241,14 @@ fn body<O: Out>(b: &Body, o: &mut O) {
             o.tlvs(&x.tlvs);
         }
         Body::Empty => {}
+    }
+}
+
+impl Pdu {
+    /// Length of the encoded PDU including the 16-octet header (= command_length). Defined
+    /// here, with the encoder it measures, so the PDU types need nothing of the encoder.
+    pub fn encoded_len(&self) -> usize {
+        encoded_len(self)
     }
 }
 

@@ -7,9 +7,8 @@
 
 use std::fmt::Write as _;
 
-use super::pdu::{Body, MultiDest, Pdu, SmppAddr};
+use super::pdu::{Body, MultiDest, Pdu, SmppAddr, HEADER_LEN};
 use super::tlv::{self, Tlv};
-use super::HEADER_LEN;
 
 /// Which way the PDU travelled, from our side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

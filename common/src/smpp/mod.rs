@@ -25,14 +25,11 @@ pub use encode::encode;
 pub use log::{log_line, Direction};
 pub use pdu::{
     Bind, BindResp, Body, BroadcastSm, CancelBroadcastSm, DataSm, MultiDest, Pdu, QueryBroadcastSm,
-    ReplaceSm, Sm, SmppAddr, SubmitMulti, UnsuccessSme,
+    ReplaceSm, Sm, SmppAddr, SubmitMulti, UnsuccessSme, HEADER_LEN,
 };
 pub use receipt::Receipt;
 pub use time::{parse_time, BadTime};
 pub use tlv::Tlv;
-
-/// Size of the PDU header: command_length, command_id, command_status, sequence_number.
-pub const HEADER_LEN: usize = 16;
 
 /// Default upper bound on command_length. Real PDUs stay far below (a submit_sm with a full
 /// message_payload is ~64 KiB); the bound stops a peer from making us buffer gigabytes.

@@ -9,6 +9,9 @@ use bytes::Bytes;
 use super::command;
 use super::tlv::{self, Tlv};
 
+/// Size of the PDU header: command_length, command_id, command_status, sequence_number.
+pub const HEADER_LEN: usize = 16;
+
 /// Type of number, numbering plan indicator and address, as they appear together on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SmppAddr {
@@ -327,10 +330,5 @@ impl Pdu {
     /// The command's spec name, e.g. `"SUBMIT_SM_RESP"`.
     pub fn name(&self) -> &'static str {
         command::name(self.command_id)
-    }
-
-    /// Length of the encoded PDU including the 16-octet header (= command_length).
-    pub fn encoded_len(&self) -> usize {
-        super::encode::encoded_len(self)
     }
 }

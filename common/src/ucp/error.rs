@@ -5,8 +5,7 @@
 //! answers it ([`DecodeError::nack`]): a bad checksum is EC 01, a wrong length or bad field
 //! EC 02, an unknown operation EC 03, as the spec's error table says.
 
-use super::frame::{Body, Frame, Kind};
-use super::ops::Nack;
+use super::ot::{Kind, Ot};
 
 /// The EC field of a negative result (two digits on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -133,7 +132,7 @@ pub enum DecodeError {
 }
 
 fn op_name(h: &Header) -> String {
-    let name = super::frame::Ot::from_code(h.ot).map_or("unknown operation", |o| o.name());
+    let name = Ot::from_code(h.ot).map_or("unknown operation", |o| o.name());
     match h.kind {
         Kind::Operation => format!("{name} operation"),
         Kind::Result => format!("{name} result"),
@@ -165,21 +164,6 @@ impl DecodeError {
             DecodeError::Malformed { ec, .. } => *ec,
             _ => ErrorCode::SYNTAX,
         }
-    }
-
-    /// The negative result to send back: only for operations (a broken result is logged, never
-    /// answered) whose header could be read.
-    pub fn nack(&self) -> Option<Frame> {
-        let h = self.header().filter(|h| h.kind == Kind::Operation)?;
-        Some(Frame {
-            trn: h.trn,
-            ot: h.ot,
-            body: Body::Nack(Nack {
-                ec: self.error_code(),
-                sm: String::new(),
-                extra: Vec::new(),
-            }),
-        })
     }
 }
 

@@ -24,6 +24,7 @@ pub mod field;
 pub mod frame;
 pub mod log;
 pub mod ops;
+pub mod ot;
 pub mod xser;
 
 pub use content::{decode_alphanumeric, encode_alphanumeric, Content};

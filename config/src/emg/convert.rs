@@ -219,7 +219,7 @@ impl<'a> Conv<'a> {
                 }
                 (_, value) => {
                     let lower = k.to_ascii_lowercase();
-                    if crate::validate::GENERAL_KEYWORDS.contains(&lower.as_str()) {
+                    if crate::general::GENERAL_KEYWORDS.contains(&lower.as_str()) {
                         self.out.kv(&lower, guess(value), Some(at), None);
                     } else {
                         self.warn(at, "keyword not known to emg; not imported");

@@ -1,320 +1,76 @@
-//! Connectors: the per-connector handle that everything else shares, and one module per
-//! protocol that runs its sessions.
+//! Connectors: one folder per protocol (its driver: `incoming.rs`, `outgoing.rs`, `convert.rs`
+//! between its frames and `Message`, and what that protocol alone needs), all on one
+//! [`runtime`] that does what EMG defines once for every connector. [`start`] opens what a
+//! connector listens on and runs its sessions.
 
 pub mod http;
-pub mod http_in;
-pub mod http_out;
+pub mod runtime;
 pub mod sim;
-pub mod smpp_in;
-pub mod smpp_message;
-pub mod smpp_out;
-pub mod smpp_requests;
+pub mod smpp;
+pub mod smtp;
 
-use crate::queue::{Queue, Totals};
-use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::{broadcast, watch};
+use crate::gateway::Gateway;
+use anyhow::{bail, Context};
+use config::{Direction, Protocol};
+use runtime::state::ConnectorHandle;
+use std::sync::Arc;
+use tokio::task::JoinSet;
 
-/// EMG's connector (instance) states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnState {
-    /// Created, or disconnected on purpose (idle timeout); static connectors never rest here.
-    Idle,
-    /// Transport up, not yet authenticated.
-    Connected,
-    /// Authenticated: may transmit and receive.
-    Bound,
-    /// Graceful shutdown in progress.
-    Terminating,
-    /// Shut down.
-    Dead,
-    /// Failed repeatedly; waiting for the next retry period.
-    Error,
-}
-
-impl fmt::Display for ConnState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ConnState::Idle => "IDLE",
-            ConnState::Connected => "CONNECTED",
-            ConnState::Bound => "BOUND",
-            ConnState::Terminating => "TERMINATING",
-            ConnState::Dead => "DEAD",
-            ConnState::Error => "ERROR",
-        })
-    }
-}
-
-/// Message counters of one connector.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub received: AtomicU64,
-    pub sent: AtomicU64,
-    pub failed: AtomicU64,
-}
-
-impl Counters {
-    pub fn add(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// State changes a slow `watch` listener may fall behind by before it skips some.
-const TRANSITIONS_BUFFER: usize = 256;
-
-/// Who is on the other end of one bound instance, for operators (MGP `connector`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionInfo {
-    pub instance: u32,
-    /// Peer address (`IP:PORT`), the configured remote address, or `in-process` for sim.
-    pub peer: Option<String>,
-    /// `transceiver`, `transmitter`, `receiver` or `sim`.
-    pub bind: Option<String>,
-    /// The user that bound (incoming) or the system id we bound as (outgoing).
-    pub user: Option<String>,
-    /// Unix time in microseconds of the bind.
-    pub since_us: i64,
-}
-
-/// Everything the gateway knows about one connector at run time. One per configured
-/// (non-virtual) connector; shared by its sessions, the router and the control plane.
-pub struct ConnectorHandle {
-    pub name: String,
-    config: RwLock<Arc<config::Connector>>,
-    pub queue: Arc<Queue>,
-    states: watch::Sender<Vec<ConnState>>,
-    /// Every change of `states`, in order (a watch channel keeps only the latest): MGP
-    /// `watch` reports each transition, even one that lasts a millisecond.
-    transitions: broadcast::Sender<Vec<ConnState>>,
-    /// One slot per instance: set on bind, cleared when the instance leaves BOUND/TERMINATING.
-    sessions: Mutex<Vec<Option<SessionInfo>>>,
-    hold: watch::Sender<bool>,
-    forceclose: watch::Sender<bool>,
-    pub counters: Counters,
-    /// Paces sending to the connector's `throughput`.
-    pacer: Mutex<Option<Arc<crate::rate::RateLimiter>>>,
-}
-
-impl ConnectorHandle {
-    pub fn new(
-        cfg: config::Connector,
-        totals: Arc<Totals>,
-        store: Option<Arc<dyn crate::store::Store>>,
-    ) -> ConnectorHandle {
-        let instances = cfg.instances as usize;
-        ConnectorHandle {
-            name: cfg.name.clone(),
-            config: RwLock::new(Arc::new(cfg)),
-            queue: Arc::new(Queue::with_store(totals, store)),
-            states: watch::channel(vec![ConnState::Idle; instances]).0,
-            transitions: broadcast::channel(TRANSITIONS_BUFFER).0,
-            sessions: Mutex::new(vec![None; instances]),
-            hold: watch::channel(false).0,
-            forceclose: watch::channel(false).0,
-            counters: Counters::default(),
-            pacer: Mutex::new(None),
+/// Open the connector's listening sockets (so a port in use stops the start with a clear
+/// error) and run its sessions in `tasks` until shutdown.
+pub async fn start(
+    gw: &Arc<Gateway>,
+    connector: &Arc<ConnectorHandle>,
+    tasks: &mut JoinSet<()>,
+) -> anyhow::Result<()> {
+    let cfg = connector.config();
+    let (gw, c) = (gw.clone(), connector.clone());
+    let cannot_listen = || format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address);
+    match (cfg.protocol, cfg.direction) {
+        (Protocol::Sim, _) => {
+            tasks.spawn(sim::outgoing::run(gw, c));
         }
-        .with_pacer()
-    }
-
-    /// (Re)build the pacer from the `throughput` keyword.
-    fn with_pacer(self) -> ConnectorHandle {
-        self.reset_pacer();
-        self
-    }
-
-    fn reset_pacer(&self) {
-        let limiter = self
-            .config()
-            .throughput
-            .map(|rate| Arc::new(crate::rate::RateLimiter::new(rate, 1)));
-        *self.pacer.lock().unwrap_or_else(|p| p.into_inner()) = limiter;
-    }
-
-    fn pacer(&self) -> Option<Arc<crate::rate::RateLimiter>> {
-        self.pacer.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// For select loops: how long until `throughput` lets the next message out (zero when
-    /// it may go now). Takes nothing; call [`pace_take`](Self::pace_take) when sending.
-    pub fn pace_wait(&self) -> std::time::Duration {
-        self.pacer()
-            .map(|l| l.wait_time(std::time::Instant::now()))
-            .unwrap_or_default()
-    }
-
-    /// Count one message (part) against `throughput`.
-    pub fn pace_take(&self) {
-        if let Some(l) = self.pacer() {
-            l.try_take(std::time::Instant::now());
+        (Protocol::Smpp, Direction::Incoming) => {
+            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:2775")
+                .await
+                .with_context(cannot_listen)?;
+            let smpp = Arc::new(smpp::incoming::SmppIn);
+            tasks.spawn(runtime::incoming::run(gw, c, listener, smpp));
         }
-    }
-
-    /// Wait until `throughput` allows the next message (part) out; at once without a limit.
-    pub async fn pace(&self) {
-        if let Some(l) = self.pacer() {
-            let wait = l.reserve(std::time::Instant::now());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+        (Protocol::Smpp, Direction::Outgoing) => {
+            let smpp = Arc::new(smpp::outgoing::SmppOut);
+            tasks.spawn(runtime::outgoing::run(gw, c, smpp));
         }
-    }
-
-    pub fn config(&self) -> Arc<config::Connector> {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Take new settings on reload (sessions read them as they go).
-    pub fn set_config(&self, cfg: config::Connector) {
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
-        self.reset_pacer();
-    }
-
-    /// Set an instance's state; any state but BOUND and TERMINATING ends its session record,
-    /// so a session can never outlive its bind.
-    pub fn set_state(&self, instance: u32, state: ConnState) {
-        if !matches!(state, ConnState::Bound | ConnState::Terminating) {
-            self.set_session(instance, None);
+        (Protocol::Http, Direction::Incoming) => {
+            let listener = http::incoming::bind(&cfg)
+                .await
+                .with_context(cannot_listen)?;
+            tasks.spawn(http::incoming::run(gw, c, listener));
         }
-        self.states.send_modify(|s| {
-            if let Some(slot) = s.get_mut(instance as usize) {
-                *slot = state;
-            }
-            // Under the channel's lock: each listener sees every state in the order set.
-            if self.transitions.receiver_count() > 0 {
-                let _ = self.transitions.send(s.clone());
-            }
-        });
-    }
-
-    /// Every change of the instance states from now on, in order; a listener that lags
-    /// gets `Lagged` and can read [`states`](Self::states) instead.
-    pub fn subscribe_states(&self) -> broadcast::Receiver<Vec<ConnState>> {
-        self.transitions.subscribe()
-    }
-
-    /// Record (or with `None`, forget) the session bound on an instance. Call before setting
-    /// BOUND so that whoever reacts to the state change sees the session.
-    pub fn set_session(&self, instance: u32, session: Option<SessionInfo>) {
-        let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(slot) = s.get_mut(instance as usize) {
-            *slot = session;
+        (Protocol::Http, Direction::Outgoing) => {
+            let listener = http::outgoing::bind(&cfg).await.with_context(|| {
+                format!(
+                    "connector {}: cannot listen on dlr_address {:?}",
+                    cfg.name, cfg.http.dlr_address
+                )
+            })?;
+            tasks.spawn(http::outgoing::run(gw, c, listener));
         }
-    }
-
-    /// The sessions bound now, by instance.
-    pub fn sessions(&self) -> Vec<SessionInfo> {
-        let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        s.iter().flatten().cloned().collect()
-    }
-
-    pub fn states(&self) -> Vec<ConnState> {
-        self.states.borrow().clone()
-    }
-
-    pub fn watch_states(&self) -> watch::Receiver<Vec<ConnState>> {
-        self.states.subscribe()
-    }
-
-    /// Can take traffic now: not force-closed, and not every instance in ERROR or DEAD.
-    pub fn is_up(&self) -> bool {
-        !*self.forceclose.borrow()
-            && self
-                .states
-                .borrow()
-                .iter()
-                .any(|s| !matches!(s, ConnState::Error | ConnState::Dead))
-    }
-
-    pub fn held(&self) -> bool {
-        *self.hold.borrow()
-    }
-
-    pub fn forceclosed(&self) -> bool {
-        *self.forceclose.borrow()
-    }
-
-    pub fn set_hold(&self, on: bool) {
-        self.hold.send_replace(on);
-    }
-
-    pub fn set_forceclose(&self, on: bool) {
-        self.forceclose.send_replace(on);
-    }
-
-    /// Resolves when neither hold nor force-close is set.
-    pub async fn wait_released(&self) {
-        let mut hold = self.hold.subscribe();
-        let mut fc = self.forceclose.subscribe();
-        loop {
-            if !*hold.borrow_and_update() && !*fc.borrow_and_update() {
-                return;
-            }
-            tokio::select! {
-                _ = hold.changed() => {}
-                _ = fc.changed() => {}
-            }
+        (Protocol::Smtp, Direction::Incoming) => {
+            let acceptor = smtp::tls::acceptor(&cfg)?;
+            let listener = smtp::incoming::bind(&cfg)
+                .await
+                .with_context(cannot_listen)?;
+            tasks.spawn(smtp::incoming::run(gw, c, listener, acceptor));
         }
-    }
-}
-
-impl ConnectorHandle {
-    /// Resolves once force-close is clear (hold alone still lets a session stay bound).
-    pub async fn wait_released_or_hold_only(&self) {
-        let mut fc = self.forceclose.subscribe();
-        let _ = fc.wait_for(|on| !*on).await;
-    }
-
-    /// Resolves when force-close gets set.
-    pub async fn forceclose_set(&self) {
-        let mut fc = self.forceclose.subscribe();
-        let _ = fc.wait_for(|on| *on).await;
-    }
-
-    /// Wait while the connector is held, then take the next message session `instance` may
-    /// send (parts of a long message stay on the session that took the first; see
-    /// [`Queue::take_on`](crate::queue::Queue::take_on)).
-    pub async fn next_unheld_on(
-        &self,
-        instance: u32,
-        ttl: std::time::Duration,
-    ) -> common::message::Message {
-        let mut hold = self.hold.subscribe();
-        loop {
-            let _ = hold.wait_for(|on| !*on).await;
-            tokio::select! {
-                m = self.queue.next_on(instance, ttl) => {
-                    if self.held() {
-                        self.queue.put_back(m);
-                        continue;
-                    }
-                    return m;
-                }
-                _ = async { let _ = hold.wait_for(|on| *on).await; } => {}
-            }
+        (Protocol::Smtp, Direction::Outgoing) => {
+            let tls = smtp::tls::connector(&cfg)?;
+            tasks.spawn(smtp::outgoing::run(gw, c, tls));
         }
+        (p, d) => bail!(
+            "connector {}: {d:?} {p:?} is not available in this build",
+            cfg.name
+        ),
     }
-
-    /// Wait while the connector is held, then take the next message for `user` (or for no
-    /// user in particular).
-    pub async fn next_unheld(&self, user: Option<&str>) -> common::message::Message {
-        let mut hold = self.hold.subscribe();
-        loop {
-            let _ = hold.wait_for(|on| !*on).await;
-            tokio::select! {
-                m = self.queue.next_for(user) => {
-                    if self.held() {
-                        self.queue.put_back(m);
-                        continue;
-                    }
-                    return m;
-                }
-                _ = async { let _ = hold.wait_for(|on| *on).await; } => {}
-            }
-        }
-    }
+    Ok(())
 }

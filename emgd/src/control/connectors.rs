@@ -2,7 +2,7 @@
 //! `release`, `bounce`, `forceclose`, `forceclose_clear`.
 
 use super::server::{ok, OpResult, Server};
-use crate::connector::{ConnState, ConnectorHandle};
+use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::store::Write;
 use common::mgp::{
     ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, Session, Status,
@@ -137,17 +137,7 @@ pub async fn bounce(s: &Server, user: &str, name: &str) -> OpResult {
     s.gw.logs
         .connector(name, 0, format!("BOUNCE (by operator {user})"));
     tracing::info!(operator = user, connector = name, "bounce");
-    c.set_forceclose(true);
-    let mut states = c.watch_states();
-    let _ = tokio::time::timeout(
-        BOUNCE_WAIT,
-        states.wait_for(|s| {
-            !s.iter()
-                .any(|st| matches!(st, ConnState::Bound | ConnState::Connected))
-        }),
-    )
-    .await;
-    c.set_forceclose(false);
+    c.bounce(BOUNCE_WAIT).await;
     flags(c, false)
 }
 

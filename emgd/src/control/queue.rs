@@ -11,7 +11,7 @@ use common::mgp::{ErrorBody, QueueCleared, QueueList, QueueMoved, QueueSize, Que
 pub const DEFAULT_LIST_LIMIT: usize = 20;
 
 pub fn list(s: &Server, name: Option<&str>, limit: Option<usize>) -> OpResult {
-    let size = |c: &crate::connector::ConnectorHandle| QueueSize {
+    let size = |c: &crate::connector::runtime::state::ConnectorHandle| QueueSize {
         connector: c.name.clone(),
         queued: c.queue.len(),
         waiting: c.queue.waiting(),

@@ -74,7 +74,7 @@ impl Rates {
 }
 
 /// A connector's sent, received and failed counters.
-pub fn counts(c: &crate::connector::ConnectorHandle) -> [u64; 3] {
+pub fn counts(c: &crate::connector::runtime::state::ConnectorHandle) -> [u64; 3] {
     [
         c.counters.sent.load(Ordering::Relaxed),
         c.counters.received.load(Ordering::Relaxed),

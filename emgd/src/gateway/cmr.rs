@@ -3,34 +3,10 @@
 //! routing would pick another (round robin in a group, a member going down). The choice is
 //! remembered for `cmrexpire` seconds, as in EMG.
 
-use common::message::Message;
+use crate::queue::PartsKey;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// One long message, as its parts name it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PartsKey {
-    connector: String,
-    source: String,
-    dest: String,
-    reference: u16,
-    total: u8,
-}
-
-impl PartsKey {
-    /// The key of `m` when it is one part of a long message (UDH concatenation element).
-    pub fn of(m: &Message) -> Option<PartsKey> {
-        let c = m.concat()?;
-        Some(PartsKey {
-            connector: m.origin.connector.clone(),
-            source: m.source.addr.clone(),
-            dest: m.dest.addr.clone(),
-            reference: c.reference,
-            total: c.total,
-        })
-    }
-}
 
 /// Remembered routing decisions, each until its deadline.
 #[derive(Debug, Default)]
@@ -63,7 +39,7 @@ impl Cmr {
 mod tests {
     use super::*;
     use common::gsm::{Concat, Udh};
-    use common::message::{Address, Origin};
+    use common::message::{Address, Message, Origin};
 
     fn part(reference: u16, seq: u8) -> Message {
         let mut body = Udh::with_concat(Concat {

@@ -7,7 +7,7 @@
 //! time too). The whole map is searched now and then, not at every tick: a tenth of
 //! `dlr_expire` apart, at most a minute, so a large map costs a scan a minute.
 
-use super::{Gateway, OpenEntry};
+use super::shared::Gateway;
 use common::dlr::DlrStatus;
 use std::sync::atomic::Ordering;
 
@@ -30,12 +30,7 @@ impl Gateway {
             return;
         }
         let cutoff = now.saturating_sub(expire_us);
-        let expired: Vec<((String, String), OpenEntry)> = self
-            .lock_dlrs()
-            .iter()
-            .filter(|(_, e)| e.since_us() <= cutoff)
-            .map(|(k, e)| (k.clone(), e.clone()))
-            .collect();
+        let expired = self.book.opened_before(cutoff);
         for ((connector, remote_id), entry) in expired {
             self.logs.connector(
                 &connector,

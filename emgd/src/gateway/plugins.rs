@@ -2,12 +2,14 @@
 //! runs, what their verdicts do to a message, and the logs of plugins that failed.
 //!
 //! Each hook is one call from the message flow: [`Gateway::plugins_on_receive`] in
-//! `accept` (before_receive, then route; `accept_via` runs only before_receive), [`Gateway::plugins_before_send`] in the OUT
-//! pipeline, [`Gateway::plugins_on_dlr`] where a delivery report is made.
+//! `accept` (before_receive, then route; `accept_via` runs only before_receive),
+//! [`Gateway::plugins_before_send`] in the OUT pipeline, [`Gateway::plugins_on_dlr`] where a
+//! delivery report is made.
 
-use super::{Gateway, Reject};
+use super::reject::Reject;
+use super::shared::Gateway;
 use crate::clock::now_us;
-use crate::connector::ConnectorHandle;
+use crate::connector::runtime::state::{ConnectorHandle, Counters};
 use crate::plugin::{Fault, Hook, Plugins, Refusal, RefusalKind, Verdict};
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;
@@ -100,12 +102,7 @@ impl Gateway {
         if self.connectors.contains_key(target) {
             return Some(target.to_string());
         }
-        let router = self
-            .router
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        router.group_member(target, |name| {
+        self.router().group_member(target, |name| {
             self.connectors.get(name).is_some_and(|c| c.is_up())
         })
     }
@@ -160,7 +157,7 @@ impl Gateway {
         message: Message,
         refusal: Refusal,
     ) {
-        crate::connector::Counters::add(&connector.counters.failed);
+        Counters::add(&connector.counters.failed);
         self.logs.connector(
             &connector.name,
             0,
@@ -170,19 +167,15 @@ impl Gateway {
             ),
         );
         let status = DlrStatus::Rejected;
-        let dlr = self.report_for(&message, status, 0);
-        let mut writes = vec![Write::finish(
+        let report = self.report_for(&message, status, 0);
+        let writes = vec![Write::finish(
             message,
             MessageState::Failed,
             status.stat_word(),
             Some(refusal.to_string()),
         )];
-        writes.extend(dlr.iter().map(Write::enqueue));
-        self.commit_logged(writes).await;
+        self.commit_with_report(writes, report).await;
         connector.queue.finished();
-        if let Some(d) = dlr {
-            self.queue_report(d);
-        }
     }
 
     /// `on_dlr` for a delivery report about `original`, run by the plugins of the connectors

@@ -1,7 +1,7 @@
 //! Operations on a message still waiting in its queue, for MGP (`msg cancel`) and for the
 //! SMPP client that sent it (cancel_sm, replace_sm).
 
-use super::Gateway;
+use super::shared::Gateway;
 use crate::store::{MessageState, StoreError, Write};
 use common::message::{Message, MessageId};
 

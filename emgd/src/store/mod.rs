@@ -312,14 +312,25 @@ pub struct Trail {
     pub dlrs: Vec<OpenDlr>,
 }
 
+/// Queued messages per connector that recovery loads into memory; the rest of a queue stays
+/// in the store as [`Spilled`] ids (the in-memory queue keeps this many too).
+pub const LOADED_MAX: usize = 10_000;
+
+/// A queued message left in the store: what a queue needs to know without loading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spilled {
+    pub id: MessageId,
+    pub expires_us: Option<i64>,
+}
+
 /// Everything a restarted daemon needs to carry on where the last one stopped.
 #[derive(Debug, Default)]
 pub struct Recovered {
-    /// Messages not yet handed on, oldest first: the first [`crate::queue::LOADED_MAX`] of
+    /// Messages not yet handed on, oldest first: the first [`LOADED_MAX`] of
     /// each connector's queue.
     pub queued: Vec<Message>,
     /// The rest of each connector's queue, left in the store, oldest first.
-    pub spilled: HashMap<String, Vec<crate::queue::Spilled>>,
+    pub spilled: HashMap<String, Vec<Spilled>>,
     /// How many of `queued` were being submitted when the last run stopped (maybe sent).
     pub were_submitting: usize,
     pub open_dlrs: Vec<OpenDlr>,

@@ -17,7 +17,7 @@
 
 use super::client::{form, with_query, Call, Client};
 use super::params::mask;
-use crate::connector::{ConnectorHandle, Counters};
+use crate::connector::runtime::state::{ConnectorHandle, Counters};
 use crate::gateway::{stopped, Gateway};
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;

@@ -2,18 +2,23 @@
 //! one of the connector's `instances` (a client waits in the listen backlog while all are
 //! taken), shows as CONNECTED and in the connector log, and gives its instance back when it
 //! closes. Handlers learn the peer and instance through [`Peer`].
+//!
+//! Force-close (and so bounce) applies here as on every connector: while it is set no
+//! connection is accepted, and open ones read end-of-file, so each finishes the request it is
+//! answering and closes.
 
-use crate::connector::{ConnState, ConnectorHandle};
+use crate::connector::runtime::link::Link;
+use crate::connector::runtime::slots::{Slot, Slots};
+use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Who is on the other end of a request's connection.
 #[derive(Debug, Clone, Copy)]
@@ -32,19 +37,17 @@ pub struct SlotListener {
     listener: TcpListener,
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
-    free: Arc<Semaphore>,
-    slots: Arc<Mutex<Vec<bool>>>,
+    slots: Arc<Slots>,
 }
 
 impl SlotListener {
     pub fn new(listener: TcpListener, gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) -> Self {
-        let n = connector.config().instances.max(1) as usize;
+        let slots = Slots::new(connector.config().instances.max(1));
         SlotListener {
             listener,
             gw,
             connector,
-            free: Arc::new(Semaphore::new(n)),
-            slots: Arc::new(Mutex::new(vec![false; n])),
+            slots,
         }
     }
 }
@@ -52,27 +55,21 @@ impl SlotListener {
 /// One accepted connection; gives its instance back when dropped.
 pub struct SlotStream {
     stream: TcpStream,
+    /// Resolves when the connector is force-closed.
+    closed: Pin<Box<dyn std::future::Future<Output = ()> + Send + Sync>>,
+    _held: Held,
+}
+
+/// The instance a connection holds.
+struct Held {
+    link: Link,
     _slot: Slot,
 }
 
-struct Slot {
-    instance: u32,
-    gw: Arc<Gateway>,
-    connector: Arc<ConnectorHandle>,
-    slots: Arc<Mutex<Vec<bool>>>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Drop for Slot {
+impl Drop for Held {
     fn drop(&mut self) {
-        self.connector.set_state(self.instance, ConnState::Idle);
-        self.gw
-            .logs
-            .connector(&self.connector.name, self.instance, "DISCONNECT");
-        let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(used) = s.get_mut(self.instance as usize) {
-            *used = false;
-        }
+        self.link.set_state(ConnState::Idle);
+        self.link.log("DISCONNECT");
     }
 }
 
@@ -82,11 +79,8 @@ impl axum::serve::Listener for SlotListener {
 
     async fn accept(&mut self) -> (SlotStream, Peer) {
         loop {
-            let Ok(permit) = self.free.clone().acquire_owned().await else {
-                // The semaphore is never closed; wait for ever rather than spin.
-                std::future::pending::<()>().await;
-                continue;
-            };
+            let slot = self.slots.claim_wait().await;
+            self.connector.wait_released_or_hold_only().await;
             let (stream, addr) = match self.listener.accept().await {
                 Ok(a) => a,
                 Err(e) => {
@@ -95,32 +89,17 @@ impl axum::serve::Listener for SlotListener {
                     continue;
                 }
             };
-            let instance = {
-                let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-                let free = s.iter().position(|used| !used).unwrap_or(0);
-                if let Some(slot) = s.get_mut(free) {
-                    *slot = true;
-                }
-                free as u32
-            };
+            let instance = slot.instance;
+            let link = Link::new(self.gw.clone(), self.connector.clone(), instance);
             let _ = stream.set_nodelay(true);
-            self.connector.set_state(instance, ConnState::Connected);
-            self.gw.logs.connector(
-                &self.connector.name,
-                instance,
-                format!("CONNECT OK (info=\"{addr}\")"),
-            );
-            let slot = Slot {
-                instance,
-                gw: self.gw.clone(),
-                connector: self.connector.clone(),
-                slots: self.slots.clone(),
-                _permit: permit,
-            };
+            link.set_state(ConnState::Connected);
+            link.log(format!("CONNECT OK (info=\"{addr}\")"));
+            let connector = self.connector.clone();
             return (
                 SlotStream {
                     stream,
-                    _slot: slot,
+                    closed: Box::pin(async move { connector.forceclose_set().await }),
+                    _held: Held { link, _slot: slot },
                 },
                 Peer { addr, instance },
             );
@@ -141,6 +120,10 @@ impl AsyncRead for SlotStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if self.closed.as_mut().poll(cx).is_ready() {
+            // End of file: the connection finishes what it is doing and closes.
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }

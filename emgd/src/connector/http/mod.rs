@@ -1,11 +1,26 @@
-//! Pieces shared by the HTTP connectors: request parameters and answers, the listener that
-//! maps connections to instances, the client, and the DLR callbacks of incoming HTTP.
+//! HTTP, both ways, on the connector runtime.
+//!
+//! | file | what |
+//! |---|---|
+//! | [`incoming`] | the send API for applications (`/bin/send`, `/cgi-bin/sendsms`, `/send`), status lookups |
+//! | [`callback`] | incoming HTTP's outgoing side: DLR callbacks to the URL each sender gave |
+//! | [`outgoing`] | messages sent to a provider's HTTP API |
+//! | [`provider`] | outgoing HTTP's incoming side: the provider's DLRs and MO messages (`dlr_address`) |
+//! | [`convert`] | requests <-> `Message`: send requests, provider requests and answers, provider DLRs and MO |
+//! | [`params`], [`send`] | request parameters, and what a send request's parameters mean |
+//! | [`request`], [`reply`] | reading a request (credentials, body); answers and error codes |
+//! | [`listener`] | the listening socket: one instance per connection |
+//! | [`client`], [`template`] | the HTTP client; `{placeholder}` templates for provider requests |
 
 pub mod callback;
 pub mod client;
+pub mod convert;
+pub mod incoming;
 pub mod listener;
+pub mod outgoing;
 pub mod params;
 pub mod provider;
 pub mod reply;
 pub mod request;
+pub mod send;
 pub mod template;

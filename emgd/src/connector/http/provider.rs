@@ -6,36 +6,33 @@
 //! `dlr_id_format` says; one that arrives before the send's answer is parked); an MO message is
 //! routed like any received message.
 
+use super::convert::{mo_message, status_of};
 use super::params::{normalise, ParamError, Params};
 use super::reply::ApiError;
 use super::request;
-use crate::connector::ConnectorHandle;
-use crate::gateway::Gateway;
+use crate::connector::runtime::link::Link;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::dlr::DlrStatus;
-use common::message::{Address, Message, Origin};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::net::TcpListener;
 
 #[derive(Clone)]
 struct App {
-    gw: Arc<Gateway>,
-    connector: Arc<ConnectorHandle>,
+    link: Link,
 }
 
 /// Serve `/dlr` and `/mo` until shutdown.
-pub async fn serve(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: TcpListener) {
-    let mut shutdown = gw.shutdown_signal();
-    let name = connector.name.clone();
+pub async fn serve(link: Link, listener: TcpListener) {
+    let mut shutdown = link.shutdown_signal();
+    let name = link.name().to_string();
     let app = axum::Router::new()
         .route("/dlr", get(dlr).post(dlr))
         .route("/mo", get(mo).post(mo))
-        .with_state(App { gw, connector });
+        .with_state(App { link });
     let stop = async move { crate::gateway::stopped(&mut shutdown).await };
     if let Err(e) = axum::serve(
         listener,
@@ -48,19 +45,6 @@ pub async fn serve(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: 
     }
 }
 
-/// A DLR state from the provider: a receipt word (DELIVRD, delivered, UNDELIV ...) or a
-/// Kannel report type (1 delivered, 2 failed, 4 buffered, 8 accepted, 16 rejected).
-pub fn status_of(s: &str) -> Option<DlrStatus> {
-    s.parse().ok().or(match s.trim() {
-        "1" => Some(DlrStatus::Delivered),
-        "2" => Some(DlrStatus::Undeliverable),
-        "4" => Some(DlrStatus::Enroute),
-        "8" => Some(DlrStatus::Accepted),
-        "16" => Some(DlrStatus::Rejected),
-        _ => None,
-    })
-}
-
 /// The parameters of a provider's request, after the access check.
 fn read(
     app: &App,
@@ -70,7 +54,7 @@ fn read(
     body: &[u8],
 ) -> Result<(bool, Params), (bool, ApiError)> {
     let incoming = request::read(uri, headers, body).map_err(|e| (false, e.into()))?;
-    if !crate::access::allowed(&app.connector.config().access, peer.ip()) {
+    if !crate::access::allowed(&app.link.config().access, peer.ip()) {
         return Err((incoming.json, ApiError::Unauthorized));
     }
     Ok((incoming.json, incoming.params))
@@ -98,7 +82,7 @@ async fn dlr(
         Ok(r) => r,
         Err((json, e)) => return e.response(json),
     };
-    let cfg = app.connector.config();
+    let cfg = app.link.config();
     let names = &cfg.http.dlr_params;
     let parsed = (|| -> Result<(String, DlrStatus, u32), ParamError> {
         let (_, id) = field(&p, names, "id")?
@@ -120,18 +104,12 @@ async fn dlr(
         Ok(v) => v,
         Err(e) => return ApiError::from(e).response(json),
     };
-    if app
-        .gw
-        .receipt(&app.connector.name, &id, status, error)
-        .await
-    {
+    if app.link.receipt(&id, status, error).await {
         (StatusCode::OK, "OK\n").into_response()
     } else {
-        app.gw.logs.connector(
-            &app.connector.name,
-            0,
-            format!("RECEIPT ERR (info=\"no message awaits a report for {id}\")"),
-        );
+        app.link.log(format!(
+            "RECEIPT ERR (info=\"no message awaits a report for {id}\")"
+        ));
         (
             StatusCode::ACCEPTED,
             "no message matches this id yet; kept for dlr_park_seconds\n",
@@ -151,7 +129,7 @@ async fn mo(
         Ok(r) => r,
         Err((json, e)) => return e.response(json),
     };
-    let cfg = app.connector.config();
+    let cfg = app.link.config();
     let names = &cfg.http.mo_params;
     let parsed = (|| -> Result<(String, String, String), ParamError> {
         let (_, from) = field(&p, names, "from")?.unwrap_or_default();
@@ -170,19 +148,8 @@ async fn mo(
         Ok(v) => v,
         Err(e) => return ApiError::from(e).response(json),
     };
-    let data_coding = common::gsm::choose_coding(&text);
-    let message = Message {
-        source: Address::new(from.trim_start_matches('+')),
-        dest: Address::new(to.trim_start_matches('+')),
-        data_coding,
-        body: common::gsm::encode_text(data_coding, &text).unwrap_or_default(),
-        origin: Origin {
-            connector: app.connector.name.clone(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    match app.gw.accept(message).await {
+    let message = mo_message(app.link.name(), &from, &to, &text);
+    match app.link.receive(message).await {
         Ok(id) => {
             axum::Json(serde_json::json!({"status": "OK", "msgid": id.to_string()})).into_response()
         }

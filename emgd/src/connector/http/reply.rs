@@ -47,6 +47,7 @@ impl From<Reject> for ApiError {
             Reject::NoRoute(n) => ApiError::NoRoute(n.to_string()),
             Reject::QueueFull(m) => ApiError::QueueFull(format!("queue full: {m}")),
             Reject::Refused(r) => ApiError::Refused(r.to_string()),
+            r @ Reject::NotReceiving(_) => ApiError::Forbidden(r.to_string()),
             Reject::Plugin(r) => match r.kind {
                 RefusalKind::Throttled => ApiError::Throttled,
                 RefusalKind::Temporary => ApiError::Unavailable(r.to_string()),

@@ -1,7 +1,10 @@
 //! Reads: what a restart resumes from, queued messages loaded back, lookups.
 
 use super::db_err;
-use crate::store::{codec, MessageState, OpenDlr, Recovered, SatEntry, StoreError, StoredMessage};
+use crate::store::{
+    codec, MessageState, OpenDlr, Recovered, SatEntry, Spilled, StoreError, StoredMessage,
+    LOADED_MAX,
+};
 use common::message::{Message, MessageId};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -64,14 +67,14 @@ pub fn recover(conn: &Connection, horizon: i64) -> Result<Recovered, StoreError>
             None => per_queue.entry(row.target.clone()).or_default(),
         };
         *n += 1;
-        if *n <= crate::queue::LOADED_MAX {
+        if *n <= LOADED_MAX {
             head.push(row.id);
         } else {
             let spilled = match out.spilled.get_mut(&row.target) {
                 Some(s) => s,
                 None => out.spilled.entry(row.target).or_default(),
             };
-            spilled.push(crate::queue::Spilled {
+            spilled.push(Spilled {
                 id: row.id,
                 expires_us: row.expires_us,
             });

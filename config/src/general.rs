@@ -1,0 +1,215 @@
+//! The general options: written at the top level of the file, read one keyword at a time,
+//! with their defaults (which depend on where the file lives: beside its data, or under /etc)
+//! and the checks between them.
+
+use crate::context::Ctx;
+use crate::model::{Backend, General};
+use crate::retry::RetryScheme;
+use crate::suggest;
+use crate::values::{self, Span};
+
+/// General options, written at the top level of the file (there is no `[general]` table, so a
+/// minimal config is just a few lines).
+pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
+    "datadir",
+    "logdir",
+    "mgp_address",
+    "backend",
+    "database_url",
+    "nodeid",
+    "maxtotalqueuesize",
+    "maxtotalqueuesize_soft",
+    "pdulog",
+    "loglevel",
+    "cmrexpire",
+    "retryscheme",
+    "group_commit_max",
+    "group_commit_delay_us",
+    "retention",
+    "routelog_retention",
+    "dlr_expire",
+    "mgp_tls_cert",
+    "mgp_tls_key",
+    "metrics_address",
+    "blacklist",
+    "masquerade_key",
+];
+
+const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
+pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> General {
+    let fhs = layout == crate::daemon::Layout::Fhs;
+    General {
+        // Under /etc, the FHS places: the store and logs do not belong beside the config.
+        datadir: if fhs {
+            crate::daemon::FHS_DATADIR.into()
+        } else {
+            ctx.resolve("data")
+        },
+        logdir: if fhs {
+            crate::daemon::FHS_LOGDIR.into()
+        } else {
+            ctx.resolve("log")
+        },
+        mgp_address: Some("127.0.0.1:7185".to_string()),
+        mgp_tls: None,
+        backend: Backend::Sqlite,
+        database_url: None,
+        nodeid: 0,
+        maxtotalqueuesize: None,
+        maxtotalqueuesize_soft: None,
+        pdulog: true,
+        loglevel: "info".to_string(),
+        cmrexpire: 60,
+        retryscheme: RetryScheme::default(),
+        group_commit_max: 4096,
+        group_commit_delay_us: crate::DEFAULT_GROUP_COMMIT_DELAY_US,
+        retention: crate::DEFAULT_RETENTION,
+        routelog_retention: crate::DEFAULT_ROUTELOG_RETENTION,
+        dlr_expire: crate::DEFAULT_DLR_EXPIRE,
+        metrics_address: None,
+        blacklist: None,
+        masquerade_key: None,
+        daemon: crate::daemon::defaults(layout),
+    }
+}
+
+pub(crate) fn read_general(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    kw: &str,
+    v: &values::Val<'_>,
+    g: &mut General,
+) {
+    let sink = &mut ctx.sink;
+    match key {
+        "datadir" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.datadir = ctx.resolve(&s.v);
+            }
+        }
+        "logdir" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.logdir = ctx.resolve(&s.v);
+            }
+        }
+        "mgp_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.mgp_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.mgp_address = Some(s.v);
+                }
+            }
+        }
+        "backend" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                match s.v.to_ascii_lowercase().as_str() {
+                    "sqlite" => g.backend = Backend::Sqlite,
+                    "postgres" | "postgresql" => g.backend = Backend::Postgres,
+                    other => {
+                        let hint = suggest::hint(other, ["sqlite", "postgres"]);
+                        sink.at(
+                            &s.span,
+                            kw,
+                            format!(
+                                "unknown backend `{}`{hint} (expected `sqlite` or `postgres`)",
+                                s.v
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        "blacklist" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.blacklist = crate::blacklist::read(ctx, &s).map(std::sync::Arc::new);
+            }
+        }
+        "masquerade_key" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.chars().count() < 8 {
+                    sink.at(&s.span, kw, "the key must be at least 8 characters long");
+                } else {
+                    g.masquerade_key = Some(s.v);
+                }
+            }
+        }
+        "metrics_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.metrics_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.metrics_address = Some(s.v);
+                }
+            }
+        }
+        "database_url" => g.database_url = values::string(sink, kw, v).map(|s| s.v),
+        "nodeid" => g.nodeid = values::int(sink, kw, v, 0, 8999).unwrap_or(0),
+        "maxtotalqueuesize" => g.maxtotalqueuesize = values::int(sink, kw, v, 0, u64::MAX),
+        "maxtotalqueuesize_soft" => {
+            g.maxtotalqueuesize_soft = values::int(sink, kw, v, 0, u64::MAX);
+        }
+        "pdulog" => g.pdulog = values::boolean(sink, kw, v).unwrap_or(true),
+        "loglevel" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                let lc = s.v.to_ascii_lowercase();
+                if LOGLEVELS.contains(&lc.as_str()) {
+                    g.loglevel = lc;
+                } else {
+                    let hint = suggest::hint(&lc, LOGLEVELS.iter().copied());
+                    sink.at(
+                        &s.span,
+                        kw,
+                        format!(
+                            "unknown log level `{}`{hint} (expected one of: {})",
+                            s.v,
+                            LOGLEVELS.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        "cmrexpire" => g.cmrexpire = values::int(sink, kw, v, 0, u64::MAX).unwrap_or(60),
+        "retryscheme" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                g.retryscheme = ctx.retry_scheme(&s).unwrap_or_default();
+            }
+        }
+        "group_commit_max" => {
+            g.group_commit_max =
+                values::int(sink, kw, v, 1, u32::MAX).map_or(4096, |n: u32| n as usize);
+        }
+        "group_commit_delay_us" => {
+            g.group_commit_delay_us =
+                values::int(sink, kw, v, 0, 100_000).unwrap_or(crate::DEFAULT_GROUP_COMMIT_DELAY_US)
+        }
+        "retention" => {
+            g.retention = values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_RETENTION)
+        }
+        "routelog_retention" => {
+            g.routelog_retention =
+                values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_ROUTELOG_RETENTION)
+        }
+        "dlr_expire" => {
+            g.dlr_expire =
+                values::int(sink, kw, v, 1, u64::MAX).unwrap_or(crate::DEFAULT_DLR_EXPIRE)
+        }
+        _ => {}
+    }
+}
+
+/// Checks between general options.
+pub(crate) fn check_general(ctx: &mut Ctx<'_>, g: &General, backend_span: Option<Span>) {
+    if let (Backend::Postgres, None, Some(span)) = (g.backend, &g.database_url, backend_span) {
+        ctx.sink.at(
+            &span,
+            "backend",
+            "backend `postgres` needs `database_url` to be set",
+        );
+    }
+}

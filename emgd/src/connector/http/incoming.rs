@@ -1,0 +1,305 @@
+//! Incoming HTTP: the send API for applications, message status lookups, and the DLR
+//! callbacks to the URLs they give.
+//!
+//! Paths (GET, or POST with a form or JSON body):
+//! - `/bin/send`, `/send` (EMG and Jasmin; `coding` is an SMPP data_coding) and
+//!   `/cgi-bin/sendsms` (Kannel; `coding` 0/1/2): send one message. A `.json` suffix, a JSON
+//!   body or `Accept: application/json` selects a JSON answer.
+//! - `/status?id=N` or `/status/N`: where a message is (JSON).
+//! - `/health`: 200 while the store answers.
+//!
+//! Users are the same `[user.NAME]` entries SMPP binds with (Basic auth or `username` and
+//! `password` parameters); their `throughput` refuses with 429, the connector's paces answers.
+//! A message is answered only once it is stored. See `man/emg-http.7`.
+
+use super::callback;
+use super::client::Client;
+use super::convert::message_of;
+use super::listener::{self, Peer};
+use super::params::{ParamError, ID};
+use super::reply::ApiError;
+use super::request::{self, Incoming};
+use super::send::{Dialect, SendRequest};
+use crate::connector::runtime::link::Link;
+use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
+use crate::gateway::Gateway;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use common::message::MsgType;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// Open the connector's listening socket.
+pub async fn bind(cfg: &config::Connector) -> std::io::Result<TcpListener> {
+    crate::connector::runtime::incoming::listen(cfg, "0.0.0.0:8080").await
+}
+
+#[derive(Clone)]
+struct App {
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+}
+
+impl App {
+    /// The instance a request's connection holds.
+    fn link(&self, peer: Peer) -> Link {
+        Link::new(self.gw.clone(), self.connector.clone(), peer.instance)
+    }
+}
+
+/// Serve the API and run the DLR callbacks until shutdown.
+pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: TcpListener) {
+    let callbacks = tokio::spawn(callback::run(gw.clone(), connector.clone(), Client::new()));
+    let app = App {
+        gw: gw.clone(),
+        connector: connector.clone(),
+    };
+    listener::serve(gw, connector, listener, router(app)).await;
+    let _ = callbacks.await;
+}
+
+fn router(app: App) -> axum::Router {
+    let health = {
+        let gw = app.gw.clone();
+        move || async move {
+            match gw.health().await {
+                Ok(()) => (axum::http::StatusCode::OK, "OK\n"),
+                Err(why) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, why),
+            }
+        }
+    };
+    axum::Router::new()
+        .route("/bin/send", get(send).post(send))
+        .route("/bin/send.json", get(send).post(send))
+        .route("/send", get(send).post(send))
+        .route("/send.json", get(send).post(send))
+        .route("/cgi-bin/sendsms", get(send).post(send))
+        .route("/status", get(status).post(status))
+        .route("/status/{id}", get(status_path))
+        .route("/health", get(health))
+        .with_state(app)
+}
+
+/// Count and time the answer.
+fn answered(app: &App, started: Instant, resp: Response) -> Response {
+    crate::metrics::global().http_request(
+        &app.connector.name,
+        resp.status().as_u16(),
+        started.elapsed(),
+    );
+    resp
+}
+
+/// The authenticated user and account of a request, or 401.
+fn authenticate(app: &App, peer: Peer, incoming: &Incoming) -> Result<(String, String), ApiError> {
+    let cfg = app.gw.config();
+    let connector = app.connector.config();
+    let Some((name, password)) = &incoming.credentials else {
+        return Err(ApiError::Unauthorized);
+    };
+    let link = app.link(peer);
+    let Some(user) = crate::users::authenticate(&cfg, &connector, name, password, peer.addr.ip())
+    else {
+        link.log(format!("LOGIN ERR (info=\"{name}\")"));
+        return Err(ApiError::Unauthorized);
+    };
+    if app.connector.states().get(peer.instance as usize) != Some(&ConnState::Bound) {
+        link.bound(SessionInfo {
+            instance: peer.instance,
+            peer: Some(peer.addr.to_string()),
+            bind: Some("http".into()),
+            user: Some(user.name.clone()),
+            since_us: crate::clock::now_us(),
+        });
+    }
+    Ok((user.name.clone(), crate::users::account_of(user)))
+}
+
+async fn send(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let json = uri.path().ends_with(".json");
+    let resp = match accept(&app, peer, &uri, &headers, &body).await {
+        Ok((incoming_json, ok)) => ok.response(incoming_json),
+        Err((incoming_json, e)) => {
+            if !matches!(e, ApiError::Unauthorized) {
+                app.link(peer).log(format!(
+                    "SUBMIT ERR (info=\"{} {}\")",
+                    e.code(),
+                    e.message()
+                ));
+            }
+            e.response(incoming_json || json)
+        }
+    };
+    answered(&app, started, resp)
+}
+
+/// What a successful send answers.
+struct Accepted {
+    id: u64,
+    parts: usize,
+    data_coding: u8,
+}
+
+impl Accepted {
+    fn response(&self, json: bool) -> Response {
+        if json {
+            axum::Json(serde_json::json!({
+                "status": "OK",
+                "msgid": self.id.to_string(),
+                "parts": self.parts,
+                "data_coding": self.data_coding,
+            }))
+            .into_response()
+        } else {
+            format!("OK {}\n", self.id).into_response()
+        }
+    }
+}
+
+async fn accept(
+    app: &App,
+    peer: Peer,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(bool, Accepted), (bool, ApiError)> {
+    let incoming = request::read(uri, headers, body).map_err(|e| (false, e.into()))?;
+    let json = incoming.json;
+    let fail = |e: ApiError| (json, e);
+    let (user, account) = authenticate(app, peer, &incoming).map_err(fail)?;
+    let link = app.link(peer);
+    if !link.may_receive() {
+        return Err(fail(
+            crate::gateway::Reject::NotReceiving(app.connector.name.clone()).into(),
+        ));
+    }
+    if !app.gw.user_allows(&user) {
+        return Err(fail(ApiError::Throttled));
+    }
+    let dialect = if uri.path().starts_with("/cgi-bin/") {
+        Dialect::Kannel
+    } else {
+        Dialect::Smpp
+    };
+    let req = SendRequest::parse(&incoming.params, dialect).map_err(|e| fail(e.into()))?;
+    if let Some(a) = req.account.as_deref().filter(|a| *a != account) {
+        return Err(fail(ApiError::BadParameter(ParamError::new(
+            "account",
+            format!("user {user} sends for account {account}, not {a}"),
+        ))));
+    }
+    let (parts, data_coding) = (req.parts, req.data_coding);
+    let message = message_of(&app.connector.name, user, account, req);
+    let id = link.receive(message).await.map_err(|r| fail(r.into()))?;
+    Ok((
+        json,
+        Accepted {
+            id,
+            parts,
+            data_coding,
+        },
+    ))
+}
+
+async fn status(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    lookup(app, peer, uri, headers, body, None).await
+}
+
+async fn status_path(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    lookup(app, peer, uri, headers, Bytes::new(), Some(id)).await
+}
+
+async fn lookup(
+    app: App,
+    peer: Peer,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    path_id: Option<String>,
+) -> Response {
+    let started = Instant::now();
+    let resp = match status_of(&app, peer, &uri, &headers, &body, path_id).await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => e.response(true),
+    };
+    answered(&app, started, resp)
+}
+
+fn iso(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+async fn status_of(
+    app: &App,
+    peer: Peer,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    path_id: Option<String>,
+) -> Result<serde_json::Value, ApiError> {
+    let incoming = request::read(uri, headers, body)?;
+    let (user, _) = authenticate(app, peer, &incoming)?;
+    let (name, text) = match path_id {
+        Some(id) => ("id".to_string(), id),
+        None => match incoming.params.text(ID)? {
+            Some((w, s)) => (w.to_string(), s),
+            None => return Err(ParamError::new("id", "missing (the message id)").into()),
+        },
+    };
+    let id: u64 = text
+        .parse()
+        .map_err(|_| ParamError::new(name, format!("`{text}` is not a message id")))?;
+    let not_found = || ApiError::NotFound(format!("message {id} does not exist"));
+    let stored = app
+        .gw
+        .store
+        .message(id)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("cannot read message {id}: {e}")))?
+        .ok_or_else(not_found)?;
+    let m = &stored.message;
+    // Users see their own messages only; others' do not exist for them.
+    if m.origin.user.as_deref() != Some(user.as_str()) || m.msgtype == MsgType::Dlr {
+        return Err(not_found());
+    }
+    let parts =
+        common::concat::split_encoded(&m.body, m.data_coding, common::concat::Method::Udh8, 0)
+            .map_or(1, |p| p.len());
+    Ok(serde_json::json!({
+        "id": id.to_string(),
+        "state": stored.state.name(),
+        "status": stored.status,
+        "to": m.dest.addr,
+        "from": m.source.addr,
+        "parts": if m.esm_class & 0x40 != 0 { 1 } else { parts },
+        "connector": m.target,
+        "remote_id": stored.remote_id,
+        "submitted": iso(m.received_us),
+        "updated": iso(stored.updated_us),
+    }))
+}

@@ -1,0 +1,15 @@
+//! SMPP 3.3 / 3.4 / 5.0, both ways, on the connector runtime.
+//!
+//! | file | what |
+//! |---|---|
+//! | [`codec`] | `common::smpp`'s codec for the runtime; which PDUs are responses |
+//! | [`convert`] | PDUs <-> `Message`: short-message bodies, long messages' parts, receipts, refusal codes |
+//! | [`outgoing`] | we are the ESME: bind, submit_sm, deliver_sm from the SMSC |
+//! | [`incoming`] | we are the SMSC: binds against the users, submit_sm and data_sm, deliver_sm to clients |
+//! | [`requests`] | the incoming requests besides submits: submit_multi, query_sm, cancel_sm, replace_sm |
+
+pub mod codec;
+pub mod convert;
+pub mod incoming;
+pub mod outgoing;
+pub mod requests;

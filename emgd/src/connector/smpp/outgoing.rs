@@ -1,0 +1,225 @@
+//! Outgoing SMPP: we are the client (ESME) of an SMSC.
+//!
+//! The runtime connects each instance over TCP, keeps the window, the keepalive
+//! (enquire_link), `idletimeout`, retries and closing; this driver binds (transceiver,
+//! transmitter or receiver, SMPP 3.3/3.4/5.0), submits each message as submit_sm (its parts
+//! as `split` says), reads the SMSC's answers, and takes delivery receipts and MO messages
+//! (deliver_sm, data_sm), each answered once the gateway has recorded it.
+
+use super::codec::{self, SmppCodec};
+use super::convert::{message_from_sm, parse_receipt, parts_of, sm_of_data_sm, WithStatus};
+use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
+use crate::connector::runtime::outbox::Answer;
+use crate::connector::runtime::outgoing::{Outgoing, Tcp};
+use crate::connector::runtime::window::SeqSpace;
+use common::message::{Message, Origin};
+use common::smpp::{command, status, Bind, Body, Pdu, Sm};
+use config::BindMode;
+
+/// The outgoing SMPP connector: TCP, and an [`Esme`] per session.
+pub struct SmppOut;
+
+impl Outgoing for SmppOut {
+    type Dialer = Tcp;
+    type Driver = Esme;
+
+    fn dialer(&self) -> &Tcp {
+        &Tcp
+    }
+
+    fn session(&self, cfg: &config::Connector) -> (SmppCodec, Esme) {
+        let bind_command = match cfg.bindmode {
+            BindMode::Transceiver => command::BIND_TRANSCEIVER,
+            BindMode::Transmitter => command::BIND_TRANSMITTER,
+            BindMode::Receiver => command::BIND_RECEIVER,
+        };
+        (SmppCodec, Esme { bind_command })
+    }
+
+    /// A receiver bind never has queue work to wake it.
+    fn only_receives(&self, cfg: &config::Connector) -> bool {
+        cfg.bindmode == BindMode::Receiver
+    }
+}
+
+/// One session with the SMSC.
+pub struct Esme {
+    bind_command: u32,
+}
+
+fn bind_word(mode: BindMode) -> &'static str {
+    match mode {
+        BindMode::Transceiver => "transceiver",
+        BindMode::Transmitter => "transmitter",
+        BindMode::Receiver => "receiver",
+    }
+}
+
+impl Driver for Esme {
+    type Codec = SmppCodec;
+    type Part = Sm;
+    const SEQUENCES: SeqSpace = codec::SEQUENCES;
+    const KEEPALIVE: &'static str = "enquire_link";
+
+    fn kind(&self, pdu: &Pdu) -> Kind {
+        codec::kind(pdu)
+    }
+
+    fn login(&mut self, cfg: &config::Connector, seq: u32) -> Option<Pdu> {
+        Some(Pdu::new(
+            self.bind_command,
+            seq,
+            Body::Bind(Bind {
+                system_id: cfg.username.clone().unwrap_or_default(),
+                password: cfg.password.clone().unwrap_or_default(),
+                system_type: cfg.system_type.clone(),
+                interface_version: cfg.interface_version,
+                ..Default::default()
+            }),
+        ))
+    }
+
+    fn logged_in(&mut self, cfg: &config::Connector, resp: Pdu) -> Result<Login, LoginRefused> {
+        if resp.status != status::ESME_ROK || resp.command_id == command::GENERIC_NACK {
+            return Err(LoginRefused {
+                command: self.bind_command,
+                error: resp.status,
+                info: resp.status.to_string(),
+            });
+        }
+        let system_id = match &resp.body {
+            Body::BindResp(b) => b.system_id.clone(),
+            _ => String::new(),
+        };
+        Ok(Login {
+            peer: cfg.address.clone(),
+            bind: Some(bind_word(cfg.bindmode).to_string()),
+            user: cfg.username.clone(),
+            info: format!("0 {system_id}"),
+            transmit: cfg.bindmode != BindMode::Receiver,
+            queue_user: None,
+        })
+    }
+
+    fn login_lost(&mut self, _cfg: &config::Connector, why: &str) -> LoginRefused {
+        LoginRefused {
+            command: self.bind_command,
+            error: status::ESME_RBINDFAIL,
+            info: why.to_string(),
+        }
+    }
+
+    fn keepalive(&mut self, seq: u32) -> Pdu {
+        Pdu::new(command::ENQUIRE_LINK, seq, Body::Empty)
+    }
+
+    fn logout(&mut self, seq: u32) -> Option<Pdu> {
+        Some(Pdu::new(command::UNBIND, seq, Body::Empty))
+    }
+
+    fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Sm> {
+        parts_of(wire, cfg.split)
+    }
+
+    fn request(&mut self, sm: Sm, seq: u32) -> Pdu {
+        Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm))
+    }
+
+    fn answer(&mut self, resp: &Pdu) -> Answer {
+        if resp.status != status::ESME_ROK {
+            return Answer::Refused {
+                command: command::SUBMIT_SM,
+                error: resp.status,
+            };
+        }
+        match &resp.body {
+            Body::SubmitSmResp { message_id, .. } if !message_id.is_empty() => {
+                Answer::Accepted(Some(message_id.clone()))
+            }
+            _ => Answer::Accepted(None),
+        }
+    }
+
+    fn on_request(&mut self, pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) -> Flow {
+        match pdu.command_id {
+            command::DELIVER_SM | command::DATA_SM => deliver(pdu, s),
+            command::ENQUIRE_LINK => s.reply(pdu.response(status::ESME_ROK, Body::Empty)),
+            command::UNBIND => {
+                s.reply(pdu.response(status::ESME_ROK, Body::Empty));
+                return Flow::Close("unbound by the SMSC");
+            }
+            // The SMSC says a handset is reachable again; it wants no answer (3.4 §4.12).
+            command::ALERT_NOTIFICATION => {
+                if let Body::AlertNotification { esme, .. } = &pdu.body {
+                    s.link
+                        .log(format!("ALERT (info=\"{} available\")", esme.addr));
+                }
+            }
+            _ => s.reply(codec::unsupported(&pdu, status::ESME_RINVCMDID)),
+        }
+        Flow::Continue
+    }
+}
+
+/// deliver_sm or data_sm from the SMSC: a delivery receipt, matched to its message, or an MO
+/// message, routed and stored; answered once that is done.
+fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
+    s.traffic();
+    let (sm, ok) = match &pdu.body {
+        Body::DeliverSm(sm) => (
+            sm.clone(),
+            pdu.response(
+                status::ESME_ROK,
+                Body::DeliverSmResp {
+                    message_id: String::new(),
+                    tlvs: vec![],
+                },
+            ),
+        ),
+        Body::DataSm(d) => (
+            sm_of_data_sm(d),
+            pdu.response(
+                status::ESME_ROK,
+                Body::DataSmResp {
+                    message_id: String::new(),
+                    tlvs: vec![],
+                },
+            ),
+        ),
+        _ => return,
+    };
+    let link = s.link.clone();
+    if sm.esm_class & 0x04 != 0 {
+        let Some((id, state, error)) = parse_receipt(&sm) else {
+            link.log("RECEIPT ERR (info=\"no message id in receipt\")");
+            s.reply(ok);
+            return;
+        };
+        s.spawn(async move {
+            if !link.receipt(&id, state, error).await {
+                tracing::debug!(
+                    "connector {}: receipt for {id} not matched yet",
+                    link.name()
+                );
+            }
+            Some(ok)
+        });
+        return;
+    }
+    let message = message_from_sm(
+        &sm,
+        Origin {
+            connector: link.name().to_string(),
+            ..Default::default()
+        },
+    );
+    s.spawn(async move {
+        let code = match link.receive(message).await {
+            Ok(_) => status::ESME_ROK,
+            // No route, blacklisted: retrying cannot help.
+            Err(r) if !r.is_temporary() => status::ESME_RX_P_APPN,
+            Err(_) => status::ESME_RX_T_APPN,
+        };
+        Some(ok.response_with(code))
+    });
+}

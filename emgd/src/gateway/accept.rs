@@ -1,0 +1,125 @@
+//! Taking a message in: the IN pipeline, routing (long messages' parts follow their first part,
+//! [`super::cmr`]), the queue limits, and the durable enqueue. A message is accepted only once
+//! its enqueue is committed; a refusal is written to the routelog.
+
+use super::limits::check_queue_limits;
+use super::reject::Reject;
+use super::shared::Gateway;
+use crate::clock::now_us;
+use crate::connector::runtime::state::Counters;
+use crate::queue::PartsKey;
+use crate::router::NoRoute;
+use crate::store::Write;
+use common::message::{Message, MessageId};
+use std::time::Duration;
+
+impl Gateway {
+    /// Whether `user`'s `throughput` lets one more message in now.
+    pub fn user_allows(&self, user: &str) -> bool {
+        self.user_limits.allows(&self.config(), user)
+    }
+
+    /// Accept a message received on `message.origin.connector`: run the IN pipeline, route it,
+    /// check the queue limits, store it durably and queue it. Resolves with its id only once it
+    /// is committed.
+    pub async fn accept(&self, message: Message) -> Result<MessageId, Reject> {
+        if self.is_shutting_down() {
+            return Err(Reject::ShuttingDown);
+        }
+        let receiving = self.connectors.get(&message.origin.connector);
+        if let Some(c) = receiving {
+            Counters::add(&c.counters.received);
+        }
+        let message = self.inbound(message).await?;
+        let (mut message, forced) = self.plugins_on_receive(message).await?;
+        let router = self.router();
+        let parts_key = PartsKey::of(&message);
+        let now = std::time::Instant::now();
+        let earlier = parts_key
+            .as_ref()
+            .and_then(|k| self.cmr.lookup(k, now))
+            .filter(|c| self.connectors.contains_key(c));
+        let routed = match earlier.or(forced) {
+            Some(c) => Ok(c),
+            None => router.route(&message, |name| {
+                self.connectors.get(name).is_some_and(|c| c.is_up())
+            }),
+        };
+        let target = match routed {
+            Ok(t) => {
+                if let Some(k) = parts_key {
+                    let ttl = Duration::from_secs(self.config().general.cmrexpire);
+                    self.cmr.remember(k, &t, now, ttl);
+                }
+                t
+            }
+            Err(no_route) => {
+                message.id = self.allocate_id();
+                message.received_us = now_us();
+                let reason = no_route.to_string();
+                self.store
+                    .commit(vec![Write::Rejected {
+                        message: Box::new(message),
+                        reason,
+                    }])
+                    .await?;
+                return Err(no_route.into());
+            }
+        };
+        let Some(target_handle) = self.connectors.get(&target).cloned() else {
+            // Validation guarantees routes name connectors; a group member removed on reload
+            // could still get here.
+            return Err(Reject::NoRoute(NoRoute {
+                dest: message.dest.addr.clone(),
+                connector: message.origin.connector.clone(),
+                account: message.origin.account.clone(),
+            }));
+        };
+        let exempt = receiving.is_some_and(|c| c.config().ignoremaxtotalqueuesize);
+        if !exempt {
+            check_queue_limits(&self.config(), &self.totals, &target_handle).await?;
+        }
+        message.id = self.allocate_id();
+        message.received_us = now_us();
+        message.target = target;
+        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        accepted_durably(&message);
+        let id = message.id;
+        target_handle.queue.push(message);
+        Ok(id)
+    }
+
+    /// Accept a message for the connector `target`, bypassing routing (MGP `send --via`); the
+    /// queue limits and the plugins' `before_receive` still apply (their `route` does not: the
+    /// operator named the connector). Resolves with its id once it is committed.
+    pub async fn accept_via(&self, message: Message, target: &str) -> Result<MessageId, Reject> {
+        if self.is_shutting_down() {
+            return Err(Reject::ShuttingDown);
+        }
+        let mut message = self.plugins_before_receive(message).await?;
+        let Some(handle) = self.connectors.get(target).cloned() else {
+            return Err(Reject::NoRoute(NoRoute {
+                dest: message.dest.addr.clone(),
+                connector: message.origin.connector.clone(),
+                account: message.origin.account.clone(),
+            }));
+        };
+        check_queue_limits(&self.config(), &self.totals, &handle).await?;
+        message.id = self.allocate_id();
+        message.received_us = now_us();
+        message.target = target.to_string();
+        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        accepted_durably(&message);
+        let id = message.id;
+        handle.queue.push(message);
+        Ok(id)
+    }
+}
+
+/// `message`, just accepted, is durable: record how long that took.
+fn accepted_durably(message: &Message) {
+    let us = (now_us() - message.received_us).max(0) as u64;
+    crate::metrics::global()
+        .accept_histogram(&message.origin.connector)
+        .observe(Duration::from_micros(us));
+}

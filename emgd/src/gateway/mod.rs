@@ -1,0 +1,37 @@
+//! The heart of the daemon: accepts messages from incoming sessions, routes and stores them,
+//! and records what outgoing sessions report back (sent, failed, delivery reports).
+//!
+//! Sessions own their sockets; this owns the shared state they act on. One file per job, each
+//! adding to [`Gateway`] (defined in [`shared`], which the others build on):
+//!
+//! | file | job |
+//! |---|---|
+//! | [`shared`] | the state, its recovery at start, reload, shutdown |
+//! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
+//! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
+//! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
+//! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
+//! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
+//! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
+//! | [`report`] | the DLR messages that tell a sender what became of its message |
+//! | [`expiry`] | failing queued messages whose validity ended |
+//! | [`queued`] | cancelling and replacing a message still in its queue |
+
+pub mod accept;
+pub mod cmr;
+pub mod dlr_book;
+pub mod dlr_expiry;
+pub mod expiry;
+pub mod limits;
+pub mod outcome;
+pub mod plugins;
+pub mod processing;
+pub mod queued;
+pub mod receipt;
+pub mod reject;
+pub mod report;
+pub mod shared;
+
+pub use queued::QueuedError;
+pub use reject::Reject;
+pub use shared::{stopped, Gateway};

@@ -1,0 +1,113 @@
+//! Delivery reports to a message's sender: the DLR message that says what became of it,
+//! queued for the connector (and user) it came from.
+
+use super::shared::Gateway;
+use crate::clock::now_us;
+use crate::store::Write;
+use common::dlr::DlrStatus;
+use common::message::{DlrInfo, Message, MsgType};
+
+impl Gateway {
+    /// The DLR message that tells `original`'s sender its fate, when the sender asked for one
+    /// and its connector is still configured. Plugins' `on_dlr` hooks see every report (asked
+    /// for or not) and may change or hold it.
+    pub(super) fn report_for(
+        &self,
+        original: &Message,
+        status: DlrStatus,
+        error: u32,
+    ) -> Option<Message> {
+        let wanted =
+            original.dlr_requested && self.connectors.contains_key(&original.origin.connector);
+        if original.msgtype == MsgType::Dlr || (!wanted && self.plugins().is_empty()) {
+            return None;
+        }
+        let now = now_us();
+        let report = Message {
+            msgtype: MsgType::Dlr,
+            source: original.dest.clone(),
+            dest: original.source.clone(),
+            esm_class: 0x04,
+            target: original.origin.connector.clone(),
+            target_user: original.origin.user.clone(),
+            origin: original.origin.clone(),
+            dlr: Some(DlrInfo {
+                message_id: original.id,
+                reported_id: original
+                    .origin
+                    .client_ref
+                    .clone()
+                    .unwrap_or_else(|| original.id.to_string()),
+                status,
+                error,
+                submit_us: original.received_us,
+                done_us: now,
+                text: text_excerpt(original),
+            }),
+            received_us: now,
+            ..Default::default()
+        };
+        let mut report = self.plugins_on_dlr(original, report)?;
+        if !wanted {
+            return None;
+        }
+        report.id = self.allocate_id();
+        Some(report)
+    }
+
+    /// Queue a report whose enqueue has committed.
+    pub(super) fn queue_report(&self, report: Message) {
+        if let Some(c) = self.connectors.get(&report.target) {
+            c.queue.push(report);
+        }
+    }
+
+    /// Commit `writes` together with the report to `original`'s sender (if it wants one),
+    /// then queue the report.
+    pub(super) async fn report_and_commit(
+        &self,
+        writes: Vec<Write>,
+        original: &Message,
+        status: DlrStatus,
+        error: u32,
+    ) -> bool {
+        let report = self.report_for(original, status, error);
+        self.commit_with_report(writes, report).await
+    }
+
+    /// Commit `writes` with the enqueue of `report` (made by [`Gateway::report_for`] before
+    /// `writes` took the original message), then queue the report.
+    pub(super) async fn commit_with_report(
+        &self,
+        mut writes: Vec<Write>,
+        report: Option<Message>,
+    ) -> bool {
+        writes.extend(report.iter().map(Write::enqueue));
+        let committed = self.commit_logged(writes).await;
+        if committed {
+            if let Some(r) = report {
+                self.queue_report(r);
+            }
+        }
+        committed
+    }
+}
+
+/// The first 20 characters of a text message, for the receipt's `text:` field.
+fn text_excerpt(m: &Message) -> String {
+    match m.data_coding {
+        0 | 1 | 3 => m
+            .body
+            .iter()
+            .take(20)
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect(),
+        _ => String::new(),
+    }
+}

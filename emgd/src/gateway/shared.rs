@@ -1,0 +1,221 @@
+//! The gateway's state, shared by every session: configuration, store, connectors, router,
+//! the DLR book, id allocation and the shutdown signal; built at start from what the store
+//! recovered, and changed by reload.
+
+use super::cmr::Cmr;
+use super::dlr_book::DlrBook;
+use super::limits::UserLimits;
+use crate::connector::runtime::state::ConnectorHandle;
+use crate::logs::Logs;
+use crate::queue::Totals;
+use crate::router::Router;
+use crate::store::{Recovered, Store, Write};
+use common::dlrid::IdFormat;
+use common::message::{MessageId, NODE_ID_FACTOR};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::watch;
+
+pub struct Gateway {
+    pub(super) config: RwLock<Arc<config::Config>>,
+    pub store: Arc<dyn Store>,
+    pub(super) connectors: BTreeMap<String, Arc<ConnectorHandle>>,
+    pub(super) router: RwLock<Arc<Router>>,
+    /// Open DLR entries, parked receipts, long messages' tallies.
+    pub(super) book: DlrBook,
+    /// Where the parts of long messages that clients send part by part were routed.
+    pub(super) cmr: Cmr,
+    /// Per-user `throughput` limits.
+    pub(super) user_limits: UserLimits,
+    /// When the open DLR entries are next searched for expired ones (Unix µs, `dlr_expiry`).
+    pub(super) next_dlr_expiry: AtomicI64,
+    next_id: AtomicU64,
+    pub(super) totals: Arc<Totals>,
+    pub logs: Logs,
+    shutdown: watch::Sender<bool>,
+    /// Mapping, rewriting, masquerading, SAT and blacklist state (`crate::process`).
+    pub(super) process: crate::process::Processing,
+    /// The compiled plugins (`crate::plugin`), swapped whole on reload.
+    pub(super) plugins: RwLock<Arc<crate::plugin::Plugins>>,
+}
+
+impl Gateway {
+    /// Build the gateway from a validated configuration and what the store recovered.
+    pub fn new(
+        cfg: config::Config,
+        store: Arc<dyn Store>,
+        logs: Logs,
+        recovered: &Recovered,
+    ) -> Arc<Gateway> {
+        let totals = Arc::new(Totals::default());
+        let connectors: BTreeMap<String, Arc<ConnectorHandle>> = cfg
+            .connectors
+            .values()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    Arc::new(ConnectorHandle::new(
+                        c.clone(),
+                        totals.clone(),
+                        Some(store.clone()),
+                    )),
+                )
+            })
+            .collect();
+        for (name, hold, fc) in &recovered.flags {
+            if let Some(c) = connectors.get(name) {
+                c.set_hold(*hold);
+                c.set_forceclose(*fc);
+            }
+        }
+        let node_base = u64::from(cfg.general.nodeid) * NODE_ID_FACTOR;
+        let next = recovered.max_id.max(node_base) + 1;
+        let gw = Arc::new(Gateway {
+            router: RwLock::new(Arc::new(Router::new(&cfg))),
+            config: RwLock::new(Arc::new(cfg)),
+            store,
+            connectors,
+            book: DlrBook::recover(&recovered.open_dlrs),
+            cmr: Cmr::default(),
+            user_limits: UserLimits::default(),
+            next_dlr_expiry: AtomicI64::new(0),
+            next_id: AtomicU64::new(next),
+            totals,
+            logs,
+            shutdown: watch::channel(false).0,
+            process: crate::process::Processing::new(&recovered.sat_entries),
+            plugins: RwLock::default(),
+        });
+        for m in &recovered.queued {
+            match gw.connectors.get(&m.target) {
+                Some(c) => c.queue.push(m.clone()),
+                None => tracing::warn!(
+                    "message {} is queued for connector {}, which the configuration no longer has; it stays in the store",
+                    m.id,
+                    m.target
+                ),
+            }
+        }
+        for (target, spilled) in &recovered.spilled {
+            match gw.connectors.get(target) {
+                Some(c) => spilled.iter().for_each(|s| c.queue.push_spilled(*s)),
+                None => tracing::warn!(
+                    "{} messages are queued for connector {target}, which the configuration no longer has; they stay in the store",
+                    spilled.len()
+                ),
+            }
+        }
+        gw
+    }
+
+    pub fn config(&self) -> Arc<config::Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn connector(&self, name: &str) -> Option<&Arc<ConnectorHandle>> {
+        self.connectors.get(name)
+    }
+
+    pub fn connectors(&self) -> impl Iterator<Item = &Arc<ConnectorHandle>> {
+        self.connectors.values()
+    }
+
+    /// Messages queued or in flight, server-wide.
+    pub fn total_queued(&self) -> usize {
+        self.totals.get()
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub(crate) fn allocate_id(&self) -> MessageId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Apply a reloaded configuration: routes, users, limits and connector settings. Adding or
+    /// removing connectors needs a restart (logged).
+    pub fn reload(&self, cfg: config::Config) {
+        self.user_limits.clear();
+        for name in cfg.connectors.keys() {
+            if !self.connectors.contains_key(name) {
+                tracing::warn!("reload: new connector {name} will start at the next restart");
+            }
+        }
+        for (name, handle) in &self.connectors {
+            match cfg.connectors.get(name) {
+                Some(c) => handle.set_config(c.clone()),
+                None => tracing::warn!(
+                    "reload: connector {name} was removed from the configuration; it keeps running until restart"
+                ),
+            }
+        }
+        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Router::new(&cfg));
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
+    }
+
+    /// Whether the gateway takes traffic (`/health`): not shutting down, and the store answers
+    /// within 2 s. The error is the line to answer with.
+    pub async fn health(&self) -> Result<(), &'static str> {
+        if self.is_shutting_down() {
+            return Err("shutting down\n");
+        }
+        let timeout = std::time::Duration::from_secs(2);
+        match tokio::time::timeout(timeout, self.store.ping()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err("store error\n"),
+            Err(_) => Err("store not answering\n"),
+        }
+    }
+
+    /// The routing table in force.
+    pub(super) fn router(&self) -> Arc<Router> {
+        self.router
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The id format a connector's next hop uses.
+    pub(super) fn id_format(&self, connector: &str) -> IdFormat {
+        match self
+            .connectors
+            .get(connector)
+            .map(|c| c.config().dlr_id_format)
+        {
+            Some(config::DlrIdFormat::Hex) => IdFormat::Hex,
+            Some(config::DlrIdFormat::Decimal) => IdFormat::Decimal,
+            Some(config::DlrIdFormat::String) => IdFormat::String,
+            _ => IdFormat::Auto,
+        }
+    }
+
+    /// Commit writes that record an outcome. A store failure here cannot be reported to anyone
+    /// useful; the message stays queued in the store and is sent again after a restart.
+    pub(super) async fn commit_logged(&self, writes: Vec<Write>) -> bool {
+        match self.store.commit(writes).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("store commit failed: {e}");
+                false
+            }
+        }
+    }
+}
+
+/// Resolves once shutdown has begun (for `select!` arms: it holds no borrow when done).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+}
