@@ -147,7 +147,7 @@ fn quick_run_gives_every_scenario_a_row() {
     for (line, row) in lines[2..].iter().zip(&rows) {
         let name = row["name"].as_str().unwrap();
         assert!(
-            line.starts_with(&row["scenario"].to_string()) && line.contains(name),
+            line.trim_start().starts_with(&row["scenario"].to_string()) && line.contains(name),
             "{line:?} is not the row of {name}"
         );
     }
