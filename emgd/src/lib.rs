@@ -177,6 +177,7 @@ pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Smpp,
     Protocol::Http,
     Protocol::Smtp,
+    Protocol::Gsm,
 ];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE

@@ -3,6 +3,7 @@
 //! [`runtime`] that does what EMG defines once for every connector. [`start`] opens what a
 //! connector listens on and runs its sessions.
 
+pub mod gsm;
 pub mod http;
 pub mod runtime;
 pub mod sim;
@@ -66,6 +67,9 @@ pub async fn start(
         (Protocol::Smtp, Direction::Outgoing) => {
             let tls = smtp::tls::connector(&cfg)?;
             tasks.spawn(smtp::outgoing::run(gw, c, tls));
+        }
+        (Protocol::Gsm, _) => {
+            tasks.spawn(gsm::outgoing::run(gw, c));
         }
         (p, d) => bail!(
             "connector {}: {d:?} {p:?} is not available in this build",
