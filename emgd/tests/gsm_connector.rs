@@ -192,6 +192,12 @@ fn mo_messages_are_routed_and_deleted_from_the_modem_only_once_stored() {
     l.sim
         .wait_for("the MO deleted", LONG, |e| e["event"] == "deleted")
         .unwrap();
+    // The routelog is written behind the store's commit: wait for it.
+    assert!(
+        wait_until(LONG, || !received_on(&setup, "modem").is_empty()),
+        "{}",
+        setup.log("connector.modem")
+    );
     let rows = received_on(&setup, "modem");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].0, "+46709876543");
