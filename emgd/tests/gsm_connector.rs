@@ -288,3 +288,43 @@ fn a_silent_modem_times_out_and_nothing_is_lost() {
     let log = setup.log("connector.modem");
     assert!(log.contains("no answer"), "{log}");
 }
+
+/// SIGKILL after an MO was stored but before the modem deleted it: the message is still on
+/// the modem, so the restarted emgd reads and routes it again. Received at least once (here
+/// twice), never lost; exactly once would need the modem's index and PDU kept with the
+/// message to recognise it, which a modem that renumbers its memory cannot promise.
+#[test]
+fn sigkill_between_storing_an_mo_and_deleting_it_routes_it_again_after_the_restart() {
+    let mut l = line(&[]);
+    let setup = gateway(&l.pty.host, "");
+    let mut d = setup.start();
+    l.sim
+        .wait_for("emgd's set-up", LONG, |e| {
+            e["event"] == "command" && e["line"] == "AT+CNMI=2,1,0,1,0"
+        })
+        .unwrap();
+    l.sim.control("silent-on AT+CMGD").unwrap();
+    l.sim
+        .control("mo +46709876543 kept across a crash")
+        .unwrap();
+    l.sim
+        .wait_for("the delete that hangs", LONG, |e| {
+            e["event"] == "fell-silent"
+        })
+        .unwrap();
+    // The delete is asked only once the message is stored.
+    assert!(wait_until(LONG, || received_on(&setup, "modem").len() == 1));
+    d.kill9();
+    l.sim.control("wake").unwrap();
+    let _d = setup.start();
+    l.sim
+        .wait_for("deleted after the restart", LONG, |e| {
+            e["event"] == "deleted"
+        })
+        .unwrap();
+    assert!(wait_until(LONG, || received_on(&setup, "modem").len() == 2));
+    std::thread::sleep(Duration::from_secs(3));
+    let rows = received_on(&setup, "modem");
+    assert_eq!(rows.len(), 2, "routed again once, then deleted: {rows:?}");
+    assert!(rows.iter().all(|r| r.0 == "+46709876543"), "{rows:?}");
+}
