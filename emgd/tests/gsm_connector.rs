@@ -328,3 +328,42 @@ fn sigkill_between_storing_an_mo_and_deleting_it_routes_it_again_after_the_resta
     assert_eq!(rows.len(), 2, "routed again once, then deleted: {rows:?}");
     assert!(rows.iter().all(|r| r.0 == "+46709876543"), "{rows:?}");
 }
+
+/// A modem that restarts (settings back to its defaults, echo on) or writes garbage on the
+/// line: the message in hand is put back, the session sets the modem up again and sends it.
+#[test]
+fn a_modem_that_resets_or_babbles_loses_nothing() {
+    let mut l = line(&[]);
+    let setup = gateway(&l.pty.host, "");
+    let _d = setup.start();
+    l.sim
+        .wait_for("emgd's set-up", LONG, |e| {
+            e["event"] == "command" && e["line"] == "AT+CNMI=2,1,0,1,0"
+        })
+        .unwrap();
+    l.sim.control("garbage #%&!? NOISE 1234").unwrap();
+    let r = submit(&setup, "99123456", "through the noise", "0");
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(1), "{r}");
+    assert!(wait_until(LONG, || sent_texts(&mut l.sim)
+        .iter()
+        .any(|t| t == "through the noise")));
+    l.sim.control("reset").unwrap();
+    let started = std::time::Instant::now();
+    let r = submit(&setup, "99123456", "after a reset", "0");
+    // Set up again (echo off, indications on), so its status report still comes as +CDS.
+    assert!(r["receipts"].to_string().contains("DELIVRD"), "{r}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(1), "{r}");
+    assert!(
+        wait_until(LONG, || sent_texts(&mut l.sim)
+            .iter()
+            .any(|t| t == "after a reset")),
+        "{}\n{}",
+        l.sim.transcript(),
+        setup.log("connector.modem")
+    );
+}

@@ -18,6 +18,8 @@ pub struct Modem {
     timeout: Duration,
     /// Unsolicited events seen while a command was outstanding, for the session to handle.
     pub unsolicited: Vec<Event>,
+    /// The modem echoed a command after `ATE0`: it restarted, and has forgotten the set-up.
+    pub was_reset: bool,
 }
 
 /// A message the modem holds in its memory.
@@ -66,6 +68,7 @@ impl Modem {
             parser: Parser::new(),
             timeout: Duration::from_secs(cfg.gsm.timeout),
             unsolicited: Vec::new(),
+            was_reset: false,
         })
     }
 
@@ -112,6 +115,7 @@ impl Modem {
         }
         // New messages stored and announced (+CMTI), status reports routed to us (+CDS).
         self.command("AT+CNMI=2,1,0,1,0", link).await?;
+        self.was_reset = false;
         Ok(())
     }
 
@@ -163,7 +167,7 @@ impl Modem {
                     Event::Final(f) if f.is_ok() => return Ok(got),
                     Event::Final(f) => return Err(ModemError::Refused(line.to_string(), f)),
                     Event::Prompt if prompt => return Ok(got),
-                    Event::Echo(_) => {}
+                    Event::Echo(_) => self.was_reset = true,
                     e if is_unsolicited(&e) => self.unsolicited.push(e),
                     e => got.push(e),
                 }

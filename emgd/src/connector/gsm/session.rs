@@ -103,6 +103,13 @@ pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
                 Ok(()) => unsolicited(&mut modem, &link).await,
                 e => e,
             };
+            let step = match step {
+                Ok(()) if modem.was_reset => {
+                    link.log("ERROR (info=\"the modem restarted: setting it up again\")");
+                    modem.set_up(&link.config(), &link).await
+                }
+                s => s,
+            };
             if let Err(e) = step {
                 break e;
             }
@@ -149,7 +156,9 @@ async fn send(modem: &mut Modem, link: &Link, s: Send, reference: u16) -> Result
         let pdu = if nosca { &pdu[1..] } else { &pdu[..] };
         match modem.submit(pdu, len, link).await {
             Ok(mr) => last_mr = Some((recipient, mr)),
-            Err(ModemError::Refused(_, f @ (Final::CmsError(_) | Final::Error))) => {
+            // A plain ERROR is the modem's trouble (reset to text mode, confused), not the
+            // message's: it goes back and the session sets the modem up again, below.
+            Err(ModemError::Refused(_, f @ Final::CmsError(_))) => {
                 let error = super::modem::error_number(&f);
                 link.log(format!(
                     "SUBMIT ERR (info=\"message {}: +CMS ERROR {error}\")",
