@@ -480,6 +480,22 @@ pub(crate) fn finish(
             }
         }
     }
+    if protocol == Protocol::Gsm {
+        if direction != Direction::Outgoing {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.type"),
+                "a `gsm` connector is always outgoing: set `type = \"outgoing\"`",
+            );
+        }
+        if m.instances.unwrap_or(1) > 1 {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.instances"),
+                "a `gsm` connector has one instance (one modem on one tty): set `instances = 1`",
+            );
+        }
+    }
     if let (Some(k), true) = (&m.sim_key, protocol != Protocol::Sim) {
         ctx.sink.at(
             &k.span,
@@ -550,7 +566,7 @@ pub(crate) fn finish(
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
-        gsm: crate::gsm::finish(ctx, &m.gsm, direction, protocol, m.instances.unwrap_or(1)),
+        gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
         process: m.process.finish(),
     })
 }

@@ -6,7 +6,7 @@
 //! checked against the connector's protocol and turned into [`GsmOptions`].
 
 use crate::context::Ctx;
-use crate::kind::{Direction, Protocol};
+use crate::kind::Protocol;
 use crate::values::{self, Sp};
 
 pub(crate) const KEYWORDS: &[&str] = &[
@@ -136,7 +136,7 @@ pub(crate) fn read(
     let sink = &mut ctx.sink;
     let at_text = |sink: &mut crate::diagnostic::Sink<'_>, what: &str| {
         let s = values::string(sink, kw, v)?;
-        if s.v.is_empty() || s.v.bytes().any(|b| b < 0x20 || b >= 0x7f) {
+        if s.v.is_empty() || s.v.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
             sink.at(&s.span, kw, format!("{what}: printable ASCII, not empty"));
             None
         } else {
@@ -228,32 +228,11 @@ pub(crate) fn read(
 }
 
 /// Checks the keywords against the connector they are on and applies defaults.
-pub(crate) fn finish(
-    ctx: &mut Ctx<'_>,
-    p: &GsmPartial,
-    direction: Direction,
-    protocol: Protocol,
-    instances: u32,
-) -> GsmOptions {
+pub(crate) fn finish(ctx: &mut Ctx<'_>, p: &GsmPartial, protocol: Protocol) -> GsmOptions {
     if protocol != Protocol::Gsm {
         if let Some(k) = &p.any_key {
             ctx.sink
                 .at(&k.span, &k.kw, "only meaningful for `gsm` connectors");
-        }
-    } else if let Some(k) = &p.any_key {
-        if direction != Direction::Outgoing {
-            ctx.sink.at(
-                &k.span,
-                &k.kw,
-                "a `gsm` connector is always outgoing: set `type = \"outgoing\"`",
-            );
-        }
-        if instances > 1 {
-            ctx.sink.at(
-                &k.span,
-                &k.kw,
-                "a `gsm` connector has one instance (one modem on one tty)",
-            );
         }
     }
     if let (true, Some(_), Some(k)) = (p.nosca == Some(true), &p.sca, &p.any_key) {

@@ -215,11 +215,11 @@ async fn unsolicited(modem: &mut Modem, link: &Link) -> Result<(), ModemError> {
     while !modem.unsolicited.is_empty() {
         for e in std::mem::take(&mut modem.unsolicited) {
             match e {
-                Event::Stored { index, .. } | Event::ReportStored { index, .. } => {
-                    if link.may_receive() {
-                        if let Some(stored) = modem.read(index, link).await? {
-                            take(modem, link, stored).await?;
-                        }
+                Event::Stored { index, .. } | Event::ReportStored { index, .. }
+                    if link.may_receive() =>
+                {
+                    if let Some(stored) = modem.read(index, link).await? {
+                        take(modem, link, stored).await?;
                     }
                 }
                 Event::StatusReport { pdu, .. } => match decode_with_sca(&pdu, Direction::ToMs) {
