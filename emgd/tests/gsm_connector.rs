@@ -367,3 +367,33 @@ fn a_modem_that_resets_or_babbles_loses_nothing() {
         setup.log("connector.modem")
     );
 }
+
+/// The set-up keywords reach the modem: a SIM that wants its PIN, a modem that takes PDUs
+/// without an SCA field (`gsm_nosca`; emgmodem --nosca refuses any other), the phone memory
+/// (`gsm_memory`) and the init string; a message then goes out through it.
+#[test]
+fn pin_nosca_memory_and_init_string_set_the_modem_up() {
+    let mut l = line(&["--pin", "4321", "--nosca"]);
+    let setup = gateway(
+        &l.pty.host,
+        "gsm_pin = \"4321\"\ngsm_nosca = true\ngsm_memory = \"ME\"\ngsm_init = \"AT+CSCS=\\\"GSM\\\"\"",
+    );
+    let _d = setup.start();
+    l.sim
+        .wait_for("emgd's set-up", LONG, |e| {
+            e["event"] == "command" && e["line"] == "AT+CNMI=2,1,0,1,0"
+        })
+        .unwrap();
+    let commands = l.sim.commands();
+    for c in [
+        "AT+CSCS=\"GSM\"",
+        "AT+CPIN=\"4321\"",
+        "AT+CPMS=\"ME\",\"ME\",\"ME\"",
+    ] {
+        assert!(commands.iter().any(|x| x == c), "{c} in {commands:?}");
+    }
+    let r = submit(&setup, "99123456", "without an SCA", "0");
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(1), "{r}");
+    assert!(r["receipts"].to_string().contains("DELIVRD"), "{r}");
+    assert!(sent_texts(&mut l.sim).iter().any(|t| t == "without an SCA"));
+}
