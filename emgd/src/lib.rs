@@ -176,6 +176,8 @@ pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Sim,
     Protocol::Smpp,
     Protocol::Http,
+    Protocol::Ucp,
+    Protocol::Cimd2,
     Protocol::Smtp,
     Protocol::Gsm,
 ];

@@ -11,6 +11,8 @@
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
 //! 8. Mails per second through the SMTP connectors, in and out ([`crate::bench_smtp`]).
+//! 9. SMPP in -> UCP out -> notification back as a receipt; 10. UCP in -> SMPP out -> receipt
+//!    back as a notification ([`crate::bench_ucp`]).
 //!
 //! [`crate::bench_run`] runs them in order.
 
@@ -75,6 +77,7 @@ impl Plan {
             (2, false) => 100_000,
             (3, false) => 100_000,
             (5, false) => 200_000,
+            (9 | 10, false) => 100_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
             (6, false) => 10_000_000,
@@ -154,6 +157,8 @@ pub fn scenario_name(n: u8) -> &'static str {
         6 => "store size, short retention",
         7 => "side by side with Kannel",
         8 => "SMTP in and out (postfix's smtp-source, smtp-sink)",
+        9 => "SMPP>store>UCP+DLR, flat out",
+        10 => "UCP>store>SMPP+DLR, flat out",
         _ => "unknown",
     }
 }

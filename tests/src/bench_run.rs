@@ -5,7 +5,7 @@
 //! [`crate::bench_smtp`]; all build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
-use crate::bench_http;
+use crate::{bench_http, bench_ucp};
 use tokio::runtime::Runtime;
 
 /// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
@@ -31,7 +31,9 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
                 rows
             }),
             8 => crate::bench_smtp::scenario(plan, rt),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 8)")),
+            9 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
+            10 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 10)")),
         };
         match result {
             Ok(r) => rows.extend(r),

@@ -73,8 +73,8 @@ fn quick_run_gives_every_scenario_a_row() {
     let rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
 
-    // SMPP scenarios: every figure there, and every message accounted for.
-    for n in [1, 2, 4, 5] {
+    // SMPP and protocol-conversion scenarios: every figure there, every message accounted for.
+    for n in [1, 2, 4, 5, 9, 10] {
         let r = of(n);
         assert_eq!(r.len(), 1, "scenario {n}: one row\n{stdout}");
         let r = r[0];

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod smsc;
+pub mod ucp_sim;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
