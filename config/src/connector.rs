@@ -63,6 +63,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
         crate::smtp::KEYWORDS,
+        crate::gsm::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -199,6 +200,8 @@ pub(crate) struct Partial {
     http: crate::http::HttpPartial,
     /// SMTP keywords (`crate::smtp`).
     smtp: crate::smtp::SmtpPartial,
+    /// GSM modem keywords (`crate::gsm`).
+    gsm: crate::gsm::GsmPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -263,6 +266,7 @@ impl Partial {
         );
         self.http.inherit_from(&parent.http);
         self.smtp.inherit_from(&parent.smtp);
+        self.gsm.inherit_from(&parent.gsm);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
     }
@@ -407,6 +411,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             k if crate::smtp::KEYWORDS.contains(&k) => {
                 crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
             }
+            k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
@@ -495,6 +500,22 @@ pub(crate) fn finish(
                     format!("`{}` is not an http:// or https:// URL", a.v),
                 );
             }
+        }
+    }
+    if protocol == Protocol::Gsm {
+        if direction != Direction::Outgoing {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.type"),
+                "a `gsm` connector is always outgoing: set `type = \"outgoing\"`",
+            );
+        }
+        if m.instances.unwrap_or(1) > 1 {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.instances"),
+                "a `gsm` connector has one instance (one modem on one tty): set `instances = 1`",
+            );
         }
     }
     if let (Some(k), true) = (&m.sim_key, protocol != Protocol::Sim) {
@@ -594,6 +615,7 @@ pub(crate) fn finish(
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
+        gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
         process: m.process.finish(),
     })
 }

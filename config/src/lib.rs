@@ -37,6 +37,7 @@ mod daemon;
 mod diagnostic;
 pub mod emg;
 mod general;
+mod gsm;
 mod http;
 mod inherit;
 mod kind;
@@ -67,6 +68,7 @@ pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{

@@ -183,6 +183,8 @@ pub struct Connector {
     pub http: crate::http::HttpOptions,
     /// SMTP keywords (`crate::smtp`).
     pub smtp: crate::smtp::SmtpOptions,
+    /// GSM modem keywords (`crate::gsm`).
+    pub gsm: crate::gsm::GsmOptions,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }

@@ -179,6 +179,7 @@ pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Ucp,
     Protocol::Cimd2,
     Protocol::Smtp,
+    Protocol::Gsm,
 ];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE

@@ -4,6 +4,7 @@
 //! connector listens on and runs its sessions.
 
 pub mod cimd2;
+pub mod gsm;
 pub mod http;
 pub mod runtime;
 pub mod sim;
@@ -90,6 +91,9 @@ pub async fn start(
         (Protocol::Smtp, Direction::Outgoing) => {
             let tls = smtp::tls::connector(&cfg)?;
             tasks.spawn(smtp::outgoing::run(gw, c, tls));
+        }
+        (Protocol::Gsm, _) => {
+            tasks.spawn(gsm::outgoing::run(gw, c));
         }
         (p, d) => bail!(
             "connector {}: {d:?} {p:?} is not available in this build",
