@@ -3,7 +3,7 @@
 //! 9. SMPP in -> durable store -> UCP out (emgucpsmsc) -> its delivery notification (53) back
 //!    as a deliver_sm receipt, flat out.
 //! 10. UCP in ([`crate::ucp_load`]) -> durable store -> SMPP out (emgsmsc) -> its receipt back
-//!    to the UCP client as a 53, flat out.
+//!     to the UCP client as a 53, flat out.
 //!
 //! Both run beside scenario 1 in the same world (emgsmsc is started for all, idle in 9), so
 //! their rows compare with its row of the same run.
