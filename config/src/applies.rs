@@ -20,6 +20,13 @@ pub const RUNS: &[(Protocol, Direction)] = &[
     (Protocol::Smpp, Direction::Outgoing),
     (Protocol::Http, Direction::Incoming),
     (Protocol::Http, Direction::Outgoing),
+    (Protocol::Smtp, Direction::Incoming),
+    (Protocol::Smtp, Direction::Outgoing),
+    (Protocol::Ucp, Direction::Incoming),
+    (Protocol::Ucp, Direction::Outgoing),
+    (Protocol::Cimd2, Direction::Incoming),
+    (Protocol::Cimd2, Direction::Outgoing),
+    (Protocol::Gsm, Direction::Outgoing),
     (Protocol::Sim, Direction::Outgoing),
 ];
 

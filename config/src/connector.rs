@@ -53,6 +53,8 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_park_seconds",
     "split",
     "dlr_parts",
+    "oton",
+    "onpi",
 ];
 
 /// Every keyword allowed in a connector table.
@@ -61,6 +63,8 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         OWN_KEYWORDS,
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
+        crate::smtp::KEYWORDS,
+        crate::gsm::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -69,6 +73,9 @@ pub(crate) fn keywords() -> Vec<&'static str> {
 
 /// Keywords that only make sense for outgoing SMPP.
 const SMPP_OUT_KEYWORDS: &[&str] = &["bindmode", "interface_version", "system_type"];
+
+/// Keywords that only make sense for outgoing UCP/EMI (the operation 60 login).
+const UCP_OUT_KEYWORDS: &[&str] = &["oton", "onpi"];
 
 /// Keywords that only make sense for outgoing connectors (they receive receipts).
 const OUTGOING_KEYWORDS: &[&str] = &["dlr_id_format", "dlr_park_seconds", "split", "dlr_parts"];
@@ -187,10 +194,16 @@ pub(crate) struct Partial {
     dlr_park_seconds: Option<u64>,
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
+    oton: Option<u8>,
+    onpi: Option<u8>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
     pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
     http: crate::http::HttpPartial,
+    /// SMTP keywords (`crate::smtp`).
+    smtp: crate::smtp::SmtpPartial,
+    /// GSM modem keywords (`crate::gsm`).
+    gsm: crate::gsm::GsmPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -199,6 +212,8 @@ pub(crate) struct Partial {
     smpp_out_key: Option<Sp<()>>,
     /// First outgoing-only keyword set.
     outgoing_key: Option<Sp<()>>,
+    /// First outgoing-UCP-only keyword set.
+    ucp_out_key: Option<Sp<()>>,
     /// Keywords written in this table or its ancestors, valid or not, so a keyword with a bad
     /// value is not also reported as missing.
     pub(crate) present: BTreeSet<String>,
@@ -247,12 +262,17 @@ impl Partial {
             dlr_park_seconds,
             split,
             dlr_parts,
+            oton,
+            onpi,
             plugins,
             sim_key,
             smpp_out_key,
             outgoing_key,
+            ucp_out_key,
         );
         self.http.inherit_from(&parent.http);
+        self.smtp.inherit_from(&parent.smtp);
+        self.gsm.inherit_from(&parent.gsm);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
         for (k, at) in &parent.written {
@@ -311,6 +331,13 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
         }
         if SMPP_OUT_KEYWORDS.contains(&key) && p.smpp_out_key.is_none() {
             p.smpp_out_key = Some(Sp {
+                v: (),
+                span: v.span(),
+                kw: kw.clone(),
+            });
+        }
+        if UCP_OUT_KEYWORDS.contains(&key) && p.ucp_out_key.is_none() {
+            p.ucp_out_key = Some(Sp {
                 v: (),
                 span: v.span(),
                 kw: kw.clone(),
@@ -387,12 +414,19 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
+            // UCP's OTON and ONPI fields are one digit.
+            "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
+            "onpi" => p.onpi = values::int(sink, &kw, v, 0u8, 9u8),
             "plugins" => p.plugins = values::strings(sink, &kw, v),
             k if crate::http::IN_KEYWORDS.contains(&k)
                 || crate::http::OUT_KEYWORDS.contains(&k) =>
             {
                 crate::http::read(ctx, &mut p.http, k, &kw, v);
             }
+            k if crate::smtp::KEYWORDS.contains(&k) => {
+                crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
+            }
+            k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
@@ -484,6 +518,22 @@ pub(crate) fn finish(
             }
         }
     }
+    if protocol == Protocol::Gsm {
+        if direction != Direction::Outgoing {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.type"),
+                "a `gsm` connector is always outgoing: set `type = \"outgoing\"`",
+            );
+        }
+        if m.instances.unwrap_or(1) > 1 {
+            ctx.sink.at(
+                &m.header,
+                &format!("{prefix}.instances"),
+                "a `gsm` connector has one instance (one modem on one tty): set `instances = 1`",
+            );
+        }
+    }
     if let (Some(k), true) = (&m.sim_key, protocol != Protocol::Sim) {
         ctx.sink.at(
             &k.span,
@@ -503,6 +553,29 @@ pub(crate) fn finish(
             &k.span,
             &k.kw,
             "only meaningful for outgoing `smpp` connectors",
+        );
+    }
+    if let (Some(k), false) = (
+        &m.ucp_out_key,
+        direction == Direction::Outgoing && protocol == Protocol::Ucp,
+    ) {
+        ctx.sink.at(
+            &k.span,
+            &k.kw,
+            "only meaningful for outgoing `ucp` connectors",
+        );
+    }
+    // UCP and CIMD2 carry a long message's parts only with a UDH (in XSer, in 032).
+    if matches!(protocol, Protocol::Ucp | Protocol::Cimd2)
+        && matches!(m.split, Some(SplitMethod::Sar | SplitMethod::Payload))
+    {
+        ctx.sink.at(
+            &m.header,
+            &format!("{prefix}.split"),
+            format!(
+                "`{}` connectors cut long messages with a UDH only: use udh8 or udh16",
+                protocol_name(protocol)
+            ),
         );
     }
     if let (Some(k), Direction::Incoming) = (&m.outgoing_key, direction) {
@@ -558,8 +631,14 @@ pub(crate) fn finish(
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
         split: m.split.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
+        // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an
+        // application logging in with operation 60.
+        oton: m.oton.unwrap_or(6),
+        onpi: m.onpi.unwrap_or(5),
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
+        smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
+        gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
         process: m.process.finish(),
     })
 }

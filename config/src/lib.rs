@@ -38,6 +38,7 @@ mod daemon;
 mod diagnostic;
 pub mod emg;
 mod general;
+mod gsm;
 mod http;
 mod inherit;
 mod kind;
@@ -49,6 +50,7 @@ mod process;
 pub mod retry;
 mod rewrite;
 mod satpool;
+mod smtp;
 mod suggest;
 mod tls;
 mod validate;
@@ -67,6 +69,7 @@ pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
@@ -79,6 +82,7 @@ pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
+pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.

@@ -180,8 +180,15 @@ pub struct Connector {
     pub split: SplitMethod,
     /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
     pub dlr_parts: DlrParts,
+    /// Outgoing UCP/EMI: OTON and ONPI of the operation 60 login (`oton`, `onpi`; 6 and 5).
+    pub oton: u8,
+    pub onpi: u8,
     /// HTTP connectors: callbacks (incoming), request template and DLR listener (outgoing).
     pub http: crate::http::HttpOptions,
+    /// SMTP keywords (`crate::smtp`).
+    pub smtp: crate::smtp::SmtpOptions,
+    /// GSM modem keywords (`crate::gsm`).
+    pub gsm: crate::gsm::GsmOptions,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }

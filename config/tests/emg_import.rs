@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 
 /// What this test takes the build to run (fixed, so that the snapshots do not move when a
 /// protocol is added to emgd).
-const AVAILABLE: &[Protocol] = &[Protocol::Smpp, Protocol::Http, Protocol::Sim];
+const AVAILABLE: &[Protocol] = &[
+    Protocol::Smpp,
+    Protocol::Http,
+    Protocol::Smtp,
+    Protocol::Sim,
+];
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emg_import")

@@ -14,6 +14,12 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
+/// `MM-DD HH:MM:SS.mmm` (UTC), for the console's narrow columns; `-` for none.
+pub fn short_time_us(us: i64) -> String {
+    let full = time_us(us);
+    full.get(5..23).map_or(full.clone(), str::to_string)
+}
+
 /// Microseconds since the epoch as UTC `YYYY-MM-DD HH:MM:SS.ffffff UTC`; `-` for none.
 pub fn time_us(us: i64) -> String {
     if us <= 0 {

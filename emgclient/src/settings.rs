@@ -9,6 +9,10 @@
 //! tls = true            # as --tls
 //! ca = "mgp-ca.pem"   # as --ca, relative to this file's directory (implies tls)
 //! tls_server_name = "emg.example.org" # as --tls-server-name (implies tls)
+//!
+//! [keys]                # the console's keys (emgclient(1) lists the actions)
+//! hold = "H"
+//! cancel = ["c", "x"]
 //! ```
 
 use crate::exit::Failure;
@@ -28,6 +32,25 @@ pub struct FileSettings {
     pub tls: Option<bool>,
     pub ca: Option<PathBuf>,
     pub tls_server_name: Option<String>,
+    /// The console's keys: action name -> a key or a list of keys (see `tui::state::keymap`).
+    pub keys: Option<std::collections::BTreeMap<String, KeyList>>,
+}
+
+/// `hold = "H"` or `cancel = ["c", "x"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<String> {
+        match self {
+            KeyList::One(k) => vec![k.clone()],
+            KeyList::Many(k) => k.clone(),
+        }
+    }
 }
 
 impl FileSettings {

@@ -120,6 +120,23 @@ to = "sim3"
             .expect("emgclient runs")
     }
 
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.emgclient(&all);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+
+    /// The console command for tmux, ending with a marker and its exit status.
+    fn console(&self) -> String {
+        format!(
+            "env EMG_PASSWORD=secret XDG_CONFIG_HOME={} LANG=C.UTF-8 {EMGCLIENT} --host {} --user admin; echo EMGCLIENT-EXITED $?; sleep 60",
+            self.dir.path().display(),
+            self.host()
+        )
+    }
+
     fn connectors_json(&self) -> serde_json::Value {
         let out = self.emgclient(&["--json", "connectors"]);
         assert!(out.status.success(), "{out:?}");
@@ -175,8 +192,11 @@ impl Tmux {
 
     /// Start `command` in a detached `w`x`h` window.
     fn start(command: &str, w: u16, h: u16) -> Tmux {
+        // One server per test: tests of this file run at once in one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let t = Tmux {
-            socket: format!("emg-tui-test-{}", std::process::id()),
+            socket: format!("emg-tui-test-{}-{n}", std::process::id()),
         };
         let out = t.tmux(&[
             "new-session",
@@ -197,6 +217,10 @@ impl Tmux {
         for k in keys {
             let out = self.tmux(&["send-keys", "-t", "emg", k]);
             assert!(out.status.success(), "send-keys {k}: {out:?}");
+            // An Esc followed at once by a key reads as Alt+key: give it a moment alone.
+            if *k == "Escape" {
+                std::thread::sleep(Duration::from_millis(150));
+            }
         }
     }
 
@@ -301,7 +325,7 @@ fn dashboard_in_tmux_holds_a_connector_shows_help_survives_a_restart_and_quits()
 
     // Help lists every key; any key closes it.
     t.keys(&["?"]);
-    let s = t.wait_for("q  Ctrl-C");
+    let s = t.wait_for("q Ctrl-C");
     for k in [
         "force-close",
         "move its queue",
@@ -311,7 +335,7 @@ fn dashboard_in_tmux_holds_a_connector_shows_help_survives_a_restart_and_quits()
         assert!(s.contains(k), "{k} not in the help:\n{s}");
     }
     t.keys(&["Escape"]);
-    t.wait("help closed", |s| !s.contains("q  Ctrl-C"));
+    t.wait("help closed", |s| !s.contains("q Ctrl-C"));
 
     // A few seconds of load for the sparklines, then the screen for the closing note.
     let bless = std::env::var_os("BLESS").is_some();
@@ -339,4 +363,143 @@ fn dashboard_in_tmux_holds_a_connector_shows_help_survives_a_restart_and_quits()
     let s = t.wait_for("EMGCLIENT-EXITED");
     assert!(s.contains("EMGCLIENT-EXITED 0"), "{s}");
     assert!(!s.contains("connectors"), "alternate screen left:\n{s}");
+}
+
+/// The messages table's row of message `id` on `screen`.
+fn message_row(screen: &str, id: u64) -> Option<&str> {
+    screen.lines().find(|l| {
+        l.strip_prefix('│')
+            .map(|r| r.trim_start_matches(['▶', ' ', '●']))
+            .is_some_and(|r| r.starts_with(&format!("{id} ")))
+    })
+}
+
+/// The messages side of the console, end to end: find a message by its destination, open it,
+/// move it to another connector; find another and cancel it; see both over the CLI. Then
+/// bounce and force-close (persisted) a connector from the console, and restart emgd while
+/// the messages view is open.
+#[test]
+fn console_in_tmux_finds_moves_and_cancels_messages_and_survives_a_restart() {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .expect("tmux is not installed: the TUI test needs it (scripts/test installs it)");
+    let mut g = Gateway::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = g.load(stop.clone());
+    // sim4 (no route) is held: messages sent on it wait in its queue.
+    assert!(g.emgclient(&["hold", "sim4"]).status.success());
+    let send = |to: &str| -> u64 {
+        let v = g.json(&[
+            "send", "--to", to, "--from", "ACME", "--text", "hello", "--via", "sim4",
+        ]);
+        v["id"].as_u64().unwrap_or_else(|| panic!("{v}"))
+    };
+    let moved = send("4611111111");
+    let cancelled = send("4622222222");
+
+    let t = Tmux::start(&g.console(), 120, 40);
+    t.wait("the console under load", |s| {
+        s.contains("● connected") && s.contains("sim4") && !s.contains("in 0.0/s out 0.0/s")
+    });
+
+    // Find the first message by its destination and open it.
+    t.keys(&[":", "m dest=4611111111", "Enter"]);
+    let s = t.wait("the search result", |s| {
+        s.contains("emg ▸ messages") && message_row(s, moved).is_some()
+    });
+    let line = message_row(&s, moved).unwrap();
+    assert!(
+        line.contains("4611111111") && line.contains("queued"),
+        "{s}"
+    );
+    assert!(!s.contains("4622222222"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait("the message's history", |s| {
+        s.contains(&format!("▸ message {moved}")) && s.contains("received")
+    });
+    assert!(s.contains("routed    to sim4"), "{s}");
+
+    // Move it: pick sim1 (the first outgoing connector that is not sim4), confirm.
+    t.keys(&["m"]);
+    t.wait_for(&format!("move message {moved} to"));
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("move message {moved} to sim1?"));
+    t.keys(&["y"]);
+    t.wait_for(&format!("message {moved} moved to sim1"));
+    let shown = g.json(&["msg", "show", &moved.to_string()]);
+    assert_eq!(shown["target"], "sim1", "{shown}");
+
+    // Back to the list, search the other one, cancel it from the list.
+    t.keys(&["Escape", ":", "m dest=4622222222", "Enter"]);
+    t.wait("the second search", |s| message_row(s, cancelled).is_some());
+    t.keys(&["c"]);
+    t.wait_for(&format!("cancel message {cancelled}?"));
+    t.keys(&["y"]);
+    t.wait_for(&format!("message {cancelled} cancelled (was on sim4)"));
+    let shown = g.json(&["msg", "show", &cancelled.to_string()]);
+    assert_eq!(shown["state"], "cancelled", "{shown}");
+    // The CLI finds them the same way.
+    let out = g.emgclient(&["msg", "search", "--dest", "4622222222"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{cancelled} ")))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(
+        line.contains(" cancelled ") && line.contains("CANCELLED"),
+        "{text}"
+    );
+    let out = g.emgclient(&["msg", "history", &moved.to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("routed") && text.contains("to sim1"),
+        "{text}"
+    );
+    t.wait("the list fetched again", |s| {
+        message_row(s, cancelled).is_some_and(|l| l.contains("cancelled"))
+    });
+
+    // Bounce sim3 and force-close it for good from the connectors view.
+    t.keys(&[":", "connectors", "Enter", "/", "sim3", "Enter", "b"]);
+    t.wait_for("bounce sim3?");
+    t.keys(&["y"]);
+    t.wait_for("sim3: bounced");
+    t.keys(&["f"]);
+    t.wait_for("force-close sim3?");
+    t.keys(&["p"]);
+    t.wait("the FC mark", |s| row(s, "sim3").contains("FC"));
+    let list = g.connectors_json();
+    let sim3 = list["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "sim3")
+        .unwrap();
+    assert_eq!(sim3["forceclose"], true, "{list}");
+
+    // Restart emgd with a messages view open: it reconnects and the view stays.
+    t.keys(&["/", "Escape", ":", "queue sim2", "Enter"]);
+    t.wait_for("emg ▸ queues ▸ messages");
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    g.stop();
+    t.wait_for("disconnected");
+    g.start();
+    let s = t.wait_for("restarted ×1");
+    assert!(s.contains("emg ▸ queues ▸ messages"), "{s}");
+    t.wait("connected again", |s| s.contains("● connected"));
+    // The force-close was persisted: still on after the restart.
+    let list = g.connectors_json();
+    let sim3 = list["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "sim3")
+        .unwrap();
+    assert_eq!(sim3["forceclose"], true, "{list}");
+
+    t.keys(&[":", "q", "Enter"]);
+    let s = t.wait_for("EMGCLIENT-EXITED");
+    assert!(s.contains("EMGCLIENT-EXITED 0"), "{s}");
 }

@@ -172,7 +172,15 @@ where
 }
 
 /// The protocols this build runs (`--import-emg` comments out connectors of the others).
-pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[Protocol::Sim, Protocol::Smpp, Protocol::Http];
+pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
+    Protocol::Sim,
+    Protocol::Smpp,
+    Protocol::Http,
+    Protocol::Ucp,
+    Protocol::Cimd2,
+    Protocol::Smtp,
+    Protocol::Gsm,
+];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
 /// without a word.

@@ -15,7 +15,15 @@ struct Conn {
 
 impl Conn {
     fn open(port: u16) -> Conn {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect MGP");
+        // emgd opens its MGP listener after the connectors the harness waits for, so poll.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let s = loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) if std::time::Instant::now() > deadline => panic!("connect MGP: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         Conn {
             r: BufReader::new(s.try_clone().unwrap()),
@@ -144,5 +152,212 @@ fn failed_logins_are_throttled_per_address() {
     assert!(
         log.contains("MGP login failed: wrong user or password") && log.contains("127.0.0.1"),
         "{log}"
+    );
+}
+
+/// The console's operations on the wire: a queue page by page, searches, a message's history,
+/// moving, resending, users, routes, failure counts, and a tail that starts with history.
+#[test]
+fn console_operations_browse_search_move_resend_and_count() {
+    let mgp = free_port();
+    let setup = Setup::new(
+        &format!("mgp_address = \"127.0.0.1:{mgp}\""),
+        "",
+        "[operator.admin]\npassword = \"secret\"\nrole = \"admin\"\n\
+         [operator.viewer]\npassword = \"look\"\nrole = \"readonly\"\n\
+         [connector.sim2]\ntype = \"outgoing\"\nprotocol = \"sim\"\n",
+    );
+    let _d = setup.start();
+    let mut c = Conn::open(mgp);
+    let mut n = 0;
+    let mut ask = |c: &mut Conn, op: serde_json::Value| -> serde_json::Value {
+        n += 1;
+        let mut req = op;
+        req["id"] = n.into();
+        let answer: serde_json::Value = serde_json::from_str(&c.ask(&req.to_string())).unwrap();
+        assert_eq!(answer["id"], n, "{answer}");
+        answer
+    };
+    let ok = |a: serde_json::Value| -> serde_json::Value {
+        assert!(a.get("ok").is_some(), "{a}");
+        a["ok"].clone()
+    };
+    use serde_json::json;
+    ok(ask(
+        &mut c,
+        json!({"op":"login","user":"admin","password":"secret"}),
+    ));
+    ok(ask(&mut c, json!({"op":"hold","name":"sim1"})));
+    ok(ask(&mut c, json!({"op":"hold","name":"sim2"})));
+    let ids: Vec<u64> = (0..3)
+        .map(|i| {
+            let to = format!("4670000{i}");
+            let r = ok(ask(
+                &mut c,
+                json!({"op":"send","to":to,"from":"ACME","text":"hi","via":"sim1"}),
+            ));
+            r["id"].as_u64().unwrap()
+        })
+        .collect();
+
+    // A page of two, then the rest after the last id seen.
+    let page = ok(ask(
+        &mut c,
+        json!({"op":"queue_browse","name":"sim1","limit":2}),
+    ));
+    let got: Vec<u64> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(got, ids[..2], "{page}");
+    assert_eq!(page["more"], true);
+    assert_eq!(page["messages"][0]["state"], "queued");
+    assert_eq!(page["messages"][0]["dest"], "46700000");
+    let rest = ok(ask(
+        &mut c,
+        json!({"op":"queue_browse","name":"sim1","after_id":ids[1]}),
+    ));
+    assert_eq!(rest["messages"][0]["id"], ids[2]);
+    assert_eq!(rest["more"], false);
+
+    // Search by destination; move the one found to sim2; the queue pages say where it is.
+    let found = ok(ask(&mut c, json!({"op":"msg_search","dest":"46700002"})));
+    assert_eq!(found["messages"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["messages"][0]["id"], ids[2]);
+    let moved = ok(ask(
+        &mut c,
+        json!({"op":"msg_move","message_id":ids[2],"to":"sim2"}),
+    ));
+    assert_eq!(moved["target"], "sim2");
+    let again = ask(
+        &mut c,
+        json!({"op":"msg_move","message_id":ids[2],"to":"sim2"}),
+    );
+    assert_eq!(again["error"]["code"], "refused", "{again}");
+    let on2 = ok(ask(&mut c, json!({"op":"queue_browse","name":"sim2"})));
+    assert_eq!(on2["messages"][0]["id"], ids[2]);
+
+    // Cancel the first: final in the routelog, its history ends with it; resend a copy.
+    ok(ask(&mut c, json!({"op":"msg_cancel","message_id":ids[0]})));
+    let found = ok(ask(&mut c, json!({"op":"msg_search","message_id":ids[0]})));
+    assert_eq!(found["messages"][0]["state"], "cancelled", "{found}");
+    assert_eq!(found["messages"][0]["status"], "CANCELLED");
+    let h = ok(ask(&mut c, json!({"op":"msg_history","message_id":ids[0]})));
+    let steps: Vec<&str> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["received", "routed", "final"], "{h}");
+    assert_eq!(h["message"]["state"], "cancelled");
+    let resent = ok(ask(&mut c, json!({"op":"msg_resend","message_id":ids[0]})));
+    assert!(resent["id"].as_u64().unwrap() > ids[2], "{resent}");
+    assert_eq!(resent["target"], "sim1", "routed again");
+    let busy = ask(&mut c, json!({"op":"msg_resend","message_id":ids[1]}));
+    assert_eq!(busy["error"]["code"], "refused", "still queued: {busy}");
+    let none = ask(&mut c, json!({"op":"msg_history","message_id":999999}));
+    assert_eq!(none["error"]["code"], "not_found");
+
+    // Configuration lists and the counts (no failures yet; no latencies observed).
+    let users = ok(ask(&mut c, json!({"op":"users"})));
+    assert_eq!(users["users"][0]["name"], "demo");
+    assert_eq!(users["users"][0]["account"], "demo");
+    assert_eq!(users["users"][0]["connectors"], json!([]));
+    let routes = ok(ask(&mut c, json!({"op":"routes"})));
+    assert_eq!(
+        routes["routes"],
+        json!([{"order":1,"prefix":"4","account":null,"from":null,"to":"sim1"}])
+    );
+    let stats = ok(ask(&mut c, json!({"op":"connector_stats","name":"sim1"})));
+    assert_eq!(stats["errors"], json!([]), "{stats}");
+    assert_eq!(stats["submit_response"], serde_json::Value::Null);
+
+    // A tail with a backlog starts with the lines already written (the holds above).
+    let t = ok(ask(&mut c, json!({"op":"tail","name":"sim1","backlog":50})));
+    let stream = t["stream"].as_u64().unwrap();
+    let mut lines = Vec::new();
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains("QUEUE MOVE message"))
+    {
+        let ev: serde_json::Value = serde_json::from_str(&c.line()).unwrap();
+        assert_eq!(ev["stream"], stream, "{ev}");
+        lines.push(ev["event"]["line"].as_str().unwrap().to_string());
+    }
+    assert!(lines[0].ends_with(" (0) CONNECT OK"), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("HOLD (by operator admin)")),
+        "{lines:?}"
+    );
+    ok(ask(&mut c, json!({"op":"stop","stream":stream})));
+
+    // A read-only operator may look, not move.
+    let mut v = Conn::open(mgp);
+    ok(ask(
+        &mut v,
+        json!({"op":"login","user":"viewer","password":"look"}),
+    ));
+    ok(ask(&mut v, json!({"op":"msg_search","dest":"4670"})));
+    let refused = ask(
+        &mut v,
+        json!({"op":"msg_move","message_id":ids[1],"to":"sim2"}),
+    );
+    assert_eq!(refused["error"]["code"], "forbidden", "{refused}");
+}
+
+/// `watch` reports every transition of a connector's states as it happens: a bounce of the
+/// sim connector passes through states that last microseconds (CONNECTED before BOUND), and
+/// each one is seen, in order.
+#[test]
+fn watch_reports_every_transition_even_short_ones() {
+    let (setup, mgp) = setup();
+    let _d = setup.start();
+    let mut c = Conn::open(mgp);
+    let ok = |line: String| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(v.get("ok").is_some(), "{v}");
+        v
+    };
+    ok(c.ask(r#"{"id":1,"op":"login","user":"admin","password":"secret"}"#));
+    // Wait until sim1 is bound (it binds at start).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = ok(c.ask(r#"{"id":2,"op":"connector","name":"sim1"}"#));
+        if v["ok"]["states"] == serde_json::json!(["BOUND"]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sim1 never bound: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ok(c.ask(r#"{"id":3,"op":"watch"}"#));
+    c.send(r#"{"id":4,"op":"bounce","name":"sim1"}"#);
+    let mut seen: Vec<String> = Vec::new();
+    let mut answered = false;
+    while !(answered && seen.last().is_some_and(|s| s == "BOUND") && seen.len() > 1) {
+        let v: serde_json::Value = serde_json::from_str(&c.line()).unwrap();
+        if v["id"] == 4 {
+            assert!(v.get("ok").is_some(), "{v}");
+            answered = true;
+        } else if v["event"]["type"] == "state" && v["event"]["connector"] == "sim1" {
+            seen.push(v["event"]["states"][0].as_str().unwrap().to_string());
+        }
+    }
+    let at = |s: &str| seen.iter().position(|x| x == s);
+    assert!(at("CONNECTED").is_some(), "{seen:?}");
+    assert!(
+        at("CONNECTED") < seen.iter().rposition(|x| x == "BOUND"),
+        "in order: {seen:?}"
+    );
+    assert_ne!(
+        seen[0], "BOUND",
+        "the bounce's first step is reported: {seen:?}"
     );
 }

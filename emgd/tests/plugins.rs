@@ -390,15 +390,18 @@ fn a_changed_plugin_is_reloaded_under_load_with_nothing_lost() {
         .map(|(_, _, m)| m["price"].as_str().unwrap_or("none").to_string())
         .collect();
     assert_eq!(prices.len(), 3100);
-    let first_two = prices
-        .iter()
-        .position(|p| p == "2")
-        .unwrap_or_else(|| panic!("the new script ran: {:?}", &prices[..5]));
-    assert!(first_two > 0, "the old one ran first: {:?}", &prices[..5]);
+    // Submits in flight while the reload lands may take either script (each PDU is handled on its
+    // own task, so ids need not follow the switch); none may go without a price, the old script
+    // ran first, and everything submitted after the reload took the new one.
+    assert_eq!(prices[0], "1", "the old one ran first: {:?}", &prices[..5]);
     assert!(
-        prices[..first_two].iter().all(|p| p == "1")
-            && prices[first_two..].iter().all(|p| p == "2"),
-        "one switch, no message without a price: {prices:?}"
+        prices[..3000].iter().all(|p| p == "1" || p == "2"),
+        "no message without a price: {prices:?}"
+    );
+    assert!(
+        prices[3000..].iter().all(|p| p == "2"),
+        "the new script ran on everything after the reload: {:?}",
+        &prices[3000..]
     );
     let log = s.log("connector.smpp-in");
     assert_eq!(

@@ -65,7 +65,7 @@ fn opt_text(u: &mut Unstructured) -> Result<Option<String>> {
 }
 
 fn op(u: &mut Unstructured) -> Result<Op> {
-    Ok(match u.int_in_range(0..=19)? {
+    Ok(match u.int_in_range(0..=27)? {
         0 => Op::Login {
             user: text(u)?,
             password: text(u)?,
@@ -108,8 +108,40 @@ fn op(u: &mut Unstructured) -> Result<Op> {
         17 => Op::Tail {
             name: opt_text(u)?,
             pdu: u.arbitrary()?,
+            backlog: u.arbitrary()?,
         },
         18 => Op::Watch,
+        19 => Op::MsgMove {
+            id: u.arbitrary()?,
+            to: text(u)?,
+        },
+        20 => Op::MsgResend {
+            id: u.arbitrary()?,
+            via: opt_text(u)?,
+        },
+        21 => Op::MsgHistory { id: u.arbitrary()? },
+        22 => Op::MsgSearch {
+            message_id: u.arbitrary()?,
+            source: opt_text(u)?,
+            dest: opt_text(u)?,
+            account: opt_text(u)?,
+            connector: opt_text(u)?,
+            since_us: u.arbitrary()?,
+            until_us: u.arbitrary()?,
+            before_id: u.arbitrary()?,
+            limit: u.arbitrary()?,
+        },
+        23 => Op::QueueBrowse {
+            name: text(u)?,
+            after_id: u.arbitrary()?,
+            limit: u.arbitrary()?,
+        },
+        24 => Op::Users,
+        25 => Op::Routes,
+        26 => Op::ConnectorStats {
+            name: text(u)?,
+            since_s: u.arbitrary()?,
+        },
         _ => Op::Stop {
             stream: u.arbitrary()?,
         },

@@ -5,6 +5,8 @@ application would, and prints {"kind", "code", "message"} (the server's last rep
   --kind plain|alternative|html|qp|base64|utf8|utf8-undeclared|attachment|nested
   --auth USER:PASS [--mech PLAIN|LOGIN]   authenticate first
   --tls CAFILE                            STARTTLS, trusting CAFILE
+  --to ADDR[,ADDR...] --from ADDR         envelope and header addresses (defaults below)
+  --text TEXT                             the body of a `plain` mail
 """
 import argparse
 import json
@@ -16,14 +18,14 @@ FROM = "alice@example.com"
 TO = ["46701234567@sms.example.com"]
 
 
-def build(kind):
+def build(kind, sender=FROM, to=TO, text="Lunch at 12?"):
     m = EmailMessage()
-    m["From"] = "Alice Example <alice@example.com>"
-    m["To"] = ", ".join(TO)
+    m["From"] = f"Alice Example <{sender}>"
+    m["To"] = ", ".join(to)
     m["Subject"] = "Grüße från Åre" if kind.startswith("utf8") else f"kind {kind}"
     opts = []
     if kind == "plain":
-        m.set_content("Lunch at 12?\n", cte="7bit")
+        m.set_content(text + "\n", cte="7bit" if text.isascii() else "8bit")
     elif kind == "alternative":
         m.set_content("Plain text part\n")
         m.add_alternative("<html><body><p>HTML <b>part</b></p></body></html>\n", subtype="html")
@@ -61,7 +63,11 @@ def main():
     ap.add_argument("--auth", default="")
     ap.add_argument("--mech", default="")
     ap.add_argument("--tls", default="")
+    ap.add_argument("--to", default=",".join(TO))
+    ap.add_argument("--from", dest="sender", default=FROM)
+    ap.add_argument("--text", default="Lunch at 12?")
     args = ap.parse_args()
+    to = args.to.split(",")
     out = {"kind": args.kind}
     try:
         with smtplib.SMTP("127.0.0.1", args.port, timeout=20) as s:
@@ -76,8 +82,10 @@ def main():
                     code, msg = s.auth(args.mech, getattr(s, "auth_" + args.mech.lower()))
                 else:
                     code, msg = s.login(user, password)
-            m, opts = build(args.kind)
-            refused = s.sendmail(FROM, TO, m.as_bytes(), mail_options=opts)
+            m, opts = build(args.kind, args.sender, to, args.text)
+            if not args.text.isascii():
+                opts = ["BODY=8BITMIME"]
+            refused = s.sendmail(args.sender, to, m.as_bytes(), mail_options=opts)
             out.update(code=250, message="accepted", refused=list(refused))
     except smtplib.SMTPResponseException as e:
         out.update(code=e.smtp_code, message=e.smtp_error.decode(errors="replace"))

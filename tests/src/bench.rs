@@ -10,6 +10,9 @@
 //!    queue full, then release and time to drain.
 //! 5. Scenario 1 with a trivial plugin on every hook (`man/emg-plugins.7`): what plugins cost,
 //!    as a share of scenario 1's throughput when both run in the same run.
+//! 8. Mails per second through the SMTP connectors, in and out ([`crate::bench_smtp`]).
+//! 9. SMPP in -> UCP out -> notification back as a receipt; 10. UCP in -> SMPP out -> receipt
+//!    back as a notification ([`crate::bench_ucp`]).
 //!
 //! [`crate::bench_run`] runs them in order.
 
@@ -74,11 +77,13 @@ impl Plan {
             (2, false) => 100_000,
             (3, false) => 100_000,
             (5, false) => 200_000,
+            (9 | 10, false) => 100_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
             (6, false) => 10_000_000,
             (6, true) => 2_000,
             (7, false) => 100_000,
+            (8, false) => 50_000,
             (_, true) => 500,
             _ => 0,
         }
@@ -151,6 +156,9 @@ pub fn scenario_name(n: u8) -> &'static str {
         5 => "scenario 1 + a plugin on every hook",
         6 => "store size, short retention",
         7 => "side by side with Kannel",
+        8 => "SMTP in and out (postfix's smtp-source, smtp-sink)",
+        9 => "SMPP>store>UCP+DLR, flat out",
+        10 => "UCP>store>SMPP+DLR, flat out",
         _ => "unknown",
     }
 }

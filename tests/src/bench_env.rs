@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub struct Bins {
     pub emgd: PathBuf,
     pub emgsmsc: PathBuf,
+    /// The UCP SMSC simulator (scenario 6).
+    pub emgucpsmsc: PathBuf,
 }
 
 impl Bins {
@@ -22,8 +24,9 @@ impl Bins {
         let b = Bins {
             emgd: dir.join("emgd"),
             emgsmsc: dir.join("emgsmsc"),
+            emgucpsmsc: dir.join("emgucpsmsc"),
         };
-        for p in [&b.emgd, &b.emgsmsc] {
+        for p in [&b.emgd, &b.emgsmsc, &b.emgucpsmsc] {
             if !p.exists() {
                 bail!(
                     "{} is missing: build it first (bench/run does: cargo build --release -p emgd -p tests)",

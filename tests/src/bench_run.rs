@@ -1,10 +1,11 @@
 //! The benchmark run: each scenario of the plan in order, one table row (or more) each. The
 //! SMPP scenarios (1, 2, 4, 5) are in [`crate::bench`], the HTTP one (3) in
 //! [`crate::bench_http`], the store size (6) in [`crate::bench_size`] and the side by side
-//! with Kannel (7) in [`crate::bench_kannel`]; all build on `bench`'s plan, rows and helpers.
+//! with Kannel (7) in [`crate::bench_kannel`], the SMTP connectors (8) in
+//! [`crate::bench_smtp`]; all build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
-use crate::bench_http;
+use crate::{bench_http, bench_ucp};
 use tokio::runtime::Runtime;
 
 /// Run the plan's scenarios in order; a scenario that fails gives a row saying so.
@@ -29,7 +30,10 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
                 }
                 rows
             }),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 7)")),
+            8 => crate::bench_smtp::scenario(plan, rt),
+            9 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
+            10 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 10)")),
         };
         match result {
             Ok(r) => rows.extend(r),

@@ -145,7 +145,8 @@ impl Stats {
     pub fn line(&self) -> String {
         format!(
             "{} sessions, {} logins ({} refused), {} submits ({} accepted, {} refused), \
-             {} notifications ({} acked), {} MO ({} acked), {} alerts ({} acked), {} bad frames",
+             {} notifications ({} acked), {} MO ({} acked), {} alerts ({} acked), {} bad frames, \
+             {} negative results",
             self.sessions,
             self.logins,
             self.logins_refused,
@@ -158,7 +159,8 @@ impl Stats {
             self.mo_acked,
             self.alerts_sent,
             self.alerts_acked,
-            self.bad_frames
+            self.bad_frames,
+            self.nacks_received
         )
     }
 }
@@ -252,9 +254,15 @@ pub async fn serve(listener: TcpListener, smsc: Arc<UcpSmsc>, mut stop: watch::R
 /// What an operation of ours that is outstanding was.
 enum Ours {
     Notification(Pending),
-    Mo,
+    /// An MO message, sent at this moment.
+    Mo(Instant),
     Alert,
 }
+
+/// An MO message unanswered this long is sent again, as an SMSC retries a delivery.
+const MO_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a negative result, an MO message is offered again this much later.
+const MO_RETRY_AFTER_NACK: Duration = Duration::from_secs(1);
 
 struct Session {
     smsc: Arc<UcpSmsc>,
@@ -381,10 +389,15 @@ impl Session {
         }
         self.smsc.count(|s| match ours {
             Ours::Notification(_) if positive => s.notifications_acked += 1,
-            Ours::Mo if positive => s.mo_acked += 1,
+            Ours::Mo(_) if positive => s.mo_acked += 1,
             Ours::Alert if positive => s.alerts_acked += 1,
             _ => {}
         });
+        if let (Ours::Mo(_), false) = (&ours, positive) {
+            // Refused for now (a client whose own queue is not ready): offer it again.
+            self.mo_left += 1;
+            self.next_mo = Instant::now() + MO_RETRY_AFTER_NACK;
+        }
     }
 
     fn operation(&mut self, f: &Frame) -> Frame {
@@ -524,6 +537,18 @@ impl Session {
             self.outstanding.insert(f.trn, Ours::Notification(p));
             self.write(&f);
         }
+        let unanswered: Vec<u8> = self
+            .outstanding
+            .iter()
+            .filter(
+                |(_, o)| matches!(o, Ours::Mo(at) if now.duration_since(*at) > MO_ANSWER_TIMEOUT),
+            )
+            .map(|(trn, _)| *trn)
+            .collect();
+        for trn in unanswered {
+            self.outstanding.remove(&trn);
+            self.mo_left += 1;
+        }
         if self.mo_left > 0 && now >= self.next_mo && self.outstanding.len() < self.smsc.opts.window
         {
             let smsc = self.smsc.clone();
@@ -544,7 +569,7 @@ impl Session {
             self.mo_left -= 1;
             self.next_mo = now + o.mo_interval;
             self.smsc.count(|s| s.mo_sent += 1);
-            self.outstanding.insert(f.trn, Ours::Mo);
+            self.outstanding.insert(f.trn, Ours::Mo(now));
             self.write(&f);
         }
         if let (Some(at), Some(every)) = (self.next_alert, self.smsc.opts.alert_interval) {

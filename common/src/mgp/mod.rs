@@ -85,6 +85,72 @@ pub enum Op {
         #[serde(rename = "message_id")]
         id: u64,
     },
+    /// Move one waiting message to the end of another connector's queue.
+    MsgMove {
+        #[serde(rename = "message_id")]
+        id: u64,
+        to: String,
+    },
+    /// Accept a copy of a stored message again (a new id), routed, or queued on `via`.
+    MsgResend {
+        #[serde(rename = "message_id")]
+        id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
+    },
+    /// One message's whole life as the store and the routelog know it.
+    MsgHistory {
+        #[serde(rename = "message_id")]
+        id: u64,
+    },
+    /// Messages by id, address, account, connector and time: those under way from the store,
+    /// finished ones from the routelog; newest first, `limit` a page (`before_id` the next).
+    MsgSearch {
+        /// This one message (the other criteria must match it too).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<u64>,
+        /// Sender address starting with this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        /// Destination address starting with this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dest: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// Received on, or routed to, this connector.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connector: Option<String>,
+        /// Received at or after (Unix µs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_us: Option<i64>,
+        /// Received before (Unix µs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until_us: Option<i64>,
+        /// Only ids below this: the next page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before_id: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// One connector's queue from the store, oldest first, a page of `limit` after `after_id`.
+    QueueBrowse {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_id: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// A connector's failures by status and error code (from the routelog, last `since_s`
+    /// seconds, default an hour) and its latency histograms.
+    ConnectorStats {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_s: Option<u64>,
+    },
+    /// The configured users (SMPP/HTTP accounts) with the connectors that name them.
+    Users,
+    /// The routing table, in the order it is tried.
+    Routes,
     Send {
         to: String,
         from: String,
@@ -106,6 +172,10 @@ pub enum Op {
         name: Option<String>,
         #[serde(default)]
         pdu: bool,
+        /// First send up to this many of the latest lines already written (connector log
+        /// only), then follow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backlog: Option<usize>,
     },
     Watch,
     Stop {
@@ -154,6 +224,14 @@ impl Op {
             Op::QueueClear { .. } => "queue_clear",
             Op::MsgShow { .. } => "msg_show",
             Op::MsgCancel { .. } => "msg_cancel",
+            Op::MsgMove { .. } => "msg_move",
+            Op::MsgResend { .. } => "msg_resend",
+            Op::MsgHistory { .. } => "msg_history",
+            Op::MsgSearch { .. } => "msg_search",
+            Op::QueueBrowse { .. } => "queue_browse",
+            Op::ConnectorStats { .. } => "connector_stats",
+            Op::Users => "users",
+            Op::Routes => "routes",
             Op::Send { .. } => "send",
             Op::DlrInject { .. } => "dlr_inject",
             Op::Reload => "reload",
@@ -510,7 +588,8 @@ mod tests {
                 id: 2,
                 op: Op::Tail {
                     name: None,
-                    pdu: true
+                    pdu: true,
+                    backlog: None
                 }
             }))
         );

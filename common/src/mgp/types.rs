@@ -262,6 +262,128 @@ pub struct MessageInfo {
     pub cost: Option<String>,
 }
 
+/// One message in a `msg_search` or `queue_browse` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub id: u64,
+    /// `queued`, `submitting`, `sent`, `done`, `failed`, `cancelled`, `rejected`.
+    pub state: String,
+    pub source: String,
+    pub dest: String,
+    /// Connector it was received on.
+    pub origin: String,
+    pub account: Option<String>,
+    /// Connector it was routed to (none when it was rejected before routing).
+    pub target: Option<String>,
+    /// The routelog's status word once final (DELIVRD, UNDELIV, CANCELLED ...).
+    pub status: Option<String>,
+    pub received_us: i64,
+    pub updated_us: i64,
+}
+
+/// Answer of `msg_search` and `queue_browse`: one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageList {
+    pub messages: Vec<MessageRow>,
+    /// More match beyond this page (ask again from the last id).
+    pub more: bool,
+    /// Why the search stopped short of the whole store (its time budget), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// One step of a message's life, as `msg_history` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// Unix time in microseconds.
+    pub at_us: i64,
+    /// `received`, `routed`, `submitted`, `receipt`, `final`, `report` ...
+    pub what: String,
+    pub detail: String,
+}
+
+/// `msg_history`'s answer: the message as stored (while it is), and its steps oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageHistory {
+    pub id: u64,
+    pub message: Option<MessageInfo>,
+    pub events: Vec<HistoryEvent>,
+}
+
+/// How many of a connector's messages failed with one status word and error code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// UNDELIV, REJECTD, EXPIRED ...
+    pub status: String,
+    /// The protocol error, as the routelog keeps it (`0x00000058`).
+    pub error: Option<String>,
+    pub count: u64,
+    /// Unix time in microseconds of the latest.
+    pub last_us: i64,
+}
+
+/// A latency histogram: `buckets` are (upper bound in seconds, observations in that bucket
+/// alone); `count` includes those above the last bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum_s: f64,
+}
+
+/// `connector_stats`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorStats {
+    pub connector: String,
+    /// Failures counted from this time on (Unix µs).
+    pub since_us: i64,
+    pub errors: Vec<ErrorCount>,
+    /// Submit sent -> its response (outgoing connectors).
+    pub submit_response: Option<Latency>,
+    /// Message accepted -> durably committed (incoming connectors).
+    pub accept_commit: Option<Latency>,
+}
+
+/// A configured user as `users` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub name: String,
+    /// The account charged (the user's name when the configuration names none).
+    pub account: String,
+    /// Client addresses (IP or CIDR) it may bind from; empty: any.
+    pub access: Vec<String>,
+    /// Bind types it may use.
+    pub binds: Vec<String>,
+    /// Its cap in message parts per second.
+    pub throughput: Option<f64>,
+    /// Incoming connectors whose `users` name it.
+    pub connectors: Vec<String>,
+}
+
+/// `users`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<UserInfo>,
+}
+
+/// One routing rule, as `routes` lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteInfo {
+    /// Its place in the table, from 1: the first match wins.
+    pub order: usize,
+    pub prefix: Option<String>,
+    pub account: Option<String>,
+    /// Only messages received on this connector.
+    pub from: Option<String>,
+    pub to: String,
+}
+
+/// `routes`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteList {
+    pub routes: Vec<RouteInfo>,
+}
+
 /// Answer of `msg_cancel`, `send` and `dlr_inject`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageRef {

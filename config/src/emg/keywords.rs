@@ -37,8 +37,6 @@ pub(super) const CONNECTOR_NOT_CARRIED: &[(&str, &str)] = &[
     ("NODLR", "emg does not make up delivery reports, so there is nothing to turn off"),
     ("DLR_TO_SAME_IP", "emg returns a delivery report to any session of its user"),
     ("DEFAULT_CHARCODE_TEXT", "emg reads the character set from each request"),
-    ("DEFAULT_MSGTYPE", "emg keeps no e-mail message type yet"),
-    ("QUOTEDSUBJECT", "emg has no SMTP connector yet"),
     ("PLUGIN", "Perl plugins do not run in emg; rewrite what it does with routes, blacklists or mappings"),
     ("LIBRARY", "custom (DLL) connectors do not run in emg"),
     ("LOGLEVEL", "connector logs have no level of their own in emg"),

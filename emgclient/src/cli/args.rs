@@ -7,10 +7,16 @@ use clap::{Args, Parser, Subcommand};
 
 /// emg operator tool: look at and steer a running emgd over MGP.
 ///
-/// Without a command, opens the dashboard (as `emgclient tui` does). EMG's own options
-/// (-host, -port, -username, -password, -help) and its EMGDIR/client.cfg work as in EMG.
+/// Without a command, opens the operator console (as `emgclient tui` does; see THE CONSOLE
+/// below). EMG's own options (-host, -port, -username, -password, -help) and its
+/// EMGDIR/client.cfg work as in EMG.
 #[derive(Parser, Debug)]
-#[command(name = "emgclient", version, after_help = EXIT_CODES_HELP)]
+#[command(
+    name = "emgclient",
+    version,
+    after_help = EXIT_CODES_HELP,
+    after_long_help = crate::tui::manual::root_after_long_help()
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -30,7 +36,8 @@ pub struct Global {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// The live dashboard: connectors, rates, queues, logs, and keys to act on them.
+    /// The operator console: connectors, queues, messages, users, routes, logs, and keys to act on them.
+    #[command(after_long_help = crate::tui::manual::text())]
     Tui,
     /// Version, uptime, node id, queued and total counters.
     Status,
@@ -153,6 +160,41 @@ pub enum MsgCommand {
     Show { id: u64 },
     /// Cancel a message still waiting in its queue.
     Cancel { id: u64 },
+    /// A message's steps: received, routed, submitted, receipts, final state, price.
+    History { id: u64 },
+    /// Move a waiting message to the end of another connector's queue.
+    Move { id: u64, to: String },
+    /// Accept a copy of a finished message again (a new id), routed or on --via.
+    Resend {
+        id: u64,
+        #[arg(long, value_name = "CONNECTOR")]
+        via: Option<String>,
+    },
+    /// Find messages (under way from the store, finished from the routelog), newest first.
+    Search {
+        /// Destination address starting with this.
+        #[arg(long, value_name = "PREFIX")]
+        dest: Option<String>,
+        /// Sender address starting with this.
+        #[arg(long, value_name = "PREFIX")]
+        from: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        /// Received on or routed to this connector.
+        #[arg(long)]
+        connector: Option<String>,
+        /// Received at or after: 10m, 2h, 1d (ago) or 2026-05-04T10:00 (local time).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Received before (as --since).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Only ids below this (the next page).
+        #[arg(long, value_name = "ID")]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]

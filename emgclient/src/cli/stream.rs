@@ -50,10 +50,20 @@ pub async fn tail(
     pdu: bool,
     count: Option<u64>,
 ) -> Result<(), Failure> {
-    follow(c, out, Op::Tail { name, pdu }, count, |ev| match ev {
-        Event::Log { line, .. } => outln!("{line}").map(|()| true),
-        _ => Ok(false),
-    })
+    follow(
+        c,
+        out,
+        Op::Tail {
+            name,
+            pdu,
+            backlog: None,
+        },
+        count,
+        |ev| match ev {
+            Event::Log { line, .. } => outln!("{line}").map(|()| true),
+            _ => Ok(false),
+        },
+    )
     .await
 }
 

@@ -2,7 +2,7 @@
 //! the requests the main loop sends; when the connection drops, say so and reconnect with
 //! backoff, forever (the dashboard is meant to stay up while emgd restarts).
 
-use super::state::{summarize, Action, Update};
+use super::state::{summarize, Action, Fetch, Update};
 use crate::client::Client;
 use crate::exit::Failure;
 use crate::login::{connect, Creds};
@@ -10,11 +10,15 @@ use common::mgp::{ConnectorDetail, LogKind, Op, Status, StreamRef};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Connector-log lines a new session asks for before it follows.
+const BACKLOG: usize = 200;
+
 /// What the main loop asks of the connection.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     Run(Action),
     Detail(String),
+    Fetch(Fetch),
     /// Which log the pane shows: the PDU log needs its own stream.
     Tail(LogKind),
 }
@@ -102,6 +106,10 @@ pub async fn run(
                         let result = Err("not connected to emgd".to_string());
                         let _ = tx.send(Update::Done { action, result }).await;
                     }
+                    Some(Cmd::Fetch(fetch)) => {
+                        let result = Err("not connected to emgd".to_string());
+                        let _ = tx.send(Update::Fetched { fetch, result }).await;
+                    }
                     Some(Cmd::Tail(k)) => kind = k,
                     Some(Cmd::Detail(_)) => {}
                 },
@@ -130,8 +138,18 @@ async fn session(
         return Ok(());
     }
     stream(c, Op::Watch).await.map_err(err)?;
-    let tail = |pdu| Op::Tail { name: None, pdu };
-    stream(c, tail(false)).await.map_err(err)?;
+    let tail = |pdu| Op::Tail {
+        name: None,
+        pdu,
+        backlog: None,
+    };
+    // The connector log opens on its recent history, then follows.
+    let with_backlog = Op::Tail {
+        name: None,
+        pdu: false,
+        backlog: Some(BACKLOG),
+    };
+    stream(c, with_backlog).await.map_err(err)?;
     let mut pdu = match kind {
         LogKind::Pdu => Some(stream(c, tail(true)).await.map_err(err)?),
         LogKind::Connector => None,
@@ -147,6 +165,27 @@ async fn session(
             cmd = cmds.recv() => {
                 let Some(cmd) = cmd else { return Ok(()) };
                 let update = match cmd {
+                    Cmd::Run(Action::Bulk { kind, ids }) => {
+                        let action = Action::Bulk { kind: kind.clone(), ids: ids.clone() };
+                        let (mut done, mut failed, total) = (0, Vec::new(), ids.len());
+                        for id in ids {
+                            match c.call(kind.one(id).op()).await {
+                                Ok(_) => done += 1,
+                                Err(Failure::Server(e)) => failed.push(format!("{id}: {}", e.message)),
+                                Err(e) => return Err(e.to_string()),
+                            }
+                            let progress = Update::Progress { done: done + failed.len(), failed: failed.len(), total };
+                            if tx.send(progress).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                        let result = if failed.is_empty() {
+                            Ok(format!("{}: all {done} done", action.describe()))
+                        } else {
+                            Err(format!("{done} of {total} done; {} refused ({})", failed.len(), failed.join("; ")))
+                        };
+                        Update::Done { action, result }
+                    }
                     Cmd::Run(action) => {
                         let result = match c.call(action.op()).await {
                             Ok(v) => Ok(summarize(&action, &v)),
@@ -155,11 +194,33 @@ async fn session(
                         };
                         Update::Done { action, result }
                     }
-                    Cmd::Detail(name) => match c.call_as::<ConnectorDetail>(Op::Connector { name }).await {
-                        Ok((_, d)) => Update::Detail(d),
-                        Err(Failure::Server(_)) => continue,
-                        Err(e) => return Err(e.to_string()),
-                    },
+                    Cmd::Fetch(fetch) => {
+                        let result = match c.call(fetch.op()).await {
+                            Ok(v) => fetch.decode(v),
+                            Err(Failure::Server(e)) => Err(e.message),
+                            Err(e) => return Err(e.to_string()),
+                        };
+                        Update::Fetched { fetch, result }
+                    }
+                    Cmd::Detail(name) => {
+                        let stats = Fetch::Stats(name.clone());
+                        let detail = match c.call_as::<ConnectorDetail>(Op::Connector { name }).await {
+                            Ok((_, d)) => Update::Detail(d),
+                            Err(Failure::Server(_)) => continue,
+                            Err(e) => return Err(e.to_string()),
+                        };
+                        if tx.send(detail).await.is_err() {
+                            return Ok(());
+                        }
+                        // The error counts and latencies beside it (an older emgd has no
+                        // connector_stats: the pane then shows what the log told).
+                        let result = match c.call(stats.op()).await {
+                            Ok(v) => stats.decode(v),
+                            Err(Failure::Server(e)) => Err(e.message),
+                            Err(e) => return Err(e.to_string()),
+                        };
+                        Update::Fetched { fetch: stats, result }
+                    }
                     Cmd::Tail(k) => {
                         *kind = k;
                         match (k, pdu) {

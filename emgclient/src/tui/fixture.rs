@@ -155,3 +155,179 @@ pub fn app() -> App {
     }
     app
 }
+
+/// A page of smsc2's queue (held, so it grows) with two rows marked.
+pub fn message_rows() -> Vec<common::mgp::MessageRow> {
+    (0..12)
+        .map(|i| common::mgp::MessageRow {
+            id: 1_000_400 + i,
+            state: if i == 0 { "submitting" } else { "queued" }.into(),
+            source: "ACME".into(),
+            dest: format!("4670123{:04}", 4500 + i),
+            origin: "smpp-in".into(),
+            account: Some(if i % 3 == 0 { "acme" } else { "demo" }.into()),
+            target: Some("smsc2".into()),
+            status: None,
+            received_us: NOW_US - (95 - i as i64 * 7) * 1_000_000,
+            updated_us: NOW_US - 60_000_000,
+        })
+        .collect()
+}
+
+/// The console on smsc2's queue (connectors ▸ smsc2 ▸ messages), rows 2 and 4 marked.
+pub fn messages_app() -> App {
+    use super::state::{views::MessagesState, MessageSource, View};
+    let mut app = app();
+    app.stack = vec![
+        View::Connectors,
+        View::Connector("smsc2".into()),
+        View::Messages,
+    ];
+    let mut m = MessagesState::new(MessageSource::Queue("smsc2".into()));
+    m.rows = message_rows();
+    m.loading = false;
+    m.more = true;
+    m.cursor.selected = 3;
+    m.marked.extend([1_000_402, 1_000_404]);
+    app.messages = Some(m);
+    app
+}
+
+/// One delivered message with its history.
+pub fn message_app() -> App {
+    use super::state::{views::MessageView, View};
+    use common::mgp::{HistoryEvent, MessageHistory, MessageInfo};
+    let mut app = messages_app();
+    app.stack.push(View::Message(1_000_377));
+    let at = |s: i64| NOW_US - 120_000_000 + s * 1000;
+    let ev = |t, what: &str, detail: &str| HistoryEvent {
+        at_us: at(t),
+        what: what.into(),
+        detail: detail.into(),
+    };
+    app.message = Some(MessageView {
+        id: 1_000_377,
+        history: Some(MessageHistory {
+            id: 1_000_377,
+            message: Some(MessageInfo {
+                id: 1_000_377,
+                state: "done".into(),
+                msgtype: "sms".into(),
+                source: "ACME".into(),
+                dest: "46701234567".into(),
+                origin: "smpp-in".into(),
+                origin_user: Some("acme".into()),
+                target: "smsc1".into(),
+                received_us: at(0),
+                updated_us: at(4200),
+                remote_id: Some("0F4241".into()),
+                status: Some("DELIVRD".into()),
+                dlr_requested: true,
+                attempts: 1,
+                text: Some("Your code is 4711".into()),
+                price: Some("0.05".into()),
+                cost: Some("0.031".into()),
+            }),
+            events: vec![
+                ev(
+                    0,
+                    "received",
+                    "on smpp-in from user acme (account acme), ACME -> 46701234567",
+                ),
+                ev(0, "routed", "to smsc1"),
+                ev(
+                    12,
+                    "submitted",
+                    "on smsc1, remote id 0F4241, a delivery report awaited",
+                ),
+                ev(4200, "final", "DELIVRD"),
+                ev(4200, "price", "charged 0.05, cost 0.031"),
+            ],
+        }),
+        error: None,
+        scroll: 0,
+    });
+    app
+}
+
+/// Two users and four routes, as `users` and `routes` answer.
+pub fn lists(app: &mut App) {
+    use common::mgp::{RouteInfo, UserInfo};
+    app.lists.users = Some(vec![
+        UserInfo {
+            name: "acme".into(),
+            account: "acme".into(),
+            access: vec!["10.0.0.0/8".into()],
+            binds: vec!["transceiver".into()],
+            throughput: Some(200.0),
+            connectors: vec!["smpp-in".into()],
+        },
+        UserInfo {
+            name: "demo".into(),
+            account: "demo-ltd".into(),
+            access: vec![],
+            binds: vec![
+                "transmitter".into(),
+                "receiver".into(),
+                "transceiver".into(),
+            ],
+            throughput: None,
+            connectors: vec!["smpp-in".into()],
+        },
+    ]);
+    let r = |order, prefix: Option<&str>, account: Option<&str>, to: &str| RouteInfo {
+        order,
+        prefix: prefix.map(Into::into),
+        account: account.map(Into::into),
+        from: None,
+        to: to.into(),
+    };
+    app.lists.routes = Some(vec![
+        r(1, Some("4670"), Some("acme"), "smsc1"),
+        r(2, Some("4670"), None, "smsc2"),
+        r(3, Some("47"), None, "sim1"),
+        r(4, None, None, "ucp-out"),
+    ]);
+}
+
+/// smsc1's failures by code and its latency histograms.
+pub fn stats(app: &mut App) {
+    use common::mgp::{ConnectorStats, ErrorCount, Latency};
+    let bounds = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ];
+    let hist = |counts: [u64; 15]| Latency {
+        buckets: bounds.iter().copied().zip(counts).collect(),
+        count: counts.iter().sum(),
+        sum_s: counts
+            .iter()
+            .zip(bounds)
+            .map(|(n, b)| *n as f64 * b * 0.7)
+            .sum(),
+    };
+    app.stats.insert(
+        "smsc1".into(),
+        ConnectorStats {
+            connector: "smsc1".into(),
+            since_us: NOW_US - 3_600_000_000,
+            errors: vec![
+                ErrorCount {
+                    status: "REJECTD".into(),
+                    error: Some("0x00000058".into()),
+                    count: 1904,
+                    last_us: NOW_US - 5_000_000,
+                },
+                ErrorCount {
+                    status: "UNDELIV".into(),
+                    error: Some("0x00000045".into()),
+                    count: 12,
+                    last_us: NOW_US - 600_000_000,
+                },
+            ],
+            submit_response: Some(hist([
+                0, 120, 5400, 22000, 9100, 2300, 410, 35, 4, 1, 0, 0, 0, 0, 0,
+            ])),
+            accept_commit: None,
+        },
+    );
+}

@@ -1,4 +1,4 @@
-//! The dashboard: `emgclient` with no command, or `emgclient tui`.
+//! The operator console: `emgclient` with no command, or `emgclient tui`.
 //!
 //! Shaped like tokio-console: [`conn`] keeps the MGP session (watch and tail streams,
 //! reconnect with backoff) and reports [`Update`]s; [`state`] is the model and maps keys to
@@ -10,6 +10,7 @@ mod conn;
 #[cfg(test)]
 mod fixture;
 mod input;
+pub mod manual;
 pub mod state;
 mod term;
 pub mod view;
@@ -32,10 +33,29 @@ pub async fn run(creds: Creds) -> Result<(), Failure> {
         ));
     }
     // Log in before taking the terminal over: a wrong password or no emgd is a plain error.
+    let keymap = crate::settings::load_file().map(|f| f.keys).and_then(|k| {
+        let k: std::collections::BTreeMap<String, Vec<String>> = k
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, keys)| (name, keys.keys()))
+            .collect();
+        state::Keymap::with(&k).map_err(|e| {
+            Failure::Usage(format!(
+                "{}: {e}",
+                crate::settings::file_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "config.toml".into())
+            ))
+        })
+    })?;
     let (client, who) = connect(&creds).await?;
+    view::styles::set_monochrome(std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()));
     let mut terminal =
         term::setup().map_err(|e| Failure::Other(format!("cannot set up the terminal: {e}")))?;
-    let result = main_loop(&mut terminal, creds, &who.user, client).await;
+    let mut app = App::new(&creds.target.to_string(), &who.user);
+    app.role = who.role;
+    app.keymap = keymap;
+    let result = main_loop(&mut terminal, creds, app, client).await;
     term::restore();
     result
 }
@@ -50,10 +70,9 @@ fn now_us() -> i64 {
 async fn main_loop(
     terminal: &mut term::Term,
     creds: Creds,
-    user: &str,
+    mut app: App,
     client: Client,
 ) -> Result<(), Failure> {
-    let mut app = App::new(&creds.target.to_string(), user);
     app.now_us = now_us();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Cmd>(64);
     let (up_tx, mut updates) = mpsc::channel::<Update>(4096);
@@ -64,6 +83,7 @@ async fn main_loop(
     // Events may come thousands a second: draw at most ten frames a second for them.
     let mut frame = tokio::time::interval(Duration::from_millis(100));
     let mut dirty = false;
+    let mut seconds: u64 = 0;
     let mut draw_now = true;
     let draw = |t: &mut term::Term, app: &App| {
         t.draw(|f| view::draw(f, app))
@@ -76,6 +96,7 @@ async fn main_loop(
                 let Some(ev) = ev else { break };
                 let intents = match ev {
                     TermEvent::Key(k) => app.on_key(k),
+                    TermEvent::Mouse(m) => app.on_mouse(m),
                     _ => Vec::new(), // a resize: the redraw below fits the new size
                 };
                 if intents.contains(&Intent::Quit) {
@@ -100,7 +121,8 @@ async fn main_loop(
                 app.tick(connected_at.elapsed());
                 app.now_us = now_us();
                 dirty = true;
-                Vec::new()
+                seconds += 1;
+                app.every_second(seconds)
             }
         };
         for intent in intents {
@@ -109,6 +131,18 @@ async fn main_loop(
                 Intent::Run(a) => Cmd::Run(a),
                 Intent::Detail(n) => Cmd::Detail(n),
                 Intent::Tail(k) => Cmd::Tail(k),
+                Intent::Fetch(f) => Cmd::Fetch(f),
+                Intent::Save { path, text } => {
+                    match std::fs::write(&path, text) {
+                        Ok(()) => app.say(
+                            state::Level::Ok,
+                            format!("saved the log lines shown to {path}"),
+                        ),
+                        Err(e) => app.say(state::Level::Error, format!("cannot write {path}: {e}")),
+                    }
+                    draw_now = true;
+                    continue;
+                }
             };
             if cmd_tx.try_send(cmd).is_err() {
                 app.say(state::Level::Warn, "busy: request dropped, try again");

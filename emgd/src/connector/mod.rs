@@ -3,10 +3,14 @@
 //! [`runtime`] that does what EMG defines once for every connector. [`start`] opens what a
 //! connector listens on and runs its sessions.
 
+pub mod cimd2;
+pub mod gsm;
 pub mod http;
 pub mod runtime;
 pub mod sim;
 pub mod smpp;
+pub mod smtp;
+pub mod ucp;
 
 use crate::gateway::Gateway;
 use anyhow::{bail, Context};
@@ -48,6 +52,28 @@ pub async fn start(
             let smpp = Arc::new(smpp::outgoing::SmppOut);
             tasks.spawn(runtime::outgoing::run(gw, c, smpp));
         }
+        (Protocol::Ucp, Direction::Incoming) => {
+            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:5000")
+                .await
+                .with_context(cannot_listen)?;
+            let ucp = Arc::new(ucp::incoming::UcpIn);
+            tasks.spawn(runtime::incoming::run(gw, c, listener, ucp));
+        }
+        (Protocol::Ucp, Direction::Outgoing) => {
+            let ucp = Arc::new(ucp::outgoing::UcpOut);
+            tasks.spawn(runtime::outgoing::run(gw, c, ucp));
+        }
+        (Protocol::Cimd2, Direction::Incoming) => {
+            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:9971")
+                .await
+                .with_context(cannot_listen)?;
+            let cimd2 = Arc::new(cimd2::incoming::Cimd2In);
+            tasks.spawn(runtime::incoming::run(gw, c, listener, cimd2));
+        }
+        (Protocol::Cimd2, Direction::Outgoing) => {
+            let cimd2 = Arc::new(cimd2::outgoing::Cimd2Out);
+            tasks.spawn(runtime::outgoing::run(gw, c, cimd2));
+        }
         (Protocol::Http, Direction::Incoming) => {
             let first = http::incoming::bind(&cfg).await;
             tasks.spawn(async move {
@@ -69,6 +95,20 @@ pub async fn start(
                 )
             })?;
             tasks.spawn(http::outgoing::run(gw, c, listener));
+        }
+        (Protocol::Smtp, Direction::Incoming) => {
+            let acceptor = smtp::tls::acceptor(&cfg)?;
+            let listener = smtp::incoming::bind(&cfg)
+                .await
+                .with_context(cannot_listen)?;
+            tasks.spawn(smtp::incoming::run(gw, c, listener, acceptor));
+        }
+        (Protocol::Smtp, Direction::Outgoing) => {
+            let tls = smtp::tls::connector(&cfg)?;
+            tasks.spawn(smtp::outgoing::run(gw, c, tls));
+        }
+        (Protocol::Gsm, _) => {
+            tasks.spawn(gsm::outgoing::run(gw, c));
         }
         (p, d) => bail!(
             "connector {}: {d:?} {p:?} is not available in this build",

@@ -4,7 +4,7 @@
 use super::auth::Limiter;
 use super::server::{OpResult, Server};
 use super::session::{Service, Streams};
-use super::{admin, connectors, logs, msg, queue, stream};
+use super::{admin, browse, connectors, logs, msg, queue, stream};
 use common::mgp::{ErrorBody, Op, Role};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -19,6 +19,12 @@ pub fn required_role(op: &Op) -> Role {
         | Op::Connector { .. }
         | Op::QueueList { .. }
         | Op::MsgShow { .. }
+        | Op::MsgHistory { .. }
+        | Op::MsgSearch { .. }
+        | Op::QueueBrowse { .. }
+        | Op::ConnectorStats { .. }
+        | Op::Users
+        | Op::Routes
         | Op::Tail { .. }
         | Op::Watch
         | Op::Stop { .. }
@@ -32,6 +38,8 @@ pub fn required_role(op: &Op) -> Role {
         | Op::QueueMove { .. }
         | Op::QueueClear { .. }
         | Op::MsgCancel { .. }
+        | Op::MsgMove { .. }
+        | Op::MsgResend { .. }
         | Op::Send { .. }
         | Op::DlrInject { .. } => Role::Operator,
         Op::Reload
@@ -96,6 +104,41 @@ impl Service for Server {
             Op::QueueClear { name } => queue::clear(s, user, &name).await,
             Op::MsgShow { id } => msg::show(s, id).await,
             Op::MsgCancel { id } => msg::cancel(s, user, id).await,
+            Op::MsgMove { id, to } => msg::move_one(s, user, id, &to).await,
+            Op::MsgResend { id, via } => msg::resend(s, user, id, via).await,
+            Op::MsgHistory { id } => browse::history(s, id).await,
+            Op::MsgSearch {
+                message_id,
+                source,
+                dest,
+                account,
+                connector,
+                since_us,
+                until_us,
+                before_id,
+                limit,
+            } => {
+                let q = crate::store::Query {
+                    id: message_id,
+                    source,
+                    dest,
+                    account,
+                    connector,
+                    since_us,
+                    until_us,
+                    before_id,
+                    ..Default::default()
+                };
+                browse::search(s, q, limit).await
+            }
+            Op::QueueBrowse {
+                name,
+                after_id,
+                limit,
+            } => browse::queue_browse(s, &name, after_id, limit).await,
+            Op::ConnectorStats { name, since_s } => browse::stats(s, &name, since_s).await,
+            Op::Users => browse::users(s),
+            Op::Routes => browse::routes(s),
             Op::Send {
                 to,
                 from,
@@ -114,7 +157,9 @@ impl Service for Server {
                 let logdir = s.gw.config().general.logdir.clone();
                 streams.open(logs::history(&logdir, &name, since_us, limit)?)
             }
-            Op::Tail { name, pdu } => streams.open(stream::tail(s, name.as_deref(), pdu)?),
+            Op::Tail { name, pdu, backlog } => {
+                streams.open(stream::tail(s, name.as_deref(), pdu, backlog)?)
+            }
             Op::Watch => streams.open(stream::watch(self)),
         }
     }

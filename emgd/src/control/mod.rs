@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod browse;
 pub mod connectors;
 pub mod dispatch;
 pub mod listen;

@@ -3,7 +3,7 @@
 use super::connectors::find;
 use super::server::{ok, OpResult, Server};
 use crate::gateway::{QueuedError, Reject};
-use crate::store::{MessageState, StoredMessage};
+use crate::store::{MessageState, StoredMessage, Write};
 use common::dlr::DlrStatus;
 use common::message::{Address, Message, MsgType, Origin};
 use common::mgp::{ErrorBody, MessageInfo, MessageRef};
@@ -47,9 +47,13 @@ fn text_of(m: &Message) -> Option<String> {
 }
 
 pub async fn show(s: &Server, id: u64) -> OpResult {
-    let st = lookup(s, id).await?;
+    ok(message_info(&lookup(s, id).await?))
+}
+
+/// A stored message as `msg_show` (and `msg_history`) describe it.
+pub fn message_info(st: &StoredMessage) -> MessageInfo {
     let m = &st.message;
-    ok(MessageInfo {
+    MessageInfo {
         id: m.id,
         state: st.state.name().to_string(),
         msgtype: msgtype_name(m.msgtype).to_string(),
@@ -67,7 +71,7 @@ pub async fn show(s: &Server, id: u64) -> OpResult {
         text: text_of(m),
         price: m.price.map(|p| p.to_string()),
         cost: m.cost.map(|c| c.to_string()),
-    })
+    }
 }
 
 /// Cancel a message still waiting in its queue.
@@ -87,6 +91,91 @@ pub async fn cancel(s: &Server, user: &str, id: u64) -> OpResult {
         id,
         target,
         state: MessageState::Cancelled.name().to_string(),
+    })
+}
+
+/// Move one waiting message to the end of `to`'s queue; the store records its new target
+/// first.
+pub async fn move_one(s: &Server, user: &str, id: u64, to: &str) -> OpResult {
+    let target = find(s, to)?;
+    let st = lookup(s, id).await?;
+    if st.state != MessageState::Queued {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is {}; only a waiting message can move",
+            st.state.name()
+        )));
+    }
+    let from = st.message.target.clone();
+    if from == to {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is already queued on {to}"
+        )));
+    }
+    let source = find(s, &from)?;
+    let Some(mut m) = source.queue.take_id(id).await else {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is being sent on {from} right now; it cannot move"
+        )));
+    };
+    m.target = to.to_string();
+    if let Err(e) = s.gw.store.commit(vec![Write::requeue(&m)]).await {
+        m.target = from.clone();
+        source.queue.push(m);
+        return Err(ErrorBody::internal(format!(
+            "message {id} not moved, the store failed: {e}"
+        )));
+    }
+    target.queue.push(m);
+    s.gw.logs.connector(
+        &from,
+        0,
+        format!("QUEUE MOVE message {id} to {to} (by operator {user})"),
+    );
+    tracing::info!(operator = user, id, from, to, "message moved");
+    ok(MessageRef {
+        id,
+        target: to.to_string(),
+        state: MessageState::Queued.name().to_string(),
+    })
+}
+
+/// Accept a copy of a stored message again, as a new message: routed, or on `via`.
+pub async fn resend(s: &Server, user: &str, id: u64, via: Option<String>) -> OpResult {
+    let st = lookup(s, id).await?;
+    if matches!(
+        st.state,
+        MessageState::Queued | MessageState::Submitting | MessageState::Sent
+    ) {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is {}: it is still under way, resend it once it is final (or cancel it first)",
+            st.state.name()
+        )));
+    }
+    if st.message.msgtype == MsgType::Dlr {
+        return Err(ErrorBody::refused(format!(
+            "message {id} is a delivery report; only messages are resent"
+        )));
+    }
+    let mut copy = st.message.clone();
+    copy.attempts = 0;
+    copy.expires_us = None;
+    let accepted = match &via {
+        Some(name) => {
+            find(s, name)?;
+            s.gw.accept_via(copy, name).await
+        }
+        None => s.gw.accept(copy).await,
+    };
+    let new_id = accepted.map_err(|e| match e {
+        Reject::Store(e) => ErrorBody::internal(format!("copy not stored: {e}")),
+        other => ErrorBody::refused(format!("copy not accepted: {other}")),
+    })?;
+    let target = lookup(s, new_id).await?.message.target;
+    tracing::info!(operator = user, id, new_id, target, "message resent");
+    ok(MessageRef {
+        id: new_id,
+        target,
+        state: MessageState::Queued.name().to_string(),
     })
 }
 

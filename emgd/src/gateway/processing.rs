@@ -6,9 +6,10 @@ use super::reject::Reject;
 use super::shared::Gateway;
 use crate::clock::now_us;
 use crate::connector::runtime::state::ConnectorHandle;
+use crate::process::msgtype;
 use crate::process::pipeline::{self, Context, Note, Processed};
 use crate::store::Write;
-use common::message::Message;
+use common::message::{Message, MsgType};
 
 impl Gateway {
     /// The IN pipeline for a message received on `message.origin.connector`, before it is
@@ -73,6 +74,17 @@ impl Gateway {
         connector: &ConnectorHandle,
         message: &Message,
     ) -> Result<Message, crate::plugin::Refusal> {
+        // What the connector can send of the message's type (EMAIL read into SMS text on a
+        // connector that is not SMTP; MMS and WAPPUSH refused).
+        let typed;
+        let message = match message.msgtype {
+            MsgType::Sms | MsgType::Dlr => message,
+            _ => {
+                let conn = connector.config();
+                typed = msgtype::for_connector(&self.config(), &conn, message)?.into_owned();
+                &typed
+            }
+        };
         let wire = self.out_pipeline(connector, message);
         self.plugins_before_send(connector, wire)
     }

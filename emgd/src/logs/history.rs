@@ -83,6 +83,33 @@ pub fn read(
     Ok((kept.into(), dropped))
 }
 
+/// The last `n` lines of `path` alone (not its rotations), read from the end: what a tail's
+/// backlog needs, at the cost of the lines it returns rather than of the file's size.
+pub fn last_lines(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
+    const CHUNK: u64 = 64 * 1024;
+    let mut f = File::open(path)?;
+    let size = f.seek(SeekFrom::End(0))?;
+    let mut start = size;
+    let mut buf: Vec<u8> = Vec::new();
+    // Back a chunk at a time until n + 1 newlines are in (the first line may be partial).
+    while start > 0 && buf.iter().filter(|&&b| b == b'\n').count() <= n {
+        let from = start.saturating_sub(CHUNK);
+        let mut chunk = vec![0; (start - from) as usize];
+        f.seek(SeekFrom::Start(from))?;
+        f.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+        start = from;
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if start > 0 && !lines.is_empty() {
+        lines.remove(0); // began mid-line
+    }
+    let skip = lines.len().saturating_sub(n);
+    Ok(lines[skip..].iter().map(|l| l.to_string()).collect())
+}
+
 /// `NAME.N` ... `NAME.1` that exist uncompressed, beside NAME or in `rotated/` (logrotate's
 /// olddir in the packaged snippet), oldest first.
 fn rotations(path: &Path) -> Vec<PathBuf> {
@@ -145,6 +172,22 @@ pub fn local_stamp(unix_us: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_lines_reads_from_the_end_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connector.x");
+        let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, &text).unwrap();
+        let got = last_lines(&path, 3).unwrap();
+        assert_eq!(got, ["line 19997", "line 19998", "line 19999"]);
+        let got = last_lines(&path, 15_000).unwrap();
+        assert_eq!(got.len(), 15_000);
+        assert_eq!(got[0], "line 5000");
+        assert_eq!(last_lines(&path, 50_000).unwrap().len(), 20_000);
+        std::fs::write(&path, "").unwrap();
+        assert!(last_lines(&path, 3).unwrap().is_empty());
+    }
 
     #[test]
     fn since_and_limit_pick_lines_across_rotations() {

@@ -18,6 +18,15 @@ const BUCKETS: [f64; 15] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// A histogram's numbers at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramCounts {
+    /// (upper bound in seconds, observations in this bucket only).
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum_us: u64,
+}
+
 /// A latency histogram with fixed buckets.
 #[derive(Debug, Default)]
 pub struct Histogram {
@@ -37,6 +46,19 @@ impl Histogram {
             d.as_micros().min(u128::from(u64::MAX)) as u64,
             Ordering::Relaxed,
         );
+    }
+
+    /// Per-bucket counts (not cumulative), with the upper bounds.
+    pub fn counts(&self) -> HistogramCounts {
+        HistogramCounts {
+            buckets: BUCKETS
+                .iter()
+                .zip(&self.counts)
+                .map(|(b, c)| (*b, c.load(Ordering::Relaxed)))
+                .collect(),
+            count: self.count.load(Ordering::Relaxed),
+            sum_us: self.sum_us.load(Ordering::Relaxed),
+        }
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
@@ -154,6 +176,18 @@ impl Metrics {
         if let Some(t) = took {
             self.callback_seconds.get(&[connector]).observe(t);
         }
+    }
+
+    /// `connector`'s two latency histograms as they stand (submit -> response, accept ->
+    /// commit), for MGP `connector_stats`: none before its first observation.
+    pub fn latencies(&self, connector: &str) -> [Option<HistogramCounts>; 2] {
+        let find = |f: &Family<Histogram>| {
+            f.snapshot()
+                .into_iter()
+                .find(|(k, _)| k.len() == 1 && k[0] == connector)
+                .map(|(_, h)| h.counts())
+        };
+        [find(&self.submit_response), find(&self.accept_commit)]
     }
 
     /// An open DLR entry of `connector` expired without its receipt.

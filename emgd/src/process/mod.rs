@@ -11,6 +11,7 @@
 pub mod blacklist;
 pub mod mapping;
 pub mod masquerade;
+pub mod msgtype;
 pub mod pipeline;
 pub mod prefix;
 pub mod regexp;

@@ -234,6 +234,84 @@ pub struct StoredMessage {
     pub updated_us: i64,
 }
 
+/// What the console searches by (every criterion given must match); see MGP `msg_search`.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub id: Option<MessageId>,
+    /// Address prefixes.
+    pub source: Option<String>,
+    pub dest: Option<String>,
+    pub account: Option<String>,
+    /// Received on or routed to.
+    pub connector: Option<String>,
+    /// Received in `[since_us, until_us)`.
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// Only ids below this (the next page of a newest-first list).
+    pub before_id: Option<MessageId>,
+    pub limit: usize,
+    /// The search stops with what it found after this long.
+    pub budget: Duration,
+}
+
+/// One message a search or a queue page found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub id: MessageId,
+    /// [`MessageState::name`], or `rejected` (never routed).
+    pub state: String,
+    pub source: String,
+    pub dest: String,
+    pub origin: String,
+    pub account: Option<String>,
+    pub target: Option<String>,
+    pub status: Option<String>,
+    pub received_us: i64,
+    pub updated_us: i64,
+}
+
+/// A page of [`Found`] rows; `stopped` says why it ended early, if it did.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub found: Vec<Found>,
+    pub more: bool,
+    pub stopped: Option<String>,
+}
+
+/// A message's routelog row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub received_us: i64,
+    pub in_connector: String,
+    pub account: Option<String>,
+    pub source: String,
+    pub dest: String,
+    pub route: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub updated_us: i64,
+    pub price: Option<String>,
+    pub cost: Option<String>,
+}
+
+/// How often a connector's messages ended with one status word and error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorCount {
+    pub status: String,
+    pub error: Option<String>,
+    pub count: u64,
+    /// When the latest of them ended (Unix µs).
+    pub last_us: i64,
+}
+
+/// Everything the store holds about one message: for `msg_history`.
+#[derive(Debug, Clone)]
+pub struct Trail {
+    pub stored: Option<StoredMessage>,
+    pub log: Option<LogEntry>,
+    pub dlrs: Vec<OpenDlr>,
+}
+
 /// Queued messages per connector that recovery loads into memory; the rest of a queue stays
 /// in the store as [`Spilled`] ids (the in-memory queue keeps this many too).
 pub const LOADED_MAX: usize = 10_000;
@@ -338,6 +416,27 @@ pub trait Store: Send + Sync {
     fn load_queued(&self, ids: Vec<MessageId>) -> StoreFuture<'_, Vec<Message>>;
     /// Messages waiting in a connector's queue that the store holds (for checks and tools).
     fn queued_count(&self, connector: &str) -> StoreFuture<'_, u64>;
+    /// A page of `connector`'s queue, oldest first, ids above `after` (operator reads: they
+    /// never hold the writer up).
+    fn browse_queue(
+        &self,
+        connector: &str,
+        after: MessageId,
+        limit: usize,
+        budget: Duration,
+    ) -> StoreFuture<'_, Page>;
+    /// Messages under way and finished ones matching `query`, newest first.
+    fn search(&self, query: Query) -> StoreFuture<'_, Page>;
+    /// The routelog's failures of messages routed to `connector` since `since_us`, by status
+    /// word and error, most frequent first.
+    fn error_counts(
+        &self,
+        connector: &str,
+        since_us: i64,
+        budget: Duration,
+    ) -> StoreFuture<'_, Vec<ErrorCount>>;
+    /// Message `id`'s row, routelog row and open DLR entries.
+    fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail>;
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].

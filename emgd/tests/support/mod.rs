@@ -5,6 +5,8 @@
 
 pub mod peers;
 pub mod smsc;
+pub mod ucp_sim;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

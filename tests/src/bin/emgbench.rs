@@ -12,7 +12,7 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..7); repeat for several; default 1 to 5
+  --scenario N        run scenario N (1..10); repeat for several; default 1 to 5, 9 and 10
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
@@ -21,9 +21,13 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
                         6 scenario 1 with a short retention: the store's size over the run
                         7 side by side with Kannel (Debian's kannel, node load, npm smpp
                           simulator), alternating, with the CPU ratio
+                        8 SMTP in (postfix's smtp-source) > SMPP out, and SMPP in >
+                          SMTP out (postfix's smtp-sink): mails per second each way
+                        9 SMPP in > store > UCP out (emgucpsmsc) > DLR back as deliver_sm
+                        10 UCP in > store > SMPP out > DLR back as UCP 53
   --kannel            the same as --scenario 7
   --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k;
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k;
                       quick: 500, 1000 for 4, 2000 for 6)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
@@ -60,8 +64,8 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=7).contains(&n) {
-                    bail!("--scenario: 1 to 7");
+                if !(1..=10).contains(&n) {
+                    bail!("--scenario: 1 to 10");
                 }
                 scenarios.push(n);
             }
@@ -87,7 +91,7 @@ fn parse() -> anyhow::Result<Cli> {
         }
     }
     if scenarios.is_empty() {
-        scenarios = vec![1, 2, 3, 4, 5];
+        scenarios = vec![1, 2, 3, 4, 5, 9, 10];
     }
     let temporary = dir.is_none();
     let root = dir

@@ -89,6 +89,9 @@ pub enum Control {
     ReportStatus(u8),
     /// `silent`: read and ignore everything until `wake`.
     Silent,
+    /// `silent-on <prefix>`: fall silent at the next command line starting with `prefix`
+    /// (before answering it), as a modem that hangs in the middle of a dialogue.
+    SilentOn(String),
     Wake,
     /// `garbage <text>`: write these bytes on the line as they are.
     Garbage(String),
@@ -127,6 +130,7 @@ impl std::str::FromStr for Control {
                 Control::ReportStatus(u8::try_from(num(rest)?).map_err(|e| e.to_string())?)
             }
             "silent" => Control::Silent,
+            "silent-on" if !rest.is_empty() => Control::SilentOn(rest.to_ascii_uppercase()),
             "wake" => Control::Wake,
             "garbage" => Control::Garbage(rest.into()),
             "reset" => Control::Reset,
@@ -206,6 +210,8 @@ pub struct Modem {
     backlog: VecDeque<common::sms_pdu::Deliver>,
     cms_errors: VecDeque<u16>,
     silent: bool,
+    /// `silent-on`: the command line prefix that makes the modem fall silent.
+    silent_on: Option<String>,
     /// A command line is being answered: unsolicited codes wait for its final result.
     answering: bool,
     /// The clock of the last call, in milliseconds; Unix time of the caller's clock zero.
@@ -240,6 +246,7 @@ impl Modem {
             backlog: VecDeque::new(),
             cms_errors: VecDeque::new(),
             silent: false,
+            silent_on: None,
             answering: false,
             now_ms: 0,
             epoch_unix,
@@ -309,6 +316,14 @@ impl Modem {
         };
         let line = text[at..].trim().to_string();
         self.event(json!({"event": "command", "line": line}));
+        if let Some(prefix) = &self.silent_on {
+            if line.to_ascii_uppercase().starts_with(prefix.as_str()) {
+                self.silent_on = None;
+                self.silent = true;
+                self.event(json!({"event": "fell-silent", "line": line}));
+                return;
+            }
+        }
         let cmds = match command_line::parse(&line[2..]) {
             Ok(c) => c,
             Err(_) => return self.final_result(Err(Fail::Error)),
@@ -407,6 +422,7 @@ impl Modem {
                 .extend(std::iter::repeat_n(code, count as usize)),
             Control::ReportStatus(st) => self.opts.report_status = st,
             Control::Silent => self.silent = true,
+            Control::SilentOn(prefix) => self.silent_on = Some(prefix),
             Control::Wake => {
                 self.silent = false;
                 self.flush_urcs();

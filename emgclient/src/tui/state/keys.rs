@@ -1,38 +1,16 @@
-//! Key → intent. Every binding is listed in [`KEYS`], which the help overlay shows.
+//! Key and mouse -> intent. Keys go through the [`Keymap`](super::Keymap) of the view on
+//! screen; a read-only operator's keys never reach an action that changes anything.
 
-use super::{Action, App, Focus, Intent, Level, Popup, SendForm};
+use super::keymap::Binding;
+use super::views::{MessageSource, SearchQuery, View};
+use super::{
+    Action, App, BulkKind, CommandLine, Focus, Intent, Level, Pick, Popup, Purpose, SendForm,
+};
+use common::dlr::DlrStatus;
 use common::mgp::LogKind;
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
-/// (keys, what they do), in the order the help overlay lists them.
-pub const KEYS: &[(&str, &str)] = &[
-    ("↑ ↓ / k j", "select a connector (table) or scroll (log)"),
-    ("PgUp PgDn", "scroll the log by a page"),
-    (
-        "Home End / g G",
-        "first / last row, or oldest / newest log line",
-    ),
-    ("Tab", "switch focus between table and log"),
-    ("/", "filter table / search log (Enter keeps, Esc clears)"),
-    ("s  S", "sort by the next column / reverse the order"),
-    ("h", "hold the selected connector (asks to confirm)"),
-    ("r", "release it"),
-    ("b", "bounce it: reconnect its sessions (asks to confirm)"),
-    (
-        "f  F",
-        "force-close it (asks to confirm) / clear force-close",
-    ),
-    ("m", "move its queue to a connector picked from a list"),
-    ("t", "send a test message (on it, when it is outgoing)"),
-    ("space", "pause / follow the log"),
-    ("l", "log of the selected connector / of all connectors"),
-    ("p", "connector log / PDU log"),
-    ("Esc", "close a window, clear the status line"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit"),
-];
-
-/// Rows a page of log scrolls.
+/// Rows a page scrolls.
 const PAGE: isize = 10;
 
 impl App {
@@ -47,65 +25,137 @@ impl App {
         if self.popup.is_some() {
             return self.popup_key(key);
         }
-        if self.table.editing || self.log.editing {
-            return self.edit_key(key);
+        if self.command.is_some() {
+            return self.command_key(key);
         }
-        self.normal_key(key)
+        if let Some(t) = self.editing() {
+            return self.edit_key(t, key);
+        }
+        let Some(b) = self.keymap.lookup(&self.view().clone(), &key) else {
+            return Vec::new();
+        };
+        if super::Keymap::acts(b) && !self.may_act() {
+            self.say(
+                Level::Warn,
+                format!(
+                    "operator {} is read-only: that key changes nothing here",
+                    self.user
+                ),
+            );
+            return Vec::new();
+        }
+        self.binding(b)
     }
 
-    fn normal_key(&mut self, key: KeyEvent) -> Vec<Intent> {
-        let selected = self.table.selected.clone();
-        let sel = selected.as_deref();
-        match key.code {
-            KeyCode::Char('q') => return vec![Intent::Quit],
-            KeyCode::Char('?') => self.popup = Some(Popup::Help),
-            KeyCode::Tab | KeyCode::BackTab => {
-                self.focus = match self.focus {
-                    Focus::Table => Focus::Log,
-                    Focus::Log => Focus::Table,
+    /// The mouse: the wheel scrolls, a click selects the row under it.
+    pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Intent> {
+        if self.popup.is_some() || self.command.is_some() {
+            return Vec::new();
+        }
+        match m.kind {
+            MouseEventKind::ScrollDown => self.binding(Binding::Down),
+            MouseEventKind::ScrollUp => self.binding(Binding::Up),
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+                let h = self.hits.get();
+                if m.row < h.top || m.row >= h.top + h.height {
+                    return Vec::new();
+                }
+                let index = h.offset + (m.row - h.top) as usize;
+                self.select_row(index)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Put the cursor of the current list on row `index` (a click).
+    fn select_row(&mut self, index: usize) -> Vec<Intent> {
+        match self.view().clone() {
+            View::Connectors => {
+                self.focus = Focus::Table;
+                let at = self.selected_index().unwrap_or(0) as isize;
+                self.move_selection(index as isize - at)
+            }
+            View::Queues => {
+                let n = self.queue_rows().len();
+                self.queues.selected = index.min(n.saturating_sub(1));
+                Vec::new()
+            }
+            View::Messages => {
+                if let Some(m) = &mut self.messages {
+                    let n = m.visible().len();
+                    m.cursor.selected = index.min(n.saturating_sub(1));
+                }
+                Vec::new()
+            }
+            View::Users => {
+                let n = self.user_rows().len();
+                self.users.selected = index.min(n.saturating_sub(1));
+                Vec::new()
+            }
+            View::Routes => {
+                let n = self.route_rows().len();
+                self.routes.selected = index.min(n.saturating_sub(1));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn binding(&mut self, b: Binding) -> Vec<Intent> {
+        let view = self.view().clone();
+        match b {
+            Binding::Quit => return vec![Intent::Quit],
+            Binding::Help => self.popup = Some(Popup::Help),
+            Binding::Command => self.command = Some(CommandLine::default()),
+            Binding::Filter => self.start_filter(),
+            Binding::Back => return self.back(),
+            Binding::Open => return self.drill(),
+            Binding::Up => return self.scroll(-1),
+            Binding::Down => return self.scroll(1),
+            Binding::PageUp => return self.scroll(-PAGE),
+            Binding::PageDown => return self.scroll(PAGE),
+            Binding::Top => return self.scroll(isize::MIN / 2),
+            Binding::Bottom => return self.scroll(isize::MAX / 2),
+            Binding::Focus => {
+                self.focus = match (self.focus, &view) {
+                    (Focus::Table, View::Connectors) => Focus::Log,
+                    _ => Focus::Table,
                 }
             }
-            KeyCode::Down | KeyCode::Char('j') => match self.focus {
-                Focus::Table => return self.move_selection(1),
-                Focus::Log => self.log.scroll_by(-1, sel),
-            },
-            KeyCode::Up | KeyCode::Char('k') => match self.focus {
-                Focus::Table => return self.move_selection(-1),
-                Focus::Log => self.log.scroll_by(1, sel),
-            },
-            KeyCode::PageUp => self.log.scroll_by(PAGE, sel),
-            KeyCode::PageDown => self.log.scroll_by(-PAGE, sel),
-            KeyCode::Home | KeyCode::Char('g') => match self.focus {
-                Focus::Table => return self.move_selection(isize::MIN / 2),
-                Focus::Log => self.log.scroll_by(isize::MAX / 2, sel),
-            },
-            KeyCode::End | KeyCode::Char('G') => match self.focus {
-                Focus::Table => return self.move_selection(isize::MAX / 2),
-                Focus::Log => self.log.scroll = 0,
-            },
-            KeyCode::Char('/') => match self.focus {
-                Focus::Table => self.table.editing = true,
-                Focus::Log => self.log.editing = true,
-            },
-            KeyCode::Char('s') => {
+            Binding::Sort => {
                 self.table.sort = self.table.sort.next();
                 self.say(
                     Level::Info,
                     format!("sorted by {}", self.table.sort.label()),
                 );
             }
-            KeyCode::Char('S') => self.table.reverse = !self.table.reverse,
-            KeyCode::Char(' ') => {
+            Binding::Reverse => self.table.reverse = !self.table.reverse,
+            Binding::Hold
+            | Binding::Release
+            | Binding::Bounce
+            | Binding::Forceclose
+            | Binding::ForcecloseClear
+            | Binding::QueueMove
+            | Binding::QueueClear
+            | Binding::SendTest => return self.act_on_connector(b),
+            Binding::Reload => return self.request(Action::Reload),
+            Binding::Mark | Binding::MarkAll => self.mark(b == Binding::MarkAll),
+            Binding::Cancel | Binding::Move | Binding::Resend | Binding::InjectDlr => {
+                return self.act_on_messages(b)
+            }
+            Binding::MoreRows => return self.next_page(),
+            Binding::Refresh => return self.refetch(),
+            Binding::Pause => {
                 self.log.paused = !self.log.paused;
                 if !self.log.paused {
                     self.log.scroll = 0;
                 }
             }
-            KeyCode::Char('l') => {
+            Binding::LogScope => {
                 self.log.all = !self.log.all;
                 self.log.scroll = 0;
             }
-            KeyCode::Char('p') => {
+            Binding::LogKind => {
                 self.log.kind = match self.log.kind {
                     LogKind::Connector => LogKind::Pdu,
                     LogKind::Pdu => LogKind::Connector,
@@ -113,43 +163,142 @@ impl App {
                 self.log.clear();
                 return vec![Intent::Tail(self.log.kind)];
             }
-            KeyCode::Esc => {
-                self.status = None;
+            Binding::Highlight => {
+                self.log.highlight_only = !self.log.highlight_only;
+                self.log.scroll = 0;
             }
-            KeyCode::Char(c @ ('h' | 'r' | 'b' | 'f' | 'F' | 'm' | 't')) => return self.act(c),
-            _ => {}
+            Binding::Save => return self.save_log(),
         }
         Vec::new()
     }
 
-    fn act(&mut self, c: char) -> Vec<Intent> {
-        let Some(info) = self.selected() else {
+    /// Move the cursor (or scroll) of the current view by `delta` rows.
+    fn scroll(&mut self, delta: isize) -> Vec<Intent> {
+        let sel = self.current_connector();
+        let sel = sel.as_deref();
+        match self.view().clone() {
+            View::Connectors if self.focus == Focus::Table => return self.move_selection(delta),
+            View::Connectors | View::Connector(_) | View::Logs => {
+                // Rows go down, log lines go up: "down" shows newer lines.
+                match delta {
+                    d if d == isize::MAX / 2 => self.log.scroll = 0,
+                    d => self.log.scroll_by(-d, sel),
+                }
+            }
+            View::Queues => {
+                let n = self.queue_rows().len();
+                self.queues.step(delta, n);
+            }
+            View::Messages => {
+                let Some(m) = &mut self.messages else {
+                    return Vec::new();
+                };
+                let n = m.visible().len();
+                let at_end = n > 0 && m.cursor.selected + 1 >= n;
+                m.cursor.step(delta, n);
+                // Past the last row loaded: the next page, as k9s would just scroll on.
+                if delta > 0 && at_end {
+                    return self.next_page();
+                }
+            }
+            View::Message(_) => {
+                if let Some(v) = &mut self.message {
+                    v.scroll = v.scroll.saturating_add_signed(delta).min(200);
+                }
+            }
+            View::Users => {
+                let n = self.user_rows().len();
+                self.users.step(delta, n);
+            }
+            View::Routes => {
+                let n = self.route_rows().len();
+                self.routes.step(delta, n);
+            }
+            View::Nodes => {}
+        }
+        Vec::new()
+    }
+
+    /// Enter: open what is under the cursor.
+    fn drill(&mut self) -> Vec<Intent> {
+        match self.view().clone() {
+            View::Connectors => match (&self.focus, self.table.selected.clone()) {
+                (Focus::Table, Some(n)) => self.open(View::Connector(n), true),
+                _ => Vec::new(),
+            },
+            View::Connector(n) => self.open_messages(MessageSource::Queue(n), true),
+            View::Queues => match self.current_connector() {
+                Some(n) => self.open_messages(MessageSource::Queue(n), true),
+                None => Vec::new(),
+            },
+            View::Messages => match self.messages.as_ref().and_then(|m| m.current()) {
+                Some(m) => {
+                    let id = m.id;
+                    self.open(View::Message(id), true)
+                }
+                None => Vec::new(),
+            },
+            View::Users => match self.user_rows().get(self.users.selected) {
+                Some(u) => {
+                    let q = SearchQuery {
+                        account: Some(u.account.clone()),
+                        ..Default::default()
+                    };
+                    self.open_messages(MessageSource::Search(q), true)
+                }
+                None => Vec::new(),
+            },
+            View::Routes => {
+                let Some(to) = self
+                    .route_rows()
+                    .get(self.routes.selected)
+                    .map(|r| r.to.clone())
+                else {
+                    return Vec::new();
+                };
+                if self.connectors.iter().any(|c| c.name == to) {
+                    self.open_messages(MessageSource::Queue(to), true)
+                } else {
+                    self.say(Level::Info, format!("{to} is a group, not a connector"));
+                    Vec::new()
+                }
+            }
+            View::Nodes => self.open(View::Connectors, true),
+            View::Message(_) | View::Logs => Vec::new(),
+        }
+    }
+
+    fn act_on_connector(&mut self, b: Binding) -> Vec<Intent> {
+        let Some(name) = self.current_connector() else {
             self.say(Level::Warn, "no connector selected");
             return Vec::new();
         };
-        let name = info.name.clone();
+        let Some(info) = self.connectors.iter().find(|c| c.name == name) else {
+            self.say(Level::Warn, "no connector selected");
+            return Vec::new();
+        };
         let outgoing = info.direction == "outgoing";
-        let action = match c {
-            'h' => Action::Hold(name),
-            'r' => Action::Release(name),
-            'b' => Action::Bounce(name),
-            'f' => Action::Forceclose(name),
-            'F' => Action::ForcecloseClear(name),
-            'm' => {
-                let targets: Vec<String> = self
-                    .connectors
-                    .iter()
-                    .filter(|c| c.name != name && c.direction == "outgoing")
-                    .map(|c| c.name.clone())
-                    .collect();
+        let action = match b {
+            Binding::Hold => Action::Hold(name),
+            Binding::Release => Action::Release(name),
+            Binding::Bounce => Action::Bounce(name),
+            Binding::Forceclose => {
+                self.popup = Some(Popup::ConfirmForceclose(name));
+                return Vec::new();
+            }
+            Binding::ForcecloseClear => Action::ForcecloseClear(name),
+            Binding::QueueClear => Action::QueueClear(name),
+            Binding::QueueMove => {
+                let targets = self.move_targets(Some(&name));
                 if targets.is_empty() {
                     self.say(Level::Warn, "no other outgoing connector to move to");
                 } else {
-                    self.popup = Some(Popup::MoveTarget {
-                        from: name,
-                        targets,
+                    self.popup = Some(Popup::Pick(Pick {
+                        title: format!(" move the queue of {name} to "),
+                        options: targets,
                         selected: 0,
-                    });
+                        purpose: Purpose::QueueMove { from: name },
+                    }));
                 }
                 return Vec::new();
             }
@@ -165,17 +314,137 @@ impl App {
         self.request(action)
     }
 
+    /// Outgoing connectors other than `except`.
+    fn move_targets(&self, except: Option<&str>) -> Vec<String> {
+        self.connectors
+            .iter()
+            .filter(|c| Some(c.name.as_str()) != except && c.direction == "outgoing")
+            .map(|c| c.name.clone())
+            .collect()
+    }
+
+    /// The messages an action applies to: the marked rows, else the one under the cursor (or
+    /// the message on screen).
+    fn message_targets(&self) -> Vec<u64> {
+        match self.view() {
+            View::Message(id) => vec![*id],
+            _ => self
+                .messages
+                .as_ref()
+                .map(|m| m.targets())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn act_on_messages(&mut self, b: Binding) -> Vec<Intent> {
+        let ids = self.message_targets();
+        let Some(&first) = ids.first() else {
+            self.say(Level::Warn, "no message selected");
+            return Vec::new();
+        };
+        match b {
+            Binding::Cancel if ids.len() == 1 => self.request(Action::MsgCancel(first)),
+            Binding::Cancel => self.request(Action::Bulk {
+                kind: BulkKind::Cancel,
+                ids,
+            }),
+            Binding::Move => {
+                let from = self
+                    .messages
+                    .as_ref()
+                    .and_then(|m| m.rows.iter().find(|r| r.id == first))
+                    .and_then(|r| r.target.clone())
+                    .or_else(|| {
+                        self.message
+                            .as_ref()
+                            .and_then(|v| v.history.as_ref())
+                            .and_then(|h| h.message.as_ref())
+                            .map(|m| m.target.clone())
+                    });
+                let targets = self.move_targets(from.as_deref());
+                if targets.is_empty() {
+                    self.say(Level::Warn, "no other outgoing connector to move to");
+                    return Vec::new();
+                }
+                let title = match ids.len() {
+                    1 => format!(" move message {first} to "),
+                    n => format!(" move {n} messages to "),
+                };
+                self.popup = Some(Popup::Pick(Pick {
+                    title,
+                    options: targets,
+                    selected: 0,
+                    purpose: Purpose::MsgMove { ids },
+                }));
+                Vec::new()
+            }
+            Binding::Resend if ids.len() == 1 => self.request(Action::MsgResend(first)),
+            Binding::InjectDlr if ids.len() == 1 => {
+                self.popup = Some(Popup::Pick(Pick {
+                    title: format!(" delivery report for message {first} "),
+                    options: DlrStatus::ALL
+                        .iter()
+                        .map(|s| s.stat_word().to_string())
+                        .collect(),
+                    selected: 0,
+                    purpose: Purpose::Dlr { id: first },
+                }));
+                Vec::new()
+            }
+            _ => {
+                self.say(
+                    Level::Warn,
+                    "that acts on one message: unmark the others first",
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn mark(&mut self, all: bool) {
+        let Some(m) = &mut self.messages else { return };
+        if all {
+            let shown: Vec<u64> = m.visible().iter().map(|r| r.id).collect();
+            if shown.iter().all(|id| m.marked.contains(id)) {
+                m.marked.clear();
+            } else {
+                m.marked.extend(shown);
+            }
+            return;
+        }
+        if let Some(id) = m.current().map(|r| r.id) {
+            if !m.marked.remove(&id) {
+                m.marked.insert(id);
+            }
+            let n = m.visible().len();
+            m.cursor.step(1, n);
+        }
+    }
+
     /// Run `action`, or first ask when it needs confirming.
-    fn request(&mut self, action: Action) -> Vec<Intent> {
+    pub(crate) fn request(&mut self, action: Action) -> Vec<Intent> {
         if action.needs_confirm() {
             self.popup = Some(Popup::Confirm(action));
             return Vec::new();
         }
-        self.say(Level::Info, format!("{}…", action.describe()));
+        self.run(action)
+    }
+
+    pub(crate) fn run(&mut self, action: Action) -> Vec<Intent> {
+        if let Action::Bulk { ids, .. } = &action {
+            self.popup = Some(Popup::Progress {
+                title: action.describe(),
+                done: 0,
+                failed: 0,
+                total: ids.len(),
+            });
+        } else {
+            self.say(Level::Info, format!("{}…", action.describe()));
+        }
         vec![Intent::Run(action)]
     }
 
-    fn move_selection(&mut self, delta: isize) -> Vec<Intent> {
+    pub(crate) fn move_selection(&mut self, delta: isize) -> Vec<Intent> {
         let rows = self.rows();
         if rows.is_empty() {
             return Vec::new();
@@ -193,109 +462,49 @@ impl App {
         vec![Intent::Detail(name)]
     }
 
-    fn edit_key(&mut self, key: KeyEvent) -> Vec<Intent> {
-        let on_table = self.table.editing;
-        let text = if on_table {
-            &mut self.table.filter
-        } else {
-            &mut self.log.search
-        };
-        let mut done = false;
-        match key.code {
-            KeyCode::Enter => done = true,
-            KeyCode::Esc => {
-                text.clear();
-                done = true;
-            }
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) => text.push(c),
-            _ => {}
-        }
-        if done {
-            self.table.editing = false;
-            self.log.editing = false;
-        }
-        if on_table {
-            self.fix_selection()
-        } else {
-            self.log.scroll = 0;
-            Vec::new()
-        }
-    }
-
-    fn popup_key(&mut self, key: KeyEvent) -> Vec<Intent> {
-        let Some(popup) = self.popup.take() else {
+    fn command_key(&mut self, key: KeyEvent) -> Vec<Intent> {
+        let Some(line) = &mut self.command else {
             return Vec::new();
         };
-        match popup {
-            Popup::Help => {}
-            Popup::Confirm(action) => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    self.say(Level::Info, format!("{}…", action.describe()));
-                    return vec![Intent::Run(action)];
-                }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.say(Level::Info, format!("cancelled: {}", action.describe()));
-                }
-                _ => self.popup = Some(Popup::Confirm(action)),
-            },
-            Popup::MoveTarget {
-                from,
-                targets,
-                mut selected,
-            } => match key.code {
-                KeyCode::Esc | KeyCode::Char('q') => {}
-                KeyCode::Enter => {
-                    let to = targets[selected].clone();
-                    return self.request(Action::QueueMove { from, to });
-                }
-                code => {
-                    match code {
-                        KeyCode::Down | KeyCode::Char('j') => {
-                            selected = (selected + 1).min(targets.len() - 1)
-                        }
-                        KeyCode::Up | KeyCode::Char('k') => selected = selected.saturating_sub(1),
-                        _ => {}
-                    }
-                    self.popup = Some(Popup::MoveTarget {
-                        from,
-                        targets,
-                        selected,
-                    });
-                }
-            },
-            Popup::Send(mut form) => match key.code {
-                KeyCode::Esc => {}
-                KeyCode::Enter => {
-                    let [to, from, text] = form.fields.clone();
-                    if to.is_empty() || text.is_empty() {
-                        self.say(Level::Warn, "a test message needs a destination and a text");
-                        self.popup = Some(Popup::Send(form));
-                        return Vec::new();
-                    }
-                    return self.request(Action::Send {
-                        to,
-                        from,
-                        text,
-                        via: form.via,
-                    });
-                }
-                code => {
-                    match code {
-                        KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
-                        KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
-                        KeyCode::Backspace => {
-                            form.fields[form.focus].pop();
-                        }
-                        KeyCode::Char(c) => form.fields[form.focus].push(c),
-                        _ => {}
-                    }
-                    self.popup = Some(Popup::Send(form));
-                }
-            },
+        match key.code {
+            KeyCode::Esc => self.command = None,
+            KeyCode::Enter => {
+                let text = line.text.clone();
+                self.command = None;
+                return self.run_command(&text);
+            }
+            KeyCode::Tab => self.complete(),
+            KeyCode::Backspace if line.text.pop().is_none() => self.command = None,
+            KeyCode::Char(c) => {
+                line.text.push(c);
+                line.candidates.clear();
+            }
+            _ => {}
         }
         Vec::new()
+    }
+
+    fn save_log(&mut self) -> Vec<Intent> {
+        let sel = self.current_connector();
+        let lines: Vec<String> = self
+            .log
+            .visible(sel.as_deref())
+            .map(|l| l.line.clone())
+            .collect();
+        if lines.is_empty() {
+            self.say(Level::Warn, "no log lines to save");
+            return Vec::new();
+        }
+        let stamp = chrono::DateTime::from_timestamp_micros(self.now_us)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y%m%d-%H%M%S")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "now".into());
+        let path = format!("emgclient-log-{stamp}.txt");
+        let mut text = lines.join("\n");
+        text.push('\n');
+        vec![Intent::Save { path, text }]
     }
 }

@@ -26,6 +26,8 @@ pub struct LogState {
     /// Lines between the bottom of the view and the newest shown line.
     pub scroll: usize,
     pub search: String,
+    /// The search highlights its matches in every line instead of showing only those.
+    pub highlight_only: bool,
     /// The search line has the keyboard.
     pub editing: bool,
     /// Events emgd dropped because we read too slowly.
@@ -41,6 +43,7 @@ impl Default for LogState {
             paused: false,
             scroll: 0,
             search: String::new(),
+            highlight_only: false,
             editing: false,
             lost: 0,
         }
@@ -50,7 +53,7 @@ impl Default for LogState {
 impl LogState {
     fn shows(&self, l: &LogLine, selected: Option<&str>) -> bool {
         (self.all || selected.is_none_or(|s| s == l.connector))
-            && (self.search.is_empty() || l.line.contains(&self.search))
+            && (self.search.is_empty() || self.highlight_only || l.line.contains(&self.search))
     }
 
     /// The lines the pane shows, oldest first, before scrolling.

@@ -1,23 +1,39 @@
-//! What the dashboard shows and what each key does, without any drawing or I/O.
+//! What the console shows and what each key does, without any drawing or I/O.
 //!
 //! The connection task feeds [`Update`]s in ([`App::on_update`]); keys go through
-//! [`App::on_key`] and come out as [`Intent`]s that the main loop performs as MGP requests.
-//! Views only read an `App`, so the whole model is testable without a terminal.
+//! [`App::on_key`] (and the mouse through [`App::on_mouse`]) and come out as [`Intent`]s that
+//! the main loop performs as MGP requests. Views only read an `App`, so the whole model is
+//! testable without a terminal.
 
 mod action;
+pub mod command;
+mod fetch;
+mod filter;
 mod history;
+pub mod keymap;
 pub mod keys;
 mod log;
+mod popup_keys;
 pub mod table;
+pub mod views;
 
-pub use action::{summarize, Action};
+pub use action::{summarize, Action, BulkKind};
+pub use fetch::{Fetch, Fetched};
 pub use history::{tail, History, Series, HISTORY_LEN};
+pub use keymap::{Binding, Keymap};
 pub use log::{LogLine, LogState, MAX_LOG_LINES};
 pub use table::{SortKey, TableState};
+pub use views::{
+    Cursor, Lists, MessageSource, MessageView, MessagesState, SearchQuery, Stats, View,
+};
 
-use common::mgp::{ConnectorDetail, ConnectorInfo, Event, LogKind, Session, Status};
+use common::mgp::{ConnectorDetail, ConnectorInfo, Event, LogKind, Role, Session, Status};
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
+
+/// Seconds between two fetches of the shown connector's detail and error counts.
+pub const STATS_EVERY_S: u64 = 10;
 
 /// How many error lines the detail pane keeps per connector.
 pub const MAX_ERRORS: usize = 5;
@@ -28,10 +44,17 @@ pub enum Intent {
     Quit,
     /// Perform an operation on emgd and report its result in the status line.
     Run(Action),
-    /// Fetch a connector's configuration summary for the detail pane.
+    /// Fetch a connector's configuration summary and its error counts for the detail pane.
     Detail(String),
     /// Follow this log (the connector log is always followed: it feeds the error list).
     Tail(LogKind),
+    /// Read something for a view.
+    Fetch(Fetch),
+    /// Write `text` to the file `path` (the log view's save).
+    Save {
+        path: String,
+        text: String,
+    },
 }
 
 /// What the connection task reports.
@@ -50,6 +73,16 @@ pub enum Update {
     },
     Event(Event),
     Detail(ConnectorDetail),
+    Fetched {
+        fetch: Fetch,
+        result: Result<Fetched, String>,
+    },
+    /// A bulk action got this far.
+    Progress {
+        done: usize,
+        failed: usize,
+        total: usize,
+    },
     Done {
         action: Action,
         result: Result<String, String>,
@@ -99,19 +132,60 @@ pub struct StatusLine {
     pub text: String,
 }
 
-/// A window over the dashboard; at most one at a time, and it takes every key.
+/// A window over the console; at most one at a time, and it takes every key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     Help,
     /// A destructive action waits for `y`.
     Confirm(Action),
-    /// Pick the connector a queue moves to.
-    MoveTarget {
-        from: String,
-        targets: Vec<String>,
-        selected: usize,
-    },
+    /// Force-closing waits for `y` (until released) or `p` (persisted across restarts).
+    ConfirmForceclose(String),
+    /// Pick one of `options`: a connector to move to, a delivery report status.
+    Pick(Pick),
     Send(SendForm),
+    /// A bulk action under way.
+    Progress {
+        title: String,
+        done: usize,
+        failed: usize,
+        total: usize,
+    },
+}
+
+/// A list to pick from, and what the pick is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pick {
+    pub title: String,
+    pub options: Vec<String>,
+    pub selected: usize,
+    pub purpose: Purpose,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    /// Move the queue of this connector to the pick.
+    QueueMove { from: String },
+    /// Move these messages to the pick.
+    MsgMove { ids: Vec<u64> },
+    /// Inject a delivery report with the picked status for this message.
+    Dlr { id: u64 },
+}
+
+/// The `:` command line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommandLine {
+    pub text: String,
+    /// What Tab offered last, when it could not choose alone.
+    pub candidates: Vec<String>,
+}
+
+/// Where the last frame drew the rows of the current list, so that a click can select one.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Hits {
+    /// Screen row of the first list row, rows drawn, index of the first one shown.
+    pub top: u16,
+    pub height: u16,
+    pub offset: usize,
 }
 
 /// The test message form: to, from, text; sent on the selected connector when it is outgoing.
@@ -147,6 +221,21 @@ pub struct App {
     pub status: Option<StatusLine>,
     /// Wall clock (unix microseconds) as of the last tick: session ages count from it.
     pub now_us: i64,
+    /// The operator's role: a read-only one is offered no action that changes anything.
+    pub role: Role,
+    pub keymap: Keymap,
+    /// The views walked into, the current one last; never empty.
+    pub stack: Vec<View>,
+    pub command: Option<CommandLine>,
+    pub queues: Cursor,
+    pub messages: Option<MessagesState>,
+    pub message: Option<MessageView>,
+    pub lists: Lists,
+    pub users: Cursor,
+    pub routes: Cursor,
+    pub stats: Stats,
+    /// Written by the view as it draws (see [`Hits`]).
+    pub hits: Cell<Hits>,
 }
 
 impl App {
@@ -168,7 +257,79 @@ impl App {
             popup: None,
             status: None,
             now_us: 0,
+            role: Role::Admin,
+            keymap: Keymap::default(),
+            stack: vec![View::Connectors],
+            command: None,
+            queues: Cursor::default(),
+            messages: None,
+            message: None,
+            lists: Lists::default(),
+            users: Cursor::default(),
+            routes: Cursor::default(),
+            stats: Stats::new(),
+            hits: Cell::new(Hits::default()),
         }
+    }
+
+    /// The view on screen.
+    pub fn view(&self) -> &View {
+        self.stack.last().expect("the view stack is never empty")
+    }
+
+    /// May this operator change anything? (Operators and admins may.)
+    pub fn may_act(&self) -> bool {
+        self.role >= Role::Operator
+    }
+
+    /// The connector the current view is about: the selected row, or the one opened.
+    pub fn current_connector(&self) -> Option<String> {
+        match self.view() {
+            View::Connector(n) => Some(n.clone()),
+            View::Queues => self
+                .queue_rows()
+                .get(self.queues.selected)
+                .map(|c| c.name.clone()),
+            _ => self.table.selected.clone(),
+        }
+    }
+
+    /// Every connector's queue, as the queues view lists them (filtered).
+    pub fn queue_rows(&self) -> Vec<&ConnectorInfo> {
+        self.connectors
+            .iter()
+            .filter(|c| self.queues.passes(&[&c.name, &c.direction, &c.protocol]))
+            .collect()
+    }
+
+    pub fn user_rows(&self) -> Vec<&common::mgp::UserInfo> {
+        self.lists.users.as_deref().map_or(Vec::new(), |u| {
+            u.iter()
+                .filter(|u| {
+                    self.users.passes(&[
+                        &u.name,
+                        &u.account,
+                        &u.connectors.join(" "),
+                        &u.binds.join(" "),
+                    ])
+                })
+                .collect()
+        })
+    }
+
+    pub fn route_rows(&self) -> Vec<&common::mgp::RouteInfo> {
+        self.lists.routes.as_deref().map_or(Vec::new(), |r| {
+            r.iter()
+                .filter(|r| {
+                    self.routes.passes(&[
+                        r.prefix.as_deref().unwrap_or("*"),
+                        r.account.as_deref().unwrap_or(""),
+                        r.from.as_deref().unwrap_or(""),
+                        &r.to,
+                    ])
+                })
+                .collect()
+        })
     }
 
     /// The selected connector's bound sessions, as its last detail listed them.
@@ -201,6 +362,22 @@ impl App {
         self.connectors.iter().find(|c| c.name == name)
     }
 
+    /// The clock's tick, `n` seconds in: every [`STATS_EVERY_S`] the connector on screen has
+    /// its detail and error counts fetched again (they come from the store, not from `watch`).
+    pub fn every_second(&mut self, n: u64) -> Vec<Intent> {
+        if !n.is_multiple_of(STATS_EVERY_S) || self.conn != ConnStatus::Connected {
+            return Vec::new();
+        }
+        match self.view() {
+            View::Connectors | View::Connector(_) => self
+                .current_connector()
+                .map(Intent::Detail)
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Time passed since the (re)connection: the header's uptime follows it.
     pub fn tick(&mut self, since_connected: Duration) {
         if let Some(s) = &mut self.server {
@@ -231,10 +408,39 @@ impl App {
             Update::Detail(d) => {
                 self.details.insert(d.info.name.clone(), d);
             }
-            Update::Done { action, result } => match result {
-                Ok(text) => self.say(Level::Ok, text),
-                Err(e) => self.say(Level::Error, format!("{} failed: {e}", action.describe())),
-            },
+            Update::Fetched { fetch, result } => return self.on_fetched(fetch, result),
+            Update::Progress {
+                done,
+                failed,
+                total,
+            } => {
+                if let Some(Popup::Progress {
+                    done: d,
+                    failed: f,
+                    total: t,
+                    ..
+                }) = &mut self.popup
+                {
+                    (*d, *f, *t) = (done, failed, total);
+                }
+            }
+            Update::Done { action, result } => {
+                if matches!(action, Action::Bulk { .. }) {
+                    if let Some(Popup::Progress { .. }) = self.popup {
+                        self.popup = None;
+                    }
+                    if let Some(m) = &mut self.messages {
+                        m.marked.clear();
+                    }
+                }
+                match result {
+                    Ok(text) => self.say(Level::Ok, text),
+                    Err(e) => self.say(Level::Error, format!("{} failed: {e}", action.describe())),
+                }
+                if action.changes_messages() {
+                    return self.refetch();
+                }
+            }
         }
         Vec::new()
     }
@@ -264,8 +470,17 @@ impl App {
         });
         self.conn = ConnStatus::Connected;
         self.total_queued = status.total_queued;
+        // The new session's tail starts with the log's recent history: no lines twice.
+        if self.log.kind == LogKind::Connector {
+            self.log.lines.clear();
+            self.log.scroll = 0;
+        }
         match (&self.table.selected, was_connected) {
-            (Some(name), true) => vec![Intent::Detail(name.clone())],
+            (Some(name), true) => {
+                let mut out = vec![Intent::Detail(name.clone())];
+                out.extend(self.refetch());
+                out
+            }
             _ => Vec::new(),
         }
     }
@@ -287,7 +502,7 @@ impl App {
                     c.states = states;
                 }
                 // Sessions come and go with the states: refresh the detail pane's list.
-                if self.table.selected.as_deref() == Some(connector.as_str()) {
+                if self.current_connector().as_deref() == Some(connector.as_str()) {
                     return vec![Intent::Detail(connector)];
                 }
             }
@@ -305,7 +520,7 @@ impl App {
                     }
                 }
                 if kind == self.log.kind {
-                    let selected = self.table.selected.clone();
+                    let selected = self.current_connector();
                     self.log.push(
                         LogLine {
                             connector,
@@ -370,5 +585,7 @@ pub fn is_error(line: &str) -> bool {
     line.contains(" ERR") || line.contains("ERROR") || line.contains("FAIL")
 }
 
+#[cfg(test)]
+mod console_tests;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@ use super::styles;
 use crate::tui::state::{tail, App, Series};
 use common::mgp::ConnectorInfo;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 use ratatui::Frame;
@@ -21,14 +21,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(block, area);
     let empty = Series::default();
     let series = app.history.connectors.get(&c.name).unwrap_or(&empty);
-    let errors: Vec<Line> = match app.errors.get(&c.name) {
-        Some(e) if !e.is_empty() => e
-            .iter()
-            .rev()
-            .map(|l| Line::styled(l.clone(), Style::new().fg(Color::Red)))
-            .collect(),
-        _ => vec![Line::styled("no errors seen", styles::dim())],
-    };
+    let errors = error_lines(app, c);
     if inner.height >= 14 {
         // Sessions get what is left once the errors have their title and one line.
         let room = inner.height.saturating_sub(12 + 2) as usize;
@@ -168,12 +161,7 @@ fn summary_lines<'a>(app: &'a App, c: &'a ConnectorInfo, tall: bool) -> Vec<Line
 /// `sessions` and one line per bound session (instance, peer, bind, user, age), in at most
 /// `room` lines; none when there is no room or no detail yet.
 fn session_lines(app: &App, room: usize) -> Vec<Line<'static>> {
-    let Some(d) = app
-        .table
-        .selected
-        .as_deref()
-        .and_then(|n| app.details.get(n))
-    else {
+    let Some(d) = app.current_connector().and_then(|n| app.details.get(&n)) else {
         return Vec::new();
     };
     if room < 2 {
@@ -196,7 +184,7 @@ fn session_lines(app: &App, room: usize) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>2} ", s.instance), styles::dim()),
             Span::raw(format!("{}  ", opt(&s.peer))),
-            Span::styled(format!("{}  ", opt(&s.bind)), Style::new().fg(Color::Cyan)),
+            Span::styled(format!("{}  ", opt(&s.bind)), styles::fg(Color::Cyan)),
             Span::raw(format!("{}  ", opt(&s.user))),
             Span::styled(format!("up {}", app.session_age(s)), styles::dim()),
         ]));
@@ -228,10 +216,44 @@ fn spark(
     f.render_widget(Paragraph::new(label.to_string()).style(styles::dim()), l);
     let points = tail(data, g.width as usize);
     f.render_widget(
-        Sparkline::default()
-            .data(&points)
-            .style(Style::new().fg(color)),
+        Sparkline::default().data(&points).style(styles::fg(color)),
         g,
     );
     f.render_widget(Paragraph::new(Line::from(now).right_aligned()), v);
+}
+
+/// The connector's failures by status and error code (from emgd's routelog, last hour), then
+/// the error lines its log showed while we watched.
+pub fn error_lines(app: &App, c: &ConnectorInfo) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some(st) = app.stats.get(&c.name) {
+        for e in &st.errors {
+            let when = crate::format::short_time_us(e.last_us);
+            let clock = when.get(6..14).unwrap_or(&when).to_string();
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>6}× ", e.count), styles::flag()),
+                Span::styled(
+                    format!("{} {}", e.status, e.error.as_deref().unwrap_or("-")),
+                    styles::error(),
+                ),
+                Span::styled(format!("  last {clock}"), styles::dim()),
+            ]));
+        }
+    }
+    if let Some(e) = app.errors.get(&c.name) {
+        lines.extend(
+            e.iter()
+                .rev()
+                .map(|l| Line::styled(l.clone(), styles::error())),
+        );
+    }
+    if lines.is_empty() {
+        let text = match (c.failed, app.stats.contains_key(&c.name)) {
+            (0, _) => "no errors seen".to_string(),
+            (n, true) => format!("{n} failed submits, none final in the last hour"),
+            (n, false) => format!("{n} failed submits (counts by code not loaded yet)"),
+        };
+        lines.push(Line::styled(text, styles::dim()));
+    }
+    lines
 }

@@ -1,29 +1,40 @@
-//! The top line: connection, node, uptime, node-wide rates and queue.
+//! The top two lines: the connection, node, uptime, node-wide rates and queue; then the
+//! breadcrumbs of the views walked into, with who is logged in where. Narrow terminals get
+//! the short forms, so nothing that matters is cut off at 80 columns.
 
 use super::styles;
 use crate::format::duration;
 use crate::tui::state::{App, ConnStatus};
-use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+/// From this width the header spells things out.
+const ROOMY: u16 = 110;
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let [top, crumbs] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
+    let roomy = area.width >= ROOMY;
     let sep = || Span::styled(" │ ", styles::dim());
     let mut spans = match &app.conn {
-        ConnStatus::Connected => vec![Span::styled("● connected", Style::new().fg(Color::Green))],
+        ConnStatus::Connected => vec![Span::styled("● connected", styles::fg(Color::Green))],
         ConnStatus::Connecting { attempt } => vec![Span::styled(
             format!("◌ connecting (attempt {})", attempt + 1),
-            Style::new().fg(Color::Yellow),
+            styles::fg(Color::Yellow),
         )],
         ConnStatus::Lost {
             reason,
             attempt,
             retry_in_s,
         } => vec![Span::styled(
-            format!("✖ disconnected: {reason}; retry {attempt} in {retry_in_s}s"),
-            Style::new().fg(Color::Red),
+            if roomy {
+                format!("✖ disconnected: {reason}; retry {attempt} in {retry_in_s}s")
+            } else {
+                format!("✖ disconnected; retry {attempt} in {retry_in_s}s")
+            },
+            styles::fg(Color::Red),
         )],
     };
     if let Some(s) = &app.server {
@@ -42,18 +53,41 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(sep());
         spans.push(Span::styled(
             format!("restarted ×{}", app.restarts),
-            Style::new().fg(Color::Yellow),
+            styles::fg(Color::Yellow),
         ));
     }
-    spans.push(sep());
-    let version = app
-        .server
-        .as_ref()
-        .map(|s| format!(" emgd {}", s.version))
-        .unwrap_or_default();
-    spans.push(Span::styled(
-        format!("{}@{}{version}", app.user, app.host),
-        styles::dim(),
-    ));
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    if roomy {
+        if let Some(s) = &app.server {
+            spans.push(sep());
+            spans.push(Span::styled(format!("emgd {}", s.version), styles::dim()));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), top);
+
+    // Breadcrumbs left, user@host (and the role when it limits) right.
+    let mut who = format!("{}@{}", app.user, app.host);
+    if !app.may_act() {
+        who.push_str(" (read-only)");
+    }
+    let right = Line::styled(format!(" {who}"), styles::dim()).right_aligned();
+    let mut left = vec![Span::styled("emg", styles::dim())];
+    let n = app.stack.len();
+    for (i, v) in app.stack.iter().enumerate() {
+        left.push(Span::styled(" ▸ ", styles::dim()));
+        let style = if i + 1 == n {
+            styles::key()
+        } else {
+            styles::title()
+        };
+        left.push(Span::styled(v.crumb(), style));
+    }
+    let left = Line::from(left);
+    let want = left.width() as u16 + 2;
+    let [l, r] = Layout::horizontal([
+        Constraint::Min(want.min(crumbs.width)),
+        Constraint::Length((right.width() as u16).min(crumbs.width.saturating_sub(want))),
+    ])
+    .areas(crumbs);
+    f.render_widget(Paragraph::new(left), l);
+    f.render_widget(Paragraph::new(right), r);
 }

@@ -8,9 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+/// The log pane, or with `full` the logs view (it has the focus).
+pub fn draw(f: &mut Frame, area: Rect, app: &App, full: bool) {
     let log = &app.log;
-    let selected = app.table.selected.as_deref();
+    let selected = app.current_connector();
+    let selected = selected.as_deref();
     let kind = match log.kind {
         LogKind::Connector => "connector log",
         LogKind::Pdu => "PDU log",
@@ -36,8 +38,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     if log.editing || !log.search.is_empty() {
         let cursor = if log.editing { "█" } else { "" };
+        let how = if log.highlight_only {
+            " (highlighted)"
+        } else {
+            ""
+        };
         title.push(Span::styled(
-            format!("/{}{cursor} ", log.search),
+            format!("/{}{cursor}{how} ", log.search),
             styles::flag(),
         ));
     }
@@ -49,7 +56,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     let block = Block::bordered()
         .title(Line::from(title))
-        .border_style(styles::focused(app.focus == Focus::Log));
+        .border_style(styles::focused(full || app.focus == Focus::Log));
     let height = block.inner(area).height as usize;
     let visible: Vec<_> = log.visible(selected).collect();
     let end = visible.len().saturating_sub(log.scroll);

@@ -34,6 +34,40 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         ));
     }
     let right = |s: String| Cell::from(Line::from(s).right_aligned());
+    // Wide enough for the longest name; the spare width goes to the right.
+    let name_w = rows
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(8, 32) as u16;
+    // Columns that do not fit go, least needed first: protocol, direction, bound/total.
+    let all_w: [u16; 10] = [name_w, 3, 5, 11, 5, 7, 6, 7, 7, 6];
+    let mut keep = [true; 10];
+    let room = area.width.saturating_sub(4);
+    let need = |keep: &[bool; 10]| -> u16 {
+        let cols: Vec<u16> = all_w
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(w, _)| *w)
+            .collect();
+        cols.iter().sum::<u16>() + cols.len() as u16 - 1
+    };
+    for drop in [2, 1, 4] {
+        if need(&keep) <= room {
+            break;
+        }
+        keep[drop] = false;
+    }
+    let pick = |cells: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
+        cells
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c)
+            .collect()
+    };
     let body = rows.iter().map(|c| {
         let word = state_word(&c.states);
         let mut flags = Vec::new();
@@ -43,7 +77,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         if c.forceclose {
             flags.push("FC");
         }
-        Row::new(vec![
+        Row::new(pick(vec![
             Cell::from(c.name.clone()),
             Cell::from(if c.direction == "incoming" {
                 "in"
@@ -58,33 +92,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             right(format!("{:.1}", c.rate_received)),
             right(format!("{:.1}", c.rate_sent)),
             right(c.failed.to_string()),
-        ])
+        ]))
     });
-    // Wide enough for the longest name; the spare width goes to the right.
-    let name_w = rows
+    let widths: Vec<Constraint> = all_w
         .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(4);
-    let widths = [
-        Constraint::Length(name_w.clamp(8, 32) as u16),
-        Constraint::Length(3),
-        Constraint::Length(5),
-        Constraint::Length(11),
-        Constraint::Length(5),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(6),
-    ];
-    let header = Row::new(HEADER.iter().enumerate().map(|(i, h)| {
-        if i >= 4 && i != 5 {
-            right(h.to_string())
-        } else {
-            Cell::from(*h)
-        }
-    }))
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(w, _)| Constraint::Length(*w))
+        .collect();
+    let header = Row::new(pick(
+        HEADER
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if i >= 4 && i != 5 {
+                    right(h.to_string())
+                } else {
+                    Cell::from(*h)
+                }
+            })
+            .collect(),
+    ))
     .style(styles::title());
     let table = Table::new(body, widths)
         .header(header)
@@ -98,4 +126,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .highlight_symbol("▶ ");
     let mut state = TableState::default().with_selected(app.selected_index());
     f.render_stateful_widget(table, area, &mut state);
+    super::record_rows(app, area, state.offset());
 }

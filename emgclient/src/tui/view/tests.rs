@@ -4,7 +4,7 @@
 
 use super::draw;
 use crate::tui::fixture;
-use crate::tui::state::{Action, App, Focus, Popup, SendForm, Update};
+use crate::tui::state::{Action, App, Focus, Pick, Popup, Purpose, SendForm, Update, View};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
@@ -64,11 +64,14 @@ fn confirm_forceclose_80x24() {
 #[test]
 fn move_target_80x24() {
     let mut app = fixture::app();
-    app.popup = Some(Popup::MoveTarget {
-        from: "smsc2".into(),
-        targets: vec!["smsc1".into(), "sim1".into(), "ucp-out".into()],
+    app.popup = Some(Popup::Pick(Pick {
+        title: " move the queue of smsc2 to ".into(),
+        options: vec!["smsc1".into(), "sim1".into(), "ucp-out".into()],
         selected: 1,
-    });
+        purpose: Purpose::QueueMove {
+            from: "smsc2".into(),
+        },
+    }));
     screen!("move_target_80x24", app, 80, 24);
 }
 
@@ -171,6 +174,183 @@ fn sessions_160x38() {
     let t = render(&app, 160, 38);
     let text: String = format!("{:?}", t.backend());
     assert!(text.contains("127.0.0.1:40001  transceiver  demo  up 3m12s"));
-    assert!(text.contains("… 2 more"), "{text}");
+    assert!(text.contains("… 3 more"), "{text}");
     assert!(text.contains("0:BOUND 3m12s 1:BOUND 1h03m 2:IDLE 3:IDLE"));
+}
+
+/// Every view at 80x24 and at 160x48 (the main views' captures for the note come from here).
+macro_rules! both_sizes {
+    ($name:literal, $app:expr) => {{
+        let app = $app;
+        screen!(concat!($name, "_80x24"), app, 80, 24);
+        screen!(concat!($name, "_160x48"), app, 160, 48);
+    }};
+}
+
+fn with_stats(mut app: App) -> App {
+    fixture::stats(&mut app);
+    app
+}
+
+#[test]
+fn connectors_view_with_error_counts() {
+    both_sizes!("view_connectors", with_stats(fixture::app()));
+}
+
+#[test]
+fn connector_view() {
+    let mut app = with_stats(fixture::app());
+    app.stack.push(View::Connector("smsc1".into()));
+    both_sizes!("view_connector", app);
+}
+
+#[test]
+fn queues_view() {
+    let mut app = fixture::app();
+    app.stack = vec![View::Queues];
+    app.queues.selected = 2;
+    both_sizes!("view_queues", app);
+}
+
+#[test]
+fn messages_view() {
+    both_sizes!("view_messages", fixture::messages_app());
+}
+
+#[test]
+fn message_view() {
+    both_sizes!("view_message", fixture::message_app());
+}
+
+#[test]
+fn users_view() {
+    let mut app = fixture::app();
+    fixture::lists(&mut app);
+    app.stack = vec![View::Users];
+    both_sizes!("view_users", app);
+}
+
+#[test]
+fn routes_view() {
+    let mut app = fixture::app();
+    fixture::lists(&mut app);
+    app.stack = vec![View::Routes];
+    app.routes.selected = 1;
+    both_sizes!("view_routes", app);
+}
+
+#[test]
+fn nodes_view() {
+    let mut app = fixture::app();
+    app.stack = vec![View::Nodes];
+    both_sizes!("view_nodes", app);
+}
+
+#[test]
+fn logs_view() {
+    let mut app = fixture::app();
+    app.stack = vec![View::Logs];
+    app.log.all = true;
+    app.log.search = "OK".into();
+    app.log.highlight_only = true;
+    both_sizes!("view_logs", app);
+}
+
+#[test]
+fn command_line_with_completions() {
+    let mut app = fixture::app();
+    app.command = Some(crate::tui::state::CommandLine {
+        text: "co".into(),
+        candidates: vec!["connectors".into(), "connector".into()],
+    });
+    screen!("command_80x24", app, 80, 24);
+}
+
+#[test]
+fn bulk_progress_and_message_pick() {
+    let mut app = fixture::messages_app();
+    app.popup = Some(Popup::Progress {
+        title: "cancel 40 messages".into(),
+        done: 25,
+        failed: 1,
+        total: 40,
+    });
+    screen!("progress_80x24", app, 80, 24);
+    app.popup = Some(Popup::Pick(Pick {
+        title: " move 2 messages to ".into(),
+        options: vec!["smsc1".into(), "sim1".into(), "ucp-out".into()],
+        selected: 0,
+        purpose: Purpose::MsgMove {
+            ids: vec![1_000_402, 1_000_404],
+        },
+    }));
+    screen!("pick_messages_80x24", app, 80, 24);
+}
+
+#[test]
+fn help_of_a_read_only_operator_has_no_actions() {
+    let mut app = fixture::messages_app();
+    app.role = common::mgp::Role::Readonly;
+    app.popup = Some(Popup::Help);
+    screen!("help_messages_readonly_80x24", app, 80, 24);
+    let text = format!("{:?}", render(&app, 80, 24).backend());
+    assert!(!text.contains("cancel the message"), "{text}");
+    assert!(text.contains("mark the message"), "{text}");
+}
+
+/// `NO_COLOR`: no cell has a colour, the selection is still reversed.
+#[test]
+fn monochrome_has_no_colour() {
+    super::styles::set_monochrome(true);
+    for app in [
+        fixture::app(),
+        fixture::messages_app(),
+        with_stats(fixture::app()),
+    ] {
+        let t = render(&app, 80, 24);
+        let buf = t.backend().buffer();
+        for cell in buf.content() {
+            assert!(
+                matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                "coloured cell {cell:?}"
+            );
+        }
+        assert!(
+            buf.content()
+                .iter()
+                .any(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED)),
+            "the selection shows"
+        );
+    }
+    super::styles::set_monochrome(false);
+}
+
+#[test]
+fn a_click_selects_the_row_under_it_and_the_wheel_scrolls() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut app = fixture::messages_app();
+    render(&app, 80, 24);
+    // Header 2 lines, the border, the column titles: the first row is on line 4.
+    let click = |row| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 10,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.on_mouse(click(4 + 6));
+    assert_eq!(app.messages.as_ref().unwrap().cursor.selected, 6);
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 10,
+        row: 10,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.on_mouse(wheel);
+    assert_eq!(app.messages.as_ref().unwrap().cursor.selected, 7);
+    // On the connectors table a click selects a connector and asks for its detail.
+    let mut app = fixture::app();
+    render(&app, 80, 24);
+    let intents = app.on_mouse(click(4 + 3));
+    assert_eq!(app.table.selected.as_deref(), Some("sim1"));
+    assert_eq!(intents, [crate::tui::state::Intent::Detail("sim1".into())]);
 }

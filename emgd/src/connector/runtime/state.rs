@@ -10,7 +10,7 @@ use crate::queue::{Queue, Totals};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 /// EMG's connector (instance) states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,9 @@ impl Counters {
     }
 }
 
+/// State changes a slow `watch` listener may fall behind by before it skips some.
+const TRANSITIONS_BUFFER: usize = 256;
+
 /// Who is on the other end of one bound instance, for operators (MGP `connector`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -77,6 +80,9 @@ pub struct ConnectorHandle {
     config: RwLock<Arc<config::Connector>>,
     pub queue: Arc<Queue>,
     states: watch::Sender<Vec<ConnState>>,
+    /// Every change of `states`, in order (a watch channel keeps only the latest): MGP
+    /// `watch` reports each transition, even one that lasts a millisecond.
+    transitions: broadcast::Sender<Vec<ConnState>>,
     /// One slot per instance: set on bind, cleared when the instance leaves BOUND/TERMINATING.
     sessions: Mutex<Vec<Option<SessionInfo>>>,
     hold: watch::Sender<bool>,
@@ -100,6 +106,7 @@ impl ConnectorHandle {
             config: RwLock::new(Arc::new(cfg)),
             queue: Arc::new(Queue::with_store(totals, store)),
             states: watch::channel(vec![ConnState::Idle; instances]).0,
+            transitions: broadcast::channel(TRANSITIONS_BUFFER).0,
             sessions: Mutex::new(vec![None; instances]),
             hold: watch::channel(false).0,
             forceclose: watch::channel(false).0,
@@ -176,7 +183,17 @@ impl ConnectorHandle {
             if let Some(slot) = s.get_mut(instance as usize) {
                 *slot = state;
             }
+            // Under the channel's lock: each listener sees every state in the order set.
+            if self.transitions.receiver_count() > 0 {
+                let _ = self.transitions.send(s.clone());
+            }
         });
+    }
+
+    /// Every change of the instance states from now on, in order; a listener that lags
+    /// gets `Lagged` and can read [`states`](Self::states) instead.
+    pub fn subscribe_states(&self) -> broadcast::Receiver<Vec<ConnState>> {
+        self.transitions.subscribe()
     }
 
     /// Record (or with `None`, forget) the session bound on an instance. Call before setting

@@ -13,11 +13,15 @@
 //! sqlx's SQLite driver hops to a worker thread per statement, which others measured costing a
 //! lot per statement; one rusqlite thread does not.
 
+mod browse;
 mod house;
 mod ops;
 mod read;
 
-use super::{schema, Options, Recovered, Store, StoreError, StoreFuture, StoredMessage, Write};
+use super::{
+    schema, ErrorCount, Options, Page, Query, Recovered, Store, StoreError, StoreFuture,
+    StoredMessage, Trail, Write,
+};
 use common::message::{Message, MessageId};
 use ops::Op;
 use rusqlite::Connection;
@@ -104,12 +108,50 @@ impl Store for SqliteStore {
         let connector = connector.to_string();
         self.ask(|r| Request::QueuedCount(connector, r))
     }
+    fn browse_queue(
+        &self,
+        connector: &str,
+        after: MessageId,
+        limit: usize,
+        budget: Duration,
+    ) -> StoreFuture<'_, Page> {
+        let (path, connector) = (self.path.clone(), connector.to_string());
+        blocking(move || browse::browse_queue(&path, &connector, after, limit, budget))
+    }
+    fn search(&self, query: Query) -> StoreFuture<'_, Page> {
+        let path = self.path.clone();
+        blocking(move || browse::search(&path, &query))
+    }
+    fn error_counts(
+        &self,
+        connector: &str,
+        since_us: i64,
+        budget: Duration,
+    ) -> StoreFuture<'_, Vec<ErrorCount>> {
+        let (path, connector) = (self.path.clone(), connector.to_string());
+        blocking(move || browse::error_counts(&path, &connector, since_us, budget))
+    }
+    fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail> {
+        let path = self.path.clone();
+        blocking(move || browse::trail(&path, id, budget))
+    }
     fn ping(&self) -> StoreFuture<'_, ()> {
         self.ask(Request::Ping)
     }
     fn close(&self) -> StoreFuture<'_, ()> {
         self.ask(Request::Close)
     }
+}
+
+/// An operator read on a blocking thread of its own (see [`browse`]).
+fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> StoreFuture<'static, T> {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| StoreError::Database(format!("store read failed: {e}")))?
+    })
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
@@ -339,3 +381,6 @@ fn refuse(req: Request) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod browse_tests;

@@ -153,7 +153,7 @@ fn sat_entries(conn: &Connection) -> Result<Vec<SatEntry>, StoreError> {
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
-fn decode(id: MessageId, target: &str, data: &[u8]) -> Result<Message, StoreError> {
+pub(super) fn decode(id: MessageId, target: &str, data: &[u8]) -> Result<Message, StoreError> {
     codec::decode(id, target, data).map_err(|e| StoreError::Corrupt(id, e.to_string()))
 }
 
