@@ -53,22 +53,36 @@ pub async fn start(
             tasks.spawn(runtime::outgoing::run(gw, c, smpp));
         }
         (Protocol::Ucp, Direction::Incoming) => {
-            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:5000")
-                .await
-                .with_context(cannot_listen)?;
-            let ucp = Arc::new(ucp::incoming::UcpIn);
-            tasks.spawn(runtime::incoming::run(gw, c, listener, ucp));
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:5000").await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:5000").await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    let ucp = Arc::new(ucp::incoming::UcpIn);
+                    runtime::incoming::run(gw, c, listener, ucp).await;
+                }
+            });
         }
         (Protocol::Ucp, Direction::Outgoing) => {
             let ucp = Arc::new(ucp::outgoing::UcpOut);
             tasks.spawn(runtime::outgoing::run(gw, c, ucp));
         }
         (Protocol::Cimd2, Direction::Incoming) => {
-            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:9971")
-                .await
-                .with_context(cannot_listen)?;
-            let cimd2 = Arc::new(cimd2::incoming::Cimd2In);
-            tasks.spawn(runtime::incoming::run(gw, c, listener, cimd2));
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:9971").await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:9971").await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    let cimd2 = Arc::new(cimd2::incoming::Cimd2In);
+                    runtime::incoming::run(gw, c, listener, cimd2).await;
+                }
+            });
         }
         (Protocol::Cimd2, Direction::Outgoing) => {
             let cimd2 = Arc::new(cimd2::outgoing::Cimd2Out);
@@ -98,10 +112,17 @@ pub async fn start(
         }
         (Protocol::Smtp, Direction::Incoming) => {
             let acceptor = smtp::tls::acceptor(&cfg)?;
-            let listener = smtp::incoming::bind(&cfg)
-                .await
-                .with_context(cannot_listen)?;
-            tasks.spawn(smtp::incoming::run(gw, c, listener, acceptor));
+            let first = smtp::incoming::bind(&cfg).await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { smtp::incoming::bind(&cfg).await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    smtp::incoming::run(gw, c, listener, acceptor).await;
+                }
+            });
         }
         (Protocol::Smtp, Direction::Outgoing) => {
             let tls = smtp::tls::connector(&cfg)?;
