@@ -26,7 +26,15 @@ struct Mgp {
 
 impl Mgp {
     fn login(port: u16) -> Mgp {
-        let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        // emgd opens MGP just after the connectors' listeners (which the start waits for).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let s = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => panic!("MGP on {port}: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut m = Mgp {
             r: BufReader::new(s.try_clone().unwrap()),
