@@ -4,7 +4,7 @@
 //! Each table is type-checked once, before inheritance, so a bad value in a parent is reported
 //! once at the parent rather than once per child.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use toml::de::DeTable;
 
@@ -28,6 +28,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "static",
     "idletimeout",
     "keepalive",
+    "bind_timeout",
     "username",
     "password",
     "users",
@@ -170,6 +171,7 @@ pub(crate) struct Partial {
     is_static: Option<bool>,
     idletimeout: Option<u64>,
     keepalive: Option<u64>,
+    bind_timeout: Option<u64>,
     username: Option<String>,
     password: Option<String>,
     pub(crate) users: Option<Vec<Sp<String>>>,
@@ -215,6 +217,9 @@ pub(crate) struct Partial {
     /// Keywords written in this table or its ancestors, valid or not, so a keyword with a bad
     /// value is not also reported as missing.
     pub(crate) present: BTreeSet<String>,
+    /// Where each keyword is written (here, or in the nearest ancestor), for the checks of
+    /// where it applies (`crate::applies`).
+    written: BTreeMap<String, Sp<()>>,
 }
 
 impl Partial {
@@ -234,6 +239,7 @@ impl Partial {
             is_static,
             idletimeout,
             keepalive,
+            bind_timeout,
             username,
             password,
             users,
@@ -269,6 +275,9 @@ impl Partial {
         self.gsm.inherit_from(&parent.gsm);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
+        for (k, at) in &parent.written {
+            self.written.entry(k.clone()).or_insert_with(|| at.clone());
+        }
     }
 }
 
@@ -307,6 +316,11 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
     };
     for (key, kw, v) in values::known_keys(&mut ctx.sink, prefix, t, &keywords()) {
         p.present.insert(key.to_string());
+        p.written.entry(key.to_string()).or_insert_with(|| Sp {
+            v: (),
+            span: v.span(),
+            kw: kw.clone(),
+        });
         let sink = &mut ctx.sink;
         if SIM_KEYWORDS.contains(&key) && p.sim_key.is_none() {
             p.sim_key = Some(Sp {
@@ -351,6 +365,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "static" => p.is_static = values::boolean(sink, &kw, v),
             "idletimeout" => p.idletimeout = values::int(sink, &kw, v, 0, u64::MAX),
             "keepalive" => p.keepalive = values::int(sink, &kw, v, 0, u64::MAX),
+            "bind_timeout" => p.bind_timeout = values::int(sink, &kw, v, 1, 3600),
             "username" => p.username = values::string(sink, &kw, v).map(|s| s.v),
             "password" => p.password = values::string(sink, &kw, v).map(|s| s.v),
             "users" => p.users = values::strings(sink, &kw, v),
@@ -470,6 +485,7 @@ pub(crate) fn finish(
         }
     }
     let (direction, protocol) = (m.direction?, m.protocol?);
+    crate::applies::check(ctx, &m.written, protocol, direction);
 
     match (&m.address, protocol) {
         (None, Protocol::Sim) => {}
@@ -567,8 +583,14 @@ pub(crate) fn finish(
             .at(&k.span, &k.kw, "only meaningful for outgoing connectors");
     }
 
-    let default_idle =
-        (direction == Direction::Outgoing && protocol == Protocol::Smpp).then_some(30);
+    // Sessions of SMPP: outgoing ones log out when idle; incoming ones are asked
+    // (enquire_link) whether the client is still there, and let go after an idle hour, so a
+    // dead client does not hold its instance.
+    let (default_idle, default_keepalive) = match (direction, protocol) {
+        (Direction::Outgoing, Protocol::Smpp) => (Some(30), None),
+        (Direction::Incoming, Protocol::Smpp) => (Some(3600), Some(60)),
+        _ => (None, None),
+    };
     let sim_default = SimOptions::default();
     Some(Connector {
         name: name.to_string(),
@@ -579,7 +601,8 @@ pub(crate) fn finish(
         mode: m.mode.unwrap_or_default(),
         is_static: m.is_static.unwrap_or(false),
         idletimeout: m.idletimeout.or(default_idle).filter(|&s| s > 0),
-        keepalive: m.keepalive.filter(|&s| s > 0),
+        keepalive: m.keepalive.or(default_keepalive).filter(|&s| s > 0),
+        bind_timeout: m.bind_timeout.unwrap_or(10),
         username: m.username.clone(),
         password: m.password.clone(),
         users: m.users.iter().flatten().map(|u| u.v.clone()).collect(),

@@ -205,6 +205,14 @@ pub(crate) fn read_general(
 
 /// Checks between general options.
 pub(crate) fn check_general(ctx: &mut Ctx<'_>, g: &General, backend_span: Option<Span>) {
+    if let (false, Some(span)) = (crate::applies::BACKENDS.contains(&g.backend), &backend_span) {
+        ctx.sink.at(
+            span,
+            "backend",
+            "backend `postgres` is not available in this build of emgd yet; use `sqlite`",
+        );
+        return;
+    }
     if let (Backend::Postgres, None, Some(span)) = (g.backend, &g.database_url, backend_span) {
         ctx.sink.at(
             &span,

@@ -16,6 +16,8 @@ pub(crate) const IN_KEYWORDS: &[&str] = &[
     "dlr_callback_backoff_max",
     "dlr_callback_expire",
     "dlr_callback_window",
+    "mo_url",
+    "mo_method",
 ];
 
 /// Keywords of outgoing HTTP connectors.
@@ -73,6 +75,11 @@ pub struct HttpOptions {
     pub dlr_callback_expire: u64,
     /// Incoming: most DLR callbacks in flight to one destination (scheme, host and port).
     pub dlr_callback_window: u32,
+    /// Incoming: the application's URL that MO messages routed to this connector are pushed
+    /// to (Kannel's `get-url`, with its `%` escapes); `None`: a route here is refused.
+    pub mo_url: Option<String>,
+    /// Incoming: GET (fields in the query) or POST (a form body) for MO pushes.
+    pub mo_method: HttpMethod,
     /// Outgoing: GET (parameters in the query) or POST (parameters in the body).
     pub method: HttpMethod,
     /// Outgoing: parameter name -> value template (`{to}`, `{from}`, `{text}`, ...).
@@ -118,6 +125,8 @@ impl Default for HttpOptions {
             dlr_callback_backoff_max: 300,
             dlr_callback_expire: 86_400,
             dlr_callback_window: 100,
+            mo_url: None,
+            mo_method: HttpMethod::Post,
             method: HttpMethod::Post,
             params: ["to", "from", "text", "coding", "udh", "id", "dlr"]
                 .iter()
@@ -149,6 +158,8 @@ pub(crate) struct HttpPartial {
     dlr_callback_backoff_max: Option<u64>,
     dlr_callback_expire: Option<u64>,
     dlr_callback_window: Option<u32>,
+    mo_url: Option<String>,
+    mo_method: Option<HttpMethod>,
     method: Option<HttpMethod>,
     params: Option<BTreeMap<String, String>>,
     body: Option<HttpBody>,
@@ -178,6 +189,8 @@ impl HttpPartial {
             dlr_callback_backoff_max,
             dlr_callback_expire,
             dlr_callback_window,
+            mo_url,
+            mo_method,
             method,
             params,
             body,
@@ -227,6 +240,28 @@ pub(crate) fn read(
             p.dlr_callback_expire = values::int(sink, kw, v, 1, 365 * 86_400);
         }
         "dlr_callback_window" => p.dlr_callback_window = values::int(sink, kw, v, 1, 10_000),
+        "mo_url" => {
+            let Some(s) = values::string(sink, kw, v) else {
+                return;
+            };
+            if s.v.starts_with("http://") || s.v.starts_with("https://") {
+                p.mo_url = Some(s.v);
+            } else {
+                sink.at(
+                    &s.span,
+                    kw,
+                    format!("`{}` is not an http:// or https:// URL", s.v),
+                );
+            }
+        }
+        "mo_method" => {
+            p.mo_method = word(
+                ctx,
+                kw,
+                v,
+                &[("get", HttpMethod::Get), ("post", HttpMethod::Post)],
+            );
+        }
         "http_timeout" => p.timeout = values::int(sink, kw, v, 1, 3600),
         "http_method" => {
             p.method = word(
@@ -463,6 +498,8 @@ pub(crate) fn finish(
             .unwrap_or(d.dlr_callback_backoff_max),
         dlr_callback_expire: p.dlr_callback_expire.unwrap_or(d.dlr_callback_expire),
         dlr_callback_window: p.dlr_callback_window.unwrap_or(d.dlr_callback_window),
+        mo_url: p.mo_url.clone(),
+        mo_method: p.mo_method.unwrap_or(d.mo_method),
         method: p.method.unwrap_or(d.method),
         params: p.params.clone().unwrap_or(d.params),
         body: p.body.unwrap_or(d.body),

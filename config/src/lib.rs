@@ -30,6 +30,7 @@
 //! to = "sim1"
 //! ```
 
+pub mod applies;
 mod blacklist;
 mod connector;
 mod context;

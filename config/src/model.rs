@@ -132,10 +132,14 @@ pub struct Connector {
     pub mode: Mode,
     /// Key `static`: connect at startup even with an empty queue.
     pub is_static: bool,
-    /// Disconnect after this many idle seconds; `None` = never. Outgoing SMPP defaults to 30.
+    /// Disconnect after this many idle seconds; `None` = never. Outgoing SMPP defaults to 30,
+    /// incoming SMPP to 3600.
     pub idletimeout: Option<u64>,
-    /// Send a keepalive after this many idle seconds; `None` (or 0) = never.
+    /// Send a keepalive after this many idle seconds; `None` (or 0) = never. Incoming SMPP
+    /// defaults to 60, so a dead client does not hold its instance.
     pub keepalive: Option<u64>,
+    /// Incoming: seconds a connection may take to log in (bind) before it is closed.
+    pub bind_timeout: u64,
     /// Credentials for outgoing binds.
     pub username: Option<String>,
     /// Credentials for outgoing binds.

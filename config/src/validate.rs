@@ -153,6 +153,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let attached = raw.connectors.values().filter_map(|p| p.plugins.as_ref());
     crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = crate::inherit::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
+    check_deliverable(&mut ctx, &raw, &connectors);
 
     let mut diags = ctx.sink.diagnostics;
     diags.extend(ctx.other);
@@ -460,6 +461,52 @@ fn cross_check(ctx: &mut Ctx<'_>, raw: &Raw, names: &Names) {
         }
         if let Some(from) = &r.from {
             names.check(ctx, from, false);
+        }
+    }
+}
+
+/// A route (or a connector's `route`, or a group a route names) must not lead to a
+/// connector that cannot deliver what is routed to it: an incoming HTTP connector pushes MO
+/// messages only to its `mo_url`.
+fn check_deliverable(
+    ctx: &mut Ctx<'_>,
+    raw: &Raw,
+    connectors: &BTreeMap<String, crate::model::Connector>,
+) {
+    let cannot = |name: &str| {
+        connectors.get(name).is_some_and(|c| {
+            (c.protocol, c.direction)
+                == (
+                    crate::kind::Protocol::Http,
+                    crate::kind::Direction::Incoming,
+                )
+                && c.http.mo_url.is_none()
+        })
+    };
+    let mut check = |to: &Sp<String>| {
+        let members: Vec<&str> = match raw.groups.get(&to.v) {
+            Some((_, g)) => g.members.iter().map(|m| m.v.as_str()).collect(),
+            None => vec![to.v.as_str()],
+        };
+        if let Some(bad) = members.into_iter().find(|m| cannot(m)) {
+            ctx.sink.at(
+                &to.span,
+                &to.kw,
+                format!(
+                    "incoming HTTP connector `{bad}` has no `mo_url` to push the messages \
+                     routed to it to; set `mo_url` on it"
+                ),
+            );
+        }
+    };
+    for r in &raw.routes {
+        if let Some(to) = &r.to {
+            check(to);
+        }
+    }
+    for p in raw.connectors.values().filter(|p| !p.is_virtual) {
+        if let Some(to) = &p.route {
+            check(to);
         }
     }
 }

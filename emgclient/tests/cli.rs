@@ -304,6 +304,28 @@ fn forceclose_persist_survives_a_restart() {
 }
 
 #[test]
+fn hold_survives_a_restart_and_nothing_leaves_until_release() {
+    let mut g = Gateway::new(50);
+    assert_eq!(g.ok(&["hold", "sim1"]), "sim1: hold on, forceclose off\n");
+    g.submit(2, "4670");
+    g.stop();
+    g.start();
+    let sim1 = g.connector("sim1");
+    assert_eq!(sim1["hold"], true, "stored: {sim1}");
+    assert_eq!(sim1["queued"], 2, "{sim1}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(g.connector("sim1")["sent"], 0, "held after the restart");
+    assert_eq!(
+        g.ok(&["release", "sim1"]),
+        "sim1: hold off, forceclose off\n"
+    );
+    g.eventually("sim1 sent both", || g.connector("sim1")["sent"] == 2);
+    g.stop();
+    g.start();
+    assert_eq!(g.connector("sim1")["hold"], false, "release is stored too");
+}
+
+#[test]
 fn tail_pdu_shows_live_pdu_lines() {
     let g = Gateway::new(50);
     let child = Command::new(EMGCLIENT)

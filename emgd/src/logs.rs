@@ -56,6 +56,26 @@ pub struct Logs {
 }
 
 /// EMG's timestamp: local time to the microsecond.
+/// The instance of a connection that has not logged in yet: it holds none, and its lines show
+/// `(-)` where a session's show its instance number.
+pub const NO_INSTANCE: u32 = u32::MAX;
+
+/// How an instance shows in a log line.
+struct Shown(u32);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            NO_INSTANCE => f.write_str("-"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+fn shown(instance: u32) -> Shown {
+    Shown(instance)
+}
+
 pub fn timestamp() -> String {
     chrono::Local::now()
         .format("%Y-%m-%d %H:%M:%S%.6f")
@@ -81,7 +101,7 @@ impl Logs {
 
     /// `(instance) text` in `connector.NAME`.
     pub fn connector(&self, connector: &str, instance: u32, text: impl AsRef<str>) {
-        let line = format!("{} ({instance}) {}", timestamp(), text.as_ref());
+        let line = format!("{} ({}) {}", timestamp(), shown(instance), text.as_ref());
         self.emit(LogKind::Connector, connector, instance, line);
     }
 
@@ -91,8 +111,9 @@ impl Logs {
             return;
         }
         let line = format!(
-            "{} INFO  ({connector},{instance}) {}",
+            "{} INFO  ({connector},{}) {}",
             timestamp(),
+            shown(instance),
             text.as_ref()
         );
         self.emit(LogKind::Pdu, connector, instance, line);

@@ -76,3 +76,47 @@ to = "smsc9"
         "inheritance loop reported at a's inherit value:\n{stderr}"
     );
 }
+
+#[test]
+fn a_route_to_an_incoming_http_connector_needs_its_mo_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mo.toml");
+    std::fs::write(
+        &path,
+        r#"[connector.api]
+type = "incoming"
+protocol = "http"
+address = "127.0.0.1:8080"
+
+[connector.smsc]
+type = "outgoing"
+protocol = "sim"
+route = "api"
+mo_url = "http://app/mo"
+
+[connector.app2]
+type = "incoming"
+protocol = "http"
+address = "127.0.0.1:8081"
+mo_url = "app/mo"
+
+[group.apps]
+members = ["api"]
+
+[[route]]
+to = "apps"
+"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(&path);
+    assert_eq!(code, 1, "{stdout}");
+    let p = path.display();
+    let no_url = "has no `mo_url` to push the messages routed to it to; set `mo_url` on it";
+    let expected = [
+        format!("{p}:9:9: connector.smsc.route: incoming HTTP connector `api` {no_url}"),
+        format!("{p}:10:10: connector.smsc.mo_url: only meaningful for incoming `http` connectors"),
+        format!("{p}:16:10: connector.app2.mo_url: `app/mo` is not an http:// or https:// URL"),
+        format!("{p}:22:6: route[0].to: incoming HTTP connector `api` {no_url}"),
+    ];
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), expected, "{stderr}");
+}

@@ -161,7 +161,7 @@ type = "incoming"
 protocol = "http"
 address = "127.0.0.1:{http}"
 instances = 8
-windowsize = 20
+
 dlr_callback_backoff_max = 2
 
 [connector.smsc]

@@ -342,6 +342,17 @@ impl<'a> Conv<'a> {
             Some(at),
             &s.leading,
         );
+        let direction = s.lines.iter().find_map(|l| match l {
+            Line::Item(i) if i.key.eq_ignore_ascii_case("TYPE") => {
+                match i.value.as_deref()?.to_ascii_lowercase().as_str() {
+                    "incoming" => Some(crate::kind::Direction::Incoming),
+                    "outgoing" => Some(crate::kind::Direction::Outgoing),
+                    _ => None,
+                }
+            }
+            _ => None,
+        });
+        let kind = protocol.and_then(protocol_of).zip(direction);
         for l in &s.lines {
             let item = match l {
                 Line::Comment(c) => {
@@ -350,11 +361,18 @@ impl<'a> Conv<'a> {
                 }
                 Line::Item(i) => i,
             };
-            self.connector_item(file, item);
+            self.connector_item(file, item, kind);
         }
     }
 
-    fn connector_item(&mut self, file: &Path, item: &Item) {
+    /// One keyword of a connector of `kind` (protocol and direction, when known): carried, or
+    /// left out with a warning (also when it does nothing on that kind of connector in emg).
+    fn connector_item(
+        &mut self,
+        file: &Path,
+        item: &Item,
+        kind: Option<(Protocol, crate::kind::Direction)>,
+    ) {
         let at = origin(file, item);
         let k = item.key.as_str();
         let v = item.value.as_deref();
@@ -366,6 +384,12 @@ impl<'a> Conv<'a> {
             .iter()
             .find(|(n, _)| *n == k)
             .map_or_else(|| k.to_ascii_lowercase(), |(_, o)| o.to_string());
+        if let Some((p, d)) = kind {
+            if let Err(why) = crate::applies::applies(&ours, p, d) {
+                self.warn(at, format!("{why}; not imported"));
+                return;
+            }
+        }
         match (ours.as_str(), v) {
             ("note", Some(v)) => self.out.comment(&format!("NOTE: {v}")),
             ("route", Some(v)) if self.skipped.contains(v) => {

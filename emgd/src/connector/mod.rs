@@ -19,8 +19,10 @@ use runtime::state::ConnectorHandle;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// Open the connector's listening sockets (so a port in use stops the start with a clear
-/// error) and run its sessions in `tasks` until shutdown.
+/// Run the connector's sessions in `tasks` until shutdown. An incoming connector listens
+/// before this returns (so emgd is ready only once its listeners are up); one that cannot is
+/// in ERROR (logged) and tries again every few seconds; a DLR listener of an
+/// outgoing HTTP connector that cannot listen stops the start with a clear error.
 pub async fn start(
     gw: &Arc<Gateway>,
     connector: &Arc<ConnectorHandle>,
@@ -28,49 +30,76 @@ pub async fn start(
 ) -> anyhow::Result<()> {
     let cfg = connector.config();
     let (gw, c) = (gw.clone(), connector.clone());
-    let cannot_listen = || format!("connector {}: cannot listen on {:?}", cfg.name, cfg.address);
     match (cfg.protocol, cfg.direction) {
         (Protocol::Sim, _) => {
             tasks.spawn(sim::outgoing::run(gw, c));
         }
         (Protocol::Smpp, Direction::Incoming) => {
-            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:2775")
-                .await
-                .with_context(cannot_listen)?;
-            let smpp = Arc::new(smpp::incoming::SmppIn);
-            tasks.spawn(runtime::incoming::run(gw, c, listener, smpp));
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:2775").await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:2775").await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    let smpp = Arc::new(smpp::incoming::SmppIn);
+                    runtime::incoming::run(gw, c, listener, smpp).await;
+                }
+            });
         }
         (Protocol::Smpp, Direction::Outgoing) => {
             let smpp = Arc::new(smpp::outgoing::SmppOut);
             tasks.spawn(runtime::outgoing::run(gw, c, smpp));
         }
         (Protocol::Ucp, Direction::Incoming) => {
-            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:5000")
-                .await
-                .with_context(cannot_listen)?;
-            let ucp = Arc::new(ucp::incoming::UcpIn);
-            tasks.spawn(runtime::incoming::run(gw, c, listener, ucp));
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:5000").await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:5000").await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    let ucp = Arc::new(ucp::incoming::UcpIn);
+                    runtime::incoming::run(gw, c, listener, ucp).await;
+                }
+            });
         }
         (Protocol::Ucp, Direction::Outgoing) => {
             let ucp = Arc::new(ucp::outgoing::UcpOut);
             tasks.spawn(runtime::outgoing::run(gw, c, ucp));
         }
         (Protocol::Cimd2, Direction::Incoming) => {
-            let listener = runtime::incoming::listen(&cfg, "0.0.0.0:9971")
-                .await
-                .with_context(cannot_listen)?;
-            let cimd2 = Arc::new(cimd2::incoming::Cimd2In);
-            tasks.spawn(runtime::incoming::run(gw, c, listener, cimd2));
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:9971").await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:9971").await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    let cimd2 = Arc::new(cimd2::incoming::Cimd2In);
+                    runtime::incoming::run(gw, c, listener, cimd2).await;
+                }
+            });
         }
         (Protocol::Cimd2, Direction::Outgoing) => {
             let cimd2 = Arc::new(cimd2::outgoing::Cimd2Out);
             tasks.spawn(runtime::outgoing::run(gw, c, cimd2));
         }
         (Protocol::Http, Direction::Incoming) => {
-            let listener = http::incoming::bind(&cfg)
-                .await
-                .with_context(cannot_listen)?;
-            tasks.spawn(http::incoming::run(gw, c, listener));
+            let first = http::incoming::bind(&cfg).await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { http::incoming::bind(&cfg).await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    http::incoming::run(gw, c, listener).await;
+                }
+            });
         }
         (Protocol::Http, Direction::Outgoing) => {
             let listener = http::outgoing::bind(&cfg).await.with_context(|| {
@@ -83,10 +112,17 @@ pub async fn start(
         }
         (Protocol::Smtp, Direction::Incoming) => {
             let acceptor = smtp::tls::acceptor(&cfg)?;
-            let listener = smtp::incoming::bind(&cfg)
-                .await
-                .with_context(cannot_listen)?;
-            tasks.spawn(smtp::incoming::run(gw, c, listener, acceptor));
+            let first = smtp::incoming::bind(&cfg).await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { smtp::incoming::bind(&cfg).await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    smtp::incoming::run(gw, c, listener, acceptor).await;
+                }
+            });
         }
         (Protocol::Smtp, Direction::Outgoing) => {
             let tls = smtp::tls::connector(&cfg)?;

@@ -106,24 +106,33 @@ pub fn detail(s: &Server, name: &str) -> OpResult {
     })
 }
 
-fn flags(c: &ConnectorHandle, persisted: bool) -> OpResult {
+fn flags(c: &ConnectorHandle) -> OpResult {
     ok(Flags {
         connector: c.name.clone(),
         hold: c.held(),
         forceclose: c.forceclosed(),
-        persisted,
+        persisted: c.forceclose_stored(),
     })
 }
 
-/// `hold` (on) and `release` (off): sessions stay up, nothing is sent while held.
-pub fn hold(s: &Server, user: &str, name: &str, on: bool) -> OpResult {
+/// `hold` (on) and `release` (off): sessions stay up, nothing is sent while held. Stored, so
+/// a restart keeps it (a stored force-close stays as it is).
+pub async fn hold(s: &Server, user: &str, name: &str, on: bool) -> OpResult {
     let c = find(s, name)?;
+    s.gw.store
+        .commit(vec![Write::ConnectorFlags {
+            connector: name.to_string(),
+            hold: on,
+            forceclose: c.forceclose_stored(),
+        }])
+        .await
+        .map_err(|e| ErrorBody::internal(format!("cannot store the flag: {e}")))?;
     c.set_hold(on);
     let what = if on { "HOLD" } else { "RELEASE" };
     s.gw.logs
         .connector(name, 0, format!("{what} (by operator {user})"));
     tracing::info!(operator = user, connector = name, "{}", what.to_lowercase());
-    flags(c, false)
+    flags(c)
 }
 
 /// Close every session now, wait (briefly) until they are down, then let them reconnect.
@@ -138,7 +147,7 @@ pub async fn bounce(s: &Server, user: &str, name: &str) -> OpResult {
         .connector(name, 0, format!("BOUNCE (by operator {user})"));
     tracing::info!(operator = user, connector = name, "bounce");
     c.bounce(BOUNCE_WAIT).await;
-    flags(c, false)
+    flags(c)
 }
 
 /// Close every session and keep them closed; with `persist`, also after a restart.
@@ -148,18 +157,19 @@ pub async fn forceclose(s: &Server, user: &str, name: &str, persist: bool) -> Op
         s.gw.store
             .commit(vec![Write::ConnectorFlags {
                 connector: name.to_string(),
-                hold: false,
+                hold: c.held(),
                 forceclose: true,
             }])
             .await
             .map_err(|e| ErrorBody::internal(format!("cannot store the flag: {e}")))?;
+        c.set_forceclose_stored(true);
     }
     c.set_forceclose(true);
     let how = if persist { " persistent" } else { "" };
     s.gw.logs
         .connector(name, 0, format!("FORCE CLOSE{how} (by operator {user})"));
     tracing::info!(operator = user, connector = name, persist, "force close");
-    flags(c, persist)
+    flags(c)
 }
 
 /// Clear force-close, stored or not.
@@ -168,14 +178,15 @@ pub async fn forceclose_clear(s: &Server, user: &str, name: &str) -> OpResult {
     s.gw.store
         .commit(vec![Write::ConnectorFlags {
             connector: name.to_string(),
-            hold: false,
+            hold: c.held(),
             forceclose: false,
         }])
         .await
         .map_err(|e| ErrorBody::internal(format!("cannot clear the stored flag: {e}")))?;
+    c.set_forceclose_stored(false);
     c.set_forceclose(false);
     s.gw.logs
         .connector(name, 0, format!("FORCE CLOSE cleared (by operator {user})"));
     tracing::info!(operator = user, connector = name, "force close cleared");
-    flags(c, false)
+    flags(c)
 }

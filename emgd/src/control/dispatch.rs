@@ -88,8 +88,8 @@ impl Service for Server {
             Op::Status => connectors::status(s),
             Op::Connectors => connectors::list(s),
             Op::Connector { name } => connectors::detail(s, &name),
-            Op::Hold { name } => connectors::hold(s, user, &name, true),
-            Op::Release { name } => connectors::hold(s, user, &name, false),
+            Op::Hold { name } => connectors::hold(s, user, &name, true).await,
+            Op::Release { name } => connectors::hold(s, user, &name, false).await,
             Op::Bounce { name } => connectors::bounce(s, user, &name).await,
             Op::Forceclose { name, persist } => {
                 connectors::forceclose(s, user, &name, persist).await

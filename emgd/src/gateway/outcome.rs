@@ -169,12 +169,10 @@ impl Gateway {
         if let (Some(rule), false, false) = (rule, expired, self.is_shutting_down()) {
             message.attempts += 1;
             self.commit_logged(vec![Write::requeue(&message)]).await;
-            let queue = connector.queue.clone();
-            let delay = Duration::from_secs(rule.holddelay);
-            tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
-                queue.put_back(message);
-            });
+            // Waits in the queue, in view of queue list, move, clear and msg cancel.
+            connector
+                .queue
+                .defer(message, Duration::from_secs(rule.holddelay));
             return;
         }
         let status = if expired {

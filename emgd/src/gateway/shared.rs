@@ -67,6 +67,7 @@ impl Gateway {
             if let Some(c) = connectors.get(name) {
                 c.set_hold(*hold);
                 c.set_forceclose(*fc);
+                c.set_forceclose_stored(*fc);
             }
         }
         let node_base = u64::from(cfg.general.nodeid) * NODE_ID_FACTOR;
@@ -146,7 +147,8 @@ impl Gateway {
     }
 
     /// Apply a reloaded configuration: routes, users, limits and connector settings. Adding or
-    /// removing connectors needs a restart (logged).
+    /// removing connectors, and changing a connector's type, protocol, address, instances or
+    /// dlr_address, needs a restart (logged; the running values stay in force and in view).
     pub fn reload(&self, cfg: config::Config) {
         self.user_limits.clear();
         for name in cfg.connectors.keys() {
@@ -156,7 +158,17 @@ impl Gateway {
         }
         for (name, handle) in &self.connectors {
             match cfg.connectors.get(name) {
-                Some(c) => handle.set_config(c.clone()),
+                Some(c) => {
+                    let mut next = c.clone();
+                    let kept = keep_until_restart(&handle.config(), &mut next);
+                    if !kept.is_empty() {
+                        tracing::warn!(
+                            "reload: connector {name}: {} changed, which takes a restart; the running values stay in force until then",
+                            kept.join(", ")
+                        );
+                    }
+                    handle.set_config(next);
+                }
                 None => tracing::warn!(
                     "reload: connector {name} was removed from the configuration; it keeps running until restart"
                 ),
@@ -213,6 +225,37 @@ impl Gateway {
             }
         }
     }
+}
+
+/// The settings a running connector cannot take on the fly (its listener or its set of
+/// instances would have to start again): `next` keeps the running values, so what MGP shows
+/// is what is in force. Returns the keywords kept.
+fn keep_until_restart(
+    running: &config::Connector,
+    next: &mut config::Connector,
+) -> Vec<&'static str> {
+    let mut kept = Vec::new();
+    if next.direction != running.direction {
+        next.direction = running.direction;
+        kept.push("type");
+    }
+    if next.protocol != running.protocol {
+        next.protocol = running.protocol;
+        kept.push("protocol");
+    }
+    if next.address != running.address {
+        next.address = running.address.clone();
+        kept.push("address");
+    }
+    if next.instances != running.instances {
+        next.instances = running.instances;
+        kept.push("instances");
+    }
+    if next.http.dlr_address != running.http.dlr_address {
+        next.http.dlr_address = running.http.dlr_address.clone();
+        kept.push("dlr_address");
+    }
+    kept
 }
 
 /// Resolves once shutdown has begun (for `select!` arms: it holds no borrow when done).

@@ -38,18 +38,22 @@ struct Fetch {
     done: Arc<Notify>,
 }
 
-/// The waiting messages, oldest first: those in memory, then those left in the store.
+/// The waiting messages, oldest first: those in memory, then those left in the store; and
+/// those waiting out a retry's hold delay.
 #[derive(Debug, Default)]
 struct Waiting {
     loaded: VecDeque<Message>,
     spilled: VecDeque<Spilled>,
     /// Ids taken from `spilled` whose load is under way; new messages still go behind them.
     loading: usize,
+    /// Held back until a retry's hold delay has passed ([`Queue::defer`]): still queued, so
+    /// listed, moved, cleared, cancelled and expired like the others, but not taken.
+    deferred: Vec<Message>,
 }
 
 impl Waiting {
     fn len(&self) -> usize {
-        self.loaded.len() + self.spilled.len() + self.loading
+        self.loaded.len() + self.spilled.len() + self.loading + self.deferred.len()
     }
 }
 
@@ -173,6 +177,38 @@ impl Queue {
         drop(q);
         // Every waiter: one woken alone might be a session of another user, which would leave
         // the message waiting.
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    /// Hold a taken message back for `delay` (a retry's hold delay), then put it back at the
+    /// head. It stays counted and in view meanwhile: queue list, move and clear and msg
+    /// cancel see it, and it expires on time.
+    pub fn defer(self: &Arc<Self>, message: Message, delay: Duration) {
+        let id = message.id;
+        {
+            let mut q = self.lock();
+            self.note_expiry(message.expires_us);
+            q.deferred.push(message);
+        }
+        let queue = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(queue) = queue.upgrade() {
+                queue.undefer(id);
+            }
+        });
+    }
+
+    /// Deferred message `id` is due: back at the head, unless an operator took it meanwhile.
+    fn undefer(&self, id: MessageId) {
+        let mut q = self.lock();
+        let Some(pos) = q.deferred.iter().position(|m| m.id == id) else {
+            return;
+        };
+        let m = q.deferred.swap_remove(pos);
+        q.loaded.push_front(m);
+        drop(q);
         self.notify.notify_waiters();
         self.notify.notify_one();
     }
@@ -394,9 +430,13 @@ impl Queue {
             }
             None => false,
         };
-        let (expired, kept): (VecDeque<Message>, VecDeque<Message>) =
+        let (mut expired, kept): (VecDeque<Message>, VecDeque<Message>) =
             q.loaded.drain(..).partition(|m| due(m.expires_us));
         q.loaded = kept;
+        let (late, held): (Vec<Message>, Vec<Message>) =
+            q.deferred.drain(..).partition(|m| due(m.expires_us));
+        q.deferred = held;
+        expired.extend(late);
         let (expired_ids, kept): (VecDeque<Spilled>, VecDeque<Spilled>) =
             q.spilled.drain(..).partition(|s| due(s.expires_us));
         q.spilled = kept;
@@ -427,6 +467,12 @@ impl Queue {
                 drop(q);
                 self.uncount(1);
                 return m;
+            }
+            if let Some(pos) = q.deferred.iter().position(|m| m.id == id) {
+                let m = q.deferred.swap_remove(pos);
+                drop(q);
+                self.uncount(1);
+                return Some(m);
             }
             let pos = q.spilled.iter().position(|s| s.id == id)?;
             q.spilled.remove(pos);
@@ -508,14 +554,30 @@ impl Queue {
             }
         }
         q.loaded = kept;
+        let mut held = Vec::with_capacity(q.deferred.len());
+        for m in q.deferred.drain(..) {
+            if taken.len() < max && keep_out(&m) {
+                taken.push(m);
+            } else {
+                held.push(m);
+            }
+        }
+        q.deferred = held;
         drop(q);
         self.uncount(taken.len());
         taken
     }
 
-    /// Copies of the first `n` waiting messages in memory (for queue list).
+    /// Copies of the first `n` waiting messages in memory, then those waiting out a hold
+    /// delay (for queue list).
     pub fn peek(&self, n: usize) -> Vec<Message> {
-        self.lock().loaded.iter().take(n).cloned().collect()
+        let q = self.lock();
+        q.loaded
+            .iter()
+            .chain(&q.deferred)
+            .take(n)
+            .cloned()
+            .collect()
     }
 }
 

@@ -120,3 +120,31 @@ async fn a_long_queue_spills_to_the_store_and_comes_back_in_order() {
     assert_eq!(q.len(), 0);
     assert_eq!(totals.get(), 0);
 }
+
+/// A message waiting out a hold delay is queued (counted, listed, cancellable, movable) but
+/// not taken until it is due.
+#[tokio::test]
+async fn a_deferred_message_is_in_view_and_comes_back_when_due() {
+    let q = Arc::new(Queue::new(Arc::new(Totals::default())));
+    for id in [1, 2] {
+        q.push(msg(id, None));
+        let m = q.take_for(None).unwrap();
+        q.defer(m, Duration::from_millis(if id == 1 { 50 } else { 60_000 }));
+    }
+    assert_eq!((q.len(), q.waiting()), (2, 2));
+    assert!(q.take_for(None).is_none(), "held back");
+    assert_eq!(q.peek(10).iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        q.take_id(2).await.map(|m| m.id),
+        Some(2),
+        "msg cancel finds it"
+    );
+    assert_eq!(q.len(), 1);
+    let due = tokio::time::timeout(Duration::from_secs(10), q.next_for(None)).await;
+    assert_eq!(due.unwrap().id, 1);
+    q.push(msg(3, None));
+    let m = q.take_for(None).unwrap();
+    q.defer(m, Duration::from_secs(60));
+    let moved = q.take_matching(|m| m.id == 3, 10).await;
+    assert_eq!(moved.len(), 1, "queue move takes it");
+}

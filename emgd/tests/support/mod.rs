@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod peers;
 pub mod smsc;
 pub mod ucp_sim;
 pub mod wire;

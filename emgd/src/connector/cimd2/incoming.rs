@@ -142,6 +142,12 @@ impl Smsc {
             s.login_refused(format!("{} {}", error::INVALID_LOGIN, login.user));
             return s.reply(packet.error_response(error::INVALID_LOGIN));
         };
+        // Authenticated: only now does the session take one of the connector's instances.
+        if !s.claim_instance() {
+            let busy = s.link.config().instances;
+            s.login_refused(format!("all {busy} instances busy"));
+            return s.reply(packet.error_response(error::TOO_MANY_USERS));
+        }
         s.reply(packet.response());
         self.bound = Some(Bound {
             user: user.name.clone(),

@@ -1,9 +1,11 @@
-//! DLR callbacks: the outgoing queue of an incoming HTTP connector.
+//! DLR callbacks and MO pushes: the outgoing queue of an incoming HTTP connector.
 //!
 //! A delivery report for a message that came in over HTTP is queued durably on the connector it
-//! came in on, like every report. One sender per connector takes those reports, whichever
-//! user they are for, and calls the URL each sender gave (`dlr-url`), GET with the fields in
-//! the query or POST with a form body. A 2xx answer finishes the report; anything else is
+//! came in on, like every report; so is an MO message routed to the connector. One sender per
+//! connector takes them, whichever user they are for, and calls the URL each sender gave
+//! (`dlr-url`) for a report, or the connector's `mo_url` for an MO message ([`super::mo_push`]),
+//! GET with the fields in the query or POST with a form body; each request is made from the
+//! OUT pipeline's copy of the message. A 2xx answer finishes it; anything else is
 //! retried with exponential backoff (1 s, 2 s, 4 s ... up to `dlr_callback_backoff_max`, or the
 //! hold delay of a matching retry-scheme message rule) until `dlr_callback_expire` seconds
 //! after the report was made. The report stays queued in the store all along, so a restart
@@ -66,7 +68,7 @@ type CallFuture = Pin<Box<dyn Future<Output = Ended> + Send>>;
 #[derive(Default)]
 struct Destination {
     in_flight: usize,
-    waiting: VecDeque<(Message, String)>,
+    waiting: VecDeque<(Message, Call, String)>,
 }
 
 /// The sender's state between wake-ups.
@@ -96,13 +98,15 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Clie
     };
     let mut recording: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        let can_take = !connector.held() && s.held < MAX_HELD;
+        // Receive-only (`mode`): nothing goes back to the applications; reports and MO wait.
+        let transmit = connector.config().mode != config::Mode::ReceiveOnly;
+        let can_take = transmit && !connector.held() && s.held < MAX_HELD;
         if can_take {
             for m in connector.queue.take_any(MAX_HELD - s.held) {
                 s.take(m);
             }
         }
-        if !connector.held() {
+        if transmit && !connector.held() {
             s.start_calls();
         }
         if recording.is_none() && !s.done.is_empty() {
@@ -126,6 +130,8 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Clie
                 recording = None;
             }
             _ = connector.wait_released(), if connector.held() => {}
+            // A reload may change `mode`.
+            _ = tokio::time::sleep(Duration::from_secs(1)), if !transmit => {}
             _ = stopped(&mut shutdown) => break,
         }
     }
@@ -141,40 +147,66 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, client: Clie
 }
 
 impl Sender {
-    /// A report taken from the queue: skip it, or queue it for its destination.
+    /// A report or MO message taken from the queue: skip it, fail it, or queue the request
+    /// for it at its destination. The request is made from the OUT pipeline's copy (mapping,
+    /// address rewriting, masquerade, SAT pools, then the plugins' `before_send`), as on
+    /// every path a message leaves by; the queued message stays as it is.
     fn take(&mut self, m: Message) {
         let name = &self.connector.name;
         let metrics = crate::metrics::global();
-        let (Some(d), Some(url)) = (&m.dlr, &m.origin.callback_url) else {
-            // A report nobody asked to be called back with (the sender polls the status), or
-            // a message that is not a report: nothing to call.
-            metrics.callback(name, "skipped", None);
-            self.done.push(m);
-            return;
+        let wire = match self.gw.outbound(&self.connector, &m) {
+            Ok(wire) => wire,
+            Err(refusal) => {
+                let (gw, connector) = (self.gw.clone(), self.connector.clone());
+                tokio::spawn(async move { gw.refused_on_send(&connector, m, refusal).await });
+                return;
+            }
         };
-        let wanted = if m.origin.callback_mask == 0 {
-            mask::FINAL
-        } else {
-            m.origin.callback_mask
+        let (url, call) = match &wire.dlr {
+            Some(d) => {
+                let Some(url) = &wire.origin.callback_url else {
+                    // A report nobody asked to be called back with (the sender polls the
+                    // status): nothing to call.
+                    metrics.callback(name, "skipped", None);
+                    self.done.push(m);
+                    return;
+                };
+                let wanted = if wire.origin.callback_mask == 0 {
+                    mask::FINAL
+                } else {
+                    wire.origin.callback_mask
+                };
+                if wanted & kannel_code(d.status) == 0 {
+                    metrics.callback(name, "skipped", None);
+                    self.done.push(m);
+                    return;
+                }
+                let url = expand(url, &wire, d);
+                let call = call_for(&wire, &url);
+                (url, call)
+            }
+            None => {
+                let cfg = self.connector.config();
+                let Some(url) = &cfg.http.mo_url else {
+                    // `--check-config` refuses a route here without `mo_url`; a message can
+                    // still arrive queued from before a reload that removed it.
+                    let (gw, connector) = (self.gw.clone(), self.connector.clone());
+                    tokio::spawn(async move {
+                        give_up(&gw, &connector, m, "the connector has no mo_url").await
+                    });
+                    return;
+                };
+                let url = super::mo_push::expand(url, &wire);
+                let call = super::mo_push::call_for(&wire, &url, cfg.http.mo_method);
+                (url, call)
+            }
         };
-        if wanted & kannel_code(d.status) == 0 {
-            metrics.callback(name, "skipped", None);
-            self.done.push(m);
-            return;
-        }
-        let url = expand(url, &m, d);
         let dest = self.destinations.entry(destination(&url)).or_default();
         if dest.waiting.len() >= MAX_WAITING_PER_DESTINATION {
-            let queue = self.connector.queue.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(PUT_OFF).await;
-                // Back into the queue (push counts it again; finished undoes that).
-                queue.push(m);
-                queue.finished();
-            });
+            self.connector.queue.defer(m, PUT_OFF);
             return;
         }
-        dest.waiting.push_back((m, url));
+        dest.waiting.push_back((m, call, url));
         self.held += 1;
     }
 
@@ -185,14 +217,13 @@ impl Sender {
         let timeout = Duration::from_secs(cfg.http.dlr_callback_timeout);
         for (name, dest) in self.destinations.iter_mut() {
             while dest.in_flight < window {
-                let Some((m, url)) = dest.waiting.pop_front() else {
+                let Some((m, call, url)) = dest.waiting.pop_front() else {
                     break;
                 };
                 dest.in_flight += 1;
                 let client = self.client.clone();
                 let name = name.clone();
                 self.calls.push(Box::pin(async move {
-                    let call = call_for(&m, &url);
                     let started = Instant::now();
                     let result = client.call(&call, timeout).await;
                     (name, m, result, started.elapsed(), url)
@@ -220,17 +251,17 @@ impl Sender {
             Ok(a) => (u32::from(a.status), format!("HTTP {}", a.status)),
             Err(e) => (e.code(), e.to_string()),
         };
+        let what = match &m.dlr {
+            Some(d) => format!("report {} on message {}", m.id, d.message_id),
+            None => format!("MO message {}", m.id),
+        };
         self.gw.logs.connector(
             name,
             0,
-            format!(
-                "CALLBACK ERR (info=\"report {} on message {}: {url}: {why}\")",
-                m.id,
-                m.dlr.as_ref().map_or(0, |d| d.message_id)
-            ),
+            format!("CALLBACK ERR (info=\"{what}: {url}: {why}\")"),
         );
         let cfg = self.connector.config();
-        let made_us = m.dlr.as_ref().map_or(0, |d| d.done_us);
+        let made_us = m.dlr.as_ref().map_or(m.received_us, |d| d.done_us);
         let deadline_us = made_us + (cfg.http.dlr_callback_expire as i64) * 1_000_000;
         let (gw, connector) = (self.gw.clone(), self.connector.clone());
         if crate::clock::now_us() >= deadline_us {
@@ -286,11 +317,8 @@ async fn retry(gw: &Gateway, connector: &Arc<ConnectorHandle>, mut m: Message, c
             connector.name
         );
     }
-    let queue = connector.queue.clone();
-    tokio::time::sleep(delay).await;
-    // `push` counts it again; `finished` undoes that.
-    queue.push(m);
-    queue.finished();
+    // Waits in the queue, in view of queue list, move, clear and msg cancel.
+    connector.queue.defer(m, delay);
 }
 
 /// The fields a callback carries.
@@ -380,14 +408,20 @@ pub fn backoff(connector: &ConnectorHandle, attempts: u32, code: u32) -> Duratio
     Duration::from_secs(secs)
 }
 
-/// The callback could not be made before the report expired: the report fails.
+/// The callback could not be made before the report (or MO message) expired, or cannot be
+/// made at all: it fails.
 async fn give_up(gw: &Gateway, connector: &ConnectorHandle, m: Message, why: &str) {
     Counters::add(&connector.counters.failed);
     gw.logs.connector(
         &connector.name,
         0,
         format!(
-            "EXPIRED (info=\"report {} given up after {} callback attempts: {why}\")",
+            "EXPIRED (info=\"{} {} given up after {} callback attempts: {why}\")",
+            if m.dlr.is_some() {
+                "report"
+            } else {
+                "MO message"
+            },
             m.id,
             m.attempts + 1
         ),

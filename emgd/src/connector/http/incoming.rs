@@ -46,8 +46,8 @@ struct App {
 
 impl App {
     /// The instance a request's connection holds.
-    fn link(&self, peer: Peer) -> Link {
-        Link::new(self.gw.clone(), self.connector.clone(), peer.instance)
+    fn link(&self, peer: &Peer) -> Link {
+        Link::new(self.gw.clone(), self.connector.clone(), peer.instance())
     }
 }
 
@@ -95,21 +95,27 @@ fn answered(app: &App, started: Instant, resp: Response) -> Response {
 }
 
 /// The authenticated user and account of a request, or 401.
-fn authenticate(app: &App, peer: Peer, incoming: &Incoming) -> Result<(String, String), ApiError> {
+fn authenticate(app: &App, peer: &Peer, incoming: &Incoming) -> Result<(String, String), ApiError> {
     let cfg = app.gw.config();
     let connector = app.connector.config();
     let Some((name, password)) = &incoming.credentials else {
         return Err(ApiError::Unauthorized);
     };
-    let link = app.link(peer);
     let Some(user) = crate::users::authenticate(&cfg, &connector, name, password, peer.addr.ip())
     else {
-        link.log(format!("LOGIN ERR (info=\"{name}\")"));
+        app.link(peer).log(format!("LOGIN ERR (info=\"{name}\")"));
         return Err(ApiError::Unauthorized);
     };
-    if app.connector.states().get(peer.instance as usize) != Some(&ConnState::Bound) {
+    // Authenticated: only now does the connection take one of the connector's instances.
+    let Some(instance) = peer.claim() else {
+        let busy = format!("all {} instances busy", connector.instances);
+        app.link(peer).log(format!("CONNECT ERR (info=\"{busy}\")"));
+        return Err(ApiError::Unavailable(busy));
+    };
+    let link = app.link(peer);
+    if app.connector.states().get(instance as usize) != Some(&ConnState::Bound) {
         link.bound(SessionInfo {
-            instance: peer.instance,
+            instance,
             peer: Some(peer.addr.to_string()),
             bind: Some("http".into()),
             user: Some(user.name.clone()),
@@ -128,11 +134,11 @@ async fn send(
 ) -> Response {
     let started = Instant::now();
     let json = uri.path().ends_with(".json");
-    let resp = match accept(&app, peer, &uri, &headers, &body).await {
+    let resp = match accept(&app, &peer, &uri, &headers, &body).await {
         Ok((incoming_json, ok)) => ok.response(incoming_json),
         Err((incoming_json, e)) => {
             if !matches!(e, ApiError::Unauthorized) {
-                app.link(peer).log(format!(
+                app.link(&peer).log(format!(
                     "SUBMIT ERR (info=\"{} {}\")",
                     e.code(),
                     e.message()
@@ -169,7 +175,7 @@ impl Accepted {
 
 async fn accept(
     app: &App,
-    peer: Peer,
+    peer: &Peer,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
@@ -219,7 +225,7 @@ async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    lookup(app, peer, uri, headers, body, None).await
+    lookup(app, &peer, uri, headers, body, None).await
 }
 
 async fn status_path(
@@ -229,12 +235,12 @@ async fn status_path(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    lookup(app, peer, uri, headers, Bytes::new(), Some(id)).await
+    lookup(app, &peer, uri, headers, Bytes::new(), Some(id)).await
 }
 
 async fn lookup(
     app: App,
-    peer: Peer,
+    peer: &Peer,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -256,7 +262,7 @@ fn iso(us: i64) -> String {
 
 async fn status_of(
     app: &App,
-    peer: Peer,
+    peer: &Peer,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],

@@ -1,35 +1,66 @@
-//! The listening socket of an HTTP connector, as axum sees it: each accepted connection takes
-//! one of the connector's `instances` (a client waits in the listen backlog while all are
-//! taken), shows as CONNECTED and in the connector log, and gives its instance back when it
-//! closes. Handlers learn the peer and instance through [`Peer`].
+//! The listening socket of an HTTP connector, as axum sees it. A connection holds one of the
+//! connector's `instances` only once a request on it has authenticated ([`Peer::claim`]),
+//! shows then as BOUND and in the connector log under that instance, and gives it back when it
+//! closes; before that it shows as `(-)`, and it is closed if no request authenticates within
+//! `bind_timeout` seconds, so silent connections cannot take every instance. At most
+//! [`MAX_LOGGING_IN`] connections beyond `instances` are open at a time; more are closed at
+//! once. Handlers learn the peer and instance through [`Peer`].
 //!
 //! Force-close (and so bounce) applies here as on every connector: while it is set no
 //! connection is accepted, and open ones read end-of-file, so each finishes the request it is
 //! answering and closes.
 
+use crate::connector::runtime::incoming::MAX_LOGGING_IN;
 use crate::connector::runtime::link::Link;
-use crate::connector::runtime::slots::{Slot, Slots};
+use crate::connector::runtime::slots::{Claim, Slots};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
+use crate::logs::NO_INSTANCE;
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Who is on the other end of a request's connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Peer {
     pub addr: SocketAddr,
-    pub instance: u32,
+    claim: Arc<Mutex<Claim>>,
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.addr, self.instance())
+    }
+}
+
+impl Peer {
+    /// The instance the connection holds; [`NO_INSTANCE`] until a request authenticated.
+    pub fn instance(&self) -> u32 {
+        self.lock().instance().unwrap_or(NO_INSTANCE)
+    }
+
+    /// A request authenticated: the connection takes its instance now (once). `None` when
+    /// every instance is busy.
+    pub fn claim(&self) -> Option<u32> {
+        let mut c = self.lock();
+        c.claim().then(|| c.instance()).flatten()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Claim> {
+        self.claim.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Connected<IncomingStream<'_, SlotListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, SlotListener>) -> Self {
-        *stream.remote_addr()
+        stream.remote_addr().clone()
     }
 }
 
@@ -38,6 +69,7 @@ pub struct SlotListener {
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
     slots: Arc<Slots>,
+    open: Arc<AtomicUsize>,
 }
 
 impl SlotListener {
@@ -48,6 +80,7 @@ impl SlotListener {
             gw,
             connector,
             slots,
+            open: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -56,20 +89,38 @@ impl SlotListener {
 pub struct SlotStream {
     stream: TcpStream,
     /// Resolves when the connector is force-closed.
-    closed: Pin<Box<dyn std::future::Future<Output = ()> + Send + Sync>>,
-    _held: Held,
+    closed: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
+    /// When a connection that has not authenticated is closed (`bind_timeout`).
+    login_by: Pin<Box<tokio::time::Sleep>>,
+    timed_out: bool,
+    held: Held,
 }
 
-/// The instance a connection holds.
+/// The connection's place on the connector: its claim on an instance.
 struct Held {
-    link: Link,
-    _slot: Slot,
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+    claim: Arc<Mutex<Claim>>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Held {
+    fn logged_in(&self) -> bool {
+        let c = self.claim.lock().unwrap_or_else(|p| p.into_inner());
+        c.instance().is_some()
+    }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.link.set_state(ConnState::Idle);
-        self.link.log("DISCONNECT");
+        let mut c = self.claim.lock().unwrap_or_else(|p| p.into_inner());
+        let instance = c.instance().unwrap_or(NO_INSTANCE);
+        let link = Link::new(self.gw.clone(), self.connector.clone(), instance);
+        // IDLE before the instance is free for the next connection.
+        link.set_state(ConnState::Idle);
+        link.log("DISCONNECT");
+        c.release();
+        self.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -79,7 +130,6 @@ impl axum::serve::Listener for SlotListener {
 
     async fn accept(&mut self) -> (SlotStream, Peer) {
         loop {
-            let slot = self.slots.claim_wait().await;
             self.connector.wait_released_or_hold_only().await;
             let (stream, addr) = match self.listener.accept().await {
                 Ok(a) => a,
@@ -89,19 +139,34 @@ impl axum::serve::Listener for SlotListener {
                     continue;
                 }
             };
-            let instance = slot.instance;
-            let link = Link::new(self.gw.clone(), self.connector.clone(), instance);
+            let link = Link::new(self.gw.clone(), self.connector.clone(), NO_INSTANCE);
+            if self.open.load(Ordering::Relaxed) >= self.slots.count() + MAX_LOGGING_IN {
+                link.log(format!(
+                    "CONNECT ERR (info=\"{addr}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
+                    self.slots.count()
+                ));
+                continue;
+            }
+            self.open.fetch_add(1, Ordering::Relaxed);
             let _ = stream.set_nodelay(true);
-            link.set_state(ConnState::Connected);
             link.log(format!("CONNECT OK (info=\"{addr}\")"));
+            let claim = Arc::new(Mutex::new(Claim::pending(self.slots.clone())));
             let connector = self.connector.clone();
+            let bind_timeout = std::time::Duration::from_secs(connector.config().bind_timeout);
             return (
                 SlotStream {
                     stream,
                     closed: Box::pin(async move { connector.forceclose_set().await }),
-                    _held: Held { link, _slot: slot },
+                    login_by: Box::pin(tokio::time::sleep(bind_timeout)),
+                    timed_out: false,
+                    held: Held {
+                        gw: self.gw.clone(),
+                        connector: self.connector.clone(),
+                        claim: claim.clone(),
+                        open: self.open.clone(),
+                    },
                 },
-                Peer { addr, instance },
+                Peer { addr, claim },
             );
         }
     }
@@ -109,7 +174,7 @@ impl axum::serve::Listener for SlotListener {
     fn local_addr(&self) -> std::io::Result<Peer> {
         Ok(Peer {
             addr: self.listener.local_addr()?,
-            instance: 0,
+            claim: Arc::new(Mutex::new(Claim::fixed())),
         })
     }
 }
@@ -122,6 +187,20 @@ impl AsyncRead for SlotStream {
     ) -> Poll<std::io::Result<()>> {
         if self.closed.as_mut().poll(cx).is_ready() {
             // End of file: the connection finishes what it is doing and closes.
+            return Poll::Ready(Ok(()));
+        }
+        if self.timed_out {
+            return Poll::Ready(Ok(()));
+        }
+        if !self.held.logged_in() && self.login_by.as_mut().poll(cx).is_ready() {
+            // No request authenticated within `bind_timeout`: end of file, and it closes.
+            self.timed_out = true;
+            let link = Link::new(
+                self.held.gw.clone(),
+                self.held.connector.clone(),
+                NO_INSTANCE,
+            );
+            link.log("LOGIN ERR (info=\"bind timeout\")");
             return Poll::Ready(Ok(()));
         }
         Pin::new(&mut self.stream).poll_read(cx, buf)

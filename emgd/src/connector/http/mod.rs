@@ -3,7 +3,8 @@
 //! | file | what |
 //! |---|---|
 //! | [`incoming`] | the send API for applications (`/bin/send`, `/cgi-bin/sendsms`, `/send`), status lookups |
-//! | [`callback`] | incoming HTTP's outgoing side: DLR callbacks to the URL each sender gave |
+//! | [`callback`] | incoming HTTP's outgoing side: DLR callbacks to the URL each sender gave, MO pushes |
+//! | [`mo_push`] | the request pushing an MO message to the application's `mo_url` |
 //! | [`outgoing`] | messages sent to a provider's HTTP API |
 //! | [`provider`] | outgoing HTTP's incoming side: the provider's DLRs and MO messages (`dlr_address`) |
 //! | [`convert`] | requests <-> `Message`: send requests, provider requests and answers, provider DLRs and MO |
@@ -17,6 +18,7 @@ pub mod client;
 pub mod convert;
 pub mod incoming;
 pub mod listener;
+pub mod mo_push;
 pub mod outgoing;
 pub mod params;
 pub mod provider;

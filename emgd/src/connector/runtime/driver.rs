@@ -191,6 +191,7 @@ pub struct Ctl<'a, C: Codec> {
     pub(super) login: &'a mut Option<Login>,
     pub(super) traffic: bool,
     pub(super) bound: bool,
+    pub(super) claim: &'a mut super::slots::Claim,
 }
 
 impl<C: Codec> Ctl<'_, C> {
@@ -210,6 +211,13 @@ impl<C: Codec> Ctl<'_, C> {
     /// Incoming: the peer logged in (the driver answered it already).
     pub fn logged_in(&mut self, login: Login) {
         *self.login = Some(login);
+    }
+
+    /// Incoming: take the instance this session will show under, before answering a login
+    /// that succeeds. False when every instance is busy: refuse the login then (SMPP:
+    /// ESME_RBINDFAIL); a connection holds no instance until it has logged in.
+    pub fn claim_instance(&mut self) -> bool {
+        self.claim.claim()
     }
 
     /// Incoming: the peer's login was refused (the driver answered it already).

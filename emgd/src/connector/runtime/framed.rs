@@ -17,6 +17,7 @@
 use super::driver::{Codec, Ctl, Dir, Driver, Flow, Frame, Kind, Login, LoginRefused, Writer};
 use super::link::Link;
 use super::outbox::{first_staged, Outbox, Taker};
+use super::slots::Claim;
 use super::state::{ConnState, SessionInfo};
 use super::timer::{Due, Timer};
 use super::window::Window;
@@ -37,6 +38,8 @@ pub const CLOSE_WAIT: Duration = Duration::from_secs(5);
 pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which end of the session we are.
+mod closing;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     /// We connected and log in; we submit.
@@ -102,6 +105,10 @@ struct Session<D: Driver, S> {
     /// Set when we decided to close: the reason and how long answers may still take.
     closing: Option<(End, Instant)>,
     logout_sent: bool,
+    /// Incoming: the instance this session takes once its peer logs in.
+    claim: Claim,
+    /// Incoming: the peer must have logged in by then (`bind_timeout`).
+    login_by: Option<Instant>,
 }
 
 /// Run one session on `stream` until it ends. An outgoing session logs in first and may bring
@@ -119,6 +126,42 @@ where
     D: Driver,
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    run_claiming(link, stream, codec, driver, side, first, Claim::fixed()).await
+}
+
+/// Run an incoming session whose peer has not logged in yet: `link` names no instance
+/// ([`crate::logs::NO_INSTANCE`]) until the login takes one of `claim`'s; a peer that does
+/// not log in within `bind_timeout` seconds is disconnected, and one that logs in while every
+/// instance is busy is refused (the driver asks first, through [`Ctl::claim_instance`]).
+pub async fn run_incoming<D, S>(
+    link: Link,
+    stream: S,
+    codec: D::Codec,
+    driver: D,
+    claim: Claim,
+) -> End
+where
+    D: Driver,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    run_claiming(link, stream, codec, driver, Side::Incoming, None, claim).await
+}
+
+async fn run_claiming<D, S>(
+    link: Link,
+    stream: S,
+    codec: D::Codec,
+    driver: D,
+    side: Side,
+    first: Option<Message>,
+    claim: Claim,
+) -> End
+where
+    D: Driver,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let login_by = (side == Side::Incoming)
+        .then(|| Instant::now() + Duration::from_secs(link.config().bind_timeout));
     let taker = match side {
         Side::Outgoing => Taker::Instance(link.instance),
         Side::Incoming => Taker::User(None),
@@ -145,6 +188,8 @@ where
         last_traffic: Instant::now(),
         closing: None,
         logout_sent: false,
+        claim,
+        login_by,
     };
     s.run(first).await
 }
@@ -168,14 +213,17 @@ where
                     self.writer.write(&self.link, &login);
                     self.window.sent(seq, Sent::Login);
                 }
-                None => self.logged_in(Login {
-                    peer: cfg.address.clone(),
-                    bind: None,
-                    user: cfg.username.clone(),
-                    info: "0".into(),
-                    transmit: true,
-                    queue_user: None,
-                }),
+                None => {
+                    // Outgoing: its instance is its own, so this cannot be refused.
+                    let _ = self.logged_in(Login {
+                        peer: cfg.address.clone(),
+                        bind: None,
+                        user: cfg.username.clone(),
+                        info: "0".into(),
+                        transmit: true,
+                        queue_user: None,
+                    });
+                }
             }
         }
         let mut forceclose = self.link.connector.watch_forceclose();
@@ -233,6 +281,7 @@ where
                     .map(|p| self.last_poll + p)
                     .filter(|_| self.bound && self.closing.is_none()),
                 closing_at: self.closing.as_ref().map(|c| c.1),
+                login_by: self.login_by.filter(|_| !self.bound),
             };
             let timed = timer.arm(due.next());
             tokio::select! {
@@ -308,6 +357,9 @@ where
         if passed(due.closing_at) {
             return Some(self.closing.take().map_or(End::Shutdown, |c| c.0));
         }
+        if passed(due.login_by) {
+            return Some(End::Closed("bind timeout".into()));
+        }
         if passed(due.answer_by) {
             if !self.bound {
                 return Some(End::Closed("bind timeout".into()));
@@ -379,7 +431,7 @@ where
             Sent::Login => {
                 let cfg = self.link.config();
                 match self.driver.logged_in(&cfg, frame) {
-                    Ok(login) => self.logged_in(login),
+                    Ok(login) => return self.logged_in(login),
                     Err(refused) => {
                         self.link
                             .log(format!("LOGIN ERR (info=\"{}\")", refused.info));
@@ -397,6 +449,7 @@ where
                     login: &mut login,
                     traffic: false,
                     bound: self.bound,
+                    claim: &mut self.claim,
                 };
                 let flow = self.driver.polled(frame, &mut ctl);
                 if ctl.traffic {
@@ -429,13 +482,16 @@ where
             login: &mut login,
             traffic: false,
             bound: self.bound,
+            claim: &mut self.claim,
         };
         let flow = self.driver.on_request(frame, &mut ctl);
         if ctl.traffic {
             self.last_traffic = Instant::now();
         }
         if let Some(login) = login {
-            self.logged_in(login);
+            if let Some(end) = self.logged_in(login) {
+                return Some(end);
+            }
         }
         match flow {
             Flow::Continue => None,
@@ -443,14 +499,21 @@ where
         }
     }
 
-    /// The end when the peer goes: the reason we were closing for, if we were.
-    fn closing_or(&mut self, why: &str) -> End {
-        self.closing
-            .take()
-            .map_or_else(|| End::Closed(why.to_string()), |c| c.0)
-    }
-
-    fn logged_in(&mut self, login: Login) {
+    /// The peer logged in (or, outgoing, accepted our login). An incoming session takes its
+    /// instance now; `Some` when none is free (a driver that asked [`Ctl::claim_instance`]
+    /// first has refused the login itself).
+    fn logged_in(&mut self, login: Login) -> Option<End> {
+        // `claim` is a no-op for a session whose instance is fixed (outgoing) or taken.
+        if self.side == Side::Incoming && !self.claim.claim() {
+            let busy = format!("all {} instances busy", self.claim.count());
+            self.link.log(format!("LOGIN ERR (info=\"{busy}\")"));
+            return Some(End::Closed(busy));
+        }
+        if let Some(instance) = self.claim.instance().filter(|i| *i != self.link.instance) {
+            self.link = Link::new(self.link.gw.clone(), self.link.connector.clone(), instance);
+            self.outbox = Outbox::new(self.link.clone(), Taker::User(None), false);
+            self.link.set_state(ConnState::Connected);
+        }
         self.link.log(format!("LOGIN OK (info=\"{}\")", login.info));
         self.link.bound(SessionInfo {
             instance: self.link.instance,
@@ -464,41 +527,7 @@ where
         if self.side == Side::Incoming {
             self.outbox.takes.by = Taker::User(login.queue_user);
         }
-    }
-
-    fn begin_close(&mut self, why: End) {
-        if self.bound {
-            self.link.set_state(ConnState::Terminating);
-        }
-        self.closing = Some((why, Instant::now() + CLOSE_WAIT));
-    }
-
-    /// Once closing and nothing is in flight: log out (or, without a logout, end now).
-    fn close_when_drained(&mut self) -> Option<End> {
-        if self.closing.is_none() || self.logout_sent {
-            return None;
-        }
-        let drained =
-            self.parts_waiting == 0 && !self.outbox.has_backlog() && self.outbox.staged() == 0;
-        if !self.bound {
-            return self.closing.take().map(|c| c.0);
-        }
-        if !drained {
-            return None;
-        }
-        let logout = self
-            .window
-            .next_seq()
-            .and_then(|seq| self.driver.logout(seq).map(|f| (seq, f)));
-        match logout {
-            Some((seq, frame)) => {
-                self.writer.write(&self.link, &frame);
-                self.window.sent(seq, Sent::Logout);
-                self.logout_sent = true;
-                None
-            }
-            None => self.closing.take().map(|c| c.0),
-        }
+        None
     }
 
     /// Plan the messages ready to go: the OUT pipeline's copy (with the plugins' `before_send`),
@@ -552,26 +581,5 @@ where
             self.parts_waiting += 1;
             self.last_traffic = Instant::now();
         }
-    }
-
-    /// Record every outcome already known, answer what is done, put back what has no answer,
-    /// and disconnect.
-    async fn finish(mut self, end: End) -> End {
-        while let Some(done) = self.work.join_next().await {
-            if let Ok(Some(frame)) = done {
-                self.writer.write(&self.link, &frame);
-            }
-        }
-        if !self.writer.out.is_empty() {
-            let _ = self.stream.write_all(&self.writer.out).await;
-        }
-        let _ = self.window.drain().count();
-        self.outbox.close().await;
-        let _ = self.stream.shutdown().await;
-        if !matches!(end, End::LoginRefused(_)) {
-            self.link
-                .log(format!("DISCONNECT (info=\"{}\")", end.reason()));
-        }
-        end
     }
 }

@@ -1,19 +1,26 @@
-//! Incoming connectors over TCP: accept connections until shutdown, each taking a free
-//! instance ([`Slots`]; when all `instances` are busy the connection is logged and closed),
-//! and run each session in its own task ([`framed::run`]). At shutdown the listener closes,
+//! Incoming connectors over TCP: accept connections until shutdown and run each session in its
+//! own task ([`framed::run_incoming`]). A session takes a free instance ([`Slots`]) only once
+//! its peer has logged in (when all `instances` are busy the login is refused); until then it
+//! shows as `(-)` in the connector log and must log in within `bind_timeout`. While the
+//! connector is force-closed, connections are accepted and closed at once. At shutdown the listener closes,
 //! the sessions close gracefully, and every instance ends DEAD.
 
 use super::driver::Driver;
-use super::framed::{self, Side};
+use super::framed;
 use super::link::Link;
-use super::slots::Slots;
+use super::slots::{Claim, Slots};
 use super::state::{ConnState, ConnectorHandle};
 use crate::gateway::{stopped, Gateway};
+use crate::logs::NO_INSTANCE;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+
+/// Connections that have not logged in yet, beyond `instances`, at most: each closes after
+/// `bind_timeout` unless it logs in, and more are refused meanwhile.
+pub const MAX_LOGGING_IN: usize = 64;
 
 /// What a protocol gives an incoming connector.
 pub trait Incoming: Send + Sync + 'static {
@@ -29,6 +36,73 @@ pub trait Incoming: Send + Sync + 'static {
 /// Open the connector's listening socket on `address`, or `default` without one.
 pub async fn listen(cfg: &config::Connector, default: &str) -> std::io::Result<TcpListener> {
     TcpListener::bind(cfg.address.as_deref().unwrap_or(default)).await
+}
+
+/// How long an incoming connector that cannot listen waits before it tries again.
+pub const LISTEN_RETRY: Duration = Duration::from_secs(5);
+
+/// The listener, from `first` (the attempt made at start, so a connector that can listen
+/// does before emgd says it is ready) or, while that fails, from `listen` every
+/// [`LISTEN_RETRY`]; meanwhile every instance is in ERROR (and the connector log and the
+/// general log say why). `None` at shutdown.
+pub async fn listen_or_error<F, Fut>(
+    gw: &Gateway,
+    connector: &ConnectorHandle,
+    first: std::io::Result<TcpListener>,
+    listen: F,
+) -> Option<TcpListener>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<TcpListener>>,
+{
+    let mut shutdown = gw.shutdown_signal();
+    let mut failing = false;
+    let mut attempt = Some(first);
+    loop {
+        let result = match attempt.take() {
+            Some(r) => r,
+            None => listen().await,
+        };
+        match result {
+            Ok(l) => {
+                if failing {
+                    gw.logs.connector(&connector.name, NO_INSTANCE, "LISTEN OK");
+                    for instance in 0..connector.config().instances {
+                        connector.set_state(instance, ConnState::Idle);
+                    }
+                }
+                return Some(l);
+            }
+            Err(e) => {
+                let address = connector.config().address.clone().unwrap_or_default();
+                if !failing {
+                    tracing::error!(
+                        "connector {}: cannot listen on {address}: {e}; it is in ERROR and tries again every {} s",
+                        connector.name,
+                        LISTEN_RETRY.as_secs()
+                    );
+                    gw.logs.connector(
+                        &connector.name,
+                        NO_INSTANCE,
+                        format!("ERROR (info=\"cannot listen on {address}: {e}\")"),
+                    );
+                }
+                failing = true;
+                for instance in 0..connector.config().instances {
+                    connector.set_state(instance, ConnState::Error);
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LISTEN_RETRY) => {}
+            _ = stopped(&mut shutdown) => {
+                for instance in 0..connector.config().instances {
+                    connector.set_state(instance, ConnState::Dead);
+                }
+                return None;
+            }
+        }
+    }
 }
 
 /// Accept sessions until shutdown, at most `instances` at a time.
@@ -52,22 +126,30 @@ pub async fn run<P: Incoming>(
                         continue;
                     }
                 };
-                let Some(slot) = slots.claim() else {
-                    gw.logs.connector(&connector.name, 0, format!(
-                        "CONNECT ERR (info=\"{peer}: all {} instances busy\")", slots.count()));
+                if connector.forceclosed() {
+                    // Force-closed: it stays closed to new clients too, until released.
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                        "CONNECT ERR (info=\"{peer}: force closed\")"));
                     drop(stream);
                     continue;
-                };
-                let link = Link::new(gw.clone(), connector.clone(), slot.instance);
+                }
+                if sessions.len() >= slots.count() + MAX_LOGGING_IN {
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                        "CONNECT ERR (info=\"{peer}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
+                        slots.count()));
+                    drop(stream);
+                    continue;
+                }
+                let link = Link::new(gw.clone(), connector.clone(), NO_INSTANCE);
                 let protocol = protocol.clone();
+                let claim = Claim::pending(slots.clone());
                 sessions.spawn(async move {
-                    link.set_state(ConnState::Connected);
                     link.log(format!("CONNECT OK (info=\"{peer}\")"));
                     let _ = stream.set_nodelay(true);
                     let (codec, driver) = protocol.session(&link.config(), peer);
-                    framed::run(link.clone(), stream, codec, driver, Side::Incoming, None).await;
-                    link.set_state(ConnState::Idle);
-                    drop(slot);
+                    // The session takes its instance when its peer logs in, and gives it back
+                    // (IDLE) when it ends.
+                    framed::run_incoming(link, stream, codec, driver, claim).await;
                 });
             }
             _ = stopped(&mut shutdown) => break,

@@ -9,8 +9,10 @@
 //!   dashboard read them there. A driver never sets a state; the runtime does, from what the
 //!   driver reports.
 //! - **Instances**: an outgoing connector runs `instances` sessions, a task each
-//!   ([`outgoing`], [`calls`]); an incoming one accepts at most `instances` at a time, each
-//!   in the lowest free instance slot ([`incoming`], [`slots`]).
+//!   ([`outgoing`], [`calls`]); an incoming one runs at most `instances` logged-in sessions
+//!   at a time, each taking the lowest free instance slot when its peer logs in (the driver
+//!   asks [`driver::Ctl::claim_instance`] before answering a login); a connection that does
+//!   not log in within `bind_timeout` is closed ([`incoming`], [`slots`]).
 //! - **`static`**: an outgoing session connects at start; otherwise when the first message
 //!   for it is queued.
 //! - **`idletimeout`** and **`keepalive`**: after `keepalive` seconds without a frame the

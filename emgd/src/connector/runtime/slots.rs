@@ -1,6 +1,7 @@
-//! The instance slots of an incoming connector: each accepted connection takes the lowest free
-//! instance number and gives it back when it closes, so at most `instances` sessions run at a
-//! time and each shows under its own instance.
+//! The instance slots of an incoming connector: each session takes the lowest free instance
+//! number once its peer has logged in ([`Claim`]) and gives it back when it closes, so at most
+//! `instances` sessions run at a time and each shows under its own instance. A connection that
+//! has not logged in holds none: silent connections cannot take every instance.
 
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -69,6 +70,56 @@ impl Drop for Slot {
     }
 }
 
+/// An incoming session's hold on an instance: none until its peer has logged in.
+pub struct Claim {
+    slots: Option<Arc<Slots>>,
+    slot: Option<Slot>,
+}
+
+impl Claim {
+    /// A session whose instance is fixed from the start (an outgoing one).
+    pub fn fixed() -> Claim {
+        Claim {
+            slots: None,
+            slot: None,
+        }
+    }
+
+    /// An incoming session that takes one of `slots` when its peer logs in.
+    pub fn pending(slots: Arc<Slots>) -> Claim {
+        Claim {
+            slots: Some(slots),
+            slot: None,
+        }
+    }
+
+    /// Take the lowest free instance (once: later calls keep it). False when all are busy.
+    pub fn claim(&mut self) -> bool {
+        match (&self.slots, &self.slot) {
+            (None, _) | (_, Some(_)) => true,
+            (Some(slots), None) => {
+                self.slot = slots.claim();
+                self.slot.is_some()
+            }
+        }
+    }
+
+    /// The instance taken, if one was.
+    pub fn instance(&self) -> Option<u32> {
+        self.slot.as_ref().map(|s| s.instance)
+    }
+
+    /// Give the instance back (the session ended); a later [`Claim::claim`] may take one again.
+    pub fn release(&mut self) {
+        self.slot = None;
+    }
+
+    /// How many instances there are to take (0 for a fixed one).
+    pub fn count(&self) -> usize {
+        self.slots.as_ref().map_or(0, |s| s.count())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +133,19 @@ mod tests {
         assert!(slots.claim().is_none(), "all busy");
         drop(a);
         assert_eq!(slots.claim_wait().await.instance, 0);
+    }
+
+    #[test]
+    fn a_claim_takes_an_instance_once_and_gives_it_back() {
+        let slots = Slots::new(1);
+        let mut a = Claim::pending(slots.clone());
+        let mut b = Claim::pending(slots.clone());
+        assert_eq!(a.instance(), None);
+        assert!(a.claim() && a.claim());
+        assert_eq!(a.instance(), Some(0));
+        assert!(!b.claim(), "all busy");
+        drop(a);
+        assert!(b.claim());
+        assert!(Claim::fixed().claim());
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::queue::{Queue, Totals};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{broadcast, watch};
 
@@ -87,6 +87,8 @@ pub struct ConnectorHandle {
     sessions: Mutex<Vec<Option<SessionInfo>>>,
     hold: watch::Sender<bool>,
     forceclose: watch::Sender<bool>,
+    /// Force-close is in the store (set with `persist`): it holds after a restart too.
+    forceclose_stored: AtomicBool,
     pub counters: Counters,
     /// Paces sending to the connector's `throughput`.
     pacer: Mutex<Option<Arc<crate::rate::RateLimiter>>>,
@@ -108,6 +110,7 @@ impl ConnectorHandle {
             sessions: Mutex::new(vec![None; instances]),
             hold: watch::channel(false).0,
             forceclose: watch::channel(false).0,
+            forceclose_stored: AtomicBool::new(false),
             counters: Counters::default(),
             pacer: Mutex::new(None),
         }
@@ -240,6 +243,16 @@ impl ConnectorHandle {
 
     pub fn set_forceclose(&self, on: bool) {
         self.forceclose.send_replace(on);
+    }
+
+    /// Whether force-close is stored (so a restart keeps it): what the stored flags must
+    /// keep saying when hold changes.
+    pub fn forceclose_stored(&self) -> bool {
+        self.forceclose_stored.load(Ordering::Relaxed)
+    }
+
+    pub fn set_forceclose_stored(&self, on: bool) {
+        self.forceclose_stored.store(on, Ordering::Relaxed);
     }
 
     /// Resolves when neither hold nor force-close is set.

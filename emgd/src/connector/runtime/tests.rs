@@ -171,7 +171,8 @@ address = "127.0.0.1:0"
 
 [connector.toy]
 type = "outgoing"
-protocol = "ucp"
+# Any session protocol emgd runs: the toy driver below replaces SMPP's.
+protocol = "smpp"
 address = "127.0.0.1:1"
 username = "me"
 keepalive = 1

@@ -22,6 +22,8 @@ pub(super) struct Due {
     pub(super) poll_at: Option<Instant>,
     /// Closing gives up waiting for answers then.
     pub(super) closing_at: Option<Instant>,
+    /// Incoming: the peer has not logged in by then (`bind_timeout`).
+    pub(super) login_by: Option<Instant>,
 }
 
 impl Due {
@@ -33,6 +35,7 @@ impl Due {
             self.answer_by,
             self.poll_at,
             self.closing_at,
+            self.login_by,
         ]
         .into_iter()
         .flatten()

@@ -186,6 +186,13 @@ impl Smsc {
         if !mode_allows || !user.binds.iter().any(|b| b == kind.word()) {
             return refuse(s, status::ESME_RBINDFAIL);
         }
+        // Authenticated: only now does the session take one of the connector's instances.
+        if !s.claim_instance() {
+            let busy = s.link.config().instances;
+            s.link
+                .log(format!("CONNECT ERR (info=\"all {busy} instances busy\")"));
+            return refuse(s, status::ESME_RBINDFAIL);
+        }
         let mut tlvs = Vec::new();
         if bind.interface_version >= 0x34 {
             tlvs.push(Tlv::u8(tlv::SC_INTERFACE_VERSION, 0x34));

@@ -126,6 +126,13 @@ impl Smsc {
             s.reply(frame.nack(ErrorCode::AUTHENTICATION_FAILURE, ""));
             return;
         };
+        // Authenticated: only now does the session take one of the connector's instances.
+        if !s.claim_instance() {
+            let busy = s.link.config().instances;
+            s.login_refused(format!("all {busy} instances busy"));
+            s.reply(frame.nack(ErrorCode::OPERATION_NOT_ALLOWED, "all instances busy"));
+            return;
+        }
         s.reply(frame.ack("", ""));
         self.bound = Some(Bound {
             user: user.name.clone(),

@@ -1,0 +1,177 @@
+//! What emgd runs, and where each connector keyword does something: a configuration emgd
+//! would refuse, or a keyword it would ignore, is refused here with its place, so
+//! `--check-config`, the start and a reload all say the same.
+//!
+//! [`RUNS`] lists the connector kinds this build runs and [`BACKENDS`] the stores; a protocol
+//! branch that adds a kind adds it there, and its keywords' rules to [`applies`] (a protocol
+//! the rules do not name yet takes every keyword, since it is refused as a whole anyway).
+//! The HTTP-, simulator- and outgoing-SMPP-only keywords have their own checks
+//! (`crate::http`, `crate::connector`).
+
+use crate::context::Ctx;
+use crate::kind::{Direction, Protocol};
+use crate::model::Backend;
+use crate::values::Sp;
+use std::collections::BTreeMap;
+
+/// The connector kinds this build of emgd runs.
+pub const RUNS: &[(Protocol, Direction)] = &[
+    (Protocol::Smpp, Direction::Incoming),
+    (Protocol::Smpp, Direction::Outgoing),
+    (Protocol::Http, Direction::Incoming),
+    (Protocol::Http, Direction::Outgoing),
+    (Protocol::Smtp, Direction::Incoming),
+    (Protocol::Smtp, Direction::Outgoing),
+    (Protocol::Ucp, Direction::Incoming),
+    (Protocol::Ucp, Direction::Outgoing),
+    (Protocol::Cimd2, Direction::Incoming),
+    (Protocol::Cimd2, Direction::Outgoing),
+    (Protocol::Gsm, Direction::Outgoing),
+    (Protocol::Sim, Direction::Outgoing),
+];
+
+/// The store backends this build runs.
+pub const BACKENDS: &[Backend] = &[Backend::Sqlite];
+
+/// Whether `keyword` does something on a `protocol` connector of `direction`; `Err` says
+/// why not, after "keyword: ".
+pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Result<(), String> {
+    use Direction::{Incoming, Outgoing};
+    use Protocol::{Http, Sim, Smpp};
+    let kind = (protocol, direction);
+    let named = matches!(protocol, Smpp | Http | Sim);
+    let ok = !named
+        || match keyword {
+            // A session of its own to keep up, connected at start.
+            "static" => kind == (Smpp, Outgoing),
+            // Sessions of frames: idle and keep-alive timers run on them.
+            "idletimeout" | "keepalive" => protocol == Smpp,
+            // Clients that log in.
+            "bind_timeout" | "users" => direction == Incoming && protocol != Sim,
+            // What we log in with.
+            "username" | "password" => direction == Outgoing && protocol != Sim,
+            // Requests in flight: outgoing calls, or deliveries on an SMPP session.
+            "windowsize" => kind != (Http, Incoming),
+            // Who may connect: incoming clients, or a provider posting DLRs and MO.
+            "access" => direction == Incoming || kind == (Http, Outgoing),
+            "address" => protocol != Sim,
+            // Incoming: refused by the outgoing-only check already.
+            "split" => direction == Incoming || kind == (Smpp, Outgoing),
+            _ => true,
+        };
+    if ok {
+        return Ok(());
+    }
+    Err(match keyword {
+        "static" if direction == Incoming => {
+            "only meaningful for outgoing connectors (an incoming one waits for its clients)".into()
+        }
+        "static" => format!(
+            "an outgoing `{}` connector keeps no session to connect at start; it sends each message by itself",
+            name(protocol)
+        ),
+        "idletimeout" | "keepalive" => format!(
+            "`{}` connectors have no session of their own to time; only `smpp` connectors do",
+            name(protocol)
+        ),
+        "bind_timeout" | "users" if protocol == Sim => {
+            "a `sim` connector runs inside emgd; no client logs in to it".into()
+        }
+        "bind_timeout" | "users" => {
+            "only meaningful for incoming connectors (clients log in to them)".into()
+        }
+        "username" | "password" if protocol == Sim => {
+            "a `sim` connector runs inside emgd and logs in nowhere".into()
+        }
+        "username" | "password" => "only meaningful for outgoing connectors; clients of an incoming one log in as a [user.NAME]".into(),
+        "windowsize" => "an incoming `http` connector answers each request on its own; use `dlr_callback_window` for its callbacks".into(),
+        "access" => "only meaningful where clients connect: incoming connectors, and outgoing `http` ones with `dlr_address`".into(),
+        "address" => "a `sim` connector runs inside emgd and has no address".into(),
+        "split" => format!(
+            "an outgoing `{}` connector sends each message whole; only `smpp` connectors split long messages",
+            name(protocol)
+        ),
+        _ => "does not apply to this connector".into(),
+    })
+}
+
+/// A protocol as `protocol =` spells it.
+pub(crate) fn name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Smpp => "smpp",
+        Protocol::Http => "http",
+        Protocol::Smtp => "smtp",
+        Protocol::Ucp => "ucp",
+        Protocol::Cimd2 => "cimd2",
+        Protocol::Mgp => "mgp",
+        Protocol::Ebe => "ebe",
+        Protocol::Gsm => "gsm",
+        Protocol::Sim => "sim",
+    }
+}
+
+/// The keywords of one connector (inherited ones at their place in the parent) that do not
+/// apply to its kind, and the kind itself if this build does not run it.
+pub(crate) fn check(
+    ctx: &mut Ctx<'_>,
+    written: &BTreeMap<String, Sp<()>>,
+    protocol: Protocol,
+    direction: Direction,
+) {
+    if !RUNS.contains(&(protocol, direction)) {
+        if protocol == Protocol::Gsm {
+            // `crate::gsm` already says what a gsm connector must be (outgoing, one modem).
+            return;
+        }
+        let at = written.get("protocol").or_else(|| written.get("type"));
+        if let Some(at) = at {
+            let dir = match direction {
+                Direction::Incoming => "incoming",
+                Direction::Outgoing => "outgoing",
+            };
+            let built: Vec<String> = RUNS
+                .iter()
+                .filter(|(_, d)| *d == direction)
+                .map(|(p, _)| format!("`{}`", name(*p)))
+                .collect();
+            ctx.sink.at(
+                &at.span,
+                &at.kw,
+                format!(
+                    "{dir} `{}` connectors are not available in this build of emgd (it runs {dir} {})",
+                    name(protocol),
+                    built.join(", ")
+                ),
+            );
+        }
+        return;
+    }
+    for (key, at) in written {
+        if let Err(why) = applies(key, protocol, direction) {
+            ctx.sink.at(&at.span, &at.kw, why);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keywords_apply_only_to_sessions() {
+        use Direction::*;
+        use Protocol::*;
+        assert!(applies("keepalive", Smpp, Incoming).is_ok());
+        assert!(applies("keepalive", Http, Outgoing).is_err());
+        assert!(applies("static", Smpp, Outgoing).is_ok());
+        assert!(applies("static", Smpp, Incoming).is_err());
+        assert!(applies("static", Sim, Outgoing).is_err());
+        assert!(applies("users", Http, Incoming).is_ok());
+        assert!(applies("password", Smpp, Incoming).is_err());
+        assert!(applies("access", Http, Outgoing).is_ok());
+        assert!(applies("access", Smpp, Outgoing).is_err());
+        // Not yet built: left to the protocol's own rules, once it is.
+        assert!(applies("keepalive", Ucp, Outgoing).is_ok());
+        assert!(applies("instances", Sim, Outgoing).is_ok());
+    }
+}
