@@ -4,65 +4,17 @@
 //! HTTP API (tests/peers/http_provider.py), and python's prometheus_client parser for
 //! `/metrics`. Missing peers fail the tests loudly (scripts/test installs them).
 //!
-//! Longer than most files (about 700 lines) because every test here shares the launchers of
-//! those peers; a new HTTP test file should start its own rather than grow this one.
+//! The peers' launchers are shared with the other HTTP tests (`support/peers.rs`).
 
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::peers::{peers, python, records, sink, wait_for, wait_port, Peer};
 use support::Setup;
 use tests::daemon::free_port;
-
-fn peers() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers")
-}
-
-/// A child process killed when dropped.
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn python(script: &str, args: &[String], port: u16) -> Peer {
-    let child = Command::new("python3")
-        .arg(peers().join(script))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("python3 runs (scripts/test installs it)");
-    let p = Peer(child);
-    wait_port(port);
-    p
-}
-
-/// The callback receiver on `port`, recording into `out`.
-fn sink(port: u16, out: &Path, fail_first: u32) -> Peer {
-    let args = vec![
-        "--port".to_string(),
-        port.to_string(),
-        "--out".into(),
-        out.display().to_string(),
-        "--fail-first".into(),
-        fail_first.to_string(),
-    ];
-    python("http_sink.py", &args, port)
-}
 
 /// The npm smpp SMSC (tests/peers/smsc), answering receipts at once.
 fn smsc(port: u16, state: &Path) -> Peer {
@@ -82,26 +34,6 @@ fn smsc(port: u16, state: &Path) -> Peer {
     let p = Peer(child);
     wait_port(port);
     p
-}
-
-/// One lines-of-JSON file.
-fn records(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
 }
 
 /// An HTTP answer: status, headers (lower-case names) and body.

@@ -11,7 +11,7 @@ pub fn peers() -> PathBuf {
 }
 
 /// A child process killed when dropped.
-pub struct Peer(Child);
+pub struct Peer(pub Child);
 
 impl Drop for Peer {
     fn drop(&mut self) {
