@@ -352,7 +352,8 @@ fn set_remote_id(
     });
 }
 
-fn word<T: Copy>(
+/// A case-insensitive word from `choices` (the HTTP and SMTP keywords use it).
+pub(crate) fn word<T: Copy>(
     ctx: &mut Ctx<'_>,
     kw: &str,
     v: &values::Val<'_>,

@@ -7,6 +7,7 @@
 //! checked against the connector's protocol and direction and turned into [`SmtpOptions`].
 
 use crate::context::Ctx;
+use crate::http::word;
 use crate::kind::{Direction, Protocol};
 use crate::values::{self, Sp};
 use std::path::PathBuf;
@@ -195,31 +196,6 @@ impl SmtpPartial {
             out_key,
         );
     }
-}
-
-/// A case-insensitive word from `choices`.
-fn word<T: Copy>(
-    ctx: &mut Ctx<'_>,
-    kw: &str,
-    v: &values::Val<'_>,
-    choices: &[(&str, T)],
-) -> Option<T> {
-    let s = values::string(&mut ctx.sink, kw, v)?;
-    let lc = s.v.to_ascii_lowercase();
-    if let Some((_, t)) = choices.iter().find(|(n, _)| *n == lc) {
-        return Some(*t);
-    }
-    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-    ctx.sink.at(
-        &s.span,
-        kw,
-        format!(
-            "unknown value `{}` (expected one of: {})",
-            s.v,
-            names.join(", ")
-        ),
-    );
-    None
 }
 
 /// Type-checks one SMTP keyword of a connector table.
