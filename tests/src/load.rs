@@ -270,22 +270,33 @@ pub async fn run(a: Args) -> anyhow::Result<Report> {
             session(&a, &shared, share, rate).await
         }));
     }
-    let mut total = Report::default();
-    for t in tasks {
-        let r = t.await??;
-        total.accepted += r.accepted;
-        total.refused += r.refused;
-        total.receipts += r.receipts;
-        total.resp_us.extend(r.resp_us);
-        total.dlr_us.extend(r.dlr_us);
-        if let Some(t) = r.last_resp {
-            total.resp_seconds = total
-                .resp_seconds
-                .max(t.duration_since(started).as_secs_f64());
+    Report::collect(tasks, started).await
+}
+
+impl Report {
+    /// The sessions' results added up once every one has ended (`started`: when the load
+    /// began); the SMPP and UCP load clients both report this way.
+    pub async fn collect(
+        tasks: Vec<tokio::task::JoinHandle<anyhow::Result<SessionResult>>>,
+        started: Instant,
+    ) -> anyhow::Result<Report> {
+        let mut total = Report::default();
+        for t in tasks {
+            let r = t.await??;
+            total.accepted += r.accepted;
+            total.refused += r.refused;
+            total.receipts += r.receipts;
+            total.resp_us.extend(r.resp_us);
+            total.dlr_us.extend(r.dlr_us);
+            if let Some(t) = r.last_resp {
+                total.resp_seconds = total
+                    .resp_seconds
+                    .max(t.duration_since(started).as_secs_f64());
+            }
         }
+        total.seconds = started.elapsed().as_secs_f64();
+        total.resp_us.sort_unstable();
+        total.dlr_us.sort_unstable();
+        Ok(total)
     }
-    total.seconds = started.elapsed().as_secs_f64();
-    total.resp_us.sort_unstable();
-    total.dlr_us.sort_unstable();
-    Ok(total)
 }

@@ -5,7 +5,7 @@
 //! client knows it. The totals are a [`load::Report`], so the benchmark reads both clients
 //! alike.
 
-use crate::load::Report;
+use crate::load::{Report, SessionResult};
 use anyhow::{anyhow, bail, Context};
 use bytes::BytesMut;
 use common::ucp::{decode, next_trn, Body, Content, Frame, Session, Sm, DEFAULT_MAX_FRAME_LEN};
@@ -36,16 +36,6 @@ struct Shared {
     accepted: AtomicUsize,
     receipts: AtomicUsize,
     answered_sessions: AtomicUsize,
-}
-
-#[derive(Default)]
-struct SessionResult {
-    accepted: usize,
-    refused: usize,
-    receipts: usize,
-    resp_us: Vec<u64>,
-    dlr_us: Vec<u64>,
-    last_resp: Option<Instant>,
 }
 
 fn write(f: &Frame, out: &mut BytesMut) -> anyhow::Result<()> {
@@ -194,22 +184,5 @@ pub async fn run(a: Args) -> anyhow::Result<Report> {
             async move { session(&a, &shared, share).await },
         ));
     }
-    let mut total = Report::default();
-    for t in tasks {
-        let r = t.await??;
-        total.accepted += r.accepted;
-        total.refused += r.refused;
-        total.receipts += r.receipts;
-        total.resp_us.extend(r.resp_us);
-        total.dlr_us.extend(r.dlr_us);
-        if let Some(t) = r.last_resp {
-            total.resp_seconds = total
-                .resp_seconds
-                .max(t.duration_since(started).as_secs_f64());
-        }
-    }
-    total.seconds = started.elapsed().as_secs_f64();
-    total.resp_us.sort_unstable();
-    total.dlr_us.sort_unstable();
-    Ok(total)
+    Report::collect(tasks, started).await
 }
