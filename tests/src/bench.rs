@@ -331,9 +331,9 @@ pub fn smpp_flow(plan: &Plan, rt: &Runtime, n: u8, rate: Option<f64>) -> anyhow:
         count,
     );
     check_complete(&report, &a)?;
-    let smsc = env.smsc();
     emgd.terminate(Duration::from_secs(30))?;
-    env.stop_smsc();
+    // emgsmsc writes its counters every 100 ms, and a quick run can end sooner: its last ones.
+    let smsc = env.stop_smsc();
     let delivered_s = (smsc.last_submit_us - started_us) as f64 / 1e6;
     let notes = match rate {
         Some(r) => format!("{r:.0} msg/s offered; {SESSIONS} sessions x window {WINDOW}"),
