@@ -46,6 +46,7 @@ mod mapping;
 mod model;
 mod operator;
 mod plugin;
+mod price;
 mod process;
 pub mod retry;
 mod rewrite;
@@ -78,6 +79,7 @@ pub use model::{
     SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
+pub use price::{parse_amount, PriceEntry, PriceTable, AMOUNT_DECIMALS, DEFAULT_CURRENCY};
 pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};

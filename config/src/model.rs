@@ -32,6 +32,8 @@ pub struct Config {
     pub satpools: BTreeMap<String, crate::satpool::SatPool>,
     /// Plugins by name (`[plugin.NAME]`), their scripts read but not yet compiled.
     pub plugins: BTreeMap<String, crate::plugin::Plugin>,
+    /// The price table (`[[price]]`, `currency`).
+    pub prices: crate::price::PriceTable,
 }
 
 /// Server-wide options.

@@ -23,7 +23,11 @@ const SECTIONS: &[&str] = &[
     "operator",
     "satpool",
     "plugin",
+    "price",
 ];
+
+/// Top-level keywords read by the price table rather than the general options.
+const PRICE_TOP: &[&str] = &["currency"];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -57,6 +61,9 @@ struct Raw {
     satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
     /// Plugins by name; `None` = defined with errors (reported).
     plugins: BTreeMap<String, Option<crate::plugin::Plugin>>,
+    prices: Vec<crate::price::RawPrice>,
+    /// `currency`, when given and valid.
+    currency: Option<String>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -81,6 +88,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         .iter()
         .chain(crate::daemon::KEYWORDS)
         .chain(SECTIONS)
+        .chain(PRICE_TOP)
         .copied()
         .collect();
     for (k, v) in doc.get_ref().iter() {
@@ -111,6 +119,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 raw.groups.insert(name.to_string(), (header, g));
             }),
             "route" => read_routes(&mut ctx, v, &mut raw.routes),
+            "price" => crate::price::read(&mut ctx, v, &mut raw.prices),
+            "currency" => raw.currency = crate::price::read_currency(&mut ctx, v),
             "satpool" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 let pool = crate::satpool::read(ctx, name, header, t);
                 raw.satpools.insert(name.to_string(), pool);
@@ -200,6 +210,12 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             .into_iter()
             .filter_map(|(n, p)| Some((n, p?)))
             .collect(),
+        prices: crate::price::PriceTable {
+            currency: raw
+                .currency
+                .unwrap_or_else(|| crate::price::DEFAULT_CURRENCY.to_string()),
+            entries: raw.prices.into_iter().map(|p| p.entry).collect(),
+        },
     })
 }
 
@@ -461,6 +477,11 @@ fn cross_check(ctx: &mut Ctx<'_>, raw: &Raw, names: &Names) {
         }
         if let Some(from) = &r.from {
             names.check(ctx, from, false);
+        }
+    }
+    for p in &raw.prices {
+        for name in p.from.iter().chain(&p.to) {
+            names.check(ctx, name, false);
         }
     }
 }

@@ -6,6 +6,7 @@
 //! readiness ([`systemd`]).
 
 pub mod access;
+pub mod accounting;
 pub mod cli;
 pub mod clock;
 pub mod connector;

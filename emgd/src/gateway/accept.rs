@@ -82,6 +82,7 @@ impl Gateway {
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target;
+        crate::accounting::price::tag(&self.config().prices, &mut message);
         self.store.commit(vec![Write::enqueue(&message)]).await?;
         accepted_durably(&message);
         let id = message.id;
@@ -108,6 +109,7 @@ impl Gateway {
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target.to_string();
+        crate::accounting::price::tag(&self.config().prices, &mut message);
         self.store.commit(vec![Write::enqueue(&message)]).await?;
         accepted_durably(&message);
         let id = message.id;
