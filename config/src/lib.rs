@@ -79,7 +79,10 @@ pub use model::{
     SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
-pub use price::{parse_amount, PriceEntry, PriceTable, AMOUNT_DECIMALS, DEFAULT_CURRENCY};
+pub use price::{
+    parse_amount, PriceEntry, PriceTable, RefundPolicy, AMOUNT_DECIMALS, DEFAULT_CURRENCY,
+    DEFAULT_SUMMARY_PREFIX_LENGTH,
+};
 pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};

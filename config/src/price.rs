@@ -40,12 +40,32 @@ pub struct PriceEntry {
     pub per_part: bool,
 }
 
-/// The price table in file order and the currency of its amounts.
+/// Which failed messages give their charge back to the account's balance (`refund_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundPolicy {
+    /// Never.
+    None,
+    /// Those the next hop never took: refused submits, expired in queue, refused on send,
+    /// cancelled while queued (the default).
+    Rejected,
+    /// Every message that ends failed, receipts saying UNDELIV or EXPIRED included.
+    Failed,
+}
+
+/// `summary_prefix_length` when the file names none: the hourly summary groups destinations
+/// by their first two digits.
+pub const DEFAULT_SUMMARY_PREFIX_LENGTH: usize = 2;
+
+/// The price table in file order, the currency of its amounts, and how charges are refunded
+/// and summed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriceTable {
     /// ISO 4217 code, three capital letters.
     pub currency: String,
     pub entries: Vec<PriceEntry>,
+    pub refund: RefundPolicy,
+    /// Digits of the destination (after a `+`) the hourly summary groups by.
+    pub summary_prefix_length: usize,
 }
 
 impl Default for PriceTable {
@@ -53,6 +73,29 @@ impl Default for PriceTable {
         PriceTable {
             currency: DEFAULT_CURRENCY.to_string(),
             entries: Vec::new(),
+            refund: RefundPolicy::Rejected,
+            summary_prefix_length: DEFAULT_SUMMARY_PREFIX_LENGTH,
+        }
+    }
+}
+
+/// Reads the top-level `refund_policy` value.
+pub(crate) fn read_refund(ctx: &mut Ctx<'_>, v: &values::Val<'_>) -> Option<RefundPolicy> {
+    let s = values::string(&mut ctx.sink, "refund_policy", v)?;
+    match s.v.as_str() {
+        "none" => Some(RefundPolicy::None),
+        "rejected" => Some(RefundPolicy::Rejected),
+        "failed" => Some(RefundPolicy::Failed),
+        other => {
+            let hint = crate::suggest::hint(other, ["none", "rejected", "failed"]);
+            ctx.sink.at(
+                &s.span,
+                "refund_policy",
+                format!(
+                    "unknown refund policy `{other}`{hint} (expected none, rejected or failed)"
+                ),
+            );
+            None
         }
     }
 }

@@ -27,7 +27,7 @@ const SECTIONS: &[&str] = &[
 ];
 
 /// Top-level keywords read by the price table rather than the general options.
-const PRICE_TOP: &[&str] = &["currency"];
+const PRICE_TOP: &[&str] = &["currency", "refund_policy", "summary_prefix_length"];
 
 const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
 const GROUP_KEYWORDS: &[&str] = &["members"];
@@ -62,8 +62,10 @@ struct Raw {
     /// Plugins by name; `None` = defined with errors (reported).
     plugins: BTreeMap<String, Option<crate::plugin::Plugin>>,
     prices: Vec<crate::price::RawPrice>,
-    /// `currency`, when given and valid.
+    /// `currency`, `refund_policy` and `summary_prefix_length`, when given and valid.
     currency: Option<String>,
+    refund: Option<crate::price::RefundPolicy>,
+    summary_prefix_length: Option<usize>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -121,6 +123,11 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             "route" => read_routes(&mut ctx, v, &mut raw.routes),
             "price" => crate::price::read(&mut ctx, v, &mut raw.prices),
             "currency" => raw.currency = crate::price::read_currency(&mut ctx, v),
+            "refund_policy" => raw.refund = crate::price::read_refund(&mut ctx, v),
+            "summary_prefix_length" => {
+                raw.summary_prefix_length =
+                    values::int(&mut ctx.sink, key, v, 0u8, 15).map(usize::from);
+            }
             "satpool" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 let pool = crate::satpool::read(ctx, name, header, t);
                 raw.satpools.insert(name.to_string(), pool);
@@ -215,6 +222,10 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 .currency
                 .unwrap_or_else(|| crate::price::DEFAULT_CURRENCY.to_string()),
             entries: raw.prices.into_iter().map(|p| p.entry).collect(),
+            refund: raw.refund.unwrap_or(crate::price::RefundPolicy::Rejected),
+            summary_prefix_length: raw
+                .summary_prefix_length
+                .unwrap_or(crate::price::DEFAULT_SUMMARY_PREFIX_LENGTH),
         },
     })
 }

@@ -77,13 +77,10 @@ where
         .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
-            store::sqlite::SqliteStore::open(
-                &cfg.general.datadir,
-                store::Options::of(&cfg.general),
-            )
-            .with_context(|| {
-                format!("cannot open the store in {}", cfg.general.datadir.display())
-            })?,
+            store::sqlite::SqliteStore::open(&cfg.general.datadir, store::Options::of_config(&cfg))
+                .with_context(|| {
+                    format!("cannot open the store in {}", cfg.general.datadir.display())
+                })?,
         ),
         config::Backend::Postgres => bail!(
             "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""

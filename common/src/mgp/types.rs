@@ -21,6 +21,8 @@ pub enum ErrorCode {
     Refused,
     /// The server failed (store error); the operation may be retried.
     Internal,
+    /// A message was refused: its account's balance does not cover the price.
+    NoBalance,
     /// A line over the size limit; the server closes the connection.
     FrameTooLarge,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Refused => "refused",
             ErrorCode::Internal => "internal",
+            ErrorCode::NoBalance => "no_balance",
             ErrorCode::FrameTooLarge => "frame_too_large",
         }
     }

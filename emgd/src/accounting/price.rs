@@ -11,6 +11,10 @@ use common::message::Message;
 use config::{PriceEntry, PriceTable};
 use rust_decimal::Decimal;
 
+/// How specific a matching entry is: prefix length, then account, receiving connector,
+/// sending connector named.
+type Specificity = (usize, bool, bool, bool);
+
 /// The entry that prices `message`, which leaves on `message.target`.
 pub fn lookup<'t>(table: &'t PriceTable, message: &Message) -> Option<&'t PriceEntry> {
     let dest = strip_plus(&message.dest.addr);
@@ -19,7 +23,7 @@ pub fn lookup<'t>(table: &'t PriceTable, message: &Message) -> Option<&'t PriceE
         .account
         .as_deref()
         .or(message.origin.user.as_deref());
-    let mut best: Option<((usize, bool, bool, bool), &PriceEntry)> = None;
+    let mut best: Option<(Specificity, &PriceEntry)> = None;
     for entry in &table.entries {
         let prefix = entry.prefix.as_deref().map(strip_plus).unwrap_or("");
         let holds = |want: &Option<String>, have: Option<&str>| {

@@ -229,6 +229,10 @@ pub async fn send(
     };
     let id = accepted.map_err(|e| match e {
         Reject::Store(e) => ErrorBody::internal(format!("message not stored: {e}")),
+        r @ Reject::NoBalance(_) => ErrorBody::new(
+            common::mgp::ErrorCode::NoBalance,
+            format!("message not accepted: {r}"),
+        ),
         other => ErrorBody::refused(format!("message not accepted: {other}")),
     })?;
     let target = match via {

@@ -9,7 +9,8 @@ use crate::clock::now_us;
 use crate::connector::runtime::state::Counters;
 use crate::queue::PartsKey;
 use crate::router::NoRoute;
-use crate::store::Write;
+use crate::store::accounts::to_micros;
+use crate::store::{StoreError, Write};
 use common::message::{Message, MessageId};
 use std::time::Duration;
 
@@ -83,7 +84,7 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target;
         crate::accounting::price::tag(&self.config().prices, &mut message);
-        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
         target_handle.queue.push(message);
@@ -110,11 +111,56 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target.to_string();
         crate::accounting::price::tag(&self.config().prices, &mut message);
-        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
         handle.queue.push(message);
         Ok(id)
+    }
+}
+
+impl Gateway {
+    /// Store `message` with its charge, in one batch: a message priced for an account is
+    /// charged to its balance in the transaction that stores it, so it is acknowledged only
+    /// with its charge, and refused (written to the routelog as REJECTED) when the balance
+    /// does not cover it.
+    async fn store_charged(&self, message: &Message) -> Result<(), Reject> {
+        let charge = match (&message.origin.account, message.price) {
+            (Some(account), Some(price)) if price > rust_decimal::Decimal::ZERO => {
+                Some((account.clone(), price))
+            }
+            _ => None,
+        };
+        let Some((account, amount)) = charge else {
+            self.store.commit(vec![Write::enqueue(message)]).await?;
+            return Ok(());
+        };
+        let writes = vec![
+            Write::Charge {
+                account: account.clone(),
+                amount,
+            },
+            Write::enqueue(message),
+        ];
+        match self.store.commit(writes).await {
+            Ok(()) => {
+                crate::metrics::global().charged(&account, to_micros(amount));
+                Ok(())
+            }
+            Err(StoreError::NoBalance { account }) => {
+                crate::metrics::global().balance_refused(&account);
+                let reject = Reject::NoBalance(account);
+                let reason = reject.to_string();
+                self.store
+                    .commit(vec![Write::Rejected {
+                        message: Box::new(message.clone()),
+                        reason,
+                    }])
+                    .await?;
+                Err(reject)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

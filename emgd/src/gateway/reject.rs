@@ -23,6 +23,10 @@ pub enum Reject {
     /// Permanent: the blacklist refuses the source or destination address.
     #[error(transparent)]
     Refused(#[from] crate::process::Refused),
+    /// Permanent until the balance is topped up: the account's prepaid balance does not cover
+    /// the price (or a postpaid one would pass its limit).
+    #[error("the balance of account {0} does not cover the price")]
+    NoBalance(String),
     /// A plugin refused it; its kind says whether for good and what about.
     #[error(transparent)]
     Plugin(#[from] crate::plugin::Refusal),
@@ -35,7 +39,10 @@ impl Reject {
             Reject::Plugin(r) => r.kind.is_temporary(),
             other => !matches!(
                 other,
-                Reject::NoRoute(_) | Reject::Refused(_) | Reject::NotReceiving(_)
+                Reject::NoRoute(_)
+                    | Reject::Refused(_)
+                    | Reject::NotReceiving(_)
+                    | Reject::NoBalance(_)
             ),
         }
     }

@@ -227,6 +227,28 @@ pub fn render(gw: &Gateway) -> String {
     );
     head(
         &mut out,
+        "emg_charged_total",
+        "counter",
+        "Amount charged to balance-controlled accounts for accepted messages, in the price table's currency, by account.",
+    );
+    for (values, n) in m.charged_micros.snapshot() {
+        let micros = i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        let amount = crate::store::accounts::from_micros(micros);
+        let _ = writeln!(
+            out,
+            "emg_charged_total{{{}}} {amount}",
+            labels(&["account"], &values)
+        );
+    }
+    counters(
+        &mut out,
+        "emg_balance_refusals_total",
+        "Messages refused because the account's balance did not cover the price, by account.",
+        &["account"],
+        &m.balance_refusals,
+    );
+    head(
+        &mut out,
         "emg_shutting_down",
         "gauge",
         "1 once shutdown has begun.",

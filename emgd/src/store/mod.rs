@@ -11,11 +11,13 @@
 //! a message of its own with a short record. Nothing is rewritten in place but the state, and
 //! finished rows are purged after their retention, so the store stays bounded.
 
+pub mod accounts;
 pub mod codec;
 pub mod schema;
 pub mod sqlite;
 
 use common::message::{Message, MessageId};
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -145,6 +147,17 @@ pub enum Write {
     SatEntry { entry: SatEntry },
     /// Drop the SAT entries that expired before `before_us`.
     SatPurge { before_us: i64 },
+    /// Charge `amount` to `account`'s balance, if the account has one (others are not
+    /// balance-controlled). A prepaid balance that does not cover it, or a postpaid one that
+    /// would pass its limit, refuses the whole batch with [`StoreError::NoBalance`]; so it
+    /// must be the batch's first write (the message's enqueue follows it).
+    Charge { account: String, amount: Decimal },
+    /// An operator changed `account`'s balance; recorded in its history as done `by`.
+    Balance {
+        account: String,
+        change: accounts::BalanceChange,
+        by: String,
+    },
 }
 
 impl Write {
@@ -350,6 +363,9 @@ pub enum StoreError {
     Closed,
     #[error("stored message {0} cannot be decoded: {1}")]
     Corrupt(MessageId, String),
+    /// [`Write::Charge`] refused: the account's balance does not cover the price.
+    #[error("the balance of account {account} does not cover the price")]
+    NoBalance { account: String },
 }
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -366,6 +382,10 @@ pub struct Options {
     /// A routelog row is purged this long after its message's final state
     /// (`routelog_retention`).
     pub routelog_retention: Duration,
+    /// Which failed messages give their charge back (`refund_policy`).
+    pub refund: config::RefundPolicy,
+    /// Destination digits the hourly summary groups by (`summary_prefix_length`).
+    pub summary_prefix_length: usize,
 }
 
 impl Default for Options {
@@ -375,17 +395,29 @@ impl Default for Options {
             group_commit_delay: Duration::from_micros(config::DEFAULT_GROUP_COMMIT_DELAY_US),
             retention: Duration::from_secs(config::DEFAULT_RETENTION),
             routelog_retention: Duration::from_secs(config::DEFAULT_ROUTELOG_RETENTION),
+            refund: config::RefundPolicy::Rejected,
+            summary_prefix_length: config::DEFAULT_SUMMARY_PREFIX_LENGTH,
         }
     }
 }
 
 impl Options {
+    /// The options `cfg` gives.
+    pub fn of_config(cfg: &config::Config) -> Options {
+        Options {
+            refund: cfg.prices.refund,
+            summary_prefix_length: cfg.prices.summary_prefix_length,
+            ..Options::of(&cfg.general)
+        }
+    }
+
     pub fn of(general: &config::General) -> Options {
         Options {
             group_commit_max: general.group_commit_max,
             group_commit_delay: Duration::from_micros(general.group_commit_delay_us),
             retention: Duration::from_secs(general.retention),
             routelog_retention: Duration::from_secs(general.routelog_retention),
+            ..Options::default()
         }
     }
 }
@@ -437,6 +469,16 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<'_, Vec<ErrorCount>>;
     /// Message `id`'s row, routelog row and open DLR entries.
     fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail>;
+    /// Balances: `account`'s, or every account's (by name).
+    fn balances(&self, account: Option<String>) -> StoreFuture<'_, Vec<accounts::Balance>>;
+    /// `account`'s balance history, newest first, at most `limit` entries.
+    fn balance_history(
+        &self,
+        account: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<accounts::HistoryEntry>>;
+    /// The hourly summary rows `query` selects, by account, hour, prefix, connector, status.
+    fn summary(&self, query: accounts::SummaryQuery) -> StoreFuture<'_, Vec<accounts::SummaryRow>>;
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].

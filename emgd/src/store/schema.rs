@@ -96,4 +96,38 @@ pub const MIGRATIONS: &[&str] = &[
             SELECT updated_us / 60000000 AS minute, id FROM messages
             UNION ALL SELECT updated_us / 60000000, message_id FROM routelog)
         GROUP BY minute;",
+    // 6: accounting. Amounts are integers of millionths. `balances` holds the accounts that
+    // are balance-controlled (a NULL postpaid_limit is prepaid); `balance_history` the
+    // operators' changes (EMG's balance_history); `hourly_summary` the routelog summed per
+    // account, hour of reception, destination prefix, sending connector and final status,
+    // kept current in the transaction that writes each routelog row. The routelog gains the
+    // number of parts a message was charged for.
+    "ALTER TABLE routelog ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE balances (
+        account TEXT PRIMARY KEY,
+        micros INTEGER NOT NULL,
+        postpaid_limit INTEGER,
+        updated_us INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE balance_history (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        amount_before INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE INDEX balance_history_account ON balance_history(account, id);
+    CREATE TABLE hourly_summary (
+        account TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        prefix TEXT NOT NULL,
+        connector TEXT NOT NULL,
+        status TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        price INTEGER NOT NULL,
+        cost INTEGER NOT NULL,
+        PRIMARY KEY (account, hour, prefix, connector, status)
+    ) WITHOUT ROWID;",
 ];

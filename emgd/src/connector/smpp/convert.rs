@@ -133,6 +133,11 @@ fn concat_reference(m: &Message) -> u16 {
     (m.id % 0xFFFF) as u16 + 1
 }
 
+/// The command_status of a submit refused because the account's balance does not cover its
+/// price: from the vendor-specific range (SMPP 3.4 has no code for it), documented in
+/// emg.toml(5). Permanent until an operator tops the balance up.
+pub const ESME_RNOBALANCE: u32 = 0x0000_0401;
+
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
 /// (queue full) for full queues and store trouble; a plugin's by the kind it gave.
 pub fn reject_status(reject: &Reject) -> u32 {
@@ -141,6 +146,7 @@ pub fn reject_status(reject: &Reject) -> u32 {
         Reject::QueueFull(_) => status::ESME_RMSGQFUL,
         Reject::Store(_) | Reject::ShuttingDown => status::ESME_RSYSERR,
         Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
+        Reject::NoBalance(_) => ESME_RNOBALANCE,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
         Reject::Refused(_) => status::ESME_RINVDSTADR,
         Reject::Plugin(r) => match r.kind {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 /// A read-only connection whose statements are interrupted once its budget has passed (a
 /// watchdog thread; it ends when the connection is dropped).
-struct Reader {
+pub(super) struct Reader {
     conn: Connection,
     started: Instant,
     _done: std::sync::mpsc::Sender<()>,
@@ -36,7 +36,7 @@ impl std::ops::Deref for Reader {
     }
 }
 
-fn open(path: &Path, budget: Duration) -> Result<Reader, StoreError> {
+pub(super) fn open(path: &Path, budget: Duration) -> Result<Reader, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

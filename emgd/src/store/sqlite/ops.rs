@@ -5,7 +5,9 @@
 //! op is one or two statements on rows it names by key (no reads, no rewrite of a record
 //! except for a requeue).
 
+use super::accounts::{self, SummaryAdd};
 use super::house::Horizon;
+use crate::store::accounts::{to_micros, BalanceChange};
 use crate::store::{MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
 use rusqlite::{params, Connection};
@@ -27,11 +29,27 @@ pub struct LogRow {
     /// What the sender is charged and what sending cost, as decimal text (`"0.05"`).
     price: Option<String>,
     cost: Option<String>,
+    /// The same in millionths, for the hourly summary and refunds.
+    price_micros: i64,
+    cost_micros: i64,
+    /// Parts it is sent as (what a per-part price was multiplied by).
+    parts: u32,
+}
+
+/// What the writer needs to know about accounting.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounting {
+    pub refund: config::RefundPolicy,
+    pub summary_prefix_length: usize,
 }
 
 impl LogRow {
     fn of(m: Message, route: bool, status: String, error: Option<String>) -> LogRow {
+        let parts = crate::accounting::price::parts(&m);
         LogRow {
+            price_micros: m.price.map_or(0, to_micros),
+            cost_micros: m.cost.map_or(0, to_micros),
+            parts,
             message_id: m.id as i64,
             received_us: m.received_us,
             msgtype: m.msgtype.code(),
@@ -102,6 +120,16 @@ pub enum Op {
     },
     Sat(SatEntry),
     SatPurge(i64),
+    /// Run by the writer itself (it may refuse its batch), never through [`apply`].
+    Charge {
+        account: String,
+        micros: i64,
+    },
+    Balance {
+        account: String,
+        change: BalanceChange,
+        by: String,
+    },
 }
 
 impl Op {
@@ -192,6 +220,19 @@ impl Op {
             },
             Write::SatEntry { entry } => Op::Sat(entry),
             Write::SatPurge { before_us } => Op::SatPurge(before_us),
+            Write::Charge { account, amount } => Op::Charge {
+                account,
+                micros: to_micros(amount),
+            },
+            Write::Balance {
+                account,
+                change,
+                by,
+            } => Op::Balance {
+                account,
+                change,
+                by,
+            },
         }
     }
 
@@ -226,7 +267,13 @@ fn final_op(
 
 /// Apply `op` at time `now`. Rows below the horizon also keep `stragglers` exact: a row there
 /// is listed while it is queued or being submitted.
-pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlite::Result<()> {
+pub fn apply(
+    conn: &Connection,
+    op: &Op,
+    now: i64,
+    horizon: &Horizon,
+    acct: &Accounting,
+) -> rusqlite::Result<()> {
     match op {
         Op::Insert {
             id,
@@ -286,16 +333,22 @@ pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlit
             remote_id,
             log,
         } => {
+            if let Some(row) = log {
+                if let Some(account) = &row.account {
+                    let micros = row.price_micros;
+                    accounts::refund(conn, acct.refund, *id, *state, account, micros, now)?;
+                }
+            }
             conn.prepare_cached(
                 "UPDATE messages SET state = ?2, status = ?3, remote_id = COALESCE(?4, remote_id), updated_us = ?5 WHERE id = ?1",
             )?
             .execute(params![id, *state as i64, status, remote_id, now])?;
             if let Some(row) = log {
-                insert_log(conn, row, now)?;
+                insert_log(conn, row, now, acct)?;
             }
             horizon.left(conn, *id)?;
         }
-        Op::Log(row) => insert_log(conn, row, now)?,
+        Op::Log(row) => insert_log(conn, row, now, acct)?,
         Op::CloseDlr {
             connector,
             remote_id,
@@ -358,6 +411,15 @@ pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlit
             conn.prepare_cached("DELETE FROM sat_entries WHERE expires_us <= ?1")?
                 .execute(params![before_us])?;
         }
+        Op::Charge { account, micros } => {
+            // The writer runs charges itself; one here (not first in its batch) still charges.
+            accounts::charge(conn, account, *micros, now)?;
+        }
+        Op::Balance {
+            account,
+            change,
+            by,
+        } => accounts::change_balance(conn, account, change, by, now)?,
     }
     Ok(())
 }
@@ -384,12 +446,24 @@ fn open_dlr(
     Ok(())
 }
 
-/// Written once, at the final state. OR REPLACE: a store from before schema 5 already has a
-/// row (written at acceptance) for messages that were under way when it was upgraded.
-fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
+/// Written once, at the final state, with its share of the hourly summary. OR REPLACE: a store
+/// from before schema 5 already has a row (written at acceptance) for messages that were under
+/// way when it was upgraded.
+fn insert_log(conn: &Connection, r: &LogRow, now: i64, acct: &Accounting) -> rusqlite::Result<()> {
+    let add = SummaryAdd {
+        account: r.account.as_deref().unwrap_or(""),
+        received_us: r.received_us,
+        dest: &r.dest,
+        connector: r.route.as_deref().unwrap_or(""),
+        status: &r.status,
+        parts: r.parts,
+        price: r.price_micros,
+        cost: r.cost_micros,
+    };
+    accounts::add_to_summary(conn, &add, acct.summary_prefix_length)?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         r.message_id,
@@ -404,7 +478,8 @@ fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
         r.error,
         now,
         r.price,
-        r.cost
+        r.cost,
+        r.parts
     ])?;
     Ok(())
 }
