@@ -120,6 +120,16 @@ impl Gateway {
 }
 
 impl Gateway {
+    /// `message` routed and priced as [`Gateway::accept`] would (without the IN pipeline,
+    /// plugins or storing it): for price queries (`/rate`). A group target takes its turn.
+    pub fn quote(&self, mut message: Message) -> Result<Message, NoRoute> {
+        message.target = self.router().route(&message, |name| {
+            self.connectors.get(name).is_some_and(|c| c.is_up())
+        })?;
+        crate::accounting::price::tag(&self.config().prices, &mut message);
+        Ok(message)
+    }
+
     /// Store `message` with its charge, in one batch: a message priced for an account is
     /// charged to its balance in the transaction that stores it, so it is acknowledged only
     /// with its charge, and refused (written to the routelog as REJECTED) when the balance

@@ -144,10 +144,19 @@ pub fn change_balance(
 
 const READ_BUDGET: Duration = Duration::from_secs(10);
 
+/// `account`'s balance on the writer's connection (none, or one).
+pub fn balance(conn: &Connection, account: &str) -> Result<Vec<Balance>, StoreError> {
+    read_balances(conn, Some(account))
+}
+
 pub fn balances(path: &Path, account: Option<&str>) -> Result<Vec<Balance>, StoreError> {
-    let conn = browse::open(path, READ_BUDGET)?;
+    let reader = browse::open(path, READ_BUDGET)?;
+    read_balances(&reader, account)
+}
+
+fn read_balances(conn: &Connection, account: Option<&str>) -> Result<Vec<Balance>, StoreError> {
     let mut stmt = conn
-        .prepare(
+        .prepare_cached(
             "SELECT account, micros, postpaid_limit, updated_us FROM balances
              WHERE ?1 IS NULL OR account = ?1 ORDER BY account",
         )

@@ -41,6 +41,7 @@ enum Request {
     Message(MessageId, Reply<Option<StoredMessage>>),
     LoadQueued(Vec<MessageId>, Reply<Vec<Message>>),
     QueuedCount(String, Reply<u64>),
+    Balance(String, Reply<Vec<acct::Balance>>),
     Ping(Reply<()>),
     Close(Reply<()>),
 }
@@ -140,9 +141,16 @@ impl Store for SqliteStore {
         let path = self.path.clone();
         blocking(move || browse::trail(&path, id, budget))
     }
+    /// One account's is a keyed read the writer answers between commits (cheaper than a
+    /// connection of its own, for `/bin/send.json` answers); all of them are read aside.
     fn balances(&self, account: Option<String>) -> StoreFuture<'_, Vec<acct::Balance>> {
-        let path = self.path.clone();
-        blocking(move || accounts::balances(&path, account.as_deref()))
+        match account {
+            Some(account) => self.ask(|r| Request::Balance(account, r)),
+            None => {
+                let path = self.path.clone();
+                blocking(move || accounts::balances(&path, None))
+            }
+        }
     }
     fn balance_history(
         &self,
@@ -270,6 +278,9 @@ impl Writer {
                 }
                 Request::QueuedCount(connector, reply) => {
                     let _ = reply.send(read::queued_count(&self.conn, self.horizon.at, &connector));
+                }
+                Request::Balance(account, reply) => {
+                    let _ = reply.send(accounts::balance(&self.conn, &account));
                 }
                 Request::Ping(reply) => {
                     let _ = reply.send(Ok(()));
@@ -421,6 +432,7 @@ fn refuse(req: Request) {
         Request::Message(_, r) => drop(r.send(Err(StoreError::Closed))),
         Request::LoadQueued(_, r) => drop(r.send(Err(StoreError::Closed))),
         Request::QueuedCount(_, r) => drop(r.send(Err(StoreError::Closed))),
+        Request::Balance(_, r) => drop(r.send(Err(StoreError::Closed))),
     }
 }
 
