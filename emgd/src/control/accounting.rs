@@ -244,4 +244,18 @@ mod tests {
             ["46 16 20 13 3 2.25 0.225", "47 5 6 5 0 0.25 0.025"]
         );
     }
+
+    /// What `report --by account --json` prints for this data set, exactly.
+    #[test]
+    fn the_report_answer_as_json() {
+        let report = Report {
+            rows: group(&rows(), "account"),
+            by: "account".into(),
+            currency: "EUR".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"by":"account","currency":"EUR","rows":[{"key":"acme","messages":17,"parts":20,"ok":15,"failed":2,"price":"2.05","cost":"0.205"},{"key":"beta","messages":4,"parts":6,"ok":3,"failed":1,"price":"0.45","cost":"0.045"}]}"#
+        );
+    }
 }
