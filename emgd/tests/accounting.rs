@@ -331,7 +331,7 @@ fn summary(store: &rusqlite::Connection) -> Sums {
 /// The same sums computed from scratch from every routelog row.
 fn recount(store: &rusqlite::Connection) -> Sums {
     let mut stmt = store
-        .prepare("SELECT COALESCE(account, ''), received_us, dest, COALESCE(route, ''), status, parts, price FROM routelog")
+        .prepare("SELECT COALESCE(account, ''), received_us, dest, COALESCE(route, ''), status, parts, CASE WHEN charged = 1 THEN price END FROM routelog")
         .unwrap();
     let mut sums = Sums::new();
     let rows = stmt

@@ -53,7 +53,9 @@ pub fn lookup<'t>(table: &'t PriceTable, message: &Message) -> Option<&'t PriceE
 /// an 8-bit concatenation header, the common case); a body that already is one part of a long
 /// message, or one that cannot be split, counts once.
 pub fn parts(message: &Message) -> u32 {
-    if message.esm_class & 0x40 != 0 {
+    // 140 octets fit one short message in every coding (GSM text is one byte a septet here,
+    // 160 of them fit): the common case needs no split.
+    if message.esm_class & 0x40 != 0 || message.body.len() <= 140 {
         return 1;
     }
     split_encoded(&message.body, message.data_coding, Method::Udh8, 0)

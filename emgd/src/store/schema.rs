@@ -101,8 +101,10 @@ pub const MIGRATIONS: &[&str] = &[
     // operators' changes (EMG's balance_history); `hourly_summary` the routelog summed per
     // account, hour of reception, destination prefix, sending connector and final status,
     // kept current in the transaction that writes each routelog row. The routelog gains the
-    // number of parts a message was charged for.
+    // number of parts a message was priced for, and whether its price counts (0: refused
+    // before acceptance, or refunded).
     "ALTER TABLE routelog ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE routelog ADD COLUMN charged INTEGER NOT NULL DEFAULT 1;
     CREATE TABLE balances (
         account TEXT PRIMARY KEY,
         micros INTEGER NOT NULL,

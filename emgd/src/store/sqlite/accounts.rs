@@ -35,33 +35,36 @@ pub fn charge(conn: &Connection, account: &str, micros: i64, now: i64) -> rusqli
     Ok(!controlled)
 }
 
-/// Gives a failed message's charge back as `policy` says. Runs before the message's row takes
-/// its final state: under [`RefundPolicy::Rejected`] only a message the next hop never took
-/// (its row not in state sent) is refunded.
+/// Whether a message ending in `state` gives its charge back under `policy`, and if so gives
+/// it back to `account`'s balance (when it has one). Runs before the message's row takes its
+/// final state: under [`RefundPolicy::Rejected`] only a message the next hop never took (its
+/// row not in state sent) is refunded.
 pub fn refund(
     conn: &Connection,
     policy: RefundPolicy,
     id: i64,
     state: MessageState,
-    account: &str,
+    account: Option<&str>,
     micros: i64,
     now: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     if micros <= 0 || !matches!(state, MessageState::Failed | MessageState::Cancelled) {
-        return Ok(());
+        return Ok(false);
     }
-    let any_failure = match policy {
-        RefundPolicy::None => return Ok(()),
+    let refundable = match policy {
+        RefundPolicy::None => false,
         RefundPolicy::Failed => true,
-        RefundPolicy::Rejected => false,
+        RefundPolicy::Rejected => !conn
+            .prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND state = 1")?
+            .exists(params![id])?,
     };
-    conn.prepare_cached(
-        "UPDATE balances SET micros = micros + ?2, updated_us = ?3
-         WHERE account = ?1
-           AND (?4 OR NOT EXISTS (SELECT 1 FROM messages WHERE id = ?5 AND state = 1))",
-    )?
-    .execute(params![account, micros, now, any_failure, id])?;
-    Ok(())
+    if let (true, Some(account)) = (refundable, account) {
+        conn.prepare_cached(
+            "UPDATE balances SET micros = micros + ?2, updated_us = ?3 WHERE account = ?1",
+        )?
+        .execute(params![account, micros, now])?;
+    }
+    Ok(refundable)
 }
 
 /// What one routelog row adds to the hourly summary.

@@ -192,6 +192,20 @@ async fn refunds_follow_the_policy_and_history_records_operator_changes() {
     );
     store.commit(vec![done]).await.unwrap();
     assert_eq!(balance(&store, "acme").await, "0.6");
+    // The summary does not count the refunded message's price.
+    let rows = store.summary(SummaryQuery::default()).await.unwrap();
+    let prices: Vec<(&str, String)> = rows
+        .iter()
+        .map(|r| (r.status.as_str(), r.price.to_string()))
+        .collect();
+    assert_eq!(
+        prices,
+        [
+            ("DELIVRD", "0.2".into()),
+            ("REJECTD", "0".into()),
+            ("UNDELIV", "0.2".into())
+        ]
+    );
     store
         .commit(vec![Write::Balance {
             account: "acme".into(),
@@ -284,7 +298,7 @@ async fn the_hourly_summary_adds_up_each_routelog_row() {
     assert_eq!(
         seen,
         [
-            (0, "46", "", "REJECTED", 1, 1, "0.1".into(), "0.01".into()),
+            (0, "46", "", "REJECTED", 1, 1, "0".into(), "0".into()),
             (0, "46", "out", "DELIVRD", 5, 6, "0.5".into(), "0.05".into()),
         ]
     );

@@ -333,22 +333,24 @@ pub fn apply(
             remote_id,
             log,
         } => {
-            if let Some(row) = log {
-                if let Some(account) = &row.account {
-                    let micros = row.price_micros;
-                    accounts::refund(conn, acct.refund, *id, *state, account, micros, now)?;
+            let refunded = match log {
+                Some(row) => {
+                    let (account, micros) = (row.account.as_deref(), row.price_micros);
+                    accounts::refund(conn, acct.refund, *id, *state, account, micros, now)?
                 }
-            }
+                None => false,
+            };
             conn.prepare_cached(
                 "UPDATE messages SET state = ?2, status = ?3, remote_id = COALESCE(?4, remote_id), updated_us = ?5 WHERE id = ?1",
             )?
             .execute(params![id, *state as i64, status, remote_id, now])?;
             if let Some(row) = log {
-                insert_log(conn, row, now, acct)?;
+                insert_log(conn, row, now, acct, !refunded)?;
             }
             horizon.left(conn, *id)?;
         }
-        Op::Log(row) => insert_log(conn, row, now, acct)?,
+        // Refused before it was accepted: never charged.
+        Op::Log(row) => insert_log(conn, row, now, acct, false)?,
         Op::CloseDlr {
             connector,
             remote_id,
@@ -412,8 +414,16 @@ pub fn apply(
                 .execute(params![before_us])?;
         }
         Op::Charge { account, micros } => {
-            // The writer runs charges itself; one here (not first in its batch) still charges.
-            accounts::charge(conn, account, *micros, now)?;
+            // The writer runs a batch's leading charge itself. One further in a batch can no
+            // longer leave the batch out: uncovered, it fails the batch (a constraint error).
+            if !accounts::charge(conn, account, *micros, now)? {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some(format!(
+                        "the balance of account {account} does not cover the price"
+                    )),
+                ));
+            }
         }
         Op::Balance {
             account,
@@ -446,10 +456,18 @@ fn open_dlr(
     Ok(())
 }
 
-/// Written once, at the final state, with its share of the hourly summary. OR REPLACE: a store
-/// from before schema 5 already has a row (written at acceptance) for messages that were under
-/// way when it was upgraded.
-fn insert_log(conn: &Connection, r: &LogRow, now: i64, acct: &Accounting) -> rusqlite::Result<()> {
+/// Written once, at the final state, with its share of the hourly summary; `charged` is false
+/// for a message refused before acceptance or refunded, whose price and cost the summary does
+/// not count (the row keeps what it was tagged with). OR REPLACE: a store from before schema 5
+/// already has a row (written at acceptance) for messages that were under way when it was
+/// upgraded.
+fn insert_log(
+    conn: &Connection,
+    r: &LogRow,
+    now: i64,
+    acct: &Accounting,
+    charged: bool,
+) -> rusqlite::Result<()> {
     let add = SummaryAdd {
         account: r.account.as_deref().unwrap_or(""),
         received_us: r.received_us,
@@ -457,13 +475,13 @@ fn insert_log(conn: &Connection, r: &LogRow, now: i64, acct: &Accounting) -> rus
         connector: r.route.as_deref().unwrap_or(""),
         status: &r.status,
         parts: r.parts,
-        price: r.price_micros,
-        cost: r.cost_micros,
+        price: if charged { r.price_micros } else { 0 },
+        cost: if charged { r.cost_micros } else { 0 },
     };
     accounts::add_to_summary(conn, &add, acct.summary_prefix_length)?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts, charged)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         r.message_id,
@@ -479,7 +497,8 @@ fn insert_log(conn: &Connection, r: &LogRow, now: i64, acct: &Accounting) -> rus
         now,
         r.price,
         r.cost,
-        r.parts
+        r.parts,
+        charged
     ])?;
     Ok(())
 }
