@@ -141,11 +141,17 @@ cost = "0.07"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    let shown = run(&["balance", "show", "demo"]);
+    let (balance, history) = shown.split_once("\n\n").expect("a balance and its history");
     assert_eq!(
-        run(&["balance", "show", "demo"]),
+        balance,
         "ACCOUNT  BALANCE  CURRENCY  KIND     POSTPAID LIMIT\n\
-         demo        9.37  SEK       prepaid               -\n"
+         demo        9.37  SEK       prepaid               -"
     );
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    assert!(lines[0].starts_with("CHANGED") && lines[0].ends_with("BEFORE  CHANGE  BY"));
+    assert!(lines[1].ends_with("      0      10  admin"), "{history}");
     assert_eq!(
         run(&["report", "--by", "connector", "--csv"]),
         "connector,messages,parts,ok,failed,price,cost,currency\n\

@@ -21,11 +21,25 @@ pub struct BalanceInfo {
     pub updated_us: i64,
 }
 
+/// One operator change of a balance, as EMG's balance_history records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceChange {
+    pub amount_before: String,
+    /// The change: after minus before.
+    pub amount: String,
+    pub created_us: i64,
+    /// The operator who made it.
+    pub created_by: String,
+}
+
 /// `balance_show`'s answer (one account, or all), and `balance_add`'s and `balance_set`'s
 /// (the account after the change).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BalanceList {
     pub balances: Vec<BalanceInfo>,
+    /// For one account: its latest changes, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<BalanceChange>,
 }
 
 /// One line of a report: the messages of one group.

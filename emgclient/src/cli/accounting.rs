@@ -9,6 +9,8 @@ use crate::exit::Failure;
 use common::mgp::{BalanceList, Op, Report};
 
 pub async fn balance(c: &mut Client, out: &Out, cmd: BalanceCommand) -> Result<(), Failure> {
+    // `show` of one account lists its latest changes too; add and set print the result only.
+    let with_history = matches!(cmd, BalanceCommand::Show { .. });
     let op = match cmd {
         BalanceCommand::Show { account } => Op::BalanceShow { account },
         BalanceCommand::Add { account, amount } => Op::BalanceAdd { account, amount },
@@ -36,7 +38,21 @@ pub async fn balance(c: &mut Client, out: &Out, cmd: BalanceCommand) -> Result<(
             b.postpaid_limit.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    t.print()
+    t.print()?;
+    if list.history.is_empty() || !with_history {
+        return Ok(());
+    }
+    outln!("")?;
+    let mut h = Table::new(&["CHANGED", ">BEFORE", ">CHANGE", "BY"]);
+    for c in &list.history {
+        h.row(vec![
+            crate::format::time_us(c.created_us),
+            c.amount_before.clone(),
+            c.amount.clone(),
+            c.created_by.clone(),
+        ]);
+    }
+    h.print()
 }
 
 pub async fn report(c: &mut Client, out: &Out, op: Op, csv: bool) -> Result<(), Failure> {

@@ -5,6 +5,9 @@ use super::server::{ok, OpResult, Server};
 use crate::store::accounts::{Balance, BalanceChange, SummaryQuery, SummaryRow};
 use crate::store::Write;
 use common::mgp::{BalanceInfo, BalanceList, ErrorBody, Report, ReportRow};
+
+/// Changes `balance_show` lists for one account.
+const HISTORY_SHOWN: usize = 20;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -39,9 +42,27 @@ pub async fn show(s: &Server, account: Option<String>) -> OpResult {
             "account {name} has no balance (it is not balance-controlled); set one with balance_set"
         )));
     }
+    let history = match &balances[..] {
+        [one] => {
+            s.gw.store
+                .balance_history(one.account.clone(), HISTORY_SHOWN)
+                .await
+                .map_err(|e| ErrorBody::internal(format!("balance history not read: {e}")))?
+        }
+        _ => Vec::new(),
+    };
     let currency = s.gw.config().prices.currency.clone();
     ok(BalanceList {
         balances: balances.into_iter().map(|b| info(b, &currency)).collect(),
+        history: history
+            .into_iter()
+            .map(|h| common::mgp::BalanceChange {
+                amount_before: h.amount_before.to_string(),
+                amount: h.amount.to_string(),
+                created_us: h.created_us,
+                created_by: h.created_by,
+            })
+            .collect(),
     })
 }
 
