@@ -128,6 +128,26 @@ impl Message {
         }
         crate::gsm::Udh::split(&self.body).ok()?.0.concat()
     }
+
+    /// How many parts the message is sent as (what a per-part price multiplies): a body
+    /// longer than one short message is split (with an 8-bit concatenation header, the common
+    /// case); a body that already is one part of a long message, or one that cannot be split,
+    /// counts once.
+    pub fn parts(&self) -> u32 {
+        // 140 octets fit one short message in every coding (GSM text is one byte a septet
+        // here, 160 of them fit): the common case needs no split.
+        if self.esm_class & 0x40 != 0 || self.body.len() <= 140 {
+            return 1;
+        }
+        crate::concat::split::split_encoded(
+            &self.body,
+            self.data_coding,
+            crate::concat::split::Method::Udh8,
+            0,
+        )
+        .map(|p| p.len().max(1) as u32)
+        .unwrap_or(1)
+    }
 }
 
 /// The report a DLR message carries about an earlier message.

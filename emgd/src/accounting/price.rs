@@ -6,7 +6,6 @@
 //! connector, then one naming the sending connector; a tie goes to the entry written first.
 //! A price a plugin set stays: the plugin knows better than the table.
 
-use common::concat::split::{split_encoded, Method};
 use common::message::Message;
 use config::{PriceEntry, PriceTable};
 use rust_decimal::Decimal;
@@ -49,20 +48,6 @@ pub fn lookup<'t>(table: &'t PriceTable, message: &Message) -> Option<&'t PriceE
     best.map(|(_, e)| e)
 }
 
-/// How many parts `message` is sent as: a body longer than one short message is split (with
-/// an 8-bit concatenation header, the common case); a body that already is one part of a long
-/// message, or one that cannot be split, counts once.
-pub fn parts(message: &Message) -> u32 {
-    // 140 octets fit one short message in every coding (GSM text is one byte a septet here,
-    // 160 of them fit): the common case needs no split.
-    if message.esm_class & 0x40 != 0 || message.body.len() <= 140 {
-        return 1;
-    }
-    split_encoded(&message.body, message.data_coding, Method::Udh8, 0)
-        .map(|p| p.len().max(1) as u32)
-        .unwrap_or(1)
-}
-
 /// Sets `message.price` and `message.cost` from the table unless a plugin set them already.
 /// Returns whether an entry matched.
 pub fn tag(table: &PriceTable, message: &mut Message) -> bool {
@@ -73,7 +58,7 @@ pub fn tag(table: &PriceTable, message: &mut Message) -> bool {
         return false;
     };
     let times = if entry.per_part {
-        Decimal::from(parts(message))
+        Decimal::from(message.parts())
     } else {
         Decimal::ONE
     };
@@ -207,7 +192,7 @@ per_part = false
         let t = table();
         let mut long = msg("4612345", "in", None, "a");
         long.body = vec![b'x'; 400]; // 3 parts of 153 septets
-        assert_eq!(parts(&long), 3);
+        assert_eq!(long.parts(), 3);
         assert!(tag(&t, &mut long));
         assert_eq!(long.price.unwrap().to_string(), "0.6");
         let mut once = msg("4712345", "in", None, "a");
@@ -222,7 +207,7 @@ per_part = false
         );
         let mut part = msg("4612345", "in", None, "a");
         part.esm_class = 0x40;
-        assert_eq!(parts(&part), 1);
+        assert_eq!(part.parts(), 1);
     }
 
     #[test]

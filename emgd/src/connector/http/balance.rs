@@ -74,7 +74,7 @@ pub fn rate(
     let priced = gw
         .quote(message)
         .map_err(|no_route| ApiError::NoRoute(no_route.to_string()))?;
-    let parts = crate::accounting::price::parts(&priced);
+    let parts = priced.parts();
     let unit = priced
         .price
         .map(|p| (p / rust_decimal::Decimal::from(parts)).normalize());

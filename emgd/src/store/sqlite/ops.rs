@@ -45,7 +45,7 @@ pub struct Accounting {
 
 impl LogRow {
     fn of(m: Message, route: bool, status: String, error: Option<String>) -> LogRow {
-        let parts = crate::accounting::price::parts(&m);
+        let parts = m.parts();
         LogRow {
             price_micros: m.price.map_or(0, to_micros),
             cost_micros: m.cost.map_or(0, to_micros),
