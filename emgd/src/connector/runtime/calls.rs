@@ -143,7 +143,7 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             delivered,
         } => {
             let dlr_requested = m.dlr_requested;
-            gw.sent(connector, m, remote_id.clone()).await;
+            gw.sent(connector, Some(link.instance), m, remote_id.clone()).await;
             if let Some(id) = remote_id {
                 if delivered {
                     link.receipt(&id, DlrStatus::Delivered, 0).await;
@@ -153,7 +153,7 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             None
         }
         CallOutcome::Refused { command, error } => {
-            gw.failed(connector, m, command, error).await;
+            gw.failed(connector, Some(link.instance), m, command, error).await;
             None
         }
         CallOutcome::Temporary { command, error } => {
@@ -163,7 +163,7 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
                 .message_rule(command, error)
                 .is_some()
             {
-                gw.failed(connector, m, command, error).await;
+                gw.failed(connector, Some(link.instance), m, command, error).await;
                 return None;
             }
             gw.unsent(connector, m);

@@ -270,15 +270,16 @@ impl<P: Send + 'static> Outbox<P> {
             return;
         };
         let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
+        let instance = self.link.instance;
         self.outcomes.spawn(async move {
             match f.failure {
                 Some(Answer::Refused { command, error }) => {
-                    gw.failed(&connector, f.message, command, error).await
+                    gw.failed(&connector, Some(instance), f.message, command, error).await
                 }
                 Some(_) => gw.unsent(&connector, f.message),
                 None => {
                     let ids: Vec<String> = f.remote_ids.into_iter().flatten().collect();
-                    gw.sent_parts(&connector, f.message, ids).await
+                    gw.sent_parts(&connector, Some(instance), f.message, ids).await
                 }
             }
         });

@@ -185,9 +185,9 @@ async fn finish(
             Counters::add(&connector.counters.failed);
             connector.queue.finished();
         }
-        (Ok(()), _) => gw.sent(connector, m, None).await,
+        (Ok(()), _) => gw.sent(connector, None, m, None).await,
         (Err(_), _) => {
-            gw.failed(connector, m, super::outgoing::SMTP_COMMAND, code)
+            gw.failed(connector, None, m, super::outgoing::SMTP_COMMAND, code)
                 .await
         }
     }

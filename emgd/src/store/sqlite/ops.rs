@@ -6,7 +6,7 @@
 //! except for a requeue).
 
 use super::house::Horizon;
-use crate::store::{MessageState, SatEntry, Write};
+use crate::store::{Event, MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
 use rusqlite::{params, Connection};
 
@@ -102,6 +102,7 @@ pub enum Op {
     },
     Sat(SatEntry),
     SatPurge(i64),
+    Event(Box<Event>),
 }
 
 impl Op {
@@ -192,6 +193,7 @@ impl Op {
             },
             Write::SatEntry { entry } => Op::Sat(entry),
             Write::SatPurge { before_us } => Op::SatPurge(before_us),
+            Write::Event { event } => Op::Event(event),
         }
     }
 
@@ -357,6 +359,23 @@ pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlit
         Op::SatPurge(before_us) => {
             conn.prepare_cached("DELETE FROM sat_entries WHERE expires_us <= ?1")?
                 .execute(params![before_us])?;
+        }
+        Op::Event(e) => {
+            // OR IGNORE: the same step twice in one microsecond is the same step.
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO msg_events (message_id, at_us, kind, remote_id, connector, instance, status, code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                e.message_id as i64,
+                e.at_us,
+                e.kind as i64,
+                e.remote_id.as_deref().unwrap_or(""),
+                e.connector,
+                e.instance,
+                e.status,
+                e.code as i64
+            ])?;
         }
     }
     Ok(())
