@@ -492,3 +492,75 @@ fn msg_history_lists_each_submit_attempt_with_its_answer_its_receipt_and_callbac
     }
     assert!(retried >= 3, "some messages were throttled first: {retried}");
 }
+
+#[test]
+fn connectors_report_the_window_in_use_per_instance_under_load() {
+    let mgp = free_port();
+    // Each submit to the simulated SMSC takes 300 ms: a session keeps its window of 10 full.
+    let setup = Setup::new(
+        &format!("mgp_address = \"127.0.0.1:{mgp}\""),
+        "latency_ms = 300\nwindowsize = 10\ndlr_delay_ms = 10",
+        "[operator.admin]\npassword = \"secret\"\nrole = \"admin\"\n",
+    );
+    let _d = setup.start();
+    let mut c = login(mgp);
+    let port = setup.smpp_port;
+    let load = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut c = tests::smpp_client::Client::bind(port, "demo", "demo")
+                .await
+                .unwrap()
+                .expect("bind to emgd");
+            c.submit(100, 20, "4670000", false, |_| true).await.unwrap();
+            c.accepted.len()
+        })
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (listed, session) = loop {
+        let list = ask_json(&mut c, serde_json::json!({"id":2,"op":"connectors"}));
+        let sim1 = list["ok"]["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "sim1")
+            .cloned()
+            .unwrap();
+        let detail = ask_json(
+            &mut c,
+            serde_json::json!({"id":3,"op":"connector","name":"sim1"}),
+        );
+        let listed = sim1["inflight"][0].as_u64().unwrap();
+        let session = detail["ok"]["sessions"][0]["inflight"].as_u64().unwrap_or(0);
+        if listed > 0 && session > 0 {
+            break (listed, session);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "in flight never seen: {sim1} {detail}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(listed <= 10 && session <= 10, "within the window: {listed} {session}");
+    assert_eq!(load.join().unwrap(), 100);
+    // Once the queue is empty the window empties too.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let list = ask_json(&mut c, serde_json::json!({"id":4,"op":"connectors"}));
+        let sim1 = list["ok"]["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "sim1")
+            .cloned()
+            .unwrap();
+        if sim1["queued"] == 0 && sim1["inflight"] == serde_json::json!([0]) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never drained: {sim1}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

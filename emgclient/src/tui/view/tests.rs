@@ -167,6 +167,7 @@ fn sessions_160x38() {
             bind: Some(bind.to_string()),
             user: Some(if i == 2 { "acme" } else { "demo" }.into()),
             since_us: fixture::BOUND_AT_US - i as i64 * 3_600_000_000,
+            inflight: i as u32,
         })
         .collect();
     app.on_update(Update::Detail(d));

@@ -80,6 +80,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
         }
         open(&link, &*caller);
         loop {
+            connector.set_inflight(link.instance, inflight.len());
             let window = link.config().windowsize.max(1) as usize;
             let room = inflight.len() < window && link.may_transmit();
             let pace_wait = if room {
@@ -114,6 +115,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
     }
     link.set_state(ConnState::Terminating);
     while inflight.join_next().await.is_some() {}
+    connector.set_inflight(link.instance, 0);
     link.set_state(ConnState::Dead);
 }
 
