@@ -496,7 +496,11 @@ fn connector_lists_its_sessions_while_bound() {
     let cells: Vec<_> = row.split_whitespace().collect();
     assert_eq!(&cells[..4], ["0", peer.as_str(), "transceiver", "demo"]);
     assert!(row.contains(" UTC "), "{row}");
-    assert_eq!(cells.last(), Some(&"0"), "nothing in flight on an idle session: {row}");
+    assert_eq!(
+        cells.last(),
+        Some(&"0"),
+        "nothing in flight on an idle session: {row}"
+    );
 
     rt.block_on(client.unbind());
     g.eventually("the session gone after unbind", || {

@@ -477,20 +477,32 @@ fn msg_history_lists_each_submit_attempt_with_its_answer_its_receipt_and_callbac
         retried += usize::from(!refused.is_empty());
         let what: Vec<&str> = steps.iter().map(|(w, _)| *w).collect();
         let at = |w: &str| what.iter().position(|x| *x == w).unwrap();
-        assert!(what.iter().rposition(|x| *x == "submit") < Some(at("receipt")), "{steps:?}");
+        assert!(
+            what.iter().rposition(|x| *x == "submit") < Some(at("receipt")),
+            "{steps:?}"
+        );
         assert!(at("receipt") < at("callback"), "{steps:?}");
         let receipt = steps[at("receipt")].1;
-        assert!(receipt.starts_with("DELIVRD from smsc, remote id "), "{steps:?}");
+        assert!(
+            receipt.starts_with("DELIVRD from smsc, remote id "),
+            "{steps:?}"
+        );
         assert!(
             steps[at("callback")].1.starts_with("on smpp-in"),
             "{steps:?}"
         );
         assert!(steps[at("callback")].1.contains(": OK"), "{steps:?}");
         // The times: each step at or after the one before.
-        let times: Vec<i64> = events.iter().map(|e| e["at_us"].as_i64().unwrap()).collect();
+        let times: Vec<i64> = events
+            .iter()
+            .map(|e| e["at_us"].as_i64().unwrap())
+            .collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{h}");
     }
-    assert!(retried >= 3, "some messages were throttled first: {retried}");
+    assert!(
+        retried >= 3,
+        "some messages were throttled first: {retried}"
+    );
 }
 
 #[test]
@@ -534,7 +546,9 @@ fn connectors_report_the_window_in_use_per_instance_under_load() {
             serde_json::json!({"id":3,"op":"connector","name":"sim1"}),
         );
         let listed = sim1["inflight"][0].as_u64().unwrap();
-        let session = detail["ok"]["sessions"][0]["inflight"].as_u64().unwrap_or(0);
+        let session = detail["ok"]["sessions"][0]["inflight"]
+            .as_u64()
+            .unwrap_or(0);
         if listed > 0 && session > 0 {
             break (listed, session);
         }
@@ -544,7 +558,10 @@ fn connectors_report_the_window_in_use_per_instance_under_load() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert!(listed <= 10 && session <= 10, "within the window: {listed} {session}");
+    assert!(
+        listed <= 10 && session <= 10,
+        "within the window: {listed} {session}"
+    );
     assert_eq!(load.join().unwrap(), 100);
     // Once the queue is empty the window empties too.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -560,7 +577,10 @@ fn connectors_report_the_window_in_use_per_instance_under_load() {
         if sim1["queued"] == 0 && sim1["inflight"] == serde_json::json!([0]) {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "never drained: {sim1}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never drained: {sim1}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -39,7 +39,10 @@ impl Palette {
             Some("truecolor") | Some("24bit") => return Palette::TrueColor,
             _ => {}
         }
-        if matches!(set("COLORTERM").as_deref(), Some("truecolor") | Some("24bit")) {
+        if matches!(
+            set("COLORTERM").as_deref(),
+            Some("truecolor") | Some("24bit")
+        ) {
             return Palette::TrueColor;
         }
         match set("TERM").as_deref() {

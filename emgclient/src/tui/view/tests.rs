@@ -390,7 +390,10 @@ fn each_palette_draws_in_its_own_colours() {
         "{basic:?}"
     );
     let indexed = kinds(Palette::Indexed256);
-    assert!(indexed.contains(&Color::Indexed(71)), "BOUND's green: {indexed:?}");
+    assert!(
+        indexed.contains(&Color::Indexed(71)),
+        "BOUND's green: {indexed:?}"
+    );
     assert!(
         indexed.iter().all(|c| matches!(c, Color::Indexed(_))),
         "{indexed:?}"

@@ -293,7 +293,10 @@ async fn record_delivered(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, bat
         .into_iter()
         .flat_map(|m| {
             let step = history::attempt(&connector.name, None, &m, history::OK, 0, None);
-            [Write::finish(m, MessageState::Done, "DELIVERED", None), step]
+            [
+                Write::finish(m, MessageState::Done, "DELIVERED", None),
+                step,
+            ]
         })
         .collect();
     if let Err(e) = gw.store.commit(writes).await {

@@ -145,7 +145,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             delivered,
         } => {
             let dlr_requested = m.dlr_requested;
-            gw.sent(connector, Some(link.instance), m, remote_id.clone()).await;
+            gw.sent(connector, Some(link.instance), m, remote_id.clone())
+                .await;
             if let Some(id) = remote_id {
                 if delivered {
                     link.receipt(&id, DlrStatus::Delivered, 0).await;
@@ -155,7 +156,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             None
         }
         CallOutcome::Refused { command, error } => {
-            gw.failed(connector, Some(link.instance), m, command, error).await;
+            gw.failed(connector, Some(link.instance), m, command, error)
+                .await;
             None
         }
         CallOutcome::Temporary { command, error } => {
@@ -165,7 +167,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
                 .message_rule(command, error)
                 .is_some()
             {
-                gw.failed(connector, Some(link.instance), m, command, error).await;
+                gw.failed(connector, Some(link.instance), m, command, error)
+                    .await;
                 return None;
             }
             gw.unsent(connector, m);

@@ -283,12 +283,14 @@ impl<P: Send + 'static> Outbox<P> {
         self.outcomes.spawn(async move {
             match f.failure {
                 Some(Answer::Refused { command, error }) => {
-                    gw.failed(&connector, Some(instance), f.message, command, error).await
+                    gw.failed(&connector, Some(instance), f.message, command, error)
+                        .await
                 }
                 Some(_) => gw.unsent(&connector, f.message),
                 None => {
                     let ids: Vec<String> = f.remote_ids.into_iter().flatten().collect();
-                    gw.sent_parts(&connector, Some(instance), f.message, ids).await
+                    gw.sent_parts(&connector, Some(instance), f.message, ids)
+                        .await
                 }
             }
         });
