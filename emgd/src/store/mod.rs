@@ -7,8 +7,9 @@
 //!
 //! What a message costs the store: its row written once at acceptance (a compact binary record,
 //! [`codec`], encoded by the caller), a few small state changes (submitting, sent with its open
-//! DLR entry, final), and one routelog row at the final state. A delivery report going back is
-//! a message of its own with a short record. Nothing is rewritten in place but the state, and
+//! DLR entry, final), one routelog row at the final state, and one small history row
+//! ([`Event`]) per submit attempt, receipt and report called back, each in a batch that is
+//! committed anyway. A delivery report going back is a message of its own with a short record. Nothing is rewritten in place but the state, and
 //! finished rows are purged after their retention, so the store stays bounded.
 
 pub mod codec;
