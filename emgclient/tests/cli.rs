@@ -490,12 +490,17 @@ fn connector_lists_its_sessions_while_bound() {
         .unwrap_or_else(|| panic!("no sessions table in:\n{text}"));
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["INSTANCE", "PEER", "BIND", "USER", "SINCE"]
+        ["INSTANCE", "PEER", "BIND", "USER", "SINCE", "INFLIGHT"]
     );
     let row = text.lines().find(|l| l.contains(&peer)).unwrap();
     let cells: Vec<_> = row.split_whitespace().collect();
     assert_eq!(&cells[..4], ["0", peer.as_str(), "transceiver", "demo"]);
-    assert!(row.ends_with(" UTC"), "{row}");
+    assert!(row.contains(" UTC "), "{row}");
+    assert_eq!(
+        cells.last(),
+        Some(&"0"),
+        "nothing in flight on an idle session: {row}"
+    );
 
     rt.block_on(client.unbind());
     g.eventually("the session gone after unbind", || {

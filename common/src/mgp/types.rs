@@ -137,6 +137,10 @@ pub struct ConnectorInfo {
     pub rate_sent: f64,
     pub rate_received: f64,
     pub rate_failed: f64,
+    /// Per instance, the messages its session has taken and not had answered yet: the window
+    /// in use (at most `windowsize` on a windowed protocol).
+    #[serde(default)]
+    pub inflight: Vec<u32>,
 }
 
 /// `connectors`'s answer.
@@ -175,6 +179,9 @@ pub struct Session {
     pub user: Option<String>,
     /// Unix time in microseconds of the bind.
     pub since_us: i64,
+    /// Messages awaiting their answer on this session: the window in use.
+    #[serde(default)]
+    pub inflight: u32,
 }
 
 /// Answer of `hold`, `release`, `bounce`, `forceclose` and `forceclose_clear`: the flags now.

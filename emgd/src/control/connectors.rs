@@ -44,6 +44,7 @@ pub fn info(s: &Server, c: &ConnectorHandle) -> ConnectorInfo {
         rate_sent,
         rate_received,
         rate_failed,
+        inflight: c.inflight(),
     }
 }
 
@@ -78,6 +79,7 @@ pub fn list(s: &Server) -> OpResult {
 pub fn detail(s: &Server, name: &str) -> OpResult {
     let c = find(s, name)?;
     let cfg = c.config();
+    let inflight = c.inflight();
     ok(ConnectorDetail {
         info: info(s, c),
         address: cfg.address.clone(),
@@ -101,6 +103,7 @@ pub fn detail(s: &Server, name: &str) -> OpResult {
                 bind: s.bind,
                 user: s.user,
                 since_us: s.since_us,
+                inflight: inflight.get(s.instance as usize).copied().unwrap_or(0),
             })
             .collect(),
     })

@@ -10,6 +10,7 @@
 //! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
+//! | [`history`] | the rows of a message's history: submit attempts, receipts, callbacks |
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
 //! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
@@ -22,6 +23,7 @@ pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;
 pub mod expiry;
+pub mod history;
 pub mod limits;
 pub mod outcome;
 pub mod plugins;

@@ -5,6 +5,7 @@
 //! settles an entry whose receipt never came as UNKNOWN.
 
 use super::dlr_book::{DlrKey, OpenEntry, PartsSoFar};
+use super::history;
 use super::shared::Gateway;
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;
@@ -61,12 +62,13 @@ impl Gateway {
                 }
             },
         };
+        let step = history::receipt(original.id, &key.0, &key.1, status.stat_word(), error);
         if self.book.is_multipart(original.id) {
-            return self.part_receipt(key, original, status, error).await;
+            return self.part_receipt(key, original, status, error, step).await;
         }
         if !status.is_final() {
             // ENROUTE / ACCEPTD: pass it on, keep waiting for the final state.
-            self.report_and_commit(Vec::new(), &original, status, error)
+            self.report_and_commit(vec![step], &original, status, error)
                 .await;
             return true;
         }
@@ -76,6 +78,7 @@ impl Gateway {
         }
         let report = self.report_for(&original, status, error);
         let writes = vec![
+            step,
             Write::CloseDlr {
                 connector: key.0,
                 remote_id: key.1,
@@ -104,6 +107,7 @@ impl Gateway {
         original: Message,
         status: DlrStatus,
         error: u32,
+        step: Write,
     ) -> bool {
         let each = self
             .connectors
@@ -111,8 +115,10 @@ impl Gateway {
             .is_some_and(|c| c.config().dlr_parts == config::DlrParts::Each);
         if !status.is_final() {
             if each {
-                self.report_and_commit(Vec::new(), &original, status, error)
+                self.report_and_commit(vec![step], &original, status, error)
                     .await;
+            } else {
+                self.commit_logged(vec![step]).await;
             }
             return true;
         }
@@ -124,12 +130,15 @@ impl Gateway {
             match self.book.part_final(original.id, status, error) {
                 PartsSoFar::Unknown => return false,
                 PartsSoFar::Waiting => {
-                    let writes = vec![Write::PartDone {
-                        connector: key.0,
-                        remote_id: key.1,
-                        status: status.stat_word().into(),
-                        error,
-                    }];
+                    let writes = vec![
+                        step,
+                        Write::PartDone {
+                            connector: key.0,
+                            remote_id: key.1,
+                            status: status.stat_word().into(),
+                            error,
+                        },
+                    ];
                     if each {
                         self.report_and_commit(writes, &original, status, error)
                             .await;
@@ -147,6 +156,7 @@ impl Gateway {
         };
         let report = self.report_for(&original, reported, reported_error);
         let writes = vec![
+            step,
             Write::CloseDlrs {
                 connector: key.0,
                 remote_ids: parts,

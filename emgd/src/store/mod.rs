@@ -7,8 +7,9 @@
 //!
 //! What a message costs the store: its row written once at acceptance (a compact binary record,
 //! [`codec`], encoded by the caller), a few small state changes (submitting, sent with its open
-//! DLR entry, final), and one routelog row at the final state. A delivery report going back is
-//! a message of its own with a short record. Nothing is rewritten in place but the state, and
+//! DLR entry, final), one routelog row at the final state, and one small history row
+//! ([`Event`]) per submit attempt, receipt and report called back, each in a batch that is
+//! committed anyway. A delivery report going back is a message of its own with a short record. Nothing is rewritten in place but the state, and
 //! finished rows are purged after their retention, so the store stays bounded.
 
 pub mod accounts;
@@ -158,6 +159,66 @@ pub enum Write {
         change: accounts::BalanceChange,
         by: String,
     },
+    /// One step of a message's history (a submit attempt and its answer, a receipt, a report
+    /// called back): appended in the batch that records the step's effect, so it costs one row
+    /// in a transaction the writer runs anyway.
+    Event { event: Box<Event> },
+}
+
+/// What kind of step an [`Event`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A submit to the next hop and its answer.
+    Attempt = 0,
+    /// A delivery receipt from the next hop.
+    Receipt = 1,
+    /// A delivery report handed back to the message's sender (callback, SMPP deliver_sm ...).
+    Callback = 2,
+}
+
+impl EventKind {
+    pub fn from_code(code: i64) -> Option<EventKind> {
+        Some(match code {
+            0 => EventKind::Attempt,
+            1 => EventKind::Receipt,
+            2 => EventKind::Callback,
+            _ => return None,
+        })
+    }
+
+    /// The word `msg_history` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Attempt => "attempt",
+            EventKind::Receipt => "receipt",
+            EventKind::Callback => "callback",
+        }
+    }
+}
+
+/// One recorded step of a message's life; kept as long as its routelog row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub message_id: MessageId,
+    /// When it happened (Unix µs).
+    pub at_us: i64,
+    pub kind: EventKind,
+    pub connector: String,
+    /// The instance (session) it happened on, where one did.
+    pub instance: Option<u32>,
+    /// The answer: `OK`, `RETRY`, `FAILED` for attempts, the status word for receipts.
+    pub status: String,
+    /// The protocol's error code (0 when none).
+    pub code: u32,
+    pub remote_id: Option<String>,
+}
+
+impl Event {
+    pub fn write(self) -> Write {
+        Write::Event {
+            event: Box::new(self),
+        }
+    }
 }
 
 impl Write {
@@ -323,6 +384,8 @@ pub struct Trail {
     pub stored: Option<StoredMessage>,
     pub log: Option<LogEntry>,
     pub dlrs: Vec<OpenDlr>,
+    /// Its recorded steps ([`Event`]), oldest first.
+    pub events: Vec<Event>,
 }
 
 /// Queued messages per connector that recovery loads into memory; the rest of a queue stays

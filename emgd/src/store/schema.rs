@@ -132,4 +132,18 @@ pub const MIGRATIONS: &[&str] = &[
         cost INTEGER NOT NULL,
         PRIMARY KEY (account, hour, prefix, connector, status)
     ) WITHOUT ROWID;",
+    // 7: a message's history: each submit attempt with its answer, each receipt, each report
+    // called back, one row per step, appended in the transaction that records the step. Keyed
+    // by message so `msg_history` reads one range; purged with the routelog.
+    "CREATE TABLE msg_events (
+        message_id INTEGER NOT NULL,
+        at_us INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        remote_id TEXT NOT NULL DEFAULT '',
+        connector TEXT NOT NULL,
+        instance INTEGER,
+        status TEXT NOT NULL,
+        code INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (message_id, at_us, kind, remote_id)
+    ) WITHOUT ROWID;",
 ];

@@ -20,7 +20,7 @@
 use super::client::{form, with_query, Call, Client};
 use super::params::mask;
 use crate::connector::runtime::state::{ConnectorHandle, Counters};
-use crate::gateway::{stopped, Gateway};
+use crate::gateway::{history, stopped, Gateway};
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;
 use common::message::{DlrInfo, Message};
@@ -291,7 +291,13 @@ async fn record_delivered(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, bat
     let n = batch.len();
     let writes = batch
         .into_iter()
-        .map(|m| Write::finish(m, MessageState::Done, "DELIVERED", None))
+        .flat_map(|m| {
+            let step = history::attempt(&connector.name, None, &m, history::OK, 0, None);
+            [
+                Write::finish(m, MessageState::Done, "DELIVERED", None),
+                step,
+            ]
+        })
         .collect();
     if let Err(e) = gw.store.commit(writes).await {
         tracing::error!(
@@ -310,7 +316,8 @@ async fn record_delivered(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, bat
 async fn retry(gw: &Gateway, connector: &Arc<ConnectorHandle>, mut m: Message, code: u32) {
     let delay = backoff(connector, m.attempts, code);
     m.attempts += 1;
-    let stored = gw.store.commit(vec![Write::requeue(&m)]).await;
+    let step = history::attempt(&connector.name, None, &m, history::RETRY, code, None);
+    let stored = gw.store.commit(vec![Write::requeue(&m), step]).await;
     if let Err(e) = stored {
         tracing::error!(
             "connector {}: cannot record callback attempt: {e}",
@@ -426,14 +433,18 @@ async fn give_up(gw: &Gateway, connector: &ConnectorHandle, m: Message, why: &st
             m.attempts + 1
         ),
     );
+    let step = history::attempt(&connector.name, None, &m, history::FAILED, 0, None);
     let done = gw
         .store
-        .commit(vec![Write::finish(
-            m,
-            MessageState::Failed,
-            DlrStatus::Expired.stat_word(),
-            Some(format!("callback failed: {why}")),
-        )])
+        .commit(vec![
+            Write::finish(
+                m,
+                MessageState::Failed,
+                DlrStatus::Expired.stat_word(),
+                Some(format!("callback failed: {why}")),
+            ),
+            step,
+        ])
         .await;
     if let Err(e) = done {
         tracing::error!(

@@ -80,6 +80,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
         }
         open(&link, &*caller);
         loop {
+            connector.set_inflight(link.instance, inflight.len());
             let window = link.config().windowsize.max(1) as usize;
             let room = inflight.len() < window && link.may_transmit();
             let pace_wait = if room {
@@ -114,6 +115,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
     }
     link.set_state(ConnState::Terminating);
     while inflight.join_next().await.is_some() {}
+    connector.set_inflight(link.instance, 0);
     link.set_state(ConnState::Dead);
 }
 
@@ -143,7 +145,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             delivered,
         } => {
             let dlr_requested = m.dlr_requested;
-            gw.sent(connector, m, remote_id.clone()).await;
+            gw.sent(connector, Some(link.instance), m, remote_id.clone())
+                .await;
             if let Some(id) = remote_id {
                 if delivered {
                     link.receipt(&id, DlrStatus::Delivered, 0).await;
@@ -153,7 +156,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             None
         }
         CallOutcome::Refused { command, error } => {
-            gw.failed(connector, m, command, error).await;
+            gw.failed(connector, Some(link.instance), m, command, error)
+                .await;
             None
         }
         CallOutcome::Temporary { command, error } => {
@@ -163,7 +167,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
                 .message_rule(command, error)
                 .is_some()
             {
-                gw.failed(connector, m, command, error).await;
+                gw.failed(connector, Some(link.instance), m, command, error)
+                    .await;
                 return None;
             }
             gw.unsent(connector, m);

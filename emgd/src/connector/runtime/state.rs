@@ -8,7 +8,7 @@
 
 use crate::queue::{Queue, Totals};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{broadcast, watch};
 
@@ -90,6 +90,9 @@ pub struct ConnectorHandle {
     /// Force-close is in the store (set with `persist`): it holds after a restart too.
     forceclose_stored: AtomicBool,
     pub counters: Counters,
+    /// Per instance, the messages its session has taken and not yet had answered: the
+    /// window in use, beside the configured `windowsize` (MGP `connectors`, `connector`).
+    inflight: Box<[AtomicU32]>,
     /// Paces sending to the connector's `throughput`.
     pacer: Mutex<Option<Arc<crate::rate::RateLimiter>>>,
 }
@@ -112,6 +115,7 @@ impl ConnectorHandle {
             forceclose: watch::channel(false).0,
             forceclose_stored: AtomicBool::new(false),
             counters: Counters::default(),
+            inflight: (0..instances).map(|_| AtomicU32::new(0)).collect(),
             pacer: Mutex::new(None),
         }
         .with_pacer()
@@ -203,6 +207,21 @@ impl ConnectorHandle {
         if let Some(slot) = s.get_mut(instance as usize) {
             *slot = session;
         }
+    }
+
+    /// Instance `instance`'s session has `n` messages awaiting their answer.
+    pub fn set_inflight(&self, instance: u32, n: usize) {
+        if let Some(slot) = self.inflight.get(instance as usize) {
+            slot.store(u32::try_from(n).unwrap_or(u32::MAX), Ordering::Relaxed);
+        }
+    }
+
+    /// Messages awaiting their answer, by instance.
+    pub fn inflight(&self) -> Vec<u32> {
+        self.inflight
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .collect()
     }
 
     /// The sessions bound now, by instance.

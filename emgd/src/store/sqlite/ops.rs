@@ -8,7 +8,7 @@
 use super::accounts::{self, SummaryAdd};
 use super::house::Horizon;
 use crate::store::accounts::{to_micros, BalanceChange};
-use crate::store::{MessageState, SatEntry, Write};
+use crate::store::{Event, MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
 use rusqlite::{params, Connection};
 
@@ -130,6 +130,7 @@ pub enum Op {
         change: BalanceChange,
         by: String,
     },
+    Event(Box<Event>),
 }
 
 impl Op {
@@ -233,6 +234,7 @@ impl Op {
                 change,
                 by,
             },
+            Write::Event { event } => Op::Event(event),
         }
     }
 
@@ -430,6 +432,23 @@ pub fn apply(
             change,
             by,
         } => accounts::change_balance(conn, account, change, by, now)?,
+        Op::Event(e) => {
+            // OR IGNORE: the same step twice in one microsecond is the same step.
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO msg_events (message_id, at_us, kind, remote_id, connector, instance, status, code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                e.message_id as i64,
+                e.at_us,
+                e.kind as i64,
+                e.remote_id.as_deref().unwrap_or(""),
+                e.connector,
+                e.instance,
+                e.status,
+                e.code as i64
+            ])?;
+        }
     }
     Ok(())
 }
