@@ -6,7 +6,7 @@
 //!   emgmodem --tty /tmp/modem
 //!   gammu -c gammurc identify          # gammurc: device = /tmp/host, connection = at
 //!
-//! Control lines on stdin (`mo +46701234567 hello`, `cms-error 500`, `silent`, `silent-on <prefix>`, `wake`,
+//! Control lines on stdin (`mo +46701234567 hello`, `cms-error 500 [count] [after n]`, `silent`, `silent-on <prefix>`, `wake`,
 //! `garbage <text>`, `reset`, `report-status 70`, `mo-pdu <hex>`); one JSON event a line on
 //! stdout (`{"event":"sent","mr":1,"to":"+4670...","text":"hi",...}`). It ends when stdin
 //! closes or on SIGTERM.

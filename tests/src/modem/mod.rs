@@ -80,10 +80,12 @@ pub enum Control {
     },
     /// `mo-pdu <hex>`: an SMS-DELIVER TPDU, as it is, arrives.
     MoPdu(Vec<u8>),
-    /// `cms-error <code> [<count>]`: the next `count` (default 1) `AT+CMGS` fail so.
+    /// `cms-error <code> [<count>] [after <n>]`: the next `count` (default 1) `AT+CMGS` fail
+    /// so, once `n` (default 0) more have gone through (a later part of a long message).
     CmsError {
         code: u16,
         count: u32,
+        after: u32,
     },
     /// `report-status <tp-st>`: the TP-ST of later status reports.
     ReportStatus(u8),
@@ -120,10 +122,19 @@ impl std::str::FromStr for Control {
             "cms-error" => {
                 let mut it = rest.split_whitespace();
                 let code = num(it.next().ok_or("cms-error needs a code")?)?;
-                let count = it.next().map(num).transpose()?.unwrap_or(1);
+                let mut count = 1;
+                let mut after = 0;
+                while let Some(w) = it.next() {
+                    if w == "after" {
+                        after = num(it.next().ok_or("cms-error: after needs a count")?)?;
+                    } else {
+                        count = num(w)?;
+                    }
+                }
                 Control::CmsError {
                     code: u16::try_from(code).map_err(|e| e.to_string())?,
                     count,
+                    after,
                 }
             }
             "report-status" => {
@@ -208,7 +219,8 @@ pub struct Modem {
     /// Messages that found the receive memory full, waiting for room (the network holds
     /// them and tries again).
     backlog: VecDeque<common::sms_pdu::Deliver>,
-    cms_errors: VecDeque<u16>,
+    /// What the next `AT+CMGS` commands do: fail with a code, or (None) go through.
+    cms_errors: VecDeque<Option<u16>>,
     silent: bool,
     /// `silent-on`: the command line prefix that makes the modem fall silent.
     silent_on: Option<String>,
@@ -417,9 +429,12 @@ impl Modem {
         match c {
             Control::Mo { from, text } => self.inject_text(&from, &text),
             Control::MoPdu(tpdu) => self.inject_pdu(&tpdu),
-            Control::CmsError { code, count } => self
-                .cms_errors
-                .extend(std::iter::repeat_n(code, count as usize)),
+            Control::CmsError { code, count, after } => {
+                self.cms_errors
+                    .extend(std::iter::repeat_n(None, after as usize));
+                self.cms_errors
+                    .extend(std::iter::repeat_n(Some(code), count as usize));
+            }
             Control::ReportStatus(st) => self.opts.report_status = st,
             Control::Silent => self.silent = true,
             Control::SilentOn(prefix) => self.silent_on = Some(prefix),

@@ -121,6 +121,7 @@ fn a_submit_is_answered_with_its_reference_and_reported_on_later() {
         Control::CmsError {
             code: 500,
             count: 1,
+            after: 0,
         },
         r.now,
     );
@@ -298,7 +299,19 @@ fn control_lines_parse() {
     );
     assert_eq!(
         "cms-error 38 3".parse(),
-        Ok(Control::CmsError { code: 38, count: 3 })
+        Ok(Control::CmsError {
+            code: 38,
+            count: 3,
+            after: 0
+        })
+    );
+    assert_eq!(
+        "cms-error 500 after 1".parse(),
+        Ok(Control::CmsError {
+            code: 500,
+            count: 1,
+            after: 1
+        })
     );
     assert_eq!("silent".parse::<Control>(), Ok(Control::Silent));
     assert!("mo onlysender".parse::<Control>().is_err());
