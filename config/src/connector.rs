@@ -65,6 +65,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::OUT_KEYWORDS,
         crate::smtp::KEYWORDS,
         crate::gsm::KEYWORDS,
+        crate::dialup::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -204,6 +205,8 @@ pub(crate) struct Partial {
     smtp: crate::smtp::SmtpPartial,
     /// GSM modem keywords (`crate::gsm`).
     gsm: crate::gsm::GsmPartial,
+    /// Dial-up UCP keywords (`crate::dialup`).
+    dialup: crate::dialup::DialupPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -273,6 +276,7 @@ impl Partial {
         self.http.inherit_from(&parent.http);
         self.smtp.inherit_from(&parent.smtp);
         self.gsm.inherit_from(&parent.gsm);
+        self.dialup.inherit_from(&parent.dialup);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
         for (k, at) in &parent.written {
@@ -427,6 +431,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
             }
             k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
+            k if crate::dialup::KEYWORDS.contains(&k) => {
+                crate::dialup::read(ctx, &mut p.dialup, k, &kw, v)
+            }
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
@@ -489,6 +496,8 @@ pub(crate) fn finish(
 
     match (&m.address, protocol) {
         (None, Protocol::Sim) => {}
+        // A dial-up UCP connector reaches its SMSC by `phone` and `tty`.
+        (None, Protocol::Ucp) if m.dialup.dials() => {}
         (None, _) if m.present.contains("address") => {}
         (None, p) => ctx.sink.at(
             &m.header,
@@ -517,6 +526,13 @@ pub(crate) fn finish(
                 );
             }
         }
+    }
+    if let (Some(a), true) = (&m.address, m.dialup.dials()) {
+        ctx.sink.at(
+            &a.span,
+            &a.kw,
+            "a dial-up connector reaches its SMSC by `phone` and `tty`: remove `address` or `phone`",
+        );
     }
     if protocol == Protocol::Gsm {
         if direction != Direction::Outgoing {
@@ -639,6 +655,7 @@ pub(crate) fn finish(
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
+        dialup: crate::dialup::finish(ctx, &m.dialup, protocol, direction),
         process: m.process.finish(),
     })
 }

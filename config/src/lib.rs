@@ -36,6 +36,7 @@ mod connector;
 mod context;
 mod daemon;
 mod diagnostic;
+mod dialup;
 pub mod emg;
 mod general;
 mod gsm;
@@ -69,6 +70,7 @@ pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use dialup::DialupOptions;
 pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};

@@ -189,6 +189,8 @@ pub struct Connector {
     pub smtp: crate::smtp::SmtpOptions,
     /// GSM modem keywords (`crate::gsm`).
     pub gsm: crate::gsm::GsmOptions,
+    /// Set when an outgoing UCP connector dials its SMSC over a modem (`crate::dialup`).
+    pub dialup: Option<crate::dialup::DialupOptions>,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }

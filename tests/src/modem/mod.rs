@@ -14,8 +14,11 @@
 //!
 //! What it does not show (a real modem would): radio and network delays of seconds, `+CMS
 //! ERROR`s the network chooses, text mode (`AT+CMGF=1`, refused here), character sets other
-//! than GSM/IRA for `+CSCS`, calls, USSD, and the vendor quirks of each model.
+//! than GSM/IRA for `+CSCS`, voice calls, USSD, and the vendor quirks of each model. Data
+//! calls are simulated as far as UCP over a dial-up line needs ([`call`]): no modulation,
+//! no DCD or DTR lines, a CONNECT at once.
 
+mod call;
 pub mod command_line;
 mod commands;
 pub mod serve;
@@ -49,6 +52,8 @@ pub struct Options {
     /// Send unsolicited result codes even while waiting for a PDU after `> `, as some
     /// modems do.
     pub urc_at_prompt: bool,
+    /// Numbers that answer a data call, and the peer (`host:port`) each is bridged to.
+    pub dial: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -63,6 +68,7 @@ impl Default for Options {
             first_mr: 1,
             nosca: false,
             urc_at_prompt: false,
+            dial: Vec::new(),
         }
     }
 }
@@ -99,6 +105,8 @@ pub enum Control {
     Garbage(String),
     /// `reset`: the modem restarts: settings back to their defaults, memories kept.
     Reset,
+    /// `drop-carrier`: the data call is lost (NO CARRIER).
+    DropCarrier,
 }
 
 impl std::str::FromStr for Control {
@@ -145,6 +153,7 @@ impl std::str::FromStr for Control {
             "wake" => Control::Wake,
             "garbage" => Control::Garbage(rest.into()),
             "reset" => Control::Reset,
+            "drop-carrier" => Control::DropCarrier,
             _ => return Err(format!("unknown control command {word:?}")),
         })
     }
@@ -229,6 +238,8 @@ pub struct Modem {
     /// The clock of the last call, in milliseconds; Unix time of the caller's clock zero.
     now_ms: u64,
     epoch_unix: i64,
+    /// The data call, if any.
+    call: call::Call,
 }
 
 /// Longest command line kept (V.250 asks for at least 40 characters).
@@ -262,6 +273,7 @@ impl Modem {
             answering: false,
             now_ms: 0,
             epoch_unix,
+            call: call::Call::default(),
         }
     }
 
@@ -277,7 +289,8 @@ impl Modem {
 
     /// When [`Modem::tick`] has something to do next.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.reports.iter().map(|r| r.due).min()
+        let report = self.reports.iter().map(|r| r.due).min();
+        report.into_iter().chain(self.escape_deadline()).min()
     }
 
     fn unix_now(&self) -> i64 {
@@ -295,6 +308,10 @@ impl Modem {
             return;
         }
         for &b in bytes {
+            if self.call.state == call::CallState::Online {
+                self.data_byte(b);
+                continue;
+            }
             if self.pending_send.is_some() {
                 self.pdu_byte(b);
                 continue;
@@ -344,11 +361,16 @@ impl Modem {
         self.answering = true;
         for cmd in &cmds {
             result = self.run(cmd);
-            if result.is_err() || self.pending_send.is_some() {
+            if result.is_err() || self.pending_send.is_some() || self.dialing() {
                 break;
             }
         }
-        if self.pending_send.is_none() {
+        // A dial's final result (CONNECT or NO CARRIER) comes when the peer answers; ATO's
+        // CONNECT was its final result.
+        if self.pending_send.is_none()
+            && !self.dialing()
+            && self.call.state != call::CallState::Online
+        {
             self.final_result(result);
         }
         self.answering = false;
@@ -415,6 +437,7 @@ impl Modem {
         if self.silent
             || self.answering
             || (self.pending_send.is_some() && !self.opts.urc_at_prompt)
+            || self.call.state == call::CallState::Online
         {
             return;
         }
@@ -444,17 +467,20 @@ impl Modem {
             }
             Control::Garbage(text) => self.out.extend_from_slice(text.as_bytes()),
             Control::Reset => self.reset(),
+            Control::DropCarrier => self.lose_carrier("drop-carrier"),
         }
     }
 
     /// The tty went away: whatever was half typed is lost, as on a real line.
     pub fn line_closed(&mut self) {
+        self.end_call("the tty closed");
         self.line.clear();
         self.pending_send = None;
         self.out.clear();
     }
 
     fn reset(&mut self) {
+        self.end_call("reset");
         self.set = Settings::default();
         self.pin_ok = self.opts.pin.is_none();
         self.pending_send = None;
@@ -465,6 +491,7 @@ impl Modem {
     /// Time passes: sends the status reports that are due.
     pub fn tick(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
+        self.call_tick();
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reports)
             .into_iter()
             .partition(|r| r.due <= now_ms);
