@@ -6,47 +6,15 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 use support::mgp::Mgp;
+use support::modem::emgmodem;
 use support::Setup;
 use tests::daemon::free_port;
 use tests::pty::{wait_until, PtyPair, Simulator};
 
 const LONG: Duration = Duration::from_secs(60);
-
-/// emgmodem is the tests package's binary: build it for this profile (a no-op when fresh)
-/// and return its path beside emgd.
-fn emgmodem() -> PathBuf {
-    let dir = Path::new(support::EMGD)
-        .parent()
-        .expect("emgd has a directory");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut build = Command::new(cargo);
-    build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "tests",
-            "--bin",
-            "emgmodem",
-            "--manifest-path",
-        ])
-        .arg(&manifest);
-    if dir.ends_with("release") {
-        build.arg("--release");
-    }
-    assert!(
-        build.status().expect("cargo runs").success(),
-        "cannot build emgmodem"
-    );
-    let bin = dir.join("emgmodem");
-    assert!(bin.exists(), "no emgmodem in {}", dir.display());
-    bin
-}
 
 /// A gateway whose connector `modem` is the GSM modem on `tty`, for destinations starting
 /// with 99; what the modem receives is addressed to 4600 and so routed to `sim1`.
