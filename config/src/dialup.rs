@@ -61,6 +61,8 @@ pub(crate) struct DialupPartial {
     sourceaddr: Option<String>,
     /// First keyword set, for the diagnostics.
     any_key: Option<Sp<()>>,
+    /// `phone` was written, even with a bad value (already reported).
+    phone_written: bool,
 }
 
 impl DialupPartial {
@@ -82,11 +84,13 @@ impl DialupPartial {
             sourceaddr,
             any_key
         );
+        self.phone_written |= parent.phone_written;
     }
 
-    /// `phone` is set (here or inherited): the connector dials instead of connecting by TCP.
+    /// `phone` is written (here or inherited): the connector dials instead of connecting by
+    /// TCP.
     pub(crate) fn dials(&self) -> bool {
-        self.phone.is_some()
+        self.phone_written
     }
 }
 
@@ -117,6 +121,7 @@ pub(crate) fn read(
     };
     match key {
         "phone" => {
+            p.phone_written = true;
             if let Some(s) = values::string(sink, kw, v) {
                 let ok = !s.v.is_empty()
                     && s.v.len() <= 40
@@ -175,6 +180,9 @@ pub(crate) fn finish(
         return None;
     }
     let Some(phone) = p.phone.clone() else {
+        if p.phone_written {
+            return None;
+        }
         ctx.sink.at(
             &k.span,
             &k.kw,
