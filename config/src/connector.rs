@@ -10,8 +10,8 @@ use toml::de::DeTable;
 
 use crate::context::Ctx;
 use crate::model::{
-    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, SimOptions, SplitMethod,
-    DLR_STATUSES,
+    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, Reassemble, SimOptions,
+    SplitMethod, DLR_STATUSES,
 };
 use crate::retry::RetryScheme;
 use crate::suggest;
@@ -52,6 +52,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_id_format",
     "dlr_park_seconds",
     "split",
+    "reassemble",
     "dlr_parts",
     "oton",
     "onpi",
@@ -93,6 +94,13 @@ const SPLIT_METHODS: &[(&str, SplitMethod)] = &[
 
 /// `dlr_parts` spellings (lower case): what the sender hears about a long message's parts.
 const DLR_PARTS: &[(&str, DlrParts)] = &[("combine", DlrParts::Combine), ("each", DlrParts::Each)];
+
+/// `reassemble` spellings (lower case): whether parts received are joined.
+const REASSEMBLE: &[(&str, Reassemble)] = &[
+    ("auto", Reassemble::Auto),
+    ("always", Reassemble::Always),
+    ("never", Reassemble::Never),
+];
 
 /// `bindmode` spellings (lower case).
 const BINDMODES: &[(&str, BindMode)] = &[
@@ -195,6 +203,7 @@ pub(crate) struct Partial {
     dlr_park_seconds: Option<u64>,
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
+    reassemble: Option<Reassemble>,
     oton: Option<u8>,
     onpi: Option<u8>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
@@ -265,6 +274,7 @@ impl Partial {
             dlr_park_seconds,
             split,
             dlr_parts,
+            reassemble,
             oton,
             onpi,
             plugins,
@@ -417,6 +427,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             }
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
+            "reassemble" => p.reassemble = choice(ctx, &kw, v, "reassembly policy", REASSEMBLE),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
             // UCP's OTON and ONPI fields are one digit.
             "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
@@ -646,6 +657,7 @@ pub(crate) fn finish(
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
         split: m.split.unwrap_or_default(),
+        reassemble: m.reassemble.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an
         // application logging in with operation 60.

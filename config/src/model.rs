@@ -178,6 +178,8 @@ pub struct Connector {
     pub process: crate::process::Processing,
     /// How long messages are cut into parts on send (`split`).
     pub split: SplitMethod,
+    /// Whether long messages received in parts are joined before routing on (`reassemble`).
+    pub reassemble: Reassemble,
     /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
     pub dlr_parts: DlrParts,
     /// Outgoing UCP/EMI: OTON and ONPI of the operation 60 login (`oton`, `onpi`; 6 and 5).
@@ -207,6 +209,20 @@ pub enum SplitMethod {
     Sar,
     /// One submit_sm carrying the whole text in message_payload.
     Payload,
+}
+
+/// Whether the parts of a long message that comes in on a connector are joined before they
+/// travel on (`reassemble`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reassemble {
+    /// Joined when their route leads to a connector that wants whole messages (HTTP, MGP,
+    /// SMTP); routed part by part, UDH and all, to the others (SMPP, UCP, CIMD2, GSM).
+    #[default]
+    Auto,
+    /// Always joined.
+    Always,
+    /// Never: every part travels on by itself.
+    Never,
 }
 
 /// What the sender of a long message hears about its parts' receipts.

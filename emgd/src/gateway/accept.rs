@@ -82,6 +82,10 @@ impl Gateway {
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target;
+        let policy = receiving.map_or_else(Default::default, |c| c.config().reassemble);
+        if message.concat().is_some() && super::reassembly::joins(policy, &target_handle.config()) {
+            return self.hold_part(message, &target_handle).await;
+        }
         self.store.commit(vec![Write::enqueue(&message)]).await?;
         accepted_durably(&message);
         let id = message.id;

@@ -102,6 +102,15 @@ pub enum Op {
     },
     Sat(SatEntry),
     SatPurge(i64),
+    HoldPart {
+        key: String,
+        seq: u8,
+        id: i64,
+        target: String,
+        received_us: i64,
+        data: Vec<u8>,
+    },
+    DropParts(String),
 }
 
 impl Op {
@@ -192,6 +201,15 @@ impl Op {
             },
             Write::SatEntry { entry } => Op::Sat(entry),
             Write::SatPurge { before_us } => Op::SatPurge(before_us),
+            Write::HoldPart { key, seq, part } => Op::HoldPart {
+                key,
+                seq,
+                id: part.id as i64,
+                target: part.target,
+                received_us: crate::clock::now_us(),
+                data: part.data,
+            },
+            Write::DropParts { key } => Op::DropParts(key),
         }
     }
 
@@ -296,6 +314,23 @@ pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlit
             horizon.left(conn, *id)?;
         }
         Op::Log(row) => insert_log(conn, row, now)?,
+        Op::HoldPart {
+            key,
+            seq,
+            id,
+            target,
+            received_us,
+            data,
+        } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO concat_parts (key, seq, id, target, received_us, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![key, seq, id, target, received_us, data])?;
+        }
+        Op::DropParts(key) => {
+            conn.prepare_cached("DELETE FROM concat_parts WHERE key = ?1")?
+                .execute(params![key])?;
+        }
         Op::CloseDlr {
             connector,
             remote_id,
