@@ -83,7 +83,7 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target;
         let policy = receiving.map_or_else(Default::default, |c| c.config().reassemble);
-        if message.concat().is_some() && super::reassembly::joins(policy, &target_handle.config()) {
+        if message.concat().is_some() && super::held_parts::joins(policy, &target_handle.config()) {
             return self.hold_part(message, &target_handle).await;
         }
         self.store.commit(vec![Write::enqueue(&message)]).await?;

@@ -11,7 +11,7 @@
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
-//! | [`reassembly`] | holding the parts of a long message until it can be joined (`reassemble`) |
+//! | [`reassembly`] | holding the parts of a long message until it can be joined (`reassemble`), with [`held_parts`] |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
 //! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
@@ -23,6 +23,7 @@ pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;
 pub mod expiry;
+pub mod held_parts;
 pub mod limits;
 pub mod outcome;
 pub mod plugins;
