@@ -10,8 +10,8 @@ use toml::de::DeTable;
 
 use crate::context::Ctx;
 use crate::model::{
-    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, SimOptions, SplitMethod,
-    DLR_STATUSES,
+    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, Reassemble, SimOptions,
+    SplitMethod, DLR_STATUSES,
 };
 use crate::retry::RetryScheme;
 use crate::suggest;
@@ -52,6 +52,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_id_format",
     "dlr_park_seconds",
     "split",
+    "reassemble",
     "dlr_parts",
     "oton",
     "onpi",
@@ -65,6 +66,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::OUT_KEYWORDS,
         crate::smtp::KEYWORDS,
         crate::gsm::KEYWORDS,
+        crate::dialup::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -92,6 +94,13 @@ const SPLIT_METHODS: &[(&str, SplitMethod)] = &[
 
 /// `dlr_parts` spellings (lower case): what the sender hears about a long message's parts.
 const DLR_PARTS: &[(&str, DlrParts)] = &[("combine", DlrParts::Combine), ("each", DlrParts::Each)];
+
+/// `reassemble` spellings (lower case): whether parts received are joined.
+const REASSEMBLE: &[(&str, Reassemble)] = &[
+    ("auto", Reassemble::Auto),
+    ("always", Reassemble::Always),
+    ("never", Reassemble::Never),
+];
 
 /// `bindmode` spellings (lower case).
 const BINDMODES: &[(&str, BindMode)] = &[
@@ -194,6 +203,7 @@ pub(crate) struct Partial {
     dlr_park_seconds: Option<u64>,
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
+    reassemble: Option<Reassemble>,
     oton: Option<u8>,
     onpi: Option<u8>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
@@ -204,6 +214,8 @@ pub(crate) struct Partial {
     smtp: crate::smtp::SmtpPartial,
     /// GSM modem keywords (`crate::gsm`).
     gsm: crate::gsm::GsmPartial,
+    /// Dial-up UCP keywords (`crate::dialup`).
+    dialup: crate::dialup::DialupPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -262,6 +274,7 @@ impl Partial {
             dlr_park_seconds,
             split,
             dlr_parts,
+            reassemble,
             oton,
             onpi,
             plugins,
@@ -273,6 +286,7 @@ impl Partial {
         self.http.inherit_from(&parent.http);
         self.smtp.inherit_from(&parent.smtp);
         self.gsm.inherit_from(&parent.gsm);
+        self.dialup.inherit_from(&parent.dialup);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
         for (k, at) in &parent.written {
@@ -413,6 +427,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             }
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
+            "reassemble" => p.reassemble = choice(ctx, &kw, v, "reassembly policy", REASSEMBLE),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
             // UCP's OTON and ONPI fields are one digit.
             "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
@@ -427,6 +442,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
             }
             k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
+            k if crate::dialup::KEYWORDS.contains(&k) => {
+                crate::dialup::read(ctx, &mut p.dialup, k, &kw, v)
+            }
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
@@ -489,6 +507,8 @@ pub(crate) fn finish(
 
     match (&m.address, protocol) {
         (None, Protocol::Sim) => {}
+        // A dial-up UCP connector reaches its SMSC by `phone` and `tty`.
+        (None, Protocol::Ucp) if m.dialup.dials() => {}
         (None, _) if m.present.contains("address") => {}
         (None, p) => ctx.sink.at(
             &m.header,
@@ -517,6 +537,13 @@ pub(crate) fn finish(
                 );
             }
         }
+    }
+    if let (Some(a), true) = (&m.address, m.dialup.dials()) {
+        ctx.sink.at(
+            &a.span,
+            &a.kw,
+            "a dial-up connector reaches its SMSC by `phone` and `tty`: remove `address` or `phone`",
+        );
     }
     if protocol == Protocol::Gsm {
         if direction != Direction::Outgoing {
@@ -630,6 +657,7 @@ pub(crate) fn finish(
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
         split: m.split.unwrap_or_default(),
+        reassemble: m.reassemble.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an
         // application logging in with operation 60.
@@ -639,6 +667,7 @@ pub(crate) fn finish(
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
+        dialup: crate::dialup::finish(ctx, &m.dialup, protocol, direction),
         process: m.process.finish(),
     })
 }

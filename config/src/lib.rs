@@ -36,6 +36,7 @@ mod connector;
 mod context;
 mod daemon;
 mod diagnostic;
+mod dialup;
 pub mod emg;
 mod general;
 mod gsm;
@@ -70,13 +71,14 @@ pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use dialup::DialupOptions;
 pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions,
-    SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble, Route,
+    SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use price::{

@@ -180,6 +180,8 @@ pub struct Connector {
     pub process: crate::process::Processing,
     /// How long messages are cut into parts on send (`split`).
     pub split: SplitMethod,
+    /// Whether long messages received in parts are joined before routing on (`reassemble`).
+    pub reassemble: Reassemble,
     /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
     pub dlr_parts: DlrParts,
     /// Outgoing UCP/EMI: OTON and ONPI of the operation 60 login (`oton`, `onpi`; 6 and 5).
@@ -191,6 +193,8 @@ pub struct Connector {
     pub smtp: crate::smtp::SmtpOptions,
     /// GSM modem keywords (`crate::gsm`).
     pub gsm: crate::gsm::GsmOptions,
+    /// Set when an outgoing UCP connector dials its SMSC over a modem (`crate::dialup`).
+    pub dialup: Option<crate::dialup::DialupOptions>,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }
@@ -207,6 +211,20 @@ pub enum SplitMethod {
     Sar,
     /// One submit_sm carrying the whole text in message_payload.
     Payload,
+}
+
+/// Whether the parts of a long message that comes in on a connector are joined before they
+/// travel on (`reassemble`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reassemble {
+    /// Joined when their route leads to a connector that wants whole messages (HTTP, MGP,
+    /// SMTP); routed part by part, UDH and all, to the others (SMPP, UCP, CIMD2, GSM).
+    #[default]
+    Auto,
+    /// Always joined.
+    Always,
+    /// Never: every part travels on by itself.
+    Never,
 }
 
 /// What the sender of a long message hears about its parts' receipts.

@@ -213,7 +213,8 @@ async fn systemd_keepalive(gw: Arc<Gateway>, every: Duration) {
 /// How often queues are searched for messages whose validity has ended.
 const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Fail expired queued messages, and expire open DLR entries, until shutdown.
+/// Fail expired queued messages, expire open DLR entries, and give up on long messages whose
+/// parts did not all come, until shutdown.
 async fn sweep_expired(gw: Arc<Gateway>) {
     let mut shutdown = gw.shutdown_signal();
     loop {
@@ -221,6 +222,7 @@ async fn sweep_expired(gw: Arc<Gateway>) {
             _ = tokio::time::sleep(EXPIRY_SWEEP) => {
                 gw.sweep_expired().await;
                 gw.expire_dlrs().await;
+                gw.expire_parts().await;
             }
             _ = gateway::stopped(&mut shutdown) => break,
         }

@@ -66,6 +66,10 @@ pub async fn start(
                 }
             });
         }
+        (Protocol::Ucp, Direction::Outgoing) if cfg.dialup.is_some() => {
+            let ucp = Arc::new(ucp::outgoing::UcpDialupOut);
+            tasks.spawn(runtime::outgoing::run(gw, c, ucp));
+        }
         (Protocol::Ucp, Direction::Outgoing) => {
             let ucp = Arc::new(ucp::outgoing::UcpOut);
             tasks.spawn(runtime::outgoing::run(gw, c, ucp));

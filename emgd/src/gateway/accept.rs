@@ -84,6 +84,11 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target;
         crate::accounting::price::tag(&self.config().prices, &mut message);
+        let policy = receiving.map_or_else(Default::default, |c| c.config().reassemble);
+        if message.concat().is_some() && super::held_parts::joins(policy, &target_handle.config()) {
+            // Held parts of a long message going to an application (MO): not charged.
+            return self.hold_part(message, &target_handle).await;
+        }
         self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;

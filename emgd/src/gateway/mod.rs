@@ -12,6 +12,7 @@
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
 //! | [`history`] | the rows of a message's history: submit attempts, receipts, callbacks |
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
+//! | [`reassembly`] | holding the parts of a long message until it can be joined (`reassemble`), with [`held_parts`] |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
 //! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
@@ -24,11 +25,13 @@ pub mod dlr_book;
 pub mod dlr_expiry;
 pub mod expiry;
 pub mod history;
+pub mod held_parts;
 pub mod limits;
 pub mod outcome;
 pub mod plugins;
 pub mod processing;
 pub mod queued;
+pub mod reassembly;
 pub mod receipt;
 pub mod reject;
 pub mod report;

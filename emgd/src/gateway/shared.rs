@@ -26,6 +26,8 @@ pub struct Gateway {
     pub(super) book: DlrBook,
     /// Where the parts of long messages that clients send part by part were routed.
     pub(super) cmr: Cmr,
+    /// Parts of long messages held until they can be joined (`reassemble`).
+    pub(super) reassembly: super::held_parts::Reassembly,
     /// Per-user `throughput` limits.
     pub(super) user_limits: UserLimits,
     /// When the open DLR entries are next searched for expired ones (Unix µs, `dlr_expiry`).
@@ -79,6 +81,7 @@ impl Gateway {
             connectors,
             book: DlrBook::recover(&recovered.open_dlrs),
             cmr: Cmr::default(),
+            reassembly: super::held_parts::Reassembly::recover(&recovered.held_parts),
             user_limits: UserLimits::default(),
             next_dlr_expiry: AtomicI64::new(0),
             next_id: AtomicU64::new(next),

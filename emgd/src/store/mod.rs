@@ -219,6 +219,11 @@ impl Event {
             event: Box::new(self),
         }
     }
+    /// One part of a long message, held until its last part arrives (`reassemble`); the
+    /// same part again replaces it.
+    HoldPart { key: String, seq: u8, part: Record },
+    /// The held parts of `key` are done with (joined, or given up on and queued one by one).
+    DropParts { key: String },
 }
 
 impl Write {
@@ -416,6 +421,8 @@ pub struct Recovered {
     pub max_id: MessageId,
     /// SAT entries that have not expired.
     pub sat_entries: Vec<SatEntry>,
+    /// Parts of long messages held for reassembly: (key, part number, the part).
+    pub held_parts: Vec<(String, u8, Message)>,
 }
 
 #[derive(Debug, thiserror::Error)]

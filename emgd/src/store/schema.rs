@@ -146,4 +146,18 @@ pub const MIGRATIONS: &[&str] = &[
         code INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (message_id, at_us, kind, remote_id)
     ) WITHOUT ROWID;",
+    // 8: parts of long messages received and held until the last one arrives
+    // (`reassemble`): one row per part, keyed by the long message (receiving connector,
+    // addresses, reference, total) and the part's number; the record is the part as
+    // accepted, target included. Joining the last part deletes them in the same commit as the
+    // whole message's enqueue.
+    "CREATE TABLE concat_parts (
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        received_us INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (key, seq)
+    ) WITHOUT ROWID;",
 ];

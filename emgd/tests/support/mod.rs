@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod mgp;
+pub mod modem;
 pub mod peers;
 pub mod smsc;
 pub mod ucp_sim;

@@ -131,6 +131,15 @@ pub enum Op {
         by: String,
     },
     Event(Box<Event>),
+    HoldPart {
+        key: String,
+        seq: u8,
+        id: i64,
+        target: String,
+        received_us: i64,
+        data: Vec<u8>,
+    },
+    DropParts(String),
 }
 
 impl Op {
@@ -235,6 +244,15 @@ impl Op {
                 by,
             },
             Write::Event { event } => Op::Event(event),
+            Write::HoldPart { key, seq, part } => Op::HoldPart {
+                key,
+                seq,
+                id: part.id as i64,
+                target: part.target,
+                received_us: crate::clock::now_us(),
+                data: part.data,
+            },
+            Write::DropParts { key } => Op::DropParts(key),
         }
     }
 
@@ -353,6 +371,23 @@ pub fn apply(
         }
         // Refused before it was accepted: never charged.
         Op::Log(row) => insert_log(conn, row, now, acct, false)?,
+        Op::HoldPart {
+            key,
+            seq,
+            id,
+            target,
+            received_us,
+            data,
+        } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO concat_parts (key, seq, id, target, received_us, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![key, seq, id, target, received_us, data])?;
+        }
+        Op::DropParts(key) => {
+            conn.prepare_cached("DELETE FROM concat_parts WHERE key = ?1")?
+                .execute(params![key])?;
+        }
         Op::CloseDlr {
             connector,
             remote_id,
