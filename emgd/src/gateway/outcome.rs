@@ -61,22 +61,14 @@ impl Gateway {
             ),
         };
         // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
-        // can never be committed before the row it closes; one arriving earlier is parked.
+        // can never be committed before the row it closes; one arriving earlier is parked,
+        // unanswered, until the entry is handed to it here.
         self.commit_logged(vec![write]).await;
-        let mut early = None;
         if let (Some(message), Some(remote)) = (waiting, &remote_id) {
-            early = self.book.open(&connector.name, remote, message, format);
+            self.book.open(&connector.name, remote, message);
         }
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
-        if let (Some(parked), Some(remote)) = (early, &remote_id) {
-            tracing::debug!(
-                "connector {}: parked receipt for {remote} matched",
-                connector.name
-            );
-            self.receipt(&connector.name, remote, parked.status, parked.error)
-                .await;
-        }
     }
 
     /// An outgoing session sent `message` as several parts, which the next hop knows by
@@ -115,15 +107,9 @@ impl Gateway {
             remote_ids: remote_ids.clone(),
         }])
         .await;
-        let early = self
-            .book
-            .open_parts(&connector.name, &remote_ids, &message, format);
+        self.book.open_parts(&connector.name, &remote_ids, &message);
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
-        for (remote, parked) in early {
-            self.receipt(&connector.name, &remote, parked.status, parked.error)
-                .await;
-        }
     }
 
     /// `message` was taken from `connector`'s queue after its validity ended: it fails as

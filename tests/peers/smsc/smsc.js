@@ -5,7 +5,7 @@
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
-//                [--bench]
+//                [--resend-unacked] [--bench]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -16,6 +16,9 @@
 // `--receipt text` leaves out the receipted_message_id and message_state TLVs: the id is
 // only in the text. `--receipt-first` sends the receipt before the submit_sm_resp.
 // `--throttle-share S` answers that share of submits with ESME_RTHROTTLED (0x58).
+// `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
+// real SMSC does: one whose session closed unanswered, or that was answered with an error, is
+// sent again on the next bind that can receive (`receipts_resent` counts them).
 //
 // The state (binds, submits, message texts received, receipts sent and acknowledged) is
 // written as JSON to --out at start, whenever it changes (at most every 100 ms) and on SIGTERM.
@@ -46,6 +49,7 @@ function parseArgs(argv) {
 		receipt: 'tlv',
 		dlrDelay: 0,
 		receiptFirst: false,
+		resendUnacked: false,
 		moReply: false,
 		throttleShare: 0,
 		idBase: 10000000,
@@ -66,6 +70,7 @@ function parseArgs(argv) {
 			case '--receipt': opts.receipt = next(); break;
 			case '--dlr-delay': opts.dlrDelay = Number(next()); break;
 			case '--receipt-first': opts.receiptFirst = true; break;
+			case '--resend-unacked': opts.resendUnacked = true; break;
 			case '--mo-reply': opts.moReply = true; break;
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
@@ -113,6 +118,7 @@ const state = {
 	throttled: 0,
 	receipts_sent: 0,
 	receipts_acked: 0,
+	receipts_resent: 0,
 	enquire_links: 0,
 	unbinds: 0,
 	last_submit_us: 0,
@@ -199,17 +205,55 @@ function sendReceipt(session, pdu, id, submitted) {
 		params.receipted_message_id = id.tlv;
 		params.message_state = 2;
 	}
-	const sent = session.deliver_sm(params, (resp) => {
+	const receipt = { params, text: textOf(pdu) };
+	if (deliverReceipt(session, receipt)) {
+		state.receipts_sent++;
+		dirty = true;
+	}
+}
+
+// Receipts sent and not yet answered with status 0, per session (`--resend-unacked`), and
+// the ones waiting for a session to be sent on again.
+const unanswered = new Map();
+let orphaned = [];
+
+function deliverReceipt(session, receipt) {
+	let mine = unanswered.get(session);
+	if (opts.resendUnacked && !mine) {
+		mine = new Set();
+		unanswered.set(session, mine);
+	}
+	if (mine) mine.add(receipt);
+	return session.deliver_sm(receipt.params, (resp) => {
 		if (resp.command_status === 0) {
-			if (!opts.bench) fs.appendFileSync(opts.out + '.acked', JSON.stringify(textOf(pdu)) + '\n');
+			if (mine) mine.delete(receipt);
+			if (!opts.bench) fs.appendFileSync(opts.out + '.acked', JSON.stringify(receipt.text) + '\n');
 			state.last_receipt_us = Date.now() * 1000;
 			state.receipts_acked++;
 			dirty = true;
+		} else if (mine) {
+			// Refused for now: send it again in a second, on whichever session is there then.
+			mine.delete(receipt);
+			orphaned.push(receipt);
+			setTimeout(() => resendOrphans(session), 1000);
 		}
 	});
-	if (sent) {
-		state.receipts_sent++;
+}
+
+function sessionClosed(session) {
+	const mine = unanswered.get(session);
+	if (mine) orphaned.push(...mine);
+	unanswered.delete(session);
+}
+
+function resendOrphans(session) {
+	if (!unanswered.has(session)) return; // closed: the next bind sends them
+	const again = orphaned;
+	orphaned = [];
+	for (const receipt of again) {
+		state.receipts_resent++;
 		dirty = true;
+		deliverReceipt(session, receipt);
 	}
 }
 
@@ -233,6 +277,7 @@ function throttles(n, share) {
 
 const server = smpp.createServer((session) => {
 	session.on('error', () => { /* peer went away; nothing to do */ });
+	session.on('close', () => sessionClosed(session));
 	const sessionNo = ++sessions;
 	let bound = false;
 	const onBind = (pdu) => {
@@ -247,6 +292,10 @@ const server = smpp.createServer((session) => {
 		state.binds++;
 		dirty = true;
 		session.send(pdu.response({ system_id: 'node-smsc' }));
+		if (opts.resendUnacked && pdu.command !== 'bind_transmitter') {
+			unanswered.set(session, new Set());
+			setTimeout(() => resendOrphans(session), 50);
+		}
 	};
 	session.on('bind_transceiver', onBind);
 	session.on('bind_transmitter', onBind);

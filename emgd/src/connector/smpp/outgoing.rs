@@ -12,6 +12,7 @@ use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRef
 use crate::connector::runtime::outbox::Answer;
 use crate::connector::runtime::outgoing::{Outgoing, Tcp};
 use crate::connector::runtime::window::SeqSpace;
+use crate::gateway::ReceiptOutcome;
 use common::message::{Message, Origin};
 use common::smpp::{command, status, Bind, Body, Pdu, Sm};
 use config::BindMode;
@@ -195,14 +196,21 @@ fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
             s.reply(ok);
             return;
         };
+        // Answered only once it is recorded: a receipt that came before its submit_sm_resp
+        // waits for its entry, so a crash meanwhile leaves it unanswered and the SMSC resends.
         s.spawn(async move {
-            if !link.receipt(&id, state, error).await {
-                tracing::debug!(
-                    "connector {}: receipt for {id} not matched yet",
-                    link.name()
-                );
-            }
-            Some(ok)
+            let code = match link.record_receipt(&id, state, error).await {
+                ReceiptOutcome::Recorded => status::ESME_ROK,
+                ReceiptOutcome::Unmatched => {
+                    tracing::debug!(
+                        "connector {}: receipt for {id} matched no message",
+                        link.name()
+                    );
+                    status::ESME_ROK
+                }
+                ReceiptOutcome::NotStored => status::ESME_RX_T_APPN,
+            };
+            Some(ok.response_with(code))
         });
         return;
     }
