@@ -174,6 +174,10 @@ pub struct Connector {
     pub dlr_id_format: DlrIdFormat,
     /// Seconds a receipt that matched nothing yet waits for its submit response.
     pub dlr_park_seconds: u64,
+    /// Connectors facing one SMSC that share delivery-report matching (`dlr_group`): a
+    /// receipt arriving on any of them matches messages sent on any of them (an SMPP 3.3
+    /// transmitter and receiver pair, split 3.4 binds). Empty: the connector alone.
+    pub dlr_group: Option<String>,
     /// Mapping, address rewriting, masquerading and SAT pools for this connector's messages.
     pub process: crate::process::Processing,
     /// How long messages are cut into parts on send (`split`).

@@ -31,7 +31,8 @@ impl Gateway {
         }
         let cutoff = now.saturating_sub(expire_us);
         let expired = self.book.opened_before(cutoff);
-        for ((connector, remote_id), entry) in expired {
+        for ((scope, remote_id), entry) in expired {
+            let connector = self.scope_connector(&scope);
             self.logs.connector(
                 &connector,
                 0,
@@ -43,7 +44,7 @@ impl Gateway {
             crate::metrics::global().dlr_expired(&connector);
             // As if the next hop had reported UNKNOWN: the same path closes the entry (or
             // the part), finishes the message and tells the sender.
-            self.settle((connector, remote_id), entry, DlrStatus::Unknown, 0)
+            self.settle((scope, remote_id), entry, DlrStatus::Unknown, 0)
                 .await;
         }
     }

@@ -36,6 +36,7 @@ impl Gateway {
     ) {
         let format = self.id_format(&connector.name);
         let remote_id = remote_id.map(|r| dlrid::normalise(&r, format));
+        let scope = self.dlr_scope(&connector.name);
         let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
         let (write, waiting) = match (&remote_id, awaiting) {
             // A delivery report handed on is simply done: one write instead of sent-then-done.
@@ -46,7 +47,7 @@ impl Gateway {
             (Some(remote), true) => (
                 Write::Sent {
                     id: message.id,
-                    connector: connector.name.clone(),
+                    connector: scope.clone(),
                     remote_id: remote.clone(),
                 },
                 Some(message),
@@ -65,7 +66,7 @@ impl Gateway {
         // unanswered, until the entry is handed to it here.
         self.commit_logged(vec![write]).await;
         if let (Some(message), Some(remote)) = (waiting, &remote_id) {
-            self.book.open(&connector.name, remote, message);
+            self.book.open(&scope, remote, message);
         }
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
@@ -101,13 +102,14 @@ impl Gateway {
             connector.queue.finished();
             return;
         }
+        let scope = self.dlr_scope(&connector.name);
         self.commit_logged(vec![Write::SentParts {
             id: message.id,
-            connector: connector.name.clone(),
+            connector: scope.clone(),
             remote_ids: remote_ids.clone(),
         }])
         .await;
-        self.book.open_parts(&connector.name, &remote_ids, &message);
+        self.book.open_parts(&scope, &remote_ids, &message);
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
     }

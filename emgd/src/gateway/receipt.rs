@@ -58,7 +58,8 @@ impl Gateway {
             .connectors
             .get(connector)
             .map_or(0, |c| c.config().dlr_park_seconds);
-        let (key, entry) = match self.book.find_or_park(connector, &canon, format, window) {
+        let scope = self.dlr_scope(connector);
+        let (key, entry) = match self.book.find_or_park(&scope, &canon, format, window) {
             Lookup::Found(key, entry) => (key, entry),
             Lookup::Unmatched => return ReceiptOutcome::Unmatched,
             Lookup::Parked(mut parked) => {
@@ -66,7 +67,7 @@ impl Gateway {
                     tokio::time::timeout(Duration::from_secs(window), &mut parked.entry).await;
                 match waited {
                     Ok(Ok(found)) => found,
-                    _ => match self.book.unpark_late(connector, &canon, format, parked) {
+                    _ => match self.book.unpark_late(&scope, &canon, format, parked) {
                         Some(found) => found,
                         None => {
                             tracing::warn!("connector {connector}: receipt for {canon} matched no message within its parking window of {window} s; dropped");
@@ -137,7 +138,7 @@ impl Gateway {
     /// Open DLR entries a connector is waiting on, by remote id. The simulated SMSC uses this
     /// at start to finish the receipts a crash interrupted.
     pub fn open_dlrs_of(&self, connector: &str) -> Vec<String> {
-        self.book.open_of(connector)
+        self.book.open_of(&self.dlr_scope(connector))
     }
 
     /// A receipt for one part (`key`) of the long message `original`.
@@ -148,9 +149,10 @@ impl Gateway {
         status: DlrStatus,
         error: u32,
     ) -> ReceiptOutcome {
+        // The connector it was sent on: a DLR group's entries are kept under the group's name.
         let each = self
             .connectors
-            .get(&key.0)
+            .get(&original.target)
             .is_some_and(|c| c.config().dlr_parts == config::DlrParts::Each);
         if !status.is_final() {
             if each {

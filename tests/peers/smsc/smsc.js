@@ -16,6 +16,10 @@
 // `--receipt text` leaves out the receipted_message_id and message_state TLVs: the id is
 // only in the text. `--receipt-first` sends the receipt before the submit_sm_resp.
 // `--throttle-share S` answers that share of submits with ESME_RTHROTTLED (0x58).
+// A submit on a transmitter bind gets its receipt on a receiver (or transceiver) bind of the
+// same system_id, as SMSCs do for SMPP 3.3 pairs and split 3.4 binds (`receipts_elsewhere`
+// counts them); with none bound it waits for one (`--resend-unacked`) or is dropped
+// (`receipts_unsendable`).
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
 // sent again on the next bind that can receive (`receipts_resent` counts them).
@@ -119,6 +123,8 @@ const state = {
 	receipts_sent: 0,
 	receipts_acked: 0,
 	receipts_resent: 0,
+	receipts_elsewhere: 0,
+	receipts_unsendable: 0,
 	enquire_links: 0,
 	unbinds: 0,
 	last_submit_us: 0,
@@ -186,7 +192,21 @@ function sendMo(session, pdu) {
 	});
 }
 
-function sendReceipt(session, pdu, id, submitted) {
+// Bound sessions that can take a deliver_sm (receiver, transceiver), by system_id.
+const receivers = new Map();
+let nextReceiver = 0;
+
+// The session a receipt for a submit on `session` goes out on: that one, unless it is a
+// transmitter; then a receiver of the same system_id (in turn), or null when none is bound.
+function receiptSession(session) {
+	if (session.bindMode !== 'bind_transmitter') return session;
+	const list = [...(receivers.get(session.systemId) || [])];
+	if (list.length === 0) return null;
+	state.receipts_elsewhere++;
+	return list[nextReceiver++ % list.length];
+}
+
+function sendReceipt(submitter, pdu, id, submitted) {
 	const now = new Date();
 	const text = `id:${id.text} sub:001 dlvrd:001 submit date:${yymmddhhmm(submitted)} ` +
 		`done date:${yymmddhhmm(now)} stat:DELIVRD err:000 text:${textOf(pdu).slice(0, 20)}`;
@@ -206,6 +226,13 @@ function sendReceipt(session, pdu, id, submitted) {
 		params.message_state = 2;
 	}
 	const receipt = { params, text: textOf(pdu) };
+	const session = receiptSession(submitter);
+	if (!session) {
+		if (opts.resendUnacked) orphaned.push(receipt);
+		else state.receipts_unsendable++;
+		dirty = true;
+		return;
+	}
 	if (deliverReceipt(session, receipt)) {
 		state.receipts_sent++;
 		dirty = true;
@@ -241,6 +268,8 @@ function deliverReceipt(session, receipt) {
 }
 
 function sessionClosed(session) {
+	const bound = receivers.get(session.systemId);
+	if (bound) bound.delete(session);
 	const mine = unanswered.get(session);
 	if (mine) orphaned.push(...mine);
 	unanswered.delete(session);
@@ -291,7 +320,13 @@ const server = smpp.createServer((session) => {
 		bound = true;
 		state.binds++;
 		dirty = true;
+		session.bindMode = pdu.command;
+		session.systemId = pdu.system_id;
 		session.send(pdu.response({ system_id: 'node-smsc' }));
+		if (pdu.command !== 'bind_transmitter') {
+			if (!receivers.has(pdu.system_id)) receivers.set(pdu.system_id, new Set());
+			receivers.get(pdu.system_id).add(session);
+		}
 		if (opts.resendUnacked && pdu.command !== 'bind_transmitter') {
 			unanswered.set(session, new Set());
 			setTimeout(() => resendOrphans(session), 50);

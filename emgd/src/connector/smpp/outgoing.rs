@@ -43,6 +43,9 @@ impl Outgoing for SmppOut {
     }
 }
 
+/// interface_version of SMPP 3.3.
+const SMPP_3_3: u8 = 0x33;
+
 /// One session with the SMSC.
 pub struct Esme {
     bind_command: u32,
@@ -119,7 +122,12 @@ impl Driver for Esme {
     }
 
     fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Sm> {
-        parts_of(wire, cfg.split)
+        let mut parts = parts_of(wire, cfg.split);
+        if cfg.interface_version == SMPP_3_3 {
+            // SMPP 3.3 has no optional parameters: an SMSC of that version may refuse them.
+            parts.iter_mut().for_each(|sm| sm.tlvs.clear());
+        }
+        parts
     }
 
     fn request(&mut self, sm: Sm, seq: u32) -> Pdu {
@@ -166,7 +174,7 @@ impl Driver for Esme {
 /// message, routed and stored; answered once that is done.
 fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
     s.traffic();
-    let (sm, ok) = match &pdu.body {
+    let (mut sm, ok) = match &pdu.body {
         Body::DeliverSm(sm) => (
             sm.clone(),
             pdu.response(
@@ -190,6 +198,11 @@ fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
         _ => return,
     };
     let link = s.link.clone();
+    if link.config().interface_version == SMPP_3_3 {
+        // A 3.3 receipt is its text (id:, stat:, err:); TLVs are not 3.3, whatever an SMSC
+        // adds.
+        sm.tlvs.clear();
+    }
     if sm.esm_class & 0x04 != 0 {
         let Some((id, state, error)) = parse_receipt(&sm) else {
             link.log("RECEIPT ERR (info=\"no message id in receipt\")");
