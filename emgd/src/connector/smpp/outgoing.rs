@@ -9,6 +9,7 @@
 use super::codec::{self, SmppCodec};
 use super::convert::{message_from_sm, parse_receipt, parts_of, sm_of_data_sm, WithStatus};
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
+use crate::connector::runtime::link::Link;
 use crate::connector::runtime::outbox::Answer;
 use crate::connector::runtime::outgoing::{Outgoing, Tcp};
 use crate::connector::runtime::window::SeqSpace;
@@ -42,6 +43,13 @@ impl Outgoing for SmppOut {
         cfg.bindmode == BindMode::Receiver
     }
 }
+
+/// esm_class message type bits (3.4 §5.2.12) of a deliver_sm.
+const MESSAGE_TYPE: u8 = 0x3C;
+const SMSC_RECEIPT: u8 = 0x04;
+const SME_DELIVERY_ACK: u8 = 0x08;
+const SME_USER_ACK: u8 = 0x10;
+const INTERMEDIATE_NOTIFICATION: u8 = 0x20;
 
 /// interface_version of SMPP 3.3.
 const SMPP_3_3: u8 = 0x33;
@@ -203,30 +211,48 @@ fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
         // adds.
         sm.tlvs.clear();
     }
-    if sm.esm_class & 0x04 != 0 {
-        let Some((id, state, error)) = parse_receipt(&sm) else {
-            link.log("RECEIPT ERR (info=\"no message id in receipt\")");
+    match sm.esm_class & MESSAGE_TYPE {
+        SMSC_RECEIPT | INTERMEDIATE_NOTIFICATION => receipt(&sm, ok, link, s),
+        SME_DELIVERY_ACK | SME_USER_ACK => {
+            // The handset's application acknowledged (3.4 §5.2.12): not the network's
+            // receipt, so it neither finishes the message nor is an MO message.
+            link.log(format!(
+                "SME ACK (info=\"esm_class 0x{:02x} from {}; not a delivery receipt, not passed on\")",
+                sm.esm_class, sm.source.addr
+            ));
             s.reply(ok);
-            return;
-        };
-        // Answered only once it is recorded: a receipt that came before its submit_sm_resp
-        // waits for its entry, so a crash meanwhile leaves it unanswered and the SMSC resends.
-        s.spawn(async move {
-            let code = match link.record_receipt(&id, state, error).await {
-                ReceiptOutcome::Recorded => status::ESME_ROK,
-                ReceiptOutcome::Unmatched => {
-                    tracing::debug!(
-                        "connector {}: receipt for {id} matched no message",
-                        link.name()
-                    );
-                    status::ESME_ROK
-                }
-                ReceiptOutcome::NotStored => status::ESME_RX_T_APPN,
-            };
-            Some(ok.response_with(code))
-        });
-        return;
+        }
+        _ => mo(sm, ok, link, s),
     }
+}
+
+/// A delivery receipt (or intermediate notification) from the SMSC, answered only once it is
+/// recorded: one that came before its submit_sm_resp waits for its entry, so a crash
+/// meanwhile leaves it unanswered and the SMSC sends it again.
+fn receipt(sm: &Sm, ok: Pdu, link: Link, s: &mut Ctl<'_, SmppCodec>) {
+    let Some((id, state, error)) = parse_receipt(sm) else {
+        link.log("RECEIPT ERR (info=\"no message id in receipt\")");
+        s.reply(ok);
+        return;
+    };
+    s.spawn(async move {
+        let code = match link.record_receipt(&id, state, error).await {
+            ReceiptOutcome::Recorded => status::ESME_ROK,
+            ReceiptOutcome::Unmatched => {
+                tracing::debug!(
+                    "connector {}: receipt for {id} matched no message",
+                    link.name()
+                );
+                status::ESME_ROK
+            }
+            ReceiptOutcome::NotStored => status::ESME_RX_T_APPN,
+        };
+        Some(ok.response_with(code))
+    });
+}
+
+/// An MO message from the SMSC: routed and stored, then answered.
+fn mo(sm: Sm, ok: Pdu, link: Link, s: &mut Ctl<'_, SmppCodec>) {
     let message = message_from_sm(
         &sm,
         Origin {
