@@ -52,6 +52,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_id_format",
     "dlr_park_seconds",
     "dlr_group",
+    "dlr_expire",
     "split",
     "dlr_parts",
     "oton",
@@ -83,6 +84,7 @@ const OUTGOING_KEYWORDS: &[&str] = &[
     "dlr_id_format",
     "dlr_park_seconds",
     "dlr_group",
+    "dlr_expire",
     "split",
     "dlr_parts",
 ];
@@ -200,6 +202,7 @@ pub(crate) struct Partial {
     dlr_id_format: Option<DlrIdFormat>,
     dlr_park_seconds: Option<u64>,
     dlr_group: Option<Sp<String>>,
+    dlr_expire: Option<u64>,
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
     oton: Option<u8>,
@@ -269,6 +272,7 @@ impl Partial {
             dlr_id_format,
             dlr_park_seconds,
             dlr_group,
+            dlr_expire,
             split,
             dlr_parts,
             oton,
@@ -421,6 +425,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 p.dlr_id_format = choice(ctx, &kw, v, "DLR id format", DLR_ID_FORMATS);
             }
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
+            "dlr_expire" => p.dlr_expire = values::int(sink, &kw, v, 1, u64::MAX),
             "dlr_group" => p.dlr_group = values::string(sink, &kw, v).filter(|g| !g.v.is_empty()),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
@@ -643,6 +648,7 @@ pub(crate) fn finish(
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
         dlr_group: m.dlr_group.as_ref().map(|g| g.v.clone()),
+        dlr_expire: m.dlr_expire,
         split: m.split.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an

@@ -230,11 +230,11 @@ impl DlrBook {
         lock(&self.open).remove(key).is_some()
     }
 
-    /// The entries opened at or before `cutoff` (Unix µs).
-    pub fn opened_before(&self, cutoff: i64) -> Vec<(DlrKey, OpenEntry)> {
+    /// The entries opened at or before the cutoff (Unix µs) `cutoff` gives their scope.
+    pub fn opened_before(&self, cutoff: impl Fn(&str) -> i64) -> Vec<(DlrKey, OpenEntry)> {
         lock(&self.open)
             .iter()
-            .filter(|(_, e)| e.since_us() <= cutoff)
+            .filter(|((scope, _), e)| e.since_us() <= cutoff(scope))
             .map(|(k, e)| (k.clone(), e.clone()))
             .collect()
     }

@@ -48,6 +48,15 @@ impl Gateway {
                 text: text_excerpt(original),
             }),
             received_us: now,
+            // A report for a client that never comes back (an SMPP user who does not bind
+            // again) does not wait for ever: it expires from its queue after dlr_expire.
+            expires_us: Some(
+                now.saturating_add(
+                    i64::try_from(self.config().general.dlr_expire)
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(1_000_000),
+                ),
+            ),
             ..Default::default()
         };
         let mut report = self.plugins_on_dlr(original, report)?;

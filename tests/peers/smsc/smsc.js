@@ -5,7 +5,7 @@
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
-//                [--resend-unacked] [--bench]
+//                [--resend-unacked] [--no-receipts] [--bench]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -20,6 +20,7 @@
 // same system_id, as SMSCs do for SMPP 3.3 pairs and split 3.4 binds (`receipts_elsewhere`
 // counts them); with none bound it waits for one (`--resend-unacked`) or is dropped
 // (`receipts_unsendable`).
+// `--no-receipts` never sends a receipt (an SMSC that loses them all).
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
 // sent again on the next bind that can receive (`receipts_resent` counts them).
@@ -54,6 +55,7 @@ function parseArgs(argv) {
 		dlrDelay: 0,
 		receiptFirst: false,
 		resendUnacked: false,
+		noReceipts: false,
 		moReply: false,
 		throttleShare: 0,
 		idBase: 10000000,
@@ -75,6 +77,7 @@ function parseArgs(argv) {
 			case '--dlr-delay': opts.dlrDelay = Number(next()); break;
 			case '--receipt-first': opts.receiptFirst = true; break;
 			case '--resend-unacked': opts.resendUnacked = true; break;
+			case '--no-receipts': opts.noReceipts = true; break;
 			case '--mo-reply': opts.moReply = true; break;
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
@@ -364,7 +367,7 @@ const server = smpp.createServer((session) => {
 		state.last_submit_us = Date.now() * 1000;
 		if (!opts.bench) record(sessionNo, pdu, text);
 		const submitted = new Date();
-		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0;
+		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0 && !opts.noReceipts;
 		const respond = () => session.send(pdu.response({ message_id: id.resp }));
 		if (wantsReceipt && opts.receiptFirst) {
 			sendReceipt(session, pdu, id, submitted);
