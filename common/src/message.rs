@@ -117,6 +117,17 @@ pub struct Message {
     /// What sending it costs (EMG's CHARGE_COST), as a plugin tagged it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<rust_decimal::Decimal>,
+    /// Optional parameters the sender gave that emgd carries to the next hop without acting
+    /// on them (SMPP TLVs such as user_message_reference, the ports, callback_num).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tlvs: Vec<PassedTlv>,
+}
+
+/// One optional parameter carried through: its SMPP tag and value as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedTlv {
+    pub tag: u16,
+    pub value: Vec<u8>,
 }
 
 impl Message {

@@ -27,6 +27,8 @@ def main():
     ap.add_argument("--dest", default="46701234567")
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--no-dlr", action="store_true")
+    ap.add_argument("--tlvs", action="store_true",
+                    help="send user_message_reference N, source_port 4660, destination_port 22136")
     ap.add_argument("--registered-delivery", type=int, default=1,
                     help="registered_delivery of each submit (--no-dlr: 0)")
     ap.add_argument("--bind-only", action="store_true", help="only bind, report the status")
@@ -122,6 +124,10 @@ def main():
             else:
                 body["short_message"] = encoded
             body["data_coding"] = args.coding
+        if args.tlvs:
+            body["user_message_reference"] = i
+            body["source_port"] = 0x1234
+            body["destination_port"] = 0x5678
         pdu = client.send_message(
             source_addr_ton=1, source_addr_npi=1, source_addr="4610000",
             dest_addr_ton=1, dest_addr_npi=1, destination_addr=args.dest,

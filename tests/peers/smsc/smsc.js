@@ -32,7 +32,8 @@
 // `<out>.parts` gets one JSON object a line per accepted submit_sm, in arrival order: the
 // session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
 // whether the text came in message_payload, and the decoded text.
-// `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI) and text. With
+// `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI), text, and its
+// user_message_reference, source_port and destination_port TLVs (null when absent). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
 // `--bench` (the side-by-side benchmark, emgbench --kannel) keeps no record per message, only
@@ -300,6 +301,9 @@ function record(sessionNo, pdu, text) {
 	fs.appendFileSync(opts.out + '.submits', JSON.stringify({
 		source: pdu.source_addr, source_ton: pdu.source_addr_ton, source_npi: pdu.source_addr_npi,
 		dest: pdu.destination_addr, dest_ton: pdu.dest_addr_ton, dest_npi: pdu.dest_addr_npi, text,
+		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
+		source_port: pdu.source_port === undefined ? null : pdu.source_port,
+		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
 	}) + '\n');
 }
 

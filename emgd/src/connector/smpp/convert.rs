@@ -2,6 +2,7 @@
 //! incoming submits and MO from an SMSC read the same way, outgoing submit_sm and deliver_sm
 //! write the same way, receipts are read and written here, and a refusal has one SMPP code.
 
+use super::passthrough;
 use crate::gateway::Reject;
 use crate::plugin::RefusalKind;
 use common::concat::{split_encoded, Method};
@@ -36,6 +37,7 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
         body: sm.payload().to_vec(),
         dlr_requested: wants_reports(sm.registered_delivery),
         origin: with_report_mask(origin, sm.registered_delivery),
+        tlvs: passthrough::kept(&sm.tlvs),
         ..Default::default()
     };
     if let Some(c) = sar_concat(sm).filter(|_| m.esm_class & 0x40 == 0) {
@@ -116,6 +118,7 @@ pub fn message_from_data_sm(d: &DataSm, origin: Origin) -> Message {
             .unwrap_or_default(),
         dlr_requested: wants_reports(d.registered_delivery),
         origin: with_report_mask(origin, d.registered_delivery),
+        tlvs: passthrough::kept(&d.tlvs),
         ..Default::default()
     }
 }
@@ -131,6 +134,7 @@ pub fn sm_from_message(m: &Message) -> Sm {
         registered_delivery: registered_delivery(m),
         data_coding: m.data_coding,
         short_message: m.body.clone().into(),
+        tlvs: passthrough::to_send(&m.tlvs).collect(),
         ..Default::default()
     }
 }
@@ -215,6 +219,10 @@ pub fn deliver_body(m: &Message, v34: bool) -> Sm {
         registered_delivery: 0,
         ..sm_from_message(m)
     };
+    if !v34 {
+        // An SMPP 3.3 client takes no TLVs.
+        sm.tlvs.clear();
+    }
     if let Some(d) = &m.dlr {
         let receipt = Receipt {
             id: d.reported_id.clone(),

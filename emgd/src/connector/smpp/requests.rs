@@ -236,6 +236,7 @@ fn message_for(sm: &SubmitMulti, dest: &SmppAddr, origin: Origin) -> Message {
         body: sm.payload().to_vec(),
         dlr_requested: wants_reports(sm.registered_delivery),
         origin: with_report_mask(origin, sm.registered_delivery),
+        tlvs: super::passthrough::kept(&sm.tlvs),
         ..Default::default()
     }
 }
