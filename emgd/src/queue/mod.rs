@@ -200,6 +200,14 @@ impl Queue {
         });
     }
 
+    /// A new message that must not leave before `delay` has passed (scheduled delivery):
+    /// counted in the queue like [`Queue::push`], held like [`Queue::defer`].
+    pub fn schedule(self: &Arc<Self>, message: Message, delay: Duration) {
+        self.size.fetch_add(1, Ordering::Relaxed);
+        self.totals.queued.fetch_add(1, Ordering::Relaxed);
+        self.defer(message, delay);
+    }
+
     /// Deferred message `id` is due: back at the head, unless an operator took it meanwhile.
     fn undefer(&self, id: MessageId) {
         let mut q = self.lock();

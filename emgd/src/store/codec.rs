@@ -11,7 +11,8 @@ use common::dlr::DlrStatus;
 use common::message::{Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv};
 
 /// First byte of a binary record; bump it when the layout changes and keep reading the old.
-/// 2 added the parameters carried through (`Message::tlvs`) at the end; 1 is read without.
+/// 2 added the parameters carried through (`Message::tlvs`) and the scheduled delivery time
+/// at the end; 1 is read without.
 pub const FORMAT: u8 = 2;
 const FORMAT_WITHOUT_TLVS: u8 = 1;
 
@@ -62,6 +63,13 @@ pub fn encode(m: &Message) -> Vec<u8> {
     for t in &m.tlvs {
         varint(w, u64::from(t.tag));
         bytes(w, &t.value);
+    }
+    match m.deliver_at_us {
+        None => w.push(0),
+        Some(t) => {
+            w.push(1);
+            signed(w, t);
+        }
     }
     out
 }
@@ -262,6 +270,14 @@ impl Reader<'_> {
         let price = self.amount()?;
         let cost = self.amount()?;
         let tlvs = self.tlvs()?;
+        let deliver_at_us = if self.format == FORMAT_WITHOUT_TLVS {
+            None
+        } else {
+            match self.u8()? {
+                0 => None,
+                _ => Some(self.signed()?),
+            }
+        };
         Ok(Message {
             id: 0,
             msgtype,
@@ -283,6 +299,7 @@ impl Reader<'_> {
             price,
             cost,
             tlvs,
+            deliver_at_us,
         })
     }
 
@@ -369,6 +386,7 @@ mod tests {
                     value: b"\x01\x014670".to_vec(),
                 },
             ],
+            deliver_at_us: Some(1_700_000_060_000_000),
         }
     }
 
@@ -376,11 +394,12 @@ mod tests {
     fn format_1_records_are_read_without_parameters() {
         let m = Message {
             tlvs: Vec::new(),
+            deliver_at_us: None,
             ..full()
         };
         let mut old = encode(&m);
         old[0] = FORMAT_WITHOUT_TLVS;
-        old.pop(); // the parameter count, 0
+        old.truncate(old.len() - 2); // the parameter count and the delivery time, none
         assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
     }
 

@@ -33,7 +33,8 @@
 // session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
 // whether the text came in message_payload, and the decoded text.
 // `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI), text, and its
-// user_message_reference, source_port and destination_port TLVs (null when absent). With
+// user_message_reference, source_port and destination_port TLVs (null when absent), and
+// when it arrived (`at_us`, Unix µs). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
 // `--bench` (the side-by-side benchmark, emgbench --kannel) keeps no record per message, only
@@ -304,6 +305,7 @@ function record(sessionNo, pdu, text) {
 		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
 		source_port: pdu.source_port === undefined ? null : pdu.source_port,
 		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
+		at_us: Date.now() * 1000,
 	}) + '\n');
 }
 

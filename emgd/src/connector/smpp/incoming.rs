@@ -279,8 +279,16 @@ impl Smsc {
                         return;
                     }
                 };
+                let Ok(deliver_at) = parse_time(&sm.schedule_delivery_time, crate::clock::now_us())
+                else {
+                    s.link
+                        .log("SUBMIT ERR (info=\"bad schedule_delivery_time\")");
+                    s.reply(refuse(status::ESME_RINVSCHED));
+                    return;
+                };
                 let mut m = message_from_sm(sm, origin);
                 m.expires_us = expires;
+                m.deliver_at_us = deliver_at;
                 m
             }
             Body::DataSm(d) => message_from_data_sm(d, origin),
