@@ -85,7 +85,7 @@ impl Gateway {
         self.store.commit(vec![Write::enqueue(&message)]).await?;
         accepted_durably(&message);
         let id = message.id;
-        queue_or_schedule(&target_handle.queue, message);
+        target_handle.queue.push_or_schedule(message);
         Ok(id)
     }
 
@@ -111,7 +111,7 @@ impl Gateway {
         self.store.commit(vec![Write::enqueue(&message)]).await?;
         accepted_durably(&message);
         let id = message.id;
-        queue_or_schedule(&handle.queue, message);
+        handle.queue.push_or_schedule(message);
         Ok(id)
     }
 }
@@ -122,13 +122,4 @@ fn accepted_durably(message: &Message) {
     crate::metrics::global()
         .accept_histogram(&message.origin.connector)
         .observe(Duration::from_micros(us));
-}
-
-/// Queue `message`, or, when it is scheduled for later (SMPP schedule_delivery_time), hold it
-/// in its queue until then: in view of `queue list`, leaving at its time.
-pub(super) fn queue_or_schedule(queue: &std::sync::Arc<crate::queue::Queue>, message: Message) {
-    match message.wait_before_sending(now_us()) {
-        Some(wait) => queue.schedule(message, wait),
-        None => queue.push(message),
-    }
 }

@@ -90,7 +90,7 @@ impl Gateway {
         });
         for m in &recovered.queued {
             match gw.connectors.get(&m.target) {
-                Some(c) => super::accept::queue_or_schedule(&c.queue, m.clone()),
+                Some(c) => c.queue.push_or_schedule(m.clone()),
                 None => tracing::warn!(
                     "message {} is queued for connector {}, which the configuration no longer has; it stays in the store",
                     m.id,

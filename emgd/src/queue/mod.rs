@@ -200,9 +200,13 @@ impl Queue {
         });
     }
 
-    /// A new message that must not leave before `delay` has passed (scheduled delivery):
-    /// counted in the queue like [`Queue::push`], held like [`Queue::defer`].
-    pub fn schedule(self: &Arc<Self>, message: Message, delay: Duration) {
+    /// A new message: queued, or, when it is scheduled for later (SMPP
+    /// schedule_delivery_time), counted in the queue like [`Queue::push`] and held like
+    /// [`Queue::defer`] until its time: in view of `queue list`, leaving then.
+    pub fn push_or_schedule(self: &Arc<Self>, message: Message) {
+        let Some(delay) = message.wait_before_sending(crate::clock::now_us()) else {
+            return self.push(message);
+        };
         self.size.fetch_add(1, Ordering::Relaxed);
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
         self.defer(message, delay);
