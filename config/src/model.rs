@@ -176,6 +176,13 @@ pub struct Connector {
     pub dlr_id_format: DlrIdFormat,
     /// Seconds a receipt that matched nothing yet waits for its submit response.
     pub dlr_park_seconds: u64,
+    /// Connectors facing one SMSC that share delivery-report matching (`dlr_group`): a
+    /// receipt arriving on any of them matches messages sent on any of them (an SMPP 3.3
+    /// transmitter and receiver pair, split 3.4 binds). Empty: the connector alone.
+    pub dlr_group: Option<String>,
+    /// Seconds this connector's open DLR entries wait for their receipt (`dlr_expire`);
+    /// None: the general `dlr_expire`.
+    pub dlr_expire: Option<u64>,
     /// Mapping, address rewriting, masquerading and SAT pools for this connector's messages.
     pub process: crate::process::Processing,
     /// How long messages are cut into parts on send (`split`).

@@ -171,6 +171,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = crate::inherit::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
     check_deliverable(&mut ctx, &raw, &connectors);
+    connector::check_dlr_groups(&mut ctx, &raw.connectors, &connectors);
 
     let mut diags = ctx.sink.diagnostics;
     diags.extend(ctx.other);

@@ -270,6 +270,9 @@ pub struct MessageInfo {
     /// What sending it costs (EMG's CHARGE_COST), when a plugin set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<String>,
+    /// The SMPP parameters carried through to the next hop, as `name=hex`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tlvs: Vec<String>,
 }
 
 /// One message in a `msg_search` or `queue_browse` answer.

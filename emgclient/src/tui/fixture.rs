@@ -231,6 +231,7 @@ pub fn message_app() -> App {
                 text: Some("Your code is 4711".into()),
                 price: Some("0.05".into()),
                 cost: Some("0.031".into()),
+                tlvs: vec![],
             }),
             events: vec![
                 ev(

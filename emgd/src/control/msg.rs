@@ -71,6 +71,11 @@ pub fn message_info(st: &StoredMessage) -> MessageInfo {
         text: text_of(m),
         price: m.price.map(|p| p.to_string()),
         cost: m.cost.map(|c| c.to_string()),
+        tlvs: m
+            .tlvs
+            .iter()
+            .map(|t| common::smpp::tlv::describe(t.tag, &t.value))
+            .collect(),
     }
 }
 

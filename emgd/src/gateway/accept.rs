@@ -92,7 +92,7 @@ impl Gateway {
         self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
-        target_handle.queue.push(message);
+        target_handle.queue.push_or_schedule(message);
         Ok(id)
     }
 
@@ -119,7 +119,7 @@ impl Gateway {
         self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
-        handle.queue.push(message);
+        handle.queue.push_or_schedule(message);
         Ok(id)
     }
 }

@@ -38,5 +38,6 @@ pub mod report;
 pub mod shared;
 
 pub use queued::QueuedError;
+pub use receipt::ReceiptOutcome;
 pub use reject::Reject;
 pub use shared::{stopped, Gateway};

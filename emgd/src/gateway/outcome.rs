@@ -46,6 +46,7 @@ impl Gateway {
             0,
             remote_id.as_deref(),
         );
+        let scope = self.dlr_scope(&connector.name);
         let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
         let (write, waiting) = match (&remote_id, awaiting) {
             // A delivery report handed on is simply done: one write instead of sent-then-done.
@@ -56,7 +57,7 @@ impl Gateway {
             (Some(remote), true) => (
                 Write::Sent {
                     id: message.id,
-                    connector: connector.name.clone(),
+                    connector: scope.clone(),
                     remote_id: remote.clone(),
                 },
                 Some(message),
@@ -71,22 +72,14 @@ impl Gateway {
             ),
         };
         // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
-        // can never be committed before the row it closes; one arriving earlier is parked.
+        // can never be committed before the row it closes; one arriving earlier is parked,
+        // unanswered, until the entry is handed to it here.
         self.commit_logged(vec![write, step]).await;
-        let mut early = None;
         if let (Some(message), Some(remote)) = (waiting, &remote_id) {
-            early = self.book.open(&connector.name, remote, message, format);
+            self.book.open(&scope, remote, message);
         }
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
-        if let (Some(parked), Some(remote)) = (early, &remote_id) {
-            tracing::debug!(
-                "connector {}: parked receipt for {remote} matched",
-                connector.name
-            );
-            self.receipt(&connector.name, remote, parked.status, parked.error)
-                .await;
-        }
     }
 
     /// An outgoing session sent `message` as several parts, which the next hop knows by
@@ -131,24 +124,19 @@ impl Gateway {
             connector.queue.finished();
             return;
         }
+        let scope = self.dlr_scope(&connector.name);
         self.commit_logged(vec![
             Write::SentParts {
                 id: message.id,
-                connector: connector.name.clone(),
+                connector: scope.clone(),
                 remote_ids: remote_ids.clone(),
             },
             step,
         ])
         .await;
-        let early = self
-            .book
-            .open_parts(&connector.name, &remote_ids, &message, format);
+        self.book.open_parts(&scope, &remote_ids, &message);
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
-        for (remote, parked) in early {
-            self.receipt(&connector.name, &remote, parked.status, parked.error)
-                .await;
-        }
     }
 
     /// `message` was taken from `connector`'s queue after its validity ended: it fails as

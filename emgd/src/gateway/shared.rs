@@ -93,7 +93,7 @@ impl Gateway {
         });
         for m in &recovered.queued {
             match gw.connectors.get(&m.target) {
-                Some(c) => c.queue.push(m.clone()),
+                Some(c) => c.queue.push_or_schedule(m.clone()),
                 None => tracing::warn!(
                     "message {} is queued for connector {}, which the configuration no longer has; it stays in the store",
                     m.id,
@@ -204,6 +204,27 @@ impl Gateway {
     }
 
     /// The id format a connector's next hop uses.
+    /// Whose open DLR entries a receipt on `connector` matches, and under which name the
+    /// entries of messages sent on it are kept: its `dlr_group`, else the connector itself.
+    pub(super) fn dlr_scope(&self, connector: &str) -> String {
+        self.connectors
+            .get(connector)
+            .and_then(|c| c.config().dlr_group.clone())
+            .unwrap_or_else(|| connector.to_string())
+    }
+
+    /// The connector whose log tells of an entry kept under `scope`: the connector of that
+    /// name, else the first member of that DLR group.
+    pub(super) fn scope_connector(&self, scope: &str) -> String {
+        if self.connectors.contains_key(scope) {
+            return scope.to_string();
+        }
+        self.connectors
+            .values()
+            .find(|c| c.config().dlr_group.as_deref() == Some(scope))
+            .map_or_else(|| scope.to_string(), |c| c.name.clone())
+    }
+
     pub(super) fn id_format(&self, connector: &str) -> IdFormat {
         match self
             .connectors

@@ -163,6 +163,11 @@ pub enum Write {
     /// called back): appended in the batch that records the step's effect, so it costs one row
     /// in a transaction the writer runs anyway.
     Event { event: Box<Event> },
+    /// One part of a long message, held until its last part arrives (`reassemble`); the
+    /// same part again replaces it.
+    HoldPart { key: String, seq: u8, part: Record },
+    /// The held parts of `key` are done with (joined, or given up on and queued one by one).
+    DropParts { key: String },
 }
 
 /// What kind of step an [`Event`] records.
@@ -219,11 +224,6 @@ impl Event {
             event: Box::new(self),
         }
     }
-    /// One part of a long message, held until its last part arrives (`reassemble`); the
-    /// same part again replaces it.
-    HoldPart { key: String, seq: u8, part: Record },
-    /// The held parts of `key` are done with (joined, or given up on and queued one by one).
-    DropParts { key: String },
 }
 
 impl Write {

@@ -46,12 +46,7 @@ const PUT_OFF: Duration = Duration::from_secs(1);
 
 /// Kannel's dlr-mask bit for a report state.
 pub fn kannel_code(s: DlrStatus) -> u8 {
-    match s {
-        DlrStatus::Delivered => mask::DELIVERED,
-        DlrStatus::Enroute | DlrStatus::Accepted => mask::BUFFERED,
-        DlrStatus::Rejected => mask::REJECTED,
-        _ => mask::FAILED,
-    }
+    s.mask_bit()
 }
 
 /// A call's end: the destination, the report, what the call gave, how long it took, the URL.

@@ -193,6 +193,11 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
         gw.expired(connector, m).await;
         return None;
     }
+    if let Some(wait) = m.wait_before_sending(crate::clock::now_us()) {
+        // Scheduled for later (loaded back from the store after a restart).
+        connector.queue.defer(m, wait);
+        return None;
+    }
     if C::RECORDS_SUBMITTING && !gw.submitting(connector, std::slice::from_ref(&m)).await {
         gw.unsent(connector, m);
         return Some((0, 0));

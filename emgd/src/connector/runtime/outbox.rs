@@ -177,6 +177,15 @@ impl<P: Send + 'static> Outbox<P> {
         let (expired, batch): (Vec<Message>, Vec<Message>) = batch
             .into_iter()
             .partition(|m| m.expires_us.is_some_and(|t| t <= now));
+        // Scheduled for later (loaded back from the store after a restart): wait in the queue.
+        let (later, batch): (Vec<Message>, Vec<Message>) = batch
+            .into_iter()
+            .partition(|m| m.wait_before_sending(now).is_some());
+        for m in later {
+            if let Some(wait) = m.wait_before_sending(now) {
+                self.link.connector.queue.defer(m, wait);
+            }
+        }
         for m in expired {
             let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
             self.outcomes.spawn(async move {
