@@ -74,8 +74,8 @@ pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELD
 pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions,
-    SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, RemovedQueue, Route,
+    SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use process::Processing;

@@ -81,6 +81,8 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
+    pub removed_queue: RemovedQueue,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
 }
@@ -91,6 +93,17 @@ pub struct General {
 pub struct MgpTls {
     pub cert: PathBuf,
     pub key: PathBuf,
+}
+
+/// The queue of a connector removed from the configuration by a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovedQueue {
+    /// Send what is queued on the connector, take nothing new, then stop (default: what was
+    /// accepted for a connector leaves by it, as if it had been stopped gracefully).
+    Drain,
+    /// Stop the connector now and route its queue again by the routing table in force; what
+    /// no route takes stays queued on the stopped connector (logged).
+    Reroute,
 }
 
 /// Message store implementation.

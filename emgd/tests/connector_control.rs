@@ -445,37 +445,6 @@ fn a_receive_only_incoming_http_connector_calls_nobody_back() {
 }
 
 #[test]
-fn reload_shows_only_values_in_force() {
-    let (s, mgp) = setup("");
-    let d = s.start();
-    let mut m = Mgp::login(mgp);
-    // instances and address take a restart; throughput applies at once.
-    let text = std::fs::read_to_string(&s.config)
-        .unwrap()
-        .replace("instances = 4\n", "instances = 8\nthroughput = 50\n");
-    let text = text.replace(
-        &format!("address = \"127.0.0.1:{}\"", s.smpp_port),
-        &format!("address = \"127.0.0.1:{}\"", free_port()),
-    );
-    std::fs::write(&s.config, text).unwrap();
-    m.call(r#""op":"reload""#);
-    let c = m.call(r#""op":"connector","name":"smpp-in""#);
-    assert_eq!(c["instances"], 4, "{c}");
-    assert_eq!(c["states"].as_array().unwrap().len(), 4, "{c}");
-    assert_eq!(
-        c["address"],
-        format!("127.0.0.1:{}", s.smpp_port).as_str(),
-        "{c}"
-    );
-    assert_eq!(c["throughput"], 50.0, "{c}");
-    assert!(wait_for(Duration::from_secs(10), || d
-        .stderr_text()
-        .contains(
-            "connector smpp-in: address, instances changed, which takes a restart"
-        )));
-}
-
-#[test]
 fn an_incoming_connector_that_cannot_listen_is_in_error_until_it_can() {
     let (s, mgp) = setup("");
     // Someone else has smpp-in's port.

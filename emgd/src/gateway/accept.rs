@@ -26,8 +26,8 @@ impl Gateway {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
-        let receiving = self.connectors.get(&message.origin.connector);
-        if let Some(c) = receiving {
+        let receiving = self.connector(&message.origin.connector);
+        if let Some(c) = &receiving {
             Counters::add(&c.counters.received);
         }
         let message = self.inbound(message).await?;
@@ -38,11 +38,11 @@ impl Gateway {
         let earlier = parts_key
             .as_ref()
             .and_then(|k| self.cmr.lookup(k, now))
-            .filter(|c| self.connectors.contains_key(c));
+            .filter(|c| self.configured(c).is_some());
         let routed = match earlier.or(forced) {
             Some(c) => Ok(c),
             None => router.route(&message, |name| {
-                self.connectors.get(name).is_some_and(|c| c.is_up())
+                self.connector(name).is_some_and(|c| c.is_up())
             }),
         };
         let target = match routed {
@@ -66,9 +66,9 @@ impl Gateway {
                 return Err(no_route.into());
             }
         };
-        let Some(target_handle) = self.connectors.get(&target).cloned() else {
-            // Validation guarantees routes name connectors; a group member removed on reload
-            // could still get here.
+        let Some(target_handle) = self.configured(&target) else {
+            // Validation guarantees routes name connectors; a plugin's route or a long
+            // message's earlier part may name one a reload removed.
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),
@@ -97,7 +97,7 @@ impl Gateway {
             return Err(Reject::ShuttingDown);
         }
         let mut message = self.plugins_before_receive(message).await?;
-        let Some(handle) = self.connectors.get(target).cloned() else {
+        let Some(handle) = self.configured(target) else {
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),

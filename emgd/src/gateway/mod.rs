@@ -6,7 +6,8 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | [`shared`] | the state, its recovery at start, reload, shutdown |
+//! | [`shared`] | the state, its recovery at start, shutdown |
+//! | [`reload`] | a reloaded configuration in force; connectors added, removed, restarted |
 //! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
@@ -29,6 +30,7 @@ pub mod processing;
 pub mod queued;
 pub mod receipt;
 pub mod reject;
+pub mod reload;
 pub mod report;
 pub mod shared;
 

@@ -24,8 +24,7 @@ impl Gateway {
         let format = self.id_format(connector);
         let canon = dlrid::normalise(remote_id, format);
         let window = self
-            .connectors
-            .get(connector)
+            .connector(connector)
             .map_or(0, |c| c.config().dlr_park_seconds);
         let found = self
             .book
@@ -106,8 +105,7 @@ impl Gateway {
         error: u32,
     ) -> bool {
         let each = self
-            .connectors
-            .get(&key.0)
+            .connector(&key.0)
             .is_some_and(|c| c.config().dlr_parts == config::DlrParts::Each);
         if !status.is_final() {
             if each {

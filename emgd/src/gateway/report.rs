@@ -17,8 +17,7 @@ impl Gateway {
         status: DlrStatus,
         error: u32,
     ) -> Option<Message> {
-        let wanted =
-            original.dlr_requested && self.connectors.contains_key(&original.origin.connector);
+        let wanted = original.dlr_requested && self.has_connector(&original.origin.connector);
         if original.msgtype == MsgType::Dlr || (!wanted && self.plugins().is_empty()) {
             return None;
         }
@@ -57,7 +56,7 @@ impl Gateway {
 
     /// Queue a report whose enqueue has committed.
     pub(super) fn queue_report(&self, report: Message) {
-        if let Some(c) = self.connectors.get(&report.target) {
+        if let Some(c) = self.connector(&report.target) {
             c.queue.push(report);
         }
     }

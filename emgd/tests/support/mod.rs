@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod client;
 pub mod peers;
 pub mod smsc;
 pub mod ucp_sim;
