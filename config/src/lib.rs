@@ -35,6 +35,7 @@ mod blacklist;
 mod connector;
 mod context;
 mod daemon;
+mod deliverable;
 mod diagnostic;
 pub mod emg;
 mod general;

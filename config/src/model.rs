@@ -305,6 +305,11 @@ pub struct User {
     pub binds: Vec<String>,
     /// Rate cap in message parts per second.
     pub throughput: Option<f64>,
+    /// Where MO messages routed to this user (a route's `user`) on an incoming HTTP
+    /// connector are pushed, instead of the connector's `mo_url`.
+    pub mo_url: Option<String>,
+    /// GET or POST for `mo_url`; `None`: the connector's `mo_method`.
+    pub mo_method: Option<crate::http::HttpMethod>,
 }
 
 /// Bind types a user may use; the default for `binds`.
@@ -330,6 +335,9 @@ pub struct Route {
     pub from: Option<String>,
     /// Target connector or group.
     pub to: String,
+    /// The user the message is for: only its sessions take it, and on an incoming HTTP
+    /// connector it is pushed to the user's `mo_url`.
+    pub user: Option<String>,
 }
 
 /// An MGP (emgclient) account.

@@ -41,9 +41,14 @@ impl Gateway {
             .filter(|c| self.configured(c).is_some());
         let routed = match earlier.or(forced) {
             Some(c) => Ok(c),
-            None => router.route(&message, |name| {
-                self.connector(name).is_some_and(|c| c.is_up())
-            }),
+            None => {
+                if let Some(user) = router.user_for(&message) {
+                    message.target_user = Some(user);
+                }
+                router.route(&message, |name| {
+                    self.connector(name).is_some_and(|c| c.is_up())
+                })
+            }
         };
         let target = match routed {
             Ok(t) => {
