@@ -1,4 +1,5 @@
-//! What an operator does to a connector, end to end with the real binary over MGP: bounce and
+//! What an operator does to a connector, end to end with the real binary over MGP (the states
+//! read from what `emgclient connectors --json` prints): bounce and
 //! force-close on SMPP and HTTP sessions (the session closes, the state says so, a bounce
 //! lets clients back at once, a force-close keeps them out until cleared), and `mode` on an
 //! outgoing SMPP connector in both directions against the npm `smpp` SMSC.
@@ -22,6 +23,7 @@ struct Mgp {
     w: std::net::TcpStream,
     r: BufReader<std::net::TcpStream>,
     id: u64,
+    port: u16,
 }
 
 impl Mgp {
@@ -40,6 +42,7 @@ impl Mgp {
             r: BufReader::new(s.try_clone().unwrap()),
             w: s,
             id: 0,
+            port,
         };
         let ok = m.call(r#""op":"login","user":"admin","password":"secret""#);
         assert_eq!(ok["role"], "admin", "{ok}");
@@ -57,22 +60,12 @@ impl Mgp {
         v["ok"].clone()
     }
 
-    /// The states of `name`'s instances.
+    /// The states of `name`'s instances, as the operator sees them: what
+    /// `emgclient connectors --json` prints.
     fn states(&mut self, name: &str) -> Vec<String> {
-        let all = self.call(r#""op":"connectors""#);
-        let c = all["connectors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} in {all}"))
-            .clone();
-        c["states"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
+        let states = support::client::Operator { mgp: self.port }.states(name);
+        assert!(!states.is_empty(), "no {name} in emgclient connectors");
+        states
     }
 }
 
