@@ -7,17 +7,27 @@ use crate::context::Ctx;
 use crate::kind::{Direction, Protocol};
 use crate::model::Connector;
 use crate::suggest;
-use crate::validate::Raw;
 use crate::values::Sp;
 use std::collections::BTreeMap;
 
-pub(crate) fn check(ctx: &mut Ctx<'_>, raw: &Raw, connectors: &BTreeMap<String, Connector>) {
-    let user_url = |name: &str| {
-        raw.users
-            .get(name)
-            .and_then(|u| u.user.as_ref())
-            .is_some_and(|u| u.mo_url.is_some())
-    };
+/// What is routed where, as the file says it.
+pub(crate) struct Routing<'a> {
+    /// Each `[[route]]`: its `to` and `user`.
+    pub routes: Vec<(&'a Sp<String>, Option<&'a Sp<String>>)>,
+    /// Each real connector's own `route`.
+    pub forced: Vec<&'a Sp<String>>,
+    /// The groups' members.
+    pub groups: BTreeMap<&'a str, Vec<&'a str>>,
+    /// The users, and whether each has a `mo_url`.
+    pub users: BTreeMap<&'a str, bool>,
+}
+
+pub(crate) fn check(
+    ctx: &mut Ctx<'_>,
+    routing: &Routing<'_>,
+    connectors: &BTreeMap<String, Connector>,
+) {
+    let user_url = |name: &str| routing.users.get(name).copied().unwrap_or(false);
     let cannot = |name: &str, user: Option<&str>| {
         connectors.get(name).is_some_and(|c| {
             (c.protocol, c.direction) == (Protocol::Http, Direction::Incoming)
@@ -27,8 +37,8 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, raw: &Raw, connectors: &BTreeMap<String, 
     };
     // `on_route`: a [[route]], which may name a user; else a connector's own `route`.
     let mut check = |to: &Sp<String>, user: Option<&str>, on_route: bool| {
-        let members: Vec<&str> = match raw.groups.get(&to.v) {
-            Some((_, g)) => g.members.iter().map(|m| m.v.as_str()).collect(),
+        let members: Vec<&str> = match routing.groups.get(to.v.as_str()) {
+            Some(members) => members.clone(),
             None => vec![to.v.as_str()],
         };
         if let Some(bad) = members.into_iter().find(|m| cannot(m, user)) {
@@ -49,19 +59,15 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, raw: &Raw, connectors: &BTreeMap<String, 
             );
         }
     };
-    for r in &raw.routes {
-        if let Some(to) = &r.to {
-            check(to, r.user.as_ref().map(|u| u.v.as_str()), true);
-        }
+    for (to, user) in &routing.routes {
+        check(to, user.map(|u| u.v.as_str()), true);
     }
-    for p in raw.connectors.values().filter(|p| !p.is_virtual) {
-        if let Some(to) = &p.route {
-            check(to, None, false);
-        }
+    for to in &routing.forced {
+        check(to, None, false);
     }
-    for u in raw.routes.iter().filter_map(|r| r.user.as_ref()) {
-        if !raw.users.contains_key(&u.v) {
-            let hint = suggest::hint(&u.v, raw.users.keys().map(String::as_str));
+    for u in routing.routes.iter().filter_map(|(_, u)| *u) {
+        if !routing.users.contains_key(u.v.as_str()) {
+            let hint = suggest::hint(&u.v, routing.users.keys().copied());
             ctx.sink
                 .at(&u.span, &u.kw, format!("unknown user `{}`{hint}", u.v));
         }

@@ -38,30 +38,30 @@ const GROUP_KEYWORDS: &[&str] = &["members"];
 const ROUTE_KEYWORDS: &[&str] = &["prefix", "account", "from", "to", "user"];
 
 /// A user table after type checks; `None` password = missing (already reported).
-pub(crate) struct RawUser {
-    pub(crate) user: Option<User>,
+struct RawUser {
+    user: Option<User>,
 }
 
-pub(crate) struct RawGroup {
-    pub(crate) members: Vec<Sp<String>>,
+struct RawGroup {
+    members: Vec<Sp<String>>,
 }
 
-pub(crate) struct RawRoute {
+struct RawRoute {
     prefix: Option<String>,
     account: Option<String>,
     from: Option<Sp<String>>,
-    pub(crate) to: Option<Sp<String>>,
+    to: Option<Sp<String>>,
     /// The user the routed message is for (its MO URL, its sessions).
-    pub(crate) user: Option<Sp<String>>,
+    user: Option<Sp<String>>,
 }
 
 /// Everything read from the file before cross-references are checked.
 #[derive(Default)]
-pub(crate) struct Raw {
-    pub(crate) connectors: BTreeMap<String, Partial>,
-    pub(crate) users: BTreeMap<String, RawUser>,
-    pub(crate) groups: BTreeMap<String, (Span, RawGroup)>,
-    pub(crate) routes: Vec<RawRoute>,
+struct Raw {
+    connectors: BTreeMap<String, Partial>,
+    users: BTreeMap<String, RawUser>,
+    groups: BTreeMap<String, (Span, RawGroup)>,
+    routes: Vec<RawRoute>,
     operators: BTreeMap<String, crate::model::Operator>,
     /// SAT pools by name; `None` = defined with errors (reported).
     satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
@@ -163,7 +163,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let attached = raw.connectors.values().filter_map(|p| p.plugins.as_ref());
     crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = crate::inherit::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
-    crate::deliverable::check(&mut ctx, &raw, &connectors);
+    crate::deliverable::check(&mut ctx, &routing_of(&raw), &connectors);
 
     let mut diags = ctx.sink.diagnostics;
     diags.extend(ctx.other);
@@ -479,6 +479,36 @@ fn cross_check(ctx: &mut Ctx<'_>, raw: &Raw, names: &Names) {
         if let Some(from) = &r.from {
             names.check(ctx, from, false);
         }
+    }
+}
+
+/// What `crate::deliverable` checks, from what was read.
+fn routing_of(raw: &Raw) -> crate::deliverable::Routing<'_> {
+    crate::deliverable::Routing {
+        routes: raw
+            .routes
+            .iter()
+            .filter_map(|r| Some((r.to.as_ref()?, r.user.as_ref())))
+            .collect(),
+        forced: raw
+            .connectors
+            .values()
+            .filter(|p| !p.is_virtual)
+            .filter_map(|p| p.route.as_ref())
+            .collect(),
+        groups: raw
+            .groups
+            .iter()
+            .map(|(n, (_, g))| (n.as_str(), g.members.iter().map(|m| m.v.as_str()).collect()))
+            .collect(),
+        users: raw
+            .users
+            .iter()
+            .map(|(n, u)| {
+                let url = u.user.as_ref().is_some_and(|u| u.mo_url.is_some());
+                (n.as_str(), url)
+            })
+            .collect(),
     }
 }
 

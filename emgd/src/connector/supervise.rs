@@ -8,7 +8,7 @@
 //! session closes gracefully: logs out, puts back what it had not sent), and only once none
 //! is connected and no message is in flight are its tasks ended, so nothing accepted is lost.
 
-use crate::gateway::reload::Change;
+use crate::gateway::changes::Change;
 use crate::gateway::{stopped, Gateway};
 use config::RemovedQueue;
 use std::collections::BTreeMap;

@@ -7,6 +7,7 @@
 //! | file | job |
 //! |---|---|
 //! | [`shared`] | the state, its recovery at start, shutdown |
+//! | [`changes`] | what a reload asks of the connector supervisor, and its channel |
 //! | [`reload`] | a reloaded configuration in force; connectors added, removed, restarted |
 //! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
@@ -19,6 +20,7 @@
 //! | [`queued`] | cancelling and replacing a message still in its queue |
 
 pub mod accept;
+pub mod changes;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;

@@ -2,43 +2,16 @@
 //! connector settings at once; connectors added, removed, or changed in what their sessions
 //! were started with (type, protocol, address, instances, dlr_address) are handed to the
 //! connector supervisor as [`Change`]s, since starting and stopping sessions is its job, not
-//! the gateway's. Also what the supervisor needs from the gateway to retire a connector:
+//! the gateway's ([`super::changes`]). Also what the supervisor needs from the gateway to retire a connector:
 //! [`Gateway::reroute_queue`].
 
+use super::changes::Change;
 use super::shared::Gateway;
 use crate::connector::runtime::state::ConnectorHandle;
 use crate::router::Router;
 use crate::store::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
-
-/// What a reload asks of the connector supervisor.
-pub enum Change {
-    /// A connector new to the configuration (or back in it after a removal): start it.
-    Start(Arc<ConnectorHandle>),
-    /// A connector the configuration no longer has: drain or reroute its queue
-    /// (`removed_queue`), then stop it for good (DEAD).
-    Remove(Arc<ConnectorHandle>),
-    /// Settings its sessions were started with changed: close them gracefully, take these
-    /// settings, start again.
-    Restart(Arc<ConnectorHandle>, Box<config::Connector>),
-}
-
-/// The channel from reloads to the supervisor; the supervisor takes its end once, at start.
-pub struct ChangeQueue {
-    tx: mpsc::UnboundedSender<Change>,
-    rx: Mutex<Option<mpsc::UnboundedReceiver<Change>>>,
-}
-
-impl Default for ChangeQueue {
-    fn default() -> ChangeQueue {
-        let (tx, rx) = mpsc::unbounded_channel();
-        ChangeQueue {
-            tx,
-            rx: Mutex::new(Some(rx)),
-        }
-    }
-}
 
 /// What [`Gateway::reroute_queue`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -54,16 +27,11 @@ const BATCH: usize = 500;
 impl Gateway {
     /// The supervisor's end of the reload changes (`None` once taken).
     pub fn take_changes(&self) -> Option<mpsc::UnboundedReceiver<Change>> {
-        self.changes
-            .rx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+        self.changes.take()
     }
 
     fn ask(&self, change: Change) {
-        // Without a supervisor (unit tests) nothing starts or stops: that is all this loses.
-        let _ = self.changes.tx.send(change);
+        self.changes.send(change);
     }
 
     /// Apply a reloaded configuration. Settings take effect at once, except those the

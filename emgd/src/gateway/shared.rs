@@ -27,7 +27,7 @@ pub struct Gateway {
     /// restart: it drains or hands its queue back, then shows DEAD).
     pub(super) connectors: RwLock<Arc<Connectors>>,
     /// What a reload asks of the connector supervisor (`crate::connector::supervise`).
-    pub(super) changes: super::reload::ChangeQueue,
+    pub(super) changes: super::changes::ChangeQueue,
     pub(super) router: RwLock<Arc<Router>>,
     /// Open DLR entries, parked receipts, long messages' tallies.
     pub(super) book: DlrBook,
