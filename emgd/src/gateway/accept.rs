@@ -28,6 +28,11 @@ impl Gateway {
         }
         let receiving = self.connector(&message.origin.connector);
         if let Some(c) = &receiving {
+            // Removed by a reload: it takes nothing new while it stops (every path in, the
+            // sessions' and submit_multi's alike, comes through here).
+            if c.removed() {
+                return Err(Reject::Removed(c.name.clone()));
+            }
             Counters::add(&c.counters.received);
         }
         let message = self.inbound(message).await?;

@@ -90,9 +90,6 @@ impl Link {
         if cfg.mode == Mode::TransmitOnly {
             return Err(Reject::NotReceiving(self.connector.name.clone()));
         }
-        if self.connector.removed() {
-            return Err(Reject::Removed(self.connector.name.clone()));
-        }
         if cfg.direction == config::Direction::Incoming {
             self.connector.pace().await;
         }
