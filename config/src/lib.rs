@@ -35,6 +35,7 @@ mod blacklist;
 mod connector;
 mod context;
 mod daemon;
+mod deliverable;
 mod diagnostic;
 mod dialup;
 pub mod emg;
@@ -77,8 +78,8 @@ pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELD
 pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble, Route,
-    SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
+    RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use price::{

@@ -83,6 +83,8 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
+    pub removed_queue: RemovedQueue,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
 }
@@ -93,6 +95,17 @@ pub struct General {
 pub struct MgpTls {
     pub cert: PathBuf,
     pub key: PathBuf,
+}
+
+/// The queue of a connector removed from the configuration by a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovedQueue {
+    /// Send what is queued on the connector, take nothing new, then stop (default: what was
+    /// accepted for a connector leaves by it, as if it had been stopped gracefully).
+    Drain,
+    /// Stop the connector now and route its queue again by the routing table in force; what
+    /// no route takes stays queued on the stopped connector (logged).
+    Reroute,
 }
 
 /// Message store implementation.
@@ -319,6 +332,11 @@ pub struct User {
     pub binds: Vec<String>,
     /// Rate cap in message parts per second.
     pub throughput: Option<f64>,
+    /// Where MO messages routed to this user (a route's `user`) on an incoming HTTP
+    /// connector are pushed, instead of the connector's `mo_url`.
+    pub mo_url: Option<String>,
+    /// GET or POST for `mo_url`; `None`: the connector's `mo_method`.
+    pub mo_method: Option<crate::http::HttpMethod>,
 }
 
 /// Bind types a user may use; the default for `binds`.
@@ -344,6 +362,9 @@ pub struct Route {
     pub from: Option<String>,
     /// Target connector or group.
     pub to: String,
+    /// The user the message is for: only its sessions take it, and on an incoming HTTP
+    /// connector it is pushed to the user's `mo_url`.
+    pub user: Option<String>,
 }
 
 /// An MGP (emgclient) account.

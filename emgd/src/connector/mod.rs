@@ -10,6 +10,7 @@ pub mod runtime;
 pub mod sim;
 pub mod smpp;
 pub mod smtp;
+pub mod supervise;
 pub mod ucp;
 
 use crate::gateway::Gateway;

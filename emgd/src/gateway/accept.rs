@@ -27,8 +27,13 @@ impl Gateway {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
-        let receiving = self.connectors.get(&message.origin.connector);
-        if let Some(c) = receiving {
+        let receiving = self.connector(&message.origin.connector);
+        if let Some(c) = &receiving {
+            // Removed by a reload: it takes nothing new while it stops (every path in, the
+            // sessions' and submit_multi's alike, comes through here).
+            if c.removed() {
+                return Err(Reject::Removed(c.name.clone()));
+            }
             Counters::add(&c.counters.received);
         }
         let message = self.inbound(message).await?;
@@ -39,12 +44,17 @@ impl Gateway {
         let earlier = parts_key
             .as_ref()
             .and_then(|k| self.cmr.lookup(k, now))
-            .filter(|c| self.connectors.contains_key(c));
+            .filter(|c| self.configured(c).is_some());
         let routed = match earlier.or(forced) {
             Some(c) => Ok(c),
-            None => router.route(&message, |name| {
-                self.connectors.get(name).is_some_and(|c| c.is_up())
-            }),
+            None => {
+                if let Some(user) = router.user_for(&message) {
+                    message.target_user = Some(user);
+                }
+                router.route(&message, |name| {
+                    self.connector(name).is_some_and(|c| c.is_up())
+                })
+            }
         };
         let target = match routed {
             Ok(t) => {
@@ -67,16 +77,18 @@ impl Gateway {
                 return Err(no_route.into());
             }
         };
-        let Some(target_handle) = self.connectors.get(&target).cloned() else {
-            // Validation guarantees routes name connectors; a group member removed on reload
-            // could still get here.
+        let Some(target_handle) = self.configured(&target) else {
+            // Validation guarantees routes name connectors; a plugin's route or a long
+            // message's earlier part may name one a reload removed.
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),
                 account: message.origin.account.clone(),
             }));
         };
-        let exempt = receiving.is_some_and(|c| c.config().ignoremaxtotalqueuesize);
+        let exempt = receiving
+            .as_ref()
+            .is_some_and(|c| c.config().ignoremaxtotalqueuesize);
         if !exempt {
             check_queue_limits(&self.config(), &self.totals, &target_handle).await?;
         }
@@ -84,7 +96,9 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target;
         crate::accounting::price::tag(&self.config().prices, &mut message);
-        let policy = receiving.map_or_else(Default::default, |c| c.config().reassemble);
+        let policy = receiving
+            .as_ref()
+            .map_or_else(Default::default, |c| c.config().reassemble);
         if message.concat().is_some() && super::held_parts::joins(policy, &target_handle.config()) {
             // Held parts of a long message going to an application (MO): not charged.
             return self.hold_part(message, &target_handle).await;
@@ -104,7 +118,7 @@ impl Gateway {
             return Err(Reject::ShuttingDown);
         }
         let mut message = self.plugins_before_receive(message).await?;
-        let Some(handle) = self.connectors.get(target).cloned() else {
+        let Some(handle) = self.configured(target) else {
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),
@@ -129,7 +143,7 @@ impl Gateway {
     /// plugins or storing it): for price queries (`/rate`). A group target takes its turn.
     pub fn quote(&self, mut message: Message) -> Result<Message, NoRoute> {
         message.target = self.router().route(&message, |name| {
-            self.connectors.get(name).is_some_and(|c| c.is_up())
+            self.connector(name).is_some_and(|c| c.is_up())
         })?;
         crate::accounting::price::tag(&self.config().prices, &mut message);
         Ok(message)

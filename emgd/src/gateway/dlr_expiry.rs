@@ -20,13 +20,12 @@ impl Gateway {
     pub async fn expire_dlrs(&self) {
         let general = self.config().general.dlr_expire;
         let expire_of = |scope: &str| {
-            self.connectors
-                .get(&self.scope_connector(scope))
+            self.connector(&self.scope_connector(scope))
                 .and_then(|c| c.config().dlr_expire)
                 .unwrap_or(general)
         };
         let shortest = self
-            .connectors
+            .snapshot()
             .values()
             .filter_map(|c| c.config().dlr_expire)
             .fold(general, u64::min);

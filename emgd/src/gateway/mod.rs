@@ -6,7 +6,9 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | [`shared`] | the state, its recovery at start, reload, shutdown |
+//! | [`shared`] | the state, its recovery at start, shutdown |
+//! | [`changes`] | what a reload asks of the connector supervisor, and its channel |
+//! | [`reload`] | a reloaded configuration in force; connectors added, removed, restarted |
 //! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
@@ -20,12 +22,13 @@
 //! | [`queued`] | cancelling and replacing a message still in its queue |
 
 pub mod accept;
+pub mod changes;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;
 pub mod expiry;
-pub mod history;
 pub mod held_parts;
+pub mod history;
 pub mod limits;
 pub mod outcome;
 pub mod plugins;
@@ -34,6 +37,7 @@ pub mod queued;
 pub mod reassembly;
 pub mod receipt;
 pub mod reject;
+pub mod reload;
 pub mod report;
 pub mod shared;
 

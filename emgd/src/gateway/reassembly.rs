@@ -122,7 +122,7 @@ impl Gateway {
                 );
             }
             for part in held.parts.into_values() {
-                match self.connectors.get(&part.target) {
+                match self.connector(&part.target) {
                     Some(c) => c.queue.push(part),
                     None => tracing::warn!(
                         "part {} is queued for connector {}, which the configuration no longer has; it stays in the store",

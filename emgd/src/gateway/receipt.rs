@@ -56,8 +56,7 @@ impl Gateway {
         let format = self.id_format(connector);
         let canon = dlrid::normalise(remote_id, format);
         let window = self
-            .connectors
-            .get(connector)
+            .connector(connector)
             .map_or(0, |c| c.config().dlr_park_seconds);
         let scope = self.dlr_scope(connector);
         let (key, entry) = match self.book.find_or_park(&scope, &canon, format, window) {
@@ -154,8 +153,7 @@ impl Gateway {
         step: Write,
     ) -> ReceiptOutcome {
         let each = self
-            .connectors
-            .get(&original.target)
+            .connector(&original.target)
             .is_some_and(|c| c.config().dlr_parts == config::DlrParts::Each);
         if !status.is_final() {
             return stored(if each {

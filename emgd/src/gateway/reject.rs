@@ -20,6 +20,9 @@ pub enum Reject {
     /// Permanent: the connector is transmit-only (`mode`): it takes no messages in.
     #[error("connector {0} is transmit-only: it takes no messages")]
     NotReceiving(String),
+    /// Temporary: a reload removed the connector; it takes nothing new while it stops.
+    #[error("connector {0} is being removed from the configuration: it takes no new messages")]
+    Removed(String),
     /// Permanent: the blacklist refuses the source or destination address.
     #[error(transparent)]
     Refused(#[from] crate::process::Refused),

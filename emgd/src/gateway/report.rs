@@ -21,7 +21,7 @@ impl Gateway {
         let mask = original.origin.callback_mask;
         let wanted = original.dlr_requested
             && (mask == 0 || mask & status.mask_bit() != 0)
-            && self.connectors.contains_key(&original.origin.connector);
+            && self.has_connector(&original.origin.connector);
         if original.msgtype == MsgType::Dlr || (!wanted && self.plugins().is_empty()) {
             return None;
         }
@@ -69,7 +69,7 @@ impl Gateway {
 
     /// Queue a report whose enqueue has committed.
     pub(super) fn queue_report(&self, report: Message) {
-        if let Some(c) = self.connectors.get(&report.target) {
+        if let Some(c) = self.connector(&report.target) {
             c.queue.push(report);
         }
     }

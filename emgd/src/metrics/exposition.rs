@@ -56,7 +56,7 @@ const STATES: [ConnState; 6] = [
 pub fn render(gw: &Gateway) -> String {
     let m = global();
     let mut out = String::with_capacity(8192);
-    let connectors: Vec<_> = gw.connectors().cloned().collect();
+    let connectors = gw.connectors();
     let c = |name: &str| labels(&["connector"], &[name.to_string()]);
 
     head(
@@ -66,7 +66,7 @@ pub fn render(gw: &Gateway) -> String {
         "Instances of a connector in each state.",
     );
     for h in &connectors {
-        let states = h.states();
+        let states = h.shown_states();
         for s in STATES {
             let n = states.iter().filter(|x| **x == s).count();
             let l = labels(&["connector", "state"], &[h.name.clone(), s.to_string()]);

@@ -10,6 +10,7 @@ pub struct Mgp {
     w: std::net::TcpStream,
     r: BufReader<std::net::TcpStream>,
     id: u64,
+    port: u16,
 }
 
 impl Mgp {
@@ -28,6 +29,7 @@ impl Mgp {
             r: BufReader::new(s.try_clone().unwrap()),
             w: s,
             id: 0,
+            port,
         };
         let ok = m.call(r#""op":"login","user":"admin","password":"secret""#);
         assert_eq!(ok["role"], "admin", "{ok}");
@@ -61,5 +63,14 @@ impl Mgp {
             .iter()
             .map(|s| s.as_str().unwrap().to_string())
             .collect()
+    }
+
+    /// The states of `name`'s instances as the operator sees them: what
+    /// `emgclient connectors --json` prints (the binary, not MGP directly).
+    #[allow(dead_code)]
+    pub fn shown_states(&mut self, name: &str) -> Vec<String> {
+        let states = super::client::Operator { mgp: self.port }.states(name);
+        assert!(!states.is_empty(), "no {name} in emgclient connectors");
+        states
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod client;
 pub mod mgp;
 pub mod modem;
 pub mod peers;

@@ -182,7 +182,18 @@ impl Sender {
             }
             None => {
                 let cfg = self.connector.config();
-                let Some(url) = &cfg.http.mo_url else {
+                // The user a route named (`user`) has its own URL, else the connector's.
+                let gw_cfg = self.gw.config();
+                let user = wire
+                    .target_user
+                    .as_deref()
+                    .and_then(|u| gw_cfg.users.get(u))
+                    .filter(|u| u.mo_url.is_some());
+                let method = user.and_then(|u| u.mo_method).unwrap_or(cfg.http.mo_method);
+                let Some(url) = user
+                    .and_then(|u| u.mo_url.as_ref())
+                    .or(cfg.http.mo_url.as_ref())
+                else {
                     // `--check-config` refuses a route here without `mo_url`; a message can
                     // still arrive queued from before a reload that removed it.
                     let (gw, connector) = (self.gw.clone(), self.connector.clone());
@@ -192,7 +203,7 @@ impl Sender {
                     return;
                 };
                 let url = super::mo_push::expand(url, &wire);
-                let call = super::mo_push::call_for(&wire, &url, cfg.http.mo_method);
+                let call = super::mo_push::call_for(&wire, &url, method);
                 (url, call)
             }
         };

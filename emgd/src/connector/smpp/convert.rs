@@ -192,7 +192,7 @@ pub fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
         Reject::QueueFull(_) => status::ESME_RMSGQFUL,
-        Reject::Store(_) | Reject::ShuttingDown => status::ESME_RSYSERR,
+        Reject::Store(_) | Reject::ShuttingDown | Reject::Removed(_) => status::ESME_RSYSERR,
         Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
         Reject::NoBalance(_) => ESME_RNOBALANCE,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
