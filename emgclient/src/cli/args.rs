@@ -46,6 +46,8 @@ pub enum Command {
     /// One connector in detail, with its configuration summary.
     Connector { name: String },
     /// Stop sending on a connector; its sessions stay up and its queue grows.
+    ///
+    /// The hold is stored: it survives an emgd restart, until `emgclient release NAME`.
     Hold { name: String },
     /// Resume sending on a held connector.
     Release { name: String },
