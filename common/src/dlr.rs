@@ -63,8 +63,36 @@ impl DlrStatus {
     }
 
     /// A final state ends the message's life; ENROUTE and ACCEPTD do not.
+    /// This state's bit in a report mask ([`mask`]).
+    pub fn mask_bit(self) -> u8 {
+        match self {
+            DlrStatus::Delivered => mask::DELIVERED,
+            DlrStatus::Enroute | DlrStatus::Accepted => mask::BUFFERED,
+            DlrStatus::Rejected => mask::REJECTED,
+            _ => mask::FAILED,
+        }
+    }
+
     pub fn is_final(self) -> bool {
         !matches!(self, DlrStatus::Enroute | DlrStatus::Accepted)
+    }
+}
+
+/// Which delivery reports a sender wants, as Kannel's dlr-mask bits: HTTP senders name them,
+/// an SMPP sender's registered_delivery maps onto them. 0 means the final ones.
+pub mod mask {
+    pub const DELIVERED: u8 = 1;
+    pub const FAILED: u8 = 2;
+    /// Intermediate: ENROUTE, ACCEPTD (SMPP's intermediate notification).
+    pub const BUFFERED: u8 = 4;
+    pub const REJECTED: u8 = 16;
+    /// Final reports only: what a sender gets when it names no mask.
+    pub const FINAL: u8 = DELIVERED | FAILED | REJECTED;
+
+    /// Whether a sender whose mask is `wanted` (0: the final ones) wants a report of `status`.
+    pub fn wants(wanted: u8, status: super::DlrStatus) -> bool {
+        let wanted = if wanted == 0 { FINAL } else { wanted };
+        wanted & status.mask_bit() != 0
     }
 }
 

@@ -130,8 +130,10 @@ pub fn receipt_candidates(canon: &str, format: IdFormat) -> Vec<String> {
 
 /// Keys a parked receipt may be waiting under for an entry just stored under `canon`: the
 /// reverse of [`receipt_candidates`]. With short, dense ids a receipt parked under one
-/// spelling can belong to another message whose id reads the same in the other base; that
-/// is why connectors should name their SMSC's format (see emg.toml(5), `dlr_id_format`).
+/// spelling can belong to another message whose id reads the same in the other base, so
+/// emgd takes a parked receipt by another spelling only once its parking window ended with
+/// no exact match; connectors should still name their SMSC's format (emg.toml(5),
+/// `dlr_id_format`).
 pub fn stored_aliases(canon: &str, format: IdFormat) -> Vec<String> {
     match format {
         IdFormat::String => Vec::new(),

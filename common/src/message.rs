@@ -117,9 +117,31 @@ pub struct Message {
     /// What sending it costs (EMG's CHARGE_COST), as a plugin tagged it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<rust_decimal::Decimal>,
+    /// Optional parameters the sender gave that emgd carries to the next hop without acting
+    /// on them (SMPP TLVs such as user_message_reference, the ports, callback_num).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tlvs: Vec<PassedTlv>,
+    /// Unix time, microseconds, before which the message must not leave (SMPP
+    /// schedule_delivery_time, EMG's DELTIME): it waits in its queue until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_at_us: Option<i64>,
+}
+
+/// One optional parameter carried through: its SMPP tag and value as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedTlv {
+    pub tag: u16,
+    pub value: Vec<u8>,
 }
 
 impl Message {
+    /// How long the message must still wait before it may leave (its `deliver_at_us`).
+    pub fn wait_before_sending(&self, now_us: i64) -> Option<std::time::Duration> {
+        self.deliver_at_us
+            .filter(|&t| t > now_us)
+            .map(|t| std::time::Duration::from_micros((t - now_us) as u64))
+    }
+
     /// For one part of a long message (a UDH concatenation element in the body): which long
     /// message it belongs to and which part it is.
     pub fn concat(&self) -> Option<crate::gsm::Concat> {
@@ -127,6 +149,26 @@ impl Message {
             return None;
         }
         crate::gsm::Udh::split(&self.body).ok()?.0.concat()
+    }
+
+    /// How many parts the message is sent as (what a per-part price multiplies): a body
+    /// longer than one short message is split (with an 8-bit concatenation header, the common
+    /// case); a body that already is one part of a long message, or one that cannot be split,
+    /// counts once.
+    pub fn parts(&self) -> u32 {
+        // 140 octets fit one short message in every coding (GSM text is one byte a septet
+        // here, 160 of them fit): the common case needs no split.
+        if self.esm_class & 0x40 != 0 || self.body.len() <= 140 {
+            return 1;
+        }
+        crate::concat::split::split_encoded(
+            &self.body,
+            self.data_coding,
+            crate::concat::split::Method::Udh8,
+            0,
+        )
+        .map(|p| p.len().max(1) as u32)
+        .unwrap_or(1)
     }
 }
 

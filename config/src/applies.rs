@@ -5,8 +5,8 @@
 //! [`RUNS`] lists the connector kinds this build runs and [`BACKENDS`] the stores; a protocol
 //! branch that adds a kind adds it there, and its keywords' rules to [`applies`] (a protocol
 //! the rules do not name yet takes every keyword, since it is refused as a whole anyway).
-//! The HTTP-, simulator- and outgoing-SMPP-only keywords have their own checks
-//! (`crate::http`, `crate::connector`).
+//! The protocols' own keywords have their own checks (`crate::http`, `crate::smtp`,
+//! `crate::gsm`, `crate::connector`).
 
 use crate::context::Ctx;
 use crate::kind::{Direction, Protocol};
@@ -37,26 +37,30 @@ pub const BACKENDS: &[Backend] = &[Backend::Sqlite];
 /// why not, after "keyword: ".
 pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Result<(), String> {
     use Direction::{Incoming, Outgoing};
-    use Protocol::{Http, Sim, Smpp};
+    use Protocol::{Cimd2, Gsm, Http, Sim, Smpp, Smtp, Ucp};
     let kind = (protocol, direction);
-    let named = matches!(protocol, Smpp | Http | Sim);
+    // Windowed sessions of frames on the runtime (`framed`): timers, a window, a login.
+    let framed = matches!(protocol, Smpp | Ucp | Cimd2);
+    let named = matches!(protocol, Smpp | Http | Sim | Ucp | Cimd2 | Smtp | Gsm);
     let ok = !named
         || match keyword {
             // A session of its own to keep up, connected at start.
-            "static" => kind == (Smpp, Outgoing),
+            "static" => framed && direction == Outgoing,
             // Sessions of frames: idle and keep-alive timers run on them.
-            "idletimeout" | "keepalive" => protocol == Smpp,
+            "idletimeout" | "keepalive" => framed,
             // Clients that log in.
             "bind_timeout" | "users" => direction == Incoming && protocol != Sim,
             // What we log in with.
-            "username" | "password" => direction == Outgoing && protocol != Sim,
-            // Requests in flight: outgoing calls, or deliveries on an SMPP session.
-            "windowsize" => kind != (Http, Incoming),
+            "username" | "password" => direction == Outgoing && !matches!(protocol, Sim | Gsm),
+            // Requests in flight: outgoing calls, or deliveries on a session.
+            "windowsize" => !matches!(kind, (Http | Smtp, Incoming) | (Gsm, _)),
             // Who may connect: incoming clients, or a provider posting DLRs and MO.
             "access" => direction == Incoming || kind == (Http, Outgoing),
             "address" => protocol != Sim,
             // Incoming: refused by the outgoing-only check already.
-            "split" => direction == Incoming || kind == (Smpp, Outgoing),
+            "split" => direction == Incoming || framed,
+            // Receipts whose ids are matched: a mail relay sends none.
+            "dlr_id_format" => kind != (Smtp, Outgoing),
             _ => true,
         };
     if ok {
@@ -66,12 +70,15 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
         "static" if direction == Incoming => {
             "only meaningful for outgoing connectors (an incoming one waits for its clients)".into()
         }
+        "static" if protocol == Gsm => {
+            "a `gsm` connector opens its modem at start and keeps it open; there is nothing to connect later".into()
+        }
         "static" => format!(
             "an outgoing `{}` connector keeps no session to connect at start; it sends each message by itself",
             name(protocol)
         ),
         "idletimeout" | "keepalive" => format!(
-            "`{}` connectors have no session of their own to time; only `smpp` connectors do",
+            "`{}` connectors have no session of their own to time; only `smpp`, `ucp` and `cimd2` connectors do",
             name(protocol)
         ),
         "bind_timeout" | "users" if protocol == Sim => {
@@ -83,14 +90,24 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
         "username" | "password" if protocol == Sim => {
             "a `sim` connector runs inside emgd and logs in nowhere".into()
         }
+        "username" | "password" if protocol == Gsm => {
+            "a `gsm` connector talks to its modem and logs in nowhere (the SIM's PIN is `gsm_pin`)".into()
+        }
         "username" | "password" => "only meaningful for outgoing connectors; clients of an incoming one log in as a [user.NAME]".into(),
+        "windowsize" if protocol == Gsm => {
+            "a `gsm` connector sends one message at a time through its modem".into()
+        }
+        "windowsize" if protocol == Smtp => {
+            "an incoming `smtp` connector answers each mail of a session in turn".into()
+        }
         "windowsize" => "an incoming `http` connector answers each request on its own; use `dlr_callback_window` for its callbacks".into(),
         "access" => "only meaningful where clients connect: incoming connectors, and outgoing `http` ones with `dlr_address`".into(),
         "address" => "a `sim` connector runs inside emgd and has no address".into(),
         "split" => format!(
-            "an outgoing `{}` connector sends each message whole; only `smpp` connectors split long messages",
+            "an outgoing `{}` connector sends each message whole; only `smpp`, `ucp` and `cimd2` connectors split long messages",
             name(protocol)
         ),
+        "dlr_id_format" => "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match".into(),
         _ => "does not apply to this connector".into(),
     })
 }
@@ -170,8 +187,13 @@ mod tests {
         assert!(applies("password", Smpp, Incoming).is_err());
         assert!(applies("access", Http, Outgoing).is_ok());
         assert!(applies("access", Smpp, Outgoing).is_err());
-        // Not yet built: left to the protocol's own rules, once it is.
         assert!(applies("keepalive", Ucp, Outgoing).is_ok());
+        assert!(applies("keepalive", Smtp, Incoming).is_err());
+        assert!(applies("static", Cimd2, Outgoing).is_ok());
+        assert!(applies("static", Gsm, Outgoing).is_err());
+        assert!(applies("windowsize", Smtp, Outgoing).is_ok());
         assert!(applies("instances", Sim, Outgoing).is_ok());
+        // Not built yet: refused as a whole, so left to its own rules once it is.
+        assert!(applies("keepalive", Ebe, Outgoing).is_ok());
     }
 }

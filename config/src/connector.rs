@@ -10,8 +10,8 @@ use toml::de::DeTable;
 
 use crate::context::Ctx;
 use crate::model::{
-    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, SimOptions, SplitMethod,
-    DLR_STATUSES,
+    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, Reassemble, SimOptions,
+    SplitMethod, DLR_STATUSES,
 };
 use crate::retry::RetryScheme;
 use crate::suggest;
@@ -51,7 +51,10 @@ const OWN_KEYWORDS: &[&str] = &[
     "system_type",
     "dlr_id_format",
     "dlr_park_seconds",
+    "dlr_group",
+    "dlr_expire",
     "split",
+    "reassemble",
     "dlr_parts",
     "oton",
     "onpi",
@@ -65,6 +68,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::OUT_KEYWORDS,
         crate::smtp::KEYWORDS,
         crate::gsm::KEYWORDS,
+        crate::dialup::KEYWORDS,
         crate::process::KEYWORDS,
         crate::plugin::KEYWORDS,
     ]
@@ -78,7 +82,14 @@ const SMPP_OUT_KEYWORDS: &[&str] = &["bindmode", "interface_version", "system_ty
 const UCP_OUT_KEYWORDS: &[&str] = &["oton", "onpi"];
 
 /// Keywords that only make sense for outgoing connectors (they receive receipts).
-const OUTGOING_KEYWORDS: &[&str] = &["dlr_id_format", "dlr_park_seconds", "split", "dlr_parts"];
+const OUTGOING_KEYWORDS: &[&str] = &[
+    "dlr_id_format",
+    "dlr_park_seconds",
+    "dlr_group",
+    "dlr_expire",
+    "split",
+    "dlr_parts",
+];
 
 /// `split` spellings (lower case): how long messages are cut into parts on send.
 const SPLIT_METHODS: &[(&str, SplitMethod)] = &[
@@ -92,6 +103,13 @@ const SPLIT_METHODS: &[(&str, SplitMethod)] = &[
 
 /// `dlr_parts` spellings (lower case): what the sender hears about a long message's parts.
 const DLR_PARTS: &[(&str, DlrParts)] = &[("combine", DlrParts::Combine), ("each", DlrParts::Each)];
+
+/// `reassemble` spellings (lower case): whether parts received are joined.
+const REASSEMBLE: &[(&str, Reassemble)] = &[
+    ("auto", Reassemble::Auto),
+    ("always", Reassemble::Always),
+    ("never", Reassemble::Never),
+];
 
 /// `bindmode` spellings (lower case).
 const BINDMODES: &[(&str, BindMode)] = &[
@@ -192,8 +210,11 @@ pub(crate) struct Partial {
     system_type: Option<String>,
     dlr_id_format: Option<DlrIdFormat>,
     dlr_park_seconds: Option<u64>,
+    dlr_group: Option<Sp<String>>,
+    dlr_expire: Option<u64>,
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
+    reassemble: Option<Reassemble>,
     oton: Option<u8>,
     onpi: Option<u8>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
@@ -204,6 +225,8 @@ pub(crate) struct Partial {
     smtp: crate::smtp::SmtpPartial,
     /// GSM modem keywords (`crate::gsm`).
     gsm: crate::gsm::GsmPartial,
+    /// Dial-up UCP keywords (`crate::dialup`).
+    dialup: crate::dialup::DialupPartial,
     /// Message processing keywords (`crate::process`).
     pub(crate) process: crate::process::PartialProcess,
     /// First simulator-only keyword set, to flag it on non-simulator connectors.
@@ -260,8 +283,11 @@ impl Partial {
             system_type,
             dlr_id_format,
             dlr_park_seconds,
+            dlr_group,
+            dlr_expire,
             split,
             dlr_parts,
+            reassemble,
             oton,
             onpi,
             plugins,
@@ -273,6 +299,7 @@ impl Partial {
         self.http.inherit_from(&parent.http);
         self.smtp.inherit_from(&parent.smtp);
         self.gsm.inherit_from(&parent.gsm);
+        self.dialup.inherit_from(&parent.dialup);
         self.process.inherit_from(&parent.process);
         self.present.extend(parent.present.iter().cloned());
         for (k, at) in &parent.written {
@@ -412,7 +439,10 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 p.dlr_id_format = choice(ctx, &kw, v, "DLR id format", DLR_ID_FORMATS);
             }
             "dlr_park_seconds" => p.dlr_park_seconds = values::int(sink, &kw, v, 0, 86_400),
+            "dlr_expire" => p.dlr_expire = values::int(sink, &kw, v, 1, u64::MAX),
+            "dlr_group" => p.dlr_group = values::string(sink, &kw, v).filter(|g| !g.v.is_empty()),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
+            "reassemble" => p.reassemble = choice(ctx, &kw, v, "reassembly policy", REASSEMBLE),
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
             // UCP's OTON and ONPI fields are one digit.
             "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
@@ -427,6 +457,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
                 crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
             }
             k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
+            k if crate::dialup::KEYWORDS.contains(&k) => {
+                crate::dialup::read(ctx, &mut p.dialup, k, &kw, v)
+            }
             k if crate::process::KEYWORDS.contains(&k) => p.process.read(ctx, k, &kw, v),
             _ => {}
         }
@@ -489,6 +522,8 @@ pub(crate) fn finish(
 
     match (&m.address, protocol) {
         (None, Protocol::Sim) => {}
+        // A dial-up UCP connector reaches its SMSC by `phone` and `tty`.
+        (None, Protocol::Ucp) if m.dialup.dials() => {}
         (None, _) if m.present.contains("address") => {}
         (None, p) => ctx.sink.at(
             &m.header,
@@ -517,6 +552,13 @@ pub(crate) fn finish(
                 );
             }
         }
+    }
+    if let (Some(a), true) = (&m.address, m.dialup.dials()) {
+        ctx.sink.at(
+            &a.span,
+            &a.kw,
+            "a dial-up connector reaches its SMSC by `phone` and `tty`: remove `address` or `phone`",
+        );
     }
     if protocol == Protocol::Gsm {
         if direction != Direction::Outgoing {
@@ -578,6 +620,9 @@ pub(crate) fn finish(
             ),
         );
     }
+    if protocol == Protocol::Smpp && direction == Direction::Outgoing {
+        smpp_3_3_limits(ctx, &prefix, m);
+    }
     if let (Some(k), Direction::Incoming) = (&m.outgoing_key, direction) {
         ctx.sink
             .at(&k.span, &k.kw, "only meaningful for outgoing connectors");
@@ -629,7 +674,10 @@ pub(crate) fn finish(
         system_type: m.system_type.clone().unwrap_or_default(),
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
         dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
+        dlr_group: m.dlr_group.as_ref().map(|g| g.v.clone()),
+        dlr_expire: m.dlr_expire,
         split: m.split.unwrap_or_default(),
+        reassemble: m.reassemble.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an
         // application logging in with operation 60.
@@ -639,6 +687,67 @@ pub(crate) fn finish(
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
+        dialup: crate::dialup::finish(ctx, &m.dialup, protocol, direction),
         process: m.process.finish(),
     })
+}
+
+/// SMPP 3.3 has no transceiver bind (a session sends or receives: two connectors, sharing a
+/// `dlr_group`, do both) and no TLVs, so no `sar` or `payload` split.
+fn smpp_3_3_limits(ctx: &mut Ctx<'_>, prefix: &str, m: &Partial) {
+    if m.interface_version != Some(0x33) {
+        return;
+    }
+    let at = |kw: &str| m.written.get(kw).map_or(&m.header, |w| &w.span);
+    if m.bindmode.unwrap_or_default() == BindMode::Transceiver {
+        ctx.sink.at(
+            at("bindmode"),
+            &format!("{prefix}.bindmode"),
+            "SMPP 3.3 has no transceiver bind: set `bindmode = \"transmitter\"` or \"receiver\" \
+             (a transmitter and a receiver connector with the same `dlr_group` do both)",
+        );
+    }
+    if matches!(m.split, Some(SplitMethod::Sar | SplitMethod::Payload)) {
+        ctx.sink.at(
+            at("split"),
+            &format!("{prefix}.split"),
+            "SMPP 3.3 has no TLVs to carry sar_* or message_payload: use udh8 or udh16",
+        );
+    }
+}
+
+/// The members of a `dlr_group` must spell message ids alike (a receipt on one is matched
+/// against ids sent on another), and the group's name must not be another connector's.
+pub(crate) fn check_dlr_groups(
+    ctx: &mut Ctx<'_>,
+    partials: &BTreeMap<String, Partial>,
+    connectors: &BTreeMap<String, Connector>,
+) {
+    let mut formats: BTreeMap<&str, (&str, DlrIdFormat)> = BTreeMap::new();
+    for (name, c) in connectors {
+        let (Some(group), Some(p)) = (&c.dlr_group, partials.get(name)) else {
+            continue;
+        };
+        let Some(at) = &p.dlr_group else { continue };
+        if let Some(other) = connectors.get(group.as_str()) {
+            if other.dlr_group.as_deref() != Some(group.as_str()) {
+                ctx.sink.at(
+                    &at.span,
+                    &at.kw,
+                    format!("`{group}` is the name of connector `{group}`, which is not in this DLR group: name the group differently"),
+                );
+            }
+        }
+        match formats.get(group.as_str()) {
+            Some((first, format)) if *format != c.dlr_id_format => ctx.sink.at(
+                &at.span,
+                &at.kw,
+                format!("connector `{first}` of DLR group `{group}` has a different `dlr_id_format`: members match each other's ids, so give them the same one"),
+            ),
+            Some(_) => {}
+            None => {
+                formats.insert(group, (name, c.dlr_id_format));
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! and the checks between them.
 
 use crate::context::Ctx;
-use crate::model::{Backend, General};
+use crate::model::{Backend, General, RemovedQueue};
 use crate::retry::RetryScheme;
 use crate::suggest;
 use crate::values::{self, Span};
@@ -33,6 +33,7 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "metrics_address",
     "blacklist",
     "masquerade_key",
+    "removed_queue",
 ];
 
 const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
@@ -70,6 +71,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         metrics_address: None,
         blacklist: None,
         masquerade_key: None,
+        removed_queue: RemovedQueue::Drain,
         daemon: crate::daemon::defaults(layout),
     }
 }
@@ -126,6 +128,25 @@ pub(crate) fn read_general(
         "blacklist" => {
             if let Some(s) = values::string(sink, kw, v) {
                 g.blacklist = crate::blacklist::read(ctx, &s).map(std::sync::Arc::new);
+            }
+        }
+        "removed_queue" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                match s.v.to_ascii_lowercase().as_str() {
+                    "drain" => g.removed_queue = RemovedQueue::Drain,
+                    "reroute" => g.removed_queue = RemovedQueue::Reroute,
+                    other => {
+                        let hint = suggest::hint(other, ["drain", "reroute"]);
+                        sink.at(
+                            &s.span,
+                            kw,
+                            format!(
+                                "unknown choice `{}`{hint} (expected `drain` or `reroute`)",
+                                s.v
+                            ),
+                        );
+                    }
+                }
             }
         }
         "masquerade_key" => {

@@ -241,27 +241,11 @@ pub(crate) fn read(
         }
         "dlr_callback_window" => p.dlr_callback_window = values::int(sink, kw, v, 1, 10_000),
         "mo_url" => {
-            let Some(s) = values::string(sink, kw, v) else {
-                return;
-            };
-            if s.v.starts_with("http://") || s.v.starts_with("https://") {
-                p.mo_url = Some(s.v);
-            } else {
-                sink.at(
-                    &s.span,
-                    kw,
-                    format!("`{}` is not an http:// or https:// URL", s.v),
-                );
+            if let Some(url) = read_mo_url(sink, kw, v) {
+                p.mo_url = Some(url);
             }
         }
-        "mo_method" => {
-            p.mo_method = word(
-                ctx,
-                kw,
-                v,
-                &[("get", HttpMethod::Get), ("post", HttpMethod::Post)],
-            );
-        }
+        "mo_method" => p.mo_method = read_mo_method(ctx, kw, v),
         "http_timeout" => p.timeout = values::int(sink, kw, v, 1, 3600),
         "http_method" => {
             p.method = word(
@@ -353,6 +337,38 @@ fn set_remote_id(
 }
 
 /// A case-insensitive word from `choices` (the HTTP and SMTP keywords use it).
+/// `mo_url` (on an incoming HTTP connector or a user): an http:// or https:// URL.
+pub(crate) fn read_mo_url(
+    sink: &mut crate::diagnostic::Sink<'_>,
+    kw: &str,
+    v: &values::Val<'_>,
+) -> Option<String> {
+    let s = values::string(sink, kw, v)?;
+    if s.v.starts_with("http://") || s.v.starts_with("https://") {
+        return Some(s.v);
+    }
+    sink.at(
+        &s.span,
+        kw,
+        format!("`{}` is not an http:// or https:// URL", s.v),
+    );
+    None
+}
+
+/// `mo_method`: `get` or `post`.
+pub(crate) fn read_mo_method(
+    ctx: &mut Ctx<'_>,
+    kw: &str,
+    v: &values::Val<'_>,
+) -> Option<HttpMethod> {
+    word(
+        ctx,
+        kw,
+        v,
+        &[("get", HttpMethod::Get), ("post", HttpMethod::Post)],
+    )
+}
+
 pub(crate) fn word<T: Copy>(
     ctx: &mut Ctx<'_>,
     kw: &str,

@@ -35,7 +35,9 @@ mod blacklist;
 mod connector;
 mod context;
 mod daemon;
+mod deliverable;
 mod diagnostic;
+mod dialup;
 pub mod emg;
 mod general;
 mod gsm;
@@ -46,6 +48,7 @@ mod mapping;
 mod model;
 mod operator;
 mod plugin;
+mod price;
 mod process;
 pub mod retry;
 mod rewrite;
@@ -69,15 +72,20 @@ pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use dialup::DialupOptions;
 pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Route, SimOptions,
-    SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
+    RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
+pub use price::{
+    parse_amount, PriceEntry, PriceTable, RefundPolicy, AMOUNT_DECIMALS, DEFAULT_CURRENCY,
+    DEFAULT_SUMMARY_PREFIX_LENGTH,
+};
 pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};

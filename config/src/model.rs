@@ -32,6 +32,8 @@ pub struct Config {
     pub satpools: BTreeMap<String, crate::satpool::SatPool>,
     /// Plugins by name (`[plugin.NAME]`), their scripts read but not yet compiled.
     pub plugins: BTreeMap<String, crate::plugin::Plugin>,
+    /// The price table (`[[price]]`, `currency`).
+    pub prices: crate::price::PriceTable,
 }
 
 /// Server-wide options.
@@ -81,6 +83,8 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
+    pub removed_queue: RemovedQueue,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
 }
@@ -91,6 +95,17 @@ pub struct General {
 pub struct MgpTls {
     pub cert: PathBuf,
     pub key: PathBuf,
+}
+
+/// The queue of a connector removed from the configuration by a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovedQueue {
+    /// Send what is queued on the connector, take nothing new, then stop (default: what was
+    /// accepted for a connector leaves by it, as if it had been stopped gracefully).
+    Drain,
+    /// Stop the connector now and route its queue again by the routing table in force; what
+    /// no route takes stays queued on the stopped connector (logged).
+    Reroute,
 }
 
 /// Message store implementation.
@@ -174,10 +189,19 @@ pub struct Connector {
     pub dlr_id_format: DlrIdFormat,
     /// Seconds a receipt that matched nothing yet waits for its submit response.
     pub dlr_park_seconds: u64,
+    /// Connectors facing one SMSC that share delivery-report matching (`dlr_group`): a
+    /// receipt arriving on any of them matches messages sent on any of them (an SMPP 3.3
+    /// transmitter and receiver pair, split 3.4 binds). Empty: the connector alone.
+    pub dlr_group: Option<String>,
+    /// Seconds this connector's open DLR entries wait for their receipt (`dlr_expire`);
+    /// None: the general `dlr_expire`.
+    pub dlr_expire: Option<u64>,
     /// Mapping, address rewriting, masquerading and SAT pools for this connector's messages.
     pub process: crate::process::Processing,
     /// How long messages are cut into parts on send (`split`).
     pub split: SplitMethod,
+    /// Whether long messages received in parts are joined before routing on (`reassemble`).
+    pub reassemble: Reassemble,
     /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
     pub dlr_parts: DlrParts,
     /// Outgoing UCP/EMI: OTON and ONPI of the operation 60 login (`oton`, `onpi`; 6 and 5).
@@ -189,6 +213,8 @@ pub struct Connector {
     pub smtp: crate::smtp::SmtpOptions,
     /// GSM modem keywords (`crate::gsm`).
     pub gsm: crate::gsm::GsmOptions,
+    /// Set when an outgoing UCP connector dials its SMSC over a modem (`crate::dialup`).
+    pub dialup: Option<crate::dialup::DialupOptions>,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
 }
@@ -205,6 +231,20 @@ pub enum SplitMethod {
     Sar,
     /// One submit_sm carrying the whole text in message_payload.
     Payload,
+}
+
+/// Whether the parts of a long message that comes in on a connector are joined before they
+/// travel on (`reassemble`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reassemble {
+    /// Joined when their route leads to a connector that wants whole messages (HTTP, MGP,
+    /// SMTP); routed part by part, UDH and all, to the others (SMPP, UCP, CIMD2, GSM).
+    #[default]
+    Auto,
+    /// Always joined.
+    Always,
+    /// Never: every part travels on by itself.
+    Never,
 }
 
 /// What the sender of a long message hears about its parts' receipts.
@@ -292,6 +332,11 @@ pub struct User {
     pub binds: Vec<String>,
     /// Rate cap in message parts per second.
     pub throughput: Option<f64>,
+    /// Where MO messages routed to this user (a route's `user`) on an incoming HTTP
+    /// connector are pushed, instead of the connector's `mo_url`.
+    pub mo_url: Option<String>,
+    /// GET or POST for `mo_url`; `None`: the connector's `mo_method`.
+    pub mo_method: Option<crate::http::HttpMethod>,
 }
 
 /// Bind types a user may use; the default for `binds`.
@@ -317,6 +362,9 @@ pub struct Route {
     pub from: Option<String>,
     /// Target connector or group.
     pub to: String,
+    /// The user the message is for: only its sessions take it, and on an incoming HTTP
+    /// connector it is pushed to the user's `mo_url`.
+    pub user: Option<String>,
 }
 
 /// An MGP (emgclient) account.

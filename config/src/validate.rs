@@ -23,11 +23,23 @@ const SECTIONS: &[&str] = &[
     "operator",
     "satpool",
     "plugin",
+    "price",
 ];
 
-const USER_KEYWORDS: &[&str] = &["password", "account", "access", "binds", "throughput"];
+/// Top-level keywords read by the price table rather than the general options.
+const PRICE_TOP: &[&str] = &["currency", "refund_policy", "summary_prefix_length"];
+
+const USER_KEYWORDS: &[&str] = &[
+    "password",
+    "account",
+    "access",
+    "binds",
+    "throughput",
+    "mo_url",
+    "mo_method",
+];
 const GROUP_KEYWORDS: &[&str] = &["members"];
-const ROUTE_KEYWORDS: &[&str] = &["prefix", "account", "from", "to"];
+const ROUTE_KEYWORDS: &[&str] = &["prefix", "account", "from", "to", "user"];
 
 /// A user table after type checks; `None` password = missing (already reported).
 struct RawUser {
@@ -43,6 +55,8 @@ struct RawRoute {
     account: Option<String>,
     from: Option<Sp<String>>,
     to: Option<Sp<String>>,
+    /// The user the routed message is for (its MO URL, its sessions).
+    user: Option<Sp<String>>,
 }
 
 /// Everything read from the file before cross-references are checked.
@@ -57,6 +71,11 @@ struct Raw {
     satpools: BTreeMap<String, Option<crate::satpool::SatPool>>,
     /// Plugins by name; `None` = defined with errors (reported).
     plugins: BTreeMap<String, Option<crate::plugin::Plugin>>,
+    prices: Vec<crate::price::RawPrice>,
+    /// `currency`, `refund_policy` and `summary_prefix_length`, when given and valid.
+    currency: Option<String>,
+    refund: Option<crate::price::RefundPolicy>,
+    summary_prefix_length: Option<usize>,
 }
 
 /// Parses and validates `text`; diagnostics are sorted (config file first) and deduplicated.
@@ -81,6 +100,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         .iter()
         .chain(crate::daemon::KEYWORDS)
         .chain(SECTIONS)
+        .chain(PRICE_TOP)
         .copied()
         .collect();
     for (k, v) in doc.get_ref().iter() {
@@ -111,6 +131,13 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 raw.groups.insert(name.to_string(), (header, g));
             }),
             "route" => read_routes(&mut ctx, v, &mut raw.routes),
+            "price" => crate::price::read(&mut ctx, v, &mut raw.prices),
+            "currency" => raw.currency = crate::price::read_currency(&mut ctx, v),
+            "refund_policy" => raw.refund = crate::price::read_refund(&mut ctx, v),
+            "summary_prefix_length" => {
+                raw.summary_prefix_length =
+                    values::int(&mut ctx.sink, key, v, 0u8, 15).map(usize::from);
+            }
             "satpool" => read_named(&mut ctx, &kw, v, |ctx, name, header, t| {
                 let pool = crate::satpool::read(ctx, name, header, t);
                 raw.satpools.insert(name.to_string(), pool);
@@ -153,7 +180,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let attached = raw.connectors.values().filter_map(|p| p.plugins.as_ref());
     crate::plugin::check_refs(&mut ctx, attached, &plugin_names);
     let connectors = crate::inherit::resolve(&mut ctx, &raw.connectors, &general.retryscheme);
-    check_deliverable(&mut ctx, &raw, &connectors);
+    crate::deliverable::check(&mut ctx, &routing_of(&raw), &connectors);
+    connector::check_dlr_groups(&mut ctx, &raw.connectors, &connectors);
 
     let mut diags = ctx.sink.diagnostics;
     diags.extend(ctx.other);
@@ -185,6 +213,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                     prefix: r.prefix,
                     account: r.account,
                     from: r.from.map(|f| f.v),
+                    user: r.user.map(|u| u.v),
                     to: r.to?.v,
                 })
             })
@@ -200,6 +229,16 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             .into_iter()
             .filter_map(|(n, p)| Some((n, p?)))
             .collect(),
+        prices: crate::price::PriceTable {
+            currency: raw
+                .currency
+                .unwrap_or_else(|| crate::price::DEFAULT_CURRENCY.to_string()),
+            entries: raw.prices.into_iter().map(|p| p.entry).collect(),
+            refund: raw.refund.unwrap_or(crate::price::RefundPolicy::Rejected),
+            summary_prefix_length: raw
+                .summary_prefix_length
+                .unwrap_or(crate::price::DEFAULT_SUMMARY_PREFIX_LENGTH),
+        },
     })
 }
 
@@ -261,6 +300,8 @@ fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> Ra
         access: Vec::new(),
         binds: BIND_TYPES.iter().map(|b| b.to_string()).collect(),
         throughput: None,
+        mo_url: None,
+        mo_method: None,
     };
     for (key, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, USER_KEYWORDS) {
         let sink = &mut ctx.sink;
@@ -292,6 +333,8 @@ fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> Ra
             "throughput" => {
                 user.throughput = values::number(sink, &kw, v, |n| n > 0.0, "greater than 0");
             }
+            "mo_url" => user.mo_url = crate::http::read_mo_url(sink, &kw, v),
+            "mo_method" => user.mo_method = crate::http::read_mo_method(ctx, &kw, v),
             _ => {}
         }
     }
@@ -355,6 +398,7 @@ fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) 
             account: None,
             from: None,
             to: None,
+            user: None,
         };
         for (key, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, ROUTE_KEYWORDS) {
             let sink = &mut ctx.sink;
@@ -370,6 +414,7 @@ fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) 
                 "account" => r.account = values::string(sink, &kw, v).map(|s| s.v),
                 "from" => r.from = values::string(sink, &kw, v),
                 "to" => r.to = values::string(sink, &kw, v),
+                "user" => r.user = values::string(sink, &kw, v),
                 _ => {}
             }
         }
@@ -463,51 +508,40 @@ fn cross_check(ctx: &mut Ctx<'_>, raw: &Raw, names: &Names) {
             names.check(ctx, from, false);
         }
     }
-}
-
-/// A route (or a connector's `route`, or a group a route names) must not lead to a
-/// connector that cannot deliver what is routed to it: an incoming HTTP connector pushes MO
-/// messages only to its `mo_url`.
-fn check_deliverable(
-    ctx: &mut Ctx<'_>,
-    raw: &Raw,
-    connectors: &BTreeMap<String, crate::model::Connector>,
-) {
-    let cannot = |name: &str| {
-        connectors.get(name).is_some_and(|c| {
-            (c.protocol, c.direction)
-                == (
-                    crate::kind::Protocol::Http,
-                    crate::kind::Direction::Incoming,
-                )
-                && c.http.mo_url.is_none()
-        })
-    };
-    let mut check = |to: &Sp<String>| {
-        let members: Vec<&str> = match raw.groups.get(&to.v) {
-            Some((_, g)) => g.members.iter().map(|m| m.v.as_str()).collect(),
-            None => vec![to.v.as_str()],
-        };
-        if let Some(bad) = members.into_iter().find(|m| cannot(m)) {
-            ctx.sink.at(
-                &to.span,
-                &to.kw,
-                format!(
-                    "incoming HTTP connector `{bad}` has no `mo_url` to push the messages \
-                     routed to it to; set `mo_url` on it"
-                ),
-            );
-        }
-    };
-    for r in &raw.routes {
-        if let Some(to) = &r.to {
-            check(to);
+    for p in &raw.prices {
+        for name in p.from.iter().chain(&p.to) {
+            names.check(ctx, name, false);
         }
     }
-    for p in raw.connectors.values().filter(|p| !p.is_virtual) {
-        if let Some(to) = &p.route {
-            check(to);
-        }
+}
+
+/// What `crate::deliverable` checks, from what was read.
+fn routing_of(raw: &Raw) -> crate::deliverable::Routing<'_> {
+    crate::deliverable::Routing {
+        routes: raw
+            .routes
+            .iter()
+            .filter_map(|r| Some((r.to.as_ref()?, r.user.as_ref())))
+            .collect(),
+        forced: raw
+            .connectors
+            .values()
+            .filter(|p| !p.is_virtual)
+            .filter_map(|p| p.route.as_ref())
+            .collect(),
+        groups: raw
+            .groups
+            .iter()
+            .map(|(n, (_, g))| (n.as_str(), g.members.iter().map(|m| m.v.as_str()).collect()))
+            .collect(),
+        users: raw
+            .users
+            .iter()
+            .map(|(n, u)| {
+                let url = u.user.as_ref().is_some_and(|u| u.mo_url.is_some());
+                (n.as_str(), url)
+            })
+            .collect(),
     }
 }
 

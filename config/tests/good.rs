@@ -296,3 +296,49 @@ dlr_park_seconds = 5
     assert_eq!(b.dlr_id_format, config::DlrIdFormat::Hex);
     assert_eq!(b.dlr_park_seconds, 5);
 }
+
+#[test]
+fn a_dial_up_ucp_connector_needs_no_address_and_inherits_its_modem() {
+    let text = r#"
+[connector.pool]
+type = "outgoing"
+protocol = "ucp"
+phone = "+46705550100"
+tty = "/dev/ttyUSB1"
+dial_init = "AT&K0"
+dial_messages = 2
+dial_sourceaddr = "4610000"
+
+[connector.pool-night]
+inherit = "pool"
+dial_opdelay_ms = 250
+
+[connector.tcp]
+type = "outgoing"
+protocol = "ucp"
+address = "127.0.0.1:5000"
+"#;
+    let cfg = config::parse_str(text, Path::new("/etc/emg/emg.toml")).expect("valid");
+    let pool = cfg.connectors["pool"].dialup.clone().expect("dials");
+    assert_eq!(
+        pool,
+        config::DialupOptions {
+            phone: "+46705550100".into(),
+            tty: "/dev/ttyUSB1".into(),
+            speed: 9600,
+            init: Some("AT&K0".into()),
+            timeout: 60,
+            connect_delay_ms: 0,
+            op_delay_ms: 0,
+            messages: 2,
+            sourceaddr: Some("4610000".into()),
+        }
+    );
+    let night = cfg.connectors["pool-night"]
+        .dialup
+        .clone()
+        .expect("inherited");
+    assert_eq!((night.op_delay_ms, night.messages), (250, 2));
+    assert!(cfg.connectors["pool"].address.is_none());
+    assert!(cfg.connectors["tcp"].dialup.is_none());
+}

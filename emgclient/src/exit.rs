@@ -64,7 +64,7 @@ impl Failure {
                 ErrorCode::AuthFailed | ErrorCode::NotAuthenticated => INVALID_LOGIN,
                 ErrorCode::NotFound | ErrorCode::BadRequest => INVALID_ARGUMENT,
                 ErrorCode::Forbidden => ACCESS_DENIED,
-                ErrorCode::Refused => REFUSED,
+                ErrorCode::Refused | ErrorCode::NoBalance => REFUSED,
                 ErrorCode::Internal | ErrorCode::FrameTooLarge => ERROR,
             },
         }

@@ -490,15 +490,61 @@ fn connector_lists_its_sessions_while_bound() {
         .unwrap_or_else(|| panic!("no sessions table in:\n{text}"));
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["INSTANCE", "PEER", "BIND", "USER", "SINCE"]
+        ["INSTANCE", "PEER", "BIND", "USER", "SINCE", "INFLIGHT"]
     );
     let row = text.lines().find(|l| l.contains(&peer)).unwrap();
     let cells: Vec<_> = row.split_whitespace().collect();
     assert_eq!(&cells[..4], ["0", peer.as_str(), "transceiver", "demo"]);
-    assert!(row.ends_with(" UTC"), "{row}");
+    assert!(row.contains(" UTC "), "{row}");
+    assert_eq!(
+        cells.last(),
+        Some(&"0"),
+        "nothing in flight on an idle session: {row}"
+    );
 
     rt.block_on(client.unbind());
     g.eventually("the session gone after unbind", || {
         sessions("smpp-in").is_empty()
     });
+}
+
+/// The SMPP parameters carried through with a message are shown by `msg show`.
+#[test]
+fn msg_show_lists_the_tlvs_carried_through() {
+    use common::smpp::{command, tlv, Body, Sm, SmppAddr, Tlv};
+    let g = Gateway::new(50);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let id = rt.block_on(async {
+        let mut c = Client::bind(g.smpp, "demo", "demo")
+            .await
+            .unwrap()
+            .expect("bind");
+        let sm = Sm {
+            source: SmppAddr::new(1, 1, "4610000"),
+            dest: SmppAddr::new(1, 1, "4670000"),
+            short_message: b"with tlvs".to_vec().into(),
+            tlvs: vec![
+                Tlv::u16(tlv::USER_MESSAGE_REFERENCE, 7),
+                Tlv::u16(tlv::SOURCE_PORT, 0x1234),
+            ],
+            ..Default::default()
+        };
+        let resp = c
+            .request(command::SUBMIT_SM, Body::SubmitSm(sm))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 0);
+        match resp.body {
+            Body::SubmitSmResp { message_id, .. } => message_id,
+            other => panic!("{other:?}"),
+        }
+    });
+    let shown = g.ok(&["msg", "show", &id]);
+    assert!(
+        shown.contains("tlvs          user_message_reference=0007 source_port=1234"),
+        "{shown}"
+    );
 }

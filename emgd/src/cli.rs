@@ -12,6 +12,14 @@ use std::path::PathBuf;
 /// Signals: SIGTERM and SIGINT shut down gracefully (stop accepting, finish in-flight work,
 /// unbind sessions, flush the store); SIGHUP reloads the configuration (a broken file is
 /// reported and the running one kept) and reopens the log files.
+///
+/// A reload (SIGHUP or `emgclient reload`) starts the connectors added to the file and stops
+/// the removed ones: a removed connector takes nothing new, shows TERMINATING, drains its
+/// queue (default) or, with `removed_queue = "reroute"`, hands it back to the routing table
+/// (what no route takes stays queued on it), then shows DEAD. A connector whose type,
+/// protocol, address, instances or dlr_address changed has its sessions closed gracefully
+/// (as by force-close: clients are unbound, and reconnect to the new address) and started
+/// again with the new values; every other setting applies at once. See emg.toml(5).
 #[derive(Parser, Debug)]
 #[command(
     name = "emgd",

@@ -1,11 +1,13 @@
 //! emgd, the emg messaging gateway daemon.
 //!
 //! `main.rs` only parses arguments; [`run`] starts the gateway: it opens the store, recovers
-//! what a previous run left queued, starts every connector, and serves until SIGTERM. SIGHUP
+//! what a previous run left queued, starts every connector (under [`connector::supervise`], which also starts and stops
+//! them on reload), and serves until SIGTERM. SIGHUP
 //! reloads the configuration and reopens the log files ([`reload`]). Under systemd it reports
 //! readiness ([`systemd`]).
 
 pub mod access;
+pub mod accounting;
 pub mod cli;
 pub mod clock;
 pub mod connector;
@@ -32,7 +34,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
-use tokio::task::JoinSet;
 
 /// How long shutdown waits for sessions to finish their in-flight work.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -76,13 +77,10 @@ where
         .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
-            store::sqlite::SqliteStore::open(
-                &cfg.general.datadir,
-                store::Options::of(&cfg.general),
-            )
-            .with_context(|| {
-                format!("cannot open the store in {}", cfg.general.datadir.display())
-            })?,
+            store::sqlite::SqliteStore::open(&cfg.general.datadir, store::Options::of_config(&cfg))
+                .with_context(|| {
+                    format!("cannot open the store in {}", cfg.general.datadir.display())
+                })?,
         ),
         config::Backend::Postgres => bail!(
             "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""
@@ -119,10 +117,15 @@ where
     gw.set_plugins(plugins);
     drop(recovered);
 
-    let mut tasks = JoinSet::new();
+    let mut supervisor = connector::supervise::Supervisor::default();
     for c in gw.connectors() {
-        connector::start(&gw, c, &mut tasks).await?;
+        supervisor.start(&gw, &c).await?;
     }
+    let started = supervisor.running();
+    let changes = gw
+        .take_changes()
+        .context("the gateway's reload changes were taken twice")?;
+    let supervisor = tokio::spawn(supervisor.run(gw.clone(), changes, SHUTDOWN_GRACE));
     tokio::spawn(sweep_expired(gw.clone()));
     if let Some(address) = &gw.config().general.metrics_address {
         let listener = tokio::net::TcpListener::bind(address)
@@ -143,7 +146,7 @@ where
     tracing::info!(
         "emgd {} started with {} connectors",
         env!("CARGO_PKG_VERSION"),
-        tasks.len()
+        started
     );
     systemd::notify("READY=1");
     if let Some(every) = systemd::watchdog_interval() {
@@ -154,13 +157,8 @@ where
 
     systemd::notify("STOPPING=1");
     gw.begin_shutdown();
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!("sessions did not finish within {SHUTDOWN_GRACE:?}; their messages stay queued in the store");
-        tasks.abort_all();
+    if let Err(e) = supervisor.await {
+        tracing::error!("the connector supervisor failed: {e}");
     }
     logs.flush().await;
     store
@@ -215,7 +213,8 @@ async fn systemd_keepalive(gw: Arc<Gateway>, every: Duration) {
 /// How often queues are searched for messages whose validity has ended.
 const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Fail expired queued messages, and expire open DLR entries, until shutdown.
+/// Fail expired queued messages, expire open DLR entries, and give up on long messages whose
+/// parts did not all come, until shutdown.
 async fn sweep_expired(gw: Arc<Gateway>) {
     let mut shutdown = gw.shutdown_signal();
     loop {
@@ -223,6 +222,7 @@ async fn sweep_expired(gw: Arc<Gateway>) {
             _ = tokio::time::sleep(EXPIRY_SWEEP) => {
                 gw.sweep_expired().await;
                 gw.expire_dlrs().await;
+                gw.expire_parts().await;
             }
             _ = gateway::stopped(&mut shutdown) => break,
         }

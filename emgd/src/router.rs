@@ -25,10 +25,21 @@ struct Group {
     next: AtomicUsize,
 }
 
+/// The account a route's `account` matches: the message's, else its user's.
+fn account_of(message: &Message) -> Option<&str> {
+    message
+        .origin
+        .account
+        .as_deref()
+        .or(message.origin.user.as_deref())
+}
+
 /// The routing table, built from the configuration (and rebuilt on reload).
 #[derive(Debug)]
 pub struct Router {
     routes: Vec<config::Route>,
+    /// Some route names the user its messages are for.
+    names_users: bool,
     forced: HashMap<String, String>,
     groups: HashMap<String, Group>,
 }
@@ -52,6 +63,7 @@ impl Router {
             })
             .collect();
         Router {
+            names_users: cfg.routes.iter().any(|r| r.user.is_some()),
             routes: cfg.routes.clone(),
             forced,
             groups,
@@ -68,12 +80,30 @@ impl Router {
         if let Some(target) = self.forced.get(&message.origin.connector) {
             return Ok(self.resolve(target, &is_up));
         }
+        let best = self.best(message);
+        match best {
+            Some(route) => Ok(self.resolve(&route.to, &is_up)),
+            None => Err(NoRoute {
+                dest: message.dest.addr.clone(),
+                connector: message.origin.connector.clone(),
+                account: account_of(message).map(str::to_string),
+            }),
+        }
+    }
+
+    /// The user the route `message` takes names (`user`): only its sessions take it, and an
+    /// incoming HTTP connector pushes it to that user's `mo_url`. `None` for a forced route.
+    pub fn user_for(&self, message: &Message) -> Option<String> {
+        if !self.names_users || self.forced.contains_key(&message.origin.connector) {
+            return None;
+        }
+        self.best(message).and_then(|r| r.user.clone())
+    }
+
+    /// The most specific route for `message`: longest prefix, then account, then `from`.
+    fn best(&self, message: &Message) -> Option<&config::Route> {
         let dest = strip_plus(&message.dest.addr);
-        let account = message
-            .origin
-            .account
-            .as_deref()
-            .or(message.origin.user.as_deref());
+        let account = account_of(message);
         let mut best: Option<((usize, bool, bool), &config::Route)> = None;
         for route in &self.routes {
             let prefix = route.prefix.as_deref().map(strip_plus).unwrap_or("");
@@ -91,14 +121,7 @@ impl Router {
                 best = Some((score, route));
             }
         }
-        match best {
-            Some((_, route)) => Ok(self.resolve(&route.to, &is_up)),
-            None => Err(NoRoute {
-                dest: message.dest.addr.clone(),
-                connector: message.origin.connector.clone(),
-                account: account.map(str::to_string),
-            }),
-        }
+        best.map(|(_, route)| route)
     }
 
     /// For a name a plugin forced: a group's next member that is up (as [`Router::route`]

@@ -116,7 +116,7 @@ to = "apps"
         format!("{p}:9:9: connector.smsc.route: incoming HTTP connector `api` {no_url}"),
         format!("{p}:10:10: connector.smsc.mo_url: only meaningful for incoming `http` connectors"),
         format!("{p}:16:10: connector.app2.mo_url: `app/mo` is not an http:// or https:// URL"),
-        format!("{p}:22:6: route[0].to: incoming HTTP connector `api` {no_url}"),
+        format!("{p}:22:6: route[0].to: incoming HTTP connector `api` {no_url}, or name a `user` with one on the route"),
     ];
     assert_eq!(stderr.lines().collect::<Vec<_>>(), expected, "{stderr}");
 }

@@ -6,49 +6,25 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
+use support::mgp::Mgp;
+use support::modem::emgmodem;
 use support::Setup;
+use tests::daemon::free_port;
 use tests::pty::{wait_until, PtyPair, Simulator};
 
 const LONG: Duration = Duration::from_secs(60);
 
-/// emgmodem is the tests package's binary: build it for this profile (a no-op when fresh)
-/// and return its path beside emgd.
-fn emgmodem() -> PathBuf {
-    let dir = Path::new(support::EMGD)
-        .parent()
-        .expect("emgd has a directory");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut build = Command::new(cargo);
-    build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "tests",
-            "--bin",
-            "emgmodem",
-            "--manifest-path",
-        ])
-        .arg(&manifest);
-    if dir.ends_with("release") {
-        build.arg("--release");
-    }
-    assert!(
-        build.status().expect("cargo runs").success(),
-        "cannot build emgmodem"
-    );
-    let bin = dir.join("emgmodem");
-    assert!(bin.exists(), "no emgmodem in {}", dir.display());
-    bin
-}
-
 /// A gateway whose connector `modem` is the GSM modem on `tty`, for destinations starting
 /// with 99; what the modem receives is addressed to 4600 and so routed to `sim1`.
 fn gateway(tty: &Path, extra: &str) -> Setup {
+    gateway_with(tty, "", "4600", extra)
+}
+
+/// [`gateway`] with `general` settings at the top and received messages addressed to
+/// `destaddr`.
+fn gateway_with(tty: &Path, general: &str, destaddr: &str, extra: &str) -> Setup {
     let conf = format!(
         r#"
 [connector.modem]
@@ -57,7 +33,7 @@ protocol = "gsm"
 address = "{}"
 gsm_poll = 1
 gsm_timeout = 5
-gsm_destaddr = "4600"
+gsm_destaddr = "{destaddr}"
 {extra}
 
 [[route]]
@@ -67,7 +43,7 @@ to = "modem"
         tty.display()
     );
     std::fs::create_dir_all(tty.parent().unwrap()).unwrap();
-    Setup::new("", "", &conf)
+    Setup::new(general, "", &conf)
 }
 
 struct Line {
@@ -396,4 +372,133 @@ fn pin_nosca_memory_and_init_string_set_the_modem_up() {
     assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(1), "{r}");
     assert!(r["receipts"].to_string().contains("DELIVRD"), "{r}");
     assert!(sent_texts(&mut l.sim).iter().any(|t| t == "without an SCA"));
+}
+
+/// The modem goes away while nothing is queued: the connector shows IDLE while it retries
+/// and ERROR after a round of failed opens (`C* * 1 2 4`: 2 attempts 1 s apart, then 4 s),
+/// never BOUND; once the modem answers again it is BOUND.
+#[test]
+fn a_dead_modem_with_an_empty_queue_shows_error_until_it_answers_again() {
+    let mut l = line(&[]);
+    let mgp = free_port();
+    let setup = gateway_with(
+        &l.pty.host,
+        &format!("mgp_address = \"127.0.0.1:{mgp}\""),
+        "4600",
+        "retryscheme = \"retry.txt\"\n\n[operator.admin]\npassword = \"secret\"\nrole = \"admin\"",
+    );
+    std::fs::write(setup.dir.path().join("retry.txt"), "C* * 1 2 4 0 0\n").unwrap();
+    let _d = setup.start();
+    let mut m = Mgp::login(mgp);
+    assert!(
+        wait_until(LONG, || m.states("modem") == ["BOUND"]),
+        "{:?}",
+        m.states("modem")
+    );
+    l.pty.stop().unwrap();
+    assert!(
+        wait_until(LONG, || m.states("modem") == ["ERROR"]),
+        "{:?}\n{}",
+        m.states("modem"),
+        setup.log("connector.modem")
+    );
+    let log = setup.log("connector.modem");
+    assert!(log.contains("ERROR (info=\"2 connects failed"), "{log}");
+    l.pty.start().unwrap();
+    assert!(
+        wait_until(LONG, || m.states("modem") == ["BOUND"]),
+        "{:?}\n{}",
+        m.states("modem"),
+        setup.log("connector.modem")
+    );
+}
+
+/// The `sent` events of the parts of long messages: (reference, seq).
+fn sent_parts(sim: &mut Simulator) -> Vec<(u64, u64)> {
+    sim.drain();
+    sim.seen
+        .iter()
+        .filter(|e| e["event"] == "sent")
+        .filter_map(|e| Some((e["concat"][0].as_u64()?, e["concat"][2].as_u64()?)))
+        .collect()
+}
+
+/// The modem refuses the second part of a long message for now (+CMS ERROR 500): the
+/// message goes back to its queue and, when it is sent again, goes on from the second part
+/// with the same concatenation reference; the first part goes once.
+#[test]
+fn a_refused_later_part_resumes_from_that_part() {
+    let mut l = line(&[]);
+    let setup = gateway(&l.pty.host, "");
+    let _d = setup.start();
+    l.sim
+        .wait_for("emgd's set-up", LONG, |e| {
+            e["event"] == "command" && e["line"] == "AT+CNMI=2,1,0,1,0"
+        })
+        .unwrap();
+    l.sim.control("cms-error 500 1 after 1").unwrap();
+    let long = "A long message that takes two parts to go out over the modem. ".repeat(3);
+    let r = submit(&setup, "99123456", long.trim(), "0");
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(1), "{r}");
+    assert!(
+        wait_until(LONG, || sent_parts(&mut l.sim).len() >= 2),
+        "{}",
+        l.sim.transcript()
+    );
+    // Give a wrong second go the time to show up.
+    std::thread::sleep(Duration::from_secs(2));
+    let parts = sent_parts(&mut l.sim);
+    assert_eq!(parts.len(), 2, "{parts:?}\n{}", l.sim.transcript());
+    assert_eq!(parts[0].1, 1);
+    assert_eq!(parts[1].1, 2);
+    assert_eq!(parts[0].0, parts[1].0, "one reference for both parts");
+    assert!(l.sim.seen.iter().any(|e| e["event"] == "refused"));
+    assert!(
+        wait_until(LONG, || {
+            let log = setup.log("connector.modem");
+            log.contains("goes on from part 2 of 2") && log.contains("SUBMIT OK")
+        }),
+        "{}",
+        setup.log("connector.modem")
+    );
+}
+
+/// A stored message that cannot be decoded, and one the gateway refuses for good (no route
+/// for its destination), are logged with their PDU and deleted: not read at every poll.
+#[test]
+fn undecodable_and_refused_messages_are_logged_and_deleted_from_the_modem() {
+    let mut l = line(&[]);
+    // Received messages are addressed to 777, which no route takes.
+    let setup = gateway_with(&l.pty.host, "", "777", "");
+    let _d = setup.start();
+    l.sim
+        .wait_for("emgd's set-up", LONG, |e| {
+            e["event"] == "command" && e["line"] == "AT+CNMI=2,1,0,1,0"
+        })
+        .unwrap();
+    // An SMS-DELIVER cut off after its originator.
+    l.sim.control("mo-pdu 040B916407281553F8").unwrap();
+    l.sim
+        .wait_for("the undecodable one deleted", LONG, |e| {
+            e["event"] == "deleted"
+        })
+        .unwrap();
+    l.sim.control("mo +46709876543 nobody routes me").unwrap();
+    l.sim
+        .wait_for("the refused one deleted", LONG, |e| e["event"] == "deleted")
+        .unwrap();
+    // Connector log lines are written by their own task: wait for them.
+    assert!(
+        wait_until(LONG, || {
+            let log = setup.log("connector.modem");
+            log.contains("undecodable, deleted from the modem")
+                && log.contains("refused, deleted from the modem")
+        }),
+        "{}",
+        setup.log("connector.modem")
+    );
+    // Later polls find nothing to read again.
+    std::thread::sleep(Duration::from_secs(3));
+    let log = setup.log("connector.modem");
+    assert_eq!(log.matches("deleted from the modem").count(), 2, "{log}");
 }

@@ -290,3 +290,87 @@ fn mo_from_the_smsc_is_pushed_to_the_application_retried_and_kept_across_a_kill(
     assert_eq!(queued, 0);
     assert_eq!(statuses, ["DELIVERED", "DELIVERED"]);
 }
+
+#[test]
+fn a_route_naming_a_user_pushes_its_mo_to_that_users_own_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (smpp, smsc_port, http) = (free_port(), free_port(), free_port());
+    let (app_port, shop_port) = (free_port(), free_port());
+    let _smsc = Smsc::start(smsc_port, dir.join("smsc.json"), &["--mo-reply"]);
+    let (app_pushes, shop_pushes) = (dir.join("app.jsonl"), dir.join("shop.jsonl"));
+    let _app = sink(app_port, &app_pushes, 0);
+    let _shop = sink(shop_port, &shop_pushes, 0);
+    // MO to 4610000 is for user shop, whose URL (GET) overrides the connector's (POST).
+    let text = mo_config(
+        smpp,
+        smsc_port,
+        http,
+        &format!("http://127.0.0.1:{app_port}/mo"),
+    )
+    .replace(
+        "[[route]]\nfrom = \"smsc\"\nto = \"app\"\n",
+        "[[route]]\nfrom = \"smsc\"\nto = \"app\"\n\n[[route]]\nfrom = \"smsc\"\nprefix = \"4610000\"\nto = \"app\"\nuser = \"shop\"\n",
+    )
+    .replace(
+        "[user.demo]\npassword = \"demo\"\n",
+        &format!("[user.demo]\npassword = \"demo\"\n\n[user.shop]\npassword = \"shop\"\nmo_url = \"http://127.0.0.1:{shop_port}/shop?from=%p\"\nmo_method = \"get\"\n"),
+    );
+    let d = start(dir, &text, smpp);
+    submit(smpp, 1);
+    assert!(
+        wait_for(Duration::from_secs(30), || records(&shop_pushes)
+            .iter()
+            .any(|r| r["answered"] == 200)),
+        "shop {:?} app {:?}\n{}\n{}",
+        records(&shop_pushes),
+        records(&app_pushes),
+        log(dir, "connector.app"),
+        d.stderr_text()
+    );
+    let push = records(&shop_pushes).pop().unwrap();
+    assert_eq!(push["method"], "GET", "{push}");
+    assert_eq!(push["path"], "/shop", "{push}");
+    assert_eq!(push["query"]["from"], "5551", "{push}");
+    assert_eq!(push["query"]["text"], "re:load 0", "{push}");
+    assert!(
+        records(&app_pushes).is_empty(),
+        "the connector's URL is not used"
+    );
+
+    // --check-config: without the connector's mo_url, the user's URL is enough for its route,
+    // and a route to a user without one is refused at its `to`, saying so.
+    let check = |text: &str| {
+        let path = dir.join("check.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(EMGD)
+            .args(["--check-config", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr =
+            String::from_utf8_lossy(&out.stderr).replace(&format!("{}:", path.display()), "");
+        (out.status.success(), stderr.trim_end().to_string())
+    };
+    let without_connector_url = text
+        .replace(
+            &format!("mo_url = \"http://127.0.0.1:{app_port}/mo\"\n"),
+            "",
+        )
+        .replace("[[route]]\nfrom = \"smsc\"\nto = \"app\"\n\n", "");
+    let (ok, stderr) = check(&without_connector_url);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = check(&without_connector_url.replace("user = \"shop\"", "user = \"demo\""));
+    assert!(!ok);
+    assert!(
+        stderr.ends_with(": route[0].to: incoming HTTP connector `app` has no `mo_url` to push the messages routed to it to; set `mo_url` on it or on user `demo`"),
+        "{stderr}"
+    );
+    let (ok, stderr) =
+        check(&without_connector_url.replace("user = \"shop\"", "user = \"nobody\""));
+    assert!(!ok);
+    assert!(
+        stderr.contains("route[0].user: unknown user `nobody`"),
+        "{stderr}"
+    );
+}

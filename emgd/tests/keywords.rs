@@ -1,5 +1,5 @@
-//! Every connector keyword against every connector kind emgd runs (smpp in/out, http in/out,
-//! sim), through `emgd --check-config`: where a keyword applies the file is valid; where it
+//! Every connector keyword against every connector kind emgd runs (smpp, http, ucp, cimd2 and
+//! smtp in and out, gsm, sim), through `emgd --check-config`: where a keyword applies the file is valid; where it
 //! does not, it is refused with exactly the diagnostic in the table, at the keyword's place.
 //! What each keyword then does where it applies is tested end to end elsewhere:
 //! incoming_sessions.rs (instances, bind_timeout, keepalive, idletimeout, users), connector_
@@ -35,12 +35,51 @@ const KINDS: &[(&str, &str)] = &[
         "sim",
         "type = \"outgoing\"\nprotocol = \"sim\"\n# no address",
     ),
+    (
+        "ucp in",
+        "type = \"incoming\"\nprotocol = \"ucp\"\naddress = \"127.0.0.1:5000\"",
+    ),
+    (
+        "ucp out",
+        "type = \"outgoing\"\nprotocol = \"ucp\"\naddress = \"127.0.0.1:5000\"",
+    ),
+    (
+        "cimd2 in",
+        "type = \"incoming\"\nprotocol = \"cimd2\"\naddress = \"127.0.0.1:9971\"",
+    ),
+    (
+        "cimd2 out",
+        "type = \"outgoing\"\nprotocol = \"cimd2\"\naddress = \"127.0.0.1:9971\"",
+    ),
+    (
+        "smtp in",
+        "type = \"incoming\"\nprotocol = \"smtp\"\naddress = \"127.0.0.1:2525\"",
+    ),
+    (
+        "smtp out",
+        "type = \"outgoing\"\nprotocol = \"smtp\"\naddress = \"127.0.0.1:25\"",
+    ),
+    (
+        "gsm",
+        "type = \"outgoing\"\nprotocol = \"gsm\"\naddress = \"/dev/ttyUSB0\"",
+    ),
 ];
 
 const STATIC_IN: &str =
     "only meaningful for outgoing connectors (an incoming one waits for its clients)";
-const NO_TIMERS: &str =
-    "`{p}` connectors have no session of their own to time; only `smpp` connectors do";
+const NO_TIMERS: &str = "`{p}` connectors have no session of their own to time; only `smpp`, `ucp` and `cimd2` connectors do";
+const STATIC_OUT: &str = "an outgoing `{p}` connector keeps no session to connect at start; it sends each message by itself";
+const WHOLE: &str = "an outgoing `{p}` connector sends each message whole; only `smpp`, `ucp` and `cimd2` connectors split long messages";
+const HTTP_IN_WINDOW: &str = "an incoming `http` connector answers each request on its own; use `dlr_callback_window` for its callbacks";
+const SMTP_IN_WINDOW: &str = "an incoming `smtp` connector answers each mail of a session in turn";
+const SMTP_NO_RECEIPTS: &str = "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match";
+const GSM_STATIC: &str =
+    "a `gsm` connector opens its modem at start and keeps it open; there is nothing to connect later";
+const GSM_NO_CREDS: &str =
+    "a `gsm` connector talks to its modem and logs in nowhere (the SIM's PIN is `gsm_pin`)";
+const GSM_WINDOW: &str = "a `gsm` connector sends one message at a time through its modem";
+/// Refused by the gsm connector's own check, at the table's header rather than the keyword.
+const GSM_ONE: &str = "@2:1: connector.c.instances: a `gsm` connector has one instance (one modem on one tty): set `instances = 1`";
 const LOGIN_IN: &str = "only meaningful for incoming connectors (clients log in to them)";
 const SIM_NO_LOGIN: &str = "a `sim` connector runs inside emgd; no client logs in to it";
 const LOGIN_OUT: &str =
@@ -54,89 +93,306 @@ const HTTP_IN: &str = "only meaningful for incoming `http` connectors";
 const HTTP_OUT: &str = "only meaningful for outgoing `http` connectors";
 
 /// A keyword line, and per kind (in [`KINDS`] order) `None` where it applies or the message
-/// that refuses it. `{p}` in a message is the kind's protocol.
-type Row = (&'static str, [Option<&'static str>; 5]);
+/// that refuses it. `{p}` in a message is the kind's protocol; a message starting with `@` is
+/// the whole expected line, for a check that reports elsewhere than at the keyword.
+type Row = (&'static str, [Option<&'static str>; 12]);
 
 fn rows() -> Vec<Row> {
-    let static_out = "an outgoing `{p}` connector keeps no session to connect at start; it sends each message by itself";
-    let whole = "an outgoing `{p}` connector sends each message whole; only `smpp` connectors split long messages";
     vec![
-        ("instances = 2", [None; 5]),
-        ("mode = \"transmit\"", [None; 5]),
-        ("throughput = 10", [None; 5]),
-        ("maxqueuesize = 100", [None; 5]),
-        ("ignoremaxtotalqueuesize = true", [None; 5]),
-        ("route = \"sink\"", [None; 5]),
-        ("replaceprefix = \"0:46\"", [None; 5]),
+        (
+            "instances = 2",
+            [
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some(GSM_ONE),
+            ],
+        ),
+        ("mode = \"transmit\"", [None; 12]),
+        ("throughput = 10", [None; 12]),
+        ("maxqueuesize = 100", [None; 12]),
+        ("ignoremaxtotalqueuesize = true", [None; 12]),
+        ("route = \"sink\"", [None; 12]),
+        ("replaceprefix = \"0:46\"", [None; 12]),
         (
             "static = true",
-            [Some(STATIC_IN), None, Some(STATIC_IN), Some(static_out), Some(static_out)],
+            [
+                Some(STATIC_IN),
+                None,
+                Some(STATIC_IN),
+                Some(STATIC_OUT),
+                Some(STATIC_OUT),
+                Some(STATIC_IN),
+                None,
+                Some(STATIC_IN),
+                None,
+                Some(STATIC_IN),
+                Some(STATIC_OUT),
+                Some(GSM_STATIC),
+            ],
         ),
         (
             "idletimeout = 30",
-            [None, None, Some(NO_TIMERS), Some(NO_TIMERS), Some(NO_TIMERS)],
+            [
+                None,
+                None,
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+                None,
+                None,
+                None,
+                None,
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+            ],
         ),
         (
             "keepalive = 30",
-            [None, None, Some(NO_TIMERS), Some(NO_TIMERS), Some(NO_TIMERS)],
+            [
+                None,
+                None,
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+                None,
+                None,
+                None,
+                None,
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+                Some(NO_TIMERS),
+            ],
         ),
         (
             "bind_timeout = 5",
-            [None, Some(LOGIN_IN), None, Some(LOGIN_IN), Some(SIM_NO_LOGIN)],
+            [
+                None,
+                Some(LOGIN_IN),
+                None,
+                Some(LOGIN_IN),
+                Some(SIM_NO_LOGIN),
+                None,
+                Some(LOGIN_IN),
+                None,
+                Some(LOGIN_IN),
+                None,
+                Some(LOGIN_IN),
+                Some(LOGIN_IN),
+            ],
         ),
         (
             "users = [\"demo\"]",
-            [None, Some(LOGIN_IN), None, Some(LOGIN_IN), Some(SIM_NO_LOGIN)],
+            [
+                None,
+                Some(LOGIN_IN),
+                None,
+                Some(LOGIN_IN),
+                Some(SIM_NO_LOGIN),
+                None,
+                Some(LOGIN_IN),
+                None,
+                Some(LOGIN_IN),
+                None,
+                Some(LOGIN_IN),
+                Some(LOGIN_IN),
+            ],
         ),
         (
             "username = \"me\"",
-            [Some(LOGIN_OUT), None, Some(LOGIN_OUT), None, Some(SIM_NO_CREDS)],
+            [
+                Some(LOGIN_OUT),
+                None,
+                Some(LOGIN_OUT),
+                None,
+                Some(SIM_NO_CREDS),
+                Some(LOGIN_OUT),
+                None,
+                Some(LOGIN_OUT),
+                None,
+                Some(LOGIN_OUT),
+                None,
+                Some(GSM_NO_CREDS),
+            ],
         ),
         (
             "password = \"pw\"",
-            [Some(LOGIN_OUT), None, Some(LOGIN_OUT), None, Some(SIM_NO_CREDS)],
+            [
+                Some(LOGIN_OUT),
+                None,
+                Some(LOGIN_OUT),
+                None,
+                Some(SIM_NO_CREDS),
+                Some(LOGIN_OUT),
+                None,
+                Some(LOGIN_OUT),
+                None,
+                Some(LOGIN_OUT),
+                None,
+                Some(GSM_NO_CREDS),
+            ],
         ),
         (
             "access = [\"127.0.0.1\"]",
-            [None, Some(ACCESS), None, None, Some(ACCESS)],
+            [
+                None,
+                Some(ACCESS),
+                None,
+                None,
+                Some(ACCESS),
+                None,
+                Some(ACCESS),
+                None,
+                Some(ACCESS),
+                None,
+                Some(ACCESS),
+                Some(ACCESS),
+            ],
         ),
         (
             "windowsize = 5",
             [
                 None,
                 None,
-                Some("an incoming `http` connector answers each request on its own; use `dlr_callback_window` for its callbacks"),
+                Some(HTTP_IN_WINDOW),
                 None,
                 None,
+                None,
+                None,
+                None,
+                None,
+                Some(SMTP_IN_WINDOW),
+                None,
+                Some(GSM_WINDOW),
             ],
         ),
         (
             "dlr_id_format = \"hex\"",
-            [Some(OUT_ONLY), None, Some(OUT_ONLY), None, None],
+            [
+                Some(OUT_ONLY),
+                None,
+                Some(OUT_ONLY),
+                None,
+                None,
+                Some(OUT_ONLY),
+                None,
+                Some(OUT_ONLY),
+                None,
+                Some(OUT_ONLY),
+                Some(SMTP_NO_RECEIPTS),
+                None,
+            ],
         ),
         (
             "split = \"udh16\"",
-            [Some(OUT_ONLY), None, Some(OUT_ONLY), Some(whole), Some(whole)],
+            [
+                Some(OUT_ONLY),
+                None,
+                Some(OUT_ONLY),
+                Some(WHOLE),
+                Some(WHOLE),
+                Some(OUT_ONLY),
+                None,
+                Some(OUT_ONLY),
+                None,
+                Some(OUT_ONLY),
+                Some(WHOLE),
+                Some(WHOLE),
+            ],
         ),
         (
             "dlr_delay_ms = 5",
-            [Some(SIM_ONLY), Some(SIM_ONLY), Some(SIM_ONLY), Some(SIM_ONLY), None],
+            [
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                None,
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+                Some(SIM_ONLY),
+            ],
         ),
         (
             "bindmode = \"receiver\"",
-            [Some(SMPP_OUT), None, Some(SMPP_OUT), Some(SMPP_OUT), Some(SMPP_OUT)],
+            [
+                Some(SMPP_OUT),
+                None,
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+                Some(SMPP_OUT),
+            ],
         ),
         (
             "dlr_callback_window = 5",
-            [Some(HTTP_IN), Some(HTTP_IN), None, Some(HTTP_IN), Some(HTTP_IN)],
+            [
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                None,
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+            ],
         ),
         (
             "mo_url = \"http://app/mo\"",
-            [Some(HTTP_IN), Some(HTTP_IN), None, Some(HTTP_IN), Some(HTTP_IN)],
+            [
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                None,
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+                Some(HTTP_IN),
+            ],
         ),
         (
             "http_timeout = 5",
-            [Some(HTTP_OUT), Some(HTTP_OUT), Some(HTTP_OUT), None, Some(HTTP_OUT)],
+            [
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                None,
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+                Some(HTTP_OUT),
+            ],
         ),
     ]
 }
@@ -176,7 +432,10 @@ fn every_connector_keyword_applies_or_is_refused_at_its_place() {
                 None => wrong.push(format!("{kind}: `{line}` refused:\n{stderr}")),
                 Some(msg) => {
                     let msg = msg.replace("{p}", protocol);
-                    let mut expected = format!("6:{col}: connector.c.{key}: {msg}");
+                    let mut expected = match msg.strip_prefix('@') {
+                        Some(line) => line.to_string(),
+                        None => format!("6:{col}: connector.c.{key}: {msg}"),
+                    };
                     if msg == SIM_ONLY {
                         expected.push_str(&format!(" `{protocol}`"));
                     }

@@ -361,3 +361,226 @@ fn watch_reports_every_transition_even_short_ones() {
         "the bounce's first step is reported: {seen:?}"
     );
 }
+
+/// A gateway routing destinations starting with 5 to `smsc`, an outgoing SMPP connector to
+/// the node SMSC on `port`, throttled submits retried at once (retry scheme in `retry.txt`).
+fn setup_with_smsc(port: u16) -> (Setup, u16) {
+    let mgp = free_port();
+    let s = Setup::new(
+        &format!("mgp_address = \"127.0.0.1:{mgp}\""),
+        "",
+        &format!(
+            r#"[operator.admin]
+password = "secret"
+role = "admin"
+
+[[route]]
+prefix = "5"
+to = "smsc"
+
+[connector.smsc]
+type = "outgoing"
+protocol = "smpp"
+address = "127.0.0.1:{port}"
+username = "emg"
+password = "secret"
+static = true
+windowsize = 10
+retryscheme = "retry.txt"
+"#
+        ),
+    );
+    std::fs::write(s.dir.path().join("retry.txt"), "M* 0x58 0 0 0 1 0\n").unwrap();
+    (s, mgp)
+}
+
+fn login(mgp: u16) -> Conn {
+    let mut c = Conn::open(mgp);
+    let v = c.ask(r#"{"id":1,"op":"login","user":"admin","password":"secret"}"#);
+    assert!(v.contains("\"ok\""), "{v}");
+    c
+}
+
+fn ask_json(c: &mut Conn, request: serde_json::Value) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&c.ask(&request.to_string())).unwrap();
+    v
+}
+
+#[test]
+fn msg_history_lists_each_submit_attempt_with_its_answer_its_receipt_and_callback() {
+    let smsc_port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    // Half the submits are refused with ESME_RTHROTTLED, then accepted when tried again.
+    let smsc = support::smsc::Smsc::start(
+        smsc_port,
+        dir.path().join("smsc.json"),
+        &["--throttle-share", "0.5", "--dlr-delay", "20"],
+    );
+    let (setup, mgp) = setup_with_smsc(smsc_port);
+    let _d = setup.start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let accepted = rt.block_on(async {
+        let mut c = tests::smpp_client::Client::bind(setup.smpp_port, "demo", "demo")
+            .await
+            .unwrap()
+            .expect("bind to emgd");
+        c.submit(20, 5, "5551234", true, |_| true).await.unwrap();
+        let wanted: std::collections::HashSet<String> = c.accepted.iter().cloned().collect();
+        c.await_receipts(&wanted, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(wanted.is_subset(&c.receipts), "every receipt came back");
+        c.accepted.clone()
+    });
+    assert_eq!(accepted.len(), 20);
+    let state = smsc.state();
+    assert!(state["throttled"].as_u64().unwrap() >= 5, "{state}");
+
+    let mut c = login(mgp);
+    let mut retried = 0;
+    for id in &accepted {
+        let id: u64 = id.parse().expect("emgd's message ids are decimal");
+        // The callback (the receipt's deliver_sm answered) is recorded after our client saw
+        // it: poll for it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let h = loop {
+            let h = ask_json(
+                &mut c,
+                serde_json::json!({"id":2,"op":"msg_history","message_id":id}),
+            );
+            let events = h["ok"]["events"].as_array().cloned().unwrap_or_default();
+            if events.iter().any(|e| e["what"] == "callback") {
+                break h;
+            }
+            assert!(std::time::Instant::now() < deadline, "no callback: {h}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let events = h["ok"]["events"].as_array().unwrap();
+        let steps: Vec<(&str, &str)> = events
+            .iter()
+            .map(|e| (e["what"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+            .collect();
+        let submits: Vec<&str> = steps
+            .iter()
+            .filter(|(w, _)| *w == "submit")
+            .map(|(_, d)| *d)
+            .collect();
+        // Every refusal names its code; exactly one acceptance, last, with the SMSC's id.
+        let (last, refused) = submits.split_last().expect("at least one submit");
+        assert!(last.starts_with("on smsc (0): OK, remote id "), "{steps:?}");
+        for r in refused {
+            assert_eq!(*r, "on smsc (0): RETRY, error 0x00000058", "{steps:?}");
+        }
+        retried += usize::from(!refused.is_empty());
+        let what: Vec<&str> = steps.iter().map(|(w, _)| *w).collect();
+        let at = |w: &str| what.iter().position(|x| *x == w).unwrap();
+        assert!(
+            what.iter().rposition(|x| *x == "submit") < Some(at("receipt")),
+            "{steps:?}"
+        );
+        assert!(at("receipt") < at("callback"), "{steps:?}");
+        let receipt = steps[at("receipt")].1;
+        assert!(
+            receipt.starts_with("DELIVRD from smsc, remote id "),
+            "{steps:?}"
+        );
+        assert!(
+            steps[at("callback")].1.starts_with("on smpp-in"),
+            "{steps:?}"
+        );
+        assert!(steps[at("callback")].1.contains(": OK"), "{steps:?}");
+        // The times: each step at or after the one before.
+        let times: Vec<i64> = events
+            .iter()
+            .map(|e| e["at_us"].as_i64().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{h}");
+    }
+    assert!(
+        retried >= 3,
+        "some messages were throttled first: {retried}"
+    );
+}
+
+#[test]
+fn connectors_report_the_window_in_use_per_instance_under_load() {
+    let mgp = free_port();
+    // Each submit to the simulated SMSC takes 300 ms: a session keeps its window of 10 full.
+    let setup = Setup::new(
+        &format!("mgp_address = \"127.0.0.1:{mgp}\""),
+        "latency_ms = 300\nwindowsize = 10\ndlr_delay_ms = 10",
+        "[operator.admin]\npassword = \"secret\"\nrole = \"admin\"\n",
+    );
+    let _d = setup.start();
+    let mut c = login(mgp);
+    let port = setup.smpp_port;
+    let load = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut c = tests::smpp_client::Client::bind(port, "demo", "demo")
+                .await
+                .unwrap()
+                .expect("bind to emgd");
+            c.submit(100, 20, "4670000", false, |_| true).await.unwrap();
+            c.accepted.len()
+        })
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (listed, session) = loop {
+        let list = ask_json(&mut c, serde_json::json!({"id":2,"op":"connectors"}));
+        let sim1 = list["ok"]["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "sim1")
+            .cloned()
+            .unwrap();
+        let detail = ask_json(
+            &mut c,
+            serde_json::json!({"id":3,"op":"connector","name":"sim1"}),
+        );
+        let listed = sim1["inflight"][0].as_u64().unwrap();
+        let session = detail["ok"]["sessions"][0]["inflight"]
+            .as_u64()
+            .unwrap_or(0);
+        if listed > 0 && session > 0 {
+            break (listed, session);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "in flight never seen: {sim1} {detail}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        listed <= 10 && session <= 10,
+        "within the window: {listed} {session}"
+    );
+    assert_eq!(load.join().unwrap(), 100);
+    // Once the queue is empty the window empties too.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let list = ask_json(&mut c, serde_json::json!({"id":4,"op":"connectors"}));
+        let sim1 = list["ok"]["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "sim1")
+            .cloned()
+            .unwrap();
+        if sim1["queued"] == 0 && sim1["inflight"] == serde_json::json!([0]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never drained: {sim1}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

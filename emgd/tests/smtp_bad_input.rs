@@ -274,3 +274,29 @@ to = "smsc"
         support::smsc::texts(&smsc.state())
     );
 }
+
+#[test]
+fn a_client_that_never_logs_in_is_closed_after_bind_timeout() {
+    // smtp_timeout alone would let it sit for a minute; bind_timeout closes it after 2 s.
+    let (setup, port) = gateway("bind_timeout = 2\nsmtp_timeout = 60", "");
+    let _d = setup.start();
+    wait_port(port);
+    let started = Instant::now();
+    let mut s = ehlo(port);
+    let r = s.reply();
+    assert!(r.starts_with("421"), "{r}");
+    assert!(s.closed());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(30),
+        "{waited:?}"
+    );
+    assert!(wait_for(Duration::from_secs(10), || setup
+        .log("connector.mail-in")
+        .contains("DISCONNECT (info=\"bind timeout\")")));
+    // One that logs in (here: MAIL, since AUTH is not required) stays past it.
+    let mut s = ehlo(port);
+    assert_eq!(code(&s.command("MAIL FROM:<a@example.com>")), "250");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(code(&s.command("RSET")), "250");
+}

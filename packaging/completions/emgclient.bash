@@ -16,6 +16,9 @@ _emgclient() {
             ",$1")
                 cmd="emgclient"
                 ;;
+            emgclient,balance)
+                cmd="emgclient__subcmd__balance"
+                ;;
             emgclient,bounce)
                 cmd="emgclient__subcmd__bounce"
                 ;;
@@ -61,6 +64,9 @@ _emgclient() {
             emgclient,reload)
                 cmd="emgclient__subcmd__reload"
                 ;;
+            emgclient,report)
+                cmd="emgclient__subcmd__report"
+                ;;
             emgclient,send)
                 cmd="emgclient__subcmd__send"
                 ;;
@@ -79,6 +85,30 @@ _emgclient() {
             emgclient,watch)
                 cmd="emgclient__subcmd__watch"
                 ;;
+            emgclient__subcmd__balance,add)
+                cmd="emgclient__subcmd__balance__subcmd__add"
+                ;;
+            emgclient__subcmd__balance,help)
+                cmd="emgclient__subcmd__balance__subcmd__help"
+                ;;
+            emgclient__subcmd__balance,set)
+                cmd="emgclient__subcmd__balance__subcmd__set"
+                ;;
+            emgclient__subcmd__balance,show)
+                cmd="emgclient__subcmd__balance__subcmd__show"
+                ;;
+            emgclient__subcmd__balance__subcmd__help,add)
+                cmd="emgclient__subcmd__balance__subcmd__help__subcmd__add"
+                ;;
+            emgclient__subcmd__balance__subcmd__help,help)
+                cmd="emgclient__subcmd__balance__subcmd__help__subcmd__help"
+                ;;
+            emgclient__subcmd__balance__subcmd__help,set)
+                cmd="emgclient__subcmd__balance__subcmd__help__subcmd__set"
+                ;;
+            emgclient__subcmd__balance__subcmd__help,show)
+                cmd="emgclient__subcmd__balance__subcmd__help__subcmd__show"
+                ;;
             emgclient__subcmd__dlr,help)
                 cmd="emgclient__subcmd__dlr__subcmd__help"
                 ;;
@@ -90,6 +120,9 @@ _emgclient() {
                 ;;
             emgclient__subcmd__dlr__subcmd__help,inject)
                 cmd="emgclient__subcmd__dlr__subcmd__help__subcmd__inject"
+                ;;
+            emgclient__subcmd__help,balance)
+                cmd="emgclient__subcmd__help__subcmd__balance"
                 ;;
             emgclient__subcmd__help,bounce)
                 cmd="emgclient__subcmd__help__subcmd__bounce"
@@ -136,6 +169,9 @@ _emgclient() {
             emgclient__subcmd__help,reload)
                 cmd="emgclient__subcmd__help__subcmd__reload"
                 ;;
+            emgclient__subcmd__help,report)
+                cmd="emgclient__subcmd__help__subcmd__report"
+                ;;
             emgclient__subcmd__help,send)
                 cmd="emgclient__subcmd__help__subcmd__send"
                 ;;
@@ -153,6 +189,15 @@ _emgclient() {
                 ;;
             emgclient__subcmd__help,watch)
                 cmd="emgclient__subcmd__help__subcmd__watch"
+                ;;
+            emgclient__subcmd__help__subcmd__balance,add)
+                cmd="emgclient__subcmd__help__subcmd__balance__subcmd__add"
+                ;;
+            emgclient__subcmd__help__subcmd__balance,set)
+                cmd="emgclient__subcmd__help__subcmd__balance__subcmd__set"
+                ;;
+            emgclient__subcmd__help__subcmd__balance,show)
+                cmd="emgclient__subcmd__help__subcmd__balance__subcmd__show"
                 ;;
             emgclient__subcmd__help__subcmd__dlr,inject)
                 cmd="emgclient__subcmd__help__subcmd__dlr__subcmd__inject"
@@ -198,6 +243,9 @@ _emgclient() {
                 ;;
             emgclient__subcmd__msg,cancel)
                 cmd="emgclient__subcmd__msg__subcmd__cancel"
+                ;;
+            emgclient__subcmd__msg,find)
+                cmd="emgclient__subcmd__msg__subcmd__search"
                 ;;
             emgclient__subcmd__msg,help)
                 cmd="emgclient__subcmd__msg__subcmd__help"
@@ -299,8 +347,266 @@ _emgclient() {
 
     case "${cmd}" in
         emgclient)
-            opts="-h -V --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help --version tui status connectors connector hold release bounce forceclose queue msg send dlr reload loglevel tail watch logs server passwd completions help"
+            opts="-h -V --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help --version tui status connectors connector hold release bounce forceclose queue msg balance report send dlr reload loglevel tail watch logs server passwd completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance)
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show add set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__add)
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__help)
+            opts="show add set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__set)
+            opts="-h --postpaid-limit --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --postpaid-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__show)
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -709,8 +1015,64 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__help)
-            opts="tui status connectors connector hold release bounce forceclose queue msg send dlr reload loglevel tail watch logs server passwd completions help"
+            opts="tui status connectors connector hold release bounce forceclose queue msg balance report send dlr reload loglevel tail watch logs server passwd completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__help__subcmd__balance)
+            opts="show add set"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__help__subcmd__balance__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__help__subcmd__balance__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__help__subcmd__balance__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1072,6 +1434,20 @@ _emgclient() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        emgclient__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         emgclient__subcmd__help__subcmd__send)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1363,7 +1739,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__msg)
-            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show cancel history move resend search help"
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show cancel history move resend search find help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1709,13 +2085,17 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__msg__subcmd__search)
-            opts="-h --dest --from --account --connector --since --until --before --limit --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            opts="-h --to --dest --from --account --connector --since --until --before --limit --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2193,6 +2573,68 @@ _emgclient() {
                 return 0
             fi
             case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__report)
+            opts="-h --account --from --to --by --csv --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "hour day account connector prefix" -- "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

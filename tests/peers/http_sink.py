@@ -59,6 +59,9 @@ def main():
             pass
 
     ThreadingHTTPServer.daemon_threads = True
+    # A deep accept queue: Kannel's smsbox opens many connections at once under load, and
+    # socketserver's default backlog of 5 makes the kernel refuse them on a busy machine.
+    ThreadingHTTPServer.request_queue_size = 1024
     ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
 
 

@@ -27,6 +27,12 @@ def main():
     ap.add_argument("--dest", default="46701234567")
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--no-dlr", action="store_true")
+    ap.add_argument("--tlvs", action="store_true",
+                    help="send user_message_reference N, source_port 4660, destination_port 22136")
+    ap.add_argument("--schedule-in", type=int, default=0,
+                    help="schedule_delivery_time this many seconds from now (relative time)")
+    ap.add_argument("--registered-delivery", type=int, default=1,
+                    help="registered_delivery of each submit (--no-dlr: 0)")
     ap.add_argument("--bind-only", action="store_true", help="only bind, report the status")
     ap.add_argument("--text", help="send this text (COUNT times) instead of 'message N'")
     ap.add_argument("--coding", type=int, default=0, help="data_coding for --text: 0 GSM, 8 UCS-2")
@@ -104,7 +110,7 @@ def main():
                 pdu = client.send_message(
                     source_addr_ton=1, source_addr_npi=1, source_addr="4610000",
                     dest_addr_ton=1, dest_addr_npi=1, destination_addr=args.dest,
-                    registered_delivery=0 if args.no_dlr else 1,
+                    registered_delivery=0 if args.no_dlr else args.registered_delivery,
                     esm_class=0x40, data_coding=args.coding, short_message=udh + chunk,
                 )
                 pending_seq[pdu.sequence] = i
@@ -120,10 +126,18 @@ def main():
             else:
                 body["short_message"] = encoded
             body["data_coding"] = args.coding
+        if args.schedule_in:
+            m, sec = divmod(args.schedule_in, 60)
+            h, m = divmod(m, 60)
+            body["schedule_delivery_time"] = "000000%02d%02d%02d000R" % (h, m, sec)
+        if args.tlvs:
+            body["user_message_reference"] = i
+            body["source_port"] = 0x1234
+            body["destination_port"] = 0x5678
         pdu = client.send_message(
             source_addr_ton=1, source_addr_npi=1, source_addr="4610000",
             dest_addr_ton=1, dest_addr_npi=1, destination_addr=args.dest,
-            registered_delivery=0 if args.no_dlr else 1,
+            registered_delivery=0 if args.no_dlr else args.registered_delivery,
             **body,
         )
         pending_seq[pdu.sequence] = i

@@ -78,6 +78,7 @@ impl Plan {
             (3, false) => 100_000,
             (5, false) => 200_000,
             (9 | 10, false) => 100_000,
+            (11, false) => 20_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
             (6, false) => 10_000_000,
@@ -159,6 +160,7 @@ pub fn scenario_name(n: u8) -> &'static str {
         8 => "SMTP in and out (postfix's smtp-source, smtp-sink)",
         9 => "SMPP>store>UCP+DLR, flat out",
         10 => "UCP>store>SMPP+DLR, flat out",
+        11 => "SMPP>store>GSM modem (emgmodem)",
         _ => "unknown",
     }
 }

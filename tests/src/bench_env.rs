@@ -16,6 +16,8 @@ pub struct Bins {
     pub emgsmsc: PathBuf,
     /// The UCP SMSC simulator (scenario 6).
     pub emgucpsmsc: PathBuf,
+    /// The GSM modem simulator (scenario 11).
+    pub emgmodem: PathBuf,
 }
 
 impl Bins {
@@ -25,8 +27,9 @@ impl Bins {
             emgd: dir.join("emgd"),
             emgsmsc: dir.join("emgsmsc"),
             emgucpsmsc: dir.join("emgucpsmsc"),
+            emgmodem: dir.join("emgmodem"),
         };
-        for p in [&b.emgd, &b.emgsmsc, &b.emgucpsmsc] {
+        for p in [&b.emgd, &b.emgsmsc, &b.emgucpsmsc, &b.emgmodem] {
             if !p.exists() {
                 bail!(
                     "{} is missing: build it first (bench/run does: cargo build --release -p emgd -p tests)",

@@ -33,7 +33,8 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             8 => crate::bench_smtp::scenario(plan, rt),
             9 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
             10 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 10)")),
+            11 => crate::bench_gsm::smpp_to_gsm(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 11)")),
         };
         match result {
             Ok(r) => rows.extend(r),

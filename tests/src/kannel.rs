@@ -71,7 +71,9 @@ impl Kannel {
              sendsms-port = {sendsms_port}\n\
              sendsms-interface = 127.0.0.1\n\
              log-file = \"{}\"\n\
-             log-level = 0\n\n\
+             log-level = 0\n\
+             http-request-retry = 5\n\
+             http-queue-delay = 1\n\n\
              group = sendsms-user\n\
              username = {SENDSMS_USER}\n\
              password = {SENDSMS_PASSWORD}\n\

@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod bench_env;
+pub mod bench_gsm;
 pub mod bench_http;
 pub mod bench_kannel;
 pub mod bench_metrics;

@@ -114,6 +114,22 @@ fn quick_run_gives_every_scenario_a_row() {
         }
     }
 
+    // GSM through the modem simulator: every message reached the modem (no receipts there).
+    let r11 = of(11);
+    assert_eq!(r11.len(), 1, "scenario 11: one row\n{stdout}");
+    assert!(
+        r11[0]["unavailable"].is_null(),
+        "scenario 11: {}",
+        r11[0]["unavailable"]
+    );
+    for key in ["accepted_per_s", "delivered_per_s", "cpu_s_per_100k"] {
+        assert!(
+            figure(r11[0], key) > 0.0,
+            "scenario 11: {key} is {}",
+            r11[0][key]
+        );
+    }
+
     // HTTP: figures once emgd has the connector, until then the reason.
     let r3 = of(3);
     if HTTP_AVAILABLE {

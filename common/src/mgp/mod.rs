@@ -10,8 +10,10 @@
 //! whole line is there, [`encode`] turns a frame into a line. Sockets live in `emgd` and
 //! `emgclient`.
 
+mod accounting;
 mod types;
 
+pub use accounting::*;
 pub use types::*;
 
 use bytes::BytesMut;
@@ -195,6 +197,37 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
     },
+    /// Balances: one account's, or every balance-controlled account's.
+    BalanceShow {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+    },
+    /// Add `amount` (a decimal string; negative takes away) to an account's balance; an
+    /// account without one gets a prepaid balance.
+    BalanceAdd {
+        account: String,
+        amount: String,
+    },
+    /// Set an account's balance; with `postpaid_limit` it is postpaid (may go down to minus
+    /// the limit), without prepaid.
+    BalanceSet {
+        account: String,
+        amount: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postpaid_limit: Option<String>,
+    },
+    /// The hourly summary of the routelog, summed by `by` (`hour`, the default, `day`,
+    /// `account`, `connector` or `prefix`), for messages received in `[from_us, to_us)`.
+    Report {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_us: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_us: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// Watchdog only: is emgd running, since when, how often restarted, disk usage.
     ServerStatus,
     /// Watchdog only: start emgd (refused when it runs).
@@ -240,6 +273,10 @@ impl Op {
             Op::Stop { .. } => "stop",
             Op::Loglevel { .. } => "loglevel",
             Op::Logs { .. } => "logs",
+            Op::BalanceShow { .. } => "balance_show",
+            Op::BalanceAdd { .. } => "balance_add",
+            Op::BalanceSet { .. } => "balance_set",
+            Op::Report { .. } => "report",
             Op::ServerStatus => "server_status",
             Op::ServerStart => "server_start",
             Op::ServerStop => "server_stop",

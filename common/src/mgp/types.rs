@@ -21,6 +21,8 @@ pub enum ErrorCode {
     Refused,
     /// The server failed (store error); the operation may be retried.
     Internal,
+    /// A message was refused: its account's balance does not cover the price.
+    NoBalance,
     /// A line over the size limit; the server closes the connection.
     FrameTooLarge,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Refused => "refused",
             ErrorCode::Internal => "internal",
+            ErrorCode::NoBalance => "no_balance",
             ErrorCode::FrameTooLarge => "frame_too_large",
         }
     }
@@ -134,6 +137,10 @@ pub struct ConnectorInfo {
     pub rate_sent: f64,
     pub rate_received: f64,
     pub rate_failed: f64,
+    /// Per instance, the messages its session has taken and not had answered yet: the window
+    /// in use (at most `windowsize` on a windowed protocol).
+    #[serde(default)]
+    pub inflight: Vec<u32>,
 }
 
 /// `connectors`'s answer.
@@ -172,6 +179,9 @@ pub struct Session {
     pub user: Option<String>,
     /// Unix time in microseconds of the bind.
     pub since_us: i64,
+    /// Messages awaiting their answer on this session: the window in use.
+    #[serde(default)]
+    pub inflight: u32,
 }
 
 /// Answer of `hold`, `release`, `bounce`, `forceclose` and `forceclose_clear`: the flags now.
@@ -260,6 +270,9 @@ pub struct MessageInfo {
     /// What sending it costs (EMG's CHARGE_COST), when a plugin set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<String>,
+    /// The SMPP parameters carried through to the next hop, as `name=hex`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tlvs: Vec<String>,
 }
 
 /// One message in a `msg_search` or `queue_browse` answer.

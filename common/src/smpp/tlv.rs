@@ -91,6 +91,16 @@ tags! {
 }
 
 /// Tags whose value is an unsigned integer (1, 2 or 4 octets); the PDU log prints them in decimal.
+/// How an operator reads a TLV: its name in lower case (or its tag) and its value in hex,
+/// `user_message_reference=0007`.
+pub fn describe(tag: u16, value: &[u8]) -> String {
+    let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+    match name(tag) {
+        "UNKNOWN" => format!("0x{tag:04x}={hex}"),
+        n => format!("{}={hex}", n.to_ascii_lowercase()),
+    }
+}
+
 pub fn is_integer(tag: u16) -> bool {
     matches!(
         tag,

@@ -46,6 +46,8 @@ pub enum Command {
     /// One connector in detail, with its configuration summary.
     Connector { name: String },
     /// Stop sending on a connector; its sessions stay up and its queue grows.
+    ///
+    /// The hold is stored: it survives an emgd restart, until `emgclient release NAME`.
     Hold { name: String },
     /// Resume sending on a held connector.
     Release { name: String },
@@ -67,6 +69,26 @@ pub enum Command {
     /// Messages: show, cancel.
     #[command(subcommand)]
     Msg(MsgCommand),
+    /// Account balances: show, add, set (add and set: admin).
+    #[command(subcommand)]
+    Balance(BalanceCommand),
+    /// Messages, parts, price and cost from the routelog's hourly summary, summed by hour,
+    /// day, account, connector or destination prefix.
+    Report {
+        #[arg(long)]
+        account: Option<String>,
+        /// Received at or after: 10m, 2h, 1d (ago) or 2026-05-04T10:00 (local time).
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Received before (as --from).
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        #[arg(long, default_value = "hour", value_parser = ["hour", "day", "account", "connector", "prefix"])]
+        by: String,
+        /// Print comma-separated values with a header line (--json wins over it).
+        #[arg(long)]
+        csv: bool,
+    },
     /// Send a message through routing, or on one connector with --via.
     Send {
         #[arg(long)]
@@ -171,9 +193,10 @@ pub enum MsgCommand {
         via: Option<String>,
     },
     /// Find messages (under way from the store, finished from the routelog), newest first.
+    #[command(visible_alias = "find")]
     Search {
         /// Destination address starting with this.
-        #[arg(long, value_name = "PREFIX")]
+        #[arg(long, visible_alias = "to", value_name = "PREFIX")]
         dest: Option<String>,
         /// Sender address starting with this.
         #[arg(long, value_name = "PREFIX")]
@@ -194,6 +217,27 @@ pub enum MsgCommand {
         before: Option<u64>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BalanceCommand {
+    /// One account's balance, or every balance-controlled account's.
+    Show { account: Option<String> },
+    /// Add AMOUNT (a decimal such as 12.50; negative takes away) to ACCOUNT's balance (admin).
+    Add {
+        account: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+    },
+    /// Set ACCOUNT's balance to AMOUNT: prepaid, or with --postpaid-limit postpaid (admin).
+    Set {
+        account: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+        /// The balance may go down to minus this (EMG's charge_balance_postpaid_limit).
+        #[arg(long, value_name = "AMOUNT")]
+        postpaid_limit: Option<String>,
     },
 }
 

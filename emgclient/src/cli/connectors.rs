@@ -131,10 +131,11 @@ pub async fn detail(c: &mut Client, out: &Out, name: String) -> Result<(), Failu
     Ok(())
 }
 
-/// The bound sessions: INSTANCE PEER BIND USER SINCE (UTC, to the second).
+/// The bound sessions: INSTANCE PEER BIND USER SINCE (UTC, to the second) INFLIGHT (the
+/// messages awaiting their answer: the window in use).
 pub fn sessions(list: &[Session]) -> Table {
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    let mut t = Table::new(&[">INSTANCE", "PEER", "BIND", "USER", "SINCE"]);
+    let mut t = Table::new(&[">INSTANCE", "PEER", "BIND", "USER", "SINCE", ">INFLIGHT"]);
     for s in list {
         let mut since = time_us(s.since_us);
         if let Some(dot) = since.find('.') {
@@ -146,6 +147,7 @@ pub fn sessions(list: &[Session]) -> Table {
             opt(&s.bind),
             opt(&s.user),
             since,
+            s.inflight.to_string(),
         ]);
     }
     t
@@ -181,6 +183,7 @@ mod tests {
                 bind: Some("transceiver".into()),
                 user: Some("demo".into()),
                 since_us: 1_430_248_542_104_666,
+                inflight: 7,
             },
             Session {
                 instance: 11,
@@ -188,13 +191,14 @@ mod tests {
                 bind: Some("sim".into()),
                 user: None,
                 since_us: 1_430_248_600_000_000,
+                inflight: 0,
             },
         ];
         assert_eq!(
             super::sessions(&list).render(),
-            "INSTANCE  PEER             BIND         USER  SINCE\n\
-             \x20      0  127.0.0.1:40001  transceiver  demo  2015-04-28 19:15:42 UTC\n\
-             \x20     11  in-process       sim          -     2015-04-28 19:16:40 UTC\n"
+            "INSTANCE  PEER             BIND         USER  SINCE                    INFLIGHT\n\
+             \x20      0  127.0.0.1:40001  transceiver  demo  2015-04-28 19:15:42 UTC         7\n\
+             \x20     11  in-process       sim          -     2015-04-28 19:16:40 UTC         0\n"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: [`args`] defines it, this module runs one command, one module per family
 //! of commands (named like the `emgd::control` handler it talks to) prints the answer.
 
+mod accounting;
 mod admin;
 pub mod args;
 mod connectors;
@@ -80,6 +81,27 @@ async fn dispatch(c: &mut Client, out: &Out, command: Command) -> Result<(), Fai
         }
         Command::Queue(q) => queue::run(c, out, q).await,
         Command::Msg(m) => msg::run(c, out, m).await,
+        Command::Balance(b) => accounting::balance(c, out, b).await,
+        Command::Report {
+            account,
+            from,
+            to,
+            by,
+            csv,
+        } => {
+            let now = msg::now_us();
+            let time = |t: Option<String>| -> Result<Option<i64>, Failure> {
+                t.map(|t| crate::tui::state::command::parse_time(&t, now).map_err(Failure::Usage))
+                    .transpose()
+            };
+            let op = Op::Report {
+                account,
+                from_us: time(from)?,
+                to_us: time(to)?,
+                by: Some(by),
+            };
+            accounting::report(c, out, op, csv).await
+        }
         Command::Send {
             to,
             from,

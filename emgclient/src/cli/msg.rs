@@ -38,6 +38,9 @@ pub async fn run(c: &mut Client, out: &Out, cmd: MsgCommand) -> Result<(), Failu
             outln!("dlr requested {}", m.dlr_requested)?;
             outln!("status        {}", opt(&m.status))?;
             outln!("text          {}", opt(&m.text))?;
+            if !m.tlvs.is_empty() {
+                outln!("tlvs          {}", m.tlvs.join(" "))?;
+            }
             if m.price.is_some() || m.cost.is_some() {
                 outln!("price         {}", opt(&m.price))?;
                 outln!("cost          {}", opt(&m.cost))?;
@@ -135,7 +138,7 @@ pub async fn run(c: &mut Client, out: &Out, cmd: MsgCommand) -> Result<(), Failu
     Ok(())
 }
 
-fn now_us() -> i64 {
+pub(super) fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)

@@ -25,6 +25,7 @@ pub fn info(name: &str, dir: &str, proto: &str, states: &[&str]) -> ConnectorInf
         rate_sent: 0.0,
         rate_received: 0.0,
         rate_failed: 0.0,
+        inflight: vec![0; states.len()],
     }
 }
 
@@ -52,11 +53,13 @@ pub fn connectors(t: u64) -> Vec<ConnectorInfo> {
     );
     smpp_in.received = 120_000 + t * 850;
     smpp_in.rate_received = (wave(850.0, 120.0) * 10.0).round() / 10.0;
+    smpp_in.inflight = vec![3, 1, 0, 0];
     let mut smsc1 = info("smsc1", "outgoing", "smpp", &["BOUND", "BOUND"]);
     smsc1.sent = 80_000 + t * 600;
     smsc1.rate_sent = (wave(600.0, 90.0) * 10.0).round() / 10.0;
     smsc1.queued = 40 + (t % 13) as usize;
     smsc1.failed = 12;
+    smsc1.inflight = vec![7, 10];
     let mut smsc2 = info("smsc2", "outgoing", "smpp", &["CONNECTED"]);
     smsc2.hold = true;
     smsc2.queued = 1500 + t as usize * 25;
@@ -84,6 +87,7 @@ pub fn detail(info: ConnectorInfo) -> ConnectorDetail {
             bind: Some("transceiver".into()),
             user: Some("emg".into()),
             since_us: BOUND_AT_US + i as i64 * 61_000_000,
+            inflight: 0,
         })
         .collect();
     ConnectorDetail {
@@ -223,10 +227,11 @@ pub fn message_app() -> App {
                 remote_id: Some("0F4241".into()),
                 status: Some("DELIVRD".into()),
                 dlr_requested: true,
-                attempts: 1,
+                attempts: 2,
                 text: Some("Your code is 4711".into()),
                 price: Some("0.05".into()),
                 cost: Some("0.031".into()),
+                tlvs: vec![],
             }),
             events: vec![
                 ev(
@@ -235,13 +240,12 @@ pub fn message_app() -> App {
                     "on smpp-in from user acme (account acme), ACME -> 46701234567",
                 ),
                 ev(0, "routed", "to smsc1"),
-                ev(
-                    12,
-                    "submitted",
-                    "on smsc1, remote id 0F4241, a delivery report awaited",
-                ),
+                ev(12, "submit", "on smsc1 (0): RETRY, error 0x00000058"),
+                ev(1012, "submit", "on smsc1 (1): OK, remote id 0F4241"),
+                ev(4190, "receipt", "DELIVRD from smsc1, remote id 0F4241"),
                 ev(4200, "final", "DELIVRD"),
                 ev(4200, "price", "charged 0.05, cost 0.031"),
+                ev(4230, "callback", "on smpp-in (2): OK"),
             ],
         }),
         error: None,

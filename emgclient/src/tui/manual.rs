@@ -72,8 +72,12 @@ esc, tab, space, up, down, left, right, pgup, pgdn, home, end, delete, backspace
 An unknown action, a key that is none, or one key for two actions of the same view is refused \
 at start with the file's name.
 
-With NO_COLOR set (to anything but empty) the console draws without colours: states read by \
-their words, the selection by reverse video. It fits 80x24; wider terminals get more columns.
+Colours follow the terminal: 24-bit ones with COLORTERM=truecolor (or 24bit), the xterm \
+256-colour palette when TERM names a 256-colour terminal (xterm-256color, tmux-256color ...), \
+the 16 basic ones otherwise. With NO_COLOR set (to anything but empty) or TERM=dumb the \
+console draws without colours: states read by their words, the selection by reverse video. \
+EMGCLIENT_COLORS=none|16|256|truecolor overrides the detection. It fits 80x24; wider \
+terminals get more columns.
 ",
     );
     out

@@ -49,7 +49,9 @@ pub async fn run(creds: Creds) -> Result<(), Failure> {
         })
     })?;
     let (client, who) = connect(&creds).await?;
-    view::styles::set_monochrome(std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()));
+    view::styles::set_palette(view::styles::Palette::detect(|name| {
+        std::env::var(name).ok()
+    }));
     let mut terminal =
         term::setup().map_err(|e| Failure::Other(format!("cannot set up the terminal: {e}")))?;
     let mut app = App::new(&creds.target.to_string(), &who.user);

@@ -10,6 +10,7 @@ pub mod runtime;
 pub mod sim;
 pub mod smpp;
 pub mod smtp;
+pub mod supervise;
 pub mod ucp;
 
 use crate::gateway::Gateway;
@@ -65,6 +66,10 @@ pub async fn start(
                     runtime::incoming::run(gw, c, listener, ucp).await;
                 }
             });
+        }
+        (Protocol::Ucp, Direction::Outgoing) if cfg.dialup.is_some() => {
+            let ucp = Arc::new(ucp::outgoing::UcpDialupOut);
+            tasks.spawn(runtime::outgoing::run(gw, c, ucp));
         }
         (Protocol::Ucp, Direction::Outgoing) => {
             let ucp = Arc::new(ucp::outgoing::UcpOut);

@@ -4,7 +4,7 @@
 use super::connectors::find;
 use super::msg::message_info;
 use super::server::{ok, OpResult, Server};
-use crate::store::{Found, Page, Query, Trail};
+use crate::store::{Event, EventKind, Found, Page, Query, Trail};
 use common::mgp::{
     ConnectorStats, ErrorBody, ErrorCount, HistoryEvent, Latency, MessageHistory, MessageList,
     MessageRow, RouteInfo, RouteList, UserInfo, UserList,
@@ -150,7 +150,12 @@ fn events(t: &Trail) -> Vec<HistoryEvent> {
             _ => {}
         }
     }
-    if let Some(s) = &t.stored {
+    // Stores from before the history rows (schema 6) know only the count and the last answer.
+    let recorded = t.events.iter().any(|e| e.kind == EventKind::Attempt);
+    for e in &t.events {
+        out.push(ev(e.at_us, step_word(e.kind), step_detail(e)));
+    }
+    if let Some(s) = t.stored.as_ref().filter(|_| !recorded) {
         if s.message.attempts > 0 {
             out.push(ev(
                 s.updated_us,
@@ -159,7 +164,7 @@ fn events(t: &Trail) -> Vec<HistoryEvent> {
             ));
         }
     }
-    for d in &t.dlrs {
+    for d in t.dlrs.iter().filter(|_| !recorded) {
         out.push(ev(
             d.created_us,
             "submitted",
@@ -176,7 +181,7 @@ fn events(t: &Trail) -> Vec<HistoryEvent> {
             ));
         }
     }
-    if t.dlrs.is_empty() {
+    if t.dlrs.is_empty() && !recorded {
         if let Some(s) = t.stored.as_ref().filter(|s| s.remote_id.is_some()) {
             out.push(ev(
                 s.updated_us,
@@ -219,6 +224,34 @@ fn events(t: &Trail) -> Vec<HistoryEvent> {
     }
     out.sort_by_key(|e| e.at_us);
     out
+}
+
+/// The `what` of a recorded step.
+fn step_word(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Attempt => "submit",
+        EventKind::Receipt => "receipt",
+        EventKind::Callback => "callback",
+    }
+}
+
+/// A recorded step as one line: where, the answer, its code and remote id.
+fn step_detail(e: &Event) -> String {
+    let mut d = match (e.kind, e.instance) {
+        (EventKind::Receipt, _) => format!("{} from {}", e.status, e.connector),
+        (_, Some(i)) => format!("on {} ({i}): {}", e.connector, e.status),
+        (_, None) => format!("on {}: {}", e.connector, e.status),
+    };
+    match (e.kind, e.code) {
+        (_, 0) => {}
+        // A receipt's `err:` field, as the routelog keeps it.
+        (EventKind::Receipt, code) => d.push_str(&format!(", err {code}")),
+        (_, code) => d.push_str(&format!(", error 0x{code:08x}")),
+    }
+    if let Some(r) = &e.remote_id {
+        d.push_str(&format!(", remote id {r}"));
+    }
+    d
 }
 
 /// Failures counted over the last hour unless the client says otherwise.

@@ -13,9 +13,10 @@ use std::time::Duration;
 /// How long `bounce` waits for the sessions to close before it lets them reconnect.
 const BOUNCE_WAIT: Duration = Duration::from_secs(5);
 
-pub fn find<'a>(s: &'a Server, name: &str) -> Result<&'a Arc<ConnectorHandle>, ErrorBody> {
+pub fn find(s: &Server, name: &str) -> Result<Arc<ConnectorHandle>, ErrorBody> {
     s.gw.connector(name).ok_or_else(|| {
-        let known: Vec<&str> = s.gw.connectors().map(|c| c.name.as_str()).collect();
+        let all = s.gw.connectors();
+        let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
         ErrorBody::not_found(format!(
             "connector {name} does not exist (connectors: {})",
             known.join(", ")
@@ -25,7 +26,7 @@ pub fn find<'a>(s: &'a Server, name: &str) -> Result<&'a Arc<ConnectorHandle>, E
 
 pub fn info(s: &Server, c: &ConnectorHandle) -> ConnectorInfo {
     let cfg = c.config();
-    let states = c.states();
+    let states = c.shown_states();
     let counts = super::rates::counts(c);
     let [rate_sent, rate_received, rate_failed] = s.rates.rates(&c.name, counts);
     ConnectorInfo {
@@ -44,13 +45,14 @@ pub fn info(s: &Server, c: &ConnectorHandle) -> ConnectorInfo {
         rate_sent,
         rate_received,
         rate_failed,
+        inflight: c.inflight(),
     }
 }
 
 pub fn status(s: &Server) -> OpResult {
     let (mut sent, mut received, mut failed) = (0, 0, 0);
     for c in s.gw.connectors() {
-        let [a, b, f] = super::rates::counts(c);
+        let [a, b, f] = super::rates::counts(&c);
         sent += a;
         received += b;
         failed += f;
@@ -59,7 +61,7 @@ pub fn status(s: &Server) -> OpResult {
         version: env!("CARGO_PKG_VERSION").to_string(),
         uptime_s: s.started.elapsed().as_secs(),
         node_id: s.gw.config().general.nodeid,
-        connectors: s.gw.connectors().count(),
+        connectors: s.gw.connectors().len(),
         total_queued: s.gw.total_queued(),
         sent,
         received,
@@ -68,7 +70,7 @@ pub fn status(s: &Server) -> OpResult {
 }
 
 pub fn all(s: &Server) -> Vec<ConnectorInfo> {
-    s.gw.connectors().map(|c| info(s, c)).collect()
+    s.gw.connectors().iter().map(|c| info(s, c)).collect()
 }
 
 pub fn list(s: &Server) -> OpResult {
@@ -78,8 +80,9 @@ pub fn list(s: &Server) -> OpResult {
 pub fn detail(s: &Server, name: &str) -> OpResult {
     let c = find(s, name)?;
     let cfg = c.config();
+    let inflight = c.inflight();
     ok(ConnectorDetail {
-        info: info(s, c),
+        info: info(s, &c),
         address: cfg.address.clone(),
         mode: match cfg.mode {
             config::Mode::Both => "both",
@@ -101,6 +104,7 @@ pub fn detail(s: &Server, name: &str) -> OpResult {
                 bind: s.bind,
                 user: s.user,
                 since_us: s.since_us,
+                inflight: inflight.get(s.instance as usize).copied().unwrap_or(0),
             })
             .collect(),
     })
@@ -132,7 +136,7 @@ pub async fn hold(s: &Server, user: &str, name: &str, on: bool) -> OpResult {
     s.gw.logs
         .connector(name, 0, format!("{what} (by operator {user})"));
     tracing::info!(operator = user, connector = name, "{}", what.to_lowercase());
-    flags(c)
+    flags(&c)
 }
 
 /// Close every session now, wait (briefly) until they are down, then let them reconnect.
@@ -147,7 +151,7 @@ pub async fn bounce(s: &Server, user: &str, name: &str) -> OpResult {
         .connector(name, 0, format!("BOUNCE (by operator {user})"));
     tracing::info!(operator = user, connector = name, "bounce");
     c.bounce(BOUNCE_WAIT).await;
-    flags(c)
+    flags(&c)
 }
 
 /// Close every session and keep them closed; with `persist`, also after a restart.
@@ -169,7 +173,7 @@ pub async fn forceclose(s: &Server, user: &str, name: &str, persist: bool) -> Op
     s.gw.logs
         .connector(name, 0, format!("FORCE CLOSE{how} (by operator {user})"));
     tracing::info!(operator = user, connector = name, persist, "force close");
-    flags(c)
+    flags(&c)
 }
 
 /// Clear force-close, stored or not.
@@ -188,5 +192,5 @@ pub async fn forceclose_clear(s: &Server, user: &str, name: &str) -> OpResult {
     s.gw.logs
         .connector(name, 0, format!("FORCE CLOSE cleared (by operator {user})"));
     tracing::info!(operator = user, connector = name, "force close cleared");
-    flags(c)
+    flags(&c)
 }

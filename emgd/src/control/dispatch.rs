@@ -4,7 +4,7 @@
 use super::auth::Limiter;
 use super::server::{OpResult, Server};
 use super::session::{Service, Streams};
-use super::{admin, browse, connectors, logs, msg, queue, stream};
+use super::{accounting, admin, browse, connectors, logs, msg, queue, stream};
 use common::mgp::{ErrorBody, Op, Role};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -29,7 +29,9 @@ pub fn required_role(op: &Op) -> Role {
         | Op::Watch
         | Op::Stop { .. }
         | Op::Loglevel { level: None }
-        | Op::Logs { .. } => Role::Readonly,
+        | Op::Logs { .. }
+        | Op::BalanceShow { .. }
+        | Op::Report { .. } => Role::Readonly,
         Op::Hold { .. }
         | Op::Release { .. }
         | Op::Bounce { .. }
@@ -43,6 +45,8 @@ pub fn required_role(op: &Op) -> Role {
         | Op::Send { .. }
         | Op::DlrInject { .. } => Role::Operator,
         Op::Reload
+        | Op::BalanceAdd { .. }
+        | Op::BalanceSet { .. }
         | Op::Loglevel { level: Some(_) }
         | Op::ServerStatus
         | Op::ServerStart
@@ -161,6 +165,21 @@ impl Service for Server {
                 streams.open(stream::tail(s, name.as_deref(), pdu, backlog)?)
             }
             Op::Watch => streams.open(stream::watch(self)),
+            Op::BalanceShow { account } => accounting::show(s, account).await,
+            Op::BalanceAdd { account, amount } => {
+                accounting::change(s, user, account, &amount, None).await
+            }
+            Op::BalanceSet {
+                account,
+                amount,
+                postpaid_limit,
+            } => accounting::change(s, user, account, &amount, Some(postpaid_limit)).await,
+            Op::Report {
+                account,
+                from_us,
+                to_us,
+                by,
+            } => accounting::report(s, account, from_us, to_us, by).await,
         }
     }
 }

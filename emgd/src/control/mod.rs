@@ -7,6 +7,7 @@
 //! [`connectors`], [`queue`], [`msg`], [`admin`], [`logs`], [`stream`]; [`server`] is the
 //! state they share.
 
+pub mod accounting;
 pub mod admin;
 pub mod auth;
 pub mod browse;

@@ -71,6 +71,11 @@ pub fn message_info(st: &StoredMessage) -> MessageInfo {
         text: text_of(m),
         price: m.price.map(|p| p.to_string()),
         cost: m.cost.map(|c| c.to_string()),
+        tlvs: m
+            .tlvs
+            .iter()
+            .map(|t| common::smpp::tlv::describe(t.tag, &t.value))
+            .collect(),
     }
 }
 
@@ -229,6 +234,10 @@ pub async fn send(
     };
     let id = accepted.map_err(|e| match e {
         Reject::Store(e) => ErrorBody::internal(format!("message not stored: {e}")),
+        r @ Reject::NoBalance(_) => ErrorBody::new(
+            common::mgp::ErrorCode::NoBalance,
+            format!("message not accepted: {r}"),
+        ),
         other => ErrorBody::refused(format!("message not accepted: {other}")),
     })?;
     let target = match via {

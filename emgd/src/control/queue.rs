@@ -18,7 +18,7 @@ pub fn list(s: &Server, name: Option<&str>, limit: Option<usize>) -> OpResult {
     };
     let Some(name) = name else {
         return ok(QueueList {
-            queues: s.gw.connectors().map(|c| size(c)).collect(),
+            queues: s.gw.connectors().iter().map(|c| size(c)).collect(),
             messages: Vec::new(),
         });
     };
@@ -37,7 +37,7 @@ pub fn list(s: &Server, name: Option<&str>, limit: Option<usize>) -> OpResult {
         })
         .collect();
     ok(QueueList {
-        queues: vec![size(c)],
+        queues: vec![size(&c)],
         messages,
     })
 }

@@ -46,7 +46,7 @@ impl Rates {
             let q = map.entry(c.name.clone()).or_default();
             q.push_back(Sample {
                 at: now,
-                counts: counts(c),
+                counts: counts(&c),
             });
             while q.front().is_some_and(|s| now - s.at > WINDOW) {
                 q.pop_front();

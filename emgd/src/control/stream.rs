@@ -107,7 +107,7 @@ pub fn tail(
     }
     let names: Vec<String> = match name {
         Some(n) => vec![n.to_string()],
-        None => s.gw.connectors().map(|c| c.name.clone()).collect(),
+        None => s.gw.connectors().iter().map(|c| c.name.clone()).collect(),
     };
     let backlog = backlog.filter(|_| !pdu).map(|n| n.min(MAX_BACKLOG));
     let logdir = s.gw.config().general.logdir.clone();
@@ -218,6 +218,7 @@ pub fn watch(s: &Arc<Server>) -> StreamTask {
         Box::pin(async move {
             let mut changes: futures_util::stream::SelectAll<_> =
                 s.gw.connectors()
+                    .iter()
                     .map(|c| {
                         let (name, handle) = (c.name.clone(), c.clone());
                         let rx = c.subscribe_states();
@@ -226,7 +227,9 @@ pub fn watch(s: &Arc<Server>) -> StreamTask {
                             async move {
                                 let states = match rx.recv().await {
                                     Ok(states) => states,
-                                    Err(broadcast::error::RecvError::Lagged(_)) => handle.states(),
+                                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                                        handle.shown_states()
+                                    }
                                     Err(broadcast::error::RecvError::Closed) => return None,
                                 };
                                 let states: Vec<String> =
@@ -238,10 +241,11 @@ pub fn watch(s: &Arc<Server>) -> StreamTask {
                     .collect();
             let mut last: HashMap<String, Vec<String>> =
                 s.gw.connectors()
+                    .iter()
                     .map(|c| {
                         (
                             c.name.clone(),
-                            c.states().iter().map(ToString::to_string).collect(),
+                            c.shown_states().iter().map(ToString::to_string).collect(),
                         )
                     })
                     .collect();

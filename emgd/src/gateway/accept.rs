@@ -9,7 +9,8 @@ use crate::clock::now_us;
 use crate::connector::runtime::state::Counters;
 use crate::queue::PartsKey;
 use crate::router::NoRoute;
-use crate::store::Write;
+use crate::store::accounts::to_micros;
+use crate::store::{StoreError, Write};
 use common::message::{Message, MessageId};
 use std::time::Duration;
 
@@ -26,8 +27,13 @@ impl Gateway {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
-        let receiving = self.connectors.get(&message.origin.connector);
-        if let Some(c) = receiving {
+        let receiving = self.connector(&message.origin.connector);
+        if let Some(c) = &receiving {
+            // Removed by a reload: it takes nothing new while it stops (every path in, the
+            // sessions' and submit_multi's alike, comes through here).
+            if c.removed() {
+                return Err(Reject::Removed(c.name.clone()));
+            }
             Counters::add(&c.counters.received);
         }
         let message = self.inbound(message).await?;
@@ -38,12 +44,17 @@ impl Gateway {
         let earlier = parts_key
             .as_ref()
             .and_then(|k| self.cmr.lookup(k, now))
-            .filter(|c| self.connectors.contains_key(c));
+            .filter(|c| self.configured(c).is_some());
         let routed = match earlier.or(forced) {
             Some(c) => Ok(c),
-            None => router.route(&message, |name| {
-                self.connectors.get(name).is_some_and(|c| c.is_up())
-            }),
+            None => {
+                if let Some(user) = router.user_for(&message) {
+                    message.target_user = Some(user);
+                }
+                router.route(&message, |name| {
+                    self.connector(name).is_some_and(|c| c.is_up())
+                })
+            }
         };
         let target = match routed {
             Ok(t) => {
@@ -66,26 +77,36 @@ impl Gateway {
                 return Err(no_route.into());
             }
         };
-        let Some(target_handle) = self.connectors.get(&target).cloned() else {
-            // Validation guarantees routes name connectors; a group member removed on reload
-            // could still get here.
+        let Some(target_handle) = self.configured(&target) else {
+            // Validation guarantees routes name connectors; a plugin's route or a long
+            // message's earlier part may name one a reload removed.
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),
                 account: message.origin.account.clone(),
             }));
         };
-        let exempt = receiving.is_some_and(|c| c.config().ignoremaxtotalqueuesize);
+        let exempt = receiving
+            .as_ref()
+            .is_some_and(|c| c.config().ignoremaxtotalqueuesize);
         if !exempt {
             check_queue_limits(&self.config(), &self.totals, &target_handle).await?;
         }
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target;
-        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        crate::accounting::price::tag(&self.config().prices, &mut message);
+        let policy = receiving
+            .as_ref()
+            .map_or_else(Default::default, |c| c.config().reassemble);
+        if message.concat().is_some() && super::held_parts::joins(policy, &target_handle.config()) {
+            // Held parts of a long message going to an application (MO): not charged.
+            return self.hold_part(message, &target_handle).await;
+        }
+        self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
-        target_handle.queue.push(message);
+        target_handle.queue.push_or_schedule(message);
         Ok(id)
     }
 
@@ -97,7 +118,7 @@ impl Gateway {
             return Err(Reject::ShuttingDown);
         }
         let mut message = self.plugins_before_receive(message).await?;
-        let Some(handle) = self.connectors.get(target).cloned() else {
+        let Some(handle) = self.configured(target) else {
             return Err(Reject::NoRoute(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),
@@ -108,11 +129,67 @@ impl Gateway {
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target.to_string();
-        self.store.commit(vec![Write::enqueue(&message)]).await?;
+        crate::accounting::price::tag(&self.config().prices, &mut message);
+        self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
-        handle.queue.push(message);
+        handle.queue.push_or_schedule(message);
         Ok(id)
+    }
+}
+
+impl Gateway {
+    /// `message` routed and priced as [`Gateway::accept`] would (without the IN pipeline,
+    /// plugins or storing it): for price queries (`/rate`). A group target takes its turn.
+    pub fn quote(&self, mut message: Message) -> Result<Message, NoRoute> {
+        message.target = self.router().route(&message, |name| {
+            self.connector(name).is_some_and(|c| c.is_up())
+        })?;
+        crate::accounting::price::tag(&self.config().prices, &mut message);
+        Ok(message)
+    }
+
+    /// Store `message` with its charge, in one batch: a message priced for an account is
+    /// charged to its balance in the transaction that stores it, so it is acknowledged only
+    /// with its charge, and refused (written to the routelog as REJECTED) when the balance
+    /// does not cover it.
+    async fn store_charged(&self, message: &Message) -> Result<(), Reject> {
+        let charge = match (&message.origin.account, message.price) {
+            (Some(account), Some(price)) if price > rust_decimal::Decimal::ZERO => {
+                Some((account.clone(), price))
+            }
+            _ => None,
+        };
+        let Some((account, amount)) = charge else {
+            self.store.commit(vec![Write::enqueue(message)]).await?;
+            return Ok(());
+        };
+        let writes = vec![
+            Write::Charge {
+                account: account.clone(),
+                amount,
+            },
+            Write::enqueue(message),
+        ];
+        match self.store.commit(writes).await {
+            Ok(()) => {
+                crate::metrics::global().charged(&account, to_micros(amount));
+                Ok(())
+            }
+            Err(StoreError::NoBalance { account }) => {
+                crate::metrics::global().balance_refused(&account);
+                let reject = Reject::NoBalance(account);
+                let reason = reject.to_string();
+                self.store
+                    .commit(vec![Write::Rejected {
+                        message: Box::new(message.clone()),
+                        reason,
+                    }])
+                    .await?;
+                Err(reject)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -2,6 +2,13 @@
 //! remote id as the connector's `dlr_id_format` normalises it); receipts that came before their
 //! entry (parked for `dlr_park_seconds`); and the tallies of long messages sent in parts.
 //!
+//! A parked receipt is not answered yet: its session waits on a [`Parked`] until the entry
+//! opens (committed) and hands itself over, so the next hop hears of it only once it is
+//! recorded, and resends it if emgd dies first. Opening an entry takes only the receipts
+//! parked under its exact key; one parked under another spelling of the id (hex for decimal)
+//! is matched by [`DlrBook::unpark_late`] only when its window ends with no exact match, since
+//! with short dense ids another message's id can read the same in the other base.
+//!
 //! A data structure and nothing else: the gateway's `outcome` and `receipt` decide when to
 //! open, match and close entries and commit that to the store.
 //!
@@ -14,8 +21,10 @@ use common::dlr::DlrStatus;
 use common::dlrid::{self, IdFormat};
 use common::message::{Message, MessageId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 /// (connector, normalised remote id).
 pub type DlrKey = (String, String);
@@ -37,12 +46,28 @@ impl OpenEntry {
     }
 }
 
-/// A receipt waiting for its open DLR entry.
-#[derive(Debug, Clone, Copy)]
-pub struct ParkedReceipt {
-    pub status: DlrStatus,
-    pub error: u32,
+/// A receipt waiting for its open DLR entry: opening the entry hands the entry to `waiter`.
+#[derive(Debug)]
+struct ParkedReceipt {
+    token: u64,
     until: Instant,
+    waiter: oneshot::Sender<(DlrKey, OpenEntry)>,
+}
+
+/// The session's side of a parked receipt: resolves with the entry when it opens.
+#[derive(Debug)]
+pub struct Parked {
+    token: u64,
+    pub entry: oneshot::Receiver<(DlrKey, OpenEntry)>,
+}
+
+/// What a receipt found.
+#[derive(Debug)]
+pub enum Lookup {
+    Found(DlrKey, OpenEntry),
+    /// No entry yet: wait on it for up to the parking window.
+    Parked(Parked),
+    Unmatched,
 }
 
 /// Receipts of one long message so far.
@@ -73,7 +98,8 @@ pub struct DlrBook {
     open: Mutex<HashMap<DlrKey, OpenEntry>>,
     /// Receipts that matched no open entry yet: their submit response may still be on its
     /// way. Matched when the id is opened.
-    parked: Mutex<HashMap<DlrKey, ParkedReceipt>>,
+    parked: Mutex<HashMap<DlrKey, Vec<ParkedReceipt>>>,
+    next_token: AtomicU64,
     /// Long messages whose parts' receipts are still coming in.
     tallies: Mutex<HashMap<MessageId, Tally>>,
 }
@@ -99,38 +125,26 @@ impl DlrBook {
         DlrBook {
             open: Mutex::new(open),
             parked: Mutex::new(HashMap::new()),
+            next_token: AtomicU64::new(0),
             tallies: Mutex::new(tallies),
         }
     }
 
-    /// Open the entry for `message`, sent on `connector` as `remote`; returns the receipt
-    /// that was parked for it, if one was.
-    pub fn open(
-        &self,
-        connector: &str,
-        remote: &str,
-        message: Message,
-        format: IdFormat,
-    ) -> Option<ParkedReceipt> {
+    /// Open the entry for `message`, sent on `connector` as `remote`, and hand it to the
+    /// receipts parked under that exact key.
+    pub fn open(&self, connector: &str, remote: &str, message: Message) {
         // Lock order parked -> open, as in `find_or_park`: a receipt either sees the entry or
         // is parked before we look for it.
         let mut parked = lock(&self.parked);
-        lock(&self.open).insert(
-            (connector.to_string(), remote.to_string()),
-            OpenEntry::Loaded(Box::new(message), crate::clock::now_us()),
-        );
-        unpark(&mut parked, connector, remote, format)
+        let key = (connector.to_string(), remote.to_string());
+        let entry = OpenEntry::Loaded(Box::new(message), crate::clock::now_us());
+        lock(&self.open).insert(key.clone(), entry.clone());
+        hand_over(&mut parked, key, entry);
     }
 
-    /// Open one entry per part of the long `message`, and its tally; returns the receipts
-    /// parked for any of them.
-    pub fn open_parts(
-        &self,
-        connector: &str,
-        remotes: &[String],
-        message: &Message,
-        format: IdFormat,
-    ) -> Vec<(String, ParkedReceipt)> {
+    /// Open one entry per part of the long `message`, and its tally, handing each to the
+    /// receipts parked for it.
+    pub fn open_parts(&self, connector: &str, remotes: &[String], message: &Message) {
         lock(&self.tallies).insert(
             message.id,
             Tally {
@@ -140,19 +154,14 @@ impl DlrBook {
             },
         );
         let since = crate::clock::now_us();
-        let mut early = Vec::new();
         let mut parked = lock(&self.parked);
         let mut open = lock(&self.open);
         for remote in remotes {
-            open.insert(
-                (connector.to_string(), remote.clone()),
-                OpenEntry::Loaded(Box::new(message.clone()), since),
-            );
-            if let Some(p) = unpark(&mut parked, connector, remote, format) {
-                early.push((remote.clone(), p));
-            }
+            let key = (connector.to_string(), remote.clone());
+            let entry = OpenEntry::Loaded(Box::new(message.clone()), since);
+            open.insert(key.clone(), entry.clone());
+            hand_over(&mut parked, key, entry);
         }
-        early
     }
 
     /// The entry a receipt for `canon` on `connector` matches (trying the id's other
@@ -162,30 +171,57 @@ impl DlrBook {
         connector: &str,
         canon: &str,
         format: IdFormat,
-        status: DlrStatus,
-        error: u32,
         window: u64,
-    ) -> Option<(DlrKey, OpenEntry)> {
+    ) -> Lookup {
         let mut parked = lock(&self.parked);
-        let open = lock(&self.open);
-        let found = std::iter::once(canon.to_string())
-            .chain(dlrid::receipt_candidates(canon, format))
-            .find_map(|k| {
-                let key = (connector.to_string(), k);
-                open.get(&key).cloned().map(|e| (key, e))
-            });
-        if found.is_none() && window > 0 {
-            tracing::debug!("connector {connector}: receipt for {canon} parked for {window} s");
-            parked.insert(
-                (connector.to_string(), canon.to_string()),
-                ParkedReceipt {
-                    status,
-                    error,
-                    until: Instant::now() + Duration::from_secs(window),
-                },
-            );
+        if let Some(found) = find(&lock(&self.open), connector, canon, format) {
+            return Lookup::Found(found.0, found.1);
         }
-        found
+        if window == 0 {
+            return Lookup::Unmatched;
+        }
+        tracing::debug!("connector {connector}: receipt for {canon} parked for {window} s");
+        let now = Instant::now();
+        // Receipts whose session went away before their window ended: nothing waits for them.
+        parked.retain(|_, waiting| {
+            waiting.retain(|p| p.until > now && !p.waiter.is_closed());
+            !waiting.is_empty()
+        });
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        let (waiter, entry) = oneshot::channel();
+        parked
+            .entry((connector.to_string(), canon.to_string()))
+            .or_default()
+            .push(ParkedReceipt {
+                token,
+                until: now + Duration::from_secs(window),
+                waiter,
+            });
+        Lookup::Parked(Parked { token, entry })
+    }
+
+    /// The parking window of the receipt `parked` for `canon` ended: unpark it, and take the
+    /// entry it may still match, exactly or under another spelling of its id.
+    pub fn unpark_late(
+        &self,
+        connector: &str,
+        canon: &str,
+        format: IdFormat,
+        mut parked: Parked,
+    ) -> Option<(DlrKey, OpenEntry)> {
+        let mut waiting = lock(&self.parked);
+        let key = (connector.to_string(), canon.to_string());
+        if let Some(list) = waiting.get_mut(&key) {
+            list.retain(|p| p.token != parked.token);
+            if list.is_empty() {
+                waiting.remove(&key);
+            }
+        }
+        // Handed over just before we took it out of the park?
+        if let Ok(found) = parked.entry.try_recv() {
+            return Some(found);
+        }
+        find(&lock(&self.open), connector, canon, format)
     }
 
     /// Forget an entry (its final receipt came, it expired, or its message is gone). False
@@ -194,11 +230,11 @@ impl DlrBook {
         lock(&self.open).remove(key).is_some()
     }
 
-    /// The entries opened at or before `cutoff` (Unix µs).
-    pub fn opened_before(&self, cutoff: i64) -> Vec<(DlrKey, OpenEntry)> {
+    /// The entries opened at or before the cutoff (Unix µs) `cutoff` gives their scope.
+    pub fn opened_before(&self, cutoff: impl Fn(&str) -> i64) -> Vec<(DlrKey, OpenEntry)> {
         lock(&self.open)
             .iter()
-            .filter(|(_, e)| e.since_us() <= cutoff)
+            .filter(|((scope, _), e)| e.since_us() <= cutoff(scope))
             .map(|(k, e)| (k.clone(), e.clone()))
             .collect()
     }
@@ -235,28 +271,28 @@ impl DlrBook {
     }
 }
 
-/// Take a parked receipt for the entry just opened under `canon`, if one waits, and drop the
-/// ones whose window has passed.
-fn unpark(
-    parked: &mut HashMap<DlrKey, ParkedReceipt>,
+/// The open entry for a receipt id `canon`: its exact key, else one of its other spellings.
+fn find(
+    open: &HashMap<DlrKey, OpenEntry>,
     connector: &str,
     canon: &str,
     format: IdFormat,
-) -> Option<ParkedReceipt> {
-    if parked.is_empty() {
-        return None;
-    }
-    let now = Instant::now();
-    parked.retain(|(c, id), p| {
-        let keep = p.until > now;
-        if !keep {
-            tracing::warn!("connector {c}: receipt for {id} matched no message within its parking window; dropped");
-        }
-        keep
-    });
+) -> Option<(DlrKey, OpenEntry)> {
     std::iter::once(canon.to_string())
-        .chain(dlrid::stored_aliases(canon, format))
-        .find_map(|k| parked.remove(&(connector.to_string(), k)))
+        .chain(dlrid::receipt_candidates(canon, format))
+        .find_map(|k| {
+            let key = (connector.to_string(), k);
+            open.get(&key).cloned().map(|e| (key, e))
+        })
+}
+
+/// Hand the entry just opened under `key` to the receipts parked under exactly that key.
+fn hand_over(parked: &mut HashMap<DlrKey, Vec<ParkedReceipt>>, key: DlrKey, entry: OpenEntry) {
+    for p in parked.remove(&key).unwrap_or_default() {
+        // A waiter that is gone (its session ended) was never answered: the next hop sends
+        // the receipt again.
+        let _ = p.waiter.send((key.clone(), entry.clone()));
+    }
 }
 
 /// The state reported for the whole message: delivered only when every part was; otherwise
@@ -327,6 +363,93 @@ mod tests {
         for (finals, want) in cases {
             assert_eq!(combined(finals), *want, "{finals:?}");
         }
+    }
+
+    fn message(id: MessageId) -> Message {
+        Message {
+            id,
+            ..Default::default()
+        }
+    }
+
+    fn entry_id(e: &OpenEntry) -> MessageId {
+        match e {
+            OpenEntry::Loaded(m, _) => m.id,
+            OpenEntry::OnlyId(id, _) => *id,
+        }
+    }
+
+    fn parked(l: Lookup) -> Parked {
+        match l {
+            Lookup::Parked(p) => p,
+            other => panic!("expected the receipt to be parked, got {other:?}"),
+        }
+    }
+
+    /// Decimal ids 10 and 16 from an SMSC, `auto` format: "16" read as hex is 22, and "10"
+    /// read as hex is 16. The receipt for 16 comes before either submit response. Opening 10
+    /// must not take it (the old code did: 16 is one of 10's aliases), opening 16 must.
+    #[test]
+    fn a_parked_receipt_is_not_taken_by_another_base_spelling_when_its_entry_opens() {
+        let book = DlrBook::default();
+        let mut for_16 = parked(book.find_or_park("smsc", "16", IdFormat::Auto, 60));
+        book.open("smsc", "10", message(1));
+        assert!(
+            for_16.entry.try_recv().is_err(),
+            "the receipt for 16 waits on: 10 is another message"
+        );
+        book.open("smsc", "16", message(2));
+        let (key, entry) = for_16.entry.try_recv().expect("16 opened: handed over");
+        assert_eq!(key, ("smsc".to_string(), "16".to_string()));
+        assert_eq!(entry_id(&entry), 2);
+    }
+
+    /// A receipt that spells the id in the other base (hex "a" for decimal 10) is matched
+    /// only when its window ends with no exact entry for "a".
+    #[test]
+    fn a_cross_base_match_waits_for_the_end_of_the_parking_window() {
+        let book = DlrBook::default();
+        let mut spelled_hex = parked(book.find_or_park("smsc", "a", IdFormat::Auto, 60));
+        book.open("smsc", "10", message(7));
+        assert!(spelled_hex.entry.try_recv().is_err(), "no exact match yet");
+        let (key, entry) = book
+            .unpark_late("smsc", "a", IdFormat::Auto, spelled_hex)
+            .expect("the window ended: the other spelling matches");
+        assert_eq!(key.1, "10");
+        assert_eq!(entry_id(&entry), 7);
+        assert!(lock(&book.parked).is_empty(), "unparked");
+    }
+
+    /// An exact entry opened during the window wins over an earlier cross-base one.
+    #[test]
+    fn an_exact_entry_wins_over_a_cross_base_one() {
+        let book = DlrBook::default();
+        let mut r = parked(book.find_or_park("smsc", "16", IdFormat::Auto, 60));
+        book.open("smsc", "10", message(1));
+        book.open("smsc", "16", message(2));
+        let (_, entry) = r.entry.try_recv().unwrap();
+        assert_eq!(entry_id(&entry), 2);
+        // Had the handover been missed, the late look-up still prefers the exact key.
+        let late = parked(book.find_or_park("smsc", "22", IdFormat::Decimal, 60));
+        book.open("smsc", "22", message(3));
+        let (_, entry) = book
+            .unpark_late("smsc", "22", IdFormat::Decimal, late)
+            .unwrap();
+        assert_eq!(entry_id(&entry), 3);
+    }
+
+    #[test]
+    fn without_a_window_an_unknown_receipt_is_unmatched_at_once() {
+        let book = DlrBook::default();
+        assert!(matches!(
+            book.find_or_park("smsc", "99", IdFormat::Auto, 0),
+            Lookup::Unmatched
+        ));
+        book.open("smsc", "99", message(4));
+        assert!(matches!(
+            book.find_or_park("smsc", "99", IdFormat::Auto, 0),
+            Lookup::Found(_, OpenEntry::Loaded(..))
+        ));
     }
 
     fn row(id: MessageId, remote: &str, done: Option<&str>) -> OpenDlr {

@@ -1,4 +1,5 @@
-//! Open DLR entries whose receipt never comes: after `dlr_expire` seconds the message ends as
+//! Open DLR entries whose receipt never comes: after `dlr_expire` seconds (the connector's,
+//! else the general one; a DLR group's entries follow its first member) the message ends as
 //! UNKNOWN (it was handed over; nobody knows its fate), its sender gets that report, and the
 //! entry leaves memory and the store. Without this the entries of lost receipts, which SMSCs
 //! do not guarantee, would pile up for ever.
@@ -17,9 +18,19 @@ const MAX_EVERY_US: i64 = 60_000_000;
 impl Gateway {
     /// Expire the open DLR entries older than `dlr_expire`, if a search is due.
     pub async fn expire_dlrs(&self) {
-        let expire_us = (self.config().general.dlr_expire as i64).saturating_mul(1_000_000);
+        let general = self.config().general.dlr_expire;
+        let expire_of = |scope: &str| {
+            self.connector(&self.scope_connector(scope))
+                .and_then(|c| c.config().dlr_expire)
+                .unwrap_or(general)
+        };
+        let shortest = self
+            .snapshot()
+            .values()
+            .filter_map(|c| c.config().dlr_expire)
+            .fold(general, u64::min);
         let now = crate::clock::now_us();
-        let every = (expire_us / 10).clamp(1_000_000, MAX_EVERY_US);
+        let every = (seconds_us(shortest) / 10).clamp(1_000_000, MAX_EVERY_US);
         let due = self.next_dlr_expiry.load(Ordering::Relaxed);
         if now < due
             || self
@@ -29,22 +40,30 @@ impl Gateway {
         {
             return;
         }
-        let cutoff = now.saturating_sub(expire_us);
-        let expired = self.book.opened_before(cutoff);
-        for ((connector, remote_id), entry) in expired {
+        let expired = self
+            .book
+            .opened_before(|scope| now.saturating_sub(seconds_us(expire_of(scope))));
+        for ((scope, remote_id), entry) in expired {
+            let connector = self.scope_connector(&scope);
             self.logs.connector(
                 &connector,
                 0,
                 format!(
                     "DLR EXPIRED (info=\"no receipt for {remote_id} within dlr_expire {} s; reported as UNKNOWN\")",
-                    expire_us / 1_000_000
+                    expire_of(&scope)
                 ),
             );
             crate::metrics::global().dlr_expired(&connector);
             // As if the next hop had reported UNKNOWN: the same path closes the entry (or
             // the part), finishes the message and tells the sender.
-            self.settle((connector, remote_id), entry, DlrStatus::Unknown, 0)
+            self.settle((scope, remote_id), entry, DlrStatus::Unknown, 0)
                 .await;
         }
     }
+}
+
+fn seconds_us(s: u64) -> i64 {
+    i64::try_from(s)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1_000_000)
 }

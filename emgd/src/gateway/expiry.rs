@@ -10,10 +10,10 @@ impl Gateway {
     /// Fail every queued message whose validity has ended, in every connector's queue.
     pub async fn sweep_expired(&self) {
         let now = now_us();
-        for c in self.connectors.values() {
+        for c in self.connectors() {
             let (in_memory, in_store) = c.queue.take_expired(now);
             for m in in_memory {
-                self.expired(c, m).await;
+                self.expired(&c, m).await;
             }
             if in_store.is_empty() {
                 continue;
@@ -26,7 +26,7 @@ impl Gateway {
                         c.queue.finished();
                     }
                     for m in messages {
-                        self.expired(c, m).await;
+                        self.expired(&c, m).await;
                     }
                 }
                 Err(e) => {

@@ -6,11 +6,15 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | [`shared`] | the state, its recovery at start, reload, shutdown |
+//! | [`shared`] | the state, its recovery at start, shutdown |
+//! | [`changes`] | what a reload asks of the connector supervisor, and its channel |
+//! | [`reload`] | a reloaded configuration in force; connectors added, removed, restarted |
 //! | [`accept`] | IN pipeline, routing (with [`cmr`]), queue limits ([`limits`]), durable enqueue |
 //! | [`processing`] | the IN and OUT pipelines of `crate::process`, with their store writes and logs |
 //! | [`plugins`] | the plugins' hooks (`crate::plugin`) in that flow and what their verdicts do |
+//! | [`history`] | the rows of a message's history: submit attempts, receipts, callbacks |
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
+//! | [`reassembly`] | holding the parts of a long message until it can be joined (`reassemble`), with [`held_parts`] |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
 //! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
@@ -18,20 +22,26 @@
 //! | [`queued`] | cancelling and replacing a message still in its queue |
 
 pub mod accept;
+pub mod changes;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;
 pub mod expiry;
+pub mod held_parts;
+pub mod history;
 pub mod limits;
 pub mod outcome;
 pub mod plugins;
 pub mod processing;
 pub mod queued;
+pub mod reassembly;
 pub mod receipt;
 pub mod reject;
+pub mod reload;
 pub mod report;
 pub mod shared;
 
 pub use queued::QueuedError;
+pub use receipt::ReceiptOutcome;
 pub use reject::Reject;
 pub use shared::{stopped, Gateway};

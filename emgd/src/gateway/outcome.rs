@@ -3,6 +3,7 @@
 //! name), refused it (the retry scheme decides between a later retry and failure), that its
 //! validity ended in the queue, or that the session ended without an answer (unsent).
 
+use super::history;
 use super::shared::Gateway;
 use crate::clock::now_us;
 use crate::connector::runtime::state::{ConnectorHandle, Counters};
@@ -31,11 +32,21 @@ impl Gateway {
     pub async fn sent(
         &self,
         connector: &ConnectorHandle,
+        instance: Option<u32>,
         message: Message,
         remote_id: Option<String>,
     ) {
         let format = self.id_format(&connector.name);
         let remote_id = remote_id.map(|r| dlrid::normalise(&r, format));
+        let step = history::attempt(
+            &connector.name,
+            instance,
+            &message,
+            history::OK,
+            0,
+            remote_id.as_deref(),
+        );
+        let scope = self.dlr_scope(&connector.name);
         let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
         let (write, waiting) = match (&remote_id, awaiting) {
             // A delivery report handed on is simply done: one write instead of sent-then-done.
@@ -46,7 +57,7 @@ impl Gateway {
             (Some(remote), true) => (
                 Write::Sent {
                     id: message.id,
-                    connector: connector.name.clone(),
+                    connector: scope.clone(),
                     remote_id: remote.clone(),
                 },
                 Some(message),
@@ -61,22 +72,14 @@ impl Gateway {
             ),
         };
         // The entry becomes matchable only once its row is committed, so a receipt's CloseDlr
-        // can never be committed before the row it closes; one arriving earlier is parked.
-        self.commit_logged(vec![write]).await;
-        let mut early = None;
+        // can never be committed before the row it closes; one arriving earlier is parked,
+        // unanswered, until the entry is handed to it here.
+        self.commit_logged(vec![write, step]).await;
         if let (Some(message), Some(remote)) = (waiting, &remote_id) {
-            early = self.book.open(&connector.name, remote, message, format);
+            self.book.open(&scope, remote, message);
         }
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
-        if let (Some(parked), Some(remote)) = (early, &remote_id) {
-            tracing::debug!(
-                "connector {}: parked receipt for {remote} matched",
-                connector.name
-            );
-            self.receipt(&connector.name, remote, parked.status, parked.error)
-                .await;
-        }
     }
 
     /// An outgoing session sent `message` as several parts, which the next hop knows by
@@ -85,12 +88,13 @@ impl Gateway {
     pub async fn sent_parts(
         &self,
         connector: &ConnectorHandle,
+        instance: Option<u32>,
         message: Message,
         remote_ids: Vec<String>,
     ) {
         if remote_ids.len() <= 1 {
             return self
-                .sent(connector, message, remote_ids.into_iter().next())
+                .sent(connector, instance, message, remote_ids.into_iter().next())
                 .await;
         }
         let format = self.id_format(&connector.name);
@@ -98,32 +102,41 @@ impl Gateway {
             .iter()
             .map(|r| dlrid::normalise(r, format))
             .collect();
+        let step = history::attempt(
+            &connector.name,
+            instance,
+            &message,
+            history::OK,
+            0,
+            Some(&remote_ids.join(",")),
+        );
         let awaiting = message.dlr_requested && message.msgtype != MsgType::Dlr;
         if !awaiting {
-            self.commit_logged(vec![Write::Handed {
-                message: Box::new(message),
-                remote_id: Some(remote_ids.join(",")),
-            }])
+            self.commit_logged(vec![
+                Write::Handed {
+                    message: Box::new(message),
+                    remote_id: Some(remote_ids.join(",")),
+                },
+                step,
+            ])
             .await;
             Counters::add(&connector.counters.sent);
             connector.queue.finished();
             return;
         }
-        self.commit_logged(vec![Write::SentParts {
-            id: message.id,
-            connector: connector.name.clone(),
-            remote_ids: remote_ids.clone(),
-        }])
+        let scope = self.dlr_scope(&connector.name);
+        self.commit_logged(vec![
+            Write::SentParts {
+                id: message.id,
+                connector: scope.clone(),
+                remote_ids: remote_ids.clone(),
+            },
+            step,
+        ])
         .await;
-        let early = self
-            .book
-            .open_parts(&connector.name, &remote_ids, &message, format);
+        self.book.open_parts(&scope, &remote_ids, &message);
         Counters::add(&connector.counters.sent);
         connector.queue.finished();
-        for (remote, parked) in early {
-            self.receipt(&connector.name, &remote, parked.status, parked.error)
-                .await;
-        }
     }
 
     /// `message` was taken from `connector`'s queue after its validity ended: it fails as
@@ -155,6 +168,7 @@ impl Gateway {
     pub async fn failed(
         &self,
         connector: &Arc<ConnectorHandle>,
+        instance: Option<u32>,
         mut message: Message,
         command: u32,
         error: u32,
@@ -168,7 +182,16 @@ impl Gateway {
         let expired = message.expires_us.is_some_and(|t| t <= now_us());
         if let (Some(rule), false, false) = (rule, expired, self.is_shutting_down()) {
             message.attempts += 1;
-            self.commit_logged(vec![Write::requeue(&message)]).await;
+            let step = history::attempt(
+                &connector.name,
+                instance,
+                &message,
+                history::RETRY,
+                error,
+                None,
+            );
+            self.commit_logged(vec![Write::requeue(&message), step])
+                .await;
             // Waits in the queue, in view of queue list, move, clear and msg cancel.
             connector
                 .queue
@@ -181,12 +204,23 @@ impl Gateway {
             DlrStatus::Rejected
         };
         let report = self.report_for(&message, status, error);
-        let writes = vec![Write::finish(
-            message,
-            MessageState::Failed,
-            status.stat_word(),
-            Some(format!("0x{error:08x}")),
-        )];
+        let step = history::attempt(
+            &connector.name,
+            instance,
+            &message,
+            history::FAILED,
+            error,
+            None,
+        );
+        let writes = vec![
+            Write::finish(
+                message,
+                MessageState::Failed,
+                status.stat_word(),
+                Some(format!("0x{error:08x}")),
+            ),
+            step,
+        ];
         self.commit_with_report(writes, report).await;
         connector.queue.finished();
     }

@@ -99,11 +99,11 @@ impl Gateway {
 
     /// A connector, or a group's next member that is up.
     fn forced_target(&self, target: &str) -> Option<String> {
-        if self.connectors.contains_key(target) {
+        if self.has_connector(target) {
             return Some(target.to_string());
         }
         self.router().group_member(target, |name| {
-            self.connectors.get(name).is_some_and(|c| c.is_up())
+            self.connector(name).is_some_and(|c| c.is_up())
         })
     }
 

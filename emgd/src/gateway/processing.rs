@@ -19,7 +19,7 @@ impl Gateway {
     pub async fn inbound(&self, message: Message) -> Result<Message, Reject> {
         let cfg = self.config();
         let name = message.origin.connector.clone();
-        let connector = self.connectors.get(&name).map(|c| c.config());
+        let connector = self.connector(&name).map(|c| c.config());
         let masquerade = self
             .process
             .masquerade(cfg.general.masquerade_key.as_deref());

@@ -40,8 +40,7 @@ impl Gateway {
         }
         let target = stored.message.target.clone();
         let connector = self
-            .connectors
-            .get(&target)
+            .connector(&target)
             .ok_or_else(|| QueuedError::InFlight(id, target.clone()))?;
         match connector.queue.take_id(id).await {
             Some(m) => Ok((m, target)),
@@ -99,7 +98,7 @@ impl Gateway {
 
     /// Return a message taken by `take_queued` (it stopped counting when taken).
     fn put_back_queued(&self, target: &str, m: Message) {
-        if let Some(c) = self.connectors.get(target) {
+        if let Some(c) = self.connector(target) {
             c.queue.push(m);
         }
     }

@@ -1,19 +1,35 @@
 //! Delivery receipts from the next hop: matched to the open DLR entry of the message they are
-//! for (a receipt that comes before its entry is parked), the message finished, and a report
-//! sent to its sender. Receipts for the parts of a long message are combined as the
+//! for (a receipt that comes before its entry is parked until the entry opens), the message
+//! finished, and a report sent to its sender. Resolves only once that is committed, so a
+//! session answers the next hop after the receipt is durable, never while it only waits in
+//! memory: if emgd dies first, the next hop sends it again. Receipts for the parts of a long message are combined as the
 //! connector's `dlr_parts` says. [`Gateway::settle`] is shared with `dlr_expiry`, which
 //! settles an entry whose receipt never came as UNKNOWN.
 
-use super::dlr_book::{DlrKey, OpenEntry, PartsSoFar};
+use super::dlr_book::{DlrKey, Lookup, OpenEntry, PartsSoFar};
+use super::history;
 use super::shared::Gateway;
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;
 use common::dlrid;
 use common::message::Message;
+use std::time::Duration;
+
+/// What became of a delivery receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptOutcome {
+    /// Matched, and what it says is committed: answer it.
+    Recorded,
+    /// No message is waiting for it (not even after its parking window): answer it, nothing
+    /// can ever match it.
+    Unmatched,
+    /// The store could not record it: answer with a temporary error, so it comes again.
+    NotStored,
+}
 
 impl Gateway {
-    /// A delivery receipt for `remote_id` arrived on `connector`.
-    /// Returns false when no open entry matches.
+    /// A delivery receipt for `remote_id` arrived on `connector`; true once it is recorded,
+    /// false when no open entry matches (see [`Gateway::record_receipt`]).
     pub async fn receipt(
         &self,
         connector: &str,
@@ -21,17 +37,45 @@ impl Gateway {
         status: DlrStatus,
         error: u32,
     ) -> bool {
+        self.record_receipt(connector, remote_id, status, error)
+            .await
+            == ReceiptOutcome::Recorded
+    }
+
+    /// A delivery receipt for `remote_id` arrived on `connector`: match it and commit what it
+    /// says. One that matches no open entry yet waits up to the connector's
+    /// `dlr_park_seconds` for it (its submit response may still be on its way); at the end
+    /// of that window it may still match another spelling of its id.
+    pub async fn record_receipt(
+        &self,
+        connector: &str,
+        remote_id: &str,
+        status: DlrStatus,
+        error: u32,
+    ) -> ReceiptOutcome {
         let format = self.id_format(connector);
         let canon = dlrid::normalise(remote_id, format);
         let window = self
-            .connectors
-            .get(connector)
+            .connector(connector)
             .map_or(0, |c| c.config().dlr_park_seconds);
-        let found = self
-            .book
-            .find_or_park(connector, &canon, format, status, error, window);
-        let Some((key, entry)) = found else {
-            return false;
+        let scope = self.dlr_scope(connector);
+        let (key, entry) = match self.book.find_or_park(&scope, &canon, format, window) {
+            Lookup::Found(key, entry) => (key, entry),
+            Lookup::Unmatched => return ReceiptOutcome::Unmatched,
+            Lookup::Parked(mut parked) => {
+                let waited =
+                    tokio::time::timeout(Duration::from_secs(window), &mut parked.entry).await;
+                match waited {
+                    Ok(Ok(found)) => found,
+                    _ => match self.book.unpark_late(&scope, &canon, format, parked) {
+                        Some(found) => found,
+                        None => {
+                            tracing::warn!("connector {connector}: receipt for {canon} matched no message within its parking window of {window} s; dropped");
+                            return ReceiptOutcome::Unmatched;
+                        }
+                    },
+                }
+            }
         };
         self.settle(key, entry, status, error).await
     }
@@ -44,7 +88,7 @@ impl Gateway {
         entry: OpenEntry,
         status: DlrStatus,
         error: u32,
-    ) -> bool {
+    ) -> ReceiptOutcome {
         let original = match entry {
             OpenEntry::Loaded(m, _) => *m,
             OpenEntry::OnlyId(id, _) => match self.store.message(id).await {
@@ -53,29 +97,32 @@ impl Gateway {
                     let (connector, remote_id) = &key;
                     tracing::warn!("open DLR entry {connector}/{remote_id} names message {id}, which the store does not have");
                     self.book.close(&key);
-                    return false;
+                    return ReceiptOutcome::Unmatched;
                 }
                 Err(e) => {
                     tracing::error!("cannot read message {id} for its receipt: {e}");
-                    return false;
+                    return ReceiptOutcome::NotStored;
                 }
             },
         };
+        let step = history::receipt(original.id, &key.0, &key.1, status.stat_word(), error);
         if self.book.is_multipart(original.id) {
-            return self.part_receipt(key, original, status, error).await;
+            return self.part_receipt(key, original, status, error, step).await;
         }
         if !status.is_final() {
             // ENROUTE / ACCEPTD: pass it on, keep waiting for the final state.
-            self.report_and_commit(Vec::new(), &original, status, error)
-                .await;
-            return true;
+            return stored(
+                self.report_and_commit(vec![step], &original, status, error)
+                    .await,
+            );
         }
         if !self.book.close(&key) {
             // Another receipt for it (or its expiry) settled it meanwhile.
-            return true;
+            return ReceiptOutcome::Recorded;
         }
         let report = self.report_for(&original, status, error);
         let writes = vec![
+            step,
             Write::CloseDlr {
                 connector: key.0,
                 remote_id: key.1,
@@ -87,14 +134,13 @@ impl Gateway {
                 (error != 0).then(|| format!("{error}")),
             ),
         ];
-        self.commit_with_report(writes, report).await;
-        true
+        stored(self.commit_with_report(writes, report).await)
     }
 
     /// Open DLR entries a connector is waiting on, by remote id. The simulated SMSC uses this
     /// at start to finish the receipts a crash interrupted.
     pub fn open_dlrs_of(&self, connector: &str) -> Vec<String> {
-        self.book.open_of(connector)
+        self.book.open_of(&self.dlr_scope(connector))
     }
 
     /// A receipt for one part (`key`) of the long message `original`.
@@ -104,39 +150,42 @@ impl Gateway {
         original: Message,
         status: DlrStatus,
         error: u32,
-    ) -> bool {
+        step: Write,
+    ) -> ReceiptOutcome {
         let each = self
-            .connectors
-            .get(&key.0)
+            .connector(&original.target)
             .is_some_and(|c| c.config().dlr_parts == config::DlrParts::Each);
         if !status.is_final() {
-            if each {
-                self.report_and_commit(Vec::new(), &original, status, error)
-                    .await;
-            }
-            return true;
+            return stored(if each {
+                self.report_and_commit(vec![step], &original, status, error)
+                    .await
+            } else {
+                self.commit_logged(vec![step]).await
+            });
         }
         if !self.book.close(&key) {
             // Another receipt for it (or its expiry) settled it meanwhile.
-            return true;
+            return ReceiptOutcome::Recorded;
         }
         let (whole_status, whole_error, parts) =
             match self.book.part_final(original.id, status, error) {
-                PartsSoFar::Unknown => return false,
+                PartsSoFar::Unknown => return ReceiptOutcome::Unmatched,
                 PartsSoFar::Waiting => {
-                    let writes = vec![Write::PartDone {
-                        connector: key.0,
-                        remote_id: key.1,
-                        status: status.stat_word().into(),
-                        error,
-                    }];
-                    if each {
+                    let writes = vec![
+                        step,
+                        Write::PartDone {
+                            connector: key.0,
+                            remote_id: key.1,
+                            status: status.stat_word().into(),
+                            error,
+                        },
+                    ];
+                    return stored(if each {
                         self.report_and_commit(writes, &original, status, error)
-                            .await;
+                            .await
                     } else {
-                        self.commit_logged(writes).await;
-                    }
-                    return true;
+                        self.commit_logged(writes).await
+                    });
                 }
                 PartsSoFar::Whole(s, e, parts) => (s, e, parts),
             };
@@ -147,6 +196,7 @@ impl Gateway {
         };
         let report = self.report_for(&original, reported, reported_error);
         let writes = vec![
+            step,
             Write::CloseDlrs {
                 connector: key.0,
                 remote_ids: parts,
@@ -158,8 +208,15 @@ impl Gateway {
                 (whole_error != 0).then(|| format!("{whole_error}")),
             ),
         ];
-        self.commit_with_report(writes, report).await;
-        true
+        stored(self.commit_with_report(writes, report).await)
+    }
+}
+
+fn stored(committed: bool) -> ReceiptOutcome {
+    if committed {
+        ReceiptOutcome::Recorded
+    } else {
+        ReceiptOutcome::NotStored
     }
 }
 

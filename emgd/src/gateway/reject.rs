@@ -20,9 +20,16 @@ pub enum Reject {
     /// Permanent: the connector is transmit-only (`mode`): it takes no messages in.
     #[error("connector {0} is transmit-only: it takes no messages")]
     NotReceiving(String),
+    /// Temporary: a reload removed the connector; it takes nothing new while it stops.
+    #[error("connector {0} is being removed from the configuration: it takes no new messages")]
+    Removed(String),
     /// Permanent: the blacklist refuses the source or destination address.
     #[error(transparent)]
     Refused(#[from] crate::process::Refused),
+    /// Permanent until the balance is topped up: the account's prepaid balance does not cover
+    /// the price (or a postpaid one would pass its limit).
+    #[error("the balance of account {0} does not cover the price")]
+    NoBalance(String),
     /// A plugin refused it; its kind says whether for good and what about.
     #[error(transparent)]
     Plugin(#[from] crate::plugin::Refusal),
@@ -35,7 +42,10 @@ impl Reject {
             Reject::Plugin(r) => r.kind.is_temporary(),
             other => !matches!(
                 other,
-                Reject::NoRoute(_) | Reject::Refused(_) | Reject::NotReceiving(_)
+                Reject::NoRoute(_)
+                    | Reject::Refused(_)
+                    | Reject::NotReceiving(_)
+                    | Reject::NoBalance(_)
             ),
         }
     }

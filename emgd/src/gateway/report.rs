@@ -9,16 +9,19 @@ use common::message::{DlrInfo, Message, MsgType};
 
 impl Gateway {
     /// The DLR message that tells `original`'s sender its fate, when the sender asked for one
-    /// and its connector is still configured. Plugins' `on_dlr` hooks see every report (asked
-    /// for or not) and may change or hold it.
+    /// of this state (its report mask: an SMPP sender's registered_delivery 2 wants failures
+    /// only) and its connector is still configured. Plugins' `on_dlr` hooks see every report
+    /// (asked for or not) and may change or hold it.
     pub(super) fn report_for(
         &self,
         original: &Message,
         status: DlrStatus,
         error: u32,
     ) -> Option<Message> {
-        let wanted =
-            original.dlr_requested && self.connectors.contains_key(&original.origin.connector);
+        let mask = original.origin.callback_mask;
+        let wanted = original.dlr_requested
+            && (mask == 0 || mask & status.mask_bit() != 0)
+            && self.has_connector(&original.origin.connector);
         if original.msgtype == MsgType::Dlr || (!wanted && self.plugins().is_empty()) {
             return None;
         }
@@ -45,6 +48,15 @@ impl Gateway {
                 text: text_excerpt(original),
             }),
             received_us: now,
+            // A report for a client that never comes back (an SMPP user who does not bind
+            // again) does not wait for ever: it expires from its queue after dlr_expire.
+            expires_us: Some(
+                now.saturating_add(
+                    i64::try_from(self.config().general.dlr_expire)
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(1_000_000),
+                ),
+            ),
             ..Default::default()
         };
         let mut report = self.plugins_on_dlr(original, report)?;
@@ -57,7 +69,7 @@ impl Gateway {
 
     /// Queue a report whose enqueue has committed.
     pub(super) fn queue_report(&self, report: Message) {
-        if let Some(c) = self.connectors.get(&report.target) {
+        if let Some(c) = self.connector(&report.target) {
             c.queue.push(report);
         }
     }

@@ -17,15 +17,24 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
+/// The connectors by name.
+pub type Connectors = BTreeMap<String, Arc<ConnectorHandle>>;
+
 pub struct Gateway {
     pub(super) config: RwLock<Arc<config::Config>>,
     pub store: Arc<dyn Store>,
-    pub(super) connectors: BTreeMap<String, Arc<ConnectorHandle>>,
+    /// Swapped whole when a reload adds a connector (a removed one stays, flagged, until
+    /// restart: it drains or hands its queue back, then shows DEAD).
+    pub(super) connectors: RwLock<Arc<Connectors>>,
+    /// What a reload asks of the connector supervisor (`crate::connector::supervise`).
+    pub(super) changes: super::changes::ChangeQueue,
     pub(super) router: RwLock<Arc<Router>>,
     /// Open DLR entries, parked receipts, long messages' tallies.
     pub(super) book: DlrBook,
     /// Where the parts of long messages that clients send part by part were routed.
     pub(super) cmr: Cmr,
+    /// Parts of long messages held until they can be joined (`reassemble`).
+    pub(super) reassembly: super::held_parts::Reassembly,
     /// Per-user `throughput` limits.
     pub(super) user_limits: UserLimits,
     /// When the open DLR entries are next searched for expired ones (Unix µs, `dlr_expiry`).
@@ -76,9 +85,11 @@ impl Gateway {
             router: RwLock::new(Arc::new(Router::new(&cfg))),
             config: RwLock::new(Arc::new(cfg)),
             store,
-            connectors,
+            connectors: RwLock::new(Arc::new(connectors)),
+            changes: Default::default(),
             book: DlrBook::recover(&recovered.open_dlrs),
             cmr: Cmr::default(),
+            reassembly: super::held_parts::Reassembly::recover(&recovered.held_parts),
             user_limits: UserLimits::default(),
             next_dlr_expiry: AtomicI64::new(0),
             next_id: AtomicU64::new(next),
@@ -89,8 +100,8 @@ impl Gateway {
             plugins: RwLock::default(),
         });
         for m in &recovered.queued {
-            match gw.connectors.get(&m.target) {
-                Some(c) => c.queue.push(m.clone()),
+            match gw.connector(&m.target) {
+                Some(c) => c.queue.push_or_schedule(m.clone()),
                 None => tracing::warn!(
                     "message {} is queued for connector {}, which the configuration no longer has; it stays in the store",
                     m.id,
@@ -99,7 +110,7 @@ impl Gateway {
             }
         }
         for (target, spilled) in &recovered.spilled {
-            match gw.connectors.get(target) {
+            match gw.connector(target) {
                 Some(c) => spilled.iter().for_each(|s| c.queue.push_spilled(*s)),
                 None => tracing::warn!(
                     "{} messages are queued for connector {target}, which the configuration no longer has; they stay in the store",
@@ -117,12 +128,30 @@ impl Gateway {
             .clone()
     }
 
-    pub fn connector(&self, name: &str) -> Option<&Arc<ConnectorHandle>> {
-        self.connectors.get(name)
+    pub fn connector(&self, name: &str) -> Option<Arc<ConnectorHandle>> {
+        self.snapshot().get(name).cloned()
     }
 
-    pub fn connectors(&self) -> impl Iterator<Item = &Arc<ConnectorHandle>> {
-        self.connectors.values()
+    /// Every connector, removed ones (DEAD, or draining) included.
+    pub fn connectors(&self) -> Vec<Arc<ConnectorHandle>> {
+        self.snapshot().values().cloned().collect()
+    }
+
+    /// The connectors as they are now (a reload may swap the map under you).
+    pub(super) fn snapshot(&self) -> Arc<Connectors> {
+        self.connectors
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(super) fn has_connector(&self, name: &str) -> bool {
+        self.snapshot().contains_key(name)
+    }
+
+    /// A connector the configuration has (not one removed by a reload).
+    pub(super) fn configured(&self, name: &str) -> Option<Arc<ConnectorHandle>> {
+        self.connector(name).filter(|c| !c.removed())
     }
 
     /// Messages queued or in flight, server-wide.
@@ -144,38 +173,6 @@ impl Gateway {
 
     pub(crate) fn allocate_id(&self) -> MessageId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Apply a reloaded configuration: routes, users, limits and connector settings. Adding or
-    /// removing connectors, and changing a connector's type, protocol, address, instances or
-    /// dlr_address, needs a restart (logged; the running values stay in force and in view).
-    pub fn reload(&self, cfg: config::Config) {
-        self.user_limits.clear();
-        for name in cfg.connectors.keys() {
-            if !self.connectors.contains_key(name) {
-                tracing::warn!("reload: new connector {name} will start at the next restart");
-            }
-        }
-        for (name, handle) in &self.connectors {
-            match cfg.connectors.get(name) {
-                Some(c) => {
-                    let mut next = c.clone();
-                    let kept = keep_until_restart(&handle.config(), &mut next);
-                    if !kept.is_empty() {
-                        tracing::warn!(
-                            "reload: connector {name}: {} changed, which takes a restart; the running values stay in force until then",
-                            kept.join(", ")
-                        );
-                    }
-                    handle.set_config(next);
-                }
-                None => tracing::warn!(
-                    "reload: connector {name} was removed from the configuration; it keeps running until restart"
-                ),
-            }
-        }
-        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Router::new(&cfg));
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
     }
 
     /// Whether the gateway takes traffic (`/health`): not shutting down, and the store answers
@@ -201,12 +198,28 @@ impl Gateway {
     }
 
     /// The id format a connector's next hop uses.
+    /// Whose open DLR entries a receipt on `connector` matches, and under which name the
+    /// entries of messages sent on it are kept: its `dlr_group`, else the connector itself.
+    pub(super) fn dlr_scope(&self, connector: &str) -> String {
+        self.connector(connector)
+            .and_then(|c| c.config().dlr_group.clone())
+            .unwrap_or_else(|| connector.to_string())
+    }
+
+    /// The connector whose log tells of an entry kept under `scope`: the connector of that
+    /// name, else the first member of that DLR group.
+    pub(super) fn scope_connector(&self, scope: &str) -> String {
+        if self.has_connector(scope) {
+            return scope.to_string();
+        }
+        self.snapshot()
+            .values()
+            .find(|c| c.config().dlr_group.as_deref() == Some(scope))
+            .map_or_else(|| scope.to_string(), |c| c.name.clone())
+    }
+
     pub(super) fn id_format(&self, connector: &str) -> IdFormat {
-        match self
-            .connectors
-            .get(connector)
-            .map(|c| c.config().dlr_id_format)
-        {
+        match self.connector(connector).map(|c| c.config().dlr_id_format) {
             Some(config::DlrIdFormat::Hex) => IdFormat::Hex,
             Some(config::DlrIdFormat::Decimal) => IdFormat::Decimal,
             Some(config::DlrIdFormat::String) => IdFormat::String,
@@ -225,37 +238,6 @@ impl Gateway {
             }
         }
     }
-}
-
-/// The settings a running connector cannot take on the fly (its listener or its set of
-/// instances would have to start again): `next` keeps the running values, so what MGP shows
-/// is what is in force. Returns the keywords kept.
-fn keep_until_restart(
-    running: &config::Connector,
-    next: &mut config::Connector,
-) -> Vec<&'static str> {
-    let mut kept = Vec::new();
-    if next.direction != running.direction {
-        next.direction = running.direction;
-        kept.push("type");
-    }
-    if next.protocol != running.protocol {
-        next.protocol = running.protocol;
-        kept.push("protocol");
-    }
-    if next.address != running.address {
-        next.address = running.address.clone();
-        kept.push("address");
-    }
-    if next.instances != running.instances {
-        next.instances = running.instances;
-        kept.push("instances");
-    }
-    if next.http.dlr_address != running.http.dlr_address {
-        next.http.dlr_address = running.http.dlr_address.clone();
-        kept.push("dlr_address");
-    }
-    kept
 }
 
 /// Resolves once shutdown has begun (for `select!` arms: it holds no borrow when done).

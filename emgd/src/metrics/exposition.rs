@@ -56,7 +56,7 @@ const STATES: [ConnState; 6] = [
 pub fn render(gw: &Gateway) -> String {
     let m = global();
     let mut out = String::with_capacity(8192);
-    let connectors: Vec<_> = gw.connectors().cloned().collect();
+    let connectors = gw.connectors();
     let c = |name: &str| labels(&["connector"], &[name.to_string()]);
 
     head(
@@ -66,7 +66,7 @@ pub fn render(gw: &Gateway) -> String {
         "Instances of a connector in each state.",
     );
     for h in &connectors {
-        let states = h.states();
+        let states = h.shown_states();
         for s in STATES {
             let n = states.iter().filter(|x| **x == s).count();
             let l = labels(&["connector", "state"], &[h.name.clone(), s.to_string()]);
@@ -224,6 +224,28 @@ pub fn render(gw: &Gateway) -> String {
         "Duration of DLR callback requests.",
         &["connector"],
         &m.callback_seconds,
+    );
+    head(
+        &mut out,
+        "emg_charged_total",
+        "counter",
+        "Amount charged to balance-controlled accounts for accepted messages, in the price table's currency, by account.",
+    );
+    for (values, n) in m.charged_micros.snapshot() {
+        let micros = i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        let amount = crate::store::accounts::from_micros(micros);
+        let _ = writeln!(
+            out,
+            "emg_charged_total{{{}}} {amount}",
+            labels(&["account"], &values)
+        );
+    }
+    counters(
+        &mut out,
+        "emg_balance_refusals_total",
+        "Messages refused because the account's balance did not cover the price, by account.",
+        &["account"],
+        &m.balance_refusals,
     );
     head(
         &mut out,

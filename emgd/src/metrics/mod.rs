@@ -124,6 +124,9 @@ pub struct Metrics {
     callbacks: Family<AtomicU64>,
     dlr_expired: Family<AtomicU64>,
     callback_seconds: Family<Histogram>,
+    /// Millionths of the currency charged, by account.
+    charged_micros: Family<AtomicU64>,
+    balance_refusals: Family<AtomicU64>,
 }
 
 /// The registry every module records into.
@@ -188,6 +191,20 @@ impl Metrics {
                 .map(|(_, h)| h.counts())
         };
         [find(&self.submit_response), find(&self.accept_commit)]
+    }
+
+    /// `account` was charged `micros` millionths for a message it sent.
+    pub fn charged(&self, account: &str, micros: i64) {
+        self.charged_micros
+            .get(&[account])
+            .fetch_add(micros.max(0) as u64, Ordering::Relaxed);
+    }
+
+    /// A message of `account` was refused: its balance did not cover the price.
+    pub fn balance_refused(&self, account: &str) {
+        self.balance_refusals
+            .get(&[account])
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// An open DLR entry of `connector` expired without its receipt.

@@ -200,6 +200,18 @@ impl Queue {
         });
     }
 
+    /// A new message: queued, or, when it is scheduled for later (SMPP
+    /// schedule_delivery_time), counted in the queue like [`Queue::push`] and held like
+    /// [`Queue::defer`] until its time: in view of `queue list`, leaving then.
+    pub fn push_or_schedule(self: &Arc<Self>, message: Message) {
+        let Some(delay) = message.wait_before_sending(crate::clock::now_us()) else {
+            return self.push(message);
+        };
+        self.size.fetch_add(1, Ordering::Relaxed);
+        self.totals.queued.fetch_add(1, Ordering::Relaxed);
+        self.defer(message, delay);
+    }
+
     /// Deferred message `id` is due: back at the head, unless an operator took it meanwhile.
     fn undefer(&self, id: MessageId) {
         let mut q = self.lock();

@@ -8,10 +8,13 @@
 //! `{` is JSON, one that starts with [`FORMAT`] is this encoding.
 
 use common::dlr::DlrStatus;
-use common::message::{Address, DlrInfo, Message, MessageId, MsgType, Origin};
+use common::message::{Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv};
 
 /// First byte of a binary record; bump it when the layout changes and keep reading the old.
-pub const FORMAT: u8 = 1;
+/// 2 added the parameters carried through (`Message::tlvs`) and the scheduled delivery time
+/// at the end; 1 is read without.
+pub const FORMAT: u8 = 2;
+const FORMAT_WITHOUT_TLVS: u8 = 1;
 
 /// The record of `m` (without its id and target, which the row holds).
 pub fn encode(m: &Message) -> Vec<u8> {
@@ -56,6 +59,18 @@ pub fn encode(m: &Message) -> Vec<u8> {
     varint(w, u64::from(m.attempts));
     opt_string(w, m.price.map(|d| d.to_string()).as_deref());
     opt_string(w, m.cost.map(|d| d.to_string()).as_deref());
+    varint(w, m.tlvs.len() as u64);
+    for t in &m.tlvs {
+        varint(w, u64::from(t.tag));
+        bytes(w, &t.value);
+    }
+    match m.deliver_at_us {
+        None => w.push(0),
+        Some(t) => {
+            w.push(1);
+            signed(w, t);
+        }
+    }
     out
 }
 
@@ -80,7 +95,12 @@ pub enum DecodeError {
 pub fn decode(id: MessageId, target: &str, data: &[u8]) -> Result<Message, DecodeError> {
     let mut m = match data.first() {
         Some(b'{') => serde_json::from_slice(data).map_err(|e| DecodeError::Json(e.to_string()))?,
-        Some(&FORMAT) => Reader { data, at: 1 }.message()?,
+        Some(&format @ (FORMAT | FORMAT_WITHOUT_TLVS)) => Reader {
+            data,
+            at: 1,
+            format,
+        }
+        .message()?,
         Some(&other) => return Err(DecodeError::Format(other)),
         None => return Err(DecodeError::Truncated),
     };
@@ -135,6 +155,7 @@ fn address(w: &mut Vec<u8>, a: &Address) {
 struct Reader<'a> {
     data: &'a [u8],
     at: usize,
+    format: u8,
 }
 
 impl Reader<'_> {
@@ -248,6 +269,15 @@ impl Reader<'_> {
         let attempts = self.u32()?;
         let price = self.amount()?;
         let cost = self.amount()?;
+        let tlvs = self.tlvs()?;
+        let deliver_at_us = if self.format == FORMAT_WITHOUT_TLVS {
+            None
+        } else {
+            match self.u8()? {
+                0 => None,
+                _ => Some(self.signed()?),
+            }
+        };
         Ok(Message {
             id: 0,
             msgtype,
@@ -268,7 +298,26 @@ impl Reader<'_> {
             attempts,
             price,
             cost,
+            tlvs,
+            deliver_at_us,
         })
+    }
+
+    /// The parameters carried through (format 1 records have none).
+    fn tlvs(&mut self) -> Result<Vec<PassedTlv>, DecodeError> {
+        if self.format == FORMAT_WITHOUT_TLVS {
+            return Ok(Vec::new());
+        }
+        let n = self.varint()?;
+        (0..n)
+            .map(|_| {
+                let tag = self.varint()?;
+                Ok(PassedTlv {
+                    tag: u16::try_from(tag).map_err(|_| DecodeError::Code("TLV tag", tag))?,
+                    value: self.bytes()?,
+                })
+            })
+            .collect()
     }
 
     fn amount(&mut self) -> Result<Option<rust_decimal::Decimal>, DecodeError> {
@@ -327,7 +376,31 @@ mod tests {
             attempts: 12,
             price: Some("0.0512".parse().unwrap()),
             cost: Some("-1.5".parse().unwrap()),
+            tlvs: vec![
+                PassedTlv {
+                    tag: 0x0204,
+                    value: vec![0, 7],
+                },
+                PassedTlv {
+                    tag: 0x0381,
+                    value: b"\x01\x014670".to_vec(),
+                },
+            ],
+            deliver_at_us: Some(1_700_000_060_000_000),
         }
+    }
+
+    #[test]
+    fn format_1_records_are_read_without_parameters() {
+        let m = Message {
+            tlvs: Vec::new(),
+            deliver_at_us: None,
+            ..full()
+        };
+        let mut old = encode(&m);
+        old[0] = FORMAT_WITHOUT_TLVS;
+        old.truncate(old.len() - 2); // the parameter count and the delivery time, none
+        assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
     }
 
     #[test]

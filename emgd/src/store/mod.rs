@@ -7,15 +7,18 @@
 //!
 //! What a message costs the store: its row written once at acceptance (a compact binary record,
 //! [`codec`], encoded by the caller), a few small state changes (submitting, sent with its open
-//! DLR entry, final), and one routelog row at the final state. A delivery report going back is
-//! a message of its own with a short record. Nothing is rewritten in place but the state, and
+//! DLR entry, final), one routelog row at the final state, and one small history row
+//! ([`Event`]) per submit attempt, receipt and report called back, each in a batch that is
+//! committed anyway. A delivery report going back is a message of its own with a short record. Nothing is rewritten in place but the state, and
 //! finished rows are purged after their retention, so the store stays bounded.
 
+pub mod accounts;
 pub mod codec;
 pub mod schema;
 pub mod sqlite;
 
 use common::message::{Message, MessageId};
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -145,6 +148,82 @@ pub enum Write {
     SatEntry { entry: SatEntry },
     /// Drop the SAT entries that expired before `before_us`.
     SatPurge { before_us: i64 },
+    /// Charge `amount` to `account`'s balance, if the account has one (others are not
+    /// balance-controlled). A prepaid balance that does not cover it, or a postpaid one that
+    /// would pass its limit, refuses the whole batch with [`StoreError::NoBalance`]; so it
+    /// must be the batch's first write (the message's enqueue follows it).
+    Charge { account: String, amount: Decimal },
+    /// An operator changed `account`'s balance; recorded in its history as done `by`.
+    Balance {
+        account: String,
+        change: accounts::BalanceChange,
+        by: String,
+    },
+    /// One step of a message's history (a submit attempt and its answer, a receipt, a report
+    /// called back): appended in the batch that records the step's effect, so it costs one row
+    /// in a transaction the writer runs anyway.
+    Event { event: Box<Event> },
+    /// One part of a long message, held until its last part arrives (`reassemble`); the
+    /// same part again replaces it.
+    HoldPart { key: String, seq: u8, part: Record },
+    /// The held parts of `key` are done with (joined, or given up on and queued one by one).
+    DropParts { key: String },
+}
+
+/// What kind of step an [`Event`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A submit to the next hop and its answer.
+    Attempt = 0,
+    /// A delivery receipt from the next hop.
+    Receipt = 1,
+    /// A delivery report handed back to the message's sender (callback, SMPP deliver_sm ...).
+    Callback = 2,
+}
+
+impl EventKind {
+    pub fn from_code(code: i64) -> Option<EventKind> {
+        Some(match code {
+            0 => EventKind::Attempt,
+            1 => EventKind::Receipt,
+            2 => EventKind::Callback,
+            _ => return None,
+        })
+    }
+
+    /// The word `msg_history` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Attempt => "attempt",
+            EventKind::Receipt => "receipt",
+            EventKind::Callback => "callback",
+        }
+    }
+}
+
+/// One recorded step of a message's life; kept as long as its routelog row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub message_id: MessageId,
+    /// When it happened (Unix µs).
+    pub at_us: i64,
+    pub kind: EventKind,
+    pub connector: String,
+    /// The instance (session) it happened on, where one did.
+    pub instance: Option<u32>,
+    /// The answer: `OK`, `RETRY`, `FAILED` for attempts, the status word for receipts.
+    pub status: String,
+    /// The protocol's error code (0 when none).
+    pub code: u32,
+    pub remote_id: Option<String>,
+}
+
+impl Event {
+    pub fn write(self) -> Write {
+        Write::Event {
+            event: Box::new(self),
+        }
+    }
 }
 
 impl Write {
@@ -310,6 +389,8 @@ pub struct Trail {
     pub stored: Option<StoredMessage>,
     pub log: Option<LogEntry>,
     pub dlrs: Vec<OpenDlr>,
+    /// Its recorded steps ([`Event`]), oldest first.
+    pub events: Vec<Event>,
 }
 
 /// Queued messages per connector that recovery loads into memory; the rest of a queue stays
@@ -340,6 +421,8 @@ pub struct Recovered {
     pub max_id: MessageId,
     /// SAT entries that have not expired.
     pub sat_entries: Vec<SatEntry>,
+    /// Parts of long messages held for reassembly: (key, part number, the part).
+    pub held_parts: Vec<(String, u8, Message)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -350,6 +433,9 @@ pub enum StoreError {
     Closed,
     #[error("stored message {0} cannot be decoded: {1}")]
     Corrupt(MessageId, String),
+    /// [`Write::Charge`] refused: the account's balance does not cover the price.
+    #[error("the balance of account {account} does not cover the price")]
+    NoBalance { account: String },
 }
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -366,6 +452,10 @@ pub struct Options {
     /// A routelog row is purged this long after its message's final state
     /// (`routelog_retention`).
     pub routelog_retention: Duration,
+    /// Which failed messages give their charge back (`refund_policy`).
+    pub refund: config::RefundPolicy,
+    /// Destination digits the hourly summary groups by (`summary_prefix_length`).
+    pub summary_prefix_length: usize,
 }
 
 impl Default for Options {
@@ -375,17 +465,29 @@ impl Default for Options {
             group_commit_delay: Duration::from_micros(config::DEFAULT_GROUP_COMMIT_DELAY_US),
             retention: Duration::from_secs(config::DEFAULT_RETENTION),
             routelog_retention: Duration::from_secs(config::DEFAULT_ROUTELOG_RETENTION),
+            refund: config::RefundPolicy::Rejected,
+            summary_prefix_length: config::DEFAULT_SUMMARY_PREFIX_LENGTH,
         }
     }
 }
 
 impl Options {
+    /// The options `cfg` gives.
+    pub fn of_config(cfg: &config::Config) -> Options {
+        Options {
+            refund: cfg.prices.refund,
+            summary_prefix_length: cfg.prices.summary_prefix_length,
+            ..Options::of(&cfg.general)
+        }
+    }
+
     pub fn of(general: &config::General) -> Options {
         Options {
             group_commit_max: general.group_commit_max,
             group_commit_delay: Duration::from_micros(general.group_commit_delay_us),
             retention: Duration::from_secs(general.retention),
             routelog_retention: Duration::from_secs(general.routelog_retention),
+            ..Options::default()
         }
     }
 }
@@ -437,6 +539,16 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<'_, Vec<ErrorCount>>;
     /// Message `id`'s row, routelog row and open DLR entries.
     fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail>;
+    /// Balances: `account`'s, or every account's (by name).
+    fn balances(&self, account: Option<String>) -> StoreFuture<'_, Vec<accounts::Balance>>;
+    /// `account`'s balance history, newest first, at most `limit` entries.
+    fn balance_history(
+        &self,
+        account: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<accounts::HistoryEntry>>;
+    /// The hourly summary rows `query` selects, by account, hour, prefix, connector, status.
+    fn summary(&self, query: accounts::SummaryQuery) -> StoreFuture<'_, Vec<accounts::SummaryRow>>;
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].

@@ -96,4 +96,68 @@ pub const MIGRATIONS: &[&str] = &[
             SELECT updated_us / 60000000 AS minute, id FROM messages
             UNION ALL SELECT updated_us / 60000000, message_id FROM routelog)
         GROUP BY minute;",
+    // 6: accounting. Amounts are integers of millionths. `balances` holds the accounts that
+    // are balance-controlled (a NULL postpaid_limit is prepaid); `balance_history` the
+    // operators' changes (EMG's balance_history); `hourly_summary` the routelog summed per
+    // account, hour of reception, destination prefix, sending connector and final status,
+    // kept current in the transaction that writes each routelog row. The routelog gains the
+    // number of parts a message was priced for, and whether its price counts (0: refused
+    // before acceptance, or refunded).
+    "ALTER TABLE routelog ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE routelog ADD COLUMN charged INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE balances (
+        account TEXT PRIMARY KEY,
+        micros INTEGER NOT NULL,
+        postpaid_limit INTEGER,
+        updated_us INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE balance_history (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        amount_before INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE INDEX balance_history_account ON balance_history(account, id);
+    CREATE TABLE hourly_summary (
+        account TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        prefix TEXT NOT NULL,
+        connector TEXT NOT NULL,
+        status TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        price INTEGER NOT NULL,
+        cost INTEGER NOT NULL,
+        PRIMARY KEY (account, hour, prefix, connector, status)
+    ) WITHOUT ROWID;",
+    // 7: a message's history: each submit attempt with its answer, each receipt, each report
+    // called back, one row per step, appended in the transaction that records the step. Keyed
+    // by message so `msg_history` reads one range; purged with the routelog.
+    "CREATE TABLE msg_events (
+        message_id INTEGER NOT NULL,
+        at_us INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        remote_id TEXT NOT NULL DEFAULT '',
+        connector TEXT NOT NULL,
+        instance INTEGER,
+        status TEXT NOT NULL,
+        code INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (message_id, at_us, kind, remote_id)
+    ) WITHOUT ROWID;",
+    // 8: parts of long messages received and held until the last one arrives
+    // (`reassemble`): one row per part, keyed by the long message (receiving connector,
+    // addresses, reference, total) and the part's number; the record is the part as
+    // accepted, target included. Joining the last part deletes them in the same commit as the
+    // whole message's enqueue.
+    "CREATE TABLE concat_parts (
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        received_us INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (key, seq)
+    ) WITHOUT ROWID;",
 ];

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod client;
+pub mod mgp;
+pub mod modem;
 pub mod peers;
 pub mod smsc;
 pub mod ucp_sim;

@@ -5,7 +5,7 @@
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
-//                [--bench]
+//                [--resend-unacked] [--no-receipts] [--bench]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -16,6 +16,14 @@
 // `--receipt text` leaves out the receipted_message_id and message_state TLVs: the id is
 // only in the text. `--receipt-first` sends the receipt before the submit_sm_resp.
 // `--throttle-share S` answers that share of submits with ESME_RTHROTTLED (0x58).
+// A submit on a transmitter bind gets its receipt on a receiver (or transceiver) bind of the
+// same system_id, as SMSCs do for SMPP 3.3 pairs and split 3.4 binds (`receipts_elsewhere`
+// counts them); with none bound it waits for one (`--resend-unacked`) or is dropped
+// (`receipts_unsendable`).
+// `--no-receipts` never sends a receipt (an SMSC that loses them all).
+// `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
+// real SMSC does: one whose session closed unanswered, or that was answered with an error, is
+// sent again on the next bind that can receive (`receipts_resent` counts them).
 //
 // The state (binds, submits, message texts received, receipts sent and acknowledged) is
 // written as JSON to --out at start, whenever it changes (at most every 100 ms) and on SIGTERM.
@@ -24,7 +32,9 @@
 // `<out>.parts` gets one JSON object a line per accepted submit_sm, in arrival order: the
 // session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
 // whether the text came in message_payload, and the decoded text.
-// `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI) and text. With
+// `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI), text, and its
+// user_message_reference, source_port and destination_port TLVs (null when absent), and
+// when it arrived (`at_us`, Unix µs). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
 // `--bench` (the side-by-side benchmark, emgbench --kannel) keeps no record per message, only
@@ -46,6 +56,8 @@ function parseArgs(argv) {
 		receipt: 'tlv',
 		dlrDelay: 0,
 		receiptFirst: false,
+		resendUnacked: false,
+		noReceipts: false,
 		moReply: false,
 		throttleShare: 0,
 		idBase: 10000000,
@@ -66,6 +78,8 @@ function parseArgs(argv) {
 			case '--receipt': opts.receipt = next(); break;
 			case '--dlr-delay': opts.dlrDelay = Number(next()); break;
 			case '--receipt-first': opts.receiptFirst = true; break;
+			case '--resend-unacked': opts.resendUnacked = true; break;
+			case '--no-receipts': opts.noReceipts = true; break;
 			case '--mo-reply': opts.moReply = true; break;
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
@@ -113,6 +127,9 @@ const state = {
 	throttled: 0,
 	receipts_sent: 0,
 	receipts_acked: 0,
+	receipts_resent: 0,
+	receipts_elsewhere: 0,
+	receipts_unsendable: 0,
 	enquire_links: 0,
 	unbinds: 0,
 	last_submit_us: 0,
@@ -180,7 +197,21 @@ function sendMo(session, pdu) {
 	});
 }
 
-function sendReceipt(session, pdu, id, submitted) {
+// Bound sessions that can take a deliver_sm (receiver, transceiver), by system_id.
+const receivers = new Map();
+let nextReceiver = 0;
+
+// The session a receipt for a submit on `session` goes out on: that one, unless it is a
+// transmitter; then a receiver of the same system_id (in turn), or null when none is bound.
+function receiptSession(session) {
+	if (session.bindMode !== 'bind_transmitter') return session;
+	const list = [...(receivers.get(session.systemId) || [])];
+	if (list.length === 0) return null;
+	state.receipts_elsewhere++;
+	return list[nextReceiver++ % list.length];
+}
+
+function sendReceipt(submitter, pdu, id, submitted) {
 	const now = new Date();
 	const text = `id:${id.text} sub:001 dlvrd:001 submit date:${yymmddhhmm(submitted)} ` +
 		`done date:${yymmddhhmm(now)} stat:DELIVRD err:000 text:${textOf(pdu).slice(0, 20)}`;
@@ -199,17 +230,64 @@ function sendReceipt(session, pdu, id, submitted) {
 		params.receipted_message_id = id.tlv;
 		params.message_state = 2;
 	}
-	const sent = session.deliver_sm(params, (resp) => {
+	const receipt = { params, text: textOf(pdu) };
+	const session = receiptSession(submitter);
+	if (!session) {
+		if (opts.resendUnacked) orphaned.push(receipt);
+		else state.receipts_unsendable++;
+		dirty = true;
+		return;
+	}
+	if (deliverReceipt(session, receipt)) {
+		state.receipts_sent++;
+		dirty = true;
+	}
+}
+
+// Receipts sent and not yet answered with status 0, per session (`--resend-unacked`), and
+// the ones waiting for a session to be sent on again.
+const unanswered = new Map();
+let orphaned = [];
+
+function deliverReceipt(session, receipt) {
+	let mine = unanswered.get(session);
+	if (opts.resendUnacked && !mine) {
+		mine = new Set();
+		unanswered.set(session, mine);
+	}
+	if (mine) mine.add(receipt);
+	return session.deliver_sm(receipt.params, (resp) => {
 		if (resp.command_status === 0) {
-			if (!opts.bench) fs.appendFileSync(opts.out + '.acked', JSON.stringify(textOf(pdu)) + '\n');
+			if (mine) mine.delete(receipt);
+			if (!opts.bench) fs.appendFileSync(opts.out + '.acked', JSON.stringify(receipt.text) + '\n');
 			state.last_receipt_us = Date.now() * 1000;
 			state.receipts_acked++;
 			dirty = true;
+		} else if (mine) {
+			// Refused for now: send it again in a second, on whichever session is there then.
+			mine.delete(receipt);
+			orphaned.push(receipt);
+			setTimeout(() => resendOrphans(session), 1000);
 		}
 	});
-	if (sent) {
-		state.receipts_sent++;
+}
+
+function sessionClosed(session) {
+	const bound = receivers.get(session.systemId);
+	if (bound) bound.delete(session);
+	const mine = unanswered.get(session);
+	if (mine) orphaned.push(...mine);
+	unanswered.delete(session);
+}
+
+function resendOrphans(session) {
+	if (!unanswered.has(session)) return; // closed: the next bind sends them
+	const again = orphaned;
+	orphaned = [];
+	for (const receipt of again) {
+		state.receipts_resent++;
 		dirty = true;
+		deliverReceipt(session, receipt);
 	}
 }
 
@@ -224,6 +302,10 @@ function record(sessionNo, pdu, text) {
 	fs.appendFileSync(opts.out + '.submits', JSON.stringify({
 		source: pdu.source_addr, source_ton: pdu.source_addr_ton, source_npi: pdu.source_addr_npi,
 		dest: pdu.destination_addr, dest_ton: pdu.dest_addr_ton, dest_npi: pdu.dest_addr_npi, text,
+		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
+		source_port: pdu.source_port === undefined ? null : pdu.source_port,
+		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
+		at_us: Date.now() * 1000,
 	}) + '\n');
 }
 
@@ -233,6 +315,7 @@ function throttles(n, share) {
 
 const server = smpp.createServer((session) => {
 	session.on('error', () => { /* peer went away; nothing to do */ });
+	session.on('close', () => sessionClosed(session));
 	const sessionNo = ++sessions;
 	let bound = false;
 	const onBind = (pdu) => {
@@ -246,7 +329,17 @@ const server = smpp.createServer((session) => {
 		bound = true;
 		state.binds++;
 		dirty = true;
+		session.bindMode = pdu.command;
+		session.systemId = pdu.system_id;
 		session.send(pdu.response({ system_id: 'node-smsc' }));
+		if (pdu.command !== 'bind_transmitter') {
+			if (!receivers.has(pdu.system_id)) receivers.set(pdu.system_id, new Set());
+			receivers.get(pdu.system_id).add(session);
+		}
+		if (opts.resendUnacked && pdu.command !== 'bind_transmitter') {
+			unanswered.set(session, new Set());
+			setTimeout(() => resendOrphans(session), 50);
+		}
 	};
 	session.on('bind_transceiver', onBind);
 	session.on('bind_transmitter', onBind);
@@ -280,7 +373,7 @@ const server = smpp.createServer((session) => {
 		state.last_submit_us = Date.now() * 1000;
 		if (!opts.bench) record(sessionNo, pdu, text);
 		const submitted = new Date();
-		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0;
+		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0 && !opts.noReceipts;
 		const respond = () => session.send(pdu.response({ message_id: id.resp }));
 		if (wantsReceipt && opts.receiptFirst) {
 			sendReceipt(session, pdu, id, submitted);

@@ -6,8 +6,8 @@
 //!   emgmodem --tty /tmp/modem
 //!   gammu -c gammurc identify          # gammurc: device = /tmp/host, connection = at
 //!
-//! Control lines on stdin (`mo +46701234567 hello`, `cms-error 500`, `silent`, `silent-on <prefix>`, `wake`,
-//! `garbage <text>`, `reset`, `report-status 70`, `mo-pdu <hex>`); one JSON event a line on
+//! Control lines on stdin (`mo +46701234567 hello`, `cms-error 500 [count] [after n]`, `silent`, `silent-on <prefix>`, `wake`,
+//! `garbage <text>`, `reset`, `drop-carrier`, `report-status 70`, `mo-pdu <hex>`); one JSON event a line on
 //! stdout (`{"event":"sent","mr":1,"to":"+4670...","text":"hi",...}`). It ends when stdin
 //! closes or on SIGTERM.
 
@@ -28,7 +28,9 @@ const HELP: &str = "emgmodem --tty PATH [options]
   --first-index N         index of the first slot (default 1)
   --first-mr N            first message reference of +CMGS (default 1)
   --nosca                 AT+CMGS PDUs carry no SCA (EMG's nosca devices)
-  --urc-at-prompt         send +CMTI/+CDS even while a PDU is being typed";
+  --urc-at-prompt         send +CMTI/+CDS even while a PDU is being typed
+  --dial NUMBER=HOST:PORT ATD<NUMBER> answers CONNECT and bridges the call to that TCP peer
+                          (e.g. a UCP SMSC); +++ and ATH hang up (repeatable)";
 
 fn parse_args() -> anyhow::Result<(std::path::PathBuf, Options)> {
     let mut o = Options::default();
@@ -57,6 +59,13 @@ fn parse_args() -> anyhow::Result<(std::path::PathBuf, Options)> {
             "--first-mr" => o.first_mr = val()?.parse()?,
             "--nosca" => o.nosca = true,
             "--urc-at-prompt" => o.urc_at_prompt = true,
+            "--dial" => {
+                let v = val()?;
+                let (number, peer) = v
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--dial takes NUMBER=HOST:PORT, not {v}"))?;
+                o.dial.push((number.to_string(), peer.to_string()));
+            }
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);

@@ -101,11 +101,7 @@ impl Modem {
         match cmd {
             Cmd::Basic { name, value } => self.basic(name, *value),
             Cmd::Register { .. } => Ok(()),
-            // No data calls are simulated (yet): the line never connects.
-            Cmd::Dial(number) => {
-                self.event(serde_json::json!({"event": "dial", "number": number}));
-                Err(Fail::NoCarrier)
-            }
+            Cmd::Dial(number) => self.dial(number),
             Cmd::Extended { name, op } => self.extended(name, op),
         }
     }
@@ -116,10 +112,14 @@ impl Modem {
             // Verbose result codes only: numeric ones (V0) are not simulated.
             "V" if value == Some(1) => {}
             "Q" if value.unwrap_or(0) == 0 => {}
-            "Z" | "&F" => self.set = Settings::default(),
+            "Z" | "&F" => {
+                self.hang_up_command();
+                self.set = Settings::default();
+            }
             "I" => self.info(&format!("{MANUFACTURER} {MODEL} {REVISION}")),
             "&C" | "&D" | "&K" | "X" | "L" | "M" => {}
-            "H" => {}
+            "H" => self.hang_up_command(),
+            "O" => return self.online_again(),
             _ => return Err(Fail::Error),
         }
         Ok(())

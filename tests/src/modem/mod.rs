@@ -14,8 +14,11 @@
 //!
 //! What it does not show (a real modem would): radio and network delays of seconds, `+CMS
 //! ERROR`s the network chooses, text mode (`AT+CMGF=1`, refused here), character sets other
-//! than GSM/IRA for `+CSCS`, calls, USSD, and the vendor quirks of each model.
+//! than GSM/IRA for `+CSCS`, voice calls, USSD, and the vendor quirks of each model. Data
+//! calls are simulated as far as UCP over a dial-up line needs ([`call`]): no modulation,
+//! no DCD or DTR lines, a CONNECT at once.
 
+mod call;
 pub mod command_line;
 mod commands;
 pub mod serve;
@@ -49,6 +52,8 @@ pub struct Options {
     /// Send unsolicited result codes even while waiting for a PDU after `> `, as some
     /// modems do.
     pub urc_at_prompt: bool,
+    /// Numbers that answer a data call, and the peer (`host:port`) each is bridged to.
+    pub dial: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -63,6 +68,7 @@ impl Default for Options {
             first_mr: 1,
             nosca: false,
             urc_at_prompt: false,
+            dial: Vec::new(),
         }
     }
 }
@@ -80,10 +86,12 @@ pub enum Control {
     },
     /// `mo-pdu <hex>`: an SMS-DELIVER TPDU, as it is, arrives.
     MoPdu(Vec<u8>),
-    /// `cms-error <code> [<count>]`: the next `count` (default 1) `AT+CMGS` fail so.
+    /// `cms-error <code> [<count>] [after <n>]`: the next `count` (default 1) `AT+CMGS` fail
+    /// so, once `n` (default 0) more have gone through (a later part of a long message).
     CmsError {
         code: u16,
         count: u32,
+        after: u32,
     },
     /// `report-status <tp-st>`: the TP-ST of later status reports.
     ReportStatus(u8),
@@ -97,6 +105,8 @@ pub enum Control {
     Garbage(String),
     /// `reset`: the modem restarts: settings back to their defaults, memories kept.
     Reset,
+    /// `drop-carrier`: the data call is lost (NO CARRIER).
+    DropCarrier,
 }
 
 impl std::str::FromStr for Control {
@@ -120,10 +130,19 @@ impl std::str::FromStr for Control {
             "cms-error" => {
                 let mut it = rest.split_whitespace();
                 let code = num(it.next().ok_or("cms-error needs a code")?)?;
-                let count = it.next().map(num).transpose()?.unwrap_or(1);
+                let mut count = 1;
+                let mut after = 0;
+                while let Some(w) = it.next() {
+                    if w == "after" {
+                        after = num(it.next().ok_or("cms-error: after needs a count")?)?;
+                    } else {
+                        count = num(w)?;
+                    }
+                }
                 Control::CmsError {
                     code: u16::try_from(code).map_err(|e| e.to_string())?,
                     count,
+                    after,
                 }
             }
             "report-status" => {
@@ -134,6 +153,7 @@ impl std::str::FromStr for Control {
             "wake" => Control::Wake,
             "garbage" => Control::Garbage(rest.into()),
             "reset" => Control::Reset,
+            "drop-carrier" => Control::DropCarrier,
             _ => return Err(format!("unknown control command {word:?}")),
         })
     }
@@ -208,7 +228,8 @@ pub struct Modem {
     /// Messages that found the receive memory full, waiting for room (the network holds
     /// them and tries again).
     backlog: VecDeque<common::sms_pdu::Deliver>,
-    cms_errors: VecDeque<u16>,
+    /// What the next `AT+CMGS` commands do: fail with a code, or (None) go through.
+    cms_errors: VecDeque<Option<u16>>,
     silent: bool,
     /// `silent-on`: the command line prefix that makes the modem fall silent.
     silent_on: Option<String>,
@@ -217,6 +238,8 @@ pub struct Modem {
     /// The clock of the last call, in milliseconds; Unix time of the caller's clock zero.
     now_ms: u64,
     epoch_unix: i64,
+    /// The data call, if any.
+    call: call::Call,
 }
 
 /// Longest command line kept (V.250 asks for at least 40 characters).
@@ -250,6 +273,7 @@ impl Modem {
             answering: false,
             now_ms: 0,
             epoch_unix,
+            call: call::Call::default(),
         }
     }
 
@@ -265,7 +289,8 @@ impl Modem {
 
     /// When [`Modem::tick`] has something to do next.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.reports.iter().map(|r| r.due).min()
+        let report = self.reports.iter().map(|r| r.due).min();
+        report.into_iter().chain(self.escape_deadline()).min()
     }
 
     fn unix_now(&self) -> i64 {
@@ -283,6 +308,10 @@ impl Modem {
             return;
         }
         for &b in bytes {
+            if self.call.state == call::CallState::Online {
+                self.data_byte(b);
+                continue;
+            }
             if self.pending_send.is_some() {
                 self.pdu_byte(b);
                 continue;
@@ -332,11 +361,16 @@ impl Modem {
         self.answering = true;
         for cmd in &cmds {
             result = self.run(cmd);
-            if result.is_err() || self.pending_send.is_some() {
+            if result.is_err() || self.pending_send.is_some() || self.dialing() {
                 break;
             }
         }
-        if self.pending_send.is_none() {
+        // A dial's final result (CONNECT or NO CARRIER) comes when the peer answers; ATO's
+        // CONNECT was its final result.
+        if self.pending_send.is_none()
+            && !self.dialing()
+            && self.call.state != call::CallState::Online
+        {
             self.final_result(result);
         }
         self.answering = false;
@@ -403,6 +437,7 @@ impl Modem {
         if self.silent
             || self.answering
             || (self.pending_send.is_some() && !self.opts.urc_at_prompt)
+            || self.call.state == call::CallState::Online
         {
             return;
         }
@@ -417,9 +452,12 @@ impl Modem {
         match c {
             Control::Mo { from, text } => self.inject_text(&from, &text),
             Control::MoPdu(tpdu) => self.inject_pdu(&tpdu),
-            Control::CmsError { code, count } => self
-                .cms_errors
-                .extend(std::iter::repeat_n(code, count as usize)),
+            Control::CmsError { code, count, after } => {
+                self.cms_errors
+                    .extend(std::iter::repeat_n(None, after as usize));
+                self.cms_errors
+                    .extend(std::iter::repeat_n(Some(code), count as usize));
+            }
             Control::ReportStatus(st) => self.opts.report_status = st,
             Control::Silent => self.silent = true,
             Control::SilentOn(prefix) => self.silent_on = Some(prefix),
@@ -429,17 +467,20 @@ impl Modem {
             }
             Control::Garbage(text) => self.out.extend_from_slice(text.as_bytes()),
             Control::Reset => self.reset(),
+            Control::DropCarrier => self.lose_carrier("drop-carrier"),
         }
     }
 
     /// The tty went away: whatever was half typed is lost, as on a real line.
     pub fn line_closed(&mut self) {
+        self.end_call("the tty closed");
         self.line.clear();
         self.pending_send = None;
         self.out.clear();
     }
 
     fn reset(&mut self) {
+        self.end_call("reset");
         self.set = Settings::default();
         self.pin_ok = self.opts.pin.is_none();
         self.pending_send = None;
@@ -450,6 +491,7 @@ impl Modem {
     /// Time passes: sends the status reports that are due.
     pub fn tick(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
+        self.call_tick();
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reports)
             .into_iter()
             .partition(|r| r.due <= now_ms);

@@ -12,7 +12,12 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+
+/// How long a data call's peer may take to accept the connection.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens the tty non-blocking, raw, without making it our controlling terminal.
 fn open_tty(path: &Path) -> io::Result<File> {
@@ -116,7 +121,31 @@ async fn session(
     now: &impl Fn() -> u64,
 ) -> String {
     let mut buf = [0u8; 4096];
+    let mut peer_buf = [0u8; 4096];
+    // The data call's peer (see `super::call`).
+    let mut peer: Option<TcpStream> = None;
     loop {
+        if let Some(addr) = modem.take_dial() {
+            let connected = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&addr)).await;
+            peer = match connected {
+                Ok(Ok(s)) => {
+                    let _ = s.set_nodelay(true);
+                    Some(s)
+                }
+                _ => None,
+            };
+            modem.call_connected(peer.is_some());
+        }
+        if modem.take_hang_up() {
+            peer = None;
+        }
+        let up = modem.take_uplink();
+        if let (false, Some(p)) = (up.is_empty(), peer.as_mut()) {
+            if p.write_all(&up).await.is_err() {
+                peer = None;
+                modem.peer_closed();
+            }
+        }
         for e in modem.take_events() {
             let _ = events.send(e);
         }
@@ -144,6 +173,15 @@ async fn session(
                 Some(c) => modem.control(c, now()),
                 None => return "control closed".into(),
             },
+            r = async { peer.as_mut().expect("checked").read(&mut peer_buf).await }, if peer.is_some() => {
+                match r {
+                    Ok(n) if n > 0 => modem.downlink(&peer_buf[..n]),
+                    _ => {
+                        peer = None;
+                        modem.peer_closed();
+                    }
+                }
+            }
             _ = tokio::time::sleep(wait) => modem.tick(now()),
         }
     }

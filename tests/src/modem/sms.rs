@@ -79,7 +79,7 @@ impl Modem {
             Ok(s) => s,
             Err(e) => return refuse(self, e.to_string()),
         };
-        if let Some(code) = self.cms_errors.pop_front() {
+        if let Some(code) = self.cms_errors.pop_front().flatten() {
             self.event(json!({"event": "refused", "code": code, "to": shown(&submit.dest)}));
             return Err(Fail::Cms(code));
         }
@@ -214,11 +214,29 @@ impl Modem {
         }
     }
 
-    /// A raw SMS-DELIVER TPDU arrives.
+    /// A raw SMS-DELIVER TPDU arrives. One that does not decode is stored as it is, as a
+    /// real modem's memory can hold a damaged message, and announced with `+CMTI`.
     pub(super) fn inject_pdu(&mut self, tpdu: &[u8]) {
         match Deliver::decode(tpdu) {
             Ok(d) => self.receive(d),
-            Err(e) => self.event(json!({"event": "bad-control", "why": e.to_string()})),
+            Err(e) => {
+                let m = self.set.cpms[2];
+                let slot = Slot {
+                    stat: REC_UNREAD,
+                    pdu: self.with_sca(tpdu),
+                    tpdu_len: tpdu.len(),
+                };
+                let mem = super::MEMORIES[m];
+                let Some(index) = self.mems[m].store(slot) else {
+                    self.event(json!({"event": "memory-full", "mem": mem}));
+                    return;
+                };
+                let why = e.to_string();
+                self.event(json!({"event": "stored", "mem": mem, "index": index, "damaged": why}));
+                if self.set.cnmi[0] > 0 && matches!(self.set.cnmi[1], 1 | 3) {
+                    self.urc(format!("\r\n+CMTI: \"{mem}\",{index}\r\n").into_bytes());
+                }
+            }
         }
     }
 

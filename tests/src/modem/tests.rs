@@ -1,5 +1,6 @@
 //! The simulator's core, driven byte by byte and read back with emg's own AT parser.
 
+use super::call::GUARD_MS as GUARD;
 use super::*;
 use common::at::{ErrorCode, Event, Final, Parser};
 use common::message::Address;
@@ -121,6 +122,7 @@ fn a_submit_is_answered_with_its_reference_and_reported_on_later() {
         Control::CmsError {
             code: 500,
             count: 1,
+            after: 0,
         },
         r.now,
     );
@@ -298,9 +300,86 @@ fn control_lines_parse() {
     );
     assert_eq!(
         "cms-error 38 3".parse(),
-        Ok(Control::CmsError { code: 38, count: 3 })
+        Ok(Control::CmsError {
+            code: 38,
+            count: 3,
+            after: 0
+        })
+    );
+    assert_eq!(
+        "cms-error 500 after 1".parse(),
+        Ok(Control::CmsError {
+            code: 500,
+            count: 1,
+            after: 1
+        })
     );
     assert_eq!("silent".parse::<Control>(), Ok(Control::Silent));
     assert!("mo onlysender".parse::<Control>().is_err());
     assert!("frobnicate".parse::<Control>().is_err());
+}
+
+#[test]
+fn a_data_call_connects_carries_bytes_escapes_and_hangs_up() {
+    let mut r = Rig::new(Options {
+        dial: vec![("5550100".into(), "127.0.0.1:5000".into())],
+        ..Options::default()
+    });
+    r.at("ATE0");
+    // Nobody answers an unknown number.
+    assert_eq!(r.at("ATD999"), [Event::Final(Final::NoCarrier)]);
+    assert_eq!(r.modem.take_dial(), None);
+    // A known one: the final result waits for the serve loop's connect.
+    assert!(r.at("ATD5550100").is_empty());
+    assert_eq!(r.modem.take_dial().as_deref(), Some("127.0.0.1:5000"));
+    r.modem.call_connected(true);
+    assert_eq!(r.read(), [Event::Final(Final::Connect("9600".into()))]);
+    // Online: bytes both ways, AT text included, and a + inside the data stays data.
+    r.now += 10;
+    r.modem.input(b"\x0201/00019/O/31/+4670/AT\x03", r.now);
+    assert_eq!(r.modem.take_uplink(), b"\x0201/00019/O/31/+4670/AT\x03");
+    r.modem.downlink(b"\x0201/00020/R/31/A//5F\x03");
+    assert_eq!(r.modem.take_output(), b"\x0201/00020/R/31/A//5F\x03");
+    // +++ between guard times: command mode, the call still up.
+    r.now += GUARD;
+    r.modem.input(b"+++", r.now);
+    assert!(r.modem.take_uplink().is_empty());
+    assert!(r.later(GUARD - 100).is_empty());
+    assert_eq!(r.later(100), [Event::Final(Final::Ok)]);
+    assert!(!r.modem.take_hang_up());
+    assert_eq!(r.at("ATH"), [Event::Final(Final::Ok)]);
+    assert!(r.modem.take_hang_up());
+    // Redial; the peer going away is NO CARRIER.
+    assert!(r.at("ATD5550100").is_empty());
+    assert!(r.modem.take_dial().is_some());
+    r.modem.call_connected(true);
+    r.read();
+    r.modem.peer_closed();
+    assert_eq!(r.read(), [Event::Final(Final::NoCarrier)]);
+    assert!(r.modem.take_hang_up());
+    assert_eq!(r.at("AT"), [Event::Final(Final::Ok)]);
+}
+
+#[test]
+fn plus_signs_without_the_guard_times_are_data() {
+    let mut r = Rig::new(Options {
+        dial: vec![("1".into(), "127.0.0.1:1".into())],
+        ..Options::default()
+    });
+    r.at("ATE0");
+    r.at("ATD1");
+    r.modem.take_dial();
+    r.modem.call_connected(true);
+    r.read();
+    r.now += 5;
+    r.modem.input(b"+++", r.now);
+    r.now += 5;
+    r.modem.input(b"x", r.now);
+    assert_eq!(r.modem.take_uplink(), b"+++x");
+    r.now += GUARD;
+    r.modem.input(b"+++", r.now);
+    r.now += 10;
+    r.modem.input(b"y", r.now);
+    assert!(r.later(2 * GUARD).is_empty());
+    assert_eq!(r.modem.take_uplink(), b"+++y");
 }

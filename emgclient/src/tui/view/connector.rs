@@ -162,9 +162,11 @@ fn session_lines(app: &App, name: &str) -> Vec<Line<'static>> {
                     format!("since {}", app.session_age(s)),
                     styles::dim(),
                 ));
+                // In use (from the pushed list, the freshest) of the configured size.
+                let in_use = c.inflight.get(i).copied().unwrap_or(s.inflight);
                 if let Some(d) = app.details.get(name) {
                     spans.push(Span::styled(
-                        format!("  window size {}", d.windowsize),
+                        format!("  window {in_use}/{}", d.windowsize),
                         styles::dim(),
                     ));
                 }

@@ -115,7 +115,12 @@ fn summary_lines<'a>(app: &'a App, c: &'a ConnectorInfo, tall: bool) -> Vec<Line
         if let Some(a) = &d.address {
             first.push_str(&format!(" · {a}"));
         }
-        first.push_str(&format!(" · {} · window {}", d.mode, d.windowsize));
+        // The configured size per session, and what the sessions use of it now.
+        let in_use: u32 = c.inflight.iter().sum();
+        first.push_str(&format!(
+            " · {} · window {} · in flight {in_use}",
+            d.mode, d.windowsize
+        ));
     }
     let mut inst = vec![Span::raw("instances ")];
     let sessions = d.map_or(&[][..], |d| d.sessions.as_slice());

@@ -1,34 +1,109 @@
-//! Colours, in one place. With `NO_COLOR` set the console is monochrome: every style keeps
-//! its boldness, reversal and underline but loses its colours, so a state still reads by its
-//! word and the selection by its reversal.
+//! Colours, in one place. The views name colours by the 16 basic ANSI names (green is
+//! good, yellow is waiting, red is trouble, cyan is a key or an accent, gray is idle); this
+//! module maps them onto what the terminal can show ([`Palette`], detected at start):
+//!
+//! - `NO_COLOR` set: monochrome. Every style keeps its boldness, reversal and underline but
+//!   loses its colours, so a state still reads by its word and the selection by its reversal.
+//! - `COLORTERM=truecolor` (or `24bit`): 24-bit colours, the same hues as the 256 palette.
+//! - `TERM` naming a 256-colour terminal (`xterm-256color`, `tmux-256color`, ...): the xterm
+//!   256-colour cube. The basic colours' exact shades depend on the terminal's theme (bright
+//!   yellow text on a light one, dark gray that vanishes on a dark one); these do not.
+//! - otherwise the 16 basic colours, which every colour terminal has.
+//!
+//! `EMGCLIENT_COLORS=none|16|256|truecolor` overrides the detection.
 
 use crate::tui::state::Level;
 use ratatui::style::{Color, Modifier, Style};
 use std::cell::Cell;
 
-thread_local! {
-    /// Per thread: the console draws on one, and each test runs on its own.
-    static MONOCHROME: Cell<bool> = const { Cell::new(false) };
+/// What the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Palette {
+    Monochrome,
+    Basic16,
+    Indexed256,
+    TrueColor,
 }
 
-/// Drop every colour from now on (the `NO_COLOR` convention, no-color.org).
+impl Palette {
+    /// From the environment, as the module's documentation says.
+    pub fn detect(var: impl Fn(&str) -> Option<String>) -> Palette {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        if set("NO_COLOR").is_some() {
+            return Palette::Monochrome;
+        }
+        match set("EMGCLIENT_COLORS").as_deref() {
+            Some("none") => return Palette::Monochrome,
+            Some("16") => return Palette::Basic16,
+            Some("256") => return Palette::Indexed256,
+            Some("truecolor") | Some("24bit") => return Palette::TrueColor,
+            _ => {}
+        }
+        if matches!(
+            set("COLORTERM").as_deref(),
+            Some("truecolor") | Some("24bit")
+        ) {
+            return Palette::TrueColor;
+        }
+        match set("TERM").as_deref() {
+            Some("dumb") => Palette::Monochrome,
+            Some(t) if t.contains("256color") => Palette::Indexed256,
+            _ => Palette::Basic16,
+        }
+    }
+
+    /// The colour this palette shows for the basic colour `c`.
+    pub fn map(self, c: Color) -> Option<Color> {
+        let (index, rgb) = match c {
+            Color::Green => (71, (95, 175, 95)),
+            Color::Yellow => (178, (215, 175, 0)),
+            Color::Red => (167, (215, 95, 95)),
+            Color::Cyan => (38, (0, 175, 215)),
+            Color::Magenta => (134, (175, 95, 215)),
+            Color::Gray => (248, (168, 168, 168)),
+            Color::DarkGray => (244, (128, 128, 128)),
+            Color::Black => (16, (0, 0, 0)),
+            other => return (self != Palette::Monochrome).then_some(other),
+        };
+        match self {
+            Palette::Monochrome => None,
+            Palette::Basic16 => Some(c),
+            Palette::Indexed256 => Some(Color::Indexed(index)),
+            Palette::TrueColor => Some(Color::Rgb(rgb.0, rgb.1, rgb.2)),
+        }
+    }
+}
+
+thread_local! {
+    /// Per thread: the console draws on one, and each test runs on its own.
+    static PALETTE: Cell<Palette> = const { Cell::new(Palette::Basic16) };
+}
+
+/// Draw with `p` from now on.
+pub fn set_palette(p: Palette) {
+    PALETTE.with(|m| m.set(p));
+}
+
+/// Drop every colour from now on (the `NO_COLOR` convention, no-color.org), or go back to
+/// the 16 basic ones.
 pub fn set_monochrome(on: bool) {
-    MONOCHROME.with(|m| m.set(on));
+    set_palette(if on {
+        Palette::Monochrome
+    } else {
+        Palette::Basic16
+    });
 }
 
 pub fn monochrome() -> bool {
-    MONOCHROME.with(Cell::get)
+    PALETTE.with(Cell::get) == Palette::Monochrome
 }
 
 fn paint(s: Style) -> Style {
-    if monochrome() {
-        Style {
-            fg: None,
-            bg: None,
-            ..s
-        }
-    } else {
-        s
+    let p = PALETTE.with(Cell::get);
+    Style {
+        fg: s.fg.and_then(|c| p.map(c)),
+        bg: s.bg.and_then(|c| p.map(c)),
+        ..s
     }
 }
 
@@ -83,7 +158,7 @@ pub fn dim() -> Style {
     if monochrome() {
         return Style::new().add_modifier(Modifier::DIM);
     }
-    Style::new().fg(Color::DarkGray)
+    paint(Style::new().fg(Color::DarkGray))
 }
 
 pub fn flag() -> Style {
@@ -103,7 +178,7 @@ pub fn focused(on: bool) -> Style {
         if monochrome() {
             return Style::new().add_modifier(Modifier::BOLD);
         }
-        Style::new().fg(Color::Cyan)
+        paint(Style::new().fg(Color::Cyan))
     } else {
         Style::new()
     }
@@ -121,5 +196,5 @@ pub fn matched() -> Style {
     if monochrome() {
         return Style::new().add_modifier(Modifier::REVERSED | Modifier::UNDERLINED);
     }
-    Style::new().fg(Color::Black).bg(Color::Yellow)
+    paint(Style::new().fg(Color::Black).bg(Color::Yellow))
 }

@@ -167,6 +167,7 @@ fn sessions_160x38() {
             bind: Some(bind.to_string()),
             user: Some(if i == 2 { "acme" } else { "demo" }.into()),
             since_us: fixture::BOUND_AT_US - i as i64 * 3_600_000_000,
+            inflight: i as u32,
         })
         .collect();
     app.on_update(Update::Detail(d));
@@ -353,4 +354,98 @@ fn a_click_selects_the_row_under_it_and_the_wheel_scrolls() {
     let intents = app.on_mouse(click(4 + 3));
     assert_eq!(app.table.selected.as_deref(), Some("sim1"));
     assert_eq!(intents, [crate::tui::state::Intent::Detail("sim1".into())]);
+}
+
+/// Which colours a screen uses, foreground and background.
+fn colours_of(app: &App) -> std::collections::HashSet<Color> {
+    let t = render(app, 80, 24);
+    let buf = t.backend().buffer();
+    buf.content()
+        .iter()
+        .flat_map(|c| [c.fg, c.bg])
+        .filter(|c| *c != Color::Reset)
+        .collect()
+}
+
+/// Each palette draws the same screen in its own kind of colour, and only in it: basic ANSI
+/// names on 16 colours, xterm cube indexes on 256, RGB on truecolor, none in monochrome.
+#[test]
+fn each_palette_draws_in_its_own_colours() {
+    use super::styles::{set_palette, Palette};
+    let kinds = |p: Palette| {
+        set_palette(p);
+        let mut all = colours_of(&fixture::app());
+        all.extend(colours_of(&fixture::messages_app()));
+        all.extend(colours_of(&with_stats(fixture::app())));
+        set_palette(Palette::Basic16);
+        all
+    };
+    assert!(kinds(Palette::Monochrome).is_empty());
+    let basic = kinds(Palette::Basic16);
+    assert!(basic.contains(&Color::Green), "{basic:?}");
+    assert!(
+        basic
+            .iter()
+            .all(|c| !matches!(c, Color::Indexed(_) | Color::Rgb(..))),
+        "{basic:?}"
+    );
+    let indexed = kinds(Palette::Indexed256);
+    assert!(
+        indexed.contains(&Color::Indexed(71)),
+        "BOUND's green: {indexed:?}"
+    );
+    assert!(
+        indexed.iter().all(|c| matches!(c, Color::Indexed(_))),
+        "{indexed:?}"
+    );
+    assert_eq!(indexed.len(), basic.len(), "one shade per basic colour");
+    let rgb = kinds(Palette::TrueColor);
+    assert!(rgb.contains(&Color::Rgb(95, 175, 95)), "{rgb:?}");
+    assert!(rgb.iter().all(|c| matches!(c, Color::Rgb(..))), "{rgb:?}");
+    assert_eq!(rgb.len(), basic.len());
+}
+
+#[test]
+fn the_palette_follows_no_color_colorterm_and_term() {
+    use super::styles::Palette;
+    let env = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Palette::detect(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    assert_eq!(env(&[("TERM", "xterm")]), Palette::Basic16);
+    assert_eq!(env(&[]), Palette::Basic16);
+    assert_eq!(env(&[("TERM", "xterm-256color")]), Palette::Indexed256);
+    assert_eq!(env(&[("TERM", "tmux-256color")]), Palette::Indexed256);
+    assert_eq!(
+        env(&[("TERM", "xterm-256color"), ("COLORTERM", "truecolor")]),
+        Palette::TrueColor
+    );
+    assert_eq!(env(&[("COLORTERM", "24bit")]), Palette::TrueColor);
+    assert_eq!(env(&[("TERM", "dumb")]), Palette::Monochrome);
+    // NO_COLOR wins over everything; an empty one does not count.
+    assert_eq!(
+        env(&[("NO_COLOR", "1"), ("COLORTERM", "truecolor")]),
+        Palette::Monochrome
+    );
+    assert_eq!(
+        env(&[("NO_COLOR", ""), ("TERM", "xterm-256color")]),
+        Palette::Indexed256
+    );
+    // The override, for terminals that say less than they can do.
+    assert_eq!(
+        env(&[("EMGCLIENT_COLORS", "256"), ("TERM", "screen")]),
+        Palette::Indexed256
+    );
+    assert_eq!(
+        env(&[("EMGCLIENT_COLORS", "16"), ("COLORTERM", "truecolor")]),
+        Palette::Basic16
+    );
 }

@@ -4,24 +4,32 @@
 //! OUT pipeline, backing off (IDLE, ERROR) as the retry scheme says while the modem fails.
 
 use super::session::{self, Send, GSM_COMMAND};
-use crate::connector::runtime::calls::{self, CallOutcome, Caller};
+use crate::connector::runtime::calls::{self, CallOutcome, Caller, Line};
 use crate::connector::runtime::link::Link;
-use crate::connector::runtime::state::{ConnectorHandle, SessionInfo};
+use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::Gateway;
 use common::message::Message;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Run the connector until shutdown.
 pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) {
     let (tx, rx) = mpsc::channel(1);
+    let (line_tx, line) = watch::channel(Line::Down {
+        state: ConnState::Idle,
+    });
     let link = Link::new(gw.clone(), connector.clone(), 0);
-    let caller = Arc::new(GsmOut { sends: tx });
-    tokio::join!(session::run(link, rx), calls::run(gw, connector, caller));
+    let caller = Arc::new(GsmOut { sends: tx, line });
+    tokio::join!(
+        session::run(link, rx, line_tx),
+        calls::run(gw, connector, caller)
+    );
 }
 
 pub struct GsmOut {
     sends: mpsc::Sender<Send>,
+    /// Whether the session has the modem open and set up.
+    line: watch::Receiver<Line>,
 }
 
 impl Caller for GsmOut {
@@ -48,5 +56,9 @@ impl Caller for GsmOut {
             return lost;
         }
         answer.await.unwrap_or(lost)
+    }
+
+    fn line(&self) -> Option<watch::Receiver<Line>> {
+        Some(self.line.clone())
     }
 }

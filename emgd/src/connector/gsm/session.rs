@@ -10,14 +10,17 @@
 use super::convert::{message_of_deliver, remote_id, report_id, submits};
 use super::modem::{Modem, Stored};
 use super::ModemError;
-use crate::connector::runtime::calls::CallOutcome;
+use crate::connector::runtime::calls::{CallOutcome, Line};
 use crate::connector::runtime::link::Link;
+use crate::connector::runtime::retry::Retry;
+use crate::connector::runtime::state::ConnState;
 use crate::gateway::stopped;
 use common::at::{Event, Final};
-use common::message::Message;
+use common::message::{Message, MessageId};
 use common::sms_pdu::{decode_with_sca, encode_with_sca, Direction, StatusReport, Tpdu};
+use std::collections::HashMap;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// The retry scheme's command number for a GSM send (its errors are `+CMS ERROR` codes, or
 /// errnos when the line failed).
@@ -42,10 +45,15 @@ fn is_temporary_cms(code: u32) -> bool {
     )
 }
 
-/// Runs the modem until shutdown.
-pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
+/// Runs the modem until shutdown, telling the runtime through `line` whether it is up: a
+/// modem that cannot be opened or set up backs off as the retry scheme's connector rule says
+/// (IDLE between attempts, ERROR after a round), so a dead modem shows ERROR even with an
+/// empty queue.
+pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>, line: watch::Sender<Line>) {
     let mut shutdown = link.shutdown_signal();
     let mut reference: u16 = (crate::clock::now_us() as u16) | 1;
+    let mut retry = Retry::default();
+    let mut resume = Resume::default();
     loop {
         let cfg = link.config();
         let opened = match Modem::open(&cfg) {
@@ -60,7 +68,9 @@ pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
             Err(e) => {
                 link.log(format!("CONNECT ERR (info=\"{}\")", e.errno()));
                 tracing::debug!("connector {}: {e}", link.name());
-                let until = tokio::time::sleep(REOPEN_AFTER);
+                let (state, wait) = retry.failed(&link, GSM_COMMAND, e.errno(), "connects");
+                line.send_replace(Line::Down { state });
+                let until = tokio::time::sleep(wait);
                 tokio::pin!(until);
                 loop {
                     tokio::select! {
@@ -80,6 +90,8 @@ pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
                 continue;
             }
         };
+        retry.succeeded();
+        line.send_replace(Line::Up);
         link.log(format!(
             "CONNECT OK (info=\"{}\")",
             cfg.address.as_deref().unwrap_or_default()
@@ -93,7 +105,7 @@ pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
                     None => return,
                     Some(s) => {
                         reference = reference.wrapping_add(1);
-                        send(&mut modem, &link, s, reference).await
+                        send(&mut modem, &link, s, reference, &mut resume).await
                     }
                 },
                 _ = poll.tick(), if polls => read_stored(&mut modem, &link).await,
@@ -115,6 +127,9 @@ pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
             }
         };
         link.log(format!("DISCONNECT (info=\"{why}\")"));
+        line.send_replace(Line::Down {
+            state: ConnState::Idle,
+        });
         tokio::select! {
             _ = tokio::time::sleep(REOPEN_AFTER) => {}
             _ = stopped(&mut shutdown) => return,
@@ -122,73 +137,130 @@ pub async fn run(link: Link, mut sends: mpsc::Receiver<Send>) {
     }
 }
 
-/// Sends every part of one message; the outcome goes back to the runtime. An error of the
-/// line is returned (the session starts over) after the message was put back.
-async fn send(modem: &mut Modem, link: &Link, s: Send, reference: u16) -> Result<(), ModemError> {
+/// Parts of long messages the modem already took, by message: a message put back after a
+/// later part failed is sent on from that part, with the same concatenation reference, so
+/// the handset can still join it and no part goes twice. Kept in memory only: after a
+/// restart such a message is sent from its first part again.
+#[derive(Default)]
+struct Resume {
+    taken: HashMap<MessageId, Taken>,
+}
+
+struct Taken {
+    reference: u16,
+    parts: usize,
+    last_mr: Option<(String, u8)>,
+}
+
+/// More half-sent messages than this (each waiting for a retry) and the oldest knowledge is
+/// dropped rather than grown without bound.
+const RESUME_LIMIT: usize = 10_000;
+
+/// Sends the parts of one message not yet taken; the outcome goes back to the runtime. An
+/// error of the line is returned (the session starts over) after the message was put back.
+async fn send(
+    modem: &mut Modem,
+    link: &Link,
+    s: Send,
+    fresh_reference: u16,
+    resume: &mut Resume,
+) -> Result<(), ModemError> {
     let Send { wire, outcome } = s;
-    let parts = match submits(&wire, reference) {
+    let mut taken = resume.taken.remove(&wire.id).unwrap_or(Taken {
+        reference: fresh_reference,
+        parts: 0,
+        last_mr: None,
+    });
+    let refuse = |e: &dyn std::fmt::Display, outcome: oneshot::Sender<CallOutcome>| {
+        link.log(format!("SUBMIT ERR (info=\"message {}: {e}\")", wire.id));
+        let _ = outcome.send(CallOutcome::Refused {
+            command: GSM_COMMAND,
+            error: 304,
+        });
+    };
+    let parts = match submits(&wire, taken.reference) {
         Ok(p) => p,
         Err(e) => {
-            link.log(format!("SUBMIT ERR (info=\"message {}: {e}\")", wire.id));
-            let _ = outcome.send(CallOutcome::Refused {
-                command: GSM_COMMAND,
-                error: 304,
-            });
+            refuse(&e, outcome);
             return Ok(());
         }
     };
     let nosca = link.config().gsm.nosca;
-    let mut last_mr = None;
-    for part in parts {
+    let count = parts.len();
+    if taken.parts > 0 {
+        link.log(format!(
+            "SUBMIT (info=\"message {} goes on from part {} of {count}\")",
+            wire.id,
+            taken.parts + 1
+        ));
+    }
+    for part in parts.into_iter().skip(taken.parts) {
         let recipient = part.dest.addr.clone();
         let tpdu = Tpdu::Submit(part);
         let (pdu, len) = match encode_with_sca(None, &tpdu) {
             Ok(p) => p,
             Err(e) => {
-                link.log(format!("SUBMIT ERR (info=\"message {}: {e}\")", wire.id));
-                let _ = outcome.send(CallOutcome::Refused {
-                    command: GSM_COMMAND,
-                    error: 304,
-                });
+                refuse(&e, outcome);
                 return Ok(());
             }
         };
         let pdu = if nosca { &pdu[1..] } else { &pdu[..] };
-        match modem.submit(pdu, len, link).await {
-            Ok(mr) => last_mr = Some((recipient, mr)),
+        let failed = match modem.submit(pdu, len, link).await {
+            Ok(mr) => {
+                taken.parts += 1;
+                taken.last_mr = Some((recipient, mr));
+                continue;
+            }
             // A plain ERROR is the modem's trouble (reset to text mode, confused), not the
             // message's: it goes back and the session sets the modem up again, below.
             Err(ModemError::Refused(_, f @ Final::CmsError(_))) => {
                 let error = super::modem::error_number(&f);
                 link.log(format!(
-                    "SUBMIT ERR (info=\"message {}: +CMS ERROR {error}\")",
-                    wire.id
+                    "SUBMIT ERR (info=\"message {} part {} of {count}: +CMS ERROR {error}\")",
+                    wire.id,
+                    taken.parts + 1
                 ));
-                let o = if is_temporary_cms(error) {
-                    CallOutcome::Temporary {
-                        command: GSM_COMMAND,
-                        error,
-                    }
+                if is_temporary_cms(error) {
+                    (
+                        CallOutcome::Temporary {
+                            command: GSM_COMMAND,
+                            error,
+                        },
+                        None,
+                    )
                 } else {
-                    CallOutcome::Refused {
-                        command: GSM_COMMAND,
-                        error,
-                    }
-                };
-                let _ = outcome.send(o);
-                return Ok(());
+                    (
+                        CallOutcome::Refused {
+                            command: GSM_COMMAND,
+                            error,
+                        },
+                        None,
+                    )
+                }
             }
             Err(e) => {
                 link.log(format!("SUBMIT ERR (info=\"message {}: {e}\")", wire.id));
-                let _ = outcome.send(CallOutcome::Temporary {
-                    command: GSM_COMMAND,
-                    error: e.errno(),
-                });
-                return Err(e);
+                let error = e.errno();
+                (
+                    CallOutcome::Temporary {
+                        command: GSM_COMMAND,
+                        error,
+                    },
+                    Some(e),
+                )
             }
+        };
+        let (o, line_error) = failed;
+        if matches!(o, CallOutcome::Temporary { .. }) && taken.parts > 0 {
+            if resume.taken.len() >= RESUME_LIMIT {
+                resume.taken.clear();
+            }
+            resume.taken.insert(wire.id, taken);
         }
+        let _ = outcome.send(o);
+        return line_error.map_or(Ok(()), Err);
     }
-    let remote = last_mr.map(|(to, mr)| remote_id(&to, mr));
+    let remote = taken.last_mr.map(|(to, mr)| remote_id(&to, mr));
     link.log(format!(
         "SUBMIT OK (info=\"message {} as {}\")",
         wire.id,
@@ -263,7 +335,9 @@ async fn report(link: &Link, r: &StatusReport) {
 }
 
 /// One stored message: routed or matched, then deleted from the modem once that is durable.
-/// One the gateway refused, or that cannot be read, stays on the modem (and in the log).
+/// One the gateway refused for good (no route, blacklisted, a plugin's permanent refusal) or
+/// that cannot be decoded is logged with its PDU and deleted, so that it is not read again at
+/// every poll; one refused for now (store or queue trouble) stays, to be read again.
 async fn take(modem: &mut Modem, link: &Link, stored: Stored) -> Result<(), ModemError> {
     match decode_with_sca(&stored.pdu, Direction::ToMs) {
         Ok((_, Tpdu::Deliver(d))) => {
@@ -277,21 +351,34 @@ async fn take(modem: &mut Modem, link: &Link, stored: Stored) -> Result<(), Mode
                     ));
                     modem.delete(stored.index, link).await?;
                 }
-                Err(r) => link.log(format!(
-                    "DELIVER ERR (info=\"index {} kept on the modem: {r:?}\")",
+                Err(r) if r.is_temporary() => link.log(format!(
+                    "DELIVER ERR (info=\"index {} kept on the modem: {r}\")",
                     stored.index
                 )),
+                Err(r) => {
+                    link.log(format!(
+                        "DELIVER ERR (info=\"index {} refused, deleted from the modem: {r}; pdu {}\")",
+                        stored.index,
+                        common::sms_pdu::to_hex(&stored.pdu)
+                    ));
+                    modem.delete(stored.index, link).await?;
+                }
             }
         }
         Ok((_, Tpdu::StatusReport(r))) => {
             report(link, &r).await;
             modem.delete(stored.index, link).await?;
         }
+        // A message someone stored for sending: not ours to take.
         Ok((_, Tpdu::Submit(_))) => {}
-        Err(e) => link.log(format!(
-            "PDU ERR (info=\"index {} kept on the modem: {e}\")",
-            stored.index
-        )),
+        Err(e) => {
+            link.log(format!(
+                "PDU ERR (info=\"index {} undecodable, deleted from the modem: {e}; pdu {}\")",
+                stored.index,
+                common::sms_pdu::to_hex(&stored.pdu)
+            ));
+            modem.delete(stored.index, link).await?;
+        }
     }
     Ok(())
 }

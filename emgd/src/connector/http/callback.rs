@@ -20,7 +20,7 @@
 use super::client::{form, with_query, Call, Client};
 use super::params::mask;
 use crate::connector::runtime::state::{ConnectorHandle, Counters};
-use crate::gateway::{stopped, Gateway};
+use crate::gateway::{history, stopped, Gateway};
 use crate::store::{MessageState, Write};
 use common::dlr::DlrStatus;
 use common::message::{DlrInfo, Message};
@@ -46,12 +46,7 @@ const PUT_OFF: Duration = Duration::from_secs(1);
 
 /// Kannel's dlr-mask bit for a report state.
 pub fn kannel_code(s: DlrStatus) -> u8 {
-    match s {
-        DlrStatus::Delivered => mask::DELIVERED,
-        DlrStatus::Enroute | DlrStatus::Accepted => mask::BUFFERED,
-        DlrStatus::Rejected => mask::REJECTED,
-        _ => mask::FAILED,
-    }
+    s.mask_bit()
 }
 
 /// A call's end: the destination, the report, what the call gave, how long it took, the URL.
@@ -187,7 +182,18 @@ impl Sender {
             }
             None => {
                 let cfg = self.connector.config();
-                let Some(url) = &cfg.http.mo_url else {
+                // The user a route named (`user`) has its own URL, else the connector's.
+                let gw_cfg = self.gw.config();
+                let user = wire
+                    .target_user
+                    .as_deref()
+                    .and_then(|u| gw_cfg.users.get(u))
+                    .filter(|u| u.mo_url.is_some());
+                let method = user.and_then(|u| u.mo_method).unwrap_or(cfg.http.mo_method);
+                let Some(url) = user
+                    .and_then(|u| u.mo_url.as_ref())
+                    .or(cfg.http.mo_url.as_ref())
+                else {
                     // `--check-config` refuses a route here without `mo_url`; a message can
                     // still arrive queued from before a reload that removed it.
                     let (gw, connector) = (self.gw.clone(), self.connector.clone());
@@ -197,7 +203,7 @@ impl Sender {
                     return;
                 };
                 let url = super::mo_push::expand(url, &wire);
-                let call = super::mo_push::call_for(&wire, &url, cfg.http.mo_method);
+                let call = super::mo_push::call_for(&wire, &url, method);
                 (url, call)
             }
         };
@@ -291,7 +297,13 @@ async fn record_delivered(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, bat
     let n = batch.len();
     let writes = batch
         .into_iter()
-        .map(|m| Write::finish(m, MessageState::Done, "DELIVERED", None))
+        .flat_map(|m| {
+            let step = history::attempt(&connector.name, None, &m, history::OK, 0, None);
+            [
+                Write::finish(m, MessageState::Done, "DELIVERED", None),
+                step,
+            ]
+        })
         .collect();
     if let Err(e) = gw.store.commit(writes).await {
         tracing::error!(
@@ -310,7 +322,8 @@ async fn record_delivered(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, bat
 async fn retry(gw: &Gateway, connector: &Arc<ConnectorHandle>, mut m: Message, code: u32) {
     let delay = backoff(connector, m.attempts, code);
     m.attempts += 1;
-    let stored = gw.store.commit(vec![Write::requeue(&m)]).await;
+    let step = history::attempt(&connector.name, None, &m, history::RETRY, code, None);
+    let stored = gw.store.commit(vec![Write::requeue(&m), step]).await;
     if let Err(e) = stored {
         tracing::error!(
             "connector {}: cannot record callback attempt: {e}",
@@ -426,14 +439,18 @@ async fn give_up(gw: &Gateway, connector: &ConnectorHandle, m: Message, why: &st
             m.attempts + 1
         ),
     );
+    let step = history::attempt(&connector.name, None, &m, history::FAILED, 0, None);
     let done = gw
         .store
-        .commit(vec![Write::finish(
-            m,
-            MessageState::Failed,
-            DlrStatus::Expired.stat_word(),
-            Some(format!("callback failed: {why}")),
-        )])
+        .commit(vec![
+            Write::finish(
+                m,
+                MessageState::Failed,
+                DlrStatus::Expired.stat_word(),
+                Some(format!("callback failed: {why}")),
+            ),
+            step,
+        ])
         .await;
     if let Err(e) = done {
         tracing::error!(

@@ -7,6 +7,7 @@
 //!   body or `Accept: application/json` selects a JSON answer.
 //! - `/status?id=N` or `/status/N`: where a message is (JSON).
 //! - `/health`: 200 while the store answers.
+//! - `/balance` and `/rate`: Jasmin's account queries ([`super::balance`]).
 //!
 //! Users are the same `[user.NAME]` entries SMPP binds with (Basic auth or `username` and
 //! `password` parameters); their `throughput` refuses with 429, the connector's paces answers.
@@ -81,6 +82,8 @@ fn router(app: App) -> axum::Router {
         .route("/status", get(status).post(status))
         .route("/status/{id}", get(status_path))
         .route("/health", get(health))
+        .route("/balance", get(balance).post(balance))
+        .route("/rate", get(rate).post(rate))
         .with_state(app)
 }
 
@@ -150,23 +153,78 @@ async fn send(
     answered(&app, started, resp)
 }
 
+/// `/balance` and `/rate`, JSON answers for an authenticated user.
+async fn account_query(
+    app: &App,
+    peer: &Peer,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    rate: bool,
+) -> Result<serde_json::Value, ApiError> {
+    let incoming = request::read(uri, headers, body)?;
+    let (user, account) = authenticate(app, peer, &incoming)?;
+    if rate {
+        let name = &app.connector.name;
+        super::balance::rate(&app.gw, name, user, account, uri, headers, body)
+    } else {
+        super::balance::balance_of(&app.gw, &account).await
+    }
+}
+
+async fn balance(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let resp = match account_query(&app, &peer, &uri, &headers, &body, false).await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => e.response(true),
+    };
+    answered(&app, started, resp)
+}
+
+async fn rate(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let resp = match account_query(&app, &peer, &uri, &headers, &body, true).await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => e.response(true),
+    };
+    answered(&app, started, resp)
+}
+
 /// What a successful send answers.
 struct Accepted {
     id: u64,
     parts: usize,
     data_coding: u8,
+    /// The account's balance after the charge, for a balance-controlled account (EMG's
+    /// `balance` field of `/bin/send.json`).
+    balance: Option<String>,
 }
 
 impl Accepted {
     fn response(&self, json: bool) -> Response {
         if json {
-            axum::Json(serde_json::json!({
+            let mut v = serde_json::json!({
                 "status": "OK",
                 "msgid": self.id.to_string(),
                 "parts": self.parts,
                 "data_coding": self.data_coding,
-            }))
-            .into_response()
+            });
+            if let Some(b) = &self.balance {
+                v["balance"] = serde_json::Value::String(b.clone());
+            }
+            axum::Json(v).into_response()
         } else {
             format!("OK {}\n", self.id).into_response()
         }
@@ -206,14 +264,26 @@ async fn accept(
         ))));
     }
     let (parts, data_coding) = (req.parts, req.data_coding);
-    let message = message_of(&app.connector.name, user, account, req);
+    let message = message_of(&app.connector.name, user, account.clone(), req);
     let id = link.receive(message).await.map_err(|r| fail(r.into()))?;
+    // Only a JSON answer carries it, and only a charged account has one to read.
+    let balance = if json && !app.gw.config().prices.entries.is_empty() {
+        app.gw
+            .store
+            .balances(Some(account))
+            .await
+            .ok()
+            .and_then(|b| b.first().map(|b| b.balance.to_string()))
+    } else {
+        None
+    };
     Ok((
         json,
         Accepted {
             id,
             parts,
             data_coding,
+            balance,
         },
     ))
 }

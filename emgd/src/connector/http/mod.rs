@@ -3,6 +3,7 @@
 //! | file | what |
 //! |---|---|
 //! | [`incoming`] | the send API for applications (`/bin/send`, `/cgi-bin/sendsms`, `/send`), status lookups |
+//! | [`balance`] | Jasmin's `/balance` and `/rate` queries |
 //! | [`callback`] | incoming HTTP's outgoing side: DLR callbacks to the URL each sender gave, MO pushes |
 //! | [`mo_push`] | the request pushing an MO message to the application's `mo_url` |
 //! | [`outgoing`] | messages sent to a provider's HTTP API |
@@ -13,6 +14,7 @@
 //! | [`listener`] | the listening socket: one instance per connection |
 //! | [`client`], [`template`] | the HTTP client; `{placeholder}` templates for provider requests |
 
+pub mod balance;
 pub mod callback;
 pub mod client;
 pub mod convert;

@@ -177,14 +177,7 @@ pub const PASSWORD: &[&str] = &["password", "pass", "pwd"];
 /// Message id, for status lookups.
 pub const ID: &[&str] = &["id", "msgid", "messageid"];
 /// Kannel dlr-mask bits for the reports emg produces.
-pub mod mask {
-    pub const DELIVERED: u8 = 1;
-    pub const FAILED: u8 = 2;
-    pub const BUFFERED: u8 = 4;
-    pub const REJECTED: u8 = 16;
-    /// Final reports only: what a callback gets when the request names no mask.
-    pub const FINAL: u8 = DELIVERED | FAILED | REJECTED;
-}
+pub use common::dlr::mask;
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,8 @@ pub enum ApiError {
     Refused(String),
     /// 429: the user's `throughput` is exceeded.
     Throttled,
+    /// 402: the account's balance does not cover the price.
+    NoBalance(String),
     /// 503: the queues are full.
     QueueFull(String),
     /// 503: the store failed or the gateway is stopping.
@@ -48,6 +50,7 @@ impl From<Reject> for ApiError {
             Reject::QueueFull(m) => ApiError::QueueFull(format!("queue full: {m}")),
             Reject::Refused(r) => ApiError::Refused(r.to_string()),
             r @ Reject::NotReceiving(_) => ApiError::Forbidden(r.to_string()),
+            r @ Reject::NoBalance(_) => ApiError::NoBalance(r.to_string()),
             Reject::Plugin(r) => match r.kind {
                 RefusalKind::Throttled => ApiError::Throttled,
                 RefusalKind::Temporary => ApiError::Unavailable(r.to_string()),
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NoBalance(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::QueueFull(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -81,6 +85,7 @@ impl ApiError {
             ApiError::NoRoute(_) => "no_route",
             ApiError::Refused(_) => "refused",
             ApiError::Throttled => "throttled",
+            ApiError::NoBalance(_) => "no_balance",
             ApiError::QueueFull(_) => "queue_full",
             ApiError::Unavailable(_) => "unavailable",
         }
@@ -95,6 +100,7 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::NoRoute(m)
             | ApiError::Refused(m)
+            | ApiError::NoBalance(m)
             | ApiError::QueueFull(m)
             | ApiError::Unavailable(m) => m.clone(),
         }

@@ -16,6 +16,7 @@ use common::message::Message;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// What became of one call.
@@ -34,6 +35,18 @@ pub enum CallOutcome {
     Temporary { command: u32, error: u32 },
 }
 
+/// How the line under a protocol whose calls share one line (a GSM modem) is doing, so that
+/// the connector's state shows a dead line even when no message is there to fail on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    Up,
+    /// The line could not be opened or set up; `state` is what the retry scheme's connector
+    /// rule makes of the failures so far (IDLE while retrying, ERROR after a round).
+    Down {
+        state: ConnState,
+    },
+}
+
 /// What a call-per-message protocol does.
 pub trait Caller: Send + Sync + 'static {
     /// Record `Submitting` before each call (anything that leaves the process).
@@ -49,6 +62,12 @@ pub trait Caller: Send + Sync + 'static {
     /// The message the peer took as `remote_id` is recorded as sent (its DLR entry is open):
     /// a receipt may come now.
     fn recorded(&self, _link: &Link, _remote_id: &str, _dlr_requested: bool) {}
+
+    /// The shared line's health, for a protocol that has one: while it is down the instance
+    /// takes no messages and shows the line's state, not BOUND. None: each call stands alone.
+    fn line(&self) -> Option<watch::Receiver<Line>> {
+        None
+    }
 }
 
 /// Run every instance of a call-per-message connector until shutdown.
@@ -67,19 +86,63 @@ fn open<C: Caller>(link: &Link, caller: &C) {
     link.bound(session);
 }
 
+fn line_state(line: &Option<watch::Receiver<Line>>) -> Line {
+    line.as_ref().map_or(Line::Up, |l| *l.borrow())
+}
+
+/// Waits until the shared line is up, showing its state meanwhile. False on shutdown or
+/// when the line's owner is gone.
+async fn wait_line_up(link: &Link, line: &mut Option<watch::Receiver<Line>>) -> bool {
+    let Some(line) = line else { return true };
+    let mut shutdown = link.shutdown_signal();
+    loop {
+        match *line.borrow_and_update() {
+            Line::Up => return true,
+            Line::Down { state } => {
+                link.connector.set_session(link.instance, None);
+                link.set_state(state);
+            }
+        }
+        tokio::select! {
+            changed = line.changed() => if changed.is_err() { return false },
+            _ = stopped(&mut shutdown) => return false,
+        }
+    }
+}
+
+/// Resolves when the shared line (if any) changes to down.
+async fn line_went_down(line: &mut Option<watch::Receiver<Line>>) {
+    match line {
+        None => std::future::pending().await,
+        Some(l) => loop {
+            if l.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+            if *l.borrow_and_update() != Line::Up {
+                return;
+            }
+        },
+    }
+}
+
 async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
     let connector = link.connector.clone();
     let mut shutdown = link.shutdown_signal();
     let mut inflight: JoinSet<Option<(u32, u32)>> = JoinSet::new();
     let mut retry = Retry::default();
     let takes = super::outbox::Takes::for_instance(&link);
+    let mut line = caller.line();
     'session: loop {
         tokio::select! {
             _ = connector.wait_released_or_hold_only() => {}
             _ = stopped(&mut shutdown) => break 'session,
         }
+        if !wait_line_up(&link, &mut line).await {
+            break 'session;
+        }
         open(&link, &*caller);
         loop {
+            connector.set_inflight(link.instance, inflight.len());
             let window = link.config().windowsize.max(1) as usize;
             let room = inflight.len() < window && link.may_transmit();
             let pace_wait = if room {
@@ -94,6 +157,9 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
                         if !retry.back_off(&link, command, error, "sends").await {
                             break 'session;
                         }
+                        if line_state(&line) != Line::Up {
+                            continue 'session;
+                        }
                         open(&link, &*caller);
                     }
                     Ok(None) => retry.succeeded(),
@@ -104,6 +170,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
                     connector.pace_take();
                     inflight.spawn(Box::pin(send(link.clone(), caller.clone(), m)));
                 }
+                _ = line_went_down(&mut line) => continue 'session,
                 _ = connector.forceclose_set() => {
                     link.log("DISCONNECT (info=\"force close\")");
                     link.set_state(ConnState::Idle);
@@ -114,6 +181,7 @@ async fn run_instance<C: Caller>(link: Link, caller: Arc<C>) {
     }
     link.set_state(ConnState::Terminating);
     while inflight.join_next().await.is_some() {}
+    connector.set_inflight(link.instance, 0);
     link.set_state(ConnState::Dead);
 }
 
@@ -123,6 +191,11 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
     let (gw, connector) = (&link.gw, &link.connector);
     if m.expires_us.is_some_and(|t| t <= crate::clock::now_us()) {
         gw.expired(connector, m).await;
+        return None;
+    }
+    if let Some(wait) = m.wait_before_sending(crate::clock::now_us()) {
+        // Scheduled for later (loaded back from the store after a restart).
+        connector.queue.defer(m, wait);
         return None;
     }
     if C::RECORDS_SUBMITTING && !gw.submitting(connector, std::slice::from_ref(&m)).await {
@@ -143,7 +216,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             delivered,
         } => {
             let dlr_requested = m.dlr_requested;
-            gw.sent(connector, m, remote_id.clone()).await;
+            gw.sent(connector, Some(link.instance), m, remote_id.clone())
+                .await;
             if let Some(id) = remote_id {
                 if delivered {
                     link.receipt(&id, DlrStatus::Delivered, 0).await;
@@ -153,7 +227,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
             None
         }
         CallOutcome::Refused { command, error } => {
-            gw.failed(connector, m, command, error).await;
+            gw.failed(connector, Some(link.instance), m, command, error)
+                .await;
             None
         }
         CallOutcome::Temporary { command, error } => {
@@ -163,7 +238,8 @@ async fn send<C: Caller>(link: Link, caller: Arc<C>, m: Message) -> Option<(u32,
                 .message_rule(command, error)
                 .is_some()
             {
-                gw.failed(connector, m, command, error).await;
+                gw.failed(connector, Some(link.instance), m, command, error)
+                    .await;
                 return None;
             }
             gw.unsent(connector, m);

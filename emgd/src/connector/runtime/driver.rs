@@ -132,6 +132,12 @@ pub trait Driver: Send + 'static {
     /// The logout request sent when closing (unbind); `None` to just disconnect.
     fn logout(&mut self, seq: u32) -> Option<Frame<Self>>;
 
+    /// Messages one session takes from the queue before it closes, for a line that is paid
+    /// for by the call (a dial-up modem pool that allows so many per call); `None`: no limit.
+    fn session_messages(&self, _cfg: &config::Connector) -> Option<u32> {
+        None
+    }
+
     /// How often a bound session asks its peer for news, for a peer that never tells on its
     /// own (a GSM modem's stored messages: AT+CMGL); `None` for peers that send requests.
     const POLL: Option<Duration> = None;

@@ -52,6 +52,8 @@ pub enum Side {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
     IdleTimeout,
+    /// The session took as many messages as [`Driver::session_messages`] allows.
+    MessageLimit,
     Shutdown,
     ForceClose,
     /// The peer refused our login.
@@ -64,6 +66,7 @@ impl End {
     fn reason(&self) -> &str {
         match self {
             End::IdleTimeout => "idle timeout",
+            End::MessageLimit => "messages per session reached",
             End::Shutdown => "shutdown",
             End::ForceClose => "force close",
             End::LoginRefused(r) => &r.info,
@@ -109,6 +112,9 @@ struct Session<D: Driver, S> {
     claim: Claim,
     /// Incoming: the peer must have logged in by then (`bind_timeout`).
     login_by: Option<Instant>,
+    /// Messages taken from the queue, and how many the driver allows per session.
+    taken: u32,
+    limit: Option<u32>,
 }
 
 /// Run one session on `stream` until it ends. An outgoing session logs in first and may bring
@@ -166,6 +172,7 @@ where
         Side::Outgoing => Taker::Instance(link.instance),
         Side::Incoming => Taker::User(None),
     };
+    let limit = driver.session_messages(&link.config()).filter(|&n| n > 0);
     let s = Session {
         outbox: Outbox::new(link.clone(), taker, side == Side::Outgoing),
         link,
@@ -190,6 +197,8 @@ where
         logout_sent: false,
         claim,
         login_by,
+        taken: 0,
+        limit,
     };
     s.run(first).await
 }
@@ -202,6 +211,7 @@ where
     async fn run(mut self, first: Option<Message>) -> End {
         let mut shutdown = self.link.shutdown_signal();
         if let Some(m) = first {
+            self.taken += 1;
             let ready = self.outbox.stage(vec![m]);
             self.plan(&self.link.config(), ready);
         }
@@ -242,7 +252,11 @@ where
             let transmit = self.bound && self.transmit && cfg.mode != config::Mode::ReceiveOnly;
             // Take more from the queue once the last batch is written; parts are paced and
             // windowed one by one in `pump`.
+            let allowed = self
+                .limit
+                .map_or(usize::MAX, |l| l.saturating_sub(self.taken) as usize);
             let can_take = transmit
+                && allowed > 0
                 && self.closing.is_none()
                 && !self.outbox.has_backlog()
                 && self.parts_waiting + self.outbox.staged() < window;
@@ -308,9 +322,10 @@ where
                     }
                 }
                 message = self.outbox.takes.next(), if can_take => {
-                    let room = window - self.parts_waiting - self.outbox.staged();
+                    let room = (window - self.parts_waiting - self.outbox.staged()).min(allowed);
                     let mut batch = vec![message];
                     batch.extend(self.outbox.takes.more(room.saturating_sub(1)));
+                    self.taken += batch.len() as u32;
                     let ready = self.outbox.stage(batch);
                     self.plan(&cfg, ready);
                 }
@@ -334,6 +349,9 @@ where
                 }
             }
             self.pump(window);
+            if self.closing.is_none() && self.limit.is_some_and(|l| self.taken >= l) {
+                self.begin_close(End::MessageLimit);
+            }
             if let Some(end) = self.close_when_drained() {
                 break end;
             }

@@ -3,7 +3,7 @@
 //! lines, PDU log lines, states and mode checks look the same for every protocol.
 
 use super::state::{ConnState, ConnectorHandle, SessionInfo};
-use crate::gateway::{Gateway, Reject};
+use crate::gateway::{Gateway, ReceiptOutcome, Reject};
 use common::dlr::DlrStatus;
 use common::message::{Message, MessageId};
 use config::Mode;
@@ -96,11 +96,25 @@ impl Link {
         self.gw.accept(message).await
     }
 
-    /// A delivery receipt for `remote_id` came on this connector; false when it matched no
-    /// message (it may be parked for `dlr_park_seconds`).
+    /// A delivery receipt for `remote_id` came on this connector; resolves once it is
+    /// recorded (true) or matched no message, even after waiting `dlr_park_seconds` for its
+    /// entry (false). Answer the peer only then.
     pub async fn receipt(&self, remote_id: &str, status: DlrStatus, error: u32) -> bool {
         self.gw
             .receipt(&self.connector.name, remote_id, status, error)
+            .await
+    }
+
+    /// As [`Link::receipt`], telling an unmatched receipt from one the store failed to record
+    /// (which the peer should send again).
+    pub async fn record_receipt(
+        &self,
+        remote_id: &str,
+        status: DlrStatus,
+        error: u32,
+    ) -> ReceiptOutcome {
+        self.gw
+            .record_receipt(&self.connector.name, remote_id, status, error)
             .await
     }
 }

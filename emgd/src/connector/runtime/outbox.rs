@@ -147,6 +147,13 @@ impl<P: Send + 'static> Outbox<P> {
         }
     }
 
+    /// Tell the connector how many messages this session has awaiting their answer.
+    fn report_inflight(&self) {
+        self.link
+            .connector
+            .set_inflight(self.link.instance, self.inflight.len());
+    }
+
     /// Messages taken and not yet planned (their `Submitting` record is being committed).
     pub fn staged(&self) -> usize {
         self.staged
@@ -170,6 +177,15 @@ impl<P: Send + 'static> Outbox<P> {
         let (expired, batch): (Vec<Message>, Vec<Message>) = batch
             .into_iter()
             .partition(|m| m.expires_us.is_some_and(|t| t <= now));
+        // Scheduled for later (loaded back from the store after a restart): wait in the queue.
+        let (later, batch): (Vec<Message>, Vec<Message>) = batch
+            .into_iter()
+            .partition(|m| m.wait_before_sending(now).is_some());
+        for m in later {
+            if let Some(wait) = m.wait_before_sending(now) {
+                self.link.connector.queue.defer(m, wait);
+            }
+        }
         for m in expired {
             let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
             self.outcomes.spawn(async move {
@@ -224,6 +240,7 @@ impl<P: Send + 'static> Outbox<P> {
         );
         self.backlog
             .extend(parts.into_iter().enumerate().map(|(i, p)| (id, i, p)));
+        self.report_inflight();
     }
 
     /// A plugin's `before_send` refused `message`: it fails without leaving (the task records
@@ -269,16 +286,20 @@ impl<P: Send + 'static> Outbox<P> {
         let Some(f) = self.inflight.remove(&id) else {
             return;
         };
+        self.report_inflight();
         let (gw, connector) = (self.link.gw.clone(), self.link.connector.clone());
+        let instance = self.link.instance;
         self.outcomes.spawn(async move {
             match f.failure {
                 Some(Answer::Refused { command, error }) => {
-                    gw.failed(&connector, f.message, command, error).await
+                    gw.failed(&connector, Some(instance), f.message, command, error)
+                        .await
                 }
                 Some(_) => gw.unsent(&connector, f.message),
                 None => {
                     let ids: Vec<String> = f.remote_ids.into_iter().flatten().collect();
-                    gw.sent_parts(&connector, f.message, ids).await
+                    gw.sent_parts(&connector, Some(instance), f.message, ids)
+                        .await
                 }
             }
         });
@@ -288,6 +309,7 @@ impl<P: Send + 'static> Outbox<P> {
     /// queue, in the order it was accepted (ids ascend), and every outcome being recorded is.
     pub async fn close(mut self) {
         let mut unsent: Vec<Message> = self.inflight.drain().map(|(_, f)| f.message).collect();
+        self.report_inflight();
         for handle in self.staging.drain(..) {
             if let Ok((_, batch)) = handle.await {
                 unsent.extend(batch);

@@ -8,7 +8,7 @@
 
 use crate::queue::{Queue, Totals};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{broadcast, watch};
 
@@ -90,8 +90,14 @@ pub struct ConnectorHandle {
     /// Force-close is in the store (set with `persist`): it holds after a restart too.
     forceclose_stored: AtomicBool,
     pub counters: Counters,
+    /// Per instance, the messages its session has taken and not yet had answered: the
+    /// window in use, beside the configured `windowsize` (MGP `connectors`, `connector`).
+    inflight: Box<[AtomicU32]>,
     /// Paces sending to the connector's `throughput`.
     pacer: Mutex<Option<Arc<crate::rate::RateLimiter>>>,
+    /// A reload removed the connector from the configuration: it takes nothing new, and
+    /// operators see it TERMINATING until it is stopped, then DEAD.
+    removed: AtomicBool,
 }
 
 impl ConnectorHandle {
@@ -112,7 +118,9 @@ impl ConnectorHandle {
             forceclose: watch::channel(false).0,
             forceclose_stored: AtomicBool::new(false),
             counters: Counters::default(),
+            inflight: (0..instances).map(|_| AtomicU32::new(0)).collect(),
             pacer: Mutex::new(None),
+            removed: AtomicBool::new(false),
         }
         .with_pacer()
     }
@@ -167,10 +175,72 @@ impl ConnectorHandle {
             .clone()
     }
 
-    /// Take new settings on reload (sessions read them as they go).
+    /// Take new settings on reload (sessions read them as they go). A new `instances` count
+    /// resizes the instance states, so call it with one only while no session runs.
     pub fn set_config(&self, cfg: config::Connector) {
+        let instances = cfg.instances as usize;
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cfg);
         self.reset_pacer();
+        let running = self.states.borrow().len();
+        if running != instances {
+            self.sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .resize(instances, None);
+            self.states
+                .send_modify(|s| s.resize(instances, ConnState::Idle));
+        }
+    }
+
+    /// Whether a reload removed the connector from the configuration.
+    pub fn removed(&self) -> bool {
+        self.removed.load(Ordering::Relaxed)
+    }
+
+    pub fn set_removed(&self, on: bool) {
+        self.removed.store(on, Ordering::Relaxed);
+    }
+
+    /// The states operators see: those of the sessions, except that a removed connector
+    /// shows TERMINATING on every instance not yet DEAD, since it is on its way out.
+    pub fn shown_states(&self) -> Vec<ConnState> {
+        let states = self.states();
+        if !self.removed() {
+            return states;
+        }
+        states
+            .into_iter()
+            .map(|s| match s {
+                ConnState::Dead => ConnState::Dead,
+                _ => ConnState::Terminating,
+            })
+            .collect()
+    }
+
+    /// Set every instance DEAD: the connector's sessions are gone for good.
+    pub fn set_dead(&self) {
+        // Not `0..self.states.borrow().len()`: the borrow would live through the loop and
+        // deadlock `set_state`.
+        let instances = self.states.borrow().len() as u32;
+        for instance in 0..instances {
+            self.set_state(instance, ConnState::Dead);
+        }
+    }
+
+    /// Messages taken by a session and not yet settled.
+    pub fn in_flight(&self) -> usize {
+        self.queue.len().saturating_sub(self.queue.waiting())
+    }
+
+    /// Whether no session is connected and no message is in flight.
+    pub fn is_quiet(&self) -> bool {
+        self.in_flight() == 0
+            && !self.states().iter().any(|st| {
+                matches!(
+                    st,
+                    ConnState::Bound | ConnState::Connected | ConnState::Terminating
+                )
+            })
     }
 
     /// Set an instance's state; any state but BOUND and TERMINATING ends its session record,
@@ -205,6 +275,21 @@ impl ConnectorHandle {
         }
     }
 
+    /// Instance `instance`'s session has `n` messages awaiting their answer.
+    pub fn set_inflight(&self, instance: u32, n: usize) {
+        if let Some(slot) = self.inflight.get(instance as usize) {
+            slot.store(u32::try_from(n).unwrap_or(u32::MAX), Ordering::Relaxed);
+        }
+    }
+
+    /// Messages awaiting their answer, by instance.
+    pub fn inflight(&self) -> Vec<u32> {
+        self.inflight
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .collect()
+    }
+
     /// The sessions bound now, by instance.
     pub fn sessions(&self) -> Vec<SessionInfo> {
         let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
@@ -219,9 +304,11 @@ impl ConnectorHandle {
         self.states.subscribe()
     }
 
-    /// Can take traffic now: not force-closed, and not every instance in ERROR or DEAD.
+    /// Can take traffic now: in the configuration, not force-closed, and not every instance
+    /// in ERROR or DEAD.
     pub fn is_up(&self) -> bool {
-        !*self.forceclose.borrow()
+        !self.removed()
+            && !*self.forceclose.borrow()
             && self
                 .states
                 .borrow()

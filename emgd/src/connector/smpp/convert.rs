@@ -2,10 +2,11 @@
 //! incoming submits and MO from an SMSC read the same way, outgoing submit_sm and deliver_sm
 //! write the same way, receipts are read and written here, and a refusal has one SMPP code.
 
+use super::passthrough;
 use crate::gateway::Reject;
 use crate::plugin::RefusalKind;
 use common::concat::{split_encoded, Method};
-use common::dlr::DlrStatus;
+use common::dlr::{mask, DlrStatus};
 use common::gsm::{Concat, Udh};
 use common::message::{Address, Message, Origin};
 use common::smpp::{status, tlv, Body, DataSm, Pdu, Receipt, Sm, SmppAddr, Tlv};
@@ -34,8 +35,9 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
         protocol_id: sm.protocol_id,
         priority: sm.priority_flag,
         body: sm.payload().to_vec(),
-        dlr_requested: sm.registered_delivery & 0x03 != 0,
-        origin,
+        dlr_requested: wants_reports(sm.registered_delivery),
+        origin: with_report_mask(origin, sm.registered_delivery),
+        tlvs: passthrough::kept(&sm.tlvs),
         ..Default::default()
     };
     if let Some(c) = sar_concat(sm).filter(|_| m.esm_class & 0x40 == 0) {
@@ -45,6 +47,50 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
         m.esm_class |= 0x40;
     }
     m
+}
+
+/// registered_delivery bits: the SMSC delivery receipt (1 success and failure, 2 failure
+/// only, 3 reserved and read as 1) and the intermediate notification (0x10). The SME
+/// acknowledgement bits (0x04, 0x08) ask the handset's application, not the network; no
+/// report of ours answers them.
+const RECEIPT_BITS: u8 = 0x03;
+const INTERMEDIATE_BIT: u8 = 0x10;
+
+/// Whether a registered_delivery asks for any report of ours.
+pub fn wants_reports(registered_delivery: u8) -> bool {
+    registered_delivery & (RECEIPT_BITS | INTERMEDIATE_BIT) != 0
+}
+
+/// `origin` with the reports a registered_delivery asks for, as a report mask.
+pub fn with_report_mask(mut origin: Origin, registered_delivery: u8) -> Origin {
+    origin.callback_mask = report_mask(registered_delivery);
+    origin
+}
+
+/// The report mask (`common::dlr::mask`) of a registered_delivery.
+pub fn report_mask(registered_delivery: u8) -> u8 {
+    let finals = match registered_delivery & RECEIPT_BITS {
+        0 => 0,
+        2 => mask::FAILED | mask::REJECTED,
+        _ => mask::FINAL,
+    };
+    let intermediate = if registered_delivery & INTERMEDIATE_BIT != 0 {
+        mask::BUFFERED
+    } else {
+        0
+    };
+    finals | intermediate
+}
+
+/// registered_delivery of a submit_sm to the next hop: a receipt whenever the sender wants
+/// one (we need the final state to finish the message, even when only failures are passed
+/// on), and intermediate notifications when the sender asked for them.
+fn registered_delivery(m: &Message) -> u8 {
+    if !m.dlr_requested {
+        return 0;
+    }
+    let intermediate = m.origin.callback_mask & mask::BUFFERED != 0;
+    1 | if intermediate { INTERMEDIATE_BIT } else { 0 }
 }
 
 /// The concatenation sar_msg_ref_num / sar_total_segments / sar_segment_seqnum describe.
@@ -70,8 +116,9 @@ pub fn message_from_data_sm(d: &DataSm, origin: Origin) -> Message {
             .tlv(tlv::MESSAGE_PAYLOAD)
             .map(|b| b.to_vec())
             .unwrap_or_default(),
-        dlr_requested: d.registered_delivery & 0x03 != 0,
-        origin,
+        dlr_requested: wants_reports(d.registered_delivery),
+        origin: with_report_mask(origin, d.registered_delivery),
+        tlvs: passthrough::kept(&d.tlvs),
         ..Default::default()
     }
 }
@@ -84,9 +131,10 @@ pub fn sm_from_message(m: &Message) -> Sm {
         esm_class: m.esm_class,
         protocol_id: m.protocol_id,
         priority_flag: m.priority,
-        registered_delivery: u8::from(m.dlr_requested),
+        registered_delivery: registered_delivery(m),
         data_coding: m.data_coding,
         short_message: m.body.clone().into(),
+        tlvs: passthrough::to_send(&m.tlvs).collect(),
         ..Default::default()
     }
 }
@@ -133,14 +181,20 @@ fn concat_reference(m: &Message) -> u16 {
     (m.id % 0xFFFF) as u16 + 1
 }
 
+/// The command_status of a submit refused because the account's balance does not cover its
+/// price: from the vendor-specific range (SMPP 3.4 has no code for it), documented in
+/// emg.toml(5). Permanent until an operator tops the balance up.
+pub const ESME_RNOBALANCE: u32 = 0x0000_0401;
+
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
 /// (queue full) for full queues and store trouble; a plugin's by the kind it gave.
 pub fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
         Reject::QueueFull(_) => status::ESME_RMSGQFUL,
-        Reject::Store(_) | Reject::ShuttingDown => status::ESME_RSYSERR,
+        Reject::Store(_) | Reject::ShuttingDown | Reject::Removed(_) => status::ESME_RSYSERR,
         Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
+        Reject::NoBalance(_) => ESME_RNOBALANCE,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,
         Reject::Refused(_) => status::ESME_RINVDSTADR,
         Reject::Plugin(r) => match r.kind {
@@ -171,6 +225,10 @@ pub fn deliver_body(m: &Message, v34: bool) -> Sm {
         registered_delivery: 0,
         ..sm_from_message(m)
     };
+    if !v34 {
+        // An SMPP 3.3 client takes no TLVs.
+        sm.tlvs.clear();
+    }
     if let Some(d) = &m.dlr {
         let receipt = Receipt {
             id: d.reported_id.clone(),
@@ -279,6 +337,8 @@ mod tests {
             dlr_requested: true,
             origin: Origin {
                 connector: "smsc".into(),
+                // registered_delivery 1: every final report.
+                callback_mask: mask::FINAL,
                 ..Default::default()
             },
             ..Default::default()
@@ -405,5 +465,49 @@ mod tests {
             assert_eq!(from_message_state(u32::from(s.message_state())), Some(s));
         }
         assert_eq!(from_message_state(0), None);
+    }
+
+    #[test]
+    fn registered_delivery_maps_onto_report_masks() {
+        use common::dlr::mask::{wants, BUFFERED, FINAL};
+        let cases: &[(u8, bool, u8)] = &[
+            (0x00, false, 0),
+            (0x01, true, FINAL),
+            (0x02, true, 2 | 16),
+            (0x03, true, FINAL),
+            (0x11, true, FINAL | BUFFERED),
+            (0x10, true, BUFFERED),
+            // SME acknowledgements only: no report of ours.
+            (0x0c, false, 0),
+        ];
+        for (rd, wanted, mask) in cases {
+            assert_eq!(wants_reports(*rd), *wanted, "{rd:#x}");
+            assert_eq!(report_mask(*rd), *mask, "{rd:#x}");
+        }
+        assert!(!wants(report_mask(2), DlrStatus::Delivered));
+        assert!(wants(report_mask(2), DlrStatus::Undeliverable));
+        assert!(wants(report_mask(2), DlrStatus::Rejected));
+        assert!(!wants(report_mask(1), DlrStatus::Enroute));
+        assert!(wants(report_mask(0x11), DlrStatus::Accepted));
+    }
+
+    #[test]
+    fn the_next_hop_is_asked_for_a_receipt_and_the_intermediate_ones_passed_on() {
+        let sent = |rd: u8| {
+            let m = Message {
+                dlr_requested: wants_reports(rd),
+                origin: with_report_mask(Origin::default(), rd),
+                ..Default::default()
+            };
+            sm_from_message(&m).registered_delivery
+        };
+        assert_eq!(sent(0), 0);
+        assert_eq!(sent(1), 1);
+        assert_eq!(
+            sent(2),
+            1,
+            "the final state is needed even when only failures go back"
+        );
+        assert_eq!(sent(0x11), 0x11);
     }
 }

@@ -137,6 +137,16 @@ impl Driver for Smsc {
             | command::QUERY_SM
             | command::CANCEL_SM
             | command::REPLACE_SM => self.other_request(pdu, s),
+            // SMPP 5.0 cell broadcast: not a service we offer. A 5.0 session hears so with
+            // the operation's own response; before 5.0 the commands do not exist.
+            command::BROADCAST_SM | command::QUERY_BROADCAST_SM | command::CANCEL_BROADCAST_SM
+                if self
+                    .bound
+                    .as_ref()
+                    .is_some_and(|b| b.interface_version >= 0x50) =>
+            {
+                s.reply(codec::unsupported(&pdu, status::ESME_RPROHIBITED));
+            }
             _ => {
                 let code = if self.bound.is_none() {
                     status::ESME_RINVBNDSTS
@@ -193,9 +203,16 @@ impl Smsc {
                 .log(format!("CONNECT ERR (info=\"all {busy} instances busy\")"));
             return refuse(s, status::ESME_RBINDFAIL);
         }
+        // We speak 3.3, 3.4 and 5.0: answer with the client's version, or the highest below it
+        // (a 3.3 client expects no TLV at all).
         let mut tlvs = Vec::new();
         if bind.interface_version >= 0x34 {
-            tlvs.push(Tlv::u8(tlv::SC_INTERFACE_VERSION, 0x34));
+            let ours = if bind.interface_version >= 0x50 {
+                0x50
+            } else {
+                0x34
+            };
+            tlvs.push(Tlv::u8(tlv::SC_INTERFACE_VERSION, ours));
         }
         s.reply(pdu.response(
             status::ESME_ROK,
@@ -262,8 +279,16 @@ impl Smsc {
                         return;
                     }
                 };
+                let Ok(deliver_at) = parse_time(&sm.schedule_delivery_time, crate::clock::now_us())
+                else {
+                    s.link
+                        .log("SUBMIT ERR (info=\"bad schedule_delivery_time\")");
+                    s.reply(refuse(status::ESME_RINVSCHED));
+                    return;
+                };
                 let mut m = message_from_sm(sm, origin);
                 m.expires_us = expires;
+                m.deliver_at_us = deliver_at;
                 m
             }
             Body::DataSm(d) => message_from_data_sm(d, origin),

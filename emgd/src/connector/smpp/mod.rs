@@ -6,10 +6,12 @@
 //! | [`convert`] | PDUs <-> `Message`: short-message bodies, long messages' parts, receipts, refusal codes |
 //! | [`outgoing`] | we are the ESME: bind, submit_sm, deliver_sm from the SMSC |
 //! | [`incoming`] | we are the SMSC: binds against the users, submit_sm and data_sm, deliver_sm to clients |
+//! | [`passthrough`] | the TLVs carried with a message to the next SMPP hop, untouched |
 //! | [`requests`] | the incoming requests besides submits: submit_multi, query_sm, cancel_sm, replace_sm |
 
 pub mod codec;
 pub mod convert;
 pub mod incoming;
 pub mod outgoing;
+pub mod passthrough;
 pub mod requests;

@@ -9,9 +9,11 @@
 use super::codec::{self, SmppCodec};
 use super::convert::{message_from_sm, parse_receipt, parts_of, sm_of_data_sm, WithStatus};
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
+use crate::connector::runtime::link::Link;
 use crate::connector::runtime::outbox::Answer;
 use crate::connector::runtime::outgoing::{Outgoing, Tcp};
 use crate::connector::runtime::window::SeqSpace;
+use crate::gateway::ReceiptOutcome;
 use common::message::{Message, Origin};
 use common::smpp::{command, status, Bind, Body, Pdu, Sm};
 use config::BindMode;
@@ -41,6 +43,16 @@ impl Outgoing for SmppOut {
         cfg.bindmode == BindMode::Receiver
     }
 }
+
+/// esm_class message type bits (3.4 §5.2.12) of a deliver_sm.
+const MESSAGE_TYPE: u8 = 0x3C;
+const SMSC_RECEIPT: u8 = 0x04;
+const SME_DELIVERY_ACK: u8 = 0x08;
+const SME_USER_ACK: u8 = 0x10;
+const INTERMEDIATE_NOTIFICATION: u8 = 0x20;
+
+/// interface_version of SMPP 3.3.
+const SMPP_3_3: u8 = 0x33;
 
 /// One session with the SMSC.
 pub struct Esme {
@@ -118,7 +130,12 @@ impl Driver for Esme {
     }
 
     fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Sm> {
-        parts_of(wire, cfg.split)
+        let mut parts = parts_of(wire, cfg.split);
+        if cfg.interface_version == SMPP_3_3 {
+            // SMPP 3.3 has no optional parameters: an SMSC of that version may refuse them.
+            parts.iter_mut().for_each(|sm| sm.tlvs.clear());
+        }
+        parts
     }
 
     fn request(&mut self, sm: Sm, seq: u32) -> Pdu {
@@ -165,7 +182,7 @@ impl Driver for Esme {
 /// message, routed and stored; answered once that is done.
 fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
     s.traffic();
-    let (sm, ok) = match &pdu.body {
+    let (mut sm, ok) = match &pdu.body {
         Body::DeliverSm(sm) => (
             sm.clone(),
             pdu.response(
@@ -189,23 +206,53 @@ fn deliver(pdu: Pdu, s: &mut Ctl<'_, SmppCodec>) {
         _ => return,
     };
     let link = s.link.clone();
-    if sm.esm_class & 0x04 != 0 {
-        let Some((id, state, error)) = parse_receipt(&sm) else {
-            link.log("RECEIPT ERR (info=\"no message id in receipt\")");
+    if link.config().interface_version == SMPP_3_3 {
+        // A 3.3 receipt is its text (id:, stat:, err:); TLVs are not 3.3, whatever an SMSC
+        // adds.
+        sm.tlvs.clear();
+    }
+    match sm.esm_class & MESSAGE_TYPE {
+        SMSC_RECEIPT | INTERMEDIATE_NOTIFICATION => receipt(&sm, ok, link, s),
+        SME_DELIVERY_ACK | SME_USER_ACK => {
+            // The handset's application acknowledged (3.4 §5.2.12): not the network's
+            // receipt, so it neither finishes the message nor is an MO message.
+            link.log(format!(
+                "SME ACK (info=\"esm_class 0x{:02x} from {}; not a delivery receipt, not passed on\")",
+                sm.esm_class, sm.source.addr
+            ));
             s.reply(ok);
-            return;
-        };
-        s.spawn(async move {
-            if !link.receipt(&id, state, error).await {
+        }
+        _ => mo(sm, ok, link, s),
+    }
+}
+
+/// A delivery receipt (or intermediate notification) from the SMSC, answered only once it is
+/// recorded: one that came before its submit_sm_resp waits for its entry, so a crash
+/// meanwhile leaves it unanswered and the SMSC sends it again.
+fn receipt(sm: &Sm, ok: Pdu, link: Link, s: &mut Ctl<'_, SmppCodec>) {
+    let Some((id, state, error)) = parse_receipt(sm) else {
+        link.log("RECEIPT ERR (info=\"no message id in receipt\")");
+        s.reply(ok);
+        return;
+    };
+    s.spawn(async move {
+        let code = match link.record_receipt(&id, state, error).await {
+            ReceiptOutcome::Recorded => status::ESME_ROK,
+            ReceiptOutcome::Unmatched => {
                 tracing::debug!(
-                    "connector {}: receipt for {id} not matched yet",
+                    "connector {}: receipt for {id} matched no message",
                     link.name()
                 );
+                status::ESME_ROK
             }
-            Some(ok)
-        });
-        return;
-    }
+            ReceiptOutcome::NotStored => status::ESME_RX_T_APPN,
+        };
+        Some(ok.response_with(code))
+    });
+}
+
+/// An MO message from the SMSC: routed and stored, then answered.
+fn mo(sm: Sm, ok: Pdu, link: Link, s: &mut Ctl<'_, SmppCodec>) {
     let message = message_from_sm(
         &sm,
         Origin {

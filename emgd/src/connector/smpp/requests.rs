@@ -2,7 +2,7 @@
 //! cancel_sm and replace_sm. Each is answered by one response PDU; a client may only query,
 //! cancel or replace messages it sent itself on this connector.
 
-use super::convert::{address, reject_status};
+use super::convert::{address, reject_status, report_mask, wants_reports, with_report_mask};
 use crate::gateway::{Gateway, QueuedError};
 use crate::store::MessageState;
 use common::dlr::DlrStatus;
@@ -156,7 +156,8 @@ fn apply_replace(m: &mut Message, r: &ReplaceSm, expires: Option<i64>) {
         .filter(|_| r.short_message.is_empty())
         .map(|t| t.value.to_vec())
         .unwrap_or_else(|| r.short_message.to_vec());
-    m.dlr_requested = r.registered_delivery & 0x03 != 0;
+    m.dlr_requested = wants_reports(r.registered_delivery);
+    m.origin.callback_mask = report_mask(r.registered_delivery);
     if expires.is_some() {
         m.expires_us = expires;
     }
@@ -233,8 +234,9 @@ fn message_for(sm: &SubmitMulti, dest: &SmppAddr, origin: Origin) -> Message {
         protocol_id: sm.protocol_id,
         priority: sm.priority_flag,
         body: sm.payload().to_vec(),
-        dlr_requested: sm.registered_delivery & 0x03 != 0,
-        origin,
+        dlr_requested: wants_reports(sm.registered_delivery),
+        origin: with_report_mask(origin, sm.registered_delivery),
+        tlvs: super::passthrough::kept(&sm.tlvs),
         ..Default::default()
     }
 }

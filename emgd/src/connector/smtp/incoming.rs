@@ -23,6 +23,7 @@ use crate::gateway::{stopped, Gateway, Reject};
 use common::smtp::{BareLf, Enhanced, Envelope, Event, Reply, Server, ServerConfig};
 use config::SmtpAuth;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -145,12 +146,25 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
         account: None,
         auth_failures: 0,
     };
-    let (gw, connector) = (link.gw.clone(), link.connector.clone());
+    let (gw, connector, instance) = (link.gw.clone(), link.connector.clone(), link.instance);
+    // As on every incoming connector: a client that has not logged in (AUTH, or MAIL where
+    // AUTH is not required) within `bind_timeout` is closed, with a 421.
+    let login_wait = Duration::from_secs(cfg.bind_timeout);
+    let login_expired = Arc::new(AtomicBool::new(false));
+    let expired = login_expired.clone();
     let stop = async move {
         let mut shutdown = gw.shutdown_signal();
+        let login = async {
+            tokio::time::sleep(login_wait).await;
+            if connector.states().get(instance as usize) == Some(&ConnState::Bound) {
+                std::future::pending::<()>().await;
+            }
+            expired.store(true, Ordering::Relaxed);
+        };
         tokio::select! {
             _ = stopped(&mut shutdown) => {}
             _ = connector.forceclose_set() => {}
+            _ = login => {}
         }
     };
     let timeout = Duration::from_secs(cfg.smtp.timeout);
@@ -163,7 +177,11 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
         &mut decisions,
     )
     .await;
-    link.log(format!("DISCONNECT (info=\"{end}\")"));
+    if login_expired.load(Ordering::Relaxed) {
+        link.log("DISCONNECT (info=\"bind timeout\")");
+    } else {
+        link.log(format!("DISCONNECT (info=\"{end}\")"));
+    }
     if matches!(end, End::Error(_)) {
         tracing::debug!(connector = %link.name(), "SMTP session from {peer}: {end}");
     }

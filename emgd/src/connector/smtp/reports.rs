@@ -11,7 +11,7 @@
 use super::convert::{mail_of, now_date};
 use super::relay::{Relay, RelayError};
 use crate::connector::runtime::state::{ConnectorHandle, Counters};
-use crate::gateway::{stopped, Gateway};
+use crate::gateway::{history, stopped, Gateway};
 use crate::store::{MessageState, Write};
 use common::message::{Message, MsgType};
 use std::sync::Arc;
@@ -159,8 +159,9 @@ async fn finish(
     let (id, dest) = (m.id, m.dest.addr.clone());
     match (&result, m.msgtype) {
         (Ok(()), MsgType::Dlr) => {
+            let step = history::attempt(&connector.name, None, &m, history::OK, 0, None);
             let w = Write::finish(m, MessageState::Done, "DELIVERED", None);
-            if let Err(e) = gw.store.commit(vec![w]).await {
+            if let Err(e) = gw.store.commit(vec![w, step]).await {
                 tracing::error!(
                     "connector {}: cannot record mailed report: {e}",
                     connector.name
@@ -170,13 +171,14 @@ async fn finish(
             connector.queue.finished();
         }
         (Err(why), MsgType::Dlr) => {
+            let step = history::attempt(&connector.name, None, &m, history::FAILED, code, None);
             let w = Write::finish(
                 m,
                 MessageState::Failed,
                 "UNDELIV",
                 Some(format!("report mail failed: {why}")),
             );
-            if let Err(e) = gw.store.commit(vec![w]).await {
+            if let Err(e) = gw.store.commit(vec![w, step]).await {
                 tracing::error!(
                     "connector {}: cannot record failed report: {e}",
                     connector.name
@@ -185,9 +187,9 @@ async fn finish(
             Counters::add(&connector.counters.failed);
             connector.queue.finished();
         }
-        (Ok(()), _) => gw.sent(connector, m, None).await,
+        (Ok(()), _) => gw.sent(connector, None, m, None).await,
         (Err(_), _) => {
-            gw.failed(connector, m, super::outgoing::SMTP_COMMAND, code)
+            gw.failed(connector, None, m, super::outgoing::SMTP_COMMAND, code)
                 .await
         }
     }

@@ -6,6 +6,7 @@
 //! alerts (31) as keepalives, submits each message as 51 (long ones in parts with their UDH
 //! in XSer), and takes the SMSC's MO messages (52) and delivery notifications (53), each
 //! acknowledged once the gateway has recorded it. UCP has no logout: closing disconnects.
+//! With `phone` and `tty` the same sessions run over a dial-up call ([`super::dialup`]).
 
 use super::codec::{self, UcpCodec};
 use super::convert::{message_from_sm, receipt_of, sm_text, submits, submitted_id};
@@ -37,6 +38,23 @@ impl Outgoing for UcpOut {
     fn session(&self, cfg: &config::Connector) -> (UcpCodec, Smt) {
         let account = cfg.username.clone().unwrap_or_default();
         (UcpCodec, Smt { account })
+    }
+}
+
+/// The outgoing UCP connector that dials its SMSC over a modem (`phone`, `tty`): the same
+/// [`Smt`] sessions, over the call [`super::dialup::Dialup`] makes.
+pub struct UcpDialupOut;
+
+impl Outgoing for UcpDialupOut {
+    type Dialer = super::dialup::Dialup;
+    type Driver = Smt;
+
+    fn dialer(&self) -> &super::dialup::Dialup {
+        &super::dialup::Dialup
+    }
+
+    fn session(&self, cfg: &config::Connector) -> (UcpCodec, Smt) {
+        UcpOut.session(cfg)
     }
 }
 
@@ -115,7 +133,20 @@ impl Driver for Smt {
     }
 
     fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Sm> {
-        submits(wire, cfg.split)
+        let default_source = cfg.dialup.as_ref().and_then(|d| d.sourceaddr.as_ref());
+        match default_source {
+            Some(source) if wire.source.addr.is_empty() => {
+                let mut m = wire.clone();
+                m.source.addr = source.clone();
+                submits(&m, cfg.split)
+            }
+            _ => submits(wire, cfg.split),
+        }
+    }
+
+    /// A dial-up pool takes `dial_messages` per call: then the line hangs up.
+    fn session_messages(&self, cfg: &config::Connector) -> Option<u32> {
+        cfg.dialup.as_ref().map(|d| d.messages)
     }
 
     fn request(&mut self, sm: Sm, seq: u32) -> Frame {

@@ -14,7 +14,8 @@
 
 use super::{db_err, read};
 use crate::store::{
-    ErrorCount, Found, LogEntry, MessageState, OpenDlr, Page, Query, StoreError, Trail,
+    ErrorCount, Event, EventKind, Found, LogEntry, MessageState, OpenDlr, Page, Query, StoreError,
+    Trail,
 };
 use common::message::{Message, MessageId};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// A read-only connection whose statements are interrupted once its budget has passed (a
 /// watchdog thread; it ends when the connection is dropped).
-struct Reader {
+pub(super) struct Reader {
     conn: Connection,
     started: Instant,
     _done: std::sync::mpsc::Sender<()>,
@@ -36,7 +37,7 @@ impl std::ops::Deref for Reader {
     }
 }
 
-fn open(path: &Path, budget: Duration) -> Result<Reader, StoreError> {
+pub(super) fn open(path: &Path, budget: Duration) -> Result<Reader, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -463,7 +464,39 @@ pub fn trail(path: &Path, id: MessageId, budget: Duration) -> Result<Trail, Stor
         Err(e) if is_interrupt(&e) => {}
         Err(e) => return Err(db_err(e)),
     }
-    Ok(Trail { stored, log, dlrs })
+    let events = match events(&conn, id) {
+        Ok(rows) => rows,
+        Err(e) if is_interrupt(&e) => Vec::new(),
+        Err(e) => return Err(db_err(e)),
+    };
+    Ok(Trail {
+        stored,
+        log,
+        dlrs,
+        events,
+    })
+}
+
+/// Message `id`'s recorded steps, oldest first (one range of the table's key).
+fn events(conn: &Connection, id: MessageId) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = conn.prepare(
+        "SELECT at_us, kind, remote_id, connector, instance, status, code
+         FROM msg_events WHERE message_id = ?1 ORDER BY at_us, kind",
+    )?;
+    let rows = stmt.query_map([id as i64], |r| {
+        let remote: String = r.get(2)?;
+        Ok(Event {
+            message_id: id,
+            at_us: r.get(0)?,
+            kind: EventKind::from_code(r.get(1)?).unwrap_or(EventKind::Attempt),
+            remote_id: (!remote.is_empty()).then_some(remote),
+            connector: r.get(3)?,
+            instance: r.get(4)?,
+            status: r.get(5)?,
+            code: r.get::<_, i64>(6)? as u32,
+        })
+    })?;
+    rows.collect()
 }
 
 /// Failures (not deliveries, not operator cancellations) of messages routed to `connector`

@@ -201,7 +201,7 @@ impl Purge {
         let (full, deleted, cursor) = chunk(
             conn,
             "SELECT id FROM messages WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT 1 OFFSET ?3",
-            "DELETE FROM messages WHERE id > ?1 AND id <= ?2 AND state IN (2, 3, 4) AND updated_us < ?3",
+            &["DELETE FROM messages WHERE id > ?1 AND id <= ?2 AND state IN (2, 3, 4) AND updated_us < ?3"],
             self.message_cursor,
             bound(conn, cutoff)?,
             cutoff,
@@ -213,7 +213,11 @@ impl Purge {
         let (full, deleted, cursor) = chunk(
             conn,
             "SELECT message_id FROM routelog WHERE message_id > ?1 AND message_id < ?2 ORDER BY message_id LIMIT 1 OFFSET ?3",
-            "DELETE FROM routelog WHERE message_id > ?1 AND message_id <= ?2 AND updated_us < ?3",
+            &[
+                "DELETE FROM routelog WHERE message_id > ?1 AND message_id <= ?2 AND updated_us < ?3",
+                // A message's steps go with its routelog row.
+                "DELETE FROM msg_events WHERE message_id > ?1 AND message_id <= ?2 AND at_us < ?3",
+            ],
             self.routelog_cursor,
             bound(conn, cutoff)?,
             cutoff,
@@ -249,13 +253,14 @@ fn bound(conn: &Connection, cutoff: i64) -> rusqlite::Result<i64> {
 }
 
 /// One chunk of a purge cycle: the next [`CHUNK`] rows after `cursor` below `bound`, of which
-/// `delete` (one statement over the range) removes those that are due at `cutoff`. Returns
+/// `delete` (statements over the range; the first one's rows are counted) removes those that
+/// are due at `cutoff`. Returns
 /// whether the chunk was full (more may follow), the rows deleted, and the cursor for the next
 /// chunk (0 starts a new cycle).
 fn chunk(
     conn: &Connection,
     end: &str,
-    delete: &str,
+    delete: &[&str],
     cursor: i64,
     bound: i64,
     cutoff: i64,
@@ -268,8 +273,14 @@ fn chunk(
         Some(last) => (last, true),
         None => (bound.saturating_sub(1), false),
     };
-    let deleted = conn
-        .prepare_cached(delete)?
-        .execute(params![cursor, upto, cutoff])?;
+    let mut deleted = 0;
+    for (i, statement) in delete.iter().enumerate() {
+        let n = conn
+            .prepare_cached(statement)?
+            .execute(params![cursor, upto, cutoff])?;
+        if i == 0 {
+            deleted = n;
+        }
+    }
     Ok((full, deleted as u64, if full { upto } else { 0 }))
 }

@@ -13,14 +13,15 @@
 //! sqlx's SQLite driver hops to a worker thread per statement, which others measured costing a
 //! lot per statement; one rusqlite thread does not.
 
+mod accounts;
 mod browse;
 mod house;
 mod ops;
 mod read;
 
 use super::{
-    schema, ErrorCount, Options, Page, Query, Recovered, Store, StoreError, StoreFuture,
-    StoredMessage, Trail, Write,
+    accounts as acct, schema, ErrorCount, Options, Page, Query, Recovered, Store, StoreError,
+    StoreFuture, StoredMessage, Trail, Write,
 };
 use common::message::{Message, MessageId};
 use ops::Op;
@@ -40,6 +41,7 @@ enum Request {
     Message(MessageId, Reply<Option<StoredMessage>>),
     LoadQueued(Vec<MessageId>, Reply<Vec<Message>>),
     QueuedCount(String, Reply<u64>),
+    Balance(String, Reply<Vec<acct::Balance>>),
     Ping(Reply<()>),
     Close(Reply<()>),
 }
@@ -69,6 +71,10 @@ impl SqliteStore {
                     last_commit: Instant::now(),
                     horizon,
                     purge: house::Purge::new(&options),
+                    acct: ops::Accounting {
+                        refund: options.refund,
+                        summary_prefix_length: options.summary_prefix_length,
+                    },
                 }
                 .run(rx)
             })
@@ -134,6 +140,29 @@ impl Store for SqliteStore {
     fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail> {
         let path = self.path.clone();
         blocking(move || browse::trail(&path, id, budget))
+    }
+    /// One account's is a keyed read the writer answers between commits (cheaper than a
+    /// connection of its own, for `/bin/send.json` answers); all of them are read aside.
+    fn balances(&self, account: Option<String>) -> StoreFuture<'_, Vec<acct::Balance>> {
+        match account {
+            Some(account) => self.ask(|r| Request::Balance(account, r)),
+            None => {
+                let path = self.path.clone();
+                blocking(move || accounts::balances(&path, None))
+            }
+        }
+    }
+    fn balance_history(
+        &self,
+        account: String,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<acct::HistoryEntry>> {
+        let path = self.path.clone();
+        blocking(move || accounts::history(&path, &account, limit))
+    }
+    fn summary(&self, query: acct::SummaryQuery) -> StoreFuture<'_, Vec<acct::SummaryRow>> {
+        let path = self.path.clone();
+        blocking(move || accounts::summary(&path, &query))
     }
     fn ping(&self) -> StoreFuture<'_, ()> {
         self.ask(Request::Ping)
@@ -213,6 +242,7 @@ struct Writer {
     last_commit: Instant,
     horizon: house::Horizon,
     purge: house::Purge,
+    acct: ops::Accounting,
 }
 
 impl Writer {
@@ -248,6 +278,9 @@ impl Writer {
                 }
                 Request::QueuedCount(connector, reply) => {
                     let _ = reply.send(read::queued_count(&self.conn, self.horizon.at, &connector));
+                }
+                Request::Balance(account, reply) => {
+                    let _ = reply.send(accounts::balance(&self.conn, &account));
                 }
                 Request::Ping(reply) => {
                     let _ = reply.send(Ok(()));
@@ -307,33 +340,56 @@ impl Writer {
     /// One transaction, one fsync, for every batch that arrived meanwhile.
     fn commit_group(&mut self, group: Vec<(Vec<Op>, Reply<()>)>) {
         let batches: Vec<&[Op]> = group.iter().map(|(w, _)| w.as_slice()).collect();
-        if self.run_transaction(&batches, true).is_ok() {
-            for (_, reply) in group {
-                let _ = reply.send(Ok(()));
+        if let Ok(outcomes) = self.run_transaction(&batches, true) {
+            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
             }
             return;
         }
         // After the group failed: each batch in a transaction of its own, without
         // housekeeping, so only what is wrong fails.
         for (ops, reply) in group {
-            let _ = reply.send(self.run_transaction(&[&ops], false));
+            let outcome = self
+                .run_transaction(&[&ops], false)
+                .and_then(|mut o| o.pop().unwrap_or(Ok(())));
+            let _ = reply.send(outcome);
         }
     }
 
-    /// Apply `batches` in one transaction: all of them or, on any error, none. With
-    /// `housekeeping`, a step of it joins the transaction when one is due.
-    fn run_transaction(&mut self, batches: &[&[Op]], housekeeping: bool) -> Result<(), StoreError> {
+    /// Apply `batches` in one transaction: all of them or, on any error, none. A batch whose
+    /// first op is a charge the balance does not cover is left out (nothing of it is applied)
+    /// and its outcome is [`StoreError::NoBalance`]. With `housekeeping`, a step of it joins
+    /// the transaction when one is due.
+    fn run_transaction(
+        &mut self,
+        batches: &[&[Op]],
+        housekeeping: bool,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let started = Instant::now();
         let now = now_us();
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
         let (mut min_id, mut max_id) = (i64::MAX, i64::MIN);
+        let mut outcomes = Vec::with_capacity(batches.len());
         for ops in batches {
-            for op in ops.iter() {
-                ops::apply(&tx, op, now, &self.horizon).map_err(db_err)?;
+            if let Some(Op::Charge { account, micros }) = ops.first() {
+                if !accounts::charge(&tx, account, *micros, now).map_err(db_err)? {
+                    outcomes.push(Err(StoreError::NoBalance {
+                        account: account.clone(),
+                    }));
+                    continue;
+                }
+            }
+            let rest = match ops.first() {
+                Some(Op::Charge { .. }) => &ops[1..],
+                _ => ops,
+            };
+            for op in rest {
+                ops::apply(&tx, op, now, &self.horizon, &self.acct).map_err(db_err)?;
                 if let Some(id) = op.queued_id() {
                     (min_id, max_id) = (min_id.min(id), max_id.max(id));
                 }
             }
+            outcomes.push(Ok(()));
         }
         if max_id >= min_id {
             self.horizon
@@ -356,7 +412,7 @@ impl Writer {
             self.purge.done(&p, now);
         }
         crate::metrics::global().store_committed(batches.len(), started.elapsed());
-        Ok(())
+        Ok(outcomes)
     }
 
     /// Nothing to commit for a while: run what housekeeping is due on its own.
@@ -376,6 +432,7 @@ fn refuse(req: Request) {
         Request::Message(_, r) => drop(r.send(Err(StoreError::Closed))),
         Request::LoadQueued(_, r) => drop(r.send(Err(StoreError::Closed))),
         Request::QueuedCount(_, r) => drop(r.send(Err(StoreError::Closed))),
+        Request::Balance(_, r) => drop(r.send(Err(StoreError::Closed))),
     }
 }
 
@@ -384,3 +441,6 @@ mod tests;
 
 #[cfg(test)]
 mod browse_tests;
+
+#[cfg(test)]
+mod accounts_tests;

@@ -5,8 +5,10 @@
 //! op is one or two statements on rows it names by key (no reads, no rewrite of a record
 //! except for a requeue).
 
+use super::accounts::{self, SummaryAdd};
 use super::house::Horizon;
-use crate::store::{MessageState, SatEntry, Write};
+use crate::store::accounts::{to_micros, BalanceChange};
+use crate::store::{Event, MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
 use rusqlite::{params, Connection};
 
@@ -27,11 +29,27 @@ pub struct LogRow {
     /// What the sender is charged and what sending cost, as decimal text (`"0.05"`).
     price: Option<String>,
     cost: Option<String>,
+    /// The same in millionths, for the hourly summary and refunds.
+    price_micros: i64,
+    cost_micros: i64,
+    /// Parts it is sent as (what a per-part price was multiplied by).
+    parts: u32,
+}
+
+/// What the writer needs to know about accounting.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounting {
+    pub refund: config::RefundPolicy,
+    pub summary_prefix_length: usize,
 }
 
 impl LogRow {
     fn of(m: Message, route: bool, status: String, error: Option<String>) -> LogRow {
+        let parts = m.parts();
         LogRow {
+            price_micros: m.price.map_or(0, to_micros),
+            cost_micros: m.cost.map_or(0, to_micros),
+            parts,
             message_id: m.id as i64,
             received_us: m.received_us,
             msgtype: m.msgtype.code(),
@@ -102,6 +120,26 @@ pub enum Op {
     },
     Sat(SatEntry),
     SatPurge(i64),
+    /// Run by the writer itself (it may refuse its batch), never through [`apply`].
+    Charge {
+        account: String,
+        micros: i64,
+    },
+    Balance {
+        account: String,
+        change: BalanceChange,
+        by: String,
+    },
+    Event(Box<Event>),
+    HoldPart {
+        key: String,
+        seq: u8,
+        id: i64,
+        target: String,
+        received_us: i64,
+        data: Vec<u8>,
+    },
+    DropParts(String),
 }
 
 impl Op {
@@ -192,6 +230,29 @@ impl Op {
             },
             Write::SatEntry { entry } => Op::Sat(entry),
             Write::SatPurge { before_us } => Op::SatPurge(before_us),
+            Write::Charge { account, amount } => Op::Charge {
+                account,
+                micros: to_micros(amount),
+            },
+            Write::Balance {
+                account,
+                change,
+                by,
+            } => Op::Balance {
+                account,
+                change,
+                by,
+            },
+            Write::Event { event } => Op::Event(event),
+            Write::HoldPart { key, seq, part } => Op::HoldPart {
+                key,
+                seq,
+                id: part.id as i64,
+                target: part.target,
+                received_us: crate::clock::now_us(),
+                data: part.data,
+            },
+            Write::DropParts { key } => Op::DropParts(key),
         }
     }
 
@@ -226,7 +287,13 @@ fn final_op(
 
 /// Apply `op` at time `now`. Rows below the horizon also keep `stragglers` exact: a row there
 /// is listed while it is queued or being submitted.
-pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlite::Result<()> {
+pub fn apply(
+    conn: &Connection,
+    op: &Op,
+    now: i64,
+    horizon: &Horizon,
+    acct: &Accounting,
+) -> rusqlite::Result<()> {
     match op {
         Op::Insert {
             id,
@@ -286,16 +353,41 @@ pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlit
             remote_id,
             log,
         } => {
+            let refunded = match log {
+                Some(row) => {
+                    let (account, micros) = (row.account.as_deref(), row.price_micros);
+                    accounts::refund(conn, acct.refund, *id, *state, account, micros, now)?
+                }
+                None => false,
+            };
             conn.prepare_cached(
                 "UPDATE messages SET state = ?2, status = ?3, remote_id = COALESCE(?4, remote_id), updated_us = ?5 WHERE id = ?1",
             )?
             .execute(params![id, *state as i64, status, remote_id, now])?;
             if let Some(row) = log {
-                insert_log(conn, row, now)?;
+                insert_log(conn, row, now, acct, !refunded)?;
             }
             horizon.left(conn, *id)?;
         }
-        Op::Log(row) => insert_log(conn, row, now)?,
+        // Refused before it was accepted: never charged.
+        Op::Log(row) => insert_log(conn, row, now, acct, false)?,
+        Op::HoldPart {
+            key,
+            seq,
+            id,
+            target,
+            received_us,
+            data,
+        } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO concat_parts (key, seq, id, target, received_us, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![key, seq, id, target, received_us, data])?;
+        }
+        Op::DropParts(key) => {
+            conn.prepare_cached("DELETE FROM concat_parts WHERE key = ?1")?
+                .execute(params![key])?;
+        }
         Op::CloseDlr {
             connector,
             remote_id,
@@ -358,6 +450,40 @@ pub fn apply(conn: &Connection, op: &Op, now: i64, horizon: &Horizon) -> rusqlit
             conn.prepare_cached("DELETE FROM sat_entries WHERE expires_us <= ?1")?
                 .execute(params![before_us])?;
         }
+        Op::Charge { account, micros } => {
+            // The writer runs a batch's leading charge itself. One further in a batch can no
+            // longer leave the batch out: uncovered, it fails the batch (a constraint error).
+            if !accounts::charge(conn, account, *micros, now)? {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some(format!(
+                        "the balance of account {account} does not cover the price"
+                    )),
+                ));
+            }
+        }
+        Op::Balance {
+            account,
+            change,
+            by,
+        } => accounts::change_balance(conn, account, change, by, now)?,
+        Op::Event(e) => {
+            // OR IGNORE: the same step twice in one microsecond is the same step.
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO msg_events (message_id, at_us, kind, remote_id, connector, instance, status, code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                e.message_id as i64,
+                e.at_us,
+                e.kind as i64,
+                e.remote_id.as_deref().unwrap_or(""),
+                e.connector,
+                e.instance,
+                e.status,
+                e.code as i64
+            ])?;
+        }
     }
     Ok(())
 }
@@ -384,12 +510,32 @@ fn open_dlr(
     Ok(())
 }
 
-/// Written once, at the final state. OR REPLACE: a store from before schema 5 already has a
-/// row (written at acceptance) for messages that were under way when it was upgraded.
-fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
+/// Written once, at the final state, with its share of the hourly summary; `charged` is false
+/// for a message refused before acceptance or refunded, whose price and cost the summary does
+/// not count (the row keeps what it was tagged with). OR REPLACE: a store from before schema 5
+/// already has a row (written at acceptance) for messages that were under way when it was
+/// upgraded.
+fn insert_log(
+    conn: &Connection,
+    r: &LogRow,
+    now: i64,
+    acct: &Accounting,
+    charged: bool,
+) -> rusqlite::Result<()> {
+    let add = SummaryAdd {
+        account: r.account.as_deref().unwrap_or(""),
+        received_us: r.received_us,
+        dest: &r.dest,
+        connector: r.route.as_deref().unwrap_or(""),
+        status: &r.status,
+        parts: r.parts,
+        price: if charged { r.price_micros } else { 0 },
+        cost: if charged { r.cost_micros } else { 0 },
+    };
+    accounts::add_to_summary(conn, &add, acct.summary_prefix_length)?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts, charged)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         r.message_id,
@@ -404,7 +550,9 @@ fn insert_log(conn: &Connection, r: &LogRow, now: i64) -> rusqlite::Result<()> {
         r.error,
         now,
         r.price,
-        r.cost
+        r.cost,
+        r.parts,
+        charged
     ])?;
     Ok(())
 }

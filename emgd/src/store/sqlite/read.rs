@@ -124,6 +124,31 @@ pub fn recover(conn: &Connection, horizon: i64) -> Result<Recovered, StoreError>
         .map_err(db_err)?;
     out.max_id = max as MessageId;
     out.sat_entries = sat_entries(conn)?;
+    out.held_parts = held_parts(conn)?;
+    Ok(out)
+}
+
+/// Parts of long messages held for reassembly, by key and part number.
+fn held_parts(conn: &Connection) -> Result<Vec<(String, u8, Message)>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT key, seq, id, target, data FROM concat_parts ORDER BY key, seq")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u8>(1)?,
+                r.get::<_, i64>(2)? as MessageId,
+                r.get::<_, String>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, seq, id, target, data) = row.map_err(db_err)?;
+        out.push((key, seq, decode(id, &target, &data)?));
+    }
     Ok(out)
 }
 

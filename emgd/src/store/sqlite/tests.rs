@@ -254,6 +254,111 @@ async fn the_purge_takes_only_final_rows_past_their_retention() {
     );
 }
 
+fn step(id: MessageId, at_us: i64, kind: crate::store::EventKind, status: &str) -> Write {
+    crate::store::Event {
+        message_id: id,
+        at_us,
+        kind,
+        connector: "out".into(),
+        instance: Some(1),
+        status: status.into(),
+        code: if status == "RETRY" { 0x58 } else { 0 },
+        remote_id: (status != "RETRY").then(|| "R1".into()),
+    }
+    .write()
+}
+
+/// A message's steps come back with its trail in time order, and go with its routelog row
+/// once that is past `routelog_retention` (not before).
+#[tokio::test]
+async fn history_steps_are_read_in_order_and_purged_with_the_routelog() {
+    use crate::store::EventKind::{Attempt, Receipt};
+    let dir = tempfile::tempdir().unwrap();
+    let old_us = crate::clock::now_us() - 3_600_000_000;
+    {
+        let store = open(dir.path(), Options::default());
+        store
+            .commit(vec![
+                Write::enqueue(&msg(1, "out")),
+                Write::enqueue(&msg(2, "out")),
+            ])
+            .await
+            .unwrap();
+        for id in [1, 2] {
+            store
+                .commit(vec![
+                    Write::requeue(&msg(id, "out")),
+                    step(id, old_us + 10, Attempt, "RETRY"),
+                ])
+                .await
+                .unwrap();
+            store
+                .commit(vec![
+                    step(id, old_us + 30, Receipt, "DELIVRD"),
+                    step(id, old_us + 20, Attempt, "OK"),
+                    Write::finish(msg(id, "out"), MessageState::Done, "DELIVRD", None),
+                ])
+                .await
+                .unwrap();
+        }
+        let t = store.trail(1, Duration::from_secs(3)).await.unwrap();
+        let got: Vec<(&str, u32, Option<&str>)> = t
+            .events
+            .iter()
+            .map(|e| (e.status.as_str(), e.code, e.remote_id.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("RETRY", 0x58, None),
+                ("OK", 0, Some("R1")),
+                ("DELIVRD", 0, Some("R1"))
+            ]
+        );
+        assert!(t
+            .events
+            .iter()
+            .all(|e| e.instance == Some(1) && e.connector == "out"));
+        store.close().await.unwrap();
+    }
+    // Message 1 ended an hour ago, message 2 just now.
+    let db = raw(dir.path());
+    db.execute_batch(&format!(
+        "UPDATE messages SET updated_us = {old_us} WHERE id = 1;
+         UPDATE routelog SET updated_us = {old_us} WHERE message_id = 1;
+         UPDATE msg_events SET at_us = at_us + 3600000000 WHERE message_id = 2;
+         DELETE FROM id_epochs;
+         INSERT INTO id_epochs VALUES ({}, 1);
+         INSERT INTO id_epochs VALUES ({}, 2);",
+        old_us / 60_000_000,
+        crate::clock::now_us() / 60_000_000,
+    ))
+    .unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM msg_events"), 6);
+    let options = Options {
+        retention: Duration::from_secs(600),
+        routelog_retention: Duration::from_secs(1200),
+        ..Options::default()
+    };
+    let store = open(dir.path(), options);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&db, "SELECT COUNT(*) FROM routelog") > 1 {
+        assert!(Instant::now() < deadline, "purge stalled");
+        store.commit(vec![]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM msg_events WHERE message_id = 1"),
+        0,
+        "the purged message's steps went with its routelog row"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM msg_events WHERE message_id = 2"),
+        3,
+        "the recent one's stay"
+    );
+}
+
 /// Once a second the horizon moves over the rows stored [`house::LAG`] ago, listing those
 /// still queued; rows stored since stay above it.
 #[test]

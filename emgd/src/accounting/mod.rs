@@ -1,0 +1,3 @@
+//! Accounting: what a message is charged and costs ([`price`]).
+
+pub mod price;

@@ -1,0 +1,136 @@
+//! Joining the parts of a long message received in parts (UDH concatenation) before it
+//! travels on, for targets that want whole messages: HTTP (a web application), MGP and SMTP
+//! (a person reading it). The receiving connector's `reassemble` says when: `auto` (those
+//! targets), `always` or `never`. Every incoming protocol comes through here, since every
+//! message received goes through [`Gateway::accept`] once routed.
+//!
+//! Durable: each part is stored as it arrives (`concat_parts`) and answered only once the
+//! store has it; the last part's commit enqueues the whole message and deletes the parts in
+//! one transaction; a restart loads the held parts again. A part arriving twice replaces the
+//! first copy. A message whose parts have not all arrived within `cmrexpire` seconds of its
+//! first part is not lost: its parts are queued as they are, each with its UDH, as `never`
+//! would have, with a connector log line naming what was missing.
+
+use super::held_parts::{joined, key_of, Held};
+use super::reject::Reject;
+use super::shared::Gateway;
+use crate::connector::runtime::state::ConnectorHandle;
+use crate::store::{Record, Write};
+use common::message::{Message, MessageId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl Gateway {
+    /// `part` (routed to `target`, id and times set) is held; when it was the last one
+    /// missing, the whole message is queued instead. Resolves once the store has it.
+    pub(super) async fn hold_part(
+        &self,
+        part: Message,
+        target: &Arc<ConnectorHandle>,
+    ) -> Result<MessageId, Reject> {
+        let Some(c) = part.concat() else {
+            unreachable!("only parts are held")
+        };
+        let key = key_of(&part, c.reference, c.total);
+        let id = part.id;
+        let mut pending = self.reassembly.pending.lock().await;
+        let held = pending.entry(key.clone()).or_insert_with(|| Held {
+            total: c.total,
+            first_us: part.received_us,
+            parts: BTreeMap::new(),
+        });
+        held.parts.insert(c.seq, part.clone());
+        let complete = (1..=held.total).all(|n| held.parts.contains_key(&n));
+        if !complete {
+            let write = Write::HoldPart {
+                key: key.clone(),
+                seq: c.seq,
+                part: Record::of(&part),
+            };
+            if let Err(e) = self.store.commit(vec![write]).await {
+                if let Some(h) = pending.get_mut(&key) {
+                    h.parts.remove(&c.seq);
+                }
+                return Err(e.into());
+            }
+            return Ok(id);
+        }
+        let held = pending.remove(&key).expect("just filled");
+        let mut whole = joined(&held.parts);
+        whole.id = id;
+        let writes = vec![
+            Write::enqueue(&whole),
+            Write::DropParts { key: key.clone() },
+        ];
+        if let Err(e) = self.store.commit(writes).await {
+            let mut held = held;
+            held.parts.remove(&c.seq);
+            pending.insert(key, held);
+            return Err(e.into());
+        }
+        drop(pending);
+        self.logs.connector(
+            &whole.origin.connector,
+            0,
+            format!(
+                "REASSEMBLED (info=\"{} parts from {} as message {id} for {}\")",
+                held.total, whole.source.addr, whole.target
+            ),
+        );
+        target.queue.push(whole);
+        Ok(id)
+    }
+
+    /// Long messages whose parts did not all come within `cmrexpire` seconds: their parts
+    /// are queued as they are.
+    pub async fn expire_parts(&self) {
+        let ttl_us = (self.config().general.cmrexpire as i64).saturating_mul(1_000_000);
+        let cutoff = crate::clock::now_us().saturating_sub(ttl_us);
+        let mut pending = self.reassembly.pending.lock().await;
+        let late: Vec<String> = pending
+            .iter()
+            .filter(|(_, h)| h.first_us <= cutoff)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in late {
+            let Some(held) = pending.remove(&key) else {
+                continue;
+            };
+            let mut writes: Vec<Write> = held.parts.values().map(Write::enqueue).collect();
+            writes.push(Write::DropParts { key: key.clone() });
+            if let Err(e) = self.store.commit(writes).await {
+                tracing::warn!("held parts of {key} not queued yet: {e}");
+                pending.insert(key, held);
+                continue;
+            }
+            let missing: Vec<String> = (1..=held.total)
+                .filter(|n| !held.parts.contains_key(n))
+                .map(|n| n.to_string())
+                .collect();
+            if let Some(first) = held.parts.values().next() {
+                self.logs.connector(
+                    &first.origin.connector,
+                    0,
+                    format!(
+                        "REASSEMBLY TIMEOUT (info=\"{} of {} parts from {} in {} s, part {} missing: queued as they are\")",
+                        held.parts.len(),
+                        held.total,
+                        first.source.addr,
+                        ttl_us / 1_000_000,
+                        missing.join(", ")
+                    ),
+                );
+            }
+            for part in held.parts.into_values() {
+                match self.connector(&part.target) {
+                    Some(c) => c.queue.push(part),
+                    None => tracing::warn!(
+                        "part {} is queued for connector {}, which the configuration no longer has; it stays in the store",
+                        part.id,
+                        part.target
+                    ),
+                }
+            }
+        }
+    }
+}

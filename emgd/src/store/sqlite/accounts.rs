@@ -1,0 +1,242 @@
+//! Accounting in the writer's transactions (charges, refunds, the hourly summary, operator
+//! balance changes) and the operators' reads of it.
+//!
+//! The charge is one conditional `UPDATE` on the writer thread, in the transaction that stores
+//! the message: two sessions of one account cannot both spend its last unit, and a crash
+//! either keeps the message and its charge or neither. The hourly summary is one upsert beside
+//! each routelog row, so it is exact after any crash and never needs a rescan.
+
+use super::browse;
+use super::db_err;
+use crate::store::accounts::{
+    from_micros, to_micros, Balance, BalanceChange, HistoryEntry, SummaryQuery, SummaryRow,
+};
+use crate::store::{MessageState, StoreError};
+use config::RefundPolicy;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::time::Duration;
+
+/// Charges `micros` to `account`. Returns false when the account has a balance that does not
+/// cover it; an account without a balance is not balance-controlled and always passes.
+pub fn charge(conn: &Connection, account: &str, micros: i64, now: i64) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE balances SET micros = micros - ?2, updated_us = ?3
+             WHERE account = ?1 AND micros - ?2 >= -COALESCE(postpaid_limit, 0)",
+        )?
+        .execute(params![account, micros, now])?;
+    if changed == 1 {
+        return Ok(true);
+    }
+    let controlled = conn
+        .prepare_cached("SELECT 1 FROM balances WHERE account = ?1")?
+        .exists(params![account])?;
+    Ok(!controlled)
+}
+
+/// Whether a message ending in `state` gives its charge back under `policy`, and if so gives
+/// it back to `account`'s balance (when it has one). Runs before the message's row takes its
+/// final state: under [`RefundPolicy::Rejected`] only a message the next hop never took (its
+/// row not in state sent) is refunded.
+pub fn refund(
+    conn: &Connection,
+    policy: RefundPolicy,
+    id: i64,
+    state: MessageState,
+    account: Option<&str>,
+    micros: i64,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    if micros <= 0 || !matches!(state, MessageState::Failed | MessageState::Cancelled) {
+        return Ok(false);
+    }
+    let refundable = match policy {
+        RefundPolicy::None => false,
+        RefundPolicy::Failed => true,
+        RefundPolicy::Rejected => !conn
+            .prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND state = 1")?
+            .exists(params![id])?,
+    };
+    if let (true, Some(account)) = (refundable, account) {
+        conn.prepare_cached(
+            "UPDATE balances SET micros = micros + ?2, updated_us = ?3 WHERE account = ?1",
+        )?
+        .execute(params![account, micros, now])?;
+    }
+    Ok(refundable)
+}
+
+/// What one routelog row adds to the hourly summary.
+pub struct SummaryAdd<'a> {
+    pub account: &'a str,
+    pub received_us: i64,
+    pub dest: &'a str,
+    pub connector: &'a str,
+    pub status: &'a str,
+    pub parts: u32,
+    pub price: i64,
+    pub cost: i64,
+}
+
+/// The destination's first `len` digits (a `+` does not count).
+pub fn prefix_of(dest: &str, len: usize) -> &str {
+    let digits = dest.strip_prefix('+').unwrap_or(dest);
+    let end = digits
+        .char_indices()
+        .nth(len)
+        .map_or(digits.len(), |(i, _)| i);
+    &digits[..end]
+}
+
+pub fn add_to_summary(
+    conn: &Connection,
+    add: &SummaryAdd<'_>,
+    prefix_len: usize,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO hourly_summary (account, hour, prefix, connector, status, messages, parts, price, cost)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
+         ON CONFLICT (account, hour, prefix, connector, status) DO UPDATE SET
+            messages = messages + 1, parts = parts + excluded.parts,
+            price = price + excluded.price, cost = cost + excluded.cost",
+    )?
+    .execute(params![
+        add.account,
+        add.received_us.div_euclid(3_600_000_000),
+        prefix_of(add.dest, prefix_len),
+        add.connector,
+        add.status,
+        add.parts,
+        add.price,
+        add.cost
+    ])?;
+    Ok(())
+}
+
+/// An operator's balance change, with its history row.
+pub fn change_balance(
+    conn: &Connection,
+    account: &str,
+    change: &BalanceChange,
+    by: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let before: Option<(i64, Option<i64>)> = conn
+        .prepare_cached("SELECT micros, postpaid_limit FROM balances WHERE account = ?1")?
+        .query_row(params![account], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (old, old_limit) = before.unwrap_or((0, None));
+    let (new, limit) = match change {
+        BalanceChange::Add(d) => (old.saturating_add(to_micros(*d)), old_limit),
+        BalanceChange::Set {
+            amount,
+            postpaid_limit,
+        } => (to_micros(*amount), postpaid_limit.map(to_micros)),
+    };
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO balances (account, micros, postpaid_limit, updated_us) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![account, new, limit, now])?;
+    conn.prepare_cached(
+        "INSERT INTO balance_history (account, amount_before, amount, created_us, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![account, old, new - old, now, by])?;
+    Ok(())
+}
+
+const READ_BUDGET: Duration = Duration::from_secs(10);
+
+/// `account`'s balance on the writer's connection (none, or one).
+pub fn balance(conn: &Connection, account: &str) -> Result<Vec<Balance>, StoreError> {
+    read_balances(conn, Some(account))
+}
+
+pub fn balances(path: &Path, account: Option<&str>) -> Result<Vec<Balance>, StoreError> {
+    let reader = browse::open(path, READ_BUDGET)?;
+    read_balances(&reader, account)
+}
+
+fn read_balances(conn: &Connection, account: Option<&str>) -> Result<Vec<Balance>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT account, micros, postpaid_limit, updated_us FROM balances
+             WHERE ?1 IS NULL OR account = ?1 ORDER BY account",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![account], |r| {
+            Ok(Balance {
+                account: r.get(0)?,
+                balance: from_micros(r.get(1)?),
+                postpaid_limit: r.get::<_, Option<i64>>(2)?.map(from_micros),
+                updated_us: r.get(3)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub fn history(path: &Path, account: &str, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+    let conn = browse::open(path, READ_BUDGET)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT account, amount_before, amount, created_us, created_by FROM balance_history
+             WHERE account = ?1 ORDER BY id DESC LIMIT ?2",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![account, limit as i64], |r| {
+            Ok(HistoryEntry {
+                account: r.get(0)?,
+                amount_before: from_micros(r.get(1)?),
+                amount: from_micros(r.get(2)?),
+                created_us: r.get(3)?,
+                created_by: r.get(4)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub fn summary(path: &Path, q: &SummaryQuery) -> Result<Vec<SummaryRow>, StoreError> {
+    let conn = browse::open(path, READ_BUDGET)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT account, hour, prefix, connector, status, messages, parts, price, cost
+             FROM hourly_summary
+             WHERE (?1 IS NULL OR account = ?1) AND (?2 IS NULL OR hour >= ?2)
+               AND (?3 IS NULL OR hour < ?3)
+             ORDER BY account, hour, prefix, connector, status",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![q.account, q.from_hour, q.to_hour], |r| {
+            Ok(SummaryRow {
+                account: r.get(0)?,
+                hour: r.get(1)?,
+                prefix: r.get(2)?,
+                connector: r.get(3)?,
+                status: r.get(4)?,
+                messages: r.get::<_, i64>(5)? as u64,
+                parts: r.get::<_, i64>(6)? as u64,
+                price: from_micros(r.get(7)?),
+                cost: from_micros(r.get(8)?),
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_of;
+
+    #[test]
+    fn prefixes_count_digits_after_a_plus() {
+        assert_eq!(prefix_of("+46701234", 2), "46");
+        assert_eq!(prefix_of("46701234", 4), "4670");
+        assert_eq!(prefix_of("4", 2), "4");
+        assert_eq!(prefix_of("46", 0), "");
+    }
+}

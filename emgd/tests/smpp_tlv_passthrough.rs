@@ -1,0 +1,90 @@
+//! TLVs a client sends that emgd does not act on travel with the message: python smpplib
+//! submits with user_message_reference, source_port and destination_port; emgd stores them
+//! with the message and the npm `smpp` SMSC (tests/peers/smsc/smsc.js) receives them on the
+//! outgoing submit_sm. Through an SMPP 3.3 connector they are left out (3.3 has no TLVs).
+//!
+//! Needs node, `npm ci --prefix tests/peers/smsc` and smpplib (scripts/test installs them).
+
+mod support;
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use support::smsc::Smsc;
+use support::Setup;
+use tests::daemon::free_port;
+
+const COUNT: usize = 50;
+
+fn submits(state: &Value) -> Vec<Value> {
+    let path = format!("{}.submits", state["out"].as_str().unwrap_or_default());
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn run(more: &str) -> Vec<Value> {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smsc = Smsc::start(port, dir.path().join("smsc.json"), &[]);
+    let extra = format!(
+        r#"
+[[route]]
+prefix = "5"
+to = "smsc"
+
+[connector.smsc]
+type = "outgoing"
+protocol = "smpp"
+address = "127.0.0.1:{port}"
+username = "emg"
+password = "secret"
+{more}
+"#
+    );
+    let setup = Setup::new("", "", &extra);
+    let _daemon = setup.start();
+    let report = support::smpplib(
+        setup.smpp_port,
+        &[
+            "--count",
+            &COUNT.to_string(),
+            "--dest",
+            "5551234",
+            "--tlvs",
+            "--no-dlr",
+        ],
+    );
+    assert_eq!(report["accepted"].as_array().unwrap().len(), COUNT);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while submits(&smsc.state()).len() < COUNT {
+        assert!(Instant::now() < deadline, "the SMSC got every message");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    submits(&smsc.state())
+}
+
+#[test]
+fn user_message_reference_and_ports_reach_the_smsc() {
+    let got = run("");
+    for i in 0..COUNT {
+        let s = got
+            .iter()
+            .find(|s| s["text"] == format!("message {i}"))
+            .unwrap_or_else(|| panic!("message {i} missing"));
+        assert_eq!(s["user_message_reference"], i, "{s}");
+        assert_eq!(s["source_port"], 0x1234, "{s}");
+        assert_eq!(s["destination_port"], 0x5678, "{s}");
+    }
+}
+
+#[test]
+fn an_smpp_3_3_connector_sends_no_tlvs() {
+    let got = run("interface_version = \"3.3\"\nbindmode = \"transmitter\"");
+    assert_eq!(got.len(), COUNT);
+    for s in &got {
+        assert_eq!(s["user_message_reference"], Value::Null, "{s}");
+        assert_eq!(s["source_port"], Value::Null, "{s}");
+    }
+}
