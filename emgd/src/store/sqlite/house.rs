@@ -42,7 +42,10 @@ pub struct Horizon {
 }
 
 impl Horizon {
-    pub fn load(conn: &Connection) -> Result<Horizon, StoreError> {
+    /// The horizon a restart at `now` carries on from. The rows the last run stored count as
+    /// stored by `now`, so the horizon passes them [`LAG`] after the restart even when no new
+    /// traffic comes (otherwise it would wait for the first new row).
+    pub fn load(conn: &Connection, now: i64) -> Result<Horizon, StoreError> {
         let at = conn
             .query_row(
                 "SELECT value FROM store_meta WHERE key = 'horizon'",
@@ -56,9 +59,12 @@ impl Horizon {
             })
             .map_err(db_err)?
             .unwrap_or(0);
+        let top: Option<i64> = conn
+            .query_row("SELECT MAX(id) FROM messages", [], |r| r.get(0))
+            .map_err(db_err)?;
         Ok(Horizon {
             at,
-            samples: VecDeque::new(),
+            samples: top.map(|top| (now, top)).into_iter().collect(),
             next_step: 0,
             epoch_minute,
         })

@@ -59,7 +59,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("emg.sqlite");
         let conn = open_connection(&path)?;
-        let horizon = house::Horizon::load(&conn)?;
+        let horizon = house::Horizon::load(&conn, now_us())?;
         let (tx, rx) = mpsc::channel();
         thread::Builder::new()
             .name("store-writer".into())

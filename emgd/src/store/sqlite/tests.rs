@@ -359,14 +359,42 @@ async fn history_steps_are_read_in_order_and_purged_with_the_routelog() {
     );
 }
 
+/// After a restart with no new traffic, the horizon still passes what the last run stored,
+/// [`house::LAG`] after the restart (it used to wait for the first new row, so a quiet
+/// restarted node scanned those rows at every later restart).
+#[test]
+fn a_restart_without_traffic_still_moves_the_horizon_over_the_last_runs_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = open_connection(&dir.path().join("emg.sqlite")).unwrap();
+    let t0 = 1_700_000_000_000_000;
+    for id in 1..=4 {
+        conn.execute(
+            "INSERT INTO messages (id, target, state, data, updated_us) VALUES (?1, 'out', 0, ?2, ?3)",
+            params![id, codec::encode(&msg(id as u64, "out")), t0],
+        )
+        .unwrap();
+    }
+    let restart = t0 + 3_600_000_000;
+    let mut horizon = house::Horizon::load(&conn, restart).unwrap();
+    let tx = conn.transaction().unwrap();
+    assert_eq!(
+        horizon.step(&tx, restart + 1_000_000).unwrap(),
+        None,
+        "too soon"
+    );
+    let moved = horizon.step(&tx, restart + house::LAG + 1_000_000).unwrap();
+    assert_eq!(moved, Some(5), "past every row the last run stored");
+    assert_eq!(count(&tx, "SELECT COUNT(*) FROM stragglers"), 4);
+}
+
 /// Once a second the horizon moves over the rows stored [`house::LAG`] ago, listing those
 /// still queued; rows stored since stay above it.
 #[test]
 fn the_horizon_lists_what_is_still_queued_when_it_passes() {
     let dir = tempfile::tempdir().unwrap();
     let mut conn = open_connection(&dir.path().join("emg.sqlite")).unwrap();
-    let mut horizon = house::Horizon::load(&conn).unwrap();
     let t0 = 1_700_000_000_000_000;
+    let mut horizon = house::Horizon::load(&conn, t0).unwrap();
     let tx = conn.transaction().unwrap();
     for id in 1..=6 {
         let state = if id % 2 == 0 { 2 } else { 0 };
