@@ -439,7 +439,12 @@ fn run(r: &Row) -> Seen {
         }
         Out::Sim => Downstream::Sim,
     };
-    let on_out = if r.on == On::Out { r.keyword } else { "" };
+    // A held row's "keyword" names the operator's action, not a line of the file.
+    let on_out = if r.on == On::Out && r.act == Act::Nothing {
+        r.keyword
+    } else {
+        ""
+    };
     let on_http_in = if r.on == On::In && r.input == In::Http {
         r.keyword
     } else {
