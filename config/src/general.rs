@@ -34,6 +34,7 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "blacklist",
     "masquerade_key",
     "removed_queue",
+    "drain_timeout",
 ];
 
 const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
@@ -72,6 +73,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         blacklist: None,
         masquerade_key: None,
         removed_queue: RemovedQueue::Drain,
+        drain_timeout: crate::DEFAULT_DRAIN_TIMEOUT,
         daemon: crate::daemon::defaults(layout),
     }
 }
@@ -147,6 +149,11 @@ pub(crate) fn read_general(
                         );
                     }
                 }
+            }
+        }
+        "drain_timeout" => {
+            if let Some(n) = values::int(sink, kw, v, 1, u64::MAX) {
+                g.drain_timeout = n;
             }
         }
         "masquerade_key" => {

@@ -69,6 +69,8 @@ pub const DEFAULT_RETENTION: u64 = 7 * 86_400;
 pub const DEFAULT_ROUTELOG_RETENTION: u64 = 90 * 86_400;
 /// `dlr_expire`: two days, as long as SMSCs usually keep trying a message.
 pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
+/// `drain_timeout`: five minutes for a removed connector to send what it has queued.
+pub const DEFAULT_DRAIN_TIMEOUT: u64 = 300;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};

@@ -85,6 +85,9 @@ pub struct General {
     pub metrics_address: Option<String>,
     /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
     pub removed_queue: RemovedQueue,
+    /// Seconds a removed connector drains (`drain_timeout`); what is still queued then is
+    /// routed again, as with `removed_queue = "reroute"`.
+    pub drain_timeout: u64,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
 }

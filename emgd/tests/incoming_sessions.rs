@@ -218,8 +218,10 @@ fn a_quiet_client_gets_enquire_link_after_keepalive_and_is_let_go_after_idletime
         };
         let idle = bound.elapsed();
         assert!(enquiries >= 2, "{enquiries} enquire_link in {idle:?}");
+        // emgd's idle clock starts when it answers the bind, a little before the client
+        // reads the answer: under load the client sees a few milliseconds less than 4 s.
         assert!(
-            idle >= Duration::from_secs(4) && idle < Duration::from_secs(15),
+            idle >= Duration::from_millis(3500) && idle < Duration::from_secs(15),
             "{idle:?}"
         );
         c.send(&unbind.response(status::ESME_ROK, Body::Empty))

@@ -2,7 +2,7 @@
 //! [`super::cmr`]), the queue limits, and the durable enqueue. A message is accepted only once
 //! its enqueue is committed; a refusal is written to the routelog.
 
-use super::limits::check_queue_limits;
+use super::limits::reserve_place;
 use super::reject::Reject;
 use super::shared::Gateway;
 use crate::clock::now_us;
@@ -89,9 +89,7 @@ impl Gateway {
         let exempt = receiving
             .as_ref()
             .is_some_and(|c| c.config().ignoremaxtotalqueuesize);
-        if !exempt {
-            check_queue_limits(&self.config(), &self.totals, &target_handle).await?;
-        }
+        let place = reserve_place(&self.config(), &self.totals, &target_handle, exempt).await?;
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target;
@@ -100,13 +98,16 @@ impl Gateway {
             .as_ref()
             .map_or_else(Default::default, |c| c.config().reassemble);
         if message.concat().is_some() && super::held_parts::joins(policy, &target_handle.config()) {
-            // Held parts of a long message going to an application (MO): not charged.
+            // Held parts of a long message going to an application (MO): not charged. They
+            // are queued, counted anew, when joined.
+            drop(place);
             return self.hold_part(message, &target_handle).await;
         }
+        // A refusal or a failed commit drops `place`, which gives it back.
         self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
-        target_handle.queue.push_or_schedule(message);
+        target_handle.queue.push_reserved(message, place);
         Ok(id)
     }
 
@@ -125,7 +126,7 @@ impl Gateway {
                 account: message.origin.account.clone(),
             }));
         };
-        check_queue_limits(&self.config(), &self.totals, &handle).await?;
+        let place = reserve_place(&self.config(), &self.totals, &handle, false).await?;
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target.to_string();
@@ -133,7 +134,7 @@ impl Gateway {
         self.store_charged(&message).await?;
         accepted_durably(&message);
         let id = message.id;
-        handle.queue.push_or_schedule(message);
+        handle.queue.push_reserved(message, place);
         Ok(id)
     }
 }

@@ -2,18 +2,21 @@
 //!
 //! The store is the truth; this is what sessions take work from. A message enters here only
 //! after its enqueue has committed, and leaves the count only once its outcome is recorded, so
-//! the sizes the limits check include messages in flight.
+//! the sizes the limits check include messages in flight (and the places reserved by messages
+//! still being accepted, [`reserve`]).
 //!
 //! Only the head of a long queue is held in memory ([`LOADED_MAX`] messages); behind it the
 //! queue keeps ids alone and loads the messages back from the store in batches as the head
 //! drains. A million messages behind a held connector cost a few megabytes, not gigabytes.
 
 mod parts;
+mod reserve;
 
 use crate::store::Store;
 use common::message::{Message, MessageId};
 use parts::Affinities;
 pub use parts::PartsKey;
+pub use reserve::{Full, Reserved};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -146,6 +149,11 @@ impl Queue {
     pub fn push(&self, message: Message) {
         self.size.fetch_add(1, Ordering::Relaxed);
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
+        self.place(message);
+    }
+
+    /// Put a counted message in line.
+    fn place(&self, message: Message) {
         {
             // Under the lock, so a concurrent sweep cannot overwrite the earliest expiry.
             let mut q = self.lock();
@@ -204,12 +212,17 @@ impl Queue {
     /// schedule_delivery_time), counted in the queue like [`Queue::push`] and held like
     /// [`Queue::defer`] until its time: in view of `queue list`, leaving then.
     pub fn push_or_schedule(self: &Arc<Self>, message: Message) {
-        let Some(delay) = message.wait_before_sending(crate::clock::now_us()) else {
-            return self.push(message);
-        };
         self.size.fetch_add(1, Ordering::Relaxed);
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
-        self.defer(message, delay);
+        self.place_or_schedule(message);
+    }
+
+    /// [`Queue::push_or_schedule`] for a message already counted.
+    fn place_or_schedule(self: &Arc<Self>, message: Message) {
+        match message.wait_before_sending(crate::clock::now_us()) {
+            Some(delay) => self.defer(message, delay),
+            None => self.place(message),
+        }
     }
 
     /// Deferred message `id` is due: back at the head, unless an operator took it meanwhile.

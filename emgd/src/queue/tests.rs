@@ -148,3 +148,23 @@ async fn a_deferred_message_is_in_view_and_comes_back_when_due() {
     let moved = q.take_matching(|m| m.id == 3, 10).await;
     assert_eq!(moved.len(), 1, "queue move takes it");
 }
+
+#[tokio::test]
+async fn a_reserved_place_counts_until_given_back_or_taken_by_its_message() {
+    let totals = Arc::new(Totals::default());
+    let q = Arc::new(Queue::new(totals.clone()));
+    let a = q.reserve(Some(2), None).unwrap();
+    let b = q.reserve(Some(2), Some(10)).unwrap();
+    assert_eq!(q.reserve(Some(2), None).err(), Some(Full::Connector(2)));
+    assert_eq!((q.len(), totals.get()), (2, 2));
+    drop(b);
+    assert_eq!((q.len(), totals.get()), (1, 1), "given back");
+    q.push_reserved(msg(1, None), a);
+    assert_eq!((q.len(), totals.get()), (1, 1), "counted once");
+    assert_eq!(q.reserve(None, Some(1)).err(), Some(Full::Total(1)));
+    assert_eq!(
+        q.len(),
+        1,
+        "a refusal by the total leaves the queue's count alone"
+    );
+}
