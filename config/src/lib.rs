@@ -37,6 +37,7 @@ mod context;
 mod daemon;
 mod deliverable;
 mod diagnostic;
+mod file;
 mod dialup;
 pub mod emg;
 mod general;
@@ -56,6 +57,7 @@ mod satpool;
 mod smtp;
 mod suggest;
 mod tls;
+mod tls_keywords;
 mod validate;
 mod values;
 
@@ -78,7 +80,7 @@ pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELD
 pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
+    ListenerTls, LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
     RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
@@ -89,13 +91,15 @@ pub use price::{
 pub use process::Processing;
 pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
+pub use file::{read_bytes, read_text, MAX_FILE_BYTES};
 pub use satpool::SatPool;
 pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
+pub use tls_keywords::{ConnectorTls, TlsVersion};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match file::read_text(path) {
         Ok(text) => parse_str(&text, path),
         Err(e) => Err(ConfigError {
             diagnostics: vec![Diagnostic {
