@@ -145,6 +145,13 @@ pub(crate) fn finish(
     protocol: Protocol,
     direction: Direction,
 ) -> Option<ConnectorTls> {
+    // Elsewhere (SMTP, GSM, the simulator) `crate::applies` refuses every TLS keyword.
+    if !matches!(
+        protocol,
+        Protocol::Smpp | Protocol::Ucp | Protocol::Cimd2 | Protocol::Http
+    ) {
+        return None;
+    }
     // An outgoing HTTP connector's URL decides; its other TLS keywords need no `tls`.
     let by_url = (protocol, direction) == (Protocol::Http, Direction::Outgoing);
     let on = p.on.as_ref().is_some_and(|o| o.v);
