@@ -274,7 +274,7 @@ fn outgoing_smpp_speaks_tls_to_the_npm_smsc_and_refuses_a_server_it_does_not_tru
         &format!(
             r#"
 [[route]]
-prefix = ""
+prefix = "5"
 to = "smsc"
 
 [connector.smsc]
