@@ -28,11 +28,12 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, raw: Raw, prefix: &str) -> Option<Listene
         (None, None) => None,
         (Some(one), None) | (None, Some(one)) => {
             let other = if one.kw == cert_kw { &key_kw } else { &cert_kw };
+            let over = if prefix == "mgp" { "MGP over TLS" } else { "HTTPS" };
             ctx.sink.at(
                 &one.span,
                 &one.kw,
                 format!(
-                    "`{}` needs `{other}` as well: set both (TLS) or neither (plain TCP)",
+                    "`{}` needs `{other}` as well: set both ({over}) or neither (plain TCP)",
                     one.kw
                 ),
             );

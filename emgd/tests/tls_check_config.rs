@@ -107,7 +107,7 @@ tls_client_ca = "ca.pem"
     let file = path.display().to_string();
     let d = dir.path().display().to_string();
     let expect = [
-        format!("{file}:3:20: metrics_tls_cert: `metrics_tls_cert` needs `metrics_tls_key` as well"),
+        format!("{file}:3:20: metrics_tls_cert: `metrics_tls_cert` needs `metrics_tls_key` as well: set both (HTTPS) or neither (plain TCP)"),
         format!("{file}:10:12: connector.expired.tls_cert: `{d}/old.pem`: its first certificate expired on "),
         format!("{file}:19:11: connector.mismatch.tls_key: `{d}/other-key.pem`: this key does not fit the certificate"),
         format!("{file}:26:19: connector.weak.tls_min_version: TLS 1.1 is broken (RFC 8996 deprecates it) and refused: use \"1.2\" or \"1.3\""),
