@@ -644,6 +644,15 @@ pub(crate) fn finish(
         _ => (None, None),
     };
     let sim_default = SimOptions::default();
+    let dialup = crate::dialup::finish(ctx, &m.dialup, protocol, direction);
+    let tls = crate::tls_keywords::finish(ctx, &m.tls, protocol, direction);
+    if let (Some(_), Some(_), Some(at)) = (&dialup, &tls, m.written.get("tls")) {
+        ctx.sink.at(
+            &at.span,
+            &at.kw,
+            "a UCP connector that dials its SMSC over a modem (`phone`) has no TCP link to put TLS on",
+        );
+    }
     Some(Connector {
         name: name.to_string(),
         direction,
@@ -693,9 +702,9 @@ pub(crate) fn finish(
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
-        tls: crate::tls_keywords::finish(ctx, &m.tls, protocol, direction),
+        tls,
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
-        dialup: crate::dialup::finish(ctx, &m.dialup, protocol, direction),
+        dialup,
         process: m.process.finish(),
     })
 }

@@ -442,3 +442,78 @@ fn reissue(gw: &Gw, name: &str) -> String {
     std::fs::copy(dir.join(format!("{name}-key.pem")), dir.join("server-key.pem")).unwrap();
     gw.path(&format!("{name}-ca.pem"))
 }
+
+/// UCP/EMI over TLS both ways, with OpenSSL (socat) at each end of the encrypted links:
+/// smpplib -> emgd `smpp-in` -> `ucp-out` (TLS client) -> socat (OpenSSL server, then
+/// OpenSSL client) -> `ucp-in` (TLS server) -> the simulator; the notifications come back
+/// the same way as SMPP receipts.
+#[test]
+fn ucp_runs_over_tls_to_and_from_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new(dir.path(), "ca");
+    ca.issue("server");
+    ca.issue("relay");
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let (relay, ucp_in) = (free_port(), free_port());
+    let _socat = support::peers::Peer(
+        Command::new("socat")
+            .arg(format!(
+                "OPENSSL-LISTEN:{relay},bind=127.0.0.1,reuseaddr,fork,cert={},key={},verify=0",
+                p("relay.pem"),
+                p("relay-key.pem")
+            ))
+            .arg(format!("OPENSSL:127.0.0.1:{ucp_in},cafile={}", p("ca.pem")))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat runs (scripts/test installs it)"),
+    );
+    support::peers::wait_port(relay);
+    let setup = support::Setup::new(
+        "",
+        "dlr_delay_ms = 50",
+        &format!(
+            r#"
+[[route]]
+prefix = "5"
+to = "ucp-out"
+
+[connector.ucp-out]
+type = "outgoing"
+protocol = "ucp"
+address = "127.0.0.1:{relay}"
+username = "ucpuser"
+password = "secret"
+tls = true
+tls_ca = "{ca}"
+
+[connector.ucp-in]
+type = "incoming"
+protocol = "ucp"
+address = "127.0.0.1:{ucp_in}"
+users = ["ucpuser"]
+route = "sim1"
+tls = true
+tls_cert = "{cert}"
+tls_key = "{key}"
+
+[user.ucpuser]
+password = "secret"
+"#,
+            ca = p("ca.pem"),
+            cert = p("server.pem"),
+            key = p("server-key.pem"),
+        ),
+    );
+    let _daemon = setup.start();
+    let report = smpplib(setup.smpp_port, &["--count", "3", "--dest", "5551234"]);
+    assert_eq!(report["accepted"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(
+        report["receipts"].as_object().unwrap().len(),
+        3,
+        "{report}\n{}\n{}",
+        setup.log("connector.ucp-out"),
+        setup.log("connector.ucp-in")
+    );
+    let pdus = setup.log("pdu.ucp-in");
+    assert!(pdus.contains("message 0"), "the simulator's way in: {pdus}");
+}
