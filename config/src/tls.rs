@@ -28,7 +28,11 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, raw: Raw, prefix: &str) -> Option<Listene
         (None, None) => None,
         (Some(one), None) | (None, Some(one)) => {
             let other = if one.kw == cert_kw { &key_kw } else { &cert_kw };
-            let over = if prefix == "mgp" { "MGP over TLS" } else { "HTTPS" };
+            let over = if prefix == "mgp" {
+                "MGP over TLS"
+            } else {
+                "HTTPS"
+            };
             ctx.sink.at(
                 &one.span,
                 &one.kw,
@@ -95,8 +99,7 @@ pub(crate) fn private_key(
     value: &Sp<String>,
 ) -> Option<(PathBuf, PrivateKeyDer<'static>)> {
     let path = ctx.resolve(&value.v);
-    let what =
-        "a PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY)";
+    let what = "a PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY)";
     match read(&path, what, PrivateKeyDer::from_pem_slice) {
         Ok(k) => Some((path, k)),
         Err(msg) => {

@@ -85,7 +85,13 @@ impl TlsPartial {
 }
 
 /// Type-checks one TLS keyword of a connector table.
-pub(crate) fn read(ctx: &mut Ctx<'_>, p: &mut TlsPartial, key: &str, kw: &str, v: &values::Val<'_>) {
+pub(crate) fn read(
+    ctx: &mut Ctx<'_>,
+    p: &mut TlsPartial,
+    key: &str,
+    kw: &str,
+    v: &values::Val<'_>,
+) {
     let sink = &mut ctx.sink;
     match key {
         "tls" => {
@@ -225,7 +231,11 @@ fn needs_tls(ctx: &mut Ctx<'_>, p: &TlsPartial) {
         .into_iter()
         .flatten()
         .map(|s| (s.span.clone(), s.kw.clone()))
-        .chain(p.min_version_at.iter().map(|s| (s.span.clone(), s.kw.clone())));
+        .chain(
+            p.min_version_at
+                .iter()
+                .map(|s| (s.span.clone(), s.kw.clone())),
+        );
     let off = p.on.as_ref().is_some_and(|o| !o.v);
     for (span, kw) in spans.collect::<Vec<_>>() {
         let name = kw.rsplit('.').next().unwrap_or(&kw).to_string();

@@ -138,8 +138,13 @@ pub fn listener_acceptor(tls: Option<&config::ListenerTls>) -> anyhow::Result<Op
 pub struct Reloading<T> {
     what: String,
     built_for: Option<Arc<T>>,
-    acceptor: Result<Option<TlsAcceptor>, ()>,
+    acceptor: Result<Option<TlsAcceptor>, TlsUnavailable>,
 }
+
+/// TLS is configured but could not be set up (logged): connections must be closed rather
+/// than served in plain text.
+#[derive(Debug, Clone, Copy)]
+pub struct TlsUnavailable;
 
 impl<T> Reloading<T> {
     /// `what` names the listener in log lines ("connector smpp-in").
@@ -147,7 +152,7 @@ impl<T> Reloading<T> {
         Reloading {
             what: what.into(),
             built_for: None,
-            acceptor: Err(()),
+            acceptor: Err(TlsUnavailable),
         }
     }
 
@@ -159,8 +164,12 @@ impl<T> Reloading<T> {
         &mut self,
         now: Arc<T>,
         build: impl FnOnce(&T) -> anyhow::Result<Option<TlsAcceptor>>,
-    ) -> Result<Option<TlsAcceptor>, ()> {
-        if !self.built_for.as_ref().is_some_and(|b| Arc::ptr_eq(b, &now)) {
+    ) -> Result<Option<TlsAcceptor>, TlsUnavailable> {
+        if !self
+            .built_for
+            .as_ref()
+            .is_some_and(|b| Arc::ptr_eq(b, &now))
+        {
             let first = self.built_for.is_none();
             match build(&now) {
                 Ok(acceptor) => {
@@ -195,7 +204,7 @@ pub struct ServerStream {
 enum State {
     Plain(TcpStream),
     Handshaking(
-        tokio_rustls::Accept<TcpStream>,
+        Box<tokio_rustls::Accept<TcpStream>>,
         Pin<Box<tokio::time::Sleep>>,
     ),
     Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
@@ -209,7 +218,7 @@ impl ServerStream {
         let state = match acceptor {
             None => State::Plain(stream),
             Some(a) => State::Handshaking(
-                a.accept(stream),
+                Box::new(a.accept(stream)),
                 Box::pin(tokio::time::sleep(HANDSHAKE_TIMEOUT)),
             ),
         };
@@ -219,7 +228,7 @@ impl ServerStream {
     /// Ready once the handshake is done (at once on plain TCP).
     fn poll_handshake(&mut self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         let failed = match &mut self.state {
-            State::Handshaking(accept, deadline) => match Pin::new(accept).poll(cx) {
+            State::Handshaking(accept, deadline) => match Pin::new(&mut **accept).poll(cx) {
                 Poll::Ready(Ok(s)) => {
                     self.state = State::Tls(Box::new(s));
                     return Poll::Ready(Ok(()));
@@ -318,7 +327,9 @@ pub fn server_name(tls: &ConnectorTls, address: &str) -> anyhow::Result<ServerNa
         Some(n) => n.clone(),
         None => {
             let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
-            host.trim_start_matches('[').trim_end_matches(']').to_string()
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string()
         }
     };
     ServerName::try_from(name.clone())

@@ -118,9 +118,16 @@ tls_client_ca = "ca.pem"
         format!("{file}:52:17: connector.out.tls_client_ca: only meaningful for incoming connectors"),
     ];
     for line in &expect {
-        assert!(stderr.contains(line.as_str()), "missing:\n{line}\nin:\n{stderr}");
+        assert!(
+            stderr.contains(line.as_str()),
+            "missing:\n{line}\nin:\n{stderr}"
+        );
     }
-    assert_eq!(stderr.lines().count(), expect.len(), "one line each:\n{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        expect.len(),
+        "one line each:\n{stderr}"
+    );
 }
 
 #[test]

@@ -146,7 +146,13 @@ fn smpplib_binds_submits_and_gets_its_receipts_over_tls() {
     // The name checked is the certificate's: one it does not carry fails the handshake.
     let wrong = smpplib(
         gw.smpp,
-        &["--tls-ca", &ca, "--tls-server-name", "elsewhere.example", "--bind-only"],
+        &[
+            "--tls-ca",
+            &ca,
+            "--tls-server-name",
+            "elsewhere.example",
+            "--bind-only",
+        ],
     );
     let why = wrong["connect_error"].as_str().unwrap_or_default();
     assert!(why.contains("CERTIFICATE_VERIFY_FAILED"), "{wrong}");
@@ -164,15 +170,34 @@ fn mutual_tls_refuses_a_client_without_a_certificate_or_with_an_expired_one() {
     let (cert, key) = (gw.path("client.pem"), gw.path("client-key.pem"));
     let good = smpplib(
         gw.mtls,
-        &["--tls-ca", &ca, "--tls-cert", &cert, "--tls-key", &key, "--bind-only"],
+        &[
+            "--tls-ca",
+            &ca,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--bind-only",
+        ],
     );
     assert_eq!(good["bound"], true, "{good}");
 
     // openssl with a certificate of the right CA that expired in 2021.
-    let (cert, key) = (gw.path("expired-client.pem"), gw.path("expired-client-key.pem"));
+    let (cert, key) = (
+        gw.path("expired-client.pem"),
+        gw.path("expired-client-key.pem"),
+    );
     let (_, out) = s_client(
         gw.mtls,
-        &["-CAfile", &ca, "-cert", &cert, "-key", &key, "-verify_return_error"],
+        &[
+            "-CAfile",
+            &ca,
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+            "-verify_return_error",
+        ],
     );
     let said = gw.wait_said("invalid peer certificate");
     assert!(
@@ -190,9 +215,15 @@ fn handshake_failures_close_that_connection_only() {
     let gw = Gw::start();
     let ca = gw.path("ca.pem");
     // openssl trusting another CA refuses emgd's certificate.
-    let (ok, out) = s_client(gw.smpp, &["-CAfile", &gw.path("other-ca.pem"), "-verify_return_error"]);
+    let (ok, out) = s_client(
+        gw.smpp,
+        &["-CAfile", &gw.path("other-ca.pem"), "-verify_return_error"],
+    );
     assert!(!ok, "{out}");
-    assert!(out.contains("unable to get local issuer certificate"), "{out}");
+    assert!(
+        out.contains("unable to get local issuer certificate"),
+        "{out}"
+    );
     let said = gw.wait_said("received fatal alert");
     assert!(said.contains("connector smpp-tls: 127.0.0.1:"), "{said}");
 
@@ -423,13 +454,26 @@ fn sighup_reloads_the_certificate_for_new_handshakes_and_keeps_sessions_up() {
     gw.daemon.signal(1);
     gw.wait_said("configuration reloaded");
     let subject = shown_subject(gw.smpp, &ca_again);
-    assert!(subject.contains("renewed"), "new handshakes show it: {subject}");
+    assert!(
+        subject.contains("renewed"),
+        "new handshakes show it: {subject}"
+    );
     let https = shown_subject(gw.metrics, &ca_again);
-    assert!(https.contains("renewed"), "the metrics listener too: {https}");
+    assert!(
+        https.contains("renewed"),
+        "the metrics listener too: {https}"
+    );
     // The session bound before the reload still answers.
-    assert_eq!(session.call(&pdu(0x15, 2, b"")), 0x8000_0015, "enquire_link_resp");
+    assert_eq!(
+        session.call(&pdu(0x15, 2, b"")),
+        0x8000_0015,
+        "enquire_link_resp"
+    );
     let said = gw.said();
-    assert!(said.contains("connector smpp-tls: TLS certificate (re)loaded"), "{said}");
+    assert!(
+        said.contains("connector smpp-tls: TLS certificate (re)loaded"),
+        "{said}"
+    );
 }
 
 /// A new CA (`NAME-ca`) and a certificate `NAME` it signed, copied over `server.pem` and
@@ -439,7 +483,11 @@ fn reissue(gw: &Gw, name: &str) -> String {
     let ca = Ca::new(&dir, &format!("{name}-ca"));
     ca.issue(name);
     std::fs::copy(dir.join(format!("{name}.pem")), dir.join("server.pem")).unwrap();
-    std::fs::copy(dir.join(format!("{name}-key.pem")), dir.join("server-key.pem")).unwrap();
+    std::fs::copy(
+        dir.join(format!("{name}-key.pem")),
+        dir.join("server-key.pem"),
+    )
+    .unwrap();
     gw.path(&format!("{name}-ca.pem"))
 }
 

@@ -49,8 +49,11 @@ impl Ca {
         let cert = params.signed_by(&key, &self.issuer).expect("certificate");
         let path = self.dir.join(format!("{name}.pem"));
         std::fs::write(&path, cert.pem()).expect("write certificate");
-        std::fs::write(self.dir.join(format!("{name}-key.pem")), key.serialize_pem())
-            .expect("write key");
+        std::fs::write(
+            self.dir.join(format!("{name}-key.pem")),
+            key.serialize_pem(),
+        )
+        .expect("write key");
         path
     }
 }

@@ -47,7 +47,10 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: Op
     // The files were checked when the configuration was read; one changed since is
     // logged and the system's roots used meanwhile.
     let client = Client::for_connector(&connector.config()).unwrap_or_else(|e| {
-        tracing::error!("connector {}: TLS files: {e:#}; the system's roots are trusted", connector.name);
+        tracing::error!(
+            "connector {}: TLS files: {e:#}; the system's roots are trusted",
+            connector.name
+        );
         Client::new()
     });
     let caller = Arc::new(HttpOut { client });
