@@ -81,8 +81,8 @@ pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELD
 pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    ListenerTls, LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
-    RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble, RemovedQueue,
+    Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use price::{
@@ -94,6 +94,7 @@ pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
 pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
+pub use tls::ListenerTls;
 pub use tls_keywords::{ConnectorTls, TlsVersion};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it

@@ -47,7 +47,7 @@ pub struct General {
     /// Admin/MGP listener; `None` when disabled with `mgp_address = ""`.
     pub mgp_address: Option<String>,
     /// TLS for the MGP listener (`mgp_tls_cert` and `mgp_tls_key`); `None` = plain TCP.
-    pub mgp_tls: Option<ListenerTls>,
+    pub mgp_tls: Option<crate::tls::ListenerTls>,
     /// Message store implementation.
     pub backend: Backend,
     /// Connection string, required for [`Backend::Postgres`].
@@ -85,19 +85,11 @@ pub struct General {
     pub metrics_address: Option<String>,
     /// HTTPS for the metrics listener (`metrics_tls_cert` and `metrics_tls_key`); `None` =
     /// plain HTTP.
-    pub metrics_tls: Option<ListenerTls>,
+    pub metrics_tls: Option<crate::tls::ListenerTls>,
     /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
     pub removed_queue: RemovedQueue,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
-}
-
-/// Certificate chain and private key of a listener (MGP, metrics), PEM files already checked
-/// to parse, to fit and to be valid; relative paths resolved against the config's directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListenerTls {
-    pub cert: PathBuf,
-    pub key: PathBuf,
 }
 
 /// The queue of a connector removed from the configuration by a reload.

@@ -9,8 +9,15 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::PathBuf;
 
 use crate::context::Ctx;
-use crate::model::ListenerTls;
 use crate::values::Sp;
+
+/// Certificate chain and private key of a listener (MGP, metrics), PEM files already checked
+/// to parse, to fit and to be valid; relative paths resolved against the config's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
 
 /// The two values of a listener's pair as written (`None` = not set, or not a string and
 /// already reported).
