@@ -161,6 +161,9 @@ pub(crate) fn finish(
     // An outgoing HTTP connector's URL decides; its other TLS keywords need no `tls`.
     let by_url = (protocol, direction) == (Protocol::Http, Direction::Outgoing);
     let on = p.on.as_ref().is_some_and(|o| o.v);
+    if by_url && p.cert.is_none() && p.key.is_none() && p.ca.is_none() {
+        return None;
+    }
     if !on && !by_url {
         needs_tls(ctx, p);
         return None;

@@ -565,3 +565,92 @@ password = "secret"
     let pdus = setup.log("pdu.ucp-in");
     assert!(pdus.contains("message 0"), "the simulator's way in: {pdus}");
 }
+
+/// Outgoing HTTP to an https:// provider (`openssl s_server -www`, which answers every GET
+/// with 200; `http_method = "GET"` since it answers nothing else) whose certificate only `tls_ca` trusts: sent, and the sender's receipt says
+/// DELIVRD; without `tls_ca` the same provider is refused.
+#[test]
+fn outgoing_http_trusts_its_tls_ca_on_https_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new(dir.path(), "ca");
+    ca.issue("provider");
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let port = free_port();
+    let _server = support::peers::Peer(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept", &port.to_string()])
+            .args(["-cert", &p("provider.pem"), "-key", &p("provider-key.pem")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl runs"),
+    );
+    support::peers::wait_port(port);
+    let setup = support::Setup::new(
+        "",
+        "",
+        &format!(
+            r#"
+[[route]]
+prefix = "5"
+to = "web"
+
+[[route]]
+prefix = "6"
+to = "web-untrusted"
+
+[connector.web]
+type = "outgoing"
+protocol = "http"
+address = "https://127.0.0.1:{port}/send"
+http_method = "GET"
+tls_ca = "{ca}"
+
+[connector.web-untrusted]
+type = "outgoing"
+protocol = "http"
+address = "https://127.0.0.1:{port}/send"
+http_method = "GET"
+"#,
+            ca = p("ca.pem"),
+        ),
+    );
+    let _daemon = setup.start();
+    let report = smpplib(setup.smpp_port, &["--count", "2", "--dest", "5551234"]);
+    assert_eq!(report["accepted"].as_array().unwrap().len(), 2, "{report}");
+    let receipts = report["receipts"].as_object().unwrap();
+    assert_eq!(
+        receipts.len(),
+        2,
+        "{report}\n{}\n{}",
+        setup.log("connector.web"),
+        setup.log("pdu.web")
+    );
+    assert!(receipts.values().all(|r| r["state"] == 2), "{report}");
+    assert!(
+        setup.log("pdu.web").contains("status:200"),
+        "{}",
+        setup.log("pdu.web")
+    );
+
+    let _ = smpplib(
+        setup.smpp_port,
+        &[
+            "--count",
+            "1",
+            "--dest",
+            "6551234",
+            "--no-dlr",
+            "--timeout",
+            "3",
+        ],
+    );
+    assert!(
+        wait_for(Duration::from_secs(20), || setup
+            .log("connector.web-untrusted")
+            .contains("CONNECT ERR")),
+        "{}",
+        setup.log("connector.web-untrusted")
+    );
+}
