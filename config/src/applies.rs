@@ -61,6 +61,13 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "split" => direction == Incoming || framed,
             // Receipts whose ids are matched: a mail relay sends none.
             "dlr_id_format" => kind != (Smtp, Outgoing),
+            // TLS on the sessions of frames and on incoming HTTP; an outgoing HTTP
+            // connector's URL says https, and these set what it trusts and shows.
+            "tls" | "tls_min_version" => framed || kind == (Http, Incoming),
+            "tls_cert" | "tls_key" => framed || protocol == Http,
+            "tls_client_ca" => direction == Incoming && (framed || protocol == Http),
+            "tls_ca" => direction == Outgoing && (framed || protocol == Http),
+            "tls_server_name" => direction == Outgoing && framed,
             _ => true,
         };
     if ok {
@@ -108,6 +115,17 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             name(protocol)
         ),
         "dlr_id_format" => "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match".into(),
+        k if k.starts_with("tls") && protocol == Smtp => {
+            "`smtp` connectors encrypt with STARTTLS: use `smtp_starttls`, `smtp_tls_cert`, `smtp_tls_key` and `smtp_tls_ca`".into()
+        }
+        k if k.starts_with("tls") && matches!(protocol, Gsm | Sim) => format!(
+            "a `{}` connector has no network link to encrypt",
+            name(protocol)
+        ),
+        "tls" | "tls_min_version" => "an outgoing `http` connector speaks TLS when its `address` is an https:// URL, and checks the URL's host; `tls_ca`, `tls_cert` and `tls_key` set what it trusts and shows".into(),
+        "tls_server_name" if direction == Outgoing => "an outgoing `http` connector checks the host of its https:// URL".into(),
+        "tls_client_ca" => "only meaningful for incoming connectors (the CA their clients' certificates must be signed by); an outgoing one trusts `tls_ca`".into(),
+        "tls_ca" | "tls_server_name" => "only meaningful for outgoing connectors (what they trust in the server they connect to); an incoming one names its clients' CA with `tls_client_ca`".into(),
         _ => "does not apply to this connector".into(),
     })
 }
@@ -193,6 +211,17 @@ mod tests {
         assert!(applies("static", Gsm, Outgoing).is_err());
         assert!(applies("windowsize", Smtp, Outgoing).is_ok());
         assert!(applies("instances", Sim, Outgoing).is_ok());
+        assert!(applies("tls", Smpp, Incoming).is_ok());
+        assert!(applies("tls", Ucp, Outgoing).is_ok());
+        assert!(applies("tls", Http, Incoming).is_ok());
+        assert!(applies("tls", Http, Outgoing).is_err());
+        assert!(applies("tls_ca", Http, Outgoing).is_ok());
+        assert!(applies("tls_ca", Smpp, Incoming).is_err());
+        assert!(applies("tls_client_ca", Smpp, Incoming).is_ok());
+        assert!(applies("tls_client_ca", Smpp, Outgoing).is_err());
+        assert!(applies("tls_server_name", Cimd2, Outgoing).is_ok());
+        assert!(applies("tls", Smtp, Incoming).is_err());
+        assert!(applies("tls_cert", Gsm, Outgoing).is_err());
         // Not built yet: refused as a whole, so left to its own rules once it is.
         assert!(applies("keepalive", Ebe, Outgoing).is_ok());
     }

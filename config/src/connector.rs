@@ -67,6 +67,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
         crate::smtp::KEYWORDS,
+        crate::tls_keywords::KEYWORDS,
         crate::gsm::KEYWORDS,
         crate::dialup::KEYWORDS,
         crate::process::KEYWORDS,
@@ -223,6 +224,8 @@ pub(crate) struct Partial {
     http: crate::http::HttpPartial,
     /// SMTP keywords (`crate::smtp`).
     smtp: crate::smtp::SmtpPartial,
+    /// TLS keywords (`crate::tls_keywords`).
+    tls: crate::tls_keywords::TlsPartial,
     /// GSM modem keywords (`crate::gsm`).
     gsm: crate::gsm::GsmPartial,
     /// Dial-up UCP keywords (`crate::dialup`).
@@ -298,6 +301,7 @@ impl Partial {
         );
         self.http.inherit_from(&parent.http);
         self.smtp.inherit_from(&parent.smtp);
+        self.tls.inherit_from(&parent.tls);
         self.gsm.inherit_from(&parent.gsm);
         self.dialup.inherit_from(&parent.dialup);
         self.process.inherit_from(&parent.process);
@@ -455,6 +459,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             }
             k if crate::smtp::KEYWORDS.contains(&k) => {
                 crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
+            }
+            k if crate::tls_keywords::KEYWORDS.contains(&k) => {
+                crate::tls_keywords::read(ctx, &mut p.tls, k, &kw, v)
             }
             k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
             k if crate::dialup::KEYWORDS.contains(&k) => {
@@ -637,6 +644,15 @@ pub(crate) fn finish(
         _ => (None, None),
     };
     let sim_default = SimOptions::default();
+    let dialup = crate::dialup::finish(ctx, &m.dialup, protocol, direction);
+    let tls = crate::tls_keywords::finish(ctx, &m.tls, protocol, direction);
+    if let (Some(_), Some(_), Some(at)) = (&dialup, &tls, m.written.get("tls")) {
+        ctx.sink.at(
+            &at.span,
+            &at.kw,
+            "a UCP connector that dials its SMSC over a modem (`phone`) has no TCP link to put TLS on",
+        );
+    }
     Some(Connector {
         name: name.to_string(),
         direction,
@@ -686,8 +702,9 @@ pub(crate) fn finish(
         plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
+        tls,
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
-        dialup: crate::dialup::finish(ctx, &m.dialup, protocol, direction),
+        dialup,
         process: m.process.finish(),
     })
 }

@@ -47,7 +47,7 @@ pub struct General {
     /// Admin/MGP listener; `None` when disabled with `mgp_address = ""`.
     pub mgp_address: Option<String>,
     /// TLS for the MGP listener (`mgp_tls_cert` and `mgp_tls_key`); `None` = plain TCP.
-    pub mgp_tls: Option<MgpTls>,
+    pub mgp_tls: Option<crate::tls::ListenerTls>,
     /// Message store implementation.
     pub backend: Backend,
     /// Connection string, required for [`Backend::Postgres`].
@@ -83,6 +83,9 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// HTTPS for the metrics listener (`metrics_tls_cert` and `metrics_tls_key`); `None` =
+    /// plain HTTP.
+    pub metrics_tls: Option<crate::tls::ListenerTls>,
     /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
     pub removed_queue: RemovedQueue,
     /// Seconds a removed connector drains (`drain_timeout`); what is still queued then is
@@ -90,14 +93,6 @@ pub struct General {
     pub drain_timeout: u64,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
-}
-
-/// Certificate chain and private key of the MGP listener, PEM files already checked to parse;
-/// relative paths resolved against the config's directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MgpTls {
-    pub cert: PathBuf,
-    pub key: PathBuf,
 }
 
 /// The queue of a connector removed from the configuration by a reload.
@@ -214,6 +209,9 @@ pub struct Connector {
     pub http: crate::http::HttpOptions,
     /// SMTP keywords (`crate::smtp`).
     pub smtp: crate::smtp::SmtpOptions,
+    /// TLS of the connector's sessions (`tls = true`; `crate::tls_keywords`); `None` = plain
+    /// TCP. An outgoing HTTP connector's is what it trusts and shows on https:// URLs.
+    pub tls: Option<crate::tls_keywords::ConnectorTls>,
     /// GSM modem keywords (`crate::gsm`).
     pub gsm: crate::gsm::GsmOptions,
     /// Set when an outgoing UCP connector dials its SMSC over a modem (`crate::dialup`).

@@ -109,7 +109,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>)
                     continue;
                 };
                 let path = ctx.resolve(&s.v);
-                match std::fs::read_to_string(&path) {
+                match crate::file::read_text(&path) {
                     Ok(text) => {
                         plugin.script = path;
                         plugin.source = Arc::from(text);

@@ -96,6 +96,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
     let mut tls = crate::tls::Raw::default();
+    let mut metrics_tls = crate::tls::Raw::default();
     let top: Vec<&str> = GENERAL_KEYWORDS
         .iter()
         .chain(crate::daemon::KEYWORDS)
@@ -153,6 +154,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             }),
             "mgp_tls_cert" => tls.cert = values::string(&mut ctx.sink, &kw, v),
             "mgp_tls_key" => tls.key = values::string(&mut ctx.sink, &kw, v),
+            "metrics_tls_cert" => metrics_tls.cert = values::string(&mut ctx.sink, &kw, v),
+            "metrics_tls_key" => metrics_tls.key = values::string(&mut ctx.sink, &kw, v),
             _ if crate::daemon::KEYWORDS.contains(&key) => {
                 crate::daemon::read(&mut ctx, key, v, &mut general.daemon);
             }
@@ -165,7 +168,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         }
     }
     check_general(&mut ctx, &general, backend_span);
-    general.mgp_tls = crate::tls::check(&mut ctx, tls);
+    general.mgp_tls = crate::tls::check(&mut ctx, tls, "mgp");
+    general.metrics_tls = crate::tls::check(&mut ctx, metrics_tls, "metrics");
     let names = Names::new(&raw);
     cross_check(&mut ctx, &raw, &names);
     let pools: Vec<&str> = raw.satpools.keys().map(String::as_str).collect();

@@ -20,6 +20,13 @@ use std::path::PathBuf;
 /// protocol, address, instances or dlr_address changed has its sessions closed gracefully
 /// (as by force-close: clients are unbound, and reconnect to the new address) and started
 /// again with the new values; every other setting applies at once. See emg.toml(5).
+///
+/// TLS certificates: a reload reads the TLS files of the incoming connectors (`tls_cert`,
+/// `tls_key`, `tls_client_ca`) and of the metrics listener again, so a renewed certificate
+/// is shown from the next handshake on, while the sessions already up stay up; outgoing
+/// connectors read theirs at each connect. A file that became unreadable or wrong refuses the
+/// whole reload (the running configuration and certificates stay). The MGP listener's
+/// `mgp_tls_cert` and `mgp_tls_key` are read at start only.
 #[derive(Parser, Debug)]
 #[command(
     name = "emgd",

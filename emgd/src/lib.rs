@@ -23,6 +23,7 @@ pub mod reload;
 pub mod router;
 pub mod store;
 pub mod systemd;
+pub mod tls;
 pub mod users;
 pub mod watchdog;
 

@@ -42,9 +42,15 @@ def main():
     ap.add_argument("--query", help="only send query_sm for this message id, report the answer")
     ap.add_argument("--settle", type=float, default=0.0,
                     help="once every receipt is in, keep reading this many seconds for more")
+    ap.add_argument("--tls-ca", help="connect over TLS (python's ssl), trusting this CA file")
+    ap.add_argument("--tls-cert", help="with --tls-ca: show this client certificate (PEM)")
+    ap.add_argument("--tls-key", help="with --tls-cert: its private key (PEM)")
+    ap.add_argument("--tls-server-name", default="localhost",
+                    help="with --tls-ca: the name checked in the server's certificate")
     args = ap.parse_args()
 
-    client = smpplib.client.Client("127.0.0.1", args.port, allow_unknown_opt_params=True)
+    client = smpplib.client.Client("127.0.0.1", args.port, allow_unknown_opt_params=True,
+                                   ssl_context=tls_context(args))
     accepted = {}
     refused = {}
     receipts = {}
@@ -71,11 +77,20 @@ def main():
 
     client.set_message_sent_handler(on_sent)
     client.set_message_received_handler(on_message)
-    client.connect()
     try:
+        # smpplib hides the reason of a failed connect; over TLS it is the handshake's.
+        if args.tls_ca:
+            client._socket = client._create_socket()
+            client._socket.connect((client.host, client.port))
+            client.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
+        else:
+            client.connect()
         client.bind_transceiver(system_id=args.user, password=args.password)
     except smpplib.exceptions.PDUError as e:
         print(json.dumps({"bind_error": e.args[1] if len(e.args) > 1 else str(e)}))
+        return 0
+    except (OSError, smpplib.exceptions.ConnectionError) as e:
+        print(json.dumps({"connect_error": f"{type(e).__name__}: {e}"}))
         return 0
     # A refused submit is an answer to count (in "refused"), not an exception.
     client.set_error_pdu_handler(lambda pdu: None)
@@ -169,6 +184,28 @@ def main():
         "receipt_counts": receipt_counts,
     }))
     return 0
+
+
+class _NamedContext:
+    """An ssl context that checks `name` in the server's certificate (smpplib wraps the
+    socket without a server_hostname)."""
+
+    def __init__(self, context, name):
+        self.context = context
+        self.name = name
+
+    def wrap_socket(self, sock):
+        return self.context.wrap_socket(sock, server_hostname=self.name)
+
+
+def tls_context(args):
+    if not args.tls_ca:
+        return None
+    import ssl
+    context = ssl.create_default_context(cafile=args.tls_ca)
+    if args.tls_cert:
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    return _NamedContext(context, args.tls_server_name)
 
 
 if __name__ == "__main__":

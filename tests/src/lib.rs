@@ -21,6 +21,7 @@ pub mod bench_run;
 pub mod bench_size;
 pub mod bench_smtp;
 pub mod bench_ucp;
+pub mod certs;
 pub mod daemon;
 pub mod http_sink;
 pub mod httpload;

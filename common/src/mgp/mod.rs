@@ -374,7 +374,8 @@ impl MgpError {
 /// newline arrives, so a peer cannot make us buffer without bound.
 pub fn decode_line(buf: &mut BytesMut, max: usize) -> Result<Option<Frame>, MgpError> {
     loop {
-        let window = &buf[..buf.len().min(max + 1)];
+        // `max` may be `usize::MAX` (no limit): `max + 1` would overflow.
+        let window = &buf[..buf.len().min(max.saturating_add(1))];
         let Some(pos) = window.iter().position(|&b| b == b'\n') else {
             if buf.len() > max {
                 return Err(MgpError::FrameTooLarge { max });
@@ -488,6 +489,15 @@ mod tests {
         // Exactly at the limit is fine.
         let mut ok = BytesMut::from(&b"{\"id\":1,\"op\":\"watch\"}\n"[..]);
         assert!(decode_line(&mut ok, 21).unwrap().is_some());
+    }
+
+    /// Found by fuzzing: a limit of `usize::MAX` (no limit) overflowed `max + 1`.
+    #[test]
+    fn a_limit_of_usize_max_does_not_overflow() {
+        let mut partial = BytesMut::from(&b"{\"id\":1"[..]);
+        assert_eq!(decode_line(&mut partial, usize::MAX), Ok(None));
+        let mut whole = BytesMut::from(&b"{\"id\":1,\"op\":\"watch\"}\n"[..]);
+        assert!(decode_line(&mut whole, usize::MAX).unwrap().is_some());
     }
 
     #[test]

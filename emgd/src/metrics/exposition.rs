@@ -303,9 +303,15 @@ pub fn router(gw: Arc<Gateway>) -> axum::Router {
         .with_state(gw)
 }
 
-/// Serve `/metrics` and `/health` on `metrics_address` until shutdown.
+/// Serve `/metrics` and `/health` on `metrics_address` until shutdown: over HTTPS with
+/// `metrics_tls_cert`/`metrics_tls_key` (read again after each reload).
 pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) {
     let mut shutdown = gw.shutdown_signal();
+    let listener = MetricsListener {
+        listener,
+        gw: gw.clone(),
+        tls: crate::tls::Reloading::new("metrics listener"),
+    };
     let app = router(gw);
     let stop = async move { crate::gateway::stopped(&mut shutdown).await };
     if let Err(e) = axum::serve(listener, app)
@@ -313,6 +319,41 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) {
         .await
     {
         tracing::error!("metrics listener failed: {e}");
+    }
+}
+
+/// The metrics socket, each connection plain or TLS as the configuration in force says.
+struct MetricsListener {
+    listener: tokio::net::TcpListener,
+    gw: Arc<Gateway>,
+    tls: crate::tls::Reloading<config::Config>,
+}
+
+impl axum::serve::Listener for MetricsListener {
+    type Io = crate::tls::ServerStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (stream, addr) = match self.listener.accept().await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("metrics listener: accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let acceptor = self.tls.acceptor(self.gw.config(), |c| {
+                crate::tls::listener_acceptor(c.general.metrics_tls.as_ref())
+            });
+            let Ok(acceptor) = acceptor else { continue };
+            let label = format!("metrics listener: {addr}");
+            return (crate::tls::ServerStream::new(stream, acceptor, label), addr);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
     }
 }
 

@@ -5,7 +5,7 @@
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
-//                [--resend-unacked] [--no-receipts] [--bench]
+//                [--resend-unacked] [--no-receipts] [--bench] [--tls-cert PEM --tls-key PEM]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -20,6 +20,7 @@
 // same system_id, as SMSCs do for SMPP 3.3 pairs and split 3.4 binds (`receipts_elsewhere`
 // counts them); with none bound it waits for one (`--resend-unacked`) or is dropped
 // (`receipts_unsendable`).
+// `--tls-cert`/`--tls-key` serve SMPP over TLS (node's tls module) with that certificate.
 // `--no-receipts` never sends a receipt (an SMSC that loses them all).
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
@@ -84,6 +85,8 @@ function parseArgs(argv) {
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
 			case '--bench': opts.bench = true; break;
+			case '--tls-cert': opts.tlsCert = next(); break;
+			case '--tls-key': opts.tlsKey = next(); break;
 			default: throw new Error(`unknown argument ${a}`);
 		}
 	}
@@ -313,7 +316,10 @@ function throttles(n, share) {
 	return share > 0 && Math.floor((n + 1) * share) > Math.floor(n * share);
 }
 
-const server = smpp.createServer((session) => {
+const tlsOptions = opts.tlsCert
+	? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) }
+	: {};
+const server = smpp.createServer(tlsOptions, (session) => {
 	session.on('error', () => { /* peer went away; nothing to do */ });
 	session.on('close', () => sessionClosed(session));
 	const sessionNo = ++sessions;

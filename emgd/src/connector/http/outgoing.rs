@@ -44,9 +44,16 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: Op
         let link = Link::new(gw.clone(), connector.clone(), 0);
         tokio::spawn(super::provider::serve(link, l))
     });
-    let caller = Arc::new(HttpOut {
-        client: Client::new(),
+    // The files were checked when the configuration was read; one changed since is
+    // logged and the system's roots used meanwhile.
+    let client = Client::for_connector(&connector.config()).unwrap_or_else(|e| {
+        tracing::error!(
+            "connector {}: TLS files: {e:#}; the system's roots are trusted",
+            connector.name
+        );
+        Client::new()
     });
+    let caller = Arc::new(HttpOut { client });
     calls::run(gw, connector, caller).await;
     if let Some(p) = provider {
         let _ = p.await;
