@@ -1,13 +1,16 @@
 //! What connector keywords do under real traffic, as one table: each row puts one keyword on
 //! the connector traffic comes in by or on the one it leaves by, runs the real binary with
 //! traffic, and checks the effect the peers see. Traffic comes in from python smpplib
-//! (`smpp-in`) or curl (`http-in`, incoming HTTP), and leaves to the npm `smpp` SMSC
+//! (`smpp-in`), curl (`http-in`, incoming HTTP) or swaks (`mail-in`, incoming SMTP), and
+//! leaves to the npm `smpp` SMSC
 //! (`smsc`), the HTTP provider peer tests/peers/http_provider.py (`prov`, outgoing HTTP) or
 //! the simulator (`sim1`, seen through `emgclient connectors --json`). Two rows are operator
 //! actions rather than keywords: `hold` (the messages stay queued while held and leave on
 //! release). `keywords.rs` checks where each keyword is accepted; this checks that, where
 //! accepted, it acts. Rows run one after another, each bounded (a few seconds).
 
+#[path = "support/mail.rs"]
+mod mail;
 mod support;
 
 use emgd::process::masquerade::Masquerade;
@@ -31,6 +34,8 @@ enum In {
     Smpp,
     /// curl on `http-in`.
     Http,
+    /// swaks on `mail-in` (incoming SMTP).
+    Smtp,
 }
 
 /// Where it leaves.
@@ -305,6 +310,28 @@ fn rows() -> Vec<Row> {
                 })
             },
         ),
+        // Incoming SMTP.
+        row(
+            "replaceprefix_in = \"0:46\"",
+            On::In,
+            (I::Smtp, O::Smpp),
+            2,
+            "0701234567",
+            |s| all_dests(s, 2, "46701234567"),
+        ),
+        row(
+            "mode = \"transmit\"",
+            On::In,
+            (I::Smtp, O::Smpp),
+            2,
+            "46701234567",
+            |s| {
+                // Transmit-only incoming SMTP: MAIL refused with 550, nothing sent.
+                check(s.refused == [550, 550] && s.delivered == 0, || {
+                    format!("refused {:?}", s.refused)
+                })
+            },
+        ),
         row(
             "throughput = 4",
             On::In,
@@ -395,7 +422,8 @@ fn outgoing_name(out: Out) -> &'static str {
 }
 
 /// `count` messages to `dest` from the row's client; (accepted, refused codes).
-fn send(input: In, s: &Setup, http: u16, count: usize, dest: &str) -> (usize, Vec<u64>) {
+fn send(input: In, s: &Setup, ports: (u16, u16), count: usize, dest: &str) -> (usize, Vec<u64>) {
+    let (http, smtp) = ports;
     match input {
         In::Smpp => {
             let n = count.to_string();
@@ -422,12 +450,34 @@ fn send(input: In, s: &Setup, http: u16, count: usize, dest: &str) -> (usize, Ve
             }
             (accepted, refused)
         }
+        In::Smtp => {
+            let mut refused = Vec::new();
+            let mut accepted = 0;
+            let to = format!("{dest}@sms.example.com");
+            for i in 0..count {
+                let body = format!("message {i}");
+                let args = ["--from", "app@example.com", "--to", &to, "--body", &body];
+                let (_, out) = mail::swaks(smtp, &args);
+                if out.contains("250 2.0.0 Ok: queued as") {
+                    accepted += 1;
+                } else {
+                    // swaks marks the server's refusal `<** 550 ...`.
+                    let code = out
+                        .lines()
+                        .find_map(|l| l.trim_start().strip_prefix("<** "))
+                        .and_then(|l| l.get(..3))
+                        .and_then(|c| c.parse().ok());
+                    refused.push(code.unwrap_or(0));
+                }
+            }
+            (accepted, refused)
+        }
     }
 }
 
 fn run(r: &Row) -> Seen {
     let dir = tempfile::tempdir().unwrap();
-    let (port, http, mgp) = (free_port(), free_port(), free_port());
+    let (port, http, smtp, mgp) = (free_port(), free_port(), free_port(), free_port());
     let peer = match r.output {
         Out::Smpp => Downstream::Smsc(Smsc::start(port, dir.path().join("smsc.json"), &[])),
         Out::Http => {
@@ -445,14 +495,20 @@ fn run(r: &Row) -> Seen {
     } else {
         ""
     };
-    let on_http_in = if r.on == On::In && r.input == In::Http {
-        r.keyword
-    } else {
-        ""
+    let on_in = |input: In| {
+        if r.on == On::In && r.input == input {
+            r.keyword
+        } else {
+            ""
+        }
     };
     let extra = format!(
         "{OPERATOR}\n[connector.http-in]\ntype = \"incoming\"\nprotocol = \"http\"\n\
-         address = \"127.0.0.1:{http}\"\n{on_http_in}\n\n{}",
+         address = \"127.0.0.1:{http}\"\n{}\n\n\
+         [connector.mail-in]\ntype = \"incoming\"\nprotocol = \"smtp\"\n\
+         address = \"127.0.0.1:{smtp}\"\nsmtp_domains = [\"sms.example.com\"]\n{}\n\n{}",
+        on_in(In::Http),
+        on_in(In::Smtp),
         outgoing(r.output, port, on_out)
     );
     let sim = if r.output == Out::Sim { on_out } else { "" };
@@ -475,7 +531,7 @@ fn run(r: &Row) -> Seen {
     }
     let started = Instant::now();
     let (accepted, refused) = if r.count > 0 {
-        send(r.input, &s, http, r.count, r.dest)
+        send(r.input, &s, (http, smtp), r.count, r.dest)
     } else {
         (0, Vec::new())
     };
@@ -508,10 +564,12 @@ fn run(r: &Row) -> Seen {
     let (dests, sources) = peer.seen();
     let log_of = if r.on == On::Out {
         out_name
-    } else if r.input == In::Http {
-        "http-in"
     } else {
-        "smpp-in"
+        match r.input {
+            In::Smpp => "smpp-in",
+            In::Http => "http-in",
+            In::Smtp => "mail-in",
+        }
     };
     Seen {
         accepted,
