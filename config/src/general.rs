@@ -31,6 +31,7 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "mgp_tls_cert",
     "mgp_tls_key",
     "metrics_address",
+    "admin_address",
     "blacklist",
     "masquerade_key",
     "removed_queue",
@@ -69,6 +70,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         routelog_retention: crate::DEFAULT_ROUTELOG_RETENTION,
         dlr_expire: crate::DEFAULT_DLR_EXPIRE,
         metrics_address: None,
+        admin_address: None,
         blacklist: None,
         masquerade_key: None,
         removed_queue: RemovedQueue::Drain,
@@ -166,6 +168,17 @@ pub(crate) fn read_general(
                     sink.at(&s.span, kw, msg);
                 } else {
                     g.metrics_address = Some(s.v);
+                }
+            }
+        }
+        "admin_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.admin_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.admin_address = Some(s.v);
                 }
             }
         }

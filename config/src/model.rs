@@ -83,6 +83,9 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// Listener for EMG's HTTP admin verbs (`/admin/...`) and Kannel's status page
+    /// (`/status`), for operators; `None` (default) = off.
+    pub admin_address: Option<String>,
     /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
     pub removed_queue: RemovedQueue,
     /// The local MGP socket, the general log's format, the watchdog.

@@ -45,9 +45,16 @@ struct Exchange {
 fn read_fixture(file: &str) -> (String, Vec<Exchange>) {
     let path = fixtures().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let head: String = text.lines().take_while(|l| l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+    let head: String = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut out = Vec::new();
-    for block in text[head.len()..].split("=== ").filter(|b| !b.trim().is_empty()) {
+    for block in text[head.len()..]
+        .split("=== ")
+        .filter(|b| !b.trim().is_empty())
+    {
         let (top, body) = block.split_once("\n\n").unwrap_or((block, ""));
         let mut lines = top.lines();
         let name = lines.next().unwrap().trim().to_string();
@@ -58,7 +65,13 @@ fn read_fixture(file: &str) -> (String, Vec<Exchange>) {
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
         let body = body.strip_suffix('\n').unwrap_or(body).to_string();
-        out.push(Exchange { name, request, status, headers, body });
+        out.push(Exchange {
+            name,
+            request,
+            status,
+            headers,
+            body,
+        });
     }
     (head, out)
 }
@@ -81,7 +94,11 @@ fn exchange(port: u16, name: &str, request: &str, keep: &[&str]) -> Exchange {
     Exchange {
         name: name.to_string(),
         request: request.to_string(),
-        status: a.status_line.split_once(' ').map(|(_, s)| s.to_string()).unwrap_or_default(),
+        status: a
+            .status_line
+            .split_once(' ')
+            .map(|(_, s)| s.to_string())
+            .unwrap_or_default(),
         headers: keep
             .iter()
             .filter_map(|k| a.header(k).map(|v| (k.to_string(), v.to_string())))
@@ -92,10 +109,17 @@ fn exchange(port: u16, name: &str, request: &str, keep: &[&str]) -> Exchange {
 
 /// `got` matches `want`, where `{id}` in the wanted body stands for a message id.
 fn same(want: &Exchange, got: &Exchange) -> bool {
-    let pattern = format!("^{}$", regex_lite::escape(&want.body).replace(r"\{id\}", "[0-9]+"));
-    let body_ok = regex_lite::Regex::new(&pattern).unwrap().is_match(&got.body);
+    let pattern = format!(
+        "^{}$",
+        regex_lite::escape(&want.body).replace(r"\{id\}", "[0-9]+")
+    );
+    let body_ok = regex_lite::Regex::new(&pattern)
+        .unwrap()
+        .is_match(&got.body);
     let headers_ok = want.headers.iter().all(|(n, v)| {
-        got.headers.iter().any(|(gn, gv)| gn == n && gv.eq_ignore_ascii_case(v))
+        got.headers
+            .iter()
+            .any(|(gn, gv)| gn == n && gv.eq_ignore_ascii_case(v))
     });
     want.status == got.status && headers_ok && body_ok
 }
@@ -158,7 +182,13 @@ fn check_all(gw: &Gw, file: &str, keep: &[&str]) {
             wrong.push(format!("want {w:#?}\n got {got:#?}"));
         }
     }
-    assert!(wrong.is_empty(), "{file}: {} of {} differ:\n{}", wrong.len(), want.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{file}: {} of {} differ:\n{}",
+        wrong.len(),
+        want.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -168,7 +198,9 @@ fn kannel_itself_answers_as_recorded() {
     let smsc = format!("smsc = fake\nsmsc-id = fake1\nport = {fake_port}");
     let kannel = Kannel::start(tmp.path(), &[smsc], "http://127.0.0.1:9/mo").unwrap();
     let _fake = FakeSmsc::start(tmp.path(), fake_port).unwrap();
-    kannel.wait_online("fake1", std::time::Duration::from_secs(30)).unwrap();
+    kannel
+        .wait_online("fake1", std::time::Duration::from_secs(30))
+        .unwrap();
     let file = "kannel-sendsms.txt";
     let (head, want) = read_fixture(file);
     let got: Vec<Exchange> = want
@@ -180,7 +212,13 @@ fn kannel_itself_answers_as_recorded() {
         return;
     }
     for (w, g) in want.iter().zip(&got) {
-        assert_eq!(w, g, "Kannel no longer answers {} as recorded:\n{}", w.name, kannel.logs());
+        assert_eq!(
+            w,
+            g,
+            "Kannel no longer answers {} as recorded:\n{}",
+            w.name,
+            kannel.logs()
+        );
     }
     // The Kannel client script is a real Kannel client.
     let out = kannel_script(kannel.sendsms_port, "4670123 4670124");
@@ -222,24 +260,41 @@ fn emg_json_answer_lists_results_in_destaddr_order() {
     let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 3, "{v}");
-    assert_eq!((r[0]["status"].as_str(), r[0]["statustext"].as_str()), (Some("0"), Some("OK")));
-    assert_eq!((r[1]["status"].as_str(), r[1]["msgid"].as_str()), (Some("4"), Some("-1")), "no route for 9990: {v}");
+    assert_eq!(
+        (r[0]["status"].as_str(), r[0]["statustext"].as_str()),
+        (Some("0"), Some("OK"))
+    );
+    assert_eq!(
+        (r[1]["status"].as_str(), r[1]["msgid"].as_str()),
+        (Some("4"), Some("-1")),
+        "no route for 9990: {v}"
+    );
     assert_eq!(r[2]["status"], "0");
     assert_ne!(r[0]["msgid"], r[2]["msgid"]);
-    assert_eq!((stored_for(&gw, "4670881"), stored_for(&gw, "4670882")), (1, 1));
+    assert_eq!(
+        (stored_for(&gw, "4670881"), stored_for(&gw, "4670882")),
+        (1, 1)
+    );
 }
 
 /// tests/peers/kannel_sendsms.sh against `port`: what it printed (it must succeed).
 fn kannel_script(port: u16, to: &str) -> String {
     let out = Command::new("sh")
         .arg(peers().join("kannel_sendsms.sh"))
-        .env("SENDSMS_URL", format!("http://127.0.0.1:{port}/cgi-bin/sendsms"))
+        .env(
+            "SENDSMS_URL",
+            format!("http://127.0.0.1:{port}/cgi-bin/sendsms"),
+        )
         .env("SENDSMS_USER", "tester")
         .env("SENDSMS_PASSWORD", "foobar")
         .args(["12345", to, "Hello from a Kannel script"])
         .output()
         .expect("sh runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "kannel_sendsms.sh failed: {text}");
     text
 }
@@ -249,7 +304,10 @@ fn a_kannel_sendsms_script_works_unchanged() {
     let gw = gateway();
     let out = kannel_script(gw.http, "4670991 4670992");
     assert!(out.contains("ok: 0: Accepted for delivery"), "{out}");
-    assert_eq!((stored_for(&gw, "4670991"), stored_for(&gw, "4670992")), (1, 1));
+    assert_eq!(
+        (stored_for(&gw, "4670991"), stored_for(&gw, "4670992")),
+        (1, 1)
+    );
 }
 
 /// Python 2.7, which Jasmin's documented examples are written for (pyenv's, as the machine
@@ -289,7 +347,10 @@ fn a_jasmin_client_as_its_documentation_writes_them_works() {
         "jasmin_client.py failed:\n{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let got: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(got.len(), 5, "{text}");
     let success = regex_lite::Regex::new(r#"^Success "[0-9]+"$"#).unwrap();
     for a in &got {
@@ -300,10 +361,22 @@ fn a_jasmin_client_as_its_documentation_writes_them_works() {
     assert_eq!(stored_for(&gw, "24206155423"), 5);
     // The long content is one message in two parts; the UCS-2 bytes one part of coding 8.
     let status = |n: usize| {
-        let id = got[n]["body"].as_str().unwrap().trim_start_matches("Success \"").trim_end_matches('"').to_string();
-        let a = http_exchange(gw.http, &format!("/status/{id}?username=tester&password=foobar")).unwrap();
+        let id = got[n]["body"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("Success \"")
+            .trim_end_matches('"')
+            .to_string();
+        let a = http_exchange(
+            gw.http,
+            &format!("/status/{id}?username=tester&password=foobar"),
+        )
+        .unwrap();
         serde_json::from_slice::<serde_json::Value>(&a.body).unwrap()
     };
     assert_eq!(status(3)["parts"], 2, "{}", status(3));
-    assert_eq!((status(4)["to"].as_str(), status(4)["parts"].as_u64()), (Some("24206155423"), Some(1)));
+    assert_eq!(
+        (status(4)["to"].as_str(), status(4)["parts"].as_u64()),
+        (Some("24206155423"), Some(1))
+    );
 }

@@ -305,11 +305,7 @@ throughput = 1
     // EMG's text answer names the parameter too.
     let text = curl(&gw.url("/bin/send?to=5551&text=hi&priority=9"), &auth);
     assert_eq!(text.status, 400);
-    assert!(
-        text.body.starts_with("-1\n2\npriority: "),
-        "{}",
-        text.body
-    );
+    assert!(text.body.starts_with("-1\n2\npriority: "), "{}", text.body);
 
     let bad = send("to=5551&text=hi", &["-u", "demo:wrong"]);
     assert_eq!(bad.status, 401);
