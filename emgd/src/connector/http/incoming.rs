@@ -145,7 +145,11 @@ async fn send(
     let style = Style::of(uri.path(), incoming.accept_json, incoming.json_body);
     let outcome = match read_error {
         Some(e) => Err(e),
-        None => accept(&app, &peer, uri.path(), &incoming).await,
+        None => {
+            // Only EMG's JSON and XML answers carry the balance.
+            let with_balance = matches!(style, Style::Json | Style::EmgXml);
+            accept(&app, &peer, uri.path(), &incoming, with_balance).await
+        }
     };
     let failures = match &outcome {
         Err(e) => vec![e],
@@ -224,6 +228,7 @@ async fn accept(
     peer: &Peer,
     path: &str,
     incoming: &Incoming,
+    with_balance: bool,
 ) -> Result<Batch, ApiError> {
     let dialect = Dialect::of_path(path);
     // Jasmin checks its parameters before the credentials, Kannel and EMG after.
@@ -258,7 +263,7 @@ async fn accept(
     }))
     .await;
     // Only a charged account has one to read.
-    let balance = if !app.gw.config().prices.entries.is_empty() {
+    let balance = if with_balance && !app.gw.config().prices.entries.is_empty() {
         app.gw
             .store
             .balances(Some(account))
