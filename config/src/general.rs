@@ -33,6 +33,7 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "metrics_address",
     "metrics_tls_cert",
     "metrics_tls_key",
+    "admin_address",
     "blacklist",
     "masquerade_key",
     "removed_queue",
@@ -73,6 +74,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         dlr_expire: crate::DEFAULT_DLR_EXPIRE,
         metrics_address: None,
         metrics_tls: None,
+        admin_address: None,
         blacklist: None,
         masquerade_key: None,
         removed_queue: RemovedQueue::Drain,
@@ -176,6 +178,17 @@ pub(crate) fn read_general(
                     sink.at(&s.span, kw, msg);
                 } else {
                     g.metrics_address = Some(s.v);
+                }
+            }
+        }
+        "admin_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.admin_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.admin_address = Some(s.v);
                 }
             }
         }

@@ -86,6 +86,9 @@ pub struct General {
     /// HTTPS for the metrics listener (`metrics_tls_cert` and `metrics_tls_key`); `None` =
     /// plain HTTP.
     pub metrics_tls: Option<crate::tls::ListenerTls>,
+    /// Listener for EMG's HTTP admin verbs (`/admin/...`) and Kannel's status page
+    /// (`/status`), for operators; `None` (default) = off.
+    pub admin_address: Option<String>,
     /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
     pub removed_queue: RemovedQueue,
     /// Seconds a removed connector drains (`drain_timeout`); what is still queued then is

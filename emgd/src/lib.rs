@@ -140,6 +140,12 @@ where
         let listener = control::listen::bind(address).await?;
         tokio::spawn(control::listen::serve_tcp(mgp.clone(), listener, tls));
     }
+    if let Some(address) = &gw.config().general.admin_address {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on admin_address {address}"))?;
+        tokio::spawn(control::admin_http::serve(mgp.clone(), listener));
+    }
     if let Some(path) = &gw.config().general.daemon.mgp_socket {
         let socket = control::listen::bind_local(path).await?;
         tokio::spawn(control::listen::serve_local(mgp.clone(), socket));
