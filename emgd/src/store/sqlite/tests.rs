@@ -364,7 +364,7 @@ async fn history_steps_are_read_in_order_and_purged_with_the_routelog() {
 #[test]
 fn the_horizon_lists_what_is_still_queued_when_it_passes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = open_connection(&dir.path().join("emg.sqlite")).unwrap();
+    let mut conn = open_connection(&dir.path().join("emg.sqlite"), 2).unwrap();
     let mut horizon = house::Horizon::load(&conn).unwrap();
     let t0 = 1_700_000_000_000_000;
     let tx = conn.transaction().unwrap();
