@@ -69,7 +69,7 @@ pub enum Command {
     /// Messages: show, cancel.
     #[command(subcommand)]
     Msg(MsgCommand),
-    /// Account balances: show, add, set (add and set: admin).
+    /// Account balances: show, history, add, set (add and set: admin).
     #[command(subcommand)]
     Balance(BalanceCommand),
     /// Messages, parts, price and cost from the routelog's hourly summary, summed by hour,
