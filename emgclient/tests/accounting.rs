@@ -165,7 +165,10 @@ cost = "0.07"
     ];
     assert_eq!(lines.len(), expected.len() + 2, "{history}");
     for (line, want) in lines[1..].iter().zip(expected) {
-        assert!(line.ends_with(want), "{line:?} should end with {want:?}:\n{history}");
+        assert!(
+            line.ends_with(want),
+            "{line:?} should end with {want:?}:\n{history}"
+        );
     }
     // `balance history` lists the same, as many as asked for.
     let two = run(&["balance", "history", "demo", "--limit", "2"]);

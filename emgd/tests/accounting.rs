@@ -441,7 +441,8 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
     let mut daemon = gw.setup.start();
     let port = gw.mgp;
     tokio::task::spawn_blocking(move || {
-        Mgp::login(port).ok(serde_json::json!({"op":"balance_set","account":"demo","amount":"1000"}));
+        Mgp::login(port)
+            .ok(serde_json::json!({"op":"balance_set","account":"demo","amount":"1000"}));
     })
     .await
     .unwrap();
@@ -450,7 +451,10 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
         .unwrap()
         .expect("bind");
     // Ten refunds: simfail refuses each for good before it took it.
-    client.submit(10, 10, "9912345", false, |_| true).await.unwrap();
+    client
+        .submit(10, 10, "9912345", false, |_| true)
+        .await
+        .unwrap();
     assert_eq!(client.accepted.len(), 10);
     let store = gw.setup.store();
     assert!(wait_for(Duration::from_secs(30), || micros(
@@ -480,7 +484,10 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
             store,
             "SELECT SUM(amount) FROM balance_history WHERE account = 'demo'",
         );
-        assert_eq!(history, balance, "{when}: the history adds up to the balance");
+        assert_eq!(
+            history, balance,
+            "{when}: the history adds up to the balance"
+        );
         // Charged: the routelog's counted rows, and the messages stored but not final yet.
         let counted = micros(
             store,
@@ -514,10 +521,12 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
     // Restarted, the rest of the queue goes out; nothing is charged or refunded twice.
     let _daemon = gw.setup.start();
     let store = gw.setup.store();
-    assert!(wait_for(Duration::from_secs(120), || micros(
+    assert!(wait_for(Duration::from_secs(120), || {
+        micros(
         &store,
         "SELECT COUNT(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM routelog r WHERE r.message_id = m.id)"
-    ) == 0));
+    ) == 0
+    }));
     check(&store, "after the restart");
 }
 
@@ -540,7 +549,9 @@ fn a_reload_keeps_the_store_settings_until_the_restart() {
     assert!(
         wait_for(Duration::from_secs(10), || said().contains(
             "reload: refund_policy stays rejected until emgd restarts (the file now says none)"
-        ) && said().contains("reload: summary_prefix_length stays 2 until emgd restarts")),
+        ) && said().contains(
+            "reload: summary_prefix_length stays 2 until emgd restarts"
+        )),
         "{}",
         said()
     );

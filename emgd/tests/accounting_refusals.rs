@@ -13,9 +13,9 @@ mod support;
 
 use common::cimd2::decode_packet;
 use common::ucp::{decode_frame, Body};
+use mail::{swaks, wait_port};
 use std::time::{Duration, Instant};
 use support::client::Operator;
-use mail::{swaks, wait_port};
 use support::mgp::Mgp;
 use support::peers::wait_for;
 use support::wire::Recorder;
@@ -94,7 +94,15 @@ smtp_auth_plaintext = true
     // MGP send for the account is charged: two fit, the third is refused with no_balance.
     let send = |to: &str| {
         op.run(&[
-            "send", "--to", to, "--from", "4600", "--text", "hello", "--account", "demo",
+            "send",
+            "--to",
+            to,
+            "--from",
+            "4600",
+            "--text",
+            "hello",
+            "--account",
+            "demo",
         ])
     };
     let (code, out, _) = send("46701111");
@@ -116,7 +124,9 @@ smtp_auth_plaintext = true
     assert_eq!(shown["route_entry"], "se-mobile", "{shown}");
     assert!(wait_for(WAIT, || count(
         &setup,
-        &format!("SELECT COUNT(*) FROM routelog WHERE message_id = {id} AND route_entry = 'se-mobile'")
+        &format!(
+            "SELECT COUNT(*) FROM routelog WHERE message_id = {id} AND route_entry = 'se-mobile'"
+        )
     ) == 1));
     let found = op.json(&["msg", "find", "--to", "46701111"]);
     assert_eq!(found["messages"][0]["route_entry"], "se-mobile", "{found}");
@@ -179,14 +189,25 @@ fn kannel_sends(setup: &Setup, smsc: &str, rec: &Recorder) -> Kannel {
     kannel.wait_online("k", WAIT).unwrap();
     for i in 0..3 {
         kannel
-            .send(Some("k"), "4242", &format!("4670123{i:04}"), "no money", None)
+            .send(
+                Some("k"),
+                "4242",
+                &format!("4670123{i:04}"),
+                "no money",
+                None,
+            )
             .unwrap();
     }
     kannel
 }
 
 /// Waits until `rec` has `n` frames from the server (`S`) that `refused` says are refusals.
-fn wait_refusals(rec: &Recorder, n: usize, refused: impl Fn(&[u8]) -> bool, logs: impl Fn() -> String) {
+fn wait_refusals(
+    rec: &Recorder,
+    n: usize,
+    refused: impl Fn(&[u8]) -> bool,
+    logs: impl Fn() -> String,
+) {
     let deadline = Instant::now() + WAIT;
     loop {
         let seen = rec
@@ -197,7 +218,11 @@ fn wait_refusals(rec: &Recorder, n: usize, refused: impl Fn(&[u8]) -> bool, logs
         if seen >= n {
             return;
         }
-        assert!(Instant::now() < deadline, "{seen} of {n} refusals:\n{}", logs());
+        assert!(
+            Instant::now() < deadline,
+            "{seen} of {n} refusals:\n{}",
+            logs()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -212,9 +237,7 @@ fn kannel_over_ucp_gets_nack_04_for_lack_of_balance() {
     let rec = Recorder::start(port);
     let kannel = kannel_sends(&setup, "emi", &rec);
     let nack_04 = |b: &[u8]| {
-        decode_frame(b).is_ok_and(|f| {
-            f.ot == 51 && matches!(&f.body, Body::Nack(n) if n.ec.0 == 4)
-        })
+        decode_frame(b).is_ok_and(|f| f.ot == 51 && matches!(&f.body, Body::Nack(n) if n.ec.0 == 4))
     };
     wait_refusals(&rec, 3, nack_04, || {
         format!("{}\n{}", setup.log("connector.ucp-in"), kannel.logs())
@@ -225,7 +248,11 @@ fn kannel_over_ucp_gets_nack_04_for_lack_of_balance() {
         assert!(!d.malformed && d.expert.is_empty(), "{d:?}");
     }
     assert!(refused_rows(&setup, "kannel") >= 3);
-    assert_eq!(count(&setup, "SELECT COUNT(*) FROM messages"), 0, "nothing stored");
+    assert_eq!(
+        count(&setup, "SELECT COUNT(*) FROM messages"),
+        0,
+        "nothing stored"
+    );
     assert_eq!(balance(&mut mgp, "kannel"), "0");
 }
 
@@ -248,6 +275,10 @@ fn kannel_over_cimd2_gets_error_9_for_lack_of_balance() {
         assert!(!d.malformed && d.expert.is_empty(), "{d:?}");
     }
     assert!(refused_rows(&setup, "kannel") >= 3);
-    assert_eq!(count(&setup, "SELECT COUNT(*) FROM messages"), 0, "nothing stored");
+    assert_eq!(
+        count(&setup, "SELECT COUNT(*) FROM messages"),
+        0,
+        "nothing stored"
+    );
     assert_eq!(balance(&mut mgp, "kannel"), "0");
 }

@@ -240,9 +240,17 @@ fn a_joined_long_message_is_charged_whole_per_part() {
         n("SELECT COUNT(*) FROM routelog WHERE status = 'REJECTED' AND parts = 3 AND charged = 0"),
         1
     );
-    assert_eq!(n("SELECT COUNT(*) FROM concat_parts"), 0, "held parts dropped");
+    assert_eq!(
+        n("SELECT COUNT(*) FROM concat_parts"),
+        0,
+        "held parts dropped"
+    );
     let history = op.call(r#""op":"balance_show","account":"demo""#)["history"].clone();
     assert_eq!(history[0]["amount"], "-0.3", "{history}");
     assert_eq!(history[0]["created_by"], "charge:smpp-in", "{history}");
-    assert_eq!(settled(&sink, 1).len(), 1, "nothing more reached the target");
+    assert_eq!(
+        settled(&sink, 1).len(),
+        1,
+        "nothing more reached the target"
+    );
 }

@@ -368,7 +368,13 @@ async fn routelog_rows_from_before_the_summary_are_folded_in_once() {
         let rows = store.summary(SummaryQuery::default()).await.unwrap();
         rows.iter()
             .map(|r| {
-                let key = format!("{}/{}/{}/{}", r.hour - hour, r.prefix, r.connector, r.status);
+                let key = format!(
+                    "{}/{}/{}/{}",
+                    r.hour - hour,
+                    r.prefix,
+                    r.connector,
+                    r.status
+                );
                 (key, r.messages, r.price.to_string())
             })
             .collect()
