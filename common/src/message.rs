@@ -125,6 +125,10 @@ pub struct Message {
     /// schedule_delivery_time, EMG's DELTIME): it waits in its queue until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver_at_us: Option<i64>,
+    /// The routing-table entry that chose `target` (its `name`, else `FILE:LINE`), for the
+    /// routelog; `None` before routing and for messages routed otherwise (reports, replies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_entry: Option<String>,
 }
 
 /// One optional parameter carried through: its SMPP tag and value as received.

@@ -358,6 +358,9 @@ pub struct Group {
 /// One routing-table entry; absent criteria match everything.
 #[derive(Debug, Clone)]
 pub struct Route {
+    /// The entry's name in the routelog: `name` when given, else `FILE:LINE` of its
+    /// `[[route]]` (`emg.toml:42`).
+    pub name: String,
     /// Destination address prefix (digits, optionally starting with `+`).
     pub prefix: Option<String>,
     /// Sending account / user.

@@ -39,7 +39,7 @@ const USER_KEYWORDS: &[&str] = &[
     "mo_method",
 ];
 const GROUP_KEYWORDS: &[&str] = &["members"];
-const ROUTE_KEYWORDS: &[&str] = &["prefix", "account", "from", "to", "user"];
+const ROUTE_KEYWORDS: &[&str] = &["name", "prefix", "account", "from", "to", "user"];
 
 /// A user table after type checks; `None` password = missing (already reported).
 struct RawUser {
@@ -51,6 +51,8 @@ struct RawGroup {
 }
 
 struct RawRoute {
+    /// `name`, else `FILE:LINE` of the entry.
+    name: String,
     prefix: Option<String>,
     account: Option<String>,
     from: Option<Sp<String>>,
@@ -214,6 +216,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             .into_iter()
             .filter_map(|r| {
                 Some(Route {
+                    name: r.name,
                     prefix: r.prefix,
                     account: r.account,
                     from: r.from.map(|f| f.v),
@@ -392,12 +395,17 @@ fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) 
         );
         return;
     };
+    // Entries without a name are named by where they are written.
+    let file = ctx.sink.file.file_name().unwrap_or_default();
+    let file = file.to_string_lossy().into_owned();
+    let mut named: BTreeMap<String, usize> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
         let prefix = format!("route[{i}]");
         let Some(t) = values::table(&mut ctx.sink, &prefix, item) else {
             continue;
         };
         let mut r = RawRoute {
+            name: format!("{file}:{}", ctx.sink.line_of(&item.span())),
             prefix: None,
             account: None,
             from: None,
@@ -412,6 +420,19 @@ fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) 
                         match values::check_prefix(&s.v) {
                             Ok(()) => r.prefix = Some(s.v),
                             Err(msg) => sink.at(&s.span, &kw, msg),
+                        }
+                    }
+                }
+                "name" => {
+                    if let Some(s) = values::string(sink, &kw, v) {
+                        if s.v.is_empty() {
+                            sink.at(&s.span, &kw, "must not be empty");
+                        } else if let Some(other) = named.get(&s.v) {
+                            let msg = format!("route[{other}] has this name already");
+                            sink.at(&s.span, &kw, msg);
+                        } else {
+                            named.insert(s.v.clone(), i);
+                            r.name = s.v;
                         }
                     }
                 }

@@ -269,7 +269,7 @@ fn console_operations_browse_search_move_resend_and_count() {
     let routes = ok(ask(&mut c, json!({"op":"routes"})));
     assert_eq!(
         routes["routes"],
-        json!([{"order":1,"prefix":"4","account":null,"from":null,"to":"sim1"}])
+        json!([{"order":1,"name":"emg.toml:23","prefix":"4","account":null,"from":null,"to":"sim1"}])
     );
     let stats = ok(ask(&mut c, json!({"op":"connector_stats","name":"sim1"})));
     assert_eq!(stats["errors"], json!([]), "{stats}");

@@ -61,6 +61,9 @@ pub struct Plan {
     pub rounds: usize,
     /// General options added to every emgd configuration (`--general`), for experiments.
     pub general: String,
+    /// Prepaid balances (account, amount) set over MGP once emgd is up (`--balance`), so
+    /// that with a price table (`--general 'price = [...]'`) every message is charged.
+    pub balances: Vec<(String, String)>,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -263,7 +266,25 @@ fn start_world(plan: &Plan, n: u8, sessions: usize) -> anyhow::Result<(Env, Emgd
             }
         })?;
         let emgd = launch(&env)?;
+        set_balances(plan, &env)?;
         Ok((env, emgd))
+    })
+}
+
+/// `--balance`: each account's prepaid balance, set over MGP before the load starts.
+fn set_balances(plan: &Plan, env: &Env) -> anyhow::Result<()> {
+    if plan.balances.is_empty() {
+        return Ok(());
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut mgp = Mgp::login(env.mgp_port, USER, PASSWORD).await?;
+        for (account, amount) in &plan.balances {
+            mgp.set_balance(account, amount).await?;
+        }
+        Ok(())
     })
 }
 

@@ -162,6 +162,10 @@ pub enum Op {
         via: Option<String>,
         #[serde(default)]
         dlr: bool,
+        /// The account it is sent for: priced, charged to its balance and refused when that
+        /// does not cover it, as a message from one of the account's users would be.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
     },
     DlrInject {
         #[serde(rename = "message_id")]
@@ -201,6 +205,9 @@ pub enum Op {
     BalanceShow {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         account: Option<String>,
+        /// How many of one account's latest changes to list (default 20, at most 1000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        history: Option<usize>,
     },
     /// Add `amount` (a decimal string; negative takes away) to an account's balance; an
     /// account without one gets a prepaid balance.

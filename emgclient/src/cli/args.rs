@@ -69,7 +69,7 @@ pub enum Command {
     /// Messages: show, cancel.
     #[command(subcommand)]
     Msg(MsgCommand),
-    /// Account balances: show, add, set (add and set: admin).
+    /// Account balances: show, history, add, set (add and set: admin).
     #[command(subcommand)]
     Balance(BalanceCommand),
     /// Messages, parts, price and cost from the routelog's hourly summary, summed by hour,
@@ -103,6 +103,10 @@ pub enum Command {
         /// Request a delivery report (its status shows in `msg show`).
         #[arg(long)]
         dlr: bool,
+        /// Send it for this account: priced, charged to its balance, refused (exit 4) when
+        /// the balance does not cover it.
+        #[arg(long)]
+        account: Option<String>,
     },
     /// Delivery reports.
     #[command(subcommand)]
@@ -224,6 +228,14 @@ pub enum MsgCommand {
 pub enum BalanceCommand {
     /// One account's balance, or every balance-controlled account's.
     Show { account: Option<String> },
+    /// ACCOUNT's latest balance changes, newest first: operators' changes by name, charges
+    /// and refunds summed per store commit as charge:CONNECTOR and refund:CONNECTOR.
+    History {
+        account: String,
+        /// How many changes to list (at most 1000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Add AMOUNT (a decimal such as 12.50; negative takes away) to ACCOUNT's balance (admin).
     Add {
         account: String,

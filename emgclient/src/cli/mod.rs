@@ -108,6 +108,7 @@ async fn dispatch(c: &mut Client, out: &Out, command: Command) -> Result<(), Fai
             text,
             via,
             dlr,
+            account,
         } => {
             msg::send(
                 c,
@@ -118,6 +119,7 @@ async fn dispatch(c: &mut Client, out: &Out, command: Command) -> Result<(), Fai
                     text,
                     via,
                     dlr,
+                    account,
                 },
             )
             .await

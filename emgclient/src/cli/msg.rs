@@ -31,6 +31,9 @@ pub async fn run(c: &mut Client, out: &Out, cmd: MsgCommand) -> Result<(), Failu
                     .unwrap_or_default()
             )?;
             outln!("route         {}", m.target)?;
+            if let Some(entry) = &m.route_entry {
+                outln!("route entry   {entry}")?;
+            }
             outln!("received      {}", time_us(m.received_us))?;
             outln!("updated       {}", time_us(m.updated_us))?;
             outln!("attempts      {}", m.attempts)?;

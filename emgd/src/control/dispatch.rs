@@ -149,7 +149,18 @@ impl Service for Server {
                 text,
                 via,
                 dlr,
-            } => msg::send(s, user, to, from, text, via, dlr).await,
+                account,
+            } => {
+                let sent = msg::Sent {
+                    to,
+                    from,
+                    text,
+                    via,
+                    dlr,
+                    account,
+                };
+                msg::send(s, user, sent).await
+            }
             Op::DlrInject { id, status } => msg::dlr_inject(s, user, id, &status).await,
             Op::Reload => admin::reload(s, user).await,
             Op::Loglevel { level } => logs::loglevel(user, level.as_deref()),
@@ -165,7 +176,7 @@ impl Service for Server {
                 streams.open(stream::tail(s, name.as_deref(), pdu, backlog)?)
             }
             Op::Watch => streams.open(stream::watch(self)),
-            Op::BalanceShow { account } => accounting::show(s, account).await,
+            Op::BalanceShow { account, history } => accounting::show(s, account, history).await,
             Op::BalanceAdd { account, amount } => {
                 accounting::change(s, user, account, &amount, None).await
             }

@@ -62,6 +62,7 @@ pub fn message_info(st: &StoredMessage) -> MessageInfo {
         origin: m.origin.connector.clone(),
         origin_user: m.origin.user.clone(),
         target: m.target.clone(),
+        route_entry: m.route_entry.clone(),
         received_us: m.received_us,
         updated_us: st.updated_us,
         remote_id: st.remote_id.clone(),
@@ -195,16 +196,27 @@ fn encode_text(text: &str) -> (u8, Vec<u8>) {
     }
 }
 
-/// Accept a message from the operator, routed or queued on `via`.
-pub async fn send(
-    s: &Server,
-    user: &str,
-    to: String,
-    from: String,
-    text: String,
-    via: Option<String>,
-    dlr: bool,
-) -> OpResult {
+/// What an operator's `send` asks for.
+pub struct Sent {
+    pub to: String,
+    pub from: String,
+    pub text: String,
+    pub via: Option<String>,
+    pub dlr: bool,
+    pub account: Option<String>,
+}
+
+/// Accept a message from the operator, routed or queued on `via`, charged to `account` when
+/// it names one with a balance.
+pub async fn send(s: &Server, user: &str, sent: Sent) -> OpResult {
+    let Sent {
+        to,
+        from,
+        text,
+        via,
+        dlr,
+        account,
+    } = sent;
     if to.is_empty() {
         return Err(ErrorBody::bad_request("`to` must not be empty"));
     }
@@ -219,7 +231,7 @@ pub async fn send(
         origin: Origin {
             connector: ORIGIN.to_string(),
             user: Some(user.to_string()),
-            account: None,
+            account: account.filter(|a| !a.is_empty()),
             client_ref: None,
             ..Default::default()
         },

@@ -11,9 +11,11 @@ use common::dlr::DlrStatus;
 use common::message::{Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv};
 
 /// First byte of a binary record; bump it when the layout changes and keep reading the old.
-/// 2 added the parameters carried through (`Message::tlvs`) and the scheduled delivery time
-/// at the end; 1 is read without.
-pub const FORMAT: u8 = 2;
+/// 3 added the routing entry that matched (`Message::route_entry`) at the end; 2 the
+/// parameters carried through (`Message::tlvs`) and the scheduled delivery time; 1 and 2 are
+/// read without what they lack.
+pub const FORMAT: u8 = 3;
+const FORMAT_WITHOUT_ROUTE_ENTRY: u8 = 2;
 const FORMAT_WITHOUT_TLVS: u8 = 1;
 
 /// The record of `m` (without its id and target, which the row holds).
@@ -71,6 +73,7 @@ pub fn encode(m: &Message) -> Vec<u8> {
             signed(w, t);
         }
     }
+    opt_string(w, m.route_entry.as_deref());
     out
 }
 
@@ -95,7 +98,7 @@ pub enum DecodeError {
 pub fn decode(id: MessageId, target: &str, data: &[u8]) -> Result<Message, DecodeError> {
     let mut m = match data.first() {
         Some(b'{') => serde_json::from_slice(data).map_err(|e| DecodeError::Json(e.to_string()))?,
-        Some(&format @ (FORMAT | FORMAT_WITHOUT_TLVS)) => Reader {
+        Some(&format @ (FORMAT | FORMAT_WITHOUT_ROUTE_ENTRY | FORMAT_WITHOUT_TLVS)) => Reader {
             data,
             at: 1,
             format,
@@ -278,6 +281,11 @@ impl Reader<'_> {
                 _ => Some(self.signed()?),
             }
         };
+        let route_entry = if self.format < FORMAT {
+            None
+        } else {
+            self.opt_string()?
+        };
         Ok(Message {
             id: 0,
             msgtype,
@@ -300,6 +308,7 @@ impl Reader<'_> {
             cost,
             tlvs,
             deliver_at_us,
+            route_entry,
         })
     }
 
@@ -387,6 +396,7 @@ mod tests {
                 },
             ],
             deliver_at_us: Some(1_700_000_060_000_000),
+            route_entry: Some("emg.toml:42".into()),
         }
     }
 
@@ -395,11 +405,25 @@ mod tests {
         let m = Message {
             tlvs: Vec::new(),
             deliver_at_us: None,
+            route_entry: None,
             ..full()
         };
         let mut old = encode(&m);
         old[0] = FORMAT_WITHOUT_TLVS;
-        old.truncate(old.len() - 2); // the parameter count and the delivery time, none
+        // The parameter count, the delivery time and the route entry, none.
+        old.truncate(old.len() - 3);
+        assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
+    }
+
+    #[test]
+    fn format_2_records_are_read_without_a_route_entry() {
+        let m = Message {
+            route_entry: None,
+            ..full()
+        };
+        let mut old = encode(&m);
+        old[0] = FORMAT_WITHOUT_ROUTE_ENTRY;
+        old.truncate(old.len() - 1);
         assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
     }
 

@@ -38,7 +38,12 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
   --keep              keep the scenario directories (configs, logs, stores)
   --json FILE         also write the rows as JSON
   --general TOML      general options added to every emgd configuration, for experiments
-                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several";
+                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several
+  --balance ACCOUNT=AMOUNT
+                      give ACCOUNT a prepaid balance of AMOUNT over MGP before the load of
+                      scenarios 1, 2 and 5, so that with a price table (--general 'price =
+                      [{ price = \"0.01\" }]') every message is charged; the load's user and
+                      account is bench; repeat for several";
 
 struct Cli {
     plan: Plan,
@@ -58,6 +63,7 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut dir, mut keep, mut json) = (None, false, None);
     let mut rounds = None;
     let mut general = String::new();
+    let mut balances = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -75,6 +81,13 @@ fn parse() -> anyhow::Result<Cli> {
             "--general" => {
                 general.push_str(&val()?);
                 general.push('\n');
+            }
+            "--balance" => {
+                let v = val()?;
+                let (account, amount) = v
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--balance: ACCOUNT=AMOUNT, not {v:?}"))?;
+                balances.push((account.to_string(), amount.to_string()));
             }
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
@@ -108,6 +121,7 @@ fn parse() -> anyhow::Result<Cli> {
             rate,
             rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
             general,
+            balances,
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },

@@ -34,6 +34,7 @@ fn charged(m: &Message) -> Vec<Write> {
     vec![
         Write::Charge {
             account: m.origin.account.clone().unwrap(),
+            via: m.origin.connector.clone(),
             amount: m.price.unwrap(),
         },
         Write::enqueue(m),
@@ -142,10 +143,24 @@ async fn concurrent_charges_in_one_group_never_overspend() {
     assert_eq!(ok, 100);
     assert_eq!(balance(&store, "acme").await, "0");
     assert_eq!(queued(dir.path()), 100);
+    // The history has the operator's 10 and the charges, one row per group commit: their
+    // changes add up to the balance's movement exactly.
+    let history = store.balance_history("acme".into(), 1000).await.unwrap();
+    let charges: Vec<_> = history
+        .iter()
+        .filter(|h| h.created_by == "charge:in")
+        .collect();
+    let charged: Decimal = charges.iter().map(|h| h.amount).sum();
+    assert_eq!(charged, dec("-10"));
+    assert!(charges.len() <= 100, "{} charge rows", charges.len());
+    for h in &charges {
+        assert!(h.amount_before + h.amount >= Decimal::ZERO, "{h:?}");
+    }
+    println!("100 charges in {} history rows", charges.len());
 }
 
 #[tokio::test]
-async fn refunds_follow_the_policy_and_history_records_operator_changes() {
+async fn refunds_follow_the_policy_and_history_records_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), Options::default()).unwrap();
     set(&store, "acme", "1", None).await;
@@ -227,6 +242,10 @@ async fn refunds_follow_the_policy_and_history_records_operator_changes() {
         seen,
         [
             ("0.6".into(), "2.5".into(), "ops"),
+            ("0.4".into(), "0.2".into(), "refund:in"),
+            ("0.6".into(), "-0.2".into(), "charge:in"),
+            ("0.8".into(), "-0.2".into(), "charge:in"),
+            ("1".into(), "-0.2".into(), "charge:in"),
             ("0".into(), "1".into(), "tester"),
         ]
     );
@@ -307,4 +326,86 @@ async fn the_hourly_summary_adds_up_each_routelog_row() {
         ..Default::default()
     };
     assert!(store.summary(none).await.unwrap().is_empty());
+}
+
+/// A store at schema 5 (routelog rows with prices, no summary yet) upgraded: its final rows are
+/// folded into the hourly summary once, exactly; a message still under way is not, and counts
+/// once when its final state comes.
+#[tokio::test]
+async fn routelog_rows_from_before_the_summary_are_folded_in_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = 1_700_000_000_000_000i64;
+    let hour = t.div_euclid(3_600_000_000);
+    {
+        let conn = Connection::open(dir.path().join("emg.sqlite")).unwrap();
+        for sql in &schema::MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        let row = |id: i64, dest: &str, route: Option<&str>, status: &str, price: Option<&str>| {
+            conn.execute(
+                "INSERT INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, updated_us, price, cost)
+                 VALUES (?1, ?2, 'in', 'acme', 1, '4670', ?3, ?4, ?5, ?2, ?6, ?6)",
+                rusqlite::params![id, t + id, dest, route, status, price],
+            )
+            .unwrap();
+        };
+        row(1, "+46701", Some("out"), "DELIVRD", Some("0.1"));
+        row(2, "46702", Some("out"), "DELIVRD", Some("0.25"));
+        row(3, "4412", Some("out"), "UNDELIV", None);
+        row(4, "46703", None, "REJECTED", None);
+        // Under way: queued, its row written at acceptance (before schema 5 did that).
+        row(5, "46704", Some("out"), "QUEUED", Some("0.1"));
+        let data = crate::store::codec::encode(&priced(5, "acme", "0.1"));
+        conn.execute(
+            "INSERT INTO messages (id, target, state, data, updated_us) VALUES (5, 'out', 0, ?1, ?2)",
+            rusqlite::params![data, t],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.path(), Options::default()).unwrap();
+    async fn seen(store: &SqliteStore, hour: i64) -> Vec<(String, u64, String)> {
+        let rows = store.summary(SummaryQuery::default()).await.unwrap();
+        rows.iter()
+            .map(|r| {
+                let key = format!(
+                    "{}/{}/{}/{}",
+                    r.hour - hour,
+                    r.prefix,
+                    r.connector,
+                    r.status
+                );
+                (key, r.messages, r.price.to_string())
+            })
+            .collect()
+    }
+    assert_eq!(
+        seen(&store, hour).await,
+        [
+            ("0/44/out/UNDELIV".to_string(), 1, "0".to_string()),
+            ("0/46//REJECTED".into(), 1, "0".into()),
+            ("0/46/out/DELIVRD".into(), 2, "0.35".into()),
+        ]
+    );
+    store
+        .commit(vec![Write::finish(
+            Message {
+                id: 5,
+                received_us: t + 5,
+                dest: Address::new("46704"),
+                ..priced(5, "acme", "0.1")
+            },
+            MessageState::Done,
+            "DELIVRD",
+            None,
+        )])
+        .await
+        .unwrap();
+    let three = ("0/46/out/DELIVRD".to_string(), 3, "0.45".to_string());
+    assert_eq!(seen(&store, hour).await[2], three);
+    store.close().await.unwrap();
+    drop(store);
+    // Opened again, nothing is folded twice.
+    let store = SqliteStore::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(seen(&store, hour).await[2], three);
 }

@@ -58,7 +58,7 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("emg.sqlite");
-        let conn = open_connection(&path)?;
+        let conn = open_connection(&path, options.summary_prefix_length)?;
         let horizon = house::Horizon::load(&conn, now_us())?;
         let (tx, rx) = mpsc::channel();
         thread::Builder::new()
@@ -187,7 +187,7 @@ fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+fn open_connection(path: &Path, summary_prefix_length: usize) -> Result<Connection, StoreError> {
     let mut conn = Connection::open(path).map_err(db_err)?;
     // WAL lets lookups read while the writer commits; synchronous=FULL fsyncs every commit,
     // which is what "durable before acknowledged" needs. Group commit pays for it.
@@ -201,13 +201,16 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // it large for ever.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
         .map_err(db_err)?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, summary_prefix_length)?;
     // Every hot-path statement stays prepared.
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// The migration that creates the hourly summary (schema 6).
+const SUMMARY_MIGRATION: usize = 6;
+
+fn migrate(conn: &mut Connection, summary_prefix_length: usize) -> Result<(), StoreError> {
     let applied: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(db_err)?;
@@ -220,6 +223,12 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(applied as usize) {
         let tx = conn.transaction().map_err(db_err)?;
         tx.execute_batch(sql).map_err(db_err)?;
+        if n + 1 == SUMMARY_MIGRATION {
+            let folded = accounts::fold_routelog(&tx, summary_prefix_length).map_err(db_err)?;
+            if folded > 0 {
+                tracing::info!("store: {folded} routelog rows folded into the new hourly summary");
+            }
+        }
         tx.pragma_update(None, "user_version", (n + 1) as i64)
             .map_err(db_err)?;
         tx.commit().map_err(db_err)?;
@@ -370,9 +379,17 @@ impl Writer {
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
         let (mut min_id, mut max_id) = (i64::MAX, i64::MIN);
         let mut outcomes = Vec::with_capacity(batches.len());
+        let mut ledger = accounts::Ledger::default();
         for ops in batches {
-            if let Some(Op::Charge { account, micros }) = ops.first() {
-                if !accounts::charge(&tx, account, *micros, now).map_err(db_err)? {
+            if let Some(Op::Charge {
+                account,
+                via,
+                micros,
+            }) = ops.first()
+            {
+                let charged = accounts::charge(&tx, &mut ledger, (account, via), *micros, now)
+                    .map_err(db_err)?;
+                if !charged {
                     outcomes.push(Err(StoreError::NoBalance {
                         account: account.clone(),
                     }));
@@ -384,13 +401,15 @@ impl Writer {
                 _ => ops,
             };
             for op in rest {
-                ops::apply(&tx, op, now, &self.horizon, &self.acct).map_err(db_err)?;
+                ops::apply(&tx, op, now, &self.horizon, (&self.acct, &mut ledger))
+                    .map_err(db_err)?;
                 if let Some(id) = op.queued_id() {
                     (min_id, max_id) = (min_id.min(id), max_id.max(id));
                 }
             }
             outcomes.push(Ok(()));
         }
+        ledger.flush(&tx, now).map_err(db_err)?;
         if max_id >= min_id {
             self.horizon
                 .stored(&tx, now, min_id, max_id)
