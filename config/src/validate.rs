@@ -95,6 +95,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let mut raw = Raw::default();
     let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
+    let mut nodeid_given = false;
     let mut tls = crate::tls::Raw::default();
     let top: Vec<&str> = GENERAL_KEYWORDS
         .iter()
@@ -160,11 +161,15 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 if key == "backend" {
                     backend_span = Some(v.span());
                 }
+                nodeid_given |= key == "nodeid";
                 read_general(&mut ctx, key, &kw, v, &mut general);
             }
         }
     }
     check_general(&mut ctx, &general, backend_span);
+    if general.backend == crate::model::Backend::Postgres && !nodeid_given {
+        general.nodeid = crate::general::default_nodeid(&crate::general::hostname());
+    }
     general.mgp_tls = crate::tls::check(&mut ctx, tls);
     let names = Names::new(&raw);
     cross_check(&mut ctx, &raw, &names);

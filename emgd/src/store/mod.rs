@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod codec;
 pub mod schema;
+pub mod postgres;
 pub mod sqlite;
 
 use common::message::{Message, MessageId};
