@@ -27,6 +27,7 @@ pub mod httpload;
 pub mod kannel;
 pub mod load;
 pub mod modem;
+pub mod postgres;
 pub mod pty;
 pub mod smpp_client;
 pub mod smsc;

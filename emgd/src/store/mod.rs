@@ -17,6 +17,8 @@ pub mod codec;
 pub mod schema;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod test_backends;
 
 use common::message::{Message, MessageId};
 use rust_decimal::Decimal;
