@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::test_backends::{both, Harness};
 use crate::store::{codec, MessageState};
 use common::message::{Address, MsgType};
 use rusqlite::params;
@@ -27,11 +28,10 @@ fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-#[tokio::test]
-async fn committed_messages_survive_reopen() {
-    let dir = tempfile::tempdir().unwrap();
+/// Run for both backends (`test_backends`).
+async fn committed_messages_survive_reopen(h: Harness) {
     {
-        let store = open(dir.path(), Options::default());
+        let store = h.open(Options::default()).await;
         let mut waits = Vec::new();
         for id in 1..=50 {
             waits.push(store.commit(vec![Write::enqueue(&msg(id, "sim1"))]));
@@ -61,7 +61,7 @@ async fn committed_messages_survive_reopen() {
             Err(StoreError::Closed)
         ));
     }
-    let store = open(dir.path(), Options::default());
+    let store = h.open(Options::default()).await;
     let rec = store.recover().await.unwrap();
     assert_eq!(rec.queued.len(), 49);
     assert_eq!(rec.queued[0], msg(1, "sim1"));
@@ -84,6 +84,8 @@ async fn committed_messages_survive_reopen() {
     assert_eq!(stored.remote_id.as_deref(), Some("abc"));
     assert_eq!(store.queued_count("sim1").await.unwrap(), 49);
 }
+
+both!(committed_messages_survive_reopen);
 
 /// The routelog row is written once, at the final state, and reports going back get none.
 #[tokio::test]
