@@ -72,8 +72,8 @@ pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
-pub use general::default_nodeid;
 pub use dialup::DialupOptions;
+pub use general::default_nodeid;
 pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};

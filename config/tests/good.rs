@@ -242,8 +242,8 @@ address = "https://example.com/send"
 
 #[test]
 fn postgres_without_database_url_is_refused_at_the_backend() {
-    let err = config::parse_str("\nbackend = \"postgres\"\n", Path::new("emg.toml"))
-        .expect_err("no url");
+    let err =
+        config::parse_str("\nbackend = \"postgres\"\n", Path::new("emg.toml")).expect_err("no url");
     let lines: Vec<String> = err.diagnostics.iter().map(|d| d.to_string()).collect();
     assert_eq!(
         lines,

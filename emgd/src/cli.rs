@@ -20,6 +20,12 @@ use std::path::PathBuf;
 /// protocol, address, instances or dlr_address changed has its sessions closed gracefully
 /// (as by force-close: clients are unbound, and reconnect to the new address) and started
 /// again with the new values; every other setting applies at once. See emg.toml(5).
+///
+/// The store is SQLite in datadir (default) or PostgreSQL (`backend = "postgres"`,
+/// `database_url`). On PostgreSQL, emgd applies its schema migrations at start under an
+/// advisory lock (table schema_version; a database of a newer schema is refused) and claims
+/// its nodeid for its host in table nodes (a nodeid another host holds is refused); a commit
+/// is acknowledged once PostgreSQL has it on disk (synchronous_commit on).
 #[derive(Parser, Debug)]
 #[command(
     name = "emgd",

@@ -41,7 +41,8 @@ impl PgServer {
             std::thread::Builder::new()
                 .name("postgres-parent".into())
                 .spawn(move || {
-                    tx.send(PgServer::start()).expect("the test waits for its server");
+                    tx.send(PgServer::start())
+                        .expect("the test waits for its server");
                     loop {
                         std::thread::park();
                     }
@@ -70,7 +71,15 @@ impl PgServer {
         let out = as_user(Command::new(&initdb), user)
             .args(["-D"])
             .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ])
             .stdin(Stdio::null())
             .output()
             .expect("run initdb");
@@ -79,7 +88,11 @@ impl PgServer {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = crate::daemon::free_port();
+        // (Not `daemon::free_port`: the daemon module uses this one.)
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
         let log = std::fs::File::create(dir.join("server.log")).expect("server log");
         let mut postgres = as_user(Command::new(Path::new(BIN).join("postgres")), user);
         postgres
@@ -104,7 +117,10 @@ impl PgServer {
         postgres.spawn().expect("start postgres");
         let server = PgServer { port, dir };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !server.psql("postgres", "SELECT 1").is_ok_and(|o| o.status.success()) {
+        while !server
+            .psql("postgres", "SELECT 1")
+            .is_ok_and(|o| o.status.success())
+        {
             assert!(
                 Instant::now() < deadline,
                 "postgres did not start within 60 s:\n{}",
@@ -117,7 +133,14 @@ impl PgServer {
 
     fn psql(&self, db: &str, sql: &str) -> std::io::Result<std::process::Output> {
         Command::new("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
             .args(["-d", db, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
             .stdin(Stdio::null())
             .output()
@@ -194,7 +217,13 @@ fn server_user() -> Option<(u32, u32)> {
     };
     if id("-u").is_none() {
         let status = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                TEST_USER,
+            ])
             .status()
             .expect("run useradd");
         assert!(
@@ -232,7 +261,10 @@ fn remove_stale_dirs() {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix("emg-pg-").and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = name
+            .strip_prefix("emg-pg-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
             continue;
         };
         if !Path::new(&format!("/proc/{pid}")).exists() {

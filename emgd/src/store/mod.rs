@@ -14,8 +14,8 @@
 
 pub mod accounts;
 pub mod codec;
-pub mod schema;
 pub mod postgres;
+pub mod schema;
 pub mod sqlite;
 #[cfg(test)]
 mod test_backends;

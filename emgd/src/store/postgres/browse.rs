@@ -3,8 +3,8 @@
 //! counts, balances and the hourly summary. Each runs in a read-only transaction whose
 //! `statement_timeout` is its budget; out of time, the rows found so far come back with a note.
 
-use super::read::{self, decode, Conn, Reader};
 use super::db_err;
+use super::read::{self, decode, Conn, Reader};
 use crate::store::accounts::{from_micros, Balance, HistoryEntry, SummaryQuery, SummaryRow};
 use crate::store::{
     ErrorCount, Event, EventKind, Found, LogEntry, MessageState, Page, Query, StoreError, Trail,

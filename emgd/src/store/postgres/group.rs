@@ -79,7 +79,14 @@ struct Phase {
     close_dlr: (Vec<String>, Vec<String>),
     part_done: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>),
     events: Events,
-    hold: (Vec<String>, Vec<i16>, Vec<i64>, Vec<String>, Vec<i64>, Vec<Vec<u8>>),
+    hold: (
+        Vec<String>,
+        Vec<i16>,
+        Vec<i64>,
+        Vec<String>,
+        Vec<i64>,
+        Vec<Vec<u8>>,
+    ),
     drop_parts: Vec<String>,
     sat: SatRows,
 }
@@ -356,7 +363,11 @@ impl Plan<'_> {
             } else {
                 stmt(
                     Kind::Flags,
-                    vec![Box::new(connector.clone()), Box::new(*hold), Box::new(*forceclose)],
+                    vec![
+                        Box::new(connector.clone()),
+                        Box::new(*hold),
+                        Box::new(*forceclose),
+                    ],
                 )
             }),
             Op::Balance {
@@ -485,11 +496,7 @@ fn keys(op: &Op) -> Vec<Key> {
             remote_ids,
         } => remote_ids.iter().map(|r| dlr(connector, r)).collect(),
         Op::HoldPart { key, .. } | Op::DropParts(key) => vec![Key::Part(key.clone())],
-        Op::Sat(e) => vec![Key::Sat(
-            e.pool.clone(),
-            e.dest.clone(),
-            e.sat_addr.clone(),
-        )],
+        Op::Sat(e) => vec![Key::Sat(e.pool.clone(), e.dest.clone(), e.sat_addr.clone())],
         Op::Event(_)
         | Op::SatPurge(_)
         | Op::Flags { .. }
@@ -520,52 +527,113 @@ fn flush(p: &mut Phase, now: i64, out: &mut Vec<Stmt>) {
     let p = std::mem::take(p);
     if !p.insert.0.is_empty() {
         let (a, b, c, d) = p.insert;
-        out.push(stmt(Kind::Insert, vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d), Box::new(now)]));
+        out.push(stmt(
+            Kind::Insert,
+            vec![
+                Box::new(a),
+                Box::new(b),
+                Box::new(c),
+                Box::new(d),
+                Box::new(now),
+            ],
+        ));
     }
     if !p.rewrite.0.is_empty() {
         let (a, b, c, d) = p.rewrite;
-        out.push(stmt(Kind::Rewrite, vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d), Box::new(now)]));
+        out.push(stmt(
+            Kind::Rewrite,
+            vec![
+                Box::new(a),
+                Box::new(b),
+                Box::new(c),
+                Box::new(d),
+                Box::new(now),
+            ],
+        ));
     }
     if !p.submitting.is_empty() {
-        out.push(stmt(Kind::Submitting, vec![Box::new(p.submitting), Box::new(now)]));
+        out.push(stmt(
+            Kind::Submitting,
+            vec![Box::new(p.submitting), Box::new(now)],
+        ));
     }
     if !p.sent.0.is_empty() {
-        out.push(stmt(Kind::Sent, vec![Box::new(p.sent.0), Box::new(p.sent.1), Box::new(now)]));
+        out.push(stmt(
+            Kind::Sent,
+            vec![Box::new(p.sent.0), Box::new(p.sent.1), Box::new(now)],
+        ));
     }
     if !p.open_dlr.0.is_empty() {
         let (a, b, c) = p.open_dlr;
-        out.push(stmt(Kind::OpenDlr, vec![Box::new(a), Box::new(b), Box::new(c), Box::new(now)]));
+        out.push(stmt(
+            Kind::OpenDlr,
+            vec![Box::new(a), Box::new(b), Box::new(c), Box::new(now)],
+        ));
     }
     if !p.refunds.is_empty() {
         let (accounts, micros): (Vec<String>, Vec<i64>) = p.refunds.into_iter().unzip();
-        out.push(stmt(Kind::Refund, vec![Box::new(accounts), Box::new(micros), Box::new(now)]));
+        out.push(stmt(
+            Kind::Refund,
+            vec![Box::new(accounts), Box::new(micros), Box::new(now)],
+        ));
     }
     if !p.finals.0.is_empty() {
         let (a, b, c, d) = p.finals;
-        out.push(stmt(Kind::Final, vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d), Box::new(now)]));
+        out.push(stmt(
+            Kind::Final,
+            vec![
+                Box::new(a),
+                Box::new(b),
+                Box::new(c),
+                Box::new(d),
+                Box::new(now),
+            ],
+        ));
     }
     if !p.logs.is_empty() {
         out.push(routelog_stmt(p.logs, now));
     }
     if !p.close_dlr.0.is_empty() {
-        out.push(stmt(Kind::CloseDlr, vec![Box::new(p.close_dlr.0), Box::new(p.close_dlr.1)]));
+        out.push(stmt(
+            Kind::CloseDlr,
+            vec![Box::new(p.close_dlr.0), Box::new(p.close_dlr.1)],
+        ));
     }
     if !p.part_done.0.is_empty() {
         let (a, b, c, d) = p.part_done;
-        out.push(stmt(Kind::PartDone, vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d)]));
+        out.push(stmt(
+            Kind::PartDone,
+            vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d)],
+        ));
     }
     if !p.events.0.is_empty() {
         let Events(a, b, c, d, e, f, g, h) = p.events;
         out.push(stmt(
             Kind::Events,
-            vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d), Box::new(e), Box::new(f), Box::new(g), Box::new(h)],
+            vec![
+                Box::new(a),
+                Box::new(b),
+                Box::new(c),
+                Box::new(d),
+                Box::new(e),
+                Box::new(f),
+                Box::new(g),
+                Box::new(h),
+            ],
         ));
     }
     if !p.hold.0.is_empty() {
         let (a, b, c, d, e, f) = p.hold;
         out.push(stmt(
             Kind::HoldPart,
-            vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d), Box::new(e), Box::new(f)],
+            vec![
+                Box::new(a),
+                Box::new(b),
+                Box::new(c),
+                Box::new(d),
+                Box::new(e),
+                Box::new(f),
+            ],
         ));
     }
     if !p.drop_parts.is_empty() {
@@ -575,7 +643,15 @@ fn flush(p: &mut Phase, now: i64, out: &mut Vec<Stmt>) {
         let SatRows(a, b, c, d, e, f, g) = p.sat;
         out.push(stmt(
             Kind::Sat,
-            vec![Box::new(a), Box::new(b), Box::new(c), Box::new(d), Box::new(e), Box::new(f), Box::new(g)],
+            vec![
+                Box::new(a),
+                Box::new(b),
+                Box::new(c),
+                Box::new(d),
+                Box::new(e),
+                Box::new(f),
+                Box::new(g),
+            ],
         ));
     }
 }
@@ -636,7 +712,8 @@ fn routelog_stmt(logs: Vec<(Box<LogRow>, bool)>, now: i64) -> Stmt {
 }
 
 fn summary_stmt(summary: HashMap<SummaryKey, [i64; 4]>) -> Stmt {
-    let mut cols: (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<String>) = Default::default();
+    let mut cols: (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<String>) =
+        Default::default();
     let mut sums: [Vec<i64>; 4] = Default::default();
     for ((account, hour, prefix, connector, status), s) in summary {
         cols.0.push(account);

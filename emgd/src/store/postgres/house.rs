@@ -37,9 +37,12 @@ pub async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(applied as usize) {
         tx.batch_execute(sql).await.map_err(db_err)?;
-        tx.execute("UPDATE schema_version SET version = $1", &[&((n + 1) as i32)])
-            .await
-            .map_err(db_err)?;
+        tx.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&((n + 1) as i32)],
+        )
+        .await
+        .map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
 }
@@ -70,7 +73,10 @@ pub async fn register_node(client: &Client, node: Node) -> Result<(), StoreError
         return Ok(());
     }
     let holder: String = client
-        .query_one("SELECT hostname FROM nodes WHERE nodeid = $1", &[&i32::from(node.id)])
+        .query_one(
+            "SELECT hostname FROM nodes WHERE nodeid = $1",
+            &[&i32::from(node.id)],
+        )
         .await
         .map_err(db_err)?
         .get(0);

@@ -27,8 +27,8 @@ mod statements;
 
 use super::sqlite::ops::{Accounting, Op};
 use super::{
-    accounts as acct, ErrorCount, Options, Page, Query, Recovered, Store, StoreError,
-    StoreFuture, StoredMessage, Trail, Write,
+    accounts as acct, ErrorCount, Options, Page, Query, Recovered, Store, StoreError, StoreFuture,
+    StoredMessage, Trail, Write,
 };
 use common::message::{Message, MessageId, NODE_ID_FACTOR};
 use group::{Plan, Stmt};
@@ -70,7 +70,9 @@ impl Node {
 pub(crate) fn db_err(e: tokio_postgres::Error) -> StoreError {
     // The server's own message says what went wrong; the driver's Display only says "db error".
     match e.as_db_error() {
-        Some(d) => StoreError::Database(format!("PostgreSQL: {}: {}", d.code().code(), d.message())),
+        Some(d) => {
+            StoreError::Database(format!("PostgreSQL: {}: {}", d.code().code(), d.message()))
+        }
         None => StoreError::Database(format!("PostgreSQL: {e}")),
     }
 }
@@ -91,7 +93,11 @@ pub(crate) async fn connect(url: &str) -> Result<Client, StoreError> {
 impl PostgresStore {
     /// Connect to `url`, run the migrations, register node `nodeid` for this host and start
     /// the writer.
-    pub async fn open(url: &str, nodeid: u16, options: Options) -> Result<PostgresStore, StoreError> {
+    pub async fn open(
+        url: &str,
+        nodeid: u16,
+        options: Options,
+    ) -> Result<PostgresStore, StoreError> {
         let mut client = connect(url).await?;
         house::migrate(&mut client).await?;
         let node = Node { id: nodeid };
@@ -153,7 +159,9 @@ impl Store for PostgresStore {
         budget: Duration,
     ) -> StoreFuture<'_, Page> {
         let connector = connector.to_string();
-        Box::pin(async move { browse::browse_queue(&self.reader, &connector, after, limit, budget).await })
+        Box::pin(async move {
+            browse::browse_queue(&self.reader, &connector, after, limit, budget).await
+        })
     }
     fn search(&self, query: Query) -> StoreFuture<'_, Page> {
         Box::pin(async move { browse::search(&self.reader, &query).await })
@@ -165,7 +173,9 @@ impl Store for PostgresStore {
         budget: Duration,
     ) -> StoreFuture<'_, Vec<ErrorCount>> {
         let connector = connector.to_string();
-        Box::pin(async move { browse::error_counts(&self.reader, &connector, since_us, budget).await })
+        Box::pin(
+            async move { browse::error_counts(&self.reader, &connector, since_us, budget).await },
+        )
     }
     fn trail(&self, id: MessageId, budget: Duration) -> StoreFuture<'_, Trail> {
         Box::pin(async move { browse::trail(&self.reader, id, budget).await })
@@ -423,7 +433,8 @@ async fn transaction(
         let needs = plan.needs();
         if !needs.charges.is_empty() || !needs.states.is_empty() {
             // What the segment's decisions read must see the writes before it.
-            w.pipeline(!begun, &std::mem::take(&mut stmts), false).await?;
+            w.pipeline(!begun, &std::mem::take(&mut stmts), false)
+                .await?;
             begun = true;
         }
         let mut accepted = vec![true; end - start];

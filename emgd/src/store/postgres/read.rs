@@ -64,7 +64,11 @@ impl Reader {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.conn().await?.batch_execute("SELECT 1").await.map_err(db_err)
+        self.conn()
+            .await?
+            .batch_execute("SELECT 1")
+            .await
+            .map_err(db_err)
     }
 
     pub async fn recover(&self) -> Result<Recovered, StoreError> {
@@ -108,7 +112,10 @@ impl Reader {
             out.open_dlrs.push(open_dlr(&r, r.get::<_, i64>(2) as MessageId, 3));
         }
         for r in conn
-            .query("SELECT connector, hold, forceclose FROM connector_flags", &[])
+            .query(
+                "SELECT connector, hold, forceclose FROM connector_flags",
+                &[],
+            )
             .await
             .map_err(db_err)?
         {

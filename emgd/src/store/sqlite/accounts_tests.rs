@@ -2,10 +2,10 @@
 //! backend (`test_backends`).
 
 use super::*;
-use crate::store::test_backends::{both, Harness};
-use crate::store::Store;
 use crate::store::accounts::{BalanceChange, SummaryQuery};
+use crate::store::test_backends::{both, Harness};
 use crate::store::MessageState;
+use crate::store::Store;
 use common::message::{Address, Origin};
 use rust_decimal::Decimal;
 use std::sync::Arc;

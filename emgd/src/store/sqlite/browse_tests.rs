@@ -4,8 +4,8 @@
 use super::*;
 use crate::store::test_backends::{both, Harness};
 use crate::store::{MessageState, Query, Store};
-use std::sync::Arc;
 use common::message::Address;
+use std::sync::Arc;
 
 fn msg(id: MessageId, target: &str, dest: &str, received_us: i64) -> Message {
     let mut m = Message {
