@@ -24,6 +24,8 @@ pub const TEST_USER: &str = "emgtest";
 pub struct PgServer {
     pub port: u16,
     pub dir: PathBuf,
+    /// The postmaster (it ends with the process, by its parent-death signal).
+    _postmaster: std::process::Child,
 }
 
 /// Whether the end-to-end tests run emgd on PostgreSQL (`EMG_TEST_BACKEND=postgres`).
@@ -114,8 +116,12 @@ impl PgServer {
                 Ok(())
             });
         }
-        postgres.spawn().expect("start postgres");
-        let server = PgServer { port, dir };
+        let postmaster = postgres.spawn().expect("start postgres");
+        let server = PgServer {
+            port,
+            dir,
+            _postmaster: postmaster,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !server
             .psql("postgres", "SELECT 1")

@@ -64,12 +64,26 @@ enum Key {
     Sat(String, String, String),
 }
 
+/// Message rows: id, target, record, expiry.
+type RecordCols = (Vec<i64>, Vec<String>, Vec<Vec<u8>>, Vec<Option<i64>>);
+/// Held parts: key, part number, id, target, received, record.
+type HoldCols = (
+    Vec<String>,
+    Vec<i16>,
+    Vec<i64>,
+    Vec<String>,
+    Vec<i64>,
+    Vec<Vec<u8>>,
+);
+/// Summary keys: account, hour, prefix, connector, status.
+type SummaryCols = (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<String>);
+
 /// The rows of one phase, column by column.
 #[derive(Default)]
 struct Phase {
     touched: HashSet<Key>,
-    insert: (Vec<i64>, Vec<String>, Vec<Vec<u8>>, Vec<Option<i64>>),
-    rewrite: (Vec<i64>, Vec<String>, Vec<Vec<u8>>, Vec<Option<i64>>),
+    insert: RecordCols,
+    rewrite: RecordCols,
     submitting: Vec<i64>,
     sent: (Vec<i64>, Vec<String>),
     open_dlr: (Vec<String>, Vec<String>, Vec<i64>),
@@ -79,14 +93,7 @@ struct Phase {
     close_dlr: (Vec<String>, Vec<String>),
     part_done: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>),
     events: Events,
-    hold: (
-        Vec<String>,
-        Vec<i16>,
-        Vec<i64>,
-        Vec<String>,
-        Vec<i64>,
-        Vec<Vec<u8>>,
-    ),
+    hold: HoldCols,
     drop_parts: Vec<String>,
     sat: SatRows,
 }
@@ -443,13 +450,7 @@ fn add_summary(
     }
 }
 
-fn push4(
-    cols: &mut (Vec<i64>, Vec<String>, Vec<Vec<u8>>, Vec<Option<i64>>),
-    id: i64,
-    target: &str,
-    data: &[u8],
-    expires: Option<i64>,
-) {
+fn push4(cols: &mut RecordCols, id: i64, target: &str, data: &[u8], expires: Option<i64>) {
     cols.0.push(id);
     cols.1.push(target.to_string());
     cols.2.push(data.to_vec());
@@ -712,8 +713,7 @@ fn routelog_stmt(logs: Vec<(Box<LogRow>, bool)>, now: i64) -> Stmt {
 }
 
 fn summary_stmt(summary: HashMap<SummaryKey, [i64; 4]>) -> Stmt {
-    let mut cols: (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<String>) =
-        Default::default();
+    let mut cols: SummaryCols = Default::default();
     let mut sums: [Vec<i64>; 4] = Default::default();
     for ((account, hour, prefix, connector, status), s) in summary {
         cols.0.push(account);
