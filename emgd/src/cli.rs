@@ -63,6 +63,20 @@ pub struct Args {
     #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "check_config")]
     pub import_emg: Option<PathBuf>,
 
+    /// Copy a stopped node's SQLite store (its data directory, or emg.sqlite) into the
+    /// empty PostgreSQL database at the URL TO, nothing left behind: queued messages, open
+    /// delivery reports, connector flags, SAT entries, balances and their history, the
+    /// routelog, the hourly summary, message history. All or nothing (one transaction); a
+    /// database that already holds a store is refused. Stop emgd first; then set backend =
+    /// "postgres" and database_url = TO and start it. Exit 0 when copied, 1 otherwise.
+    #[arg(
+        long,
+        num_args = 2,
+        value_names = ["FROM", "TO"],
+        conflicts_with_all = ["check_config", "import_emg"]
+    )]
+    pub migrate_store: Option<Vec<String>>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

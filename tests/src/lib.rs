@@ -16,6 +16,7 @@ pub mod bench_http;
 pub mod bench_kannel;
 pub mod bench_metrics;
 pub mod bench_mgp;
+pub mod bench_pg;
 pub mod bench_proc;
 pub mod bench_run;
 pub mod bench_size;

@@ -25,7 +25,7 @@ pub struct PgServer {
     pub port: u16,
     pub dir: PathBuf,
     /// The postmaster (it ends with the process, by its parent-death signal).
-    _postmaster: std::process::Child,
+    postmaster: std::process::Child,
 }
 
 /// Whether the end-to-end tests run emgd on PostgreSQL (`EMG_TEST_BACKEND=postgres`).
@@ -54,7 +54,22 @@ impl PgServer {
         })
     }
 
+    /// A server of its own with the server's durability as shipped (`fsync` on): for the
+    /// benchmark. Stopped and removed when dropped.
+    pub fn start_durable() -> PgServer {
+        PgServer::start_with(true)
+    }
+
+    /// The postmaster's process id.
+    pub fn pid(&self) -> u32 {
+        self.postmaster.id()
+    }
+
     fn start() -> PgServer {
+        PgServer::start_with(false)
+    }
+
+    fn start_with(fsync: bool) -> PgServer {
         let initdb = Path::new(BIN).join("initdb");
         assert!(
             initdb.exists(),
@@ -62,7 +77,9 @@ impl PgServer {
             initdb.display()
         );
         remove_stale_dirs();
-        let dir = std::env::temp_dir().join(format!("emg-pg-{}", std::process::id()));
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("emg-pg-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the postgres directory");
         let user = server_user();
@@ -105,7 +122,8 @@ impl PgServer {
             .args(["-p", &port.to_string()])
             .args(["-c", "listen_addresses=127.0.0.1"])
             // The tests kill emgd, never the server: its own fsync only slows them down.
-            .args(["-c", "fsync=off", "-c", "max_connections=200"])
+            .args(["-c", if fsync { "fsync=on" } else { "fsync=off" }])
+            .args(["-c", "max_connections=200"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
@@ -120,7 +138,7 @@ impl PgServer {
         let server = PgServer {
             port,
             dir,
-            _postmaster: postmaster,
+            postmaster,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !server
@@ -185,6 +203,17 @@ impl PgServer {
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("{prefix}_{}_{n}", std::process::id());
         (self.database(&name), name)
+    }
+}
+
+impl Drop for PgServer {
+    /// (Only servers of their own are dropped: the shared one lives in a static.)
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.postmaster.id() as i32, libc::SIGQUIT);
+        }
+        let _ = self.postmaster.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

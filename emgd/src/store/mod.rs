@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod codec;
+pub mod migrate;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;

@@ -40,6 +40,23 @@ impl Harness {
         }
     }
 
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Harness::Sqlite(_))
+    }
+
+    /// Run `sql` (statements; no results) beside the store.
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Harness::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("emg.sqlite"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+            Harness::Postgres { db, .. } => {
+                tests::postgres::PgServer::shared().query(db, sql);
+            }
+        }
+    }
+
     /// The one number `sql` selects, read beside the store.
     pub fn count(&self, sql: &str) -> i64 {
         match self {

@@ -19,8 +19,8 @@
 //! connection, which is what a group commit of many statements wants (sqlx waits for each).
 
 mod browse;
-mod group;
-mod house;
+pub(in crate::store) mod group;
+pub(in crate::store) mod house;
 mod read;
 pub mod schema;
 mod statements;
