@@ -31,7 +31,7 @@ pub const RUNS: &[(Protocol, Direction)] = &[
 ];
 
 /// The store backends this build runs.
-pub const BACKENDS: &[Backend] = &[Backend::Sqlite];
+pub const BACKENDS: &[Backend] = &[Backend::Sqlite, Backend::Postgres];
 
 /// Whether `keyword` does something on a `protocol` connector of `direction`; `Err` says
 /// why not, after "keyword: ".

@@ -247,13 +247,32 @@ pub(crate) fn read_general(
     }
 }
 
+/// The `nodeid` a node sharing a PostgreSQL store takes when none is given: the number its
+/// host name ends with (`emg3` is node 3), or 1 when that is none or out of range (0..8999).
+pub fn default_nodeid(hostname: &str) -> u16 {
+    let host = hostname.split('.').next().unwrap_or("");
+    let digits = &host[host.trim_end_matches(|c: char| c.is_ascii_digit()).len()..];
+    match digits.parse::<u16>() {
+        Ok(n) if n <= 8999 && !digits.is_empty() => n,
+        _ => 1,
+    }
+}
+
+/// This host's name (`/proc/sys/kernel/hostname`, else `HOSTNAME`), empty when unknown.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_default()
+}
+
 /// Checks between general options.
 pub(crate) fn check_general(ctx: &mut Ctx<'_>, g: &General, backend_span: Option<Span>) {
     if let (false, Some(span)) = (crate::applies::BACKENDS.contains(&g.backend), &backend_span) {
         ctx.sink.at(
             span,
             "backend",
-            "backend `postgres` is not available in this build of emgd yet; use `sqlite`",
+            "this backend is not available in this build of emgd; use `sqlite` or `postgres`",
         );
         return;
     }

@@ -78,6 +78,7 @@ pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use dialup::DialupOptions;
 pub use file::{read_bytes, read_text, MAX_FILE_BYTES};
+pub use general::default_nodeid;
 pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};

@@ -97,6 +97,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let mut raw = Raw::default();
     let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
+    let mut nodeid_given = false;
     let mut tls = crate::tls::Raw::default();
     let mut metrics_tls = crate::tls::Raw::default();
     let top: Vec<&str> = GENERAL_KEYWORDS
@@ -165,11 +166,15 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 if key == "backend" {
                     backend_span = Some(v.span());
                 }
+                nodeid_given |= key == "nodeid";
                 read_general(&mut ctx, key, &kw, v, &mut general);
             }
         }
     }
     check_general(&mut ctx, &general, backend_span);
+    if general.backend == crate::model::Backend::Postgres && !nodeid_given {
+        general.nodeid = crate::general::default_nodeid(&crate::general::hostname());
+    }
     general.mgp_tls = crate::tls::check(&mut ctx, tls, "mgp");
     general.metrics_tls = crate::tls::check(&mut ctx, metrics_tls, "metrics");
     let names = Names::new(&raw);

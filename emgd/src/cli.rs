@@ -27,6 +27,12 @@ use std::path::PathBuf;
 /// connectors read theirs at each connect. A file that became unreadable or wrong refuses the
 /// whole reload (the running configuration and certificates stay). The MGP listener's
 /// `mgp_tls_cert` and `mgp_tls_key` are read at start only.
+///
+/// The store is SQLite in datadir (default) or PostgreSQL (`backend = "postgres"`,
+/// `database_url`). On PostgreSQL, emgd applies its schema migrations at start under an
+/// advisory lock (table schema_version; a database of a newer schema is refused) and claims
+/// its nodeid for its host in table nodes (a nodeid another host holds is refused); a commit
+/// is acknowledged once PostgreSQL has it on disk (synchronous_commit on).
 #[derive(Parser, Debug)]
 #[command(
     name = "emgd",
@@ -63,6 +69,20 @@ pub struct Args {
     /// result passes --check-config. Exit 0 when written, 1 when nothing could be.
     #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "check_config")]
     pub import_emg: Option<PathBuf>,
+
+    /// Copy a stopped node's SQLite store (its data directory, or emg.sqlite) into the
+    /// empty PostgreSQL database at the URL TO, nothing left behind: queued messages, open
+    /// delivery reports, connector flags, SAT entries, balances and their history, the
+    /// routelog, the hourly summary, message history. All or nothing (one transaction); a
+    /// database that already holds a store is refused. Stop emgd first; then set backend =
+    /// "postgres" and database_url = TO and start it. Exit 0 when copied, 1 otherwise.
+    #[arg(
+        long,
+        num_args = 2,
+        value_names = ["FROM", "TO"],
+        conflicts_with_all = ["check_config", "import_emg"]
+    )]
+    pub migrate_store: Option<Vec<String>>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -83,9 +83,22 @@ where
                     format!("cannot open the store in {}", cfg.general.datadir.display())
                 })?,
         ),
-        config::Backend::Postgres => bail!(
-            "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""
-        ),
+        config::Backend::Postgres => {
+            let url = cfg
+                .general
+                .database_url
+                .as_deref()
+                .context("backend = \"postgres\" needs database_url")?;
+            Arc::new(
+                store::postgres::PostgresStore::open(
+                    url,
+                    cfg.general.nodeid,
+                    store::Options::of_config(&cfg),
+                )
+                .await
+                .with_context(|| format!("cannot open the store at {}", redact_url(url)))?,
+            )
+        }
     };
     let recovered = store.recover().await.context("cannot recover the store")?;
     tracing::info!(
@@ -174,6 +187,18 @@ where
         .context("cannot close the store cleanly")?;
     tracing::info!("emgd stopped");
     Ok(())
+}
+
+/// `url` without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// The protocols this build runs (`--import-emg` comments out connectors of the others).

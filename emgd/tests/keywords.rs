@@ -273,7 +273,7 @@ fn every_connector_keyword_applies_or_is_refused_at_its_place() {
 #[test]
 fn what_this_build_does_not_run_is_refused_at_its_place() {
     let (ok, stderr) = check(
-        "backend = \"postgres\"\ndatabase_url = \"postgres://x\"\nmgp_address = \"\"\n\
+        "backend = \"postgres\"\nmgp_address = \"\"\n\
          [connector.u]\ntype = \"outgoing\"\nprotocol = \"ebe\"\naddress = \"127.0.0.1:3000\"\n\
          [connector.s]\ntype = \"incoming\"\nprotocol = \"sim\"\n",
     );
@@ -281,9 +281,9 @@ fn what_this_build_does_not_run_is_refused_at_its_place() {
     assert_eq!(
         stderr.lines().collect::<Vec<_>>(),
         [
-            "1:11: backend: backend `postgres` is not available in this build of emgd yet; use `sqlite`",
-            "6:12: connector.u.protocol: outgoing `ebe` connectors are not available in this build of emgd (it runs outgoing `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `gsm`, `sim`)",
-            "10:12: connector.s.protocol: incoming `sim` connectors are not available in this build of emgd (it runs incoming `smpp`, `http`, `smtp`, `ucp`, `cimd2`)",
+            "1:11: backend: backend `postgres` needs `database_url` to be set",
+            "5:12: connector.u.protocol: outgoing `ebe` connectors are not available in this build of emgd (it runs outgoing `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `gsm`, `sim`)",
+            "9:12: connector.s.protocol: incoming `sim` connectors are not available in this build of emgd (it runs incoming `smpp`, `http`, `smtp`, `ucp`, `cimd2`)",
         ]
     );
 }

@@ -76,7 +76,7 @@ impl Plan {
             return c;
         }
         match (n, self.quick) {
-            (1, false) => 200_000,
+            (1 | 12, false) => 200_000,
             (2, false) => 100_000,
             (3, false) => 100_000,
             (5, false) => 200_000,
@@ -164,6 +164,7 @@ pub fn scenario_name(n: u8) -> &'static str {
         9 => "SMPP>store>UCP+DLR, flat out",
         10 => "UCP>store>SMPP+DLR, flat out",
         11 => "SMPP>store>GSM modem (emgmodem)",
+        12 => "scenario 1 on PostgreSQL",
         _ => "unknown",
     }
 }

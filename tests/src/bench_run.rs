@@ -34,7 +34,8 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             9 => bench_ucp::smpp_to_ucp(plan, rt).map(|r| vec![r]),
             10 => bench_ucp::ucp_to_smpp(plan, rt).map(|r| vec![r]),
             11 => crate::bench_gsm::smpp_to_gsm(plan, rt).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 11)")),
+            12 => crate::bench_pg::scenario(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 12)")),
         };
         match result {
             Ok(r) => rows.extend(r),

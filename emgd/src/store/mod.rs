@@ -14,8 +14,12 @@
 
 pub mod accounts;
 pub mod codec;
+pub mod migrate;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
+#[cfg(test)]
+mod test_backends;
 
 use common::message::{Message, MessageId};
 use rust_decimal::Decimal;

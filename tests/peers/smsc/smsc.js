@@ -204,10 +204,14 @@ function sendMo(session, pdu) {
 const receivers = new Map();
 let nextReceiver = 0;
 
+// Sessions that closed: a receipt for a submit made on one goes to another session.
+const closed = new WeakSet();
+
 // The session a receipt for a submit on `session` goes out on: that one, unless it is a
-// transmitter; then a receiver of the same system_id (in turn), or null when none is bound.
+// transmitter or closed; then a receiver of the same system_id (in turn), or null when none
+// is bound (with `--resend-unacked` it waits for the next bind).
 function receiptSession(session) {
-	if (session.bindMode !== 'bind_transmitter') return session;
+	if (session.bindMode !== 'bind_transmitter' && !closed.has(session)) return session;
 	const list = [...(receivers.get(session.systemId) || [])];
 	if (list.length === 0) return null;
 	state.receipts_elsewhere++;
@@ -276,6 +280,7 @@ function deliverReceipt(session, receipt) {
 }
 
 function sessionClosed(session) {
+	closed.add(session);
 	const bound = receivers.get(session.systemId);
 	if (bound) bound.delete(session);
 	const mine = unanswered.get(session);

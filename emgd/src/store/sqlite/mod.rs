@@ -13,10 +13,10 @@
 //! sqlx's SQLite driver hops to a worker thread per statement, which others measured costing a
 //! lot per statement; one rusqlite thread does not.
 
-mod accounts;
+pub(in crate::store) mod accounts;
 mod browse;
 mod house;
-mod ops;
+pub(in crate::store) mod ops;
 mod read;
 
 use super::{

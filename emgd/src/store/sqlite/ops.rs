@@ -12,30 +12,30 @@ use crate::store::{Event, MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
 use rusqlite::{params, Connection};
 
-/// The routelog row of a message in its final state.
-#[derive(Debug)]
+/// The routelog row of a message in its final state (the PostgreSQL store writes the same).
+#[derive(Debug, Clone)]
 pub struct LogRow {
-    message_id: i64,
-    received_us: i64,
-    in_connector: String,
-    account: Option<String>,
-    msgtype: u8,
-    source: String,
-    dest: String,
+    pub(in crate::store) message_id: i64,
+    pub(in crate::store) received_us: i64,
+    pub(in crate::store) in_connector: String,
+    pub(in crate::store) account: Option<String>,
+    pub(in crate::store) msgtype: u8,
+    pub(in crate::store) source: String,
+    pub(in crate::store) dest: String,
     /// The connector it left through (none when it was rejected).
-    route: Option<String>,
+    pub(in crate::store) route: Option<String>,
     /// The routing-table entry that chose that connector.
-    route_entry: Option<String>,
-    status: String,
-    error: Option<String>,
+    pub(in crate::store) route_entry: Option<String>,
+    pub(in crate::store) status: String,
+    pub(in crate::store) error: Option<String>,
     /// What the sender is charged and what sending cost, as decimal text (`"0.05"`).
-    price: Option<String>,
-    cost: Option<String>,
+    pub(in crate::store) price: Option<String>,
+    pub(in crate::store) cost: Option<String>,
     /// The same in millionths, for the hourly summary and refunds.
-    price_micros: i64,
-    cost_micros: i64,
+    pub(in crate::store) price_micros: i64,
+    pub(in crate::store) cost_micros: i64,
     /// Parts it is sent as (what a per-part price was multiplied by).
-    parts: u32,
+    pub(in crate::store) parts: u32,
 }
 
 /// What the writer needs to know about accounting.
