@@ -356,11 +356,38 @@ impl Writer {
         }
     }
 
+    /// [`Writer::try_transaction`], recording its outcome: a failed transaction (rolled back:
+    /// SQLITE_FULL on a full disk, SQLITE_READONLY, an I/O error) counts in
+    /// `emg_store_commit_failures_total` and makes `/health` answer 503 until a transaction
+    /// that writes commits again (a commit or [`Writer::probe`]).
+    fn run_transaction(
+        &mut self,
+        batches: &[&[Op]],
+        housekeeping: bool,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let result = self.try_transaction(batches, housekeeping);
+        match &result {
+            Err(e) => {
+                self.horizon.rolled_back();
+                if crate::metrics::global().store_commit_failed(&e.to_string()) {
+                    tracing::error!("store commits fail, messages are refused until they succeed: {e}");
+                }
+            }
+            Ok(_) if !batches.is_empty() => {
+                if crate::metrics::global().store_commit_succeeded() {
+                    tracing::info!("store commits again");
+                }
+            }
+            Ok(_) => {}
+        }
+        result
+    }
+
     /// Apply `batches` in one transaction: all of them or, on any error, none. A batch whose
     /// first op is a charge the balance does not cover is left out (nothing of it is applied)
     /// and its outcome is [`StoreError::NoBalance`]. With `housekeeping`, a step of it joins
     /// the transaction when one is due.
-    fn run_transaction(
+    fn try_transaction(
         &mut self,
         batches: &[&[Op]],
         housekeeping: bool,
@@ -415,10 +442,36 @@ impl Writer {
         Ok(outcomes)
     }
 
-    /// Nothing to commit for a while: run what housekeeping is due on its own.
+    /// Nothing to commit for a while: run what housekeeping is due on its own and, while
+    /// commits fail, try whether the store writes again.
     fn housekeeping_alone(&mut self) {
         if let Err(e) = self.run_transaction(&[], true) {
             tracing::error!("store housekeeping failed: {e}");
+        }
+        if crate::metrics::global().store_failing().is_some() {
+            self.probe();
+        }
+    }
+
+    /// A write of nothing that still appends a page to the WAL (the header's user_version,
+    /// set to what it is): it commits once the disk has room and the data directory is
+    /// writable again, so the store reports itself healthy without waiting for traffic.
+    fn probe(&mut self) {
+        let result = (|| {
+            let version: i64 = self
+                .conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let tx = self.conn.unchecked_transaction()?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()
+        })();
+        match result {
+            Ok(()) => {
+                if crate::metrics::global().store_commit_succeeded() {
+                    tracing::info!("store commits again");
+                }
+            }
+            Err(e) => tracing::debug!("store still not writable: {e}"),
         }
     }
 }
