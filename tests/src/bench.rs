@@ -61,6 +61,8 @@ pub struct Plan {
     pub rounds: usize,
     /// General options added to every emgd configuration (`--general`), for experiments.
     pub general: String,
+    /// Minutes of the soak (scenario 12, `--soak MINUTES`).
+    pub soak_minutes: u64,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -161,6 +163,7 @@ pub fn scenario_name(n: u8) -> &'static str {
         9 => "SMPP>store>UCP+DLR, flat out",
         10 => "UCP>store>SMPP+DLR, flat out",
         11 => "SMPP>store>GSM modem (emgmodem)",
+        12 => "soak: SMPP+HTTP with receipts, bounces and reloads",
         _ => "unknown",
     }
 }

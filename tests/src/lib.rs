@@ -19,6 +19,7 @@ pub mod bench_mgp;
 pub mod bench_proc;
 pub mod bench_run;
 pub mod bench_size;
+pub mod bench_soak;
 pub mod bench_smtp;
 pub mod bench_ucp;
 pub mod daemon;

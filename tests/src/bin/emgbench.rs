@@ -26,6 +26,9 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
                         9 SMPP in > store > UCP out (emgucpsmsc) > DLR back as deliver_sm
                         10 UCP in > store > SMPP out > DLR back as UCP 53
                         11 SMPP in > store > GSM out (emgmodem on a socat pty), flat out
+  --soak MINUTES      scenario 12, the soak: SMPP and HTTP with receipts, the outgoing
+                        connector bounced and the configuration reloaded every minute;
+                        RSS, open files and store size each minute (only when asked for)
   --kannel            the same as --scenario 7
   --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
   --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k, 20k;
@@ -57,6 +60,7 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
     let mut rounds = None;
+    let mut soak_minutes = 0;
     let mut general = String::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +75,10 @@ fn parse() -> anyhow::Result<Cli> {
                 scenarios.push(n);
             }
             "--kannel" => scenarios.push(7),
+            "--soak" => {
+                soak_minutes = val()?.parse::<u64>()?.max(1);
+                scenarios.push(12);
+            }
             "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
             "--general" => {
                 general.push_str(&val()?);
@@ -108,6 +116,7 @@ fn parse() -> anyhow::Result<Cli> {
             rate,
             rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
             general,
+            soak_minutes,
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },

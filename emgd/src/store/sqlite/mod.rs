@@ -187,12 +187,51 @@ fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
+/// What a corrupt store's message says to do (the steps: STORE RECOVERY in emgd(8)).
+const RECOVERY: &str = "emgd does not start on it: stop emgd, move the file aside and copy \
+    what is readable into a new one with sqlite3 (`.dump`, keeping PRAGMA user_version), or \
+    restore a backup; the steps are under STORE RECOVERY in emgd(8)";
+
+fn corrupt(path: &Path, what: &str) -> StoreError {
+    StoreError::CorruptFile(format!(
+        "{}: store is corrupt ({what}); {RECOVERY}",
+        path.display()
+    ))
+}
+
+/// `e` from opening `path`: SQLite's "malformed" and "not a database" say the file is corrupt.
+fn open_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e.sqlite_error_code() {
+        Some(DatabaseCorrupt | NotADatabase) => corrupt(path, &e.to_string()),
+        _ => db_err(e),
+    }
+}
+
+/// SQLite's `quick_check`: every page and record well formed, every index entry where its
+/// row says (a full read of the file, without `integrity_check`'s cross-checks of index
+/// contents). Its cost on large stores is in emgd(8).
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("PRAGMA quick_check(5)")
+        .map_err(|e| open_err(path, e))?;
+    let problems: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| open_err(path, e))?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(corrupt(path, &format!("quick_check: {}", problems.join("; "))))
+}
+
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open(path).map_err(db_err)?;
+    let mut conn = Connection::open(path).map_err(|e| open_err(path, e))?;
     // WAL lets lookups read while the writer commits; synchronous=FULL fsyncs every commit,
     // which is what "durable before acknowledged" needs. Group commit pays for it.
     conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(db_err)?;
+        .map_err(|e| open_err(path, e))?;
+    check_integrity(&conn, path)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db_err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
@@ -201,7 +240,10 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // it large for ever.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
         .map_err(db_err)?;
-    migrate(&mut conn)?;
+    migrate(&mut conn).map_err(|e| match e {
+        StoreError::Database(d) if d.contains("malformed") => corrupt(path, &d),
+        e => e,
+    })?;
     // Every hot-path statement stays prepared.
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
