@@ -41,7 +41,11 @@ impl Tmpfs {
             .arg(dir)
             .status()
             .expect("mount runs");
-        assert!(status.success(), "mount -t tmpfs on {} failed", dir.display());
+        assert!(
+            status.success(),
+            "mount -t tmpfs on {} failed",
+            dir.display()
+        );
         Tmpfs(dir.to_path_buf())
     }
 }
@@ -59,7 +63,11 @@ fn fill(path: &Path) {
     let chunk = vec![0u8; 64 * 1024];
     loop {
         if let Err(e) = f.write_all(&chunk) {
-            assert_eq!(e.raw_os_error(), Some(28), "filling failed with {e}, not ENOSPC");
+            assert_eq!(
+                e.raw_os_error(),
+                Some(28),
+                "filling failed with {e}, not ENOSPC"
+            );
             break;
         }
     }
@@ -155,7 +163,11 @@ address = "127.0.0.1:{http}"
 
     let seen = Arc::new(Mutex::new(Seen::default()));
     submit_batch(setup.smpp_port, "before ", 50, &seen);
-    assert_eq!(seen.lock().unwrap().acked.len(), 50, "all taken before the disk fills");
+    assert_eq!(
+        seen.lock().unwrap().acked.len(),
+        50,
+        "all taken before the disk fills"
+    );
 
     // Load from smpplib while the disk fills, until the store refuses.
     let stop = Arc::new(AtomicBool::new(false));
@@ -192,7 +204,10 @@ address = "127.0.0.1:{http}"
         "every refusal is the temporary ESME_RMSGQFUL, never ESME_RSYSERR (0x08)"
     );
     let why = went_unhealthy.unwrap();
-    assert!(why.contains("store commits failing"), "health says why: {why}");
+    assert!(
+        why.contains("store commits failing"),
+        "health says why: {why}"
+    );
     assert!(metric(metrics, "emg_store_commit_failures_total") > 0.0);
     assert_eq!(metric(metrics, "emg_store_healthy"), 0.0);
 
@@ -208,7 +223,10 @@ address = "127.0.0.1:{http}"
         );
     } else {
         // The WAL had room for this one request: it was taken, not lost.
-        assert!(code == 200 || code == 202, "HTTP answer on a full disk: {head}");
+        assert!(
+            code == 200 || code == 202,
+            "HTTP answer on a full disk: {head}"
+        );
     }
 
     // Space returns: emgd commits again by itself.
@@ -234,7 +252,11 @@ address = "127.0.0.1:{http}"
     let delivered = wait_for(Duration::from_secs(120), || {
         acked.is_subset(&texts(&smsc.state()))
     });
-    let missing: Vec<_> = acked.difference(&texts(&smsc.state())).take(10).cloned().collect();
+    let missing: Vec<_> = acked
+        .difference(&texts(&smsc.state()))
+        .take(10)
+        .cloned()
+        .collect();
     assert!(
         delivered,
         "every acknowledged message delivered ({} acknowledged, missing e.g. {missing:?})",
@@ -262,7 +284,15 @@ fn a_corrupt_store_refuses_to_start_with_the_recovery_steps() {
     let mut daemon = setup.start();
     let report = smpplib(
         setup.smpp_port,
-        &["--count", "600", "--no-dlr", "--dest", "46701234567", "--text", &"x".repeat(150)],
+        &[
+            "--count",
+            "600",
+            "--no-dlr",
+            "--dest",
+            "46701234567",
+            "--text",
+            &"x".repeat(150),
+        ],
     );
     assert_eq!(report["accepted"].as_array().unwrap().len(), 600);
     daemon.terminate(Duration::from_secs(30)).unwrap();
@@ -277,7 +307,10 @@ fn a_corrupt_store_refuses_to_start_with_the_recovery_steps() {
     std::fs::copy(&store, &copied).unwrap();
     {
         use std::io::{Seek, SeekFrom, Write};
-        let mut f = std::fs::OpenOptions::new().write(true).open(&copied).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&copied)
+            .unwrap();
         f.seek(SeekFrom::Start(pages / 2 * 4096)).unwrap();
         f.write_all(&vec![0xA5u8; 4 * 4096]).unwrap();
         f.sync_all().unwrap();
@@ -288,7 +321,10 @@ fn a_corrupt_store_refuses_to_start_with_the_recovery_steps() {
         .output()
         .expect("emgd runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "emgd refuses a corrupt store:\n{stderr}");
+    assert!(
+        !out.status.success(),
+        "emgd refuses a corrupt store:\n{stderr}"
+    );
     assert!(
         stderr.contains(&format!("{}: store is corrupt (", copied.display())),
         "names the file and says it is corrupt:\n{stderr}"

@@ -222,7 +222,10 @@ fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     if problems.len() == 1 && problems[0] == "ok" {
         return Ok(());
     }
-    Err(corrupt(path, &format!("quick_check: {}", problems.join("; "))))
+    Err(corrupt(
+        path,
+        &format!("quick_check: {}", problems.join("; ")),
+    ))
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -412,7 +415,9 @@ impl Writer {
             Err(e) => {
                 self.horizon.rolled_back();
                 if crate::metrics::global().store_commit_failed(&e.to_string()) {
-                    tracing::error!("store commits fail, messages are refused until they succeed: {e}");
+                    tracing::error!(
+                        "store commits fail, messages are refused until they succeed: {e}"
+                    );
                 }
             }
             Ok(_) if !batches.is_empty() => {
