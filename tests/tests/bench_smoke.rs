@@ -224,34 +224,3 @@ fn quick_store_size_and_kannel_side_by_side_give_their_rows() {
         );
     }
 }
-
-/// The soak (scenario 12, `--soak MINUTES`) for one minute at smoke rates: its row carries the
-/// series of RSS, open files and store size, and every message and receipt of the minute
-/// (the scenario fails the row when one is missing).
-#[test]
-fn a_one_minute_soak_gives_its_series() {
-    let bins = bin_dir();
-    let work = tempfile::tempdir().unwrap();
-    let json = work.path().join("rows.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_emgbench"))
-        .args(["--quick", "--soak", "1", "--bin-dir"])
-        .arg(&bins)
-        .arg("--dir")
-        .arg(work.path().join("runs"))
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .expect("emgbench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "emgbench failed:\n{stdout}\n{stderr}");
-    let rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(rows.len(), 1, "{stdout}");
-    let soak = &rows[0];
-    assert_eq!(soak["scenario"], 12);
-    assert!(soak["unavailable"].is_null(), "{}", soak["unavailable"]);
-    assert!(figure(soak, "messages") >= 3_500.0, "{soak}");
-    let notes = soak["notes"].as_str().unwrap();
-    assert!(notes.contains("series") && notes.contains("1: "), "{notes}");
-    assert!(stderr.contains("soak series"), "{stderr}");
-}
