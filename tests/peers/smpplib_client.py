@@ -35,6 +35,7 @@ def main():
                     help="registered_delivery of each submit (--no-dlr: 0)")
     ap.add_argument("--bind-only", action="store_true", help="only bind, report the status")
     ap.add_argument("--text", help="send this text (COUNT times) instead of 'message N'")
+    ap.add_argument("--tag", default="", help="put this before 'message N' (texts unique across runs)")
     ap.add_argument("--coding", type=int, default=0, help="data_coding for --text: 0 GSM, 8 UCS-2")
     ap.add_argument("--payload", action="store_true", help="send --text in message_payload")
     ap.add_argument("--parts", type=int, default=0,
@@ -132,7 +133,7 @@ def main():
             continue
         body = {}
         if args.text is None:
-            body["short_message"] = ("message %d" % i).encode()
+            body["short_message"] = ("%smessage %d" % (args.tag, i)).encode()
         else:
             encoded = args.text.encode("utf-16-be" if args.coding == 8 else "latin-1")
             if args.payload:
@@ -179,6 +180,7 @@ def main():
     print(json.dumps({
         "submitted": args.count * max(args.parts, 1),
         "accepted": sorted(accepted.values()),
+        "accepted_numbers": sorted(pending_seq[s] for s in accepted if s in pending_seq),
         "refused": sorted(refused.values()),
         "receipts": receipts,
         "receipt_counts": receipt_counts,

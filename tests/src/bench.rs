@@ -64,6 +64,8 @@ pub struct Plan {
     /// Prepaid balances (account, amount) set over MGP once emgd is up (`--balance`), so
     /// that with a price table (`--general 'price = [...]'`) every message is charged.
     pub balances: Vec<(String, String)>,
+    /// Minutes of the soak (scenario 13, `--soak MINUTES`).
+    pub soak_minutes: u64,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -165,6 +167,7 @@ pub fn scenario_name(n: u8) -> &'static str {
         10 => "UCP>store>SMPP+DLR, flat out",
         11 => "SMPP>store>GSM modem (emgmodem)",
         12 => "scenario 1 on PostgreSQL",
+        13 => "soak: SMPP+HTTP with receipts, bounces and reloads",
         _ => "unknown",
     }
 }

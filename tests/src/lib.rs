@@ -21,6 +21,7 @@ pub mod bench_proc;
 pub mod bench_run;
 pub mod bench_size;
 pub mod bench_smtp;
+pub mod bench_soak;
 pub mod bench_ucp;
 pub mod certs;
 pub mod daemon;

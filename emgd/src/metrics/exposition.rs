@@ -162,6 +162,28 @@ pub fn render(gw: &Gateway) -> String {
     );
     head(
         &mut out,
+        "emg_store_commit_failures_total",
+        "counter",
+        "Store transactions that failed and were rolled back (disk full, read-only, I/O error).",
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_commit_failures_total {}",
+        m.store_commit_failures.load(Ordering::Relaxed)
+    );
+    head(
+        &mut out,
+        "emg_store_healthy",
+        "gauge",
+        "1 while the store commits, 0 from a failed commit until one succeeds again.",
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_healthy {}",
+        u8::from(m.store_failing().is_none())
+    );
+    head(
+        &mut out,
         "emg_store_purged_total",
         "counter",
         "Rows the store purged after their retention, by table.",
@@ -287,10 +309,11 @@ pub async fn metrics(State(gw): State<Arc<Gateway>>) -> impl IntoResponse {
     )
 }
 
-/// `GET /health`: 200 while the store answers, 503 when it does not or during shutdown.
-pub async fn health(State(gw): State<Arc<Gateway>>) -> (StatusCode, &'static str) {
+/// `GET /health`: 200 while the store commits and answers, 503 (with the reason) while its
+/// commits fail, when it does not answer, or during shutdown.
+pub async fn health(State(gw): State<Arc<Gateway>>) -> (StatusCode, String) {
     match gw.health().await {
-        Ok(()) => (StatusCode::OK, "OK\n"),
+        Ok(()) => (StatusCode::OK, "OK\n".into()),
         Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
     }
 }

@@ -446,6 +446,10 @@ pub enum StoreError {
     Closed,
     #[error("stored message {0} cannot be decoded: {1}")]
     Corrupt(MessageId, String),
+    /// The store's file fails SQLite's `quick_check` at start, or SQLite calls it malformed:
+    /// the message says which file, what is wrong and how to recover (emgd(8)).
+    #[error("{0}")]
+    CorruptFile(String),
     /// [`Write::Charge`] refused: the account's balance does not cover the price.
     #[error("the balance of account {account} does not cover the price")]
     NoBalance { account: String },

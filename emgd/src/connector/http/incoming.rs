@@ -6,7 +6,7 @@
 //!   `/cgi-bin/sendsms` (Kannel; `coding` 0/1/2): send one message. A `.json` suffix, a JSON
 //!   body or `Accept: application/json` selects a JSON answer.
 //! - `/status?id=N` or `/status/N`: where a message is (JSON).
-//! - `/health`: 200 while the store answers.
+//! - `/health`: 200 while the store commits and answers, else 503 with the reason.
 //! - `/balance` and `/rate`: Jasmin's account queries ([`super::balance`]).
 //!
 //! Users are the same `[user.NAME]` entries SMPP binds with (Basic auth or `username` and
@@ -69,7 +69,7 @@ fn router(app: App) -> axum::Router {
         let gw = app.gw.clone();
         move || async move {
             match gw.health().await {
-                Ok(()) => (axum::http::StatusCode::OK, "OK\n"),
+                Ok(()) => (axum::http::StatusCode::OK, "OK\n".to_string()),
                 Err(why) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, why),
             }
         }

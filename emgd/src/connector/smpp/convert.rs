@@ -187,12 +187,13 @@ fn concat_reference(m: &Message) -> u16 {
 pub const ESME_RNOBALANCE: u32 = 0x0000_0401;
 
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
-/// (queue full) for full queues and store trouble; a plugin's by the kind it gave.
+/// (ESME_RMSGQFUL, "try again later") for full queues and a store that cannot commit (disk
+/// full, read-only data directory); a plugin's by the kind it gave.
 pub fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
-        Reject::QueueFull(_) => status::ESME_RMSGQFUL,
-        Reject::Store(_) | Reject::ShuttingDown | Reject::Removed(_) => status::ESME_RSYSERR,
+        Reject::QueueFull(_) | Reject::Store(_) => status::ESME_RMSGQFUL,
+        Reject::ShuttingDown | Reject::Removed(_) => status::ESME_RSYSERR,
         Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
         Reject::NoBalance(_) => ESME_RNOBALANCE,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,

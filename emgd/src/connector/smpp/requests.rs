@@ -144,7 +144,7 @@ pub async fn replace(gw: &Gateway, asker: &Asker, request: &Pdu) -> Pdu {
     let edit = |m: &mut Message| apply_replace(m, r, expires);
     match gw.replace_queued(id, |m| asker.owns(m), edit).await {
         Ok(()) => answer(request, status::ESME_ROK, Body::Empty),
-        Err(QueuedError::Store(_)) => answer(request, status::ESME_RSYSERR, Body::Empty),
+        Err(QueuedError::Store(_)) => answer(request, status::ESME_RMSGQFUL, Body::Empty),
         Err(e) => {
             tracing::debug!("replace_sm {id}: {e}");
             answer(request, status::ESME_RREPLACEFAIL, Body::Empty)

@@ -432,7 +432,7 @@ pub fn answer_for(outcomes: &[(String, Result<u64, Reject>)]) -> Result<String, 
         .collect();
     let temporary = refused.iter().find(|(_, e)| e.is_temporary());
     if let Some((rcpt, e)) = temporary {
-        let code = if matches!(e, Reject::QueueFull(_)) {
+        let code = if matches!(e, Reject::QueueFull(_) | Reject::Store(_)) {
             452
         } else {
             451
