@@ -74,6 +74,21 @@ pub struct Origin {
     /// 2 failed, 4 intermediate, 16 rejected); 0 means the final ones.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub callback_mask: u8,
+    /// The client session it was submitted on (incoming SMPP), for the receipt session
+    /// policy (`dlr_session`): its report goes back on that session, or one from its IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionRef>,
+}
+
+/// One client session of an incoming connector, as long as it stays bound: the connector
+/// instance it holds and when it bound (an instance serves one session at a time), and the
+/// client's IP address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRef {
+    pub instance: u32,
+    /// Unix time, microseconds, of the bind.
+    pub bound_us: i64,
+    pub ip: String,
 }
 
 fn is_zero(n: &u8) -> bool {

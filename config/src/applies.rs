@@ -61,6 +61,8 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "split" => direction == Incoming || framed,
             // Receipts whose ids are matched: a mail relay sends none.
             "dlr_id_format" => kind != (Smtp, Outgoing),
+            // Clients that bind several sessions, each taking its receipts.
+            "dlr_session" => framed && direction == Incoming,
             _ => true,
         };
     if ok {
@@ -108,6 +110,11 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             name(protocol)
         ),
         "dlr_id_format" => "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match".into(),
+        "dlr_session" => format!(
+            "only meaningful for incoming `smpp`, `ucp` and `cimd2` connectors, whose clients bind sessions that take their receipts; this is {} `{}`",
+            if direction == Incoming { "an incoming" } else { "an outgoing" },
+            name(protocol)
+        ),
         _ => "does not apply to this connector".into(),
     })
 }

@@ -8,13 +8,17 @@
 //! `{` is JSON, one that starts with [`FORMAT`] is this encoding.
 
 use common::dlr::DlrStatus;
-use common::message::{Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv};
+use common::message::{
+    Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv, SessionRef,
+};
 
 /// First byte of a binary record; bump it when the layout changes and keep reading the old.
 /// 2 added the parameters carried through (`Message::tlvs`) and the scheduled delivery time
-/// at the end; 1 is read without.
-pub const FORMAT: u8 = 2;
+/// at the end, 3 the client session it was submitted on (`Origin::session`); 1 and 2 are
+/// read without.
+pub const FORMAT: u8 = 3;
 const FORMAT_WITHOUT_TLVS: u8 = 1;
+const FORMAT_WITHOUT_SESSION: u8 = 2;
 
 /// The record of `m` (without its id and target, which the row holds).
 pub fn encode(m: &Message) -> Vec<u8> {
@@ -71,6 +75,15 @@ pub fn encode(m: &Message) -> Vec<u8> {
             signed(w, t);
         }
     }
+    match &m.origin.session {
+        None => w.push(0),
+        Some(s) => {
+            w.push(1);
+            varint(w, u64::from(s.instance));
+            signed(w, s.bound_us);
+            string(w, &s.ip);
+        }
+    }
     out
 }
 
@@ -95,7 +108,7 @@ pub enum DecodeError {
 pub fn decode(id: MessageId, target: &str, data: &[u8]) -> Result<Message, DecodeError> {
     let mut m = match data.first() {
         Some(b'{') => serde_json::from_slice(data).map_err(|e| DecodeError::Json(e.to_string()))?,
-        Some(&format @ (FORMAT | FORMAT_WITHOUT_TLVS)) => Reader {
+        Some(&format @ (FORMAT | FORMAT_WITHOUT_SESSION | FORMAT_WITHOUT_TLVS)) => Reader {
             data,
             at: 1,
             format,
@@ -242,6 +255,7 @@ impl Reader<'_> {
             callback_url: self.opt_string()?,
             callback_method: self.opt_string()?,
             callback_mask: self.u8()?,
+            session: None,
         };
         let target_user = self.opt_string()?;
         let dlr = match self.u8()? {
@@ -278,6 +292,17 @@ impl Reader<'_> {
                 _ => Some(self.signed()?),
             }
         };
+        let mut origin = origin;
+        if self.format == FORMAT {
+            origin.session = match self.u8()? {
+                0 => None,
+                _ => Some(SessionRef {
+                    instance: self.u32()?,
+                    bound_us: self.signed()?,
+                    ip: self.string()?,
+                }),
+            };
+        }
         Ok(Message {
             id: 0,
             msgtype,
@@ -359,6 +384,11 @@ mod tests {
                 callback_url: Some("http://127.0.0.1:9/dlr?id=%I".into()),
                 callback_method: Some("GET".into()),
                 callback_mask: 31,
+                session: Some(SessionRef {
+                    instance: 3,
+                    bound_us: 1_700_000_000_000_001,
+                    ip: "::1".into(),
+                }),
             },
             target: "smsc".into(),
             target_user: Some("alice".into()),
@@ -390,16 +420,38 @@ mod tests {
         }
     }
 
+    /// `full()` without what format 2 did not record.
+    fn without_session() -> Message {
+        let m = full();
+        Message {
+            origin: Origin {
+                session: None,
+                ..m.origin.clone()
+            },
+            ..m
+        }
+    }
+
     #[test]
     fn format_1_records_are_read_without_parameters() {
         let m = Message {
             tlvs: Vec::new(),
             deliver_at_us: None,
-            ..full()
+            ..without_session()
         };
         let mut old = encode(&m);
         old[0] = FORMAT_WITHOUT_TLVS;
-        old.truncate(old.len() - 2); // the parameter count and the delivery time, none
+        // The parameter count, the delivery time and the session, none.
+        old.truncate(old.len() - 3);
+        assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
+    }
+
+    #[test]
+    fn format_2_records_are_read_without_the_session() {
+        let m = without_session();
+        let mut old = encode(&m);
+        old[0] = FORMAT_WITHOUT_SESSION;
+        old.truncate(old.len() - 1);
         assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
     }
 
