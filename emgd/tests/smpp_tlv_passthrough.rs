@@ -9,20 +9,11 @@ mod support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::smsc::Smsc;
+use support::smsc::{submits, Smsc};
 use support::Setup;
 use tests::daemon::free_port;
 
 const COUNT: usize = 50;
-
-fn submits(state: &Value) -> Vec<Value> {
-    let path = format!("{}.submits", state["out"].as_str().unwrap_or_default());
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
 
 fn run(more: &str) -> Vec<Value> {
     let port = free_port();

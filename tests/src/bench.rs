@@ -298,6 +298,7 @@ pub(crate) fn load_args(
         count,
         rate,
         dlr,
+        leave_before_receipts: false,
         timeout: plan.timeout(count),
     }
 }

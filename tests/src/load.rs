@@ -23,6 +23,9 @@ pub struct Args {
     pub count: usize,
     pub rate: Option<f64>,
     pub dlr: bool,
+    /// Ask for receipts but leave once every submit is answered, without them (the reports
+    /// then wait for a client that is gone).
+    pub leave_before_receipts: bool,
     pub timeout: Duration,
 }
 
@@ -96,7 +99,9 @@ async fn session(
             shared.answered_sessions.fetch_add(1, SeqCst);
         }
         let everyone_answered = shared.answered_sessions.load(SeqCst) == a.sessions;
-        let done_dlr = !a.dlr || shared.receipts.load(SeqCst) >= shared.accepted.load(SeqCst);
+        let done_dlr = !a.dlr
+            || a.leave_before_receipts
+            || shared.receipts.load(SeqCst) >= shared.accepted.load(SeqCst);
         if answered_all && everyone_answered && done_dlr {
             break;
         }
@@ -231,6 +236,7 @@ impl Default for Args {
             count: 10_000,
             rate: None,
             dlr: true,
+            leave_before_receipts: false,
             timeout: Duration::from_secs(120),
         }
     }
