@@ -140,6 +140,11 @@ pub struct Message {
     /// schedule_delivery_time, EMG's DELTIME): it waits in its queue until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver_at_us: Option<i64>,
+    /// The SME acknowledgement bits (0x04 delivery, 0x08 manual/user) of the sender's SMPP
+    /// registered_delivery: they ask the handset's application, not us, so they are passed
+    /// to an SMPP next hop as they came.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sme_ack: u8,
 }
 
 /// One optional parameter carried through: its SMPP tag and value as received.

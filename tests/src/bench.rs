@@ -298,7 +298,7 @@ pub(crate) fn load_args(
         count,
         rate,
         dlr,
-        leave_before_receipts: false,
+        transmitter: false,
         timeout: plan.timeout(count),
     }
 }

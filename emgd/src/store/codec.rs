@@ -14,11 +14,13 @@ use common::message::{
 
 /// First byte of a binary record; bump it when the layout changes and keep reading the old.
 /// 2 added the parameters carried through (`Message::tlvs`) and the scheduled delivery time
-/// at the end, 3 the client session it was submitted on (`Origin::session`); 1 and 2 are
-/// read without.
+/// at the end, 3 the client session it was submitted on (`Origin::session`) and the SME
+/// acknowledgement bits (`Message::sme_ack`); 1 and 2 are read without.
 pub const FORMAT: u8 = 3;
 const FORMAT_WITHOUT_TLVS: u8 = 1;
 const FORMAT_WITHOUT_SESSION: u8 = 2;
+/// The registered_delivery bits `Message::sme_ack` keeps.
+const SME_ACK_BITS: u8 = 0x0C;
 
 /// The record of `m` (without its id and target, which the row holds).
 pub fn encode(m: &Message) -> Vec<u8> {
@@ -75,14 +77,12 @@ pub fn encode(m: &Message) -> Vec<u8> {
             signed(w, t);
         }
     }
-    match &m.origin.session {
-        None => w.push(0),
-        Some(s) => {
-            w.push(1);
-            varint(w, u64::from(s.instance));
-            signed(w, s.bound_us);
-            string(w, &s.ip);
-        }
+    // One byte: the SME acknowledgement bits (0x0c) and whether a session follows (0x01).
+    w.push((m.sme_ack & SME_ACK_BITS) | u8::from(m.origin.session.is_some()));
+    if let Some(s) = &m.origin.session {
+        varint(w, u64::from(s.instance));
+        signed(w, s.bound_us);
+        string(w, &s.ip);
     }
     out
 }
@@ -293,15 +293,17 @@ impl Reader<'_> {
             }
         };
         let mut origin = origin;
+        let mut sme_ack = 0;
         if self.format == FORMAT {
-            origin.session = match self.u8()? {
-                0 => None,
-                _ => Some(SessionRef {
+            let flags = self.u8()?;
+            sme_ack = flags & SME_ACK_BITS;
+            if flags & 0x01 != 0 {
+                origin.session = Some(SessionRef {
                     instance: self.u32()?,
                     bound_us: self.signed()?,
                     ip: self.string()?,
-                }),
-            };
+                });
+            }
         }
         Ok(Message {
             id: 0,
@@ -325,6 +327,7 @@ impl Reader<'_> {
             cost,
             tlvs,
             deliver_at_us,
+            sme_ack,
         })
     }
 
@@ -417,6 +420,7 @@ mod tests {
                 },
             ],
             deliver_at_us: Some(1_700_000_060_000_000),
+            sme_ack: 0x0C,
         }
     }
 
@@ -428,6 +432,7 @@ mod tests {
                 session: None,
                 ..m.origin.clone()
             },
+            sme_ack: 0,
             ..m
         }
     }
@@ -441,7 +446,7 @@ mod tests {
         };
         let mut old = encode(&m);
         old[0] = FORMAT_WITHOUT_TLVS;
-        // The parameter count, the delivery time and the session, none.
+        // The parameter count, the delivery time, and the session and SME bits, none.
         old.truncate(old.len() - 3);
         assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
     }

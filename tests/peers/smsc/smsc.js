@@ -315,6 +315,7 @@ function record(sessionNo, pdu, text) {
 		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
 		source_port: pdu.source_port === undefined ? null : pdu.source_port,
 		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
+		registered_delivery: pdu.registered_delivery,
 		at_us: Date.now() * 1000,
 	}) + '\n');
 }
