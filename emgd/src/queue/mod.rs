@@ -7,6 +7,12 @@
 //! Only the head of a long queue is held in memory ([`LOADED_MAX`] messages); behind it the
 //! queue keeps ids alone and loads the messages back from the store in batches as the head
 //! drains. A million messages behind a held connector cost a few megabytes, not gigabytes.
+//! Messages only one user's sessions may take (reports, MO for an SMPP client) wait in that
+//! user's lane ([`waiting`]), with a window of [`USER_LOADED_MAX`] in memory.
+//!
+//! Longer than 600 lines for a reason: these are the methods of one type around one lock,
+//! kept together so the locking reads in one place; the lanes' bookkeeping is in
+//! [`waiting`], the parts' order in [`parts`].
 
 mod parts;
 mod waiting;
@@ -355,12 +361,9 @@ impl Queue {
     pub fn take_for(&self, user: Option<&str>, pick: &dyn Fn(&Message) -> bool) -> Option<Message> {
         let mut q = self.lock();
         let shared = q.shared.loaded.front().map(|m| m.id);
-        let own = user.and_then(|u| q.users.get(u)).and_then(|l| {
-            l.loaded
-                .iter()
-                .position(|m| pick(m))
-                .map(|i| (i, l.loaded[i].id))
-        });
+        let own = user
+            .and_then(|u| q.users.get(u))
+            .and_then(|l| l.loaded.iter().position(pick).map(|i| (i, l.loaded[i].id)));
         match (shared, own) {
             (Some(s), Some((_, o))) if s < o => q.shared.loaded.pop_front(),
             (_, Some((i, _))) => {

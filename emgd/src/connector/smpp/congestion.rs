@@ -21,19 +21,10 @@ pub const PAUSE_FROM: u8 = 90;
 pub const PAUSE: Duration = Duration::from_secs(1);
 
 /// How congested the SMSC last said it was, and when the next submit may go.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Congestion {
     state: u8,
     next_at: Option<Instant>,
-}
-
-impl Default for Congestion {
-    fn default() -> Self {
-        Congestion {
-            state: 0,
-            next_at: None,
-        }
-    }
 }
 
 impl Congestion {
