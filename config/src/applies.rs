@@ -68,6 +68,8 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "tls_client_ca" => direction == Incoming && (framed || protocol == Http),
             "tls_ca" => direction == Outgoing && (framed || protocol == Http),
             "tls_server_name" => direction == Outgoing && framed,
+            // Clients that bind several sessions, each taking its receipts.
+            "dlr_session" => framed && direction == Incoming,
             _ => true,
         };
     if ok {
@@ -126,6 +128,11 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
         "tls_server_name" if direction == Outgoing => "an outgoing `http` connector checks the host of its https:// URL".into(),
         "tls_client_ca" => "only meaningful for incoming connectors (the CA their clients' certificates must be signed by); an outgoing one trusts `tls_ca`".into(),
         "tls_ca" | "tls_server_name" => "only meaningful for outgoing connectors (what they trust in the server they connect to); an incoming one names its clients' CA with `tls_client_ca`".into(),
+        "dlr_session" => format!(
+            "only meaningful for incoming `smpp`, `ucp` and `cimd2` connectors, whose clients bind sessions that take their receipts; this is {} `{}`",
+            if direction == Incoming { "an incoming" } else { "an outgoing" },
+            name(protocol)
+        ),
         _ => "does not apply to this connector".into(),
     })
 }

@@ -10,8 +10,8 @@ use toml::de::DeTable;
 
 use crate::context::Ctx;
 use crate::model::{
-    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, Reassemble, SimOptions,
-    SplitMethod, DLR_STATUSES,
+    BindMode, Connector, Direction, DlrIdFormat, DlrParts, DlrSession, Mode, Protocol, Reassemble,
+    SimOptions, SplitMethod, DLR_STATUSES,
 };
 use crate::retry::RetryScheme;
 use crate::suggest;
@@ -55,6 +55,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_expire",
     "split",
     "reassemble",
+    "dlr_session",
     "dlr_parts",
     "oton",
     "onpi",
@@ -110,6 +111,19 @@ const REASSEMBLE: &[(&str, Reassemble)] = &[
     ("auto", Reassemble::Auto),
     ("always", Reassemble::Always),
     ("never", Reassemble::Never),
+];
+
+/// Default `dlr_park_seconds`: how long a receipt that matched nothing waits, unanswered,
+/// for its submit response. Ten seconds covers a submit_sm_resp stuck behind a slow commit;
+/// many SMSCs resend a deliver_sm that is not answered within 10-30 s, so waiting longer
+/// would only bring duplicates.
+pub const DLR_PARK_SECONDS: u64 = 10;
+
+/// `dlr_session` spellings (lower case): which session of a client its receipts go back on.
+const DLR_SESSIONS: &[(&str, DlrSession)] = &[
+    ("any", DlrSession::Any),
+    ("submitting", DlrSession::Submitting),
+    ("same_ip", DlrSession::SameIp),
 ];
 
 /// `bindmode` spellings (lower case).
@@ -216,6 +230,7 @@ pub(crate) struct Partial {
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
     reassemble: Option<Reassemble>,
+    dlr_session: Option<DlrSession>,
     oton: Option<u8>,
     onpi: Option<u8>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
@@ -291,6 +306,7 @@ impl Partial {
             split,
             dlr_parts,
             reassemble,
+            dlr_session,
             oton,
             onpi,
             plugins,
@@ -447,6 +463,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "dlr_group" => p.dlr_group = values::string(sink, &kw, v).filter(|g| !g.v.is_empty()),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
             "reassemble" => p.reassemble = choice(ctx, &kw, v, "reassembly policy", REASSEMBLE),
+            "dlr_session" => {
+                p.dlr_session = choice(ctx, &kw, v, "receipt session policy", DLR_SESSIONS);
+            }
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
             // UCP's OTON and ONPI fields are one digit.
             "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
@@ -689,11 +708,12 @@ pub(crate) fn finish(
         interface_version: m.interface_version.unwrap_or(0x34),
         system_type: m.system_type.clone().unwrap_or_default(),
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
-        dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
+        dlr_park_seconds: m.dlr_park_seconds.unwrap_or(DLR_PARK_SECONDS),
         dlr_group: m.dlr_group.as_ref().map(|g| g.v.clone()),
         dlr_expire: m.dlr_expire,
         split: m.split.unwrap_or_default(),
         reassemble: m.reassemble.unwrap_or_default(),
+        dlr_session: m.dlr_session.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an
         // application logging in with operation 60.

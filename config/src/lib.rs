@@ -83,9 +83,9 @@ pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
-    Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble, RemovedQueue,
-    Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, DlrSession,
+    General, Group, LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
+    RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use price::{

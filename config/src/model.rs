@@ -203,6 +203,9 @@ pub struct Connector {
     pub split: SplitMethod,
     /// Whether long messages received in parts are joined before routing on (`reassemble`).
     pub reassemble: Reassemble,
+    /// Incoming connectors: which of a user's sessions its receipts go back on
+    /// (`dlr_session`).
+    pub dlr_session: DlrSession,
     /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
     pub dlr_parts: DlrParts,
     /// Outgoing UCP/EMI: OTON and ONPI of the operation 60 login (`oton`, `onpi`; 6 and 5).
@@ -249,6 +252,21 @@ pub enum Reassemble {
     Always,
     /// Never: every part travels on by itself.
     Never,
+}
+
+/// Which of a client's sessions a receipt (or MO message) for it goes back on, when the
+/// client binds several (`dlr_session`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DlrSession {
+    /// Any session of the user that receives.
+    Any,
+    /// The session the message was submitted on while it is bound (and receives), else any
+    /// (MO, which no session submitted, goes to any).
+    #[default]
+    Submitting,
+    /// A session from the IP address the message was submitted from, else any (EMG's
+    /// DLR_TO_SAME_IP).
+    SameIp,
 }
 
 /// What the sender of a long message hears about its parts' receipts.

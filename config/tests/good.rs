@@ -312,7 +312,7 @@ dlr_park_seconds = 5
     assert_eq!(a.interface_version, 0x34);
     assert_eq!(a.system_type, "");
     assert_eq!(a.dlr_id_format, config::DlrIdFormat::Auto);
-    assert_eq!(a.dlr_park_seconds, 60);
+    assert_eq!(a.dlr_park_seconds, 10);
     let b = &cfg.connectors["b"];
     assert_eq!(b.bindmode, config::BindMode::Receiver);
     assert_eq!(b.interface_version, 0x33);

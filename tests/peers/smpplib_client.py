@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A real third-party SMPP client (python smpplib) used by the end-to-end tests.
 
-Binds as a transceiver, submits COUNT messages asking for delivery receipts, and reads
-deliver_sm until every accepted message has its receipt or the timeout passes. Prints one
-JSON object: how many were submitted, accepted (with our message ids), refused (by status),
-and which receipts came back.
+Binds as a transceiver (or --bind transmitter/receiver), submits COUNT messages asking for
+delivery receipts, and reads deliver_sm until every accepted message has its receipt (a
+transmitter waits for none; a receiver reads until --expect receipts came) or the timeout
+passes. Prints one JSON object: how many were submitted, accepted (with our message ids),
+refused (by status), which receipts came back, and in which order.
 """
 import argparse
 import json
@@ -48,6 +49,10 @@ def main():
     ap.add_argument("--tls-key", help="with --tls-cert: its private key (PEM)")
     ap.add_argument("--tls-server-name", default="localhost",
                     help="with --tls-ca: the name checked in the server's certificate")
+    ap.add_argument("--bind", default="transceiver", choices=["transceiver", "transmitter", "receiver"])
+    ap.add_argument("--source-ip", help="connect from this local address (e.g. 127.0.0.2)")
+    ap.add_argument("--expect", type=int, default=0,
+                    help="also wait until this many receipts came (a receiver that submits nothing)")
     args = ap.parse_args()
 
     client = smpplib.client.Client("127.0.0.1", args.port, allow_unknown_opt_params=True,
@@ -56,6 +61,7 @@ def main():
     refused = {}
     receipts = {}
     receipt_counts = {}
+    receipt_order = []
     pending_seq = {}
 
     def on_sent(pdu):
@@ -75,18 +81,24 @@ def main():
         receipts[rid or text] = {"text": text, "state": pdu.message_state, "esm_class": pdu.esm_class,
                                  "source": source}
         receipt_counts[rid or text] = receipt_counts.get(rid or text, 0) + 1
+        receipt_order.append(rid or text)
 
     client.set_message_sent_handler(on_sent)
     client.set_message_received_handler(on_message)
+    if args.source_ip:
+        client._socket = client._create_socket()
+        client._socket.bind((args.source_ip, 0))
     try:
         # smpplib hides the reason of a failed connect; over TLS it is the handshake's.
         if args.tls_ca:
-            client._socket = client._create_socket()
+            if client._socket is None:
+                client._socket = client._create_socket()
             client._socket.connect((client.host, client.port))
             client.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
         else:
             client.connect()
-        client.bind_transceiver(system_id=args.user, password=args.password)
+        bind = getattr(client, "bind_" + args.bind)
+        bind(system_id=args.user, password=args.password)
     except smpplib.exceptions.PDUError as e:
         print(json.dumps({"bind_error": e.args[1] if len(e.args) > 1 else str(e)}))
         return 0
@@ -161,9 +173,11 @@ def main():
     deadline = time.time() + args.timeout
     settle = None
     client._socket.settimeout(0.5)
+    waits_receipts = not args.no_dlr and args.bind != "transmitter"
     while time.time() < deadline:
         answered = len(accepted) + len(refused)
-        if answered == args.count * max(args.parts, 1) and (args.no_dlr or all(m in receipts for m in accepted.values())):
+        if answered == args.count * max(args.parts, 1) and len(receipts) >= args.expect and (
+                not waits_receipts or all(m in receipts for m in accepted.values())):
             if settle is None:
                 settle = time.time() + args.settle
             if time.time() >= settle:
@@ -184,6 +198,7 @@ def main():
         "refused": sorted(refused.values()),
         "receipts": receipts,
         "receipt_counts": receipt_counts,
+        "receipt_order": receipt_order,
     }))
     return 0
 

@@ -323,6 +323,7 @@ pub(crate) fn load_args(
         count,
         rate,
         dlr,
+        transmitter: false,
         timeout: plan.timeout(count),
     }
 }

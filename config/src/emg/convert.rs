@@ -392,6 +392,12 @@ impl<'a> Conv<'a> {
         }
         match (ours.as_str(), v) {
             ("note", Some(v)) => self.out.comment(&format!("NOTE: {v}")),
+            // DLR_TO_SAME_IP, a flag: reports go back to a session from the submitter's address.
+            ("dlr_session", v) if v.is_none_or(|v| v != "0") => {
+                let policy = Value::String("same_ip".into());
+                self.out.kv("dlr_session", policy, Some(at), None);
+            }
+            ("dlr_session", _) => {}
             ("route", Some(v)) if self.skipped.contains(v) => {
                 self.warn(
                     at,

@@ -69,9 +69,9 @@ impl Gateway {
         };
         let (target, route_entry) = match routed {
             Ok((t, entry)) => {
-                if let Some(k) = parts_key {
+                if let Some(k) = &parts_key {
                     let ttl = Duration::from_secs(self.config().general.cmrexpire);
-                    self.cmr.remember(k, &t, now, ttl);
+                    self.cmr.remember(k.clone(), &t, now, ttl);
                 }
                 (t, entry)
             }
@@ -97,6 +97,9 @@ impl Gateway {
                 account: message.origin.account.clone(),
             }));
         };
+        // Until this part is queued (or refused), the later parts of its message already
+        // queued wait for it: their commits may have been quicker.
+        let _accepting = parts_key.map(|k| target_handle.queue.accepting(k));
         let exempt = receiving
             .as_ref()
             .is_some_and(|c| c.config().ignoremaxtotalqueuesize);

@@ -53,6 +53,7 @@ pub fn message_of(
             callback_url: dlr.and_then(|d| d.url.clone()),
             callback_method: dlr.filter(|d| d.url.is_some()).map(|d| d.method.clone()),
             callback_mask: dlr.map_or(0, |d| d.mask),
+            session: None,
         },
         expires_us: req
             .validity_minutes

@@ -38,6 +38,7 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
         dlr_requested: wants_reports(sm.registered_delivery),
         origin: with_report_mask(origin, sm.registered_delivery),
         tlvs: passthrough::kept(&sm.tlvs),
+        sme_ack: sm.registered_delivery & SME_ACK_BITS,
         ..Default::default()
     };
     if let Some(c) = sar_concat(sm).filter(|_| m.esm_class & 0x40 == 0) {
@@ -52,8 +53,9 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
 /// registered_delivery bits: the SMSC delivery receipt (1 success and failure, 2 failure
 /// only, 3 reserved and read as 1) and the intermediate notification (0x10). The SME
 /// acknowledgement bits (0x04, 0x08) ask the handset's application, not the network; no
-/// report of ours answers them.
+/// report of ours answers them, and they go on to an SMPP next hop as they came.
 const RECEIPT_BITS: u8 = 0x03;
+const SME_ACK_BITS: u8 = 0x0C;
 const INTERMEDIATE_BIT: u8 = 0x10;
 
 /// Whether a registered_delivery asks for any report of ours.
@@ -86,11 +88,12 @@ pub fn report_mask(registered_delivery: u8) -> u8 {
 /// one (we need the final state to finish the message, even when only failures are passed
 /// on), and intermediate notifications when the sender asked for them.
 fn registered_delivery(m: &Message) -> u8 {
+    let sme_ack = m.sme_ack & SME_ACK_BITS;
     if !m.dlr_requested {
-        return 0;
+        return sme_ack;
     }
     let intermediate = m.origin.callback_mask & mask::BUFFERED != 0;
-    1 | if intermediate { INTERMEDIATE_BIT } else { 0 }
+    1 | sme_ack | if intermediate { INTERMEDIATE_BIT } else { 0 }
 }
 
 /// The concatenation sar_msg_ref_num / sar_total_segments / sar_segment_seqnum describe.
@@ -119,6 +122,7 @@ pub fn message_from_data_sm(d: &DataSm, origin: Origin) -> Message {
         dlr_requested: wants_reports(d.registered_delivery),
         origin: with_report_mask(origin, d.registered_delivery),
         tlvs: passthrough::kept(&d.tlvs),
+        sme_ack: d.registered_delivery & SME_ACK_BITS,
         ..Default::default()
     }
 }

@@ -267,6 +267,8 @@ impl Smsc {
             user: Some(bound.user.clone()),
             account: Some(bound.account.clone()),
             client_ref: None,
+            // Its receipt goes back on this session (`dlr_session`).
+            session: s.link.connector.session_ref(s.link.instance),
             ..Default::default()
         };
         let message = match &pdu.body {
