@@ -99,6 +99,7 @@ fn op(u: &mut Unstructured) -> Result<Op> {
             text: text(u)?,
             via: opt_text(u)?,
             dlr: u.arbitrary()?,
+            options: Default::default(),
         },
         15 => Op::DlrInject {
             id: u.arbitrary()?,

@@ -131,6 +131,7 @@ impl Action {
                 text,
                 via,
                 dlr: false,
+                options: Default::default(),
             },
         }
     }

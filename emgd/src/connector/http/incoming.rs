@@ -204,7 +204,8 @@ async fn rate(
 
 /// What a successful send answers.
 struct Accepted {
-    id: u64,
+    /// The message's id (for an injected report, its ORIGID).
+    id: String,
     parts: usize,
     data_coding: u8,
     /// The account's balance after the charge, for a balance-controlled account (EMG's
@@ -256,6 +257,24 @@ async fn accept(
     } else {
         Dialect::Smpp
     };
+    // EMG's DLR injection: MSGTYPE=5 with ORIGID and MESSAGESTATE.
+    let injected = crate::connector::mgp::options::injection(&incoming.params);
+    if let Some((origid, status)) = injected.map_err(|e| fail(e.into()))? {
+        app.gw
+            .inject_report(&origid, status)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        let id = origid;
+        return Ok((
+            json,
+            Accepted {
+                id,
+                parts: 0,
+                data_coding: 0,
+                balance: None,
+            },
+        ));
+    }
     let req = SendRequest::parse(&incoming.params, dialect).map_err(|e| fail(e.into()))?;
     if let Some(a) = req.account.as_deref().filter(|a| *a != account) {
         return Err(fail(ApiError::BadParameter(ParamError::new(
@@ -280,7 +299,7 @@ async fn accept(
     Ok((
         json,
         Accepted {
-            id,
+            id: id.to_string(),
             parts,
             data_coding,
             balance,
