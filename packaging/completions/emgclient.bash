@@ -2675,7 +2675,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__send)
-            opts="-h --to --from --text --via --dlr --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            opts="-o -h --to --from --text --via --dlr --option --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2694,6 +2694,14 @@ _emgclient() {
                     return 0
                     ;;
                 --via)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
