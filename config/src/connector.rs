@@ -704,7 +704,21 @@ pub(crate) fn finish(
         }),
         nodlr: m.nodlr.unwrap_or(false),
         ebe_timeout: m.ebe_timeout.unwrap_or(30),
-        plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
+        plugins: m
+            .plugins
+            .iter()
+            .flatten()
+            .map(|p| crate::plugin::split_ref(&p.v).0.to_string())
+            .collect(),
+        plugin_args: m
+            .plugins
+            .iter()
+            .flatten()
+            .filter_map(|p| match crate::plugin::split_ref(&p.v) {
+                (name, Some(arg)) => Some((name.to_string(), arg.to_string())),
+                _ => None,
+            })
+            .collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),

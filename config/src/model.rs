@@ -226,6 +226,9 @@ pub struct Connector {
     pub ebe_timeout: u64,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
+    /// EMG's `PLUGIN=name:string`: the string after the colon of an entry of `plugins`, by
+    /// plugin name, handed to its hooks on this connector.
+    pub plugin_args: BTreeMap<String, String>,
 }
 
 /// How an outgoing connector sends a message too long for one short message.
