@@ -28,6 +28,8 @@ pub const RUNS: &[(Protocol, Direction)] = &[
     (Protocol::Cimd2, Direction::Outgoing),
     (Protocol::Gsm, Direction::Outgoing),
     (Protocol::Sim, Direction::Outgoing),
+    (Protocol::Mgp, Direction::Incoming),
+    (Protocol::Ebe, Direction::Outgoing),
 ];
 
 /// The store backends this build runs.
@@ -37,11 +39,14 @@ pub const BACKENDS: &[Backend] = &[Backend::Sqlite, Backend::Postgres];
 /// why not, after "keyword: ".
 pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Result<(), String> {
     use Direction::{Incoming, Outgoing};
-    use Protocol::{Cimd2, Gsm, Http, Sim, Smpp, Smtp, Ucp};
+    use Protocol::{Cimd2, Ebe, Gsm, Http, Mgp, Sim, Smpp, Smtp, Ucp};
     let kind = (protocol, direction);
     // Windowed sessions of frames on the runtime (`framed`): timers, a window, a login.
-    let framed = matches!(protocol, Smpp | Ucp | Cimd2);
-    let named = matches!(protocol, Smpp | Http | Sim | Ucp | Cimd2 | Smtp | Gsm);
+    let framed = matches!(protocol, Smpp | Ucp | Cimd2 | Mgp);
+    let named = matches!(
+        protocol,
+        Smpp | Http | Sim | Ucp | Cimd2 | Smtp | Gsm | Mgp | Ebe
+    );
     let ok = !named
         || match keyword {
             // A session of its own to keep up, connected at start.
@@ -51,7 +56,9 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             // Clients that log in.
             "bind_timeout" | "users" => direction == Incoming && protocol != Sim,
             // What we log in with.
-            "username" | "password" => direction == Outgoing && !matches!(protocol, Sim | Gsm),
+            "username" | "password" => {
+                direction == Outgoing && !matches!(protocol, Sim | Gsm | Ebe)
+            }
             // Requests in flight: outgoing calls, or deliveries on a session.
             "windowsize" => !matches!(kind, (Http | Smtp, Incoming) | (Gsm, _)),
             // Who may connect: incoming clients, or a provider posting DLRs and MO.
@@ -70,6 +77,9 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "tls_server_name" => direction == Outgoing && framed,
             // Clients that bind several sessions, each taking its receipts.
             "dlr_session" => framed && direction == Incoming,
+            // Connectors whose next hop may send no receipts.
+            "dlr_support" | "nodlr" => matches!(kind, (Ebe | Http, Outgoing)),
+            "ebe_timeout" => protocol == Ebe,
             _ => true,
         };
     if ok {
@@ -87,7 +97,7 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             name(protocol)
         ),
         "idletimeout" | "keepalive" => format!(
-            "`{}` connectors have no session of their own to time; only `smpp`, `ucp` and `cimd2` connectors do",
+            "`{}` connectors have no session of their own to time; only `smpp`, `ucp`, `cimd2` and `mgp` connectors do",
             name(protocol)
         ),
         "bind_timeout" | "users" if protocol == Sim => {
@@ -98,6 +108,9 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
         }
         "username" | "password" if protocol == Sim => {
             "a `sim` connector runs inside emgd and logs in nowhere".into()
+        }
+        "username" | "password" if protocol == Ebe => {
+            "an `ebe` connector runs a program and logs in nowhere".into()
         }
         "username" | "password" if protocol == Gsm => {
             "a `gsm` connector talks to its modem and logs in nowhere (the SIM's PIN is `gsm_pin`)".into()
@@ -116,6 +129,8 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "an outgoing `{}` connector sends each message whole; only `smpp`, `ucp` and `cimd2` connectors split long messages",
             name(protocol)
         ),
+        "dlr_support" | "nodlr" => "only meaningful for outgoing `ebe` and `http` connectors, whose next hop may send no receipts".into(),
+        "ebe_timeout" => "only meaningful for `ebe` connectors (the program's time limit)".into(),
         "dlr_id_format" => "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match".into(),
         k if k.starts_with("tls") && protocol == Smtp => {
             "`smtp` connectors encrypt with STARTTLS: use `smtp_starttls`, `smtp_tls_cert`, `smtp_tls_key` and `smtp_tls_ca`".into()
@@ -229,7 +244,12 @@ mod tests {
         assert!(applies("tls_server_name", Cimd2, Outgoing).is_ok());
         assert!(applies("tls", Smtp, Incoming).is_err());
         assert!(applies("tls_cert", Gsm, Outgoing).is_err());
-        // Not built yet: refused as a whole, so left to its own rules once it is.
-        assert!(applies("keepalive", Ebe, Outgoing).is_ok());
+        assert!(applies("keepalive", Ebe, Outgoing).is_err());
+        assert!(applies("keepalive", Mgp, Incoming).is_ok());
+        assert!(applies("ebe_timeout", Ebe, Outgoing).is_ok());
+        assert!(applies("ebe_timeout", Http, Outgoing).is_err());
+        assert!(applies("dlr_support", Http, Outgoing).is_ok());
+        assert!(applies("nodlr", Smpp, Outgoing).is_err());
+        assert!(applies("password", Ebe, Outgoing).is_err());
     }
 }

@@ -59,6 +59,9 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_parts",
     "oton",
     "onpi",
+    "dlr_support",
+    "nodlr",
+    "ebe_timeout",
 ];
 
 /// Every keyword allowed in a connector table.
@@ -233,6 +236,9 @@ pub(crate) struct Partial {
     dlr_session: Option<DlrSession>,
     oton: Option<u8>,
     onpi: Option<u8>,
+    dlr_support: Option<bool>,
+    nodlr: Option<bool>,
+    ebe_timeout: Option<u64>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
     pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
@@ -309,6 +315,9 @@ impl Partial {
             dlr_session,
             oton,
             onpi,
+            dlr_support,
+            nodlr,
+            ebe_timeout,
             plugins,
             sim_key,
             smpp_out_key,
@@ -470,6 +479,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             // UCP's OTON and ONPI fields are one digit.
             "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
             "onpi" => p.onpi = values::int(sink, &kw, v, 0u8, 9u8),
+            "dlr_support" => p.dlr_support = values::boolean(sink, &kw, v),
+            "nodlr" => p.nodlr = values::boolean(sink, &kw, v),
+            "ebe_timeout" => p.ebe_timeout = values::int(sink, &kw, v, 1, 86_400),
             "plugins" => p.plugins = values::strings(sink, &kw, v),
             k if crate::http::IN_KEYWORDS.contains(&k)
                 || crate::http::OUT_KEYWORDS.contains(&k) =>
@@ -719,7 +731,30 @@ pub(crate) fn finish(
         // application logging in with operation 60.
         oton: m.oton.unwrap_or(6),
         onpi: m.onpi.unwrap_or(5),
-        plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
+        // EMG's DLR_SUPPORT: 0 (a report made at once from the send's result) for EBE, and for
+        // outgoing HTTP that reads no provider id; 1 (wait for a receipt) for the rest.
+        dlr_support: m.dlr_support.unwrap_or(match protocol {
+            Protocol::Ebe => false,
+            Protocol::Http => m.http.reads_remote_id(),
+            _ => true,
+        }),
+        nodlr: m.nodlr.unwrap_or(false),
+        ebe_timeout: m.ebe_timeout.unwrap_or(30),
+        plugins: m
+            .plugins
+            .iter()
+            .flatten()
+            .map(|p| crate::plugin::split_ref(&p.v).0.to_string())
+            .collect(),
+        plugin_args: m
+            .plugins
+            .iter()
+            .flatten()
+            .filter_map(|p| match crate::plugin::split_ref(&p.v) {
+                (name, Some(arg)) => Some((name.to_string(), arg.to_string())),
+                _ => None,
+            })
+            .collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
         tls,

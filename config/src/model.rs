@@ -222,8 +222,20 @@ pub struct Connector {
     pub gsm: crate::gsm::GsmOptions,
     /// Set when an outgoing UCP connector dials its SMSC over a modem (`crate::dialup`).
     pub dialup: Option<crate::dialup::DialupOptions>,
+    /// `dlr_support` (EMG's DLR_SUPPORT): the next hop's fate of a message comes later, as a
+    /// receipt from the peer or one injected (MSGTYPE=5); false: the sender's report is made
+    /// right after the send, DELIVRD when it was taken. Outgoing `ebe` and `http` only.
+    pub dlr_support: bool,
+    /// `nodlr` (EMG's NODLR): no report is made at the send for a connector without
+    /// `dlr_support`; the message is final once handed on.
+    pub nodlr: bool,
+    /// `ebe_timeout`: seconds an EBE program may run before its process group is killed.
+    pub ebe_timeout: u64,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
+    /// EMG's `PLUGIN=name:string`: the string after the colon of an entry of `plugins`, by
+    /// plugin name, handed to its hooks on this connector.
+    pub plugin_args: BTreeMap<String, String>,
 }
 
 /// How an outgoing connector sends a message too long for one short message.

@@ -210,6 +210,8 @@ pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Cimd2,
     Protocol::Smtp,
     Protocol::Gsm,
+    Protocol::Mgp,
+    Protocol::Ebe,
 ];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE

@@ -67,7 +67,7 @@ const KINDS: &[(&str, &str)] = &[
 
 const STATIC_IN: &str =
     "only meaningful for outgoing connectors (an incoming one waits for its clients)";
-const NO_TIMERS: &str = "`{p}` connectors have no session of their own to time; only `smpp`, `ucp` and `cimd2` connectors do";
+const NO_TIMERS: &str = "`{p}` connectors have no session of their own to time; only `smpp`, `ucp`, `cimd2` and `mgp` connectors do";
 const STATIC_OUT: &str = "an outgoing `{p}` connector keeps no session to connect at start; it sends each message by itself";
 const WHOLE: &str = "an outgoing `{p}` connector sends each message whole; only `smpp`, `ucp` and `cimd2` connectors split long messages";
 const HTTP_IN_WINDOW: &str = "an incoming `http` connector answers each request on its own; use `dlr_callback_window` for its callbacks";
@@ -274,7 +274,7 @@ fn every_connector_keyword_applies_or_is_refused_at_its_place() {
 fn what_this_build_does_not_run_is_refused_at_its_place() {
     let (ok, stderr) = check(
         "backend = \"postgres\"\nmgp_address = \"\"\n\
-         [connector.u]\ntype = \"outgoing\"\nprotocol = \"ebe\"\naddress = \"127.0.0.1:3000\"\n\
+         [connector.u]\ntype = \"outgoing\"\nprotocol = \"mgp\"\naddress = \"127.0.0.1:3000\"\n\
          [connector.s]\ntype = \"incoming\"\nprotocol = \"sim\"\n",
     );
     assert!(!ok);
@@ -282,8 +282,8 @@ fn what_this_build_does_not_run_is_refused_at_its_place() {
         stderr.lines().collect::<Vec<_>>(),
         [
             "1:11: backend: backend `postgres` needs `database_url` to be set",
-            "5:12: connector.u.protocol: outgoing `ebe` connectors are not available in this build of emgd (it runs outgoing `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `gsm`, `sim`)",
-            "9:12: connector.s.protocol: incoming `sim` connectors are not available in this build of emgd (it runs incoming `smpp`, `http`, `smtp`, `ucp`, `cimd2`)",
+            "5:12: connector.u.protocol: outgoing `mgp` connectors are not available in this build of emgd (it runs outgoing `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `gsm`, `sim`, `ebe`)",
+            "9:12: connector.s.protocol: incoming `sim` connectors are not available in this build of emgd (it runs incoming `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `mgp`)",
         ]
     );
 }

@@ -91,9 +91,6 @@ _emgclient() {
             emgclient__subcmd__balance,help)
                 cmd="emgclient__subcmd__balance__subcmd__help"
                 ;;
-            emgclient__subcmd__balance,history)
-                cmd="emgclient__subcmd__balance__subcmd__history"
-                ;;
             emgclient__subcmd__balance,set)
                 cmd="emgclient__subcmd__balance__subcmd__set"
                 ;;
@@ -105,9 +102,6 @@ _emgclient() {
                 ;;
             emgclient__subcmd__balance__subcmd__help,help)
                 cmd="emgclient__subcmd__balance__subcmd__help__subcmd__help"
-                ;;
-            emgclient__subcmd__balance__subcmd__help,history)
-                cmd="emgclient__subcmd__balance__subcmd__help__subcmd__history"
                 ;;
             emgclient__subcmd__balance__subcmd__help,set)
                 cmd="emgclient__subcmd__balance__subcmd__help__subcmd__set"
@@ -198,9 +192,6 @@ _emgclient() {
                 ;;
             emgclient__subcmd__help__subcmd__balance,add)
                 cmd="emgclient__subcmd__help__subcmd__balance__subcmd__add"
-                ;;
-            emgclient__subcmd__help__subcmd__balance,history)
-                cmd="emgclient__subcmd__help__subcmd__balance__subcmd__history"
                 ;;
             emgclient__subcmd__help__subcmd__balance,set)
                 cmd="emgclient__subcmd__help__subcmd__balance__subcmd__set"
@@ -402,7 +393,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__balance)
-            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show history add set help"
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show add set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,7 +485,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__balance__subcmd__help)
-            opts="show history add set help"
+            opts="show add set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,20 +526,6 @@ _emgclient() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        emgclient__subcmd__balance__subcmd__help__subcmd__history)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         emgclient__subcmd__balance__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -570,56 +547,6 @@ _emgclient() {
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        emgclient__subcmd__balance__subcmd__history)
-            opts="-h --limit --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --limit)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --host)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --username)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --password)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --tls-server-name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1102,7 +1029,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__help__subcmd__balance)
-            opts="show history add set"
+            opts="show add set"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1116,20 +1043,6 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__help__subcmd__balance__subcmd__add)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        emgclient__subcmd__help__subcmd__balance__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2762,7 +2675,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__send)
-            opts="-h --to --from --text --via --dlr --account --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            opts="-o -h --to --from --text --via --dlr --option --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2784,7 +2697,11 @@ _emgclient() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --account)
+                --option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

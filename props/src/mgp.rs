@@ -100,6 +100,7 @@ fn op(u: &mut Unstructured) -> Result<Op> {
             via: opt_text(u)?,
             dlr: u.arbitrary()?,
             account: opt_text(u)?,
+            options: Default::default(),
         },
         15 => Op::DlrInject {
             id: u.arbitrary()?,

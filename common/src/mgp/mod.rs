@@ -166,7 +166,25 @@ pub enum Op {
         /// does not cover it, as a message from one of the account's users would be.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         account: Option<String>,
+        /// More of EMG's MGP options by name (`emgclient send -o NAME=value`): `UDH`, `VP`,
+        /// `CHARCODE`, `DLR`, `ROUTE`, `MSGTYPE`=5 with `ORIGID` and `MESSAGESTATE` (a
+        /// delivery report injected), ...
+        #[serde(default, skip_serializing_if = "Map::is_empty")]
+        options: Map<String, Value>,
     },
+    /// An application's message on an incoming `mgp` connector, as EMG's MGP options by name
+    /// (`DESTADDR`, `MESSAGE`, ...); answered with its id once stored. `MSGTYPE`=5 with
+    /// `ORIGID` and `MESSAGESTATE` injects a delivery report instead.
+    Submit {
+        options: Map<String, Value>,
+    },
+    /// Pushed by emgd to an application on an incoming `mgp` connector: a delivery report or
+    /// an MO message, as MGP options; deleted from the store once the client answers `ok`.
+    Deliver {
+        options: Map<String, Value>,
+    },
+    /// Keepalive, either way on an incoming `mgp` connector; answered `ok` with `{}`.
+    Ping,
     DlrInject {
         #[serde(rename = "message_id")]
         id: u64,
@@ -273,6 +291,9 @@ impl Op {
             Op::Users => "users",
             Op::Routes => "routes",
             Op::Send { .. } => "send",
+            Op::Submit { .. } => "submit",
+            Op::Deliver { .. } => "deliver",
+            Op::Ping => "ping",
             Op::DlrInject { .. } => "dlr_inject",
             Op::Reload => "reload",
             Op::Tail { .. } => "tail",

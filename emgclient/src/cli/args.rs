@@ -89,14 +89,19 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
-    /// Send a message through routing, or on one connector with --via.
+    /// Send a message through routing, or on one connector with --via; with -o, any of EMG's
+    /// MGP options (as emgsend -o), e.g. -o VP=60 -o UDH=0605040B8423F0, or a delivery report
+    /// injected: -o MSGTYPE=5 -o ORIGID=ID -o MESSAGESTATE=DELIVERED.
     Send {
-        #[arg(long)]
-        to: String,
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        text: String,
+        /// The recipient (the option DESTADDR).
+        #[arg(long, required_unless_present = "options")]
+        to: Option<String>,
+        /// The sender (the option SOURCEADDR).
+        #[arg(long, required_unless_present = "options")]
+        from: Option<String>,
+        /// The text (the option MESSAGE).
+        #[arg(long, required_unless_present = "options")]
+        text: Option<String>,
         /// Queue on this connector instead of routing.
         #[arg(long, value_name = "CONNECTOR")]
         via: Option<String>,
@@ -107,6 +112,11 @@ pub enum Command {
         /// the balance does not cover it.
         #[arg(long)]
         account: Option<String>,
+        /// An MGP option by name, repeatable: DESTADDR, SOURCEADDR, MESSAGE, UDH, CHARCODE,
+        /// DCS, VP (minutes), DLR, PRIORITY, PID, ROUTE, SOURCEADDRTON, DESTADDRNPI, ...,
+        /// MSGTYPE (5 with ORIGID and MESSAGESTATE injects a delivery report); see mgp(7).
+        #[arg(short = 'o', long = "option", value_name = "OPTION=value", value_parser = option_pair)]
+        options: Vec<(String, String)>,
     },
     /// Delivery reports.
     #[command(subcommand)]
@@ -269,4 +279,12 @@ pub enum ServerCommand {
     Stop,
     /// Stop emgd, then start it again (admin).
     Restart,
+}
+
+/// `NAME=value` of `send -o`.
+fn option_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not OPTION=value (e.g. VP=60)")),
+    }
 }

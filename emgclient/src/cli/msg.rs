@@ -149,7 +149,17 @@ pub(super) fn now_us() -> i64 {
 
 pub async fn send(c: &mut Client, out: &Out, op: Op) -> Result<(), Failure> {
     let (v, r) = c.call_as::<MessageRef>(op).await?;
-    if !out.raw(&v)? {
+    if out.raw(&v)? {
+        return Ok(());
+    }
+    if r.target.is_empty() {
+        // An injected delivery report (MSGTYPE=5) names no queue.
+        outln!(
+            "message {}: delivery report injected, now {}",
+            r.id,
+            r.state
+        )?;
+    } else {
         outln!("message {} queued on {}", r.id, r.target)?;
     }
     Ok(())

@@ -132,6 +132,7 @@ impl Action {
                 via,
                 dlr: false,
                 account: None,
+                options: Default::default(),
             },
         }
     }

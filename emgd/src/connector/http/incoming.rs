@@ -245,6 +245,17 @@ async fn accept(
     if !app.gw.user_allows(&user) {
         return Err(ApiError::Throttled);
     }
+    // EMG's DLR injection: MSGTYPE=5 with ORIGID and MESSAGESTATE.
+    if let Some((origid, status)) = crate::connector::mgp::options::injection(&incoming.params)? {
+        app.gw.inject_report(&origid, status).await?;
+        return Ok(Batch {
+            // The answer names the message by its emg id where ORIGID is one.
+            results: vec![Ok(origid.trim().parse().unwrap_or(0))],
+            parts: 0,
+            data_coding: 0,
+            balance: None,
+        });
+    }
     let req = match early {
         Some(r) => r,
         None => parsed()?,

@@ -104,26 +104,19 @@ impl Caller for HttpOut {
         });
         let error = match result {
             Ok(a) if succeeded(&cfg, &a) => {
-                return match &cfg.http.remote_id {
-                    Some(rule) => {
-                        let id = remote_id(rule, &a.body);
-                        if id.is_none() {
-                            link.log(format!(
-                                "SUBMIT WARN (info=\"message {}: no provider id in the answer; its DLR cannot be matched\")",
-                                m.id
-                            ));
-                        }
-                        CallOutcome::Sent {
-                            remote_id: id,
-                            delivered: false,
-                        }
+                let id = cfg.http.remote_id.as_ref().and_then(|rule| {
+                    let id = remote_id(rule, &a.body);
+                    if id.is_none() {
+                        link.log(format!(
+                            "SUBMIT WARN (info=\"message {}: no provider id in the answer; its DLR cannot be matched\")",
+                            m.id
+                        ));
                     }
-                    // No DLRs from this provider: the answer is all the sender will hear.
-                    None => CallOutcome::Sent {
-                        remote_id: m.dlr_requested.then(|| m.id.to_string()),
-                        delivered: true,
-                    },
-                };
+                    id
+                });
+                // Without `dlr_support` (the default when no provider id is read) the answer
+                // is all the sender will hear.
+                return calls::taken(&cfg, &m, id);
             }
             Ok(a) if !cfg.http.temporary.contains(&a.status) => {
                 // Permanent, unless the retry scheme says otherwise.

@@ -43,6 +43,17 @@ impl From<ParamError> for ApiError {
     }
 }
 
+impl From<crate::gateway::InjectError> for ApiError {
+    fn from(e: crate::gateway::InjectError) -> Self {
+        use crate::gateway::InjectError;
+        match e {
+            InjectError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            InjectError::NotInjectable { .. } => ApiError::Refused(e.to_string()),
+            InjectError::NotStored(_) => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
 impl From<Reject> for ApiError {
     fn from(r: Reject) -> Self {
         match r {
