@@ -145,12 +145,21 @@ pub fn submission(options: &Map<String, Value>, origin: Origin) -> Result<Submis
     if let Some((origid, status)) = injection(&p)? {
         return Ok(Submission::Report { origid, status });
     }
-    let req = SendRequest::parse(&p, Dialect::Smpp)?;
+    let req = SendRequest::parse(&p, Dialect::Emg)?;
+    let to = match req.to.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            return Err(ParamError::new(
+                "DESTADDR",
+                "an MGP submission has exactly one recipient",
+            ))
+        }
+    };
     let route = p
         .text(&["route"])?
         .map(|(_, s)| s)
         .filter(|s| !s.is_empty());
-    let mut m = message_of(&origin.connector, String::new(), String::new(), req);
+    let mut m = message_of(&origin.connector, "", "", &req, &to);
     let mask = m.origin.callback_mask;
     m.origin = Origin {
         callback_mask: mask,

@@ -47,6 +47,7 @@ fn found_live(r: &tokio_postgres::Row) -> Result<Found, StoreError> {
         dest: m.dest.addr,
         origin: m.origin.connector,
         account: m.origin.account,
+        route_entry: m.route_entry.clone(),
         target: Some(m.target),
         status: r.get(4),
         received_us: m.received_us,
@@ -147,7 +148,7 @@ async fn search_in(conn: &Conn<'_>, q: &Query) -> Result<Page, StoreError> {
     let finished = conn
         .query(
             "SELECT r.message_id, r.received_us, r.in_connector, r.account, r.source, r.dest, r.route,
-                    r.status, r.updated_us, m.state
+                    r.status, r.updated_us, m.state, r.route_entry
              FROM routelog r LEFT JOIN messages m ON m.id = r.message_id
              WHERE r.message_id >= $1 AND r.message_id < $2
                AND ($3::text IS NULL OR r.source LIKE $3 ESCAPE '\\')
@@ -186,6 +187,7 @@ async fn search_in(conn: &Conn<'_>, q: &Query) -> Result<Page, StoreError> {
                     target: route,
                     status: Some(status),
                     updated_us: r.get(8),
+                    route_entry: r.get(10),
                 });
             }
         }
@@ -246,7 +248,7 @@ async fn trail_in(conn: &Conn<'_>, id: MessageId) -> Result<Trail, StoreError> {
     let log = conn
         .query_opt(
             "SELECT received_us, in_connector, account, source, dest, route, status, error,
-                    updated_us, price, cost
+                    updated_us, price, cost, route_entry
              FROM routelog WHERE message_id = $1",
             &[&(id as i64)],
         )
@@ -264,6 +266,7 @@ async fn trail_in(conn: &Conn<'_>, id: MessageId) -> Result<Trail, StoreError> {
             updated_us: r.get(8),
             price: r.get(9),
             cost: r.get(10),
+            route_entry: r.get(11),
         });
     let dlrs = conn
         .query(
