@@ -74,6 +74,21 @@ pub struct Origin {
     /// 2 failed, 4 intermediate, 16 rejected); 0 means the final ones.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub callback_mask: u8,
+    /// The client session it was submitted on (incoming SMPP), for the receipt session
+    /// policy (`dlr_session`): its report goes back on that session, or one from its IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionRef>,
+}
+
+/// One client session of an incoming connector, as long as it stays bound: the connector
+/// instance it holds and when it bound (an instance serves one session at a time), and the
+/// client's IP address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRef {
+    pub instance: u32,
+    /// Unix time, microseconds, of the bind.
+    pub bound_us: i64,
+    pub ip: String,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -125,6 +140,15 @@ pub struct Message {
     /// schedule_delivery_time, EMG's DELTIME): it waits in its queue until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver_at_us: Option<i64>,
+    /// The routing-table entry that chose `target` (its `name`, else `FILE:LINE`), for the
+    /// routelog; `None` before routing and for messages routed otherwise (reports, replies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_entry: Option<String>,
+    /// The SME acknowledgement bits (0x04 delivery, 0x08 manual/user) of the sender's SMPP
+    /// registered_delivery: they ask the handset's application, not us, so they are passed
+    /// to an SMPP next hop as they came.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sme_ack: u8,
 }
 
 /// One optional parameter carried through: its SMPP tag and value as received.

@@ -28,20 +28,25 @@ pub const RUNS: &[(Protocol, Direction)] = &[
     (Protocol::Cimd2, Direction::Outgoing),
     (Protocol::Gsm, Direction::Outgoing),
     (Protocol::Sim, Direction::Outgoing),
+    (Protocol::Mgp, Direction::Incoming),
+    (Protocol::Ebe, Direction::Outgoing),
 ];
 
 /// The store backends this build runs.
-pub const BACKENDS: &[Backend] = &[Backend::Sqlite];
+pub const BACKENDS: &[Backend] = &[Backend::Sqlite, Backend::Postgres];
 
 /// Whether `keyword` does something on a `protocol` connector of `direction`; `Err` says
 /// why not, after "keyword: ".
 pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Result<(), String> {
     use Direction::{Incoming, Outgoing};
-    use Protocol::{Cimd2, Gsm, Http, Sim, Smpp, Smtp, Ucp};
+    use Protocol::{Cimd2, Ebe, Gsm, Http, Mgp, Sim, Smpp, Smtp, Ucp};
     let kind = (protocol, direction);
     // Windowed sessions of frames on the runtime (`framed`): timers, a window, a login.
-    let framed = matches!(protocol, Smpp | Ucp | Cimd2);
-    let named = matches!(protocol, Smpp | Http | Sim | Ucp | Cimd2 | Smtp | Gsm);
+    let framed = matches!(protocol, Smpp | Ucp | Cimd2 | Mgp);
+    let named = matches!(
+        protocol,
+        Smpp | Http | Sim | Ucp | Cimd2 | Smtp | Gsm | Mgp | Ebe
+    );
     let ok = !named
         || match keyword {
             // A session of its own to keep up, connected at start.
@@ -51,7 +56,9 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             // Clients that log in.
             "bind_timeout" | "users" => direction == Incoming && protocol != Sim,
             // What we log in with.
-            "username" | "password" => direction == Outgoing && !matches!(protocol, Sim | Gsm),
+            "username" | "password" => {
+                direction == Outgoing && !matches!(protocol, Sim | Gsm | Ebe)
+            }
             // Requests in flight: outgoing calls, or deliveries on a session.
             "windowsize" => !matches!(kind, (Http | Smtp, Incoming) | (Gsm, _)),
             // Who may connect: incoming clients, or a provider posting DLRs and MO.
@@ -61,6 +68,18 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "split" => direction == Incoming || framed,
             // Receipts whose ids are matched: a mail relay sends none.
             "dlr_id_format" => kind != (Smtp, Outgoing),
+            // TLS on the sessions of frames and on incoming HTTP; an outgoing HTTP
+            // connector's URL says https, and these set what it trusts and shows.
+            "tls" | "tls_min_version" => framed || kind == (Http, Incoming),
+            "tls_cert" | "tls_key" => framed || protocol == Http,
+            "tls_client_ca" => direction == Incoming && (framed || protocol == Http),
+            "tls_ca" => direction == Outgoing && (framed || protocol == Http),
+            "tls_server_name" => direction == Outgoing && framed,
+            // Clients that bind several sessions, each taking its receipts.
+            "dlr_session" => framed && direction == Incoming,
+            // Connectors whose next hop may send no receipts.
+            "dlr_support" | "nodlr" => matches!(kind, (Ebe | Http, Outgoing)),
+            "ebe_timeout" => protocol == Ebe,
             _ => true,
         };
     if ok {
@@ -78,7 +97,7 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             name(protocol)
         ),
         "idletimeout" | "keepalive" => format!(
-            "`{}` connectors have no session of their own to time; only `smpp`, `ucp` and `cimd2` connectors do",
+            "`{}` connectors have no session of their own to time; only `smpp`, `ucp`, `cimd2` and `mgp` connectors do",
             name(protocol)
         ),
         "bind_timeout" | "users" if protocol == Sim => {
@@ -89,6 +108,9 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
         }
         "username" | "password" if protocol == Sim => {
             "a `sim` connector runs inside emgd and logs in nowhere".into()
+        }
+        "username" | "password" if protocol == Ebe => {
+            "an `ebe` connector runs a program and logs in nowhere".into()
         }
         "username" | "password" if protocol == Gsm => {
             "a `gsm` connector talks to its modem and logs in nowhere (the SIM's PIN is `gsm_pin`)".into()
@@ -107,7 +129,25 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "an outgoing `{}` connector sends each message whole; only `smpp`, `ucp` and `cimd2` connectors split long messages",
             name(protocol)
         ),
+        "dlr_support" | "nodlr" => "only meaningful for outgoing `ebe` and `http` connectors, whose next hop may send no receipts".into(),
+        "ebe_timeout" => "only meaningful for `ebe` connectors (the program's time limit)".into(),
         "dlr_id_format" => "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match".into(),
+        k if k.starts_with("tls") && protocol == Smtp => {
+            "`smtp` connectors encrypt with STARTTLS: use `smtp_starttls`, `smtp_tls_cert`, `smtp_tls_key` and `smtp_tls_ca`".into()
+        }
+        k if k.starts_with("tls") && matches!(protocol, Gsm | Sim) => format!(
+            "a `{}` connector has no network link to encrypt",
+            name(protocol)
+        ),
+        "tls" | "tls_min_version" => "an outgoing `http` connector speaks TLS when its `address` is an https:// URL, and checks the URL's host; `tls_ca`, `tls_cert` and `tls_key` set what it trusts and shows".into(),
+        "tls_server_name" if direction == Outgoing => "an outgoing `http` connector checks the host of its https:// URL".into(),
+        "tls_client_ca" => "only meaningful for incoming connectors (the CA their clients' certificates must be signed by); an outgoing one trusts `tls_ca`".into(),
+        "tls_ca" | "tls_server_name" => "only meaningful for outgoing connectors (what they trust in the server they connect to); an incoming one names its clients' CA with `tls_client_ca`".into(),
+        "dlr_session" => format!(
+            "only meaningful for incoming `smpp`, `ucp` and `cimd2` connectors, whose clients bind sessions that take their receipts; this is {} `{}`",
+            if direction == Incoming { "an incoming" } else { "an outgoing" },
+            name(protocol)
+        ),
         _ => "does not apply to this connector".into(),
     })
 }
@@ -193,7 +233,23 @@ mod tests {
         assert!(applies("static", Gsm, Outgoing).is_err());
         assert!(applies("windowsize", Smtp, Outgoing).is_ok());
         assert!(applies("instances", Sim, Outgoing).is_ok());
-        // Not built yet: refused as a whole, so left to its own rules once it is.
-        assert!(applies("keepalive", Ebe, Outgoing).is_ok());
+        assert!(applies("tls", Smpp, Incoming).is_ok());
+        assert!(applies("tls", Ucp, Outgoing).is_ok());
+        assert!(applies("tls", Http, Incoming).is_ok());
+        assert!(applies("tls", Http, Outgoing).is_err());
+        assert!(applies("tls_ca", Http, Outgoing).is_ok());
+        assert!(applies("tls_ca", Smpp, Incoming).is_err());
+        assert!(applies("tls_client_ca", Smpp, Incoming).is_ok());
+        assert!(applies("tls_client_ca", Smpp, Outgoing).is_err());
+        assert!(applies("tls_server_name", Cimd2, Outgoing).is_ok());
+        assert!(applies("tls", Smtp, Incoming).is_err());
+        assert!(applies("tls_cert", Gsm, Outgoing).is_err());
+        assert!(applies("keepalive", Ebe, Outgoing).is_err());
+        assert!(applies("keepalive", Mgp, Incoming).is_ok());
+        assert!(applies("ebe_timeout", Ebe, Outgoing).is_ok());
+        assert!(applies("ebe_timeout", Http, Outgoing).is_err());
+        assert!(applies("dlr_support", Http, Outgoing).is_ok());
+        assert!(applies("nodlr", Smpp, Outgoing).is_err());
+        assert!(applies("password", Ebe, Outgoing).is_err());
     }
 }

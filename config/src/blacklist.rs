@@ -179,7 +179,7 @@ impl Blacklist {
 /// problems inside it at their own line.
 pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Sp<String>) -> Option<Blacklist> {
     let path = ctx.resolve(&value.v);
-    match std::fs::read_to_string(&path) {
+    match crate::file::read_text(&path) {
         Err(e) => {
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "file not found".to_string(),

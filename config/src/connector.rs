@@ -10,8 +10,8 @@ use toml::de::DeTable;
 
 use crate::context::Ctx;
 use crate::model::{
-    BindMode, Connector, Direction, DlrIdFormat, DlrParts, Mode, Protocol, Reassemble, SimOptions,
-    SplitMethod, DLR_STATUSES,
+    BindMode, Connector, Direction, DlrIdFormat, DlrParts, DlrSession, Mode, Protocol, Reassemble,
+    SimOptions, SplitMethod, DLR_STATUSES,
 };
 use crate::retry::RetryScheme;
 use crate::suggest;
@@ -55,9 +55,13 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_expire",
     "split",
     "reassemble",
+    "dlr_session",
     "dlr_parts",
     "oton",
     "onpi",
+    "dlr_support",
+    "nodlr",
+    "ebe_timeout",
 ];
 
 /// Every keyword allowed in a connector table.
@@ -67,6 +71,7 @@ pub(crate) fn keywords() -> Vec<&'static str> {
         crate::http::IN_KEYWORDS,
         crate::http::OUT_KEYWORDS,
         crate::smtp::KEYWORDS,
+        crate::tls_keywords::KEYWORDS,
         crate::gsm::KEYWORDS,
         crate::dialup::KEYWORDS,
         crate::process::KEYWORDS,
@@ -109,6 +114,19 @@ const REASSEMBLE: &[(&str, Reassemble)] = &[
     ("auto", Reassemble::Auto),
     ("always", Reassemble::Always),
     ("never", Reassemble::Never),
+];
+
+/// Default `dlr_park_seconds`: how long a receipt that matched nothing waits, unanswered,
+/// for its submit response. Ten seconds covers a submit_sm_resp stuck behind a slow commit;
+/// many SMSCs resend a deliver_sm that is not answered within 10-30 s, so waiting longer
+/// would only bring duplicates.
+pub const DLR_PARK_SECONDS: u64 = 10;
+
+/// `dlr_session` spellings (lower case): which session of a client its receipts go back on.
+const DLR_SESSIONS: &[(&str, DlrSession)] = &[
+    ("any", DlrSession::Any),
+    ("submitting", DlrSession::Submitting),
+    ("same_ip", DlrSession::SameIp),
 ];
 
 /// `bindmode` spellings (lower case).
@@ -215,14 +233,20 @@ pub(crate) struct Partial {
     split: Option<SplitMethod>,
     dlr_parts: Option<DlrParts>,
     reassemble: Option<Reassemble>,
+    dlr_session: Option<DlrSession>,
     oton: Option<u8>,
     onpi: Option<u8>,
+    dlr_support: Option<bool>,
+    nodlr: Option<bool>,
+    ebe_timeout: Option<u64>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
     pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
     http: crate::http::HttpPartial,
     /// SMTP keywords (`crate::smtp`).
     smtp: crate::smtp::SmtpPartial,
+    /// TLS keywords (`crate::tls_keywords`).
+    tls: crate::tls_keywords::TlsPartial,
     /// GSM modem keywords (`crate::gsm`).
     gsm: crate::gsm::GsmPartial,
     /// Dial-up UCP keywords (`crate::dialup`).
@@ -288,8 +312,12 @@ impl Partial {
             split,
             dlr_parts,
             reassemble,
+            dlr_session,
             oton,
             onpi,
+            dlr_support,
+            nodlr,
+            ebe_timeout,
             plugins,
             sim_key,
             smpp_out_key,
@@ -298,6 +326,7 @@ impl Partial {
         );
         self.http.inherit_from(&parent.http);
         self.smtp.inherit_from(&parent.smtp);
+        self.tls.inherit_from(&parent.tls);
         self.gsm.inherit_from(&parent.gsm);
         self.dialup.inherit_from(&parent.dialup);
         self.process.inherit_from(&parent.process);
@@ -443,10 +472,16 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "dlr_group" => p.dlr_group = values::string(sink, &kw, v).filter(|g| !g.v.is_empty()),
             "split" => p.split = choice(ctx, &kw, v, "split method", SPLIT_METHODS),
             "reassemble" => p.reassemble = choice(ctx, &kw, v, "reassembly policy", REASSEMBLE),
+            "dlr_session" => {
+                p.dlr_session = choice(ctx, &kw, v, "receipt session policy", DLR_SESSIONS);
+            }
             "dlr_parts" => p.dlr_parts = choice(ctx, &kw, v, "DLR parts policy", DLR_PARTS),
             // UCP's OTON and ONPI fields are one digit.
             "oton" => p.oton = values::int(sink, &kw, v, 0u8, 9u8),
             "onpi" => p.onpi = values::int(sink, &kw, v, 0u8, 9u8),
+            "dlr_support" => p.dlr_support = values::boolean(sink, &kw, v),
+            "nodlr" => p.nodlr = values::boolean(sink, &kw, v),
+            "ebe_timeout" => p.ebe_timeout = values::int(sink, &kw, v, 1, 86_400),
             "plugins" => p.plugins = values::strings(sink, &kw, v),
             k if crate::http::IN_KEYWORDS.contains(&k)
                 || crate::http::OUT_KEYWORDS.contains(&k) =>
@@ -455,6 +490,9 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             }
             k if crate::smtp::KEYWORDS.contains(&k) => {
                 crate::smtp::read(ctx, &mut p.smtp, k, &kw, v)
+            }
+            k if crate::tls_keywords::KEYWORDS.contains(&k) => {
+                crate::tls_keywords::read(ctx, &mut p.tls, k, &kw, v)
             }
             k if crate::gsm::KEYWORDS.contains(&k) => crate::gsm::read(ctx, &mut p.gsm, k, &kw, v),
             k if crate::dialup::KEYWORDS.contains(&k) => {
@@ -637,6 +675,15 @@ pub(crate) fn finish(
         _ => (None, None),
     };
     let sim_default = SimOptions::default();
+    let dialup = crate::dialup::finish(ctx, &m.dialup, protocol, direction);
+    let tls = crate::tls_keywords::finish(ctx, &m.tls, protocol, direction);
+    if let (Some(_), Some(_), Some(at)) = (&dialup, &tls, m.written.get("tls")) {
+        ctx.sink.at(
+            &at.span,
+            &at.kw,
+            "a UCP connector that dials its SMSC over a modem (`phone`) has no TCP link to put TLS on",
+        );
+    }
     Some(Connector {
         name: name.to_string(),
         direction,
@@ -673,21 +720,46 @@ pub(crate) fn finish(
         interface_version: m.interface_version.unwrap_or(0x34),
         system_type: m.system_type.clone().unwrap_or_default(),
         dlr_id_format: m.dlr_id_format.unwrap_or_default(),
-        dlr_park_seconds: m.dlr_park_seconds.unwrap_or(60),
+        dlr_park_seconds: m.dlr_park_seconds.unwrap_or(DLR_PARK_SECONDS),
         dlr_group: m.dlr_group.as_ref().map(|g| g.v.clone()),
         dlr_expire: m.dlr_expire,
         split: m.split.unwrap_or_default(),
         reassemble: m.reassemble.unwrap_or_default(),
+        dlr_session: m.dlr_session.unwrap_or_default(),
         dlr_parts: m.dlr_parts.unwrap_or_default(),
         // A short number alias (6) in a private numbering plan (5), as SMSCs expect of an
         // application logging in with operation 60.
         oton: m.oton.unwrap_or(6),
         onpi: m.onpi.unwrap_or(5),
-        plugins: m.plugins.iter().flatten().map(|p| p.v.clone()).collect(),
+        // EMG's DLR_SUPPORT: 0 (a report made at once from the send's result) for EBE, and for
+        // outgoing HTTP that reads no provider id; 1 (wait for a receipt) for the rest.
+        dlr_support: m.dlr_support.unwrap_or(match protocol {
+            Protocol::Ebe => false,
+            Protocol::Http => m.http.reads_remote_id(),
+            _ => true,
+        }),
+        nodlr: m.nodlr.unwrap_or(false),
+        ebe_timeout: m.ebe_timeout.unwrap_or(30),
+        plugins: m
+            .plugins
+            .iter()
+            .flatten()
+            .map(|p| crate::plugin::split_ref(&p.v).0.to_string())
+            .collect(),
+        plugin_args: m
+            .plugins
+            .iter()
+            .flatten()
+            .filter_map(|p| match crate::plugin::split_ref(&p.v) {
+                (name, Some(arg)) => Some((name.to_string(), arg.to_string())),
+                _ => None,
+            })
+            .collect(),
         http: crate::http::finish(ctx, &m.http, direction, protocol),
         smtp: crate::smtp::finish(ctx, &m.smtp, direction, protocol),
+        tls,
         gsm: crate::gsm::finish(ctx, &m.gsm, protocol),
-        dialup: crate::dialup::finish(ctx, &m.dialup, protocol, direction),
+        dialup,
         process: m.process.finish(),
     })
 }

@@ -42,7 +42,7 @@ impl<'a> Ctx<'a> {
         if let Some(cached) = self.retry_cache.get(&path) {
             return cached.clone();
         }
-        let scheme = match std::fs::read_to_string(&path) {
+        let scheme = match crate::file::read_text(&path) {
             Err(e) => {
                 let why = match e.kind() {
                     std::io::ErrorKind::NotFound => "file not found".to_string(),

@@ -102,6 +102,11 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// The 1-based line `span` starts on.
+    pub(crate) fn line_of(&self, span: &Range<usize>) -> usize {
+        self.index.position(span.start).0
+    }
+
     /// Records a problem at the start of `span`.
     pub(crate) fn at(&mut self, span: &Range<usize>, keyword: &str, message: impl Into<String>) {
         let (line, col) = self.index.position(span.start);

@@ -31,9 +31,13 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "mgp_tls_cert",
     "mgp_tls_key",
     "metrics_address",
+    "metrics_tls_cert",
+    "metrics_tls_key",
+    "admin_address",
     "blacklist",
     "masquerade_key",
     "removed_queue",
+    "drain_timeout",
 ];
 
 const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
@@ -69,9 +73,12 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         routelog_retention: crate::DEFAULT_ROUTELOG_RETENTION,
         dlr_expire: crate::DEFAULT_DLR_EXPIRE,
         metrics_address: None,
+        metrics_tls: None,
+        admin_address: None,
         blacklist: None,
         masquerade_key: None,
         removed_queue: RemovedQueue::Drain,
+        drain_timeout: crate::DEFAULT_DRAIN_TIMEOUT,
         daemon: crate::daemon::defaults(layout),
     }
 }
@@ -149,6 +156,11 @@ pub(crate) fn read_general(
                 }
             }
         }
+        "drain_timeout" => {
+            if let Some(n) = values::int(sink, kw, v, 1, u64::MAX) {
+                g.drain_timeout = n;
+            }
+        }
         "masquerade_key" => {
             if let Some(s) = values::string(sink, kw, v) {
                 if s.v.chars().count() < 8 {
@@ -166,6 +178,17 @@ pub(crate) fn read_general(
                     sink.at(&s.span, kw, msg);
                 } else {
                     g.metrics_address = Some(s.v);
+                }
+            }
+        }
+        "admin_address" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                if s.v.is_empty() {
+                    g.admin_address = None;
+                } else if let Err(msg) = values::check_host_port(&s.v) {
+                    sink.at(&s.span, kw, msg);
+                } else {
+                    g.admin_address = Some(s.v);
                 }
             }
         }
@@ -224,13 +247,32 @@ pub(crate) fn read_general(
     }
 }
 
+/// The `nodeid` a node sharing a PostgreSQL store takes when none is given: the number its
+/// host name ends with (`emg3` is node 3), or 1 when that is none or out of range (0..8999).
+pub fn default_nodeid(hostname: &str) -> u16 {
+    let host = hostname.split('.').next().unwrap_or("");
+    let digits = &host[host.trim_end_matches(|c: char| c.is_ascii_digit()).len()..];
+    match digits.parse::<u16>() {
+        Ok(n) if n <= 8999 && !digits.is_empty() => n,
+        _ => 1,
+    }
+}
+
+/// This host's name (`/proc/sys/kernel/hostname`, else `HOSTNAME`), empty when unknown.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_default()
+}
+
 /// Checks between general options.
 pub(crate) fn check_general(ctx: &mut Ctx<'_>, g: &General, backend_span: Option<Span>) {
     if let (false, Some(span)) = (crate::applies::BACKENDS.contains(&g.backend), &backend_span) {
         ctx.sink.at(
             span,
             "backend",
-            "backend `postgres` is not available in this build of emgd yet; use `sqlite`",
+            "this backend is not available in this build of emgd; use `sqlite` or `postgres`",
         );
         return;
     }

@@ -178,6 +178,12 @@ pub(crate) struct HttpPartial {
 }
 
 impl HttpPartial {
+    /// Whether the provider's answer names the message (`remote_id_regex`/`_json`), so its
+    /// receipts can be matched: `dlr_support`'s default.
+    pub(crate) fn reads_remote_id(&self) -> bool {
+        self.remote_id.is_some()
+    }
+
     pub(crate) fn inherit_from(&mut self, parent: &HttpPartial) {
         macro_rules! fill {
             ($($f:ident),* $(,)?) => {

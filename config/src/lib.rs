@@ -39,6 +39,7 @@ mod deliverable;
 mod diagnostic;
 mod dialup;
 pub mod emg;
+mod file;
 mod general;
 mod gsm;
 mod http;
@@ -56,6 +57,7 @@ mod satpool;
 mod smtp;
 mod suggest;
 mod tls;
+mod tls_keywords;
 mod validate;
 mod values;
 
@@ -69,16 +71,20 @@ pub const DEFAULT_RETENTION: u64 = 7 * 86_400;
 pub const DEFAULT_ROUTELOG_RETENTION: u64 = 90 * 86_400;
 /// `dlr_expire`: two days, as long as SMSCs usually keep trying a message.
 pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
+/// `drain_timeout`: five minutes for a removed connector to send what it has queued.
+pub const DEFAULT_DRAIN_TIMEOUT: u64 = 300;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use dialup::DialupOptions;
+pub use file::{read_bytes, read_text, MAX_FILE_BYTES};
+pub use general::default_nodeid;
 pub use gsm::{FlowControl, GsmOptions};
 pub use http::{HttpBody, HttpMethod, HttpOptions, RemoteId, DLR_FIELDS, MO_FIELDS, PLACEHOLDERS};
 pub use mapping::{MapRule, Mapping};
 pub use model::{
-    Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, General, Group,
-    LogFormat, MgpTls, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
+    Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, DlrSession,
+    General, Group, LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
     RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
@@ -91,11 +97,13 @@ pub use retry::{RetryRule, RetryScheme, RuleKind};
 pub use rewrite::{AddressRewrite, PrefixPair, RegexpRewrite};
 pub use satpool::SatPool;
 pub use smtp::{DefaultMsgType, SmtpAuth, SmtpOptions, StartTls};
+pub use tls::ListenerTls;
+pub use tls_keywords::{ConnectorTls, TlsVersion};
 
 /// Reads, parses and validates the config file at `path`, including the retry-scheme files it
 /// references.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match file::read_text(path) {
         Ok(text) => parse_str(&text, path),
         Err(e) => Err(ConfigError {
             diagnostics: vec![Diagnostic {

@@ -258,7 +258,7 @@ fn parse_field(line: &str, mut i: usize) -> Result<(Vec<u8>, usize), (usize, Str
 /// value; problems inside the file at their own line in that file.
 pub(crate) fn read(ctx: &mut Ctx<'_>, value: &Sp<String>) -> Option<Mapping> {
     let path = ctx.resolve(&value.v);
-    match std::fs::read_to_string(&path) {
+    match crate::file::read_text(&path) {
         Err(e) => {
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "file not found".to_string(),

@@ -47,7 +47,7 @@ pub struct General {
     /// Admin/MGP listener; `None` when disabled with `mgp_address = ""`.
     pub mgp_address: Option<String>,
     /// TLS for the MGP listener (`mgp_tls_cert` and `mgp_tls_key`); `None` = plain TCP.
-    pub mgp_tls: Option<MgpTls>,
+    pub mgp_tls: Option<crate::tls::ListenerTls>,
     /// Message store implementation.
     pub backend: Backend,
     /// Connection string, required for [`Backend::Postgres`].
@@ -83,18 +83,19 @@ pub struct General {
     pub masquerade_key: Option<String>,
     /// Listener for Prometheus `/metrics` and `/health`; `None` (default) = off.
     pub metrics_address: Option<String>,
+    /// HTTPS for the metrics listener (`metrics_tls_cert` and `metrics_tls_key`); `None` =
+    /// plain HTTP.
+    pub metrics_tls: Option<crate::tls::ListenerTls>,
+    /// Listener for EMG's HTTP admin verbs (`/admin/...`) and Kannel's status page
+    /// (`/status`), for operators; `None` (default) = off.
+    pub admin_address: Option<String>,
     /// What becomes of the queue of a connector that a reload removes (`removed_queue`).
     pub removed_queue: RemovedQueue,
+    /// Seconds a removed connector drains (`drain_timeout`); what is still queued then is
+    /// routed again, as with `removed_queue = "reroute"`.
+    pub drain_timeout: u64,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
-}
-
-/// Certificate chain and private key of the MGP listener, PEM files already checked to parse;
-/// relative paths resolved against the config's directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MgpTls {
-    pub cert: PathBuf,
-    pub key: PathBuf,
 }
 
 /// The queue of a connector removed from the configuration by a reload.
@@ -202,6 +203,9 @@ pub struct Connector {
     pub split: SplitMethod,
     /// Whether long messages received in parts are joined before routing on (`reassemble`).
     pub reassemble: Reassemble,
+    /// Incoming connectors: which of a user's sessions its receipts go back on
+    /// (`dlr_session`).
+    pub dlr_session: DlrSession,
     /// Per-part receipts of a long message: combined into one, or passed on each (`dlr_parts`).
     pub dlr_parts: DlrParts,
     /// Outgoing UCP/EMI: OTON and ONPI of the operation 60 login (`oton`, `onpi`; 6 and 5).
@@ -211,12 +215,27 @@ pub struct Connector {
     pub http: crate::http::HttpOptions,
     /// SMTP keywords (`crate::smtp`).
     pub smtp: crate::smtp::SmtpOptions,
+    /// TLS of the connector's sessions (`tls = true`; `crate::tls_keywords`); `None` = plain
+    /// TCP. An outgoing HTTP connector's is what it trusts and shows on https:// URLs.
+    pub tls: Option<crate::tls_keywords::ConnectorTls>,
     /// GSM modem keywords (`crate::gsm`).
     pub gsm: crate::gsm::GsmOptions,
     /// Set when an outgoing UCP connector dials its SMSC over a modem (`crate::dialup`).
     pub dialup: Option<crate::dialup::DialupOptions>,
+    /// `dlr_support` (EMG's DLR_SUPPORT): the next hop's fate of a message comes later, as a
+    /// receipt from the peer or one injected (MSGTYPE=5); false: the sender's report is made
+    /// right after the send, DELIVRD when it was taken. Outgoing `ebe` and `http` only.
+    pub dlr_support: bool,
+    /// `nodlr` (EMG's NODLR): no report is made at the send for a connector without
+    /// `dlr_support`; the message is final once handed on.
+    pub nodlr: bool,
+    /// `ebe_timeout`: seconds an EBE program may run before its process group is killed.
+    pub ebe_timeout: u64,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
+    /// EMG's `PLUGIN=name:string`: the string after the colon of an entry of `plugins`, by
+    /// plugin name, handed to its hooks on this connector.
+    pub plugin_args: BTreeMap<String, String>,
 }
 
 /// How an outgoing connector sends a message too long for one short message.
@@ -245,6 +264,21 @@ pub enum Reassemble {
     Always,
     /// Never: every part travels on by itself.
     Never,
+}
+
+/// Which of a client's sessions a receipt (or MO message) for it goes back on, when the
+/// client binds several (`dlr_session`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DlrSession {
+    /// Any session of the user that receives.
+    Any,
+    /// The session the message was submitted on while it is bound (and receives), else any
+    /// (MO, which no session submitted, goes to any).
+    #[default]
+    Submitting,
+    /// A session from the IP address the message was submitted from, else any (EMG's
+    /// DLR_TO_SAME_IP).
+    SameIp,
 }
 
 /// What the sender of a long message hears about its parts' receipts.
@@ -354,6 +388,9 @@ pub struct Group {
 /// One routing-table entry; absent criteria match everything.
 #[derive(Debug, Clone)]
 pub struct Route {
+    /// The entry's name in the routelog: `name` when given, else `FILE:LINE` of its
+    /// `[[route]]` (`emg.toml:42`).
+    pub name: String,
     /// Destination address prefix (digits, optionally starting with `+`).
     pub prefix: Option<String>,
     /// Sending account / user.

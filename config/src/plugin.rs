@@ -11,7 +11,8 @@
 //! options = { words = ["casino"], price = "0.05" }   # handed to the script as `options`
 //!
 //! [connector.smpp-in]
-//! plugins = ["filter"]             # run after the global ones, in this order
+//! plugins = ["filter", "tag:shop"]  # run after the global ones, in this order; `tag` gets
+//!                                   # "shop" (EMG's PLUGIN=tag:shop) as its hooks' second argument
 //! ```
 //!
 //! The script file is read here, so a configuration is complete in itself (a reload swaps the
@@ -109,7 +110,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>)
                     continue;
                 };
                 let path = ctx.resolve(&s.v);
-                match std::fs::read_to_string(&path) {
+                match crate::file::read_text(&path) {
                     Ok(text) => {
                         plugin.script = path;
                         plugin.source = Arc::from(text);
@@ -235,6 +236,15 @@ fn value(
     })
 }
 
+/// An entry of a connector's `plugins` list: EMG's `PLUGIN=name[:string]`, the plugin's name
+/// and the string its hooks are handed for this connector.
+pub fn split_ref(entry: &str) -> (&str, Option<&str>) {
+    match entry.split_once(':') {
+        Some((name, arg)) => (name, Some(arg)),
+        None => (entry, None),
+    }
+}
+
 /// Checks every connector's `plugins` list against the `[plugin.NAME]` tables, where it is
 /// written: each must exist, once.
 pub(crate) fn check_refs<'a>(
@@ -245,21 +255,19 @@ pub(crate) fn check_refs<'a>(
     for list in lists {
         let mut seen = Vec::new();
         for p in list {
-            if !names.contains(&p.v.as_str()) {
-                let hint = suggest::hint(&p.v, names.iter().copied());
+            let (name, _) = split_ref(&p.v);
+            if !names.contains(&name) {
+                let hint = suggest::hint(name, names.iter().copied());
                 ctx.sink.at(
                     &p.span,
                     &p.kw,
-                    format!(
-                        "unknown plugin `{}`{hint} (define it in a [plugin.NAME] table)",
-                        p.v
-                    ),
+                    format!("unknown plugin `{name}`{hint} (define it in a [plugin.NAME] table)"),
                 );
-            } else if seen.contains(&p.v) {
+            } else if seen.contains(&name) {
                 ctx.sink
-                    .at(&p.span, &p.kw, format!("plugin `{}` is listed twice", p.v));
+                    .at(&p.span, &p.kw, format!("plugin `{name}` is listed twice"));
             }
-            seen.push(p.v.clone());
+            seen.push(name);
         }
     }
 }

@@ -342,7 +342,7 @@ pub(crate) fn finish(
     let pem = |ctx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str| -> Option<PathBuf> {
         let v = v.as_ref()?;
         let path = ctx.resolve(&v.v);
-        match std::fs::read_to_string(&path) {
+        match crate::file::read_text(&path) {
             Ok(text) if text.contains(what) => Some(path),
             Ok(_) => {
                 let msg = format!("`{}` holds no PEM {what}", path.display());

@@ -39,7 +39,7 @@ const USER_KEYWORDS: &[&str] = &[
     "mo_method",
 ];
 const GROUP_KEYWORDS: &[&str] = &["members"];
-const ROUTE_KEYWORDS: &[&str] = &["prefix", "account", "from", "to", "user"];
+const ROUTE_KEYWORDS: &[&str] = &["name", "prefix", "account", "from", "to", "user"];
 
 /// A user table after type checks; `None` password = missing (already reported).
 struct RawUser {
@@ -51,6 +51,8 @@ struct RawGroup {
 }
 
 struct RawRoute {
+    /// `name`, else `FILE:LINE` of the entry.
+    name: String,
     prefix: Option<String>,
     account: Option<String>,
     from: Option<Sp<String>>,
@@ -95,7 +97,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let mut raw = Raw::default();
     let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
+    let mut nodeid_given = false;
     let mut tls = crate::tls::Raw::default();
+    let mut metrics_tls = crate::tls::Raw::default();
     let top: Vec<&str> = GENERAL_KEYWORDS
         .iter()
         .chain(crate::daemon::KEYWORDS)
@@ -153,6 +157,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             }),
             "mgp_tls_cert" => tls.cert = values::string(&mut ctx.sink, &kw, v),
             "mgp_tls_key" => tls.key = values::string(&mut ctx.sink, &kw, v),
+            "metrics_tls_cert" => metrics_tls.cert = values::string(&mut ctx.sink, &kw, v),
+            "metrics_tls_key" => metrics_tls.key = values::string(&mut ctx.sink, &kw, v),
             _ if crate::daemon::KEYWORDS.contains(&key) => {
                 crate::daemon::read(&mut ctx, key, v, &mut general.daemon);
             }
@@ -160,12 +166,17 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                 if key == "backend" {
                     backend_span = Some(v.span());
                 }
+                nodeid_given |= key == "nodeid";
                 read_general(&mut ctx, key, &kw, v, &mut general);
             }
         }
     }
     check_general(&mut ctx, &general, backend_span);
-    general.mgp_tls = crate::tls::check(&mut ctx, tls);
+    if general.backend == crate::model::Backend::Postgres && !nodeid_given {
+        general.nodeid = crate::general::default_nodeid(&crate::general::hostname());
+    }
+    general.mgp_tls = crate::tls::check(&mut ctx, tls, "mgp");
+    general.metrics_tls = crate::tls::check(&mut ctx, metrics_tls, "metrics");
     let names = Names::new(&raw);
     cross_check(&mut ctx, &raw, &names);
     let pools: Vec<&str> = raw.satpools.keys().map(String::as_str).collect();
@@ -210,6 +221,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
             .into_iter()
             .filter_map(|r| {
                 Some(Route {
+                    name: r.name,
                     prefix: r.prefix,
                     account: r.account,
                     from: r.from.map(|f| f.v),
@@ -388,12 +400,17 @@ fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) 
         );
         return;
     };
+    // Entries without a name are named by where they are written.
+    let file = ctx.sink.file.file_name().unwrap_or_default();
+    let file = file.to_string_lossy().into_owned();
+    let mut named: BTreeMap<String, usize> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
         let prefix = format!("route[{i}]");
         let Some(t) = values::table(&mut ctx.sink, &prefix, item) else {
             continue;
         };
         let mut r = RawRoute {
+            name: format!("{file}:{}", ctx.sink.line_of(&item.span())),
             prefix: None,
             account: None,
             from: None,
@@ -408,6 +425,19 @@ fn read_routes(ctx: &mut Ctx<'_>, v: &values::Val<'_>, out: &mut Vec<RawRoute>) 
                         match values::check_prefix(&s.v) {
                             Ok(()) => r.prefix = Some(s.v),
                             Err(msg) => sink.at(&s.span, &kw, msg),
+                        }
+                    }
+                }
+                "name" => {
+                    if let Some(s) = values::string(sink, &kw, v) {
+                        if s.v.is_empty() {
+                            sink.at(&s.span, &kw, "must not be empty");
+                        } else if let Some(other) = named.get(&s.v) {
+                            let msg = format!("route[{other}] has this name already");
+                            sink.at(&s.span, &kw, msg);
+                        } else {
+                            named.insert(s.v.clone(), i);
+                            r.name = s.v;
                         }
                     }
                 }

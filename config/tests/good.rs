@@ -227,14 +227,38 @@ type = "outgoing"
 protocol = "http"
 address = "https://example.com/send"
 "#;
-    // Read (`emi` is UCP, which this build runs); the backend is refused at its keyword until
-    // this build has it.
-    let err = config::parse_str(text, Path::new("emg.toml")).expect_err("not built yet");
+    // Read (`emi` is UCP, which this build runs); without `nodeid` a PostgreSQL node takes
+    // the number its host name ends with, else 1.
+    let cfg = config::parse_str(text, Path::new("emg.toml")).expect("postgres is accepted");
+    assert_eq!(cfg.general.backend, config::Backend::Postgres);
+    assert_eq!(
+        cfg.general.database_url.as_deref(),
+        Some("postgres://emg@localhost/emg")
+    );
+    assert!(cfg.general.nodeid <= 8999);
+    let cfg = config::parse_str(&format!("nodeid = 7\n{text}"), Path::new("emg.toml")).unwrap();
+    assert_eq!(cfg.general.nodeid, 7);
+}
+
+#[test]
+fn postgres_without_database_url_is_refused_at_the_backend() {
+    let err =
+        config::parse_str("\nbackend = \"postgres\"\n", Path::new("emg.toml")).expect_err("no url");
     let lines: Vec<String> = err.diagnostics.iter().map(|d| d.to_string()).collect();
     assert_eq!(
         lines,
-        ["emg.toml:2:11: backend: backend `postgres` is not available in this build of emgd yet; use `sqlite`"]
+        ["emg.toml:2:11: backend: backend `postgres` needs `database_url` to be set"]
     );
+}
+
+#[test]
+fn the_default_nodeid_is_the_number_a_host_name_ends_with() {
+    use config::default_nodeid;
+    assert_eq!(default_nodeid("emg3"), 3);
+    assert_eq!(default_nodeid("node-12.example.com"), 12);
+    assert_eq!(default_nodeid("gateway"), 1);
+    assert_eq!(default_nodeid("host99999"), 1);
+    assert_eq!(default_nodeid(""), 1);
 }
 
 #[test]
@@ -288,7 +312,7 @@ dlr_park_seconds = 5
     assert_eq!(a.interface_version, 0x34);
     assert_eq!(a.system_type, "");
     assert_eq!(a.dlr_id_format, config::DlrIdFormat::Auto);
-    assert_eq!(a.dlr_park_seconds, 60);
+    assert_eq!(a.dlr_park_seconds, 10);
     let b = &cfg.connectors["b"];
     assert_eq!(b.bindmode, config::BindMode::Receiver);
     assert_eq!(b.interface_version, 0x33);

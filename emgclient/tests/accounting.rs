@@ -149,9 +149,31 @@ cost = "0.07"
          demo        9.37  SEK       prepaid               -"
     );
     let lines: Vec<&str> = history.lines().collect();
-    assert_eq!(lines.len(), 2, "{history}");
     assert!(lines[0].starts_with("CHANGED") && lines[0].ends_with("BEFORE  CHANGE  BY"));
-    assert!(lines[1].ends_with("      0      10  admin"), "{history}");
+    assert!(
+        lines.last().unwrap().ends_with("      0      10  admin"),
+        "{history}"
+    );
+    // The charges, summed per store commit (one message each here: each submit waits for
+    // its answer), newest first, each row's before the previous row's after.
+    let expected = [
+        "9.61   -0.24  charge:smpp-in",
+        "9.85   -0.24  charge:smpp-in",
+        " 9.9   -0.05  charge:smpp-in",
+        "9.95   -0.05  charge:smpp-in",
+        "  10   -0.05  charge:smpp-in",
+    ];
+    assert_eq!(lines.len(), expected.len() + 2, "{history}");
+    for (line, want) in lines[1..].iter().zip(expected) {
+        assert!(
+            line.ends_with(want),
+            "{line:?} should end with {want:?}:\n{history}"
+        );
+    }
+    // `balance history` lists the same, as many as asked for.
+    let two = run(&["balance", "history", "demo", "--limit", "2"]);
+    assert_eq!(two.lines().count(), 3, "{two}");
+    assert_eq!(two.lines().nth(1), lines.get(1).copied(), "{two}");
     assert_eq!(
         run(&["report", "--by", "connector", "--csv"]),
         "connector,messages,parts,ok,failed,price,cost,currency\n\

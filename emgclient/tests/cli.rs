@@ -548,3 +548,144 @@ fn msg_show_lists_the_tlvs_carried_through() {
         "{shown}"
     );
 }
+
+#[test]
+fn send_takes_any_mgp_option_with_o() {
+    let g = Gateway::new(600_000);
+    // EMG's emgsend -o: the options by name, ROUTE as a hard route.
+    let sent = g.json(&[
+        "send",
+        "-o",
+        "DESTADDR=4677",
+        "-o",
+        "SOURCEADDR=Shop",
+        "-o",
+        "MESSAGE=hello there",
+        "-o",
+        "VP=30",
+        "-o",
+        "PRIORITY=1",
+        "-o",
+        "ROUTE=sim2",
+        "-o",
+        "DLR=1",
+    ]);
+    assert_eq!(sent["target"], "sim2", "{sent}");
+    let id = sent["id"].as_u64().unwrap().to_string();
+    let shown = g.json(&["msg", "show", &id]);
+    assert_eq!(shown["text"], "hello there");
+    assert_eq!(shown["dest"], "4677");
+    assert_eq!(shown["dlr_requested"], true);
+    assert_eq!(shown["origin_user"], "admin");
+    // --to/--from/--text mix with options (a UDH and binary data here).
+    let sent = g.json(&[
+        "send",
+        "--to",
+        "4678",
+        "--from",
+        "Shop",
+        "-o",
+        "UDH=0605040B8423F0",
+        "-o",
+        "CHARCODE=2",
+        "-o",
+        "MESSAGE=C0FFEE",
+    ]);
+    let shown = g.json(&["msg", "show", &sent["id"].as_u64().unwrap().to_string()]);
+    assert_eq!(shown["dest"], "4678");
+    assert_eq!(shown["target"], "sim1");
+    // An option emg does not take, or a bad value, is refused by name.
+    let out = g.run_as(
+        "admin",
+        "secret",
+        &[
+            "send",
+            "--to",
+            "4679",
+            "--from",
+            "x",
+            "--text",
+            "y",
+            "-o",
+            "VALIDTY=5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("VALIDTY: not an MGP option emg takes"),
+        "{}",
+        stderr(&out)
+    );
+    let out = g.run_as(
+        "admin",
+        "secret",
+        &[
+            "send",
+            "-o",
+            "DESTADDR=4679",
+            "-o",
+            "MESSAGE=x",
+            "-o",
+            "VP=zero",
+        ],
+    );
+    assert!(
+        stderr(&out).contains("VP: `zero` is not a number"),
+        "{}",
+        stderr(&out)
+    );
+    let out = g.run_as("admin", "secret", &["send", "-o", "nonsense"]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "invalid argument: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("`nonsense` is not OPTION=value"),
+        "{}",
+        stderr(&out)
+    );
+    // MSGTYPE=5 injects a report, only for a connector whose peer sends none (ebe, http):
+    // sim2 sends its own.
+    g.eventually("sent to sim2", || {
+        g.json(&["msg", "show", &id])["state"] == "sent"
+    });
+    let out2 = g.run_as(
+        "admin",
+        "secret",
+        &[
+            "send",
+            "-o",
+            "MSGTYPE=5",
+            "-o",
+            &format!("ORIGID={id}"),
+            "-o",
+            "MESSAGESTATE=DELIVERED",
+        ],
+    );
+    assert_eq!(out2.status.code(), Some(4), "{}", stderr(&out2));
+    assert!(
+        stderr(&out2).contains("gets its receipts from its peer"),
+        "{}",
+        stderr(&out2)
+    );
+    let out = g.run_as(
+        "admin",
+        "secret",
+        &[
+            "send",
+            "-o",
+            "MSGTYPE=5",
+            "-o",
+            "ORIGID=nope",
+            "-o",
+            "MESSAGESTATE=FAILED",
+        ],
+    );
+    assert!(
+        stderr(&out).contains("no message awaits a delivery report under ORIGID nope"),
+        "{}",
+        stderr(&out)
+    );
+}

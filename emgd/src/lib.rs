@@ -23,6 +23,7 @@ pub mod reload;
 pub mod router;
 pub mod store;
 pub mod systemd;
+pub mod tls;
 pub mod users;
 pub mod watchdog;
 
@@ -82,9 +83,22 @@ where
                     format!("cannot open the store in {}", cfg.general.datadir.display())
                 })?,
         ),
-        config::Backend::Postgres => bail!(
-            "backend = \"postgres\" is not available in this build yet; use backend = \"sqlite\""
-        ),
+        config::Backend::Postgres => {
+            let url = cfg
+                .general
+                .database_url
+                .as_deref()
+                .context("backend = \"postgres\" needs database_url")?;
+            Arc::new(
+                store::postgres::PostgresStore::open(
+                    url,
+                    cfg.general.nodeid,
+                    store::Options::of_config(&cfg),
+                )
+                .await
+                .with_context(|| format!("cannot open the store at {}", redact_url(url)))?,
+            )
+        }
     };
     let recovered = store.recover().await.context("cannot recover the store")?;
     tracing::info!(
@@ -139,6 +153,12 @@ where
         let listener = control::listen::bind(address).await?;
         tokio::spawn(control::listen::serve_tcp(mgp.clone(), listener, tls));
     }
+    if let Some(address) = &gw.config().general.admin_address {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on admin_address {address}"))?;
+        tokio::spawn(control::admin_http::serve(mgp.clone(), listener));
+    }
     if let Some(path) = &gw.config().general.daemon.mgp_socket {
         let socket = control::listen::bind_local(path).await?;
         tokio::spawn(control::listen::serve_local(mgp.clone(), socket));
@@ -169,6 +189,18 @@ where
     Ok(())
 }
 
+/// `url` without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// The protocols this build runs (`--import-emg` comments out connectors of the others).
 pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Sim,
@@ -178,6 +210,8 @@ pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
     Protocol::Cimd2,
     Protocol::Smtp,
     Protocol::Gsm,
+    Protocol::Mgp,
+    Protocol::Ebe,
 ];
 
 /// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE

@@ -31,6 +31,9 @@ fn main() -> ExitCode {
     if let Some(source) = &args.import_emg {
         return import_emg(source, &args.config);
     }
+    if let Some(urls) = &args.migrate_store {
+        return migrate_store(&urls[0], &urls[1]);
+    }
     if let Some(emgd::cli::Command::Watchdog { force }) = args.command {
         if emgd::watchdog::under_systemd() && !force {
             eprintln!("emgd watchdog: {}", emgd::watchdog::UNDER_SYSTEMD);
@@ -55,6 +58,38 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("emgd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--migrate-store FROM TO`: copy the SQLite store into PostgreSQL, say what was copied.
+fn migrate_store(from: &str, to: &str) -> ExitCode {
+    let from = std::path::Path::new(from.strip_prefix("sqlite:").unwrap_or(from));
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("emgd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(emgd::store::migrate::sqlite_to_postgres(from, to)) {
+        Ok(copied) => {
+            let counts: Vec<String> = copied
+                .tables
+                .iter()
+                .map(|(table, n)| format!("{table} {n}"))
+                .collect();
+            println!(
+                "{} copied to {}: {}",
+                emgd::store::migrate::sqlite_file(from).display(),
+                emgd::redact_url(to),
+                counts.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("emgd: --migrate-store: {e}");
             ExitCode::FAILURE
         }
     }

@@ -34,6 +34,20 @@ fn account_of(message: &Message) -> Option<&str> {
         .or(message.origin.user.as_deref())
 }
 
+/// Where [`Router::routed`] sends a message, and which entry said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub target: String,
+    /// The `[[route]]` entry's name (`name`, else `FILE:LINE`), or `connector.NAME.route` for
+    /// a receiving connector's own `route`.
+    pub entry: String,
+}
+
+/// The entry name of connector `name`'s `route` keyword.
+fn forced_entry(name: &str) -> String {
+    format!("connector.{name}.route")
+}
+
 /// The routing table, built from the configuration (and rebuilt on reload).
 #[derive(Debug)]
 pub struct Router {
@@ -77,18 +91,42 @@ impl Router {
         message: &Message,
         is_up: impl Fn(&str) -> bool,
     ) -> Result<String, NoRoute> {
+        self.routed(message, is_up).map(|r| r.target)
+    }
+
+    /// [`Router::route`], with the name of the entry that chose the connector.
+    pub fn routed(
+        &self,
+        message: &Message,
+        is_up: impl Fn(&str) -> bool,
+    ) -> Result<Routed, NoRoute> {
         if let Some(target) = self.forced.get(&message.origin.connector) {
-            return Ok(self.resolve(target, &is_up));
+            return Ok(Routed {
+                target: self.resolve(target, &is_up),
+                entry: forced_entry(&message.origin.connector),
+            });
         }
         let best = self.best(message);
         match best {
-            Some(route) => Ok(self.resolve(&route.to, &is_up)),
+            Some(route) => Ok(Routed {
+                target: self.resolve(&route.to, &is_up),
+                entry: route.name.clone(),
+            }),
             None => Err(NoRoute {
                 dest: message.dest.addr.clone(),
                 connector: message.origin.connector.clone(),
                 account: account_of(message).map(str::to_string),
             }),
         }
+    }
+
+    /// The name of the entry that routes `message` (without choosing a group's member): for
+    /// the later parts of a long message, which follow the first part's connector.
+    pub fn entry(&self, message: &Message) -> Option<String> {
+        if self.forced.contains_key(&message.origin.connector) {
+            return Some(forced_entry(&message.origin.connector));
+        }
+        self.best(message).map(|r| r.name.clone())
     }
 
     /// The user the route `message` takes names (`user`): only its sessions take it, and an
@@ -261,6 +299,29 @@ to = "c"
                 .unwrap(),
             "c",
             "forced route"
+        );
+    }
+
+    #[test]
+    fn the_entry_that_matched_is_named() {
+        let cfg = CONFIG.replace(
+            "prefix = \"4670\"\naccount",
+            "name = \"alice-se\"\nprefix = \"4670\"\naccount",
+        );
+        let r = Router::new(&config::parse_str(&cfg, Path::new("conf/test.toml")).unwrap());
+        let up = |_: &str| true;
+        let entry = |m: &Message| r.routed(m, up).unwrap().entry;
+        assert_eq!(entry(&msg("1555", "in", None)), "test.toml:29", "catch-all");
+        assert_eq!(entry(&msg("4670123", "x", None)), "test.toml:36");
+        assert_eq!(entry(&msg("4670123", "in", Some("alice"))), "alice-se");
+        assert_eq!(
+            entry(&msg("4670", "forced-in", None)),
+            "connector.forced-in.route"
+        );
+        assert_eq!(
+            r.entry(&msg("4612", "x", None)).as_deref(),
+            Some("test.toml:32"),
+            "a group's entry, without taking a turn"
         );
     }
 

@@ -1,8 +1,9 @@
 //! Accounting against the real emgd binary: prepaid and postpaid balances refused with the
 //! documented codes over SMPP (python smpplib, a third-party client) and HTTP (curl), Jasmin's
 //! `/balance` and `/rate`, metrics, no overspend with two sessions at full speed, a refund on
-//! permanent failure, and the hourly summary equal to a full recount of the routelog after a
-//! SIGKILL in the middle of a load.
+//! permanent failure, the hourly summary equal to a full recount of the routelog after a
+//! SIGKILL in the middle of a load, the balance history adding up to the balance after one,
+//! and a reload that keeps the store's settings until the restart.
 
 mod support;
 
@@ -424,4 +425,155 @@ async fn the_hourly_summary_equals_a_recount_of_the_routelog_after_a_sigkill() {
     assert_eq!(summary(&store), counted, "after the restart");
     let total: i64 = counted.values().map(|v| v.0).sum();
     println!("{total} routelog rows, {} summary rows", counted.len());
+}
+
+fn micros(store: &rusqlite::Connection, sql: &str) -> i64 {
+    store.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Every change to a balance is in its history (operators', charges per group commit, refunds):
+/// after charged messages, refunds and a SIGKILL in the middle of the load, the history's
+/// changes add up exactly to the balance, and the balance is exactly what the routelog says
+/// was charged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill() {
+    let gw = gateway("windowsize = 16", "[[price]]\nprice = \"0.01\"\n");
+    let mut daemon = gw.setup.start();
+    let port = gw.mgp;
+    tokio::task::spawn_blocking(move || {
+        Mgp::login(port)
+            .ok(serde_json::json!({"op":"balance_set","account":"demo","amount":"1000"}));
+    })
+    .await
+    .unwrap();
+    let mut client = Client::bind(gw.setup.smpp_port, "demo", "demo")
+        .await
+        .unwrap()
+        .expect("bind");
+    // Ten refunds: simfail refuses each for good before it took it.
+    client
+        .submit(10, 10, "9912345", false, |_| true)
+        .await
+        .unwrap();
+    assert_eq!(client.accepted.len(), 10);
+    let store = gw.setup.store();
+    assert!(wait_for(Duration::from_secs(30), || micros(
+        &store,
+        "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD' AND charged = 0"
+    ) == 10));
+    drop(store);
+    let pid = daemon.pid().to_string();
+    let mut killed = false;
+    let _ = client
+        .submit(6_000, 64, "46701234", false, |acked| {
+            if acked >= 1_500 && !killed {
+                killed = true;
+                Command::new("kill").args(["-9", &pid]).status().unwrap();
+                return false;
+            }
+            true
+        })
+        .await;
+    assert!(killed, "killed in the middle of the load");
+    daemon.kill9();
+    drop(client);
+
+    let check = |store: &rusqlite::Connection, when: &str| {
+        let balance = micros(store, "SELECT micros FROM balances WHERE account = 'demo'");
+        let history = micros(
+            store,
+            "SELECT SUM(amount) FROM balance_history WHERE account = 'demo'",
+        );
+        assert_eq!(
+            history, balance,
+            "{when}: the history adds up to the balance"
+        );
+        // Charged: the routelog's counted rows, and the messages stored but not final yet.
+        let counted = micros(
+            store,
+            "SELECT COUNT(*) FROM routelog WHERE account = 'demo' AND charged = 1",
+        );
+        let under_way = micros(
+            store,
+            "SELECT COUNT(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM routelog r WHERE r.message_id = m.id)",
+        );
+        assert_eq!(
+            balance,
+            1_000_000_000 - 10_000 * (counted + under_way),
+            "{when}: {counted} charged in the routelog, {under_way} under way"
+        );
+        let refunds = micros(
+            store,
+            "SELECT SUM(amount) FROM balance_history WHERE account = 'demo' AND created_by = 'refund:smpp-in'",
+        );
+        assert_eq!(refunds, 10 * 10_000, "{when}: the ten refunds");
+        let charge_rows = micros(
+            store,
+            "SELECT COUNT(*) FROM balance_history WHERE account = 'demo' AND created_by = 'charge:smpp-in'",
+        );
+        println!(
+            "{when}: {} charges in {charge_rows} history rows",
+            counted + under_way + 10
+        );
+    };
+    check(&gw.setup.store(), "right after the SIGKILL");
+
+    // Restarted, the rest of the queue goes out; nothing is charged or refunded twice.
+    let _daemon = gw.setup.start();
+    let store = gw.setup.store();
+    assert!(wait_for(Duration::from_secs(120), || {
+        micros(
+        &store,
+        "SELECT COUNT(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM routelog r WHERE r.message_id = m.id)"
+    ) == 0
+    }));
+    check(&store, "after the restart");
+}
+
+/// `refund_policy` and `summary_prefix_length` belong to the store, fixed at its start: a
+/// reload that changes them says so and keeps the running values.
+#[test]
+fn a_reload_keeps_the_store_settings_until_the_restart() {
+    let gw = gateway("", "[[price]]\nprice = \"0.25\"\n");
+    let d = gw.setup.start();
+    let mut mgp = Mgp::login(gw.mgp);
+    mgp.ok(serde_json::json!({"op":"balance_set","account":"demo","amount":"1"}));
+    let text = std::fs::read_to_string(&gw.setup.config).unwrap();
+    std::fs::write(
+        &gw.setup.config,
+        format!("refund_policy = \"none\"\nsummary_prefix_length = 4\n{text}"),
+    )
+    .unwrap();
+    mgp.ok(serde_json::json!({"op":"reload"}));
+    let said = || format!("{}{}", d.stderr_text(), gw.setup.log("general"));
+    assert!(
+        wait_for(Duration::from_secs(10), || said().contains(
+            "reload: refund_policy stays rejected until emgd restarts (the file now says none)"
+        ) && said().contains(
+            "reload: summary_prefix_length stays 2 until emgd restarts"
+        )),
+        "{}",
+        said()
+    );
+    // Still refunded under `rejected`, still summed by two digits.
+    let r = smpplib(
+        gw.setup.smpp_port,
+        &["--count", "1", "--dest", "9912345", "--no-dlr"],
+    );
+    assert_eq!(accepted(&r), 1, "{r}");
+    let store = gw.setup.store();
+    assert!(wait_for(Duration::from_secs(30), || micros(
+        &store,
+        "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD'"
+    ) == 1));
+    let shown = mgp.ok(serde_json::json!({"op":"balance_show","account":"demo"}));
+    assert_eq!(shown["balances"][0]["balance"], "1", "refunded");
+    let prefix: String = store
+        .query_row(
+            "SELECT prefix FROM hourly_summary WHERE status = 'REJECTD'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(prefix, "99");
 }

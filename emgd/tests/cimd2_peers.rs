@@ -11,13 +11,12 @@
 mod support;
 
 use common::cimd2::{decode_packet, Packet};
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+use support::kannel_in::{self, Wire};
 use support::wire::Recorder;
 use support::Setup;
 use tests::daemon::free_port;
-use tests::http_sink::HttpSink;
-use tests::kannel::{Cimd2SimOptions, Kannel, TestCimd2};
+use tests::kannel::{Cimd2SimOptions, TestCimd2};
 use tests::smpp_client::Client;
 use tests::tshark::dissect;
 
@@ -224,88 +223,14 @@ fn garbage_from_test_cimd2_gets_the_protocol_error_and_nothing_breaks() {
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
 }
 
-fn cimd2_group(id: &str, port: u16, user: &str, password: &str) -> String {
-    format!(
-        "smsc = cimd2\nsmsc-id = {id}\nhost = 127.0.0.1\nport = {port}\n\
-         smsc-username = {user}\nsmsc-password = {password}\nkeepalive = 5\n\
-         reconnect-delay = 1"
-    )
-}
-
 #[test]
 fn kannel_submits_over_cimd2_and_gets_status_reports_and_the_mo_held_for_it() {
     let port = free_port();
-    let setup = Setup::new(
-        "",
-        "dlr_delay_ms = 50",
-        &format!(
-            r#"
-[connector.cimd-in]
-type = "incoming"
-protocol = "cimd2"
-address = "127.0.0.1:{port}"
-instances = 3
-users = ["kannel"]
-
-[user.kannel]
-password = "secret"
-
-[[route]]
-prefix = "7"
-to = "cimd-in"
-"#
-        ),
-    );
+    let setup = kannel_in::setup(Wire::Cimd2, "cimd-in", port);
     let _daemon = setup.start();
-    rt().block_on(async {
-        let mut c = Client::bind(setup.smpp_port, "demo", "demo")
-            .await
-            .unwrap()
-            .expect("bind to emgd");
-        c.submit(3, 3, "7001", false, |_| true).await.unwrap();
-        assert_eq!(c.accepted.len(), 3);
-    });
     let rec = Recorder::start(port);
-    let sink = HttpSink::start(setup.dir.path()).unwrap();
-    let groups = [
-        cimd2_group("good", rec.port, "kannel", "secret"),
-        cimd2_group("bad", rec.port, "kannel", "wrong"),
-    ];
-    let kannel = Kannel::start(
-        setup.dir.path(),
-        &groups,
-        &sink.url("/mo?from=%p&to=%P&text=%a"),
-    )
-    .unwrap();
-    kannel.wait_online("good", WAIT).unwrap();
-    let mo = sink.wait_for("/mo", 3, WAIT).unwrap();
-    let texts: BTreeSet<&str> = mo.iter().map(|r| r.query["text"].as_str()).collect();
-    assert_eq!(texts, ["load 0", "load 1", "load 2"].into(), "{mo:?}");
     let n = 20;
-    for i in 0..n {
-        let dlr_url = sink.url(&format!("/dlr?n={i}&type=%d"));
-        kannel
-            .send(
-                Some("good"),
-                "4242",
-                &format!("4670123{i:04}"),
-                &format!("message {i}"),
-                Some((3, &dlr_url)),
-            )
-            .unwrap();
-    }
-    let dlrs = sink
-        .wait_for("/dlr", n, WAIT)
-        .unwrap_or_else(|e| panic!("{e}\n{}\n{}", setup.log("connector.cimd-in"), kannel.logs()));
-    let ids: BTreeSet<usize> = dlrs.iter().map(|r| r.query["n"].parse().unwrap()).collect();
-    assert_eq!(ids, (0..n).collect::<BTreeSet<_>>());
-    assert!(dlrs.iter().all(|r| r.query["type"] == "1"), "{dlrs:?}");
-    let status = kannel.status().unwrap();
-    let bad = status
-        .lines()
-        .find(|l| l.contains("bad["))
-        .unwrap_or_default();
-    assert!(!bad.contains("(online"), "{status}");
+    let _session = kannel_in::session(Wire::Cimd2, &setup, "cimd-in", rec.port, n);
     wait_until(
         "a refused login",
         || {

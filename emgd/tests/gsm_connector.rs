@@ -391,24 +391,24 @@ fn a_dead_modem_with_an_empty_queue_shows_error_until_it_answers_again() {
     let _d = setup.start();
     let mut m = Mgp::login(mgp);
     assert!(
-        wait_until(LONG, || m.states("modem") == ["BOUND"]),
+        wait_until(LONG, || m.shown_states("modem") == ["BOUND"]),
         "{:?}",
-        m.states("modem")
+        m.shown_states("modem")
     );
     l.pty.stop().unwrap();
     assert!(
-        wait_until(LONG, || m.states("modem") == ["ERROR"]),
+        wait_until(LONG, || m.shown_states("modem") == ["ERROR"]),
         "{:?}\n{}",
-        m.states("modem"),
+        m.shown_states("modem"),
         setup.log("connector.modem")
     );
     let log = setup.log("connector.modem");
     assert!(log.contains("ERROR (info=\"2 connects failed"), "{log}");
     l.pty.start().unwrap();
     assert!(
-        wait_until(LONG, || m.states("modem") == ["BOUND"]),
+        wait_until(LONG, || m.shown_states("modem") == ["BOUND"]),
         "{:?}\n{}",
-        m.states("modem"),
+        m.shown_states("modem"),
         setup.log("connector.modem")
     );
 }

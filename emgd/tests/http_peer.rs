@@ -136,7 +136,7 @@ fn http_sends_reach_the_smpp_peer_and_dlrs_are_called_back() {
     let _d = gw.setup.start();
     let cb = format!("http://127.0.0.1:{sink_port}/cb");
 
-    // GET with EMG's names, answered in text.
+    // GET with EMG's names, answered in text as EMG does: the id, status 0, OK.
     let get = curl(
         &gw.url(&format!(
             "/bin/send?USERNAME=demo&PASSWORD=demo&DESTADDR=5551001&SOURCEADDR=emg&MESSAGE=hello+get&DLRURL={cb}"
@@ -144,12 +144,9 @@ fn http_sends_reach_the_smpp_peer_and_dlrs_are_called_back() {
         &[],
     );
     assert_eq!(get.status, 200, "{}", get.body);
-    let get_id = get
-        .body
-        .trim()
-        .strip_prefix("OK ")
-        .expect("OK <id>")
-        .to_string();
+    let lines: Vec<&str> = get.body.lines().collect();
+    assert_eq!(lines[1..], ["0", "OK"], "{}", get.body);
+    let get_id = lines[0].to_string();
     // POST form with Kannel's names and Basic auth.
     let form = curl(
         &gw.url("/cgi-bin/sendsms"),
@@ -160,6 +157,8 @@ fn http_sends_reach_the_smpp_peer_and_dlrs_are_called_back() {
             "Accept: application/json",
             "--data-urlencode",
             "to=5551002",
+            "--data-urlencode",
+            "from=4711",
             "--data-urlencode",
             "text=hello form",
             "--data-urlencode",
@@ -179,6 +178,8 @@ fn http_sends_reach_the_smpp_peer_and_dlrs_are_called_back() {
     let json = curl(
         &gw.url("/send"),
         &[
+            "-H",
+            "Accept: application/json",
             "-H",
             "Content-Type: application/json",
             "-d",
@@ -301,14 +302,10 @@ throughput = 1
             "{query}: {j}"
         );
     }
-    // The text answer names the parameter too.
+    // EMG's text answer names the parameter too.
     let text = curl(&gw.url("/bin/send?to=5551&text=hi&priority=9"), &auth);
     assert_eq!(text.status, 400);
-    assert!(
-        text.body.starts_with("ERROR bad_parameter priority:"),
-        "{}",
-        text.body
-    );
+    assert!(text.body.starts_with("-1\n2\npriority: "), "{}", text.body);
 
     let bad = send("to=5551&text=hi", &["-u", "demo:wrong"]);
     assert_eq!(bad.status, 401);

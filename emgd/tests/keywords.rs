@@ -67,7 +67,7 @@ const KINDS: &[(&str, &str)] = &[
 
 const STATIC_IN: &str =
     "only meaningful for outgoing connectors (an incoming one waits for its clients)";
-const NO_TIMERS: &str = "`{p}` connectors have no session of their own to time; only `smpp`, `ucp` and `cimd2` connectors do";
+const NO_TIMERS: &str = "`{p}` connectors have no session of their own to time; only `smpp`, `ucp`, `cimd2` and `mgp` connectors do";
 const STATIC_OUT: &str = "an outgoing `{p}` connector keeps no session to connect at start; it sends each message by itself";
 const WHOLE: &str = "an outgoing `{p}` connector sends each message whole; only `smpp`, `ucp` and `cimd2` connectors split long messages";
 const HTTP_IN_WINDOW: &str = "an incoming `http` connector answers each request on its own; use `dlr_callback_window` for its callbacks";
@@ -92,308 +92,129 @@ const SMPP_OUT: &str = "only meaningful for outgoing `smpp` connectors";
 const HTTP_IN: &str = "only meaningful for incoming `http` connectors";
 const HTTP_OUT: &str = "only meaningful for outgoing `http` connectors";
 
-/// A keyword line, and per kind (in [`KINDS`] order) `None` where it applies or the message
-/// that refuses it. `{p}` in a message is the kind's protocol; a message starting with `@` is
-/// the whole expected line, for a check that reports elsewhere than at the keyword.
-type Row = (&'static str, [Option<&'static str>; 12]);
+/// A connector kind of [`KINDS`], as the rows decide on it.
+struct Kind {
+    incoming: bool,
+    protocol: &'static str,
+}
 
-fn rows() -> Vec<Row> {
+impl Kind {
+    fn of(head: &'static str) -> Kind {
+        let protocol = head
+            .split("protocol = \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap();
+        Kind {
+            incoming: head.starts_with("type = \"incoming\""),
+            protocol,
+        }
+    }
+
+    fn is(&self, protocol: &str) -> bool {
+        self.protocol == protocol
+    }
+
+    /// A protocol with sessions of its own (windowed request/response).
+    fn windowed(&self) -> bool {
+        matches!(self.protocol, "smpp" | "ucp" | "cimd2")
+    }
+}
+
+/// Where a keyword applies: `None`, or the message that refuses it on `kind`. `{p}` in a
+/// message is the kind's protocol; a message starting with `@` is the whole expected line,
+/// for a check that reports elsewhere than at the keyword.
+type Applies = fn(&Kind) -> Option<&'static str>;
+
+fn everywhere(_: &Kind) -> Option<&'static str> {
+    None
+}
+
+/// Refused with `msg` except on kinds where `applies` holds.
+fn only(applies: bool, msg: &'static str) -> Option<&'static str> {
+    (!applies).then_some(msg)
+}
+
+fn timers(k: &Kind) -> Option<&'static str> {
+    only(k.windowed(), NO_TIMERS)
+}
+
+fn logging_in(k: &Kind) -> Option<&'static str> {
+    if k.is("sim") {
+        return Some(SIM_NO_LOGIN);
+    }
+    only(k.incoming, LOGIN_IN)
+}
+
+fn credentials(k: &Kind) -> Option<&'static str> {
+    match k.protocol {
+        "sim" => Some(SIM_NO_CREDS),
+        "gsm" => Some(GSM_NO_CREDS),
+        _ => only(!k.incoming, LOGIN_OUT),
+    }
+}
+
+fn http_in(k: &Kind) -> Option<&'static str> {
+    only(k.incoming && k.is("http"), HTTP_IN)
+}
+
+fn r(line: &'static str, applies: Applies) -> (&'static str, Applies) {
+    (line, applies)
+}
+
+/// A keyword line, and where it applies.
+fn rows() -> Vec<(&'static str, Applies)> {
     vec![
-        (
-            "instances = 2",
-            [
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                Some(GSM_ONE),
-            ],
-        ),
-        ("mode = \"transmit\"", [None; 12]),
-        ("throughput = 10", [None; 12]),
-        ("maxqueuesize = 100", [None; 12]),
-        ("ignoremaxtotalqueuesize = true", [None; 12]),
-        ("route = \"sink\"", [None; 12]),
-        ("replaceprefix = \"0:46\"", [None; 12]),
-        (
-            "static = true",
-            [
-                Some(STATIC_IN),
-                None,
-                Some(STATIC_IN),
-                Some(STATIC_OUT),
-                Some(STATIC_OUT),
-                Some(STATIC_IN),
-                None,
-                Some(STATIC_IN),
-                None,
-                Some(STATIC_IN),
-                Some(STATIC_OUT),
-                Some(GSM_STATIC),
-            ],
-        ),
-        (
-            "idletimeout = 30",
-            [
-                None,
-                None,
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-                None,
-                None,
-                None,
-                None,
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-            ],
-        ),
-        (
-            "keepalive = 30",
-            [
-                None,
-                None,
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-                None,
-                None,
-                None,
-                None,
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-                Some(NO_TIMERS),
-            ],
-        ),
-        (
-            "bind_timeout = 5",
-            [
-                None,
-                Some(LOGIN_IN),
-                None,
-                Some(LOGIN_IN),
-                Some(SIM_NO_LOGIN),
-                None,
-                Some(LOGIN_IN),
-                None,
-                Some(LOGIN_IN),
-                None,
-                Some(LOGIN_IN),
-                Some(LOGIN_IN),
-            ],
-        ),
-        (
-            "users = [\"demo\"]",
-            [
-                None,
-                Some(LOGIN_IN),
-                None,
-                Some(LOGIN_IN),
-                Some(SIM_NO_LOGIN),
-                None,
-                Some(LOGIN_IN),
-                None,
-                Some(LOGIN_IN),
-                None,
-                Some(LOGIN_IN),
-                Some(LOGIN_IN),
-            ],
-        ),
-        (
-            "username = \"me\"",
-            [
-                Some(LOGIN_OUT),
-                None,
-                Some(LOGIN_OUT),
-                None,
-                Some(SIM_NO_CREDS),
-                Some(LOGIN_OUT),
-                None,
-                Some(LOGIN_OUT),
-                None,
-                Some(LOGIN_OUT),
-                None,
-                Some(GSM_NO_CREDS),
-            ],
-        ),
-        (
-            "password = \"pw\"",
-            [
-                Some(LOGIN_OUT),
-                None,
-                Some(LOGIN_OUT),
-                None,
-                Some(SIM_NO_CREDS),
-                Some(LOGIN_OUT),
-                None,
-                Some(LOGIN_OUT),
-                None,
-                Some(LOGIN_OUT),
-                None,
-                Some(GSM_NO_CREDS),
-            ],
-        ),
-        (
-            "access = [\"127.0.0.1\"]",
-            [
-                None,
-                Some(ACCESS),
-                None,
-                None,
-                Some(ACCESS),
-                None,
-                Some(ACCESS),
-                None,
-                Some(ACCESS),
-                None,
-                Some(ACCESS),
-                Some(ACCESS),
-            ],
-        ),
-        (
-            "windowsize = 5",
-            [
-                None,
-                None,
-                Some(HTTP_IN_WINDOW),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                Some(SMTP_IN_WINDOW),
-                None,
-                Some(GSM_WINDOW),
-            ],
-        ),
-        (
-            "dlr_id_format = \"hex\"",
-            [
-                Some(OUT_ONLY),
-                None,
-                Some(OUT_ONLY),
-                None,
-                None,
-                Some(OUT_ONLY),
-                None,
-                Some(OUT_ONLY),
-                None,
-                Some(OUT_ONLY),
-                Some(SMTP_NO_RECEIPTS),
-                None,
-            ],
-        ),
-        (
-            "split = \"udh16\"",
-            [
-                Some(OUT_ONLY),
-                None,
-                Some(OUT_ONLY),
-                Some(WHOLE),
-                Some(WHOLE),
-                Some(OUT_ONLY),
-                None,
-                Some(OUT_ONLY),
-                None,
-                Some(OUT_ONLY),
-                Some(WHOLE),
-                Some(WHOLE),
-            ],
-        ),
-        (
-            "dlr_delay_ms = 5",
-            [
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                None,
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-                Some(SIM_ONLY),
-            ],
-        ),
-        (
-            "bindmode = \"receiver\"",
-            [
-                Some(SMPP_OUT),
-                None,
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-                Some(SMPP_OUT),
-            ],
-        ),
-        (
-            "dlr_callback_window = 5",
-            [
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                None,
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-            ],
-        ),
-        (
-            "mo_url = \"http://app/mo\"",
-            [
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                None,
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-                Some(HTTP_IN),
-            ],
-        ),
-        (
-            "http_timeout = 5",
-            [
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                None,
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-                Some(HTTP_OUT),
-            ],
-        ),
+        r("instances = 2", |k| only(!k.is("gsm"), GSM_ONE)),
+        r("mode = \"transmit\"", everywhere),
+        r("throughput = 10", everywhere),
+        r("maxqueuesize = 100", everywhere),
+        r("ignoremaxtotalqueuesize = true", everywhere),
+        r("route = \"sink\"", everywhere),
+        r("replaceprefix = \"0:46\"", everywhere),
+        r("static = true", |k| match (k.incoming, k.protocol) {
+            (true, _) => Some(STATIC_IN),
+            (false, "gsm") => Some(GSM_STATIC),
+            _ => only(k.windowed(), STATIC_OUT),
+        }),
+        r("idletimeout = 30", timers),
+        r("keepalive = 30", timers),
+        r("bind_timeout = 5", logging_in),
+        r("users = [\"demo\"]", logging_in),
+        r("username = \"me\"", credentials),
+        r("password = \"pw\"", credentials),
+        r("access = [\"127.0.0.1\"]", |k| {
+            only(k.incoming || k.is("http"), ACCESS)
+        }),
+        r("windowsize = 5", |k| match (k.incoming, k.protocol) {
+            (true, "http") => Some(HTTP_IN_WINDOW),
+            (true, "smtp") => Some(SMTP_IN_WINDOW),
+            (_, "gsm") => Some(GSM_WINDOW),
+            _ => None,
+        }),
+        r("dlr_id_format = \"hex\"", |k| {
+            match (k.incoming, k.protocol) {
+                (true, _) => Some(OUT_ONLY),
+                (false, "smtp") => Some(SMTP_NO_RECEIPTS),
+                _ => None,
+            }
+        }),
+        r("split = \"udh16\"", |k| {
+            if k.incoming {
+                Some(OUT_ONLY)
+            } else {
+                only(k.windowed(), WHOLE)
+            }
+        }),
+        r("dlr_delay_ms = 5", |k| only(k.is("sim"), SIM_ONLY)),
+        r("bindmode = \"receiver\"", |k| {
+            only(!k.incoming && k.is("smpp"), SMPP_OUT)
+        }),
+        r("dlr_callback_window = 5", http_in),
+        r("mo_url = \"http://app/mo\"", http_in),
+        r("http_timeout = 5", |k| {
+            only(!k.incoming && k.is("http"), HTTP_OUT)
+        }),
     ]
 }
 
@@ -413,14 +234,11 @@ fn check(text: &str) -> (bool, String) {
 #[test]
 fn every_connector_keyword_applies_or_is_refused_at_its_place() {
     let mut wrong = Vec::new();
-    for (line, expect) in rows() {
+    for (line, applies) in rows() {
         let key = line.split(" = ").next().unwrap();
-        for ((kind, head), want) in KINDS.iter().zip(expect) {
-            let protocol = head
-                .split("protocol = \"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap();
+        for (kind, head) in KINDS {
+            let want = applies(&Kind::of(head));
+            let protocol = Kind::of(head).protocol;
             let text = format!(
                 "mgp_address = \"\"\n[connector.c]\n{head}\n{line}\n\n[user.demo]\npassword = \"x\"\n\n\
                  [connector.sink]\ntype = \"outgoing\"\nprotocol = \"sim\"\n"
@@ -455,17 +273,17 @@ fn every_connector_keyword_applies_or_is_refused_at_its_place() {
 #[test]
 fn what_this_build_does_not_run_is_refused_at_its_place() {
     let (ok, stderr) = check(
-        "backend = \"postgres\"\ndatabase_url = \"postgres://x\"\nmgp_address = \"\"\n\
-         [connector.u]\ntype = \"outgoing\"\nprotocol = \"ebe\"\naddress = \"127.0.0.1:3000\"\n\
+        "backend = \"postgres\"\nmgp_address = \"\"\n\
+         [connector.u]\ntype = \"outgoing\"\nprotocol = \"mgp\"\naddress = \"127.0.0.1:3000\"\n\
          [connector.s]\ntype = \"incoming\"\nprotocol = \"sim\"\n",
     );
     assert!(!ok);
     assert_eq!(
         stderr.lines().collect::<Vec<_>>(),
         [
-            "1:11: backend: backend `postgres` is not available in this build of emgd yet; use `sqlite`",
-            "6:12: connector.u.protocol: outgoing `ebe` connectors are not available in this build of emgd (it runs outgoing `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `gsm`, `sim`)",
-            "10:12: connector.s.protocol: incoming `sim` connectors are not available in this build of emgd (it runs incoming `smpp`, `http`, `smtp`, `ucp`, `cimd2`)",
+            "1:11: backend: backend `postgres` needs `database_url` to be set",
+            "5:12: connector.u.protocol: outgoing `mgp` connectors are not available in this build of emgd (it runs outgoing `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `gsm`, `sim`, `ebe`)",
+            "9:12: connector.s.protocol: incoming `sim` connectors are not available in this build of emgd (it runs incoming `smpp`, `http`, `smtp`, `ucp`, `cimd2`, `mgp`)",
         ]
     );
 }

@@ -269,7 +269,7 @@ fn console_operations_browse_search_move_resend_and_count() {
     let routes = ok(ask(&mut c, json!({"op":"routes"})));
     assert_eq!(
         routes["routes"],
-        json!([{"order":1,"prefix":"4","account":null,"from":null,"to":"sim1"}])
+        json!([{"order":1,"name":"emg.toml:23","prefix":"4","account":null,"from":null,"to":"sim1"}])
     );
     let stats = ok(ask(&mut c, json!({"op":"connector_stats","name":"sim1"})));
     assert_eq!(stats["errors"], json!([]), "{stats}");
@@ -324,16 +324,14 @@ fn watch_reports_every_transition_even_short_ones() {
         v
     };
     ok(c.ask(r#"{"id":1,"op":"login","user":"admin","password":"secret"}"#));
-    // Wait until sim1 is bound (it binds at start).
+    // Wait until sim1 is bound (it binds at start), as `emgclient connectors --json` shows.
+    let operator = support::client::Operator { mgp };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let v = ok(c.ask(r#"{"id":2,"op":"connector","name":"sim1"}"#));
-        if v["ok"]["states"] == serde_json::json!(["BOUND"]) {
-            break;
-        }
+    while operator.states("sim1") != ["BOUND"] {
         assert!(
             std::time::Instant::now() < deadline,
-            "sim1 never bound: {v}"
+            "sim1 never bound: {}",
+            operator.connector("sim1")
         );
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -468,3 +468,54 @@ fn before_send_on_one_connector_refuses_and_the_sender_hears_rejectd() {
         ]
     );
 }
+
+/// EMG's `PLUGIN=name:string`: `plugins = ["tag:shop"]` hands "shop" to the hooks of `tag`
+/// on that connector as their second argument; a global plugin (and `tag` elsewhere) gets nil.
+#[test]
+fn a_connectors_plugin_string_reaches_its_hooks() {
+    let http = free_port();
+    let tag = "function before_receive(msg, arg)\n  msg.message = msg.message .. \" (\" .. tostring(arg) .. \")\"\nend\n";
+    let seen = "function before_receive(msg, arg)\n  if arg ~= nil then return false, \"global plugin got \" .. arg end\nend\n";
+    let s = Setup::new(
+        "",
+        "",
+        &format!(
+            r#"
+[connector.shop-in]
+type = "incoming"
+protocol = "http"
+address = "127.0.0.1:{http}"
+plugins = ["tag:shop floor 2"]
+
+[plugin.tag]
+script = "tag.lua"
+
+[plugin.seen]
+script = "seen.lua"
+global = true
+"#
+        ),
+    );
+    std::fs::write(s.dir.path().join("tag.lua"), tag).unwrap();
+    std::fs::write(s.dir.path().join("seen.lua"), seen).unwrap();
+    let mut daemon = s.start();
+    support::peers::wait_port(http);
+    let (status, body) = curl(
+        &format!("http://127.0.0.1:{http}/bin/send?to=4670555&text=hi"),
+        &["-u", "demo:demo"],
+    );
+    assert_eq!(status, 200, "{body}");
+    // smpp-in runs only the global one: its message is not tagged.
+    let sent = smpplib(
+        s.smpp_port,
+        &["--count", "1", "--text", "plain", "--no-dlr"],
+    );
+    assert_eq!(sent["accepted"].as_array().unwrap().len(), 1, "{sent}");
+    assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
+    let texts: Vec<String> = stored(&s)
+        .iter()
+        .filter(|(_, _, m)| m["msgtype"] == "Sms")
+        .map(|(_, _, m)| text_of(m))
+        .collect();
+    assert_eq!(texts, ["hi (shop floor 2)", "plain"]);
+}

@@ -190,3 +190,67 @@ fn held_parts_survive_a_restart_and_a_missing_part_times_out() {
             "REASSEMBLY TIMEOUT (info=\"1 of 2 parts from 4610000 in 3 s, part 2 missing"
         )));
 }
+
+/// A long message joined for an HTTP target is charged once it is whole, as the parts its text
+/// makes (`per_part`): held parts cost nothing; when the balance does not cover the whole, the
+/// last part is refused with the no-balance status and the whole message is a REJECTED
+/// routelog row, its held parts dropped.
+#[test]
+fn a_joined_long_message_is_charged_whole_per_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = HttpSink::start(dir.path()).unwrap();
+    let mgp = tests::daemon::free_port();
+    let setup = gateway(
+        &sink,
+        &format!("mgp_address = \"127.0.0.1:{mgp}\""),
+        "[operator.admin]\npassword = \"secret\"\nrole = \"admin\"\n\n[[price]]\nprice = \"0.1\"\n",
+    );
+    let _d = setup.start();
+    let mut op = support::mgp::Mgp::login(mgp);
+    op.call(r#""op":"balance_set","account":"demo","amount":"0.5""#);
+    let balance = |op: &mut support::mgp::Mgp| {
+        op.call(r#""op":"balance_show","account":"demo""#)["balances"][0]["balance"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // 384 characters: three parts whole (153 each), as it is sent in three.
+    let long = "Three parts, charged as three when the last one is in. ".repeat(7);
+    let long = long.trim();
+    let send = || {
+        support::smpplib(
+            setup.smpp_port,
+            &[
+                "--count", "1", "--dest", "7712345", "--text", long, "--parts", "3", "--no-dlr",
+            ],
+        )
+    };
+    let r = send();
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(3), "{r}");
+    assert_eq!(balance(&mut op), "0.2", "three parts of 0.1");
+    assert_eq!(texts(&settled(&sink, 1)), [long]);
+    // The next one's first two parts are held uncharged; the whole does not fit.
+    let r = send();
+    assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(2), "{r}");
+    assert_eq!(r["refused"], serde_json::json!([0x401]), "{r}");
+    assert_eq!(balance(&mut op), "0.2");
+    let store = setup.store();
+    let n = |sql: &str| -> i64 { store.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        n("SELECT COUNT(*) FROM routelog WHERE status = 'REJECTED' AND parts = 3 AND charged = 0"),
+        1
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) FROM concat_parts"),
+        0,
+        "held parts dropped"
+    );
+    let history = op.call(r#""op":"balance_show","account":"demo""#)["history"].clone();
+    assert_eq!(history[0]["amount"], "-0.3", "{history}");
+    assert_eq!(history[0]["created_by"], "charge:smpp-in", "{history}");
+    assert_eq!(
+        settled(&sink, 1).len(),
+        1,
+        "nothing more reached the target"
+    );
+}

@@ -335,3 +335,54 @@ fn smpplib_queries_a_delivered_message() {
         "{answer}"
     );
 }
+
+/// submit_multi is received as submit_sm is: refused on a transmit-only connector, and paced
+/// by the connector's `throughput`, one message per destination.
+#[test]
+fn submit_multi_honours_mode_and_throughput() {
+    let multi = |n: usize| {
+        Body::SubmitMulti(SubmitMulti {
+            source: SmppAddr::new(1, 1, "4610000"),
+            dests: (0..n)
+                .map(|i| MultiDest::Sme(SmppAddr::new(1, 1, format!("467000{i}"))))
+                .collect(),
+            short_message: b"to many".to_vec().into(),
+            ..Default::default()
+        })
+    };
+    let with = |keyword: &str| {
+        let setup = setup();
+        let text = std::fs::read_to_string(&setup.config).unwrap().replacen(
+            "instances = 4\n",
+            &format!("instances = 4\n{keyword}\n"),
+            1,
+        );
+        std::fs::write(&setup.config, text).unwrap();
+        setup
+    };
+    let transmit_only = with("mode = \"transmit\"");
+    let d = transmit_only.start();
+    rt().block_on(async {
+        let mut c = demo_client(&transmit_only).await;
+        let resp = c.request(command::SUBMIT_MULTI, multi(2)).await.unwrap();
+        assert_eq!(resp.status, status::ESME_RSUBMITFAIL, "{resp:?}");
+    });
+    drop(d);
+    let stored: i64 = transmit_only
+        .store()
+        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 0, "a transmit-only connector took nothing");
+
+    let paced = with("throughput = 2");
+    let _d = paced.start();
+    rt().block_on(async {
+        let mut c = demo_client(&paced).await;
+        let started = std::time::Instant::now();
+        let resp = c.request(command::SUBMIT_MULTI, multi(6)).await.unwrap();
+        assert_eq!(resp.status, status::ESME_ROK, "{resp:?}");
+        // Six messages at 2/s: answered 2.5 s later at the earliest.
+        let took = started.elapsed();
+        assert!(took >= Duration::from_secs(2), "{took:?}");
+    });
+}

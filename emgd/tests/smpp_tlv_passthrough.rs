@@ -9,22 +9,15 @@ mod support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::smsc::Smsc;
+use support::smsc::{submits, Smsc};
 use support::Setup;
 use tests::daemon::free_port;
 
 const COUNT: usize = 50;
 
-fn submits(state: &Value) -> Vec<Value> {
-    let path = format!("{}.submits", state["out"].as_str().unwrap_or_default());
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn run(more: &str) -> Vec<Value> {
+/// smpplib sends COUNT messages with TLVs (and `registered_delivery`, 0: none) through an
+/// SMPP connector with `more`; what the SMSC got.
+fn run(more: &str, registered_delivery: &str) -> Vec<Value> {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let smsc = Smsc::start(port, dir.path().join("smsc.json"), &[]);
@@ -53,8 +46,14 @@ password = "secret"
             "--dest",
             "5551234",
             "--tlvs",
-            "--no-dlr",
-        ],
+            "--registered-delivery",
+            registered_delivery,
+            "--timeout",
+            "30",
+        ]
+        .into_iter()
+        .chain((registered_delivery == "0").then_some("--no-dlr"))
+        .collect::<Vec<_>>(),
     );
     assert_eq!(report["accepted"].as_array().unwrap().len(), COUNT);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -67,7 +66,7 @@ password = "secret"
 
 #[test]
 fn user_message_reference_and_ports_reach_the_smsc() {
-    let got = run("");
+    let got = run("", "0");
     for i in 0..COUNT {
         let s = got
             .iter()
@@ -81,10 +80,28 @@ fn user_message_reference_and_ports_reach_the_smsc() {
 
 #[test]
 fn an_smpp_3_3_connector_sends_no_tlvs() {
-    let got = run("interface_version = \"3.3\"\nbindmode = \"transmitter\"");
+    let got = run(
+        "interface_version = \"3.3\"\nbindmode = \"transmitter\"",
+        "0",
+    );
     assert_eq!(got.len(), COUNT);
     for s in &got {
         assert_eq!(s["user_message_reference"], Value::Null, "{s}");
         assert_eq!(s["source_port"], Value::Null, "{s}");
+    }
+}
+
+/// The SME acknowledgement bits of registered_delivery (0x04 delivery, 0x08 user ack) ask
+/// the handset's application: emgd passes them to the SMPP next hop as the client set them,
+/// beside the receipt bit it asks for itself.
+#[test]
+fn sme_acknowledgement_bits_of_registered_delivery_reach_the_smsc() {
+    let got = run("", "13");
+    assert_eq!(got.len(), COUNT);
+    for s in &got {
+        assert_eq!(
+            s["registered_delivery"], 13,
+            "receipt 1 and SME bits 0x0c: {s}"
+        );
     }
 }

@@ -300,3 +300,62 @@ fn a_client_that_never_logs_in_is_closed_after_bind_timeout() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(code(&s.command("RSET")), "250");
 }
+
+#[test]
+fn an_instance_is_taken_at_login_so_silent_clients_block_no_one() {
+    // One instance: a client that connects and says nothing (nor logs in) holds none.
+    let (setup, port) = gateway("bind_timeout = 60", "");
+    let text = std::fs::read_to_string(&setup.config).unwrap().replace(
+        &format!("address = \"127.0.0.1:{port}\"\ninstances = 4\n"),
+        &format!("address = \"127.0.0.1:{port}\"\ninstances = 1\n"),
+    );
+    std::fs::write(&setup.config, text).unwrap();
+    let _d = setup.start();
+    wait_port(port);
+    let silent: Vec<RawSmtp> = (0..3).map(|_| ehlo(port)).collect();
+    let send = |to: &str| {
+        mail::swaks(
+            port,
+            &[
+                "--from",
+                "app@example.com",
+                "--to",
+                to,
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "demo",
+                "--auth-password",
+                "demo",
+                "--body",
+                "past the silent ones",
+            ],
+        )
+    };
+    let (ok, out) = send("46700000001@sms.example.com");
+    assert!(ok && out.contains("250 2.0.0 Ok: queued as"), "{out}");
+    assert_eq!(accepted(&setup), 1);
+    // A client logged in holds the instance: the next login is refused with 421 4.3.2 and
+    // the connection closed; the silent ones are still open.
+    let mut holder = ehlo(port);
+    let r = holder.command(&format!("AUTH PLAIN {}", base64_plain("demo", "demo")));
+    assert_eq!(code(&r), "235", "{r}");
+    let mut late = ehlo(port);
+    let r = late.command(&format!("AUTH PLAIN {}", base64_plain("other", "pw")));
+    assert!(r.starts_with("421 4.3.2 "), "{r}");
+    assert!(r.contains("all 1 instances busy"), "{r}");
+    assert!(late.closed());
+    let (ok, out) = send("46700000002@sms.example.com");
+    assert!(!ok && out.contains("421 4.3.2"), "{out}");
+    assert!(setup
+        .log("connector.mail-in")
+        .contains("LOGIN ERR (info=\"all 1 instances busy\")"));
+    // Once the holder leaves, logging in works again.
+    assert_eq!(code(&holder.command("QUIT")), "221");
+    assert!(wait_for(Duration::from_secs(10), || send(
+        "46700000003@sms.example.com"
+    )
+    .0));
+    assert_eq!(accepted(&setup), 2);
+    drop(silent);
+}

@@ -91,6 +91,9 @@ _emgclient() {
             emgclient__subcmd__balance,help)
                 cmd="emgclient__subcmd__balance__subcmd__help"
                 ;;
+            emgclient__subcmd__balance,history)
+                cmd="emgclient__subcmd__balance__subcmd__history"
+                ;;
             emgclient__subcmd__balance,set)
                 cmd="emgclient__subcmd__balance__subcmd__set"
                 ;;
@@ -102,6 +105,9 @@ _emgclient() {
                 ;;
             emgclient__subcmd__balance__subcmd__help,help)
                 cmd="emgclient__subcmd__balance__subcmd__help__subcmd__help"
+                ;;
+            emgclient__subcmd__balance__subcmd__help,history)
+                cmd="emgclient__subcmd__balance__subcmd__help__subcmd__history"
                 ;;
             emgclient__subcmd__balance__subcmd__help,set)
                 cmd="emgclient__subcmd__balance__subcmd__help__subcmd__set"
@@ -192,6 +198,9 @@ _emgclient() {
                 ;;
             emgclient__subcmd__help__subcmd__balance,add)
                 cmd="emgclient__subcmd__help__subcmd__balance__subcmd__add"
+                ;;
+            emgclient__subcmd__help__subcmd__balance,history)
+                cmd="emgclient__subcmd__help__subcmd__balance__subcmd__history"
                 ;;
             emgclient__subcmd__help__subcmd__balance,set)
                 cmd="emgclient__subcmd__help__subcmd__balance__subcmd__set"
@@ -393,7 +402,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__balance)
-            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show add set help"
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help show history add set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,7 +494,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__balance__subcmd__help)
-            opts="show add set help"
+            opts="show history add set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -526,6 +535,20 @@ _emgclient() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        emgclient__subcmd__balance__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         emgclient__subcmd__balance__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -547,6 +570,56 @@ _emgclient() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__balance__subcmd__history)
+            opts="-h --limit --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1029,7 +1102,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__help__subcmd__balance)
-            opts="show add set"
+            opts="show history add set"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1043,6 +1116,20 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__help__subcmd__balance__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__help__subcmd__balance__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2675,7 +2762,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__send)
-            opts="-h --to --from --text --via --dlr --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            opts="-o -h --to --from --text --via --dlr --account --option --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2694,6 +2781,18 @@ _emgclient() {
                     return 0
                     ;;
                 --via)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

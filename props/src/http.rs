@@ -52,12 +52,8 @@ pub fn send_request(data: &[u8]) {
             return;
         }
     };
-    // As the incoming HTTP connector picks it (emgd/src/connector/http_in.rs).
-    let dialect = if uri.path().starts_with("/cgi-bin/") {
-        Dialect::Kannel
-    } else {
-        Dialect::Smpp
-    };
+    // As the incoming HTTP connector picks it (emgd/src/connector/http/incoming.rs).
+    let dialect = Dialect::of_path(uri.path());
     match SendRequest::parse(&incoming.params, dialect) {
         Err(e) => assert!(!e.name.is_empty(), "an error naming no parameter: {e:?}"),
         Ok(req) => check(&req),
@@ -66,6 +62,7 @@ pub fn send_request(data: &[u8]) {
 
 fn check(req: &SendRequest) {
     assert!(!req.to.is_empty(), "{req:?}");
+    assert!(req.to.iter().all(|t| !t.is_empty()), "{req:?}");
     assert!(req.parts >= 1, "{req:?}");
     assert!(req.priority <= 3, "{req:?}");
     if req.esm_class == 0x40 {

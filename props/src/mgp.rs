@@ -99,6 +99,8 @@ fn op(u: &mut Unstructured) -> Result<Op> {
             text: text(u)?,
             via: opt_text(u)?,
             dlr: u.arbitrary()?,
+            account: opt_text(u)?,
+            options: Default::default(),
         },
         15 => Op::DlrInject {
             id: u.arbitrary()?,

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A real third-party SMPP client (python smpplib) used by the end-to-end tests.
 
-Binds as a transceiver, submits COUNT messages asking for delivery receipts, and reads
-deliver_sm until every accepted message has its receipt or the timeout passes. Prints one
-JSON object: how many were submitted, accepted (with our message ids), refused (by status),
-and which receipts came back.
+Binds as a transceiver (or --bind transmitter/receiver), submits COUNT messages asking for
+delivery receipts, and reads deliver_sm until every accepted message has its receipt (a
+transmitter waits for none; a receiver reads until --expect receipts came) or the timeout
+passes. Prints one JSON object: how many were submitted, accepted (with our message ids),
+refused (by status), which receipts came back, and in which order.
 """
 import argparse
 import json
@@ -35,6 +36,7 @@ def main():
                     help="registered_delivery of each submit (--no-dlr: 0)")
     ap.add_argument("--bind-only", action="store_true", help="only bind, report the status")
     ap.add_argument("--text", help="send this text (COUNT times) instead of 'message N'")
+    ap.add_argument("--tag", default="", help="put this before 'message N' (texts unique across runs)")
     ap.add_argument("--coding", type=int, default=0, help="data_coding for --text: 0 GSM, 8 UCS-2")
     ap.add_argument("--payload", action="store_true", help="send --text in message_payload")
     ap.add_argument("--parts", type=int, default=0,
@@ -42,13 +44,24 @@ def main():
     ap.add_argument("--query", help="only send query_sm for this message id, report the answer")
     ap.add_argument("--settle", type=float, default=0.0,
                     help="once every receipt is in, keep reading this many seconds for more")
+    ap.add_argument("--tls-ca", help="connect over TLS (python's ssl), trusting this CA file")
+    ap.add_argument("--tls-cert", help="with --tls-ca: show this client certificate (PEM)")
+    ap.add_argument("--tls-key", help="with --tls-cert: its private key (PEM)")
+    ap.add_argument("--tls-server-name", default="localhost",
+                    help="with --tls-ca: the name checked in the server's certificate")
+    ap.add_argument("--bind", default="transceiver", choices=["transceiver", "transmitter", "receiver"])
+    ap.add_argument("--source-ip", help="connect from this local address (e.g. 127.0.0.2)")
+    ap.add_argument("--expect", type=int, default=0,
+                    help="also wait until this many receipts came (a receiver that submits nothing)")
     args = ap.parse_args()
 
-    client = smpplib.client.Client("127.0.0.1", args.port, allow_unknown_opt_params=True)
+    client = smpplib.client.Client("127.0.0.1", args.port, allow_unknown_opt_params=True,
+                                   ssl_context=tls_context(args))
     accepted = {}
     refused = {}
     receipts = {}
     receipt_counts = {}
+    receipt_order = []
     pending_seq = {}
 
     def on_sent(pdu):
@@ -68,14 +81,29 @@ def main():
         receipts[rid or text] = {"text": text, "state": pdu.message_state, "esm_class": pdu.esm_class,
                                  "source": source}
         receipt_counts[rid or text] = receipt_counts.get(rid or text, 0) + 1
+        receipt_order.append(rid or text)
 
     client.set_message_sent_handler(on_sent)
     client.set_message_received_handler(on_message)
-    client.connect()
+    if args.source_ip:
+        client._socket = client._create_socket()
+        client._socket.bind((args.source_ip, 0))
     try:
-        client.bind_transceiver(system_id=args.user, password=args.password)
+        # smpplib hides the reason of a failed connect; over TLS it is the handshake's.
+        if args.tls_ca:
+            if client._socket is None:
+                client._socket = client._create_socket()
+            client._socket.connect((client.host, client.port))
+            client.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
+        else:
+            client.connect()
+        bind = getattr(client, "bind_" + args.bind)
+        bind(system_id=args.user, password=args.password)
     except smpplib.exceptions.PDUError as e:
         print(json.dumps({"bind_error": e.args[1] if len(e.args) > 1 else str(e)}))
+        return 0
+    except (OSError, smpplib.exceptions.ConnectionError) as e:
+        print(json.dumps({"connect_error": f"{type(e).__name__}: {e}"}))
         return 0
     # A refused submit is an answer to count (in "refused"), not an exception.
     client.set_error_pdu_handler(lambda pdu: None)
@@ -117,7 +145,7 @@ def main():
             continue
         body = {}
         if args.text is None:
-            body["short_message"] = ("message %d" % i).encode()
+            body["short_message"] = ("%smessage %d" % (args.tag, i)).encode()
         else:
             encoded = args.text.encode("utf-16-be" if args.coding == 8 else "latin-1")
             if args.payload:
@@ -145,9 +173,11 @@ def main():
     deadline = time.time() + args.timeout
     settle = None
     client._socket.settimeout(0.5)
+    waits_receipts = not args.no_dlr and args.bind != "transmitter"
     while time.time() < deadline:
         answered = len(accepted) + len(refused)
-        if answered == args.count * max(args.parts, 1) and (args.no_dlr or all(m in receipts for m in accepted.values())):
+        if answered == args.count * max(args.parts, 1) and len(receipts) >= args.expect and (
+                not waits_receipts or all(m in receipts for m in accepted.values())):
             if settle is None:
                 settle = time.time() + args.settle
             if time.time() >= settle:
@@ -164,11 +194,35 @@ def main():
     print(json.dumps({
         "submitted": args.count * max(args.parts, 1),
         "accepted": sorted(accepted.values()),
+        "accepted_numbers": sorted(pending_seq[s] for s in accepted if s in pending_seq),
         "refused": sorted(refused.values()),
         "receipts": receipts,
         "receipt_counts": receipt_counts,
+        "receipt_order": receipt_order,
     }))
     return 0
+
+
+class _NamedContext:
+    """An ssl context that checks `name` in the server's certificate (smpplib wraps the
+    socket without a server_hostname)."""
+
+    def __init__(self, context, name):
+        self.context = context
+        self.name = name
+
+    def wrap_socket(self, sock):
+        return self.context.wrap_socket(sock, server_hostname=self.name)
+
+
+def tls_context(args):
+    if not args.tls_ca:
+        return None
+    import ssl
+    context = ssl.create_default_context(cafile=args.tls_ca)
+    if args.tls_cert:
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    return _NamedContext(context, args.tls_server_name)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,11 @@ pub struct Plan {
     pub rounds: usize,
     /// General options added to every emgd configuration (`--general`), for experiments.
     pub general: String,
+    /// Prepaid balances (account, amount) set over MGP once emgd is up (`--balance`), so
+    /// that with a price table (`--general 'price = [...]'`) every message is charged.
+    pub balances: Vec<(String, String)>,
+    /// Minutes of the soak (scenario 13, `--soak MINUTES`).
+    pub soak_minutes: u64,
     /// Scenario directories go here.
     pub root: PathBuf,
     pub bins: Bins,
@@ -73,7 +78,7 @@ impl Plan {
             return c;
         }
         match (n, self.quick) {
-            (1, false) => 200_000,
+            (1 | 12, false) => 200_000,
             (2, false) => 100_000,
             (3, false) => 100_000,
             (5, false) => 200_000,
@@ -161,6 +166,8 @@ pub fn scenario_name(n: u8) -> &'static str {
         9 => "SMPP>store>UCP+DLR, flat out",
         10 => "UCP>store>SMPP+DLR, flat out",
         11 => "SMPP>store>GSM modem (emgmodem)",
+        12 => "scenario 1 on PostgreSQL",
+        13 => "soak: SMPP+HTTP with receipts, bounces and reloads",
         _ => "unknown",
     }
 }
@@ -263,7 +270,25 @@ fn start_world(plan: &Plan, n: u8, sessions: usize) -> anyhow::Result<(Env, Emgd
             }
         })?;
         let emgd = launch(&env)?;
+        set_balances(plan, &env)?;
         Ok((env, emgd))
+    })
+}
+
+/// `--balance`: each account's prepaid balance, set over MGP before the load starts.
+fn set_balances(plan: &Plan, env: &Env) -> anyhow::Result<()> {
+    if plan.balances.is_empty() {
+        return Ok(());
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut mgp = Mgp::login(env.mgp_port, USER, PASSWORD).await?;
+        for (account, amount) in &plan.balances {
+            mgp.set_balance(account, amount).await?;
+        }
+        Ok(())
     })
 }
 
@@ -298,6 +323,7 @@ pub(crate) fn load_args(
         count,
         rate,
         dlr,
+        transmitter: false,
         timeout: plan.timeout(count),
     }
 }

@@ -100,6 +100,17 @@ impl Mgp {
         .map(drop)
     }
 
+    /// Give `account` a prepaid balance of `amount` (a decimal), so its messages are charged.
+    pub async fn set_balance(&mut self, account: &str, amount: &str) -> anyhow::Result<()> {
+        self.call(Op::BalanceSet {
+            account: account.into(),
+            amount: amount.into(),
+            postpaid_limit: None,
+        })
+        .await
+        .map(drop)
+    }
+
     /// Messages queued or in flight on `connector`, and whether it is held or force-closed.
     pub async fn queued(&mut self, connector: &str) -> anyhow::Result<QueueState> {
         let v = self

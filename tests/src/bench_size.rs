@@ -24,7 +24,7 @@ fn settings(plan: &Plan) -> (u64, u64, Duration) {
 }
 
 /// Bytes of the store's files now.
-fn store_bytes(env: &Env) -> u64 {
+pub(crate) fn store_bytes(env: &Env) -> u64 {
     ["emg.sqlite", "emg.sqlite-wal"]
         .iter()
         .filter_map(|f| std::fs::metadata(env.dir.join("data").join(f)).ok())

@@ -24,7 +24,12 @@ pub struct Daemon {
 
 impl Daemon {
     /// Start `binary --config config` and wait until `port` accepts connections.
+    /// With `EMG_TEST_BACKEND=postgres` it runs on the test PostgreSQL server
+    /// ([`crate::postgres::use_for_config`]).
     pub fn start(binary: &Path, config: &Path, port: u16) -> anyhow::Result<Daemon> {
+        if crate::postgres::wanted() {
+            crate::postgres::use_for_config(config);
+        }
         let stderr = config.with_extension("stderr");
         let log = std::fs::OpenOptions::new()
             .create(true)

@@ -20,6 +20,7 @@ use crate::daemon::free_port;
 pub const BEARERBOX: &str = "/usr/sbin/bearerbox";
 pub const SMSBOX: &str = "/usr/sbin/smsbox";
 pub const TEST_CIMD2: &str = "/usr/lib/kannel/test/test_cimd2";
+pub const FAKESMSC: &str = "/usr/lib/kannel/test/fakesmsc";
 
 const ADMIN_PASSWORD: &str = "kannel-admin";
 pub const SENDSMS_USER: &str = "tester";
@@ -193,9 +194,14 @@ impl Kannel {
 
     /// Kannel's status page (admin `status.txt`).
     pub fn status(&self) -> anyhow::Result<String> {
+        self.status_page("status.txt")
+    }
+
+    /// One of bearerbox's status pages: `status.txt`, `status.xml`, `status.html`.
+    pub fn status_page(&self, page: &str) -> anyhow::Result<String> {
         let (_, body) = http_get(
             self.admin_port,
-            &format!("/status.txt?password={ADMIN_PASSWORD}"),
+            &format!("/{page}?password={ADMIN_PASSWORD}"),
         )?;
         Ok(body)
     }
@@ -244,20 +250,89 @@ pub fn escape(s: &str) -> String {
 
 /// A plain HTTP/1.0 GET to 127.0.0.1: status and body.
 pub fn http_get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
+    let a = http_exchange(port, path)?;
+    Ok((a.status, String::from_utf8_lossy(&a.body).into_owned()))
+}
+
+/// An HTTP answer as it came: status line, headers (names lower-case), body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawAnswer {
+    pub status_line: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The first header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A plain HTTP/1.0 GET of `path` to 127.0.0.1:`port`, read to its end.
+pub fn http_exchange(port: u16, path: &str) -> anyhow::Result<RawAnswer> {
     let mut s = TcpStream::connect(("127.0.0.1", port))
         .with_context(|| format!("connect to 127.0.0.1:{port}"))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| anyhow!("no end of headers in {:?}", String::from_utf8_lossy(&raw)))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let status = status_line
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| anyhow!("no HTTP status in {head:?}"))?;
-    Ok((status, body.to_string()))
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(RawAnswer {
+        status_line,
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    })
+}
+
+/// Kannel's fake SMSC client (Debian `kannel-extras`): it connects to the port of a
+/// `smsc = fake` group of bearerbox and takes every message sent there, so the SMSC is
+/// online. It sends no MO of its own (`-m 0`).
+pub struct FakeSmsc {
+    child: Child,
+}
+
+impl FakeSmsc {
+    pub fn start(dir: &Path, port: u16) -> anyhow::Result<FakeSmsc> {
+        require(FAKESMSC, "kannel-extras")?;
+        let out = std::fs::File::create(dir.join(format!("fakesmsc-{port}.out")))?;
+        let child = Command::new(FAKESMSC)
+            .args(["-H", "127.0.0.1", "-r", &port.to_string(), "-m", "0"])
+            .arg("1 2 text unused")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("cannot start {FAKESMSC}"))?;
+        Ok(FakeSmsc { child })
+    }
+}
+
+impl Drop for FakeSmsc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// How test_cimd2 behaves (its own options).

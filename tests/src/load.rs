@@ -23,6 +23,9 @@ pub struct Args {
     pub count: usize,
     pub rate: Option<f64>,
     pub dlr: bool,
+    /// Bind as transmitters: ask for receipts but take none (they wait for a receiver that
+    /// never binds), and leave once every submit is answered.
+    pub transmitter: bool,
     pub timeout: Duration,
 }
 
@@ -69,7 +72,12 @@ async fn session(
         interface_version: 0x34,
         ..Default::default()
     });
-    encode(&Pdu::new(command::BIND_TRANSCEIVER, 1, bind), &mut out);
+    let bind_command = if a.transmitter {
+        command::BIND_TRANSMITTER
+    } else {
+        command::BIND_TRANSCEIVER
+    };
+    encode(&Pdu::new(bind_command, 1, bind), &mut out);
     wr.write_all(&out).await?;
     out.clear();
     let bound = loop {
@@ -96,7 +104,8 @@ async fn session(
             shared.answered_sessions.fetch_add(1, SeqCst);
         }
         let everyone_answered = shared.answered_sessions.load(SeqCst) == a.sessions;
-        let done_dlr = !a.dlr || shared.receipts.load(SeqCst) >= shared.accepted.load(SeqCst);
+        let done_dlr =
+            !a.dlr || a.transmitter || shared.receipts.load(SeqCst) >= shared.accepted.load(SeqCst);
         if answered_all && everyone_answered && done_dlr {
             break;
         }
@@ -231,6 +240,7 @@ impl Default for Args {
             count: 10_000,
             rate: None,
             dlr: true,
+            transmitter: false,
             timeout: Duration::from_secs(120),
         }
     }

@@ -162,7 +162,29 @@ pub enum Op {
         via: Option<String>,
         #[serde(default)]
         dlr: bool,
+        /// The account it is sent for: priced, charged to its balance and refused when that
+        /// does not cover it, as a message from one of the account's users would be.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// More of EMG's MGP options by name (`emgclient send -o NAME=value`): `UDH`, `VP`,
+        /// `CHARCODE`, `DLR`, `ROUTE`, `MSGTYPE`=5 with `ORIGID` and `MESSAGESTATE` (a
+        /// delivery report injected), ...
+        #[serde(default, skip_serializing_if = "Map::is_empty")]
+        options: Map<String, Value>,
     },
+    /// An application's message on an incoming `mgp` connector, as EMG's MGP options by name
+    /// (`DESTADDR`, `MESSAGE`, ...); answered with its id once stored. `MSGTYPE`=5 with
+    /// `ORIGID` and `MESSAGESTATE` injects a delivery report instead.
+    Submit {
+        options: Map<String, Value>,
+    },
+    /// Pushed by emgd to an application on an incoming `mgp` connector: a delivery report or
+    /// an MO message, as MGP options; deleted from the store once the client answers `ok`.
+    Deliver {
+        options: Map<String, Value>,
+    },
+    /// Keepalive, either way on an incoming `mgp` connector; answered `ok` with `{}`.
+    Ping,
     DlrInject {
         #[serde(rename = "message_id")]
         id: u64,
@@ -201,6 +223,9 @@ pub enum Op {
     BalanceShow {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         account: Option<String>,
+        /// How many of one account's latest changes to list (default 20, at most 1000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        history: Option<usize>,
     },
     /// Add `amount` (a decimal string; negative takes away) to an account's balance; an
     /// account without one gets a prepaid balance.
@@ -266,6 +291,9 @@ impl Op {
             Op::Users => "users",
             Op::Routes => "routes",
             Op::Send { .. } => "send",
+            Op::Submit { .. } => "submit",
+            Op::Deliver { .. } => "deliver",
+            Op::Ping => "ping",
             Op::DlrInject { .. } => "dlr_inject",
             Op::Reload => "reload",
             Op::Tail { .. } => "tail",
@@ -374,7 +402,8 @@ impl MgpError {
 /// newline arrives, so a peer cannot make us buffer without bound.
 pub fn decode_line(buf: &mut BytesMut, max: usize) -> Result<Option<Frame>, MgpError> {
     loop {
-        let window = &buf[..buf.len().min(max + 1)];
+        // `max` may be `usize::MAX` (no limit): `max + 1` would overflow.
+        let window = &buf[..buf.len().min(max.saturating_add(1))];
         let Some(pos) = window.iter().position(|&b| b == b'\n') else {
             if buf.len() > max {
                 return Err(MgpError::FrameTooLarge { max });
@@ -488,6 +517,15 @@ mod tests {
         // Exactly at the limit is fine.
         let mut ok = BytesMut::from(&b"{\"id\":1,\"op\":\"watch\"}\n"[..]);
         assert!(decode_line(&mut ok, 21).unwrap().is_some());
+    }
+
+    /// Found by fuzzing: a limit of `usize::MAX` (no limit) overflowed `max + 1`.
+    #[test]
+    fn a_limit_of_usize_max_does_not_overflow() {
+        let mut partial = BytesMut::from(&b"{\"id\":1"[..]);
+        assert_eq!(decode_line(&mut partial, usize::MAX), Ok(None));
+        let mut whole = BytesMut::from(&b"{\"id\":1,\"op\":\"watch\"}\n"[..]);
+        assert!(decode_line(&mut whole, usize::MAX).unwrap().is_some());
     }
 
     #[test]

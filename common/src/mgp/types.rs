@@ -253,6 +253,10 @@ pub struct MessageInfo {
     pub origin_user: Option<String>,
     /// Connector it was routed to.
     pub target: String,
+    /// The routing-table entry that chose `target`: its `name`, else `FILE:LINE` of its
+    /// `[[route]]`; `connector.NAME.route`, `plugin` or `via` when something else chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_entry: Option<String>,
     /// Unix time in microseconds it was accepted, and of its last change.
     pub received_us: i64,
     pub updated_us: i64,
@@ -288,6 +292,9 @@ pub struct MessageRow {
     pub account: Option<String>,
     /// Connector it was routed to (none when it was rejected before routing).
     pub target: Option<String>,
+    /// The routing-table entry that chose `target` (as in [`MessageInfo`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_entry: Option<String>,
     /// The routelog's status word once final (DELIVRD, UNDELIV, CANCELLED ...).
     pub status: Option<String>,
     pub received_us: i64,
@@ -384,6 +391,9 @@ pub struct UserList {
 pub struct RouteInfo {
     /// Its place in the table, from 1: the first match wins.
     pub order: usize,
+    /// The name the routelog gives it: `name`, else `FILE:LINE` of its `[[route]]`.
+    #[serde(default)]
+    pub name: String,
     pub prefix: Option<String>,
     pub account: Option<String>,
     /// Only messages received on this connector.

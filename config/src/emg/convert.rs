@@ -163,7 +163,7 @@ impl<'a> Conv<'a> {
                 }
                 "SATPOOL" => self.satpool(&doc.file, s, at),
                 "DB" => self.warn(at, "EMG's database (accounts, routing log, configuration tables) is not used by emg; messages, delivery reports and the routelog are in emg's own store"),
-                "PLUGIN" => self.warn(at, "Perl plugins do not run in emg; rewrite what it does with routes, blacklists or mappings"),
+                "PLUGIN" => self.warn(at, "Perl plugins do not run in emg; rewrite it as a Lua [plugin.NAME] (emg-plugins(7)) and attach it to connectors with plugins = [\"NAME:string\"] (EMG's PLUGIN=NAME:string)"),
                 other => self.warn(at, format!("section type {other} is not known to emg; not imported")),
             }
         }
@@ -392,6 +392,12 @@ impl<'a> Conv<'a> {
         }
         match (ours.as_str(), v) {
             ("note", Some(v)) => self.out.comment(&format!("NOTE: {v}")),
+            // DLR_TO_SAME_IP, a flag: reports go back to a session from the submitter's address.
+            ("dlr_session", v) if v.is_none_or(|v| v != "0") => {
+                let policy = Value::String("same_ip".into());
+                self.out.kv("dlr_session", policy, Some(at), None);
+            }
+            ("dlr_session", _) => {}
             ("route", Some(v)) if self.skipped.contains(v) => {
                 self.warn(
                     at,
@@ -448,6 +454,12 @@ impl<'a> Conv<'a> {
                 self.out.kv(n, number(v), Some(at), None)
             }
             ("throughput", Some(v)) => self.out.kv("throughput", number(v), Some(at), None),
+            // EMG's DLR_SUPPORT=0|1.
+            ("dlr_support", Some(v)) => {
+                let on = !matches!(v.trim(), "0" | "" | "no" | "false");
+                self.out
+                    .kv("dlr_support", Value::Boolean(on), Some(at), None);
+            }
             ("type" | "protocol" | "mode" | "http_method", Some(v)) => {
                 self.out
                     .kv(&ours, Value::String(v.to_ascii_lowercase()), Some(at), None);

@@ -22,7 +22,7 @@ pub struct UserEntry {
 }
 
 fn lines(path: &Path) -> std::io::Result<Vec<(usize, String)>> {
-    Ok(std::fs::read_to_string(path)?
+    Ok(crate::file::read_text(path)?
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l.trim().to_string()))

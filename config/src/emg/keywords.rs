@@ -33,11 +33,8 @@ pub(super) const CONNECTOR_NOT_CARRIED: &[(&str, &str)] = &[
     ("ROUTEDLR", "emg routes a delivery report back to the connector its message came in on; a separate DLR route is not available"),
     ("REDIRECT", "emg has no DLR redirection for one-way connectors"),
     ("ALLOWROUTE", "clients cannot choose the route in emg"),
-    ("DLR_SUPPORT", "emg does not make up delivery reports for connectors without them"),
-    ("NODLR", "emg does not make up delivery reports, so there is nothing to turn off"),
-    ("DLR_TO_SAME_IP", "emg returns a delivery report to any session of its user"),
     ("DEFAULT_CHARCODE_TEXT", "emg reads the character set from each request"),
-    ("PLUGIN", "Perl plugins do not run in emg; rewrite what it does with routes, blacklists or mappings"),
+    ("PLUGIN", "Perl plugins do not run in emg; rewrite it as a Lua [plugin.NAME] (emg-plugins(7)) and attach it with plugins = [\"NAME:string\"]"),
     ("LIBRARY", "custom (DLL) connectors do not run in emg"),
     ("LOGLEVEL", "connector logs have no level of their own in emg"),
     ("XAUTH", "EMG's HTTP admin API is not in emg: emgclient does the same over MGP"),
@@ -49,6 +46,8 @@ pub(super) const CONNECTOR_RENAMED: &[(&str, &str)] = &[
     ("REPLACE_PREFIX", "replaceprefix"),
     ("REPLACE_PREFIX_IN", "replaceprefix_in"),
     ("DEFAULT_SMSCOP", "http_method"),
+    // A flag (EMG 7.2): `dlr_session = "same_ip"` (see `convert`).
+    ("DLR_TO_SAME_IP", "dlr_session"),
     ("XAUTHUSER", "username"),
     ("XAUTHPASSWORD", "password"),
 ];

@@ -66,7 +66,7 @@ pub fn import(
         source.to_path_buf()
     };
     let read = |path: &Path| {
-        std::fs::read_to_string(path).map_err(|error| ImportError::Read {
+        crate::file::read_text(path).map_err(|error| ImportError::Read {
             path: path.to_path_buf(),
             error,
         })

@@ -1,4 +1,4 @@
-//! `balance show|add|set` and `report`: balances and the hourly summary, as a table, as CSV or
+//! `balance show|history|add|set` and `report`: balances and the hourly summary, as a table, as CSV or
 //! (with --json) as emgd's answer.
 
 use super::args::BalanceCommand;
@@ -11,8 +11,16 @@ use common::mgp::{BalanceList, Op, Report};
 pub async fn balance(c: &mut Client, out: &Out, cmd: BalanceCommand) -> Result<(), Failure> {
     // `show` of one account lists its latest changes too; add and set print the result only.
     let with_history = matches!(cmd, BalanceCommand::Show { .. });
+    let history_only = matches!(cmd, BalanceCommand::History { .. });
     let op = match cmd {
-        BalanceCommand::Show { account } => Op::BalanceShow { account },
+        BalanceCommand::Show { account } => Op::BalanceShow {
+            account,
+            history: None,
+        },
+        BalanceCommand::History { account, limit } => Op::BalanceShow {
+            account: Some(account),
+            history: Some(limit),
+        },
         BalanceCommand::Add { account, amount } => Op::BalanceAdd { account, amount },
         BalanceCommand::Set {
             account,
@@ -27,6 +35,9 @@ pub async fn balance(c: &mut Client, out: &Out, cmd: BalanceCommand) -> Result<(
     let (v, list) = c.call_as::<BalanceList>(op).await?;
     if out.raw(&v)? {
         return Ok(());
+    }
+    if history_only {
+        return history(&list);
     }
     let mut t = Table::new(&["ACCOUNT", ">BALANCE", "CURRENCY", "KIND", ">POSTPAID LIMIT"]);
     for b in &list.balances {
@@ -43,6 +54,10 @@ pub async fn balance(c: &mut Client, out: &Out, cmd: BalanceCommand) -> Result<(
         return Ok(());
     }
     outln!("")?;
+    history(&list)
+}
+
+fn history(list: &BalanceList) -> Result<(), Failure> {
     let mut h = Table::new(&["CHANGED", ">BEFORE", ">CHANGE", "BY"]);
     for c in &list.history {
         h.row(vec![

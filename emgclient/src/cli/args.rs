@@ -69,7 +69,7 @@ pub enum Command {
     /// Messages: show, cancel.
     #[command(subcommand)]
     Msg(MsgCommand),
-    /// Account balances: show, add, set (add and set: admin).
+    /// Account balances: show, history, add, set (add and set: admin).
     #[command(subcommand)]
     Balance(BalanceCommand),
     /// Messages, parts, price and cost from the routelog's hourly summary, summed by hour,
@@ -89,20 +89,34 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
-    /// Send a message through routing, or on one connector with --via.
+    /// Send a message through routing, or on one connector with --via; with -o, any of EMG's
+    /// MGP options (as emgsend -o), e.g. -o VP=60 -o UDH=0605040B8423F0, or a delivery report
+    /// injected: -o MSGTYPE=5 -o ORIGID=ID -o MESSAGESTATE=DELIVERED.
     Send {
-        #[arg(long)]
-        to: String,
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        text: String,
+        /// The recipient (the option DESTADDR).
+        #[arg(long, required_unless_present = "options")]
+        to: Option<String>,
+        /// The sender (the option SOURCEADDR).
+        #[arg(long, required_unless_present = "options")]
+        from: Option<String>,
+        /// The text (the option MESSAGE).
+        #[arg(long, required_unless_present = "options")]
+        text: Option<String>,
         /// Queue on this connector instead of routing.
         #[arg(long, value_name = "CONNECTOR")]
         via: Option<String>,
         /// Request a delivery report (its status shows in `msg show`).
         #[arg(long)]
         dlr: bool,
+        /// Send it for this account: priced, charged to its balance, refused (exit 4) when
+        /// the balance does not cover it.
+        #[arg(long)]
+        account: Option<String>,
+        /// An MGP option by name, repeatable: DESTADDR, SOURCEADDR, MESSAGE, UDH, CHARCODE,
+        /// DCS, VP (minutes), DLR, PRIORITY, PID, ROUTE, SOURCEADDRTON, DESTADDRNPI, ...,
+        /// MSGTYPE (5 with ORIGID and MESSAGESTATE injects a delivery report); see mgp(7).
+        #[arg(short = 'o', long = "option", value_name = "OPTION=value", value_parser = option_pair)]
+        options: Vec<(String, String)>,
     },
     /// Delivery reports.
     #[command(subcommand)]
@@ -224,6 +238,14 @@ pub enum MsgCommand {
 pub enum BalanceCommand {
     /// One account's balance, or every balance-controlled account's.
     Show { account: Option<String> },
+    /// ACCOUNT's latest balance changes, newest first: operators' changes by name, charges
+    /// and refunds summed per store commit as charge:CONNECTOR and refund:CONNECTOR.
+    History {
+        account: String,
+        /// How many changes to list (at most 1000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Add AMOUNT (a decimal such as 12.50; negative takes away) to ACCOUNT's balance (admin).
     Add {
         account: String,
@@ -257,4 +279,12 @@ pub enum ServerCommand {
     Stop,
     /// Stop emgd, then start it again (admin).
     Restart,
+}
+
+/// `NAME=value` of `send -o`.
+fn option_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not OPTION=value (e.g. VP=60)")),
+    }
 }

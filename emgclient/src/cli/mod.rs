@@ -108,16 +108,24 @@ async fn dispatch(c: &mut Client, out: &Out, command: Command) -> Result<(), Fai
             text,
             via,
             dlr,
+            account,
+            options,
         } => {
+            let options = options
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
             msg::send(
                 c,
                 out,
                 Op::Send {
-                    to,
-                    from,
-                    text,
+                    to: to.unwrap_or_default(),
+                    from: from.unwrap_or_default(),
+                    text: text.unwrap_or_default(),
                     via,
                     dlr,
+                    account,
+                    options,
                 },
             )
             .await

@@ -31,6 +31,9 @@ pub async fn run(c: &mut Client, out: &Out, cmd: MsgCommand) -> Result<(), Failu
                     .unwrap_or_default()
             )?;
             outln!("route         {}", m.target)?;
+            if let Some(entry) = &m.route_entry {
+                outln!("route entry   {entry}")?;
+            }
             outln!("received      {}", time_us(m.received_us))?;
             outln!("updated       {}", time_us(m.updated_us))?;
             outln!("attempts      {}", m.attempts)?;
@@ -146,7 +149,17 @@ pub(super) fn now_us() -> i64 {
 
 pub async fn send(c: &mut Client, out: &Out, op: Op) -> Result<(), Failure> {
     let (v, r) = c.call_as::<MessageRef>(op).await?;
-    if !out.raw(&v)? {
+    if out.raw(&v)? {
+        return Ok(());
+    }
+    if r.target.is_empty() {
+        // An injected delivery report (MSGTYPE=5) names no queue.
+        outln!(
+            "message {}: delivery report injected, now {}",
+            r.id,
+            r.state
+        )?;
+    } else {
         outln!("message {} queued on {}", r.id, r.target)?;
     }
     Ok(())

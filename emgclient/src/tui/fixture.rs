@@ -171,6 +171,7 @@ pub fn message_rows() -> Vec<common::mgp::MessageRow> {
             origin: "smpp-in".into(),
             account: Some(if i % 3 == 0 { "acme" } else { "demo" }.into()),
             target: Some("smsc2".into()),
+            route_entry: None,
             status: None,
             received_us: NOW_US - (95 - i as i64 * 7) * 1_000_000,
             updated_us: NOW_US - 60_000_000,
@@ -222,6 +223,7 @@ pub fn message_app() -> App {
                 origin: "smpp-in".into(),
                 origin_user: Some("acme".into()),
                 target: "smsc1".into(),
+                route_entry: None,
                 received_us: at(0),
                 updated_us: at(4200),
                 remote_id: Some("0F4241".into()),
@@ -281,6 +283,7 @@ pub fn lists(app: &mut App) {
     ]);
     let r = |order, prefix: Option<&str>, account: Option<&str>, to: &str| RouteInfo {
         order,
+        name: format!("emg.toml:{}", 40 + order * 4),
         prefix: prefix.map(Into::into),
         account: account.map(Into::into),
         from: None,

@@ -4,8 +4,10 @@
 //! connector listens on and runs its sessions.
 
 pub mod cimd2;
+pub mod ebe;
 pub mod gsm;
 pub mod http;
+pub mod mgp;
 pub mod runtime;
 pub mod sim;
 pub mod smpp;
@@ -132,6 +134,23 @@ pub async fn start(
         (Protocol::Smtp, Direction::Outgoing) => {
             let tls = smtp::tls::connector(&cfg)?;
             tasks.spawn(smtp::outgoing::run(gw, c, tls));
+        }
+        (Protocol::Mgp, Direction::Incoming) => {
+            let first = runtime::incoming::listen(&cfg, "0.0.0.0:7186").await;
+            tasks.spawn(async move {
+                let listen = || {
+                    let cfg = c.config();
+                    async move { runtime::incoming::listen(&cfg, "0.0.0.0:7186").await }
+                };
+                let listener = runtime::incoming::listen_or_error(&gw, &c, first, listen).await;
+                if let Some(listener) = listener {
+                    let mgp = Arc::new(mgp::incoming::MgpIn);
+                    runtime::incoming::run(gw, c, listener, mgp).await;
+                }
+            });
+        }
+        (Protocol::Ebe, Direction::Outgoing) => {
+            tasks.spawn(ebe::run(gw, c));
         }
         (Protocol::Gsm, _) => {
             tasks.spawn(gsm::outgoing::run(gw, c));

@@ -111,8 +111,9 @@ impl Supervisor {
             }
             Change::Remove(handle) => {
                 self.busy.insert(name, Vec::new());
-                let mode = gw.config().general.removed_queue;
-                jobs.spawn(retire(gw.clone(), handle, mode));
+                let general = &gw.config().general;
+                let (mode, wait) = (general.removed_queue, general.drain_timeout);
+                jobs.spawn(retire(gw.clone(), handle, mode, Duration::from_secs(wait)));
             }
             Change::Restart(handle, cfg) => {
                 self.busy.insert(name, Vec::new());
@@ -206,8 +207,14 @@ async fn stop_sessions(handle: &ConnectorHandle) -> bool {
 }
 
 /// A removed connector: drain (send what it has queued, then stop) or reroute (stop, then
-/// route its queue again), then DEAD.
-async fn retire(gw: Arc<Gateway>, handle: Arc<ConnectorHandle>, mode: RemovedQueue) -> Stopped {
+/// route its queue again), then DEAD. A drain that has not emptied the queue within
+/// `drain_timeout` (a peer that is down) ends as a reroute of what is left.
+async fn retire(
+    gw: Arc<Gateway>,
+    handle: Arc<ConnectorHandle>,
+    mut mode: RemovedQueue,
+    drain_timeout: Duration,
+) -> Stopped {
     let queued = handle.queue.len();
     gw.logs.connector(
         &handle.name,
@@ -215,8 +222,23 @@ async fn retire(gw: Arc<Gateway>, handle: Arc<ConnectorHandle>, mode: RemovedQue
         format!("TERMINATING (removed from the configuration; {queued} queued, {mode:?})"),
     );
     if mode == RemovedQueue::Drain {
+        let deadline = tokio::time::Instant::now() + drain_timeout;
         // A removal undone by a later reload ends the wait as well.
         while handle.removed() && !handle.queue.is_empty() {
+            if tokio::time::Instant::now() >= deadline {
+                let left = handle.queue.len();
+                gw.logs.connector(
+                    &handle.name,
+                    0,
+                    format!("DRAIN TIMEOUT ({left} still queued after {drain_timeout:?}; routing them again)"),
+                );
+                tracing::warn!(
+                    "connector {}: {left} messages still queued after drain_timeout ({drain_timeout:?}); routing them again",
+                    handle.name
+                );
+                mode = RemovedQueue::Reroute;
+                break;
+            }
             tokio::time::sleep(DRAIN_POLL).await;
         }
     }

@@ -6,8 +6,10 @@ use crate::store::accounts::{Balance, BalanceChange, SummaryQuery, SummaryRow};
 use crate::store::Write;
 use common::mgp::{BalanceInfo, BalanceList, ErrorBody, Report, ReportRow};
 
-/// Changes `balance_show` lists for one account.
+/// Changes `balance_show` lists for one account, unless it asks for another number (at most
+/// [`HISTORY_MAX`]).
 const HISTORY_SHOWN: usize = 20;
+const HISTORY_MAX: usize = 1000;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -30,7 +32,8 @@ fn info(b: Balance, currency: &str) -> BalanceInfo {
     }
 }
 
-pub async fn show(s: &Server, account: Option<String>) -> OpResult {
+pub async fn show(s: &Server, account: Option<String>, history: Option<usize>) -> OpResult {
+    let shown = history.unwrap_or(HISTORY_SHOWN).min(HISTORY_MAX);
     let wanted = account.clone();
     let balances =
         s.gw.store
@@ -45,7 +48,7 @@ pub async fn show(s: &Server, account: Option<String>) -> OpResult {
     let history = match &balances[..] {
         [one] => {
             s.gw.store
-                .balance_history(one.account.clone(), HISTORY_SHOWN)
+                .balance_history(one.account.clone(), shown)
                 .await
                 .map_err(|e| ErrorBody::internal(format!("balance history not read: {e}")))?
         }
@@ -105,7 +108,7 @@ pub async fn change(
         }])
         .await
         .map_err(|e| ErrorBody::internal(format!("balance not changed: {e}")))?;
-    show(s, Some(account)).await
+    show(s, Some(account), None).await
 }
 
 pub async fn report(

@@ -30,6 +30,7 @@ fn row(f: Found) -> MessageRow {
         origin: f.origin,
         account: f.account,
         target: f.target,
+        route_entry: f.route_entry,
         status: f.status,
         received_us: f.received_us,
         updated_us: f.updated_us,
@@ -321,6 +322,7 @@ pub fn routes(s: &Server) -> OpResult {
         .enumerate()
         .map(|(i, r)| RouteInfo {
             order: i + 1,
+            name: r.name.clone(),
             prefix: r.prefix.clone(),
             account: r.account.clone(),
             from: r.from.clone(),

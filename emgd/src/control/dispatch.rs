@@ -31,7 +31,8 @@ pub fn required_role(op: &Op) -> Role {
         | Op::Loglevel { level: None }
         | Op::Logs { .. }
         | Op::BalanceShow { .. }
-        | Op::Report { .. } => Role::Readonly,
+        | Op::Report { .. }
+        | Op::Ping => Role::Readonly,
         Op::Hold { .. }
         | Op::Release { .. }
         | Op::Bounce { .. }
@@ -43,7 +44,9 @@ pub fn required_role(op: &Op) -> Role {
         | Op::MsgMove { .. }
         | Op::MsgResend { .. }
         | Op::Send { .. }
-        | Op::DlrInject { .. } => Role::Operator,
+        | Op::DlrInject { .. }
+        | Op::Submit { .. }
+        | Op::Deliver { .. } => Role::Operator,
         Op::Reload
         | Op::BalanceAdd { .. }
         | Op::BalanceSet { .. }
@@ -73,6 +76,13 @@ impl Service for Server {
             Op::ServerStatus | Op::ServerStart | Op::ServerStop | Op::ServerRestart => {
                 Err(ErrorBody::bad_request(format!(
                     "{} is an operation of the watchdog (emgd watchdog), not of emgd",
+                    op.name()
+                )))
+            }
+            Op::Submit { .. } | Op::Deliver { .. } | Op::Ping => {
+                Err(ErrorBody::bad_request(format!(
+                    "{} is an operation of applications on an incoming `mgp` connector, not of the \
+                     control listener (operators use `send`)",
                     op.name()
                 )))
             }
@@ -149,7 +159,27 @@ impl Service for Server {
                 text,
                 via,
                 dlr,
-            } => msg::send(s, user, to, from, text, via, dlr).await,
+                options,
+                account,
+            } => {
+                msg::send(
+                    s,
+                    user,
+                    msg::Send {
+                        to,
+                        from,
+                        text,
+                        via,
+                        dlr,
+                        options,
+                        account,
+                    },
+                )
+                .await
+            }
+            Op::Submit { .. } | Op::Deliver { .. } | Op::Ping => {
+                unreachable!("refused by required_role")
+            }
             Op::DlrInject { id, status } => msg::dlr_inject(s, user, id, &status).await,
             Op::Reload => admin::reload(s, user).await,
             Op::Loglevel { level } => logs::loglevel(user, level.as_deref()),
@@ -165,7 +195,7 @@ impl Service for Server {
                 streams.open(stream::tail(s, name.as_deref(), pdu, backlog)?)
             }
             Op::Watch => streams.open(stream::watch(self)),
-            Op::BalanceShow { account } => accounting::show(s, account).await,
+            Op::BalanceShow { account, history } => accounting::show(s, account, history).await,
             Op::BalanceAdd { account, amount } => {
                 accounting::change(s, user, account, &amount, None).await
             }

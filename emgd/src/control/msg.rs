@@ -2,7 +2,9 @@
 
 use super::connectors::find;
 use super::server::{ok, OpResult, Server};
-use crate::gateway::{QueuedError, Reject};
+use crate::connector::http::params::normalise;
+use crate::connector::mgp::options::{submission, Submission};
+use crate::gateway::{InjectError, QueuedError, Reject};
 use crate::store::{MessageState, StoredMessage, Write};
 use common::dlr::DlrStatus;
 use common::message::{Address, Message, MsgType, Origin};
@@ -62,6 +64,7 @@ pub fn message_info(st: &StoredMessage) -> MessageInfo {
         origin: m.origin.connector.clone(),
         origin_user: m.origin.user.clone(),
         target: m.target.clone(),
+        route_entry: m.route_entry.clone(),
         received_us: m.received_us,
         updated_us: st.updated_us,
         remote_id: st.remote_id.clone(),
@@ -195,35 +198,122 @@ fn encode_text(text: &str) -> (u8, Vec<u8>) {
     }
 }
 
-/// Accept a message from the operator, routed or queued on `via`.
-pub async fn send(
-    s: &Server,
-    user: &str,
-    to: String,
-    from: String,
-    text: String,
-    via: Option<String>,
-    dlr: bool,
-) -> OpResult {
-    if to.is_empty() {
-        return Err(ErrorBody::bad_request("`to` must not be empty"));
+/// What `send` asks for.
+pub struct Send {
+    pub to: String,
+    pub from: String,
+    pub text: String,
+    pub via: Option<String>,
+    pub dlr: bool,
+    /// EMG's MGP options (`emgclient send -o NAME=value`); `to`, `from`, `text` and `dlr`
+    /// fill `DESTADDR`, `SOURCEADDR`, `MESSAGE` and `DLR` unless the options set them.
+    pub options: serde_json::Map<String, serde_json::Value>,
+    /// The account it is sent for: priced, charged to its balance and refused when that does
+    /// not cover it, as a message from one of the account's users would be.
+    pub account: Option<String>,
+}
+
+fn refusal(e: Reject) -> ErrorBody {
+    match e {
+        Reject::Store(e) => ErrorBody::internal(format!("message not stored: {e}")),
+        r @ Reject::NoBalance(_) => ErrorBody::new(
+            common::mgp::ErrorCode::NoBalance,
+            format!("message not accepted: {r}"),
+        ),
+        other => ErrorBody::refused(format!("message not accepted: {other}")),
     }
-    let (data_coding, body) = encode_text(&text);
-    let message = Message {
-        msgtype: MsgType::Sms,
-        source: Address::new(from),
-        dest: Address::new(to),
-        data_coding,
-        body,
-        dlr_requested: dlr,
-        origin: Origin {
-            connector: ORIGIN.to_string(),
-            user: Some(user.to_string()),
-            account: None,
-            client_ref: None,
-            ..Default::default()
-        },
+}
+
+/// The message `send` with options describes (or the report it injects).
+fn with_options(user: &str, req: Send) -> Result<(Submission, Option<String>), ErrorBody> {
+    use serde_json::Value;
+    let mut options = req.options;
+    let has = |o: &serde_json::Map<String, Value>, names: &[&str]| {
+        o.keys().any(|k| names.contains(&normalise(k).as_str()))
+    };
+    for (name, aliases, value) in [
+        ("DESTADDR", &["destaddr", "to"][..], req.to),
+        ("SOURCEADDR", &["sourceaddr", "from"][..], req.from),
+        ("MESSAGE", &["message", "text", "hexcontent"][..], req.text),
+    ] {
+        if !value.is_empty() && !has(&options, aliases) {
+            options.insert(name.into(), Value::String(value));
+        }
+    }
+    if req.dlr && !has(&options, &["dlr"]) {
+        options.insert("DLR".into(), Value::String("1".into()));
+    }
+    let origin = Origin {
+        connector: ORIGIN.to_string(),
+        user: Some(user.to_string()),
+        account: req.account.filter(|a| !a.is_empty()),
         ..Default::default()
+    };
+    let parsed = submission(&options, origin).map_err(|e| ErrorBody::bad_request(e.to_string()))?;
+    let via = match &parsed {
+        Submission::Message { route: Some(r), .. } => Some(r.clone()),
+        _ => req.via,
+    };
+    Ok((parsed, via))
+}
+
+/// Accept a message from the operator, routed or queued on `via`; with `MSGTYPE`=5 among its
+/// options, inject the delivery report they describe.
+pub async fn send(s: &Server, user: &str, req: Send) -> OpResult {
+    let (message, via) = if req.options.is_empty() {
+        if req.to.is_empty() {
+            return Err(ErrorBody::bad_request("`to` must not be empty"));
+        }
+        let (data_coding, body) = encode_text(&req.text);
+        let message = Message {
+            msgtype: MsgType::Sms,
+            source: Address::new(req.from),
+            dest: Address::new(req.to),
+            data_coding,
+            body,
+            dlr_requested: req.dlr,
+            origin: Origin {
+                connector: ORIGIN.to_string(),
+                user: Some(user.to_string()),
+                account: req.account.filter(|a| !a.is_empty()),
+                client_ref: None,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        (message, req.via)
+    } else {
+        match with_options(user, req)? {
+            (Submission::Message { message, .. }, via) => (*message, via),
+            (Submission::Report { origid, status }, _) => {
+                s.gw.inject_report(&origid, status)
+                    .await
+                    .map_err(|e| match e {
+                        InjectError::NotFound(_) => ErrorBody::not_found(e.to_string()),
+                        InjectError::NotInjectable { .. } => ErrorBody::refused(e.to_string()),
+                        InjectError::NotStored(_) => ErrorBody::internal(e.to_string()),
+                    })?;
+                tracing::info!(
+                    operator = user,
+                    origid,
+                    status = status.stat_word(),
+                    "delivery report injected"
+                );
+                let id = origid.parse().unwrap_or(0);
+                let state = match id {
+                    0 => MessageState::Done.name().to_string(),
+                    id => lookup(s, id).await.map_or_else(
+                        |_| MessageState::Done.name().to_string(),
+                        |st| st.state.name().to_string(),
+                    ),
+                };
+                return ok(MessageRef {
+                    id,
+                    target: String::new(),
+                    state,
+                });
+            }
+        }
     };
     let accepted = match &via {
         Some(name) => {
@@ -232,14 +322,7 @@ pub async fn send(
         }
         None => s.gw.accept(message).await,
     };
-    let id = accepted.map_err(|e| match e {
-        Reject::Store(e) => ErrorBody::internal(format!("message not stored: {e}")),
-        r @ Reject::NoBalance(_) => ErrorBody::new(
-            common::mgp::ErrorCode::NoBalance,
-            format!("message not accepted: {r}"),
-        ),
-        other => ErrorBody::refused(format!("message not accepted: {other}")),
-    })?;
+    let id = accepted.map_err(refusal)?;
     let target = match via {
         Some(v) => v,
         None => lookup(s, id).await?.message.target,

@@ -53,6 +53,16 @@ pub struct Streams {
 }
 
 impl Streams {
+    /// The streams of a caller that opens none (the HTTP admin API's operations).
+    pub fn none() -> Streams {
+        let (events, _) = mpsc::channel(1);
+        Streams {
+            events,
+            open: HashMap::new(),
+            next: 1,
+        }
+    }
+
     /// Start `task` as a new stream; the answer names it.
     pub fn open(&mut self, task: StreamTask) -> OpResult {
         let id = self.next;

@@ -2,7 +2,7 @@
 //! [`super::cmr`]), the queue limits, and the durable enqueue. A message is accepted only once
 //! its enqueue is committed; a refusal is written to the routelog.
 
-use super::limits::check_queue_limits;
+use super::limits::reserve_place;
 use super::reject::Reject;
 use super::shared::Gateway;
 use crate::clock::now_us;
@@ -12,7 +12,13 @@ use crate::router::NoRoute;
 use crate::store::accounts::to_micros;
 use crate::store::{StoreError, Write};
 use common::message::{Message, MessageId};
+use rust_decimal::Decimal;
 use std::time::Duration;
+
+/// The routelog's route entry of a message a plugin routed.
+const PLUGIN_ENTRY: &str = "plugin";
+/// ... and of one whose connector the sender named (MGP `send --via`).
+const VIA_ENTRY: &str = "via";
 
 impl Gateway {
     /// Whether `user`'s `throughput` lets one more message in now.
@@ -45,24 +51,29 @@ impl Gateway {
             .as_ref()
             .and_then(|k| self.cmr.lookup(k, now))
             .filter(|c| self.configured(c).is_some());
-        let routed = match earlier.or(forced) {
-            Some(c) => Ok(c),
-            None => {
-                if let Some(user) = router.user_for(&message) {
-                    message.target_user = Some(user);
-                }
-                router.route(&message, |name| {
+        // The later parts of a long message follow the first part's connector, by the entry
+        // that routes them all; a plugin's route is named `plugin`.
+        let routed = if let Some(c) = earlier {
+            Ok((c, router.entry(&message)))
+        } else if let Some(c) = forced {
+            Ok((c, Some(PLUGIN_ENTRY.to_string())))
+        } else {
+            if let Some(user) = router.user_for(&message) {
+                message.target_user = Some(user);
+            }
+            router
+                .routed(&message, |name| {
                     self.connector(name).is_some_and(|c| c.is_up())
                 })
-            }
+                .map(|r| (r.target, Some(r.entry)))
         };
-        let target = match routed {
-            Ok(t) => {
-                if let Some(k) = parts_key {
+        let (target, route_entry) = match routed {
+            Ok((t, entry)) => {
+                if let Some(k) = &parts_key {
                     let ttl = Duration::from_secs(self.config().general.cmrexpire);
-                    self.cmr.remember(k, &t, now, ttl);
+                    self.cmr.remember(k.clone(), &t, now, ttl);
                 }
-                t
+                (t, entry)
             }
             Err(no_route) => {
                 message.id = self.allocate_id();
@@ -86,27 +97,33 @@ impl Gateway {
                 account: message.origin.account.clone(),
             }));
         };
+        // Until this part is queued (or refused), the later parts of its message already
+        // queued wait for it: their commits may have been quicker.
+        let _accepting = parts_key.map(|k| target_handle.queue.accepting(k));
         let exempt = receiving
             .as_ref()
             .is_some_and(|c| c.config().ignoremaxtotalqueuesize);
-        if !exempt {
-            check_queue_limits(&self.config(), &self.totals, &target_handle).await?;
-        }
+        let place = reserve_place(&self.config(), &self.totals, &target_handle, exempt).await?;
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target;
-        crate::accounting::price::tag(&self.config().prices, &mut message);
+        message.route_entry = route_entry;
         let policy = receiving
             .as_ref()
             .map_or_else(Default::default, |c| c.config().reassemble);
         if message.concat().is_some() && super::held_parts::joins(policy, &target_handle.config()) {
-            // Held parts of a long message going to an application (MO): not charged.
+            // A part held to be joined is priced and charged with the whole message, once
+            // that is complete; the whole takes its queue place anew when it is queued.
+            drop(place);
             return self.hold_part(message, &target_handle).await;
         }
-        self.store_charged(&message).await?;
+        crate::accounting::price::tag(&self.config().prices, &mut message);
+        // A refusal or a failed commit drops `place`, which gives it back.
+        self.store_charged(std::slice::from_ref(&message), Vec::new())
+            .await?;
         accepted_durably(&message);
         let id = message.id;
-        target_handle.queue.push_or_schedule(message);
+        target_handle.queue.push_reserved(message, place);
         Ok(id)
     }
 
@@ -125,15 +142,17 @@ impl Gateway {
                 account: message.origin.account.clone(),
             }));
         };
-        check_queue_limits(&self.config(), &self.totals, &handle).await?;
+        let place = reserve_place(&self.config(), &self.totals, &handle, false).await?;
         message.id = self.allocate_id();
         message.received_us = now_us();
         message.target = target.to_string();
+        message.route_entry = Some(VIA_ENTRY.to_string());
         crate::accounting::price::tag(&self.config().prices, &mut message);
-        self.store_charged(&message).await?;
+        self.store_charged(std::slice::from_ref(&message), Vec::new())
+            .await?;
         accepted_durably(&message);
         let id = message.id;
-        handle.queue.push_or_schedule(message);
+        handle.queue.push_reserved(message, place);
         Ok(id)
     }
 }
@@ -149,43 +168,53 @@ impl Gateway {
         Ok(message)
     }
 
-    /// Store `message` with its charge, in one batch: a message priced for an account is
-    /// charged to its balance in the transaction that stores it, so it is acknowledged only
-    /// with its charge, and refused (written to the routelog as REJECTED) when the balance
-    /// does not cover it.
-    async fn store_charged(&self, message: &Message) -> Result<(), Reject> {
-        let charge = match (&message.origin.account, message.price) {
-            (Some(account), Some(price)) if price > rust_decimal::Decimal::ZERO => {
-                Some((account.clone(), price))
-            }
-            _ => None,
-        };
-        let Some((account, amount)) = charge else {
-            self.store.commit(vec![Write::enqueue(message)]).await?;
+    /// Store `messages` with their charge, in one batch: messages priced for an account are
+    /// charged to its balance in the transaction that stores them, so they are acknowledged
+    /// only with their charge, and refused (written to the routelog as REJECTED) when the
+    /// balance does not cover it. All of them are the first one's account's (one message, or
+    /// the parts of one long message). `also` joins the batch either way (a joined message's
+    /// held parts are dropped with it).
+    pub(super) async fn store_charged(
+        &self,
+        messages: &[Message],
+        also: Vec<Write>,
+    ) -> Result<(), Reject> {
+        let Some(first) = messages.first() else {
             return Ok(());
         };
-        let writes = vec![
-            Write::Charge {
+        let amount: Decimal = messages.iter().filter_map(|m| m.price).sum();
+        let mut writes: Vec<Write> = match &first.origin.account {
+            Some(account) if amount > Decimal::ZERO => vec![Write::Charge {
                 account: account.clone(),
+                via: first.origin.connector.clone(),
                 amount,
-            },
-            Write::enqueue(message),
-        ];
+            }],
+            _ => Vec::new(),
+        };
+        let charged = !writes.is_empty();
+        writes.extend(messages.iter().map(Write::enqueue));
+        let refused_too = also.clone();
+        writes.extend(also);
         match self.store.commit(writes).await {
             Ok(()) => {
-                crate::metrics::global().charged(&account, to_micros(amount));
+                if let (true, Some(account)) = (charged, &first.origin.account) {
+                    crate::metrics::global().charged(account, to_micros(amount));
+                }
                 Ok(())
             }
             Err(StoreError::NoBalance { account }) => {
                 crate::metrics::global().balance_refused(&account);
                 let reject = Reject::NoBalance(account);
                 let reason = reject.to_string();
-                self.store
-                    .commit(vec![Write::Rejected {
-                        message: Box::new(message.clone()),
-                        reason,
-                    }])
-                    .await?;
+                let mut writes: Vec<Write> = messages
+                    .iter()
+                    .map(|m| Write::Rejected {
+                        message: Box::new(m.clone()),
+                        reason: reason.clone(),
+                    })
+                    .collect();
+                writes.extend(refused_too);
+                self.store.commit(writes).await?;
                 Err(reject)
             }
             Err(e) => Err(e.into()),

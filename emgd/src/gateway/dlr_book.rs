@@ -93,6 +93,9 @@ pub enum PartsSoFar {
     Whole(DlrStatus, u32, Vec<String>),
 }
 
+/// Parked receipts below which no sweep runs.
+const PARKED_SWEEP_MIN: usize = 64;
+
 #[derive(Debug, Default)]
 pub struct DlrBook {
     open: Mutex<HashMap<DlrKey, OpenEntry>>,
@@ -100,6 +103,8 @@ pub struct DlrBook {
     /// way. Matched when the id is opened.
     parked: Mutex<HashMap<DlrKey, Vec<ParkedReceipt>>>,
     next_token: AtomicU64,
+    /// Size of `parked` at which the next park sweeps out receipts nobody waits for.
+    sweep_parked_at: Mutex<usize>,
     /// Long messages whose parts' receipts are still coming in.
     tallies: Mutex<HashMap<MessageId, Tally>>,
 }
@@ -126,6 +131,7 @@ impl DlrBook {
             open: Mutex::new(open),
             parked: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(0),
+            sweep_parked_at: Mutex::new(PARKED_SWEEP_MIN),
             tallies: Mutex::new(tallies),
         }
     }
@@ -182,11 +188,18 @@ impl DlrBook {
         }
         tracing::debug!("connector {connector}: receipt for {canon} parked for {window} s");
         let now = Instant::now();
-        // Receipts whose session went away before their window ended: nothing waits for them.
-        parked.retain(|_, waiting| {
-            waiting.retain(|p| p.until > now && !p.waiter.is_closed());
-            !waiting.is_empty()
-        });
+        // Receipts whose session went away before their window ended (no `unpark_late` for
+        // them): nothing waits for them. Swept when the map has doubled since the last sweep,
+        // so a park costs O(1) amortised, not a scan of every parked receipt.
+        let mut sweep_at = lock(&self.sweep_parked_at);
+        if parked.len() >= *sweep_at {
+            parked.retain(|_, waiting| {
+                waiting.retain(|p| p.until > now && !p.waiter.is_closed());
+                !waiting.is_empty()
+            });
+            *sweep_at = (parked.len() * 2).max(PARKED_SWEEP_MIN);
+        }
+        drop(sweep_at);
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let (waiter, entry) = oneshot::channel();
         parked
@@ -450,6 +463,31 @@ mod tests {
             book.find_or_park("smsc", "99", IdFormat::Auto, 0),
             Lookup::Found(_, OpenEntry::Loaded(..))
         ));
+    }
+
+    /// Parks sweep out receipts nobody waits for only now and then (when the map doubled),
+    /// so the map stays within twice what is really waiting and a park scans nothing.
+    #[test]
+    fn abandoned_parked_receipts_are_swept_without_a_scan_per_park() {
+        let book = DlrBook::default();
+        let kept: Vec<Parked> = (0..10)
+            .map(|i| parked(book.find_or_park("smsc", &format!("k{i}"), IdFormat::Auto, 60)))
+            .collect();
+        let mut most = 0;
+        for i in 0..10_000 {
+            // The session went away: its Parked is dropped without unpark_late.
+            drop(book.find_or_park("smsc", &format!("gone{i}"), IdFormat::Auto, 60));
+            most = most.max(lock(&book.parked).len());
+        }
+        assert!(most <= 2 * PARKED_SWEEP_MIN + 1, "at most {most} parked");
+        for (i, p) in kept.into_iter().enumerate() {
+            book.open("smsc", &format!("k{i}"), message(i as MessageId));
+            let mut p = p;
+            assert!(
+                p.entry.try_recv().is_ok(),
+                "the receipts still waiting were kept"
+            );
+        }
     }
 
     fn row(id: MessageId, remote: &str, done: Option<&str>) -> OpenDlr {

@@ -12,6 +12,9 @@ use super::shared::Gateway;
 use common::dlr::DlrStatus;
 use std::sync::atomic::Ordering;
 
+/// Expired entries settled at once.
+const SETTLE_BATCH: usize = 1_000;
+
 /// Longest time between two searches for expired entries (µs).
 const MAX_EVERY_US: i64 = 60_000_000;
 
@@ -43,21 +46,25 @@ impl Gateway {
         let expired = self
             .book
             .opened_before(|scope| now.saturating_sub(seconds_us(expire_of(scope))));
-        for ((scope, remote_id), entry) in expired {
-            let connector = self.scope_connector(&scope);
-            self.logs.connector(
-                &connector,
-                0,
-                format!(
-                    "DLR EXPIRED (info=\"no receipt for {remote_id} within dlr_expire {} s; reported as UNKNOWN\")",
-                    expire_of(&scope)
-                ),
-            );
-            crate::metrics::global().dlr_expired(&connector);
-            // As if the next hop had reported UNKNOWN: the same path closes the entry (or
-            // the part), finishes the message and tells the sender.
-            self.settle((scope, remote_id), entry, DlrStatus::Unknown, 0)
-                .await;
+        let mut expired = expired.into_iter().peekable();
+        while expired.peek().is_some() {
+            // A batch of commits at a time: the store groups them.
+            let batch = expired.by_ref().take(SETTLE_BATCH).map(|((scope, remote_id), entry)| {
+                let connector = self.scope_connector(&scope);
+                self.logs.connector(
+                    &connector,
+                    0,
+                    format!(
+                        "DLR EXPIRED (info=\"no receipt for {remote_id} within dlr_expire {} s; reported as UNKNOWN\")",
+                        expire_of(&scope)
+                    ),
+                );
+                crate::metrics::global().dlr_expired(&connector);
+                // As if the next hop had reported UNKNOWN: the same path closes the entry (or
+                // the part), finishes the message and tells the sender.
+                self.settle((scope, remote_id), entry, DlrStatus::Unknown, 0)
+            });
+            futures_util::future::join_all(batch).await;
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::reject::Reject;
 use crate::connector::runtime::state::ConnectorHandle;
-use crate::queue::Totals;
+use crate::queue::{Full, Reserved, Totals};
 use crate::rate::RateLimiter;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,34 +45,36 @@ impl UserLimits {
     }
 }
 
-/// Whether one more message may be queued for `target` now. Past the soft limit it may, after
-/// EMG's 0.1 s delay per message.
-pub async fn check_queue_limits(
+/// A place on `target`'s queue for one more message, taken at once so that concurrent
+/// accepts cannot pass `maxqueuesize` or `maxtotalqueuesize` together (`exempt`: the
+/// receiving connector has `ignoremaxtotalqueuesize`). Past the soft limit it comes after
+/// EMG's 0.1 s delay per message. Dropping it gives the place back.
+pub async fn reserve_place(
     cfg: &config::Config,
     totals: &Totals,
     target: &ConnectorHandle,
-) -> Result<(), Reject> {
-    let total = totals.get() as u64;
-    if let Some(max) = cfg.general.maxtotalqueuesize {
-        if total >= max {
-            return Err(Reject::QueueFull(format!(
-                "{total} messages queued, maxtotalqueuesize is {max}"
-            )));
-        }
-    }
-    if let Some(max) = target.config().maxqueuesize {
-        let len = target.queue.len() as u64;
-        if len >= max {
-            return Err(Reject::QueueFull(format!(
-                "connector {} has {len} messages queued, its maxqueuesize is {max}",
-                target.name
-            )));
-        }
-    }
-    if let Some(soft) = cfg.general.maxtotalqueuesize_soft {
-        if total >= soft {
+    exempt: bool,
+) -> Result<Reserved, Reject> {
+    let total_max = cfg.general.maxtotalqueuesize.filter(|_| !exempt);
+    let max = target.config().maxqueuesize.filter(|_| !exempt);
+    let reserved = target.queue.reserve(max, total_max).map_err(|full| {
+        Reject::QueueFull(match full {
+            Full::Total(total) => format!(
+                "{total} messages queued, maxtotalqueuesize is {}",
+                total_max.unwrap_or_default()
+            ),
+            Full::Connector(len) => format!(
+                "connector {} has {len} messages queued, its maxqueuesize is {}",
+                target.name,
+                max.unwrap_or_default()
+            ),
+        })
+    })?;
+    if let Some(soft) = cfg.general.maxtotalqueuesize_soft.filter(|_| !exempt) {
+        // The total counts this message's place already.
+        if totals.get() as u64 > soft {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    Ok(())
+    Ok(reserved)
 }

@@ -16,6 +16,7 @@
 //! | [`outcome`] | what a session reports about a message: submitting, sent, failed, expired, unsent |
 //! | [`reassembly`] | holding the parts of a long message until it can be joined (`reassemble`), with [`held_parts`] |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
+//! | [`inject`] | delivery reports injected by applications (MSGTYPE=5) for connectors without receipts |
 //! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
 //! | [`expiry`] | failing queued messages whose validity ended |
@@ -29,6 +30,7 @@ pub mod dlr_expiry;
 pub mod expiry;
 pub mod held_parts;
 pub mod history;
+pub mod inject;
 pub mod limits;
 pub mod outcome;
 pub mod plugins;
@@ -41,6 +43,7 @@ pub mod reload;
 pub mod report;
 pub mod shared;
 
+pub use inject::InjectError;
 pub use queued::QueuedError;
 pub use receipt::ReceiptOutcome;
 pub use reject::Reject;

@@ -6,7 +6,15 @@
 //!
 //! Durable: each part is stored as it arrives (`concat_parts`) and answered only once the
 //! store has it; the last part's commit enqueues the whole message and deletes the parts in
-//! one transaction; a restart loads the held parts again. A part arriving twice replaces the
+//! one transaction; a restart loads the held parts again.
+//!
+//! Charged once, whole: a held part is not priced; the joined message is priced by the price
+//! table as any message of its text is (a `per_part` entry times the parts that text makes,
+//! usually the parts it came in; another once) and charged in the commit that enqueues it. When the account's balance does not cover that,
+//! the last part is refused with the no-balance error and the whole message is written to the
+//! routelog as REJECTED, its held parts dropped in the same commit. Parts passed on after
+//! `cmrexpire` are priced and charged each, in the commit that queues them (refused together,
+//! as REJECTED rows, when the balance does not cover them). A part arriving twice replaces the
 //! first copy. A message whose parts have not all arrived within `cmrexpire` seconds of its
 //! first part is not lost: its parts are queued as they are, each with its UDH, as `never`
 //! would have, with a connector log line naming what was missing.
@@ -58,15 +66,20 @@ impl Gateway {
         let held = pending.remove(&key).expect("just filled");
         let mut whole = joined(&held.parts);
         whole.id = id;
-        let writes = vec![
-            Write::enqueue(&whole),
-            Write::DropParts { key: key.clone() },
-        ];
-        if let Err(e) = self.store.commit(writes).await {
-            let mut held = held;
-            held.parts.remove(&c.seq);
-            pending.insert(key, held);
-            return Err(e.into());
+        crate::accounting::price::tag(&self.config().prices, &mut whole);
+        let drop_parts = vec![Write::DropParts { key: key.clone() }];
+        match self
+            .store_charged(std::slice::from_ref(&whole), drop_parts)
+            .await
+        {
+            Ok(()) => {}
+            Err(refused @ Reject::NoBalance(_)) => return Err(refused),
+            Err(e) => {
+                let mut held = held;
+                held.parts.remove(&c.seq);
+                pending.insert(key, held);
+                return Err(e);
+            }
         }
         drop(pending);
         self.logs.connector(
@@ -93,26 +106,38 @@ impl Gateway {
             .map(|(k, _)| k.clone())
             .collect();
         for key in late {
-            let Some(held) = pending.remove(&key) else {
+            let Some(mut held) = pending.remove(&key) else {
                 continue;
             };
-            let mut writes: Vec<Write> = held.parts.values().map(Write::enqueue).collect();
-            writes.push(Write::DropParts { key: key.clone() });
-            if let Err(e) = self.store.commit(writes).await {
-                tracing::warn!("held parts of {key} not queued yet: {e}");
-                pending.insert(key, held);
-                continue;
+            // Priced and charged now, each as a part, as `never` would have.
+            for part in held.parts.values_mut() {
+                crate::accounting::price::tag(&self.config().prices, part);
             }
+            let parts: Vec<Message> = held.parts.values().cloned().collect();
+            let drop_parts = vec![Write::DropParts { key: key.clone() }];
+            let refused = match self.store_charged(&parts, drop_parts).await {
+                Ok(()) => None,
+                Err(refused @ Reject::NoBalance(_)) => Some(refused),
+                Err(e) => {
+                    tracing::warn!("held parts of {key} not queued yet: {e}");
+                    pending.insert(key, held);
+                    continue;
+                }
+            };
             let missing: Vec<String> = (1..=held.total)
                 .filter(|n| !held.parts.contains_key(n))
                 .map(|n| n.to_string())
                 .collect();
             if let Some(first) = held.parts.values().next() {
+                let outcome = match &refused {
+                    None => "queued as they are".to_string(),
+                    Some(r) => format!("refused: {r}"),
+                };
                 self.logs.connector(
                     &first.origin.connector,
                     0,
                     format!(
-                        "REASSEMBLY TIMEOUT (info=\"{} of {} parts from {} in {} s, part {} missing: queued as they are\")",
+                        "REASSEMBLY TIMEOUT (info=\"{} of {} parts from {} in {} s, part {} missing: {outcome}\")",
                         held.parts.len(),
                         held.total,
                         first.source.addr,
@@ -120,6 +145,9 @@ impl Gateway {
                         missing.join(", ")
                     ),
                 );
+            }
+            if refused.is_some() {
+                continue;
             }
             for part in held.parts.into_values() {
                 match self.connector(&part.target) {

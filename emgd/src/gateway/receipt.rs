@@ -53,11 +53,25 @@ impl Gateway {
         status: DlrStatus,
         error: u32,
     ) -> ReceiptOutcome {
-        let format = self.id_format(connector);
-        let canon = dlrid::normalise(remote_id, format);
         let window = self
             .connector(connector)
             .map_or(0, |c| c.config().dlr_park_seconds);
+        self.record_receipt_within(connector, remote_id, status, error, window)
+            .await
+    }
+
+    /// As [`Gateway::record_receipt`], parking an unmatched receipt for `window` seconds (0:
+    /// an injected report, whose message was sent long before, is not parked).
+    pub(super) async fn record_receipt_within(
+        &self,
+        connector: &str,
+        remote_id: &str,
+        status: DlrStatus,
+        error: u32,
+        window: u64,
+    ) -> ReceiptOutcome {
+        let format = self.id_format(connector);
+        let canon = dlrid::normalise(remote_id, format);
         let scope = self.dlr_scope(connector);
         let (key, entry) = match self.book.find_or_park(&scope, &canon, format, window) {
             Lookup::Found(key, entry) => (key, entry),

@@ -37,7 +37,8 @@ impl Gateway {
     /// Apply a reloaded configuration. Settings take effect at once, except those the
     /// sessions were started with: those the supervisor applies when it restarts them, so
     /// MGP shows the running values until then.
-    pub fn reload(&self, cfg: config::Config) {
+    pub fn reload(&self, mut cfg: config::Config) {
+        keep_store_settings(&self.config().prices, &mut cfg.prices);
         self.user_limits.clear();
         let mut map = (*self.snapshot()).clone();
         let mut changes = Vec::new();
@@ -138,6 +139,37 @@ impl Gateway {
             from.queue.push(m);
         }
         done
+    }
+}
+
+/// `refund_policy` and `summary_prefix_length` are the store writer's, fixed when it opened:
+/// a reload that changes them is refused for them (logged), and `next` keeps the running
+/// values, so what MGP and the metrics show is what is in force until the restart.
+fn keep_store_settings(running: &config::PriceTable, next: &mut config::PriceTable) {
+    if next.refund != running.refund {
+        tracing::warn!(
+            "reload: refund_policy stays {} until emgd restarts (the file now says {}); the store applies it from its start",
+            refund_word(running.refund),
+            refund_word(next.refund)
+        );
+        next.refund = running.refund;
+    }
+    if next.summary_prefix_length != running.summary_prefix_length {
+        tracing::warn!(
+            "reload: summary_prefix_length stays {} until emgd restarts (the file now says {}); an hour of the summary keeps one prefix length",
+            running.summary_prefix_length,
+            next.summary_prefix_length
+        );
+        next.summary_prefix_length = running.summary_prefix_length;
+    }
+}
+
+/// The keyword's value for `policy`.
+fn refund_word(policy: config::RefundPolicy) -> &'static str {
+    match policy {
+        config::RefundPolicy::None => "none",
+        config::RefundPolicy::Rejected => "rejected",
+        config::RefundPolicy::Failed => "failed",
     }
 }
 

@@ -175,17 +175,21 @@ impl Gateway {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Whether the gateway takes traffic (`/health`): not shutting down, and the store answers
-    /// within 2 s. The error is the line to answer with.
-    pub async fn health(&self) -> Result<(), &'static str> {
+    /// Whether the gateway takes traffic (`/health`): not shutting down, the store's commits
+    /// succeed (since the last failed one, one has succeeded) and the store answers within
+    /// 2 s. The error is the line to answer with.
+    pub async fn health(&self) -> Result<(), String> {
         if self.is_shutting_down() {
-            return Err("shutting down\n");
+            return Err("shutting down\n".into());
+        }
+        if let Some(why) = crate::metrics::global().store_failing() {
+            return Err(format!("store commits failing: {why}\n"));
         }
         let timeout = std::time::Duration::from_secs(2);
         match tokio::time::timeout(timeout, self.store.ping()).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(_)) => Err("store error\n"),
-            Err(_) => Err("store not answering\n"),
+            Ok(Err(_)) => Err("store error\n".into()),
+            Err(_) => Err("store not answering\n".into()),
         }
     }
 

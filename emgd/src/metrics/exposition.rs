@@ -162,6 +162,28 @@ pub fn render(gw: &Gateway) -> String {
     );
     head(
         &mut out,
+        "emg_store_commit_failures_total",
+        "counter",
+        "Store transactions that failed and were rolled back (disk full, read-only, I/O error).",
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_commit_failures_total {}",
+        m.store_commit_failures.load(Ordering::Relaxed)
+    );
+    head(
+        &mut out,
+        "emg_store_healthy",
+        "gauge",
+        "1 while the store commits, 0 from a failed commit until one succeeds again.",
+    );
+    let _ = writeln!(
+        out,
+        "emg_store_healthy {}",
+        u8::from(m.store_failing().is_none())
+    );
+    head(
+        &mut out,
         "emg_store_purged_total",
         "counter",
         "Rows the store purged after their retention, by table.",
@@ -287,10 +309,11 @@ pub async fn metrics(State(gw): State<Arc<Gateway>>) -> impl IntoResponse {
     )
 }
 
-/// `GET /health`: 200 while the store answers, 503 when it does not or during shutdown.
-pub async fn health(State(gw): State<Arc<Gateway>>) -> (StatusCode, &'static str) {
+/// `GET /health`: 200 while the store commits and answers, 503 (with the reason) while its
+/// commits fail, when it does not answer, or during shutdown.
+pub async fn health(State(gw): State<Arc<Gateway>>) -> (StatusCode, String) {
     match gw.health().await {
-        Ok(()) => (StatusCode::OK, "OK\n"),
+        Ok(()) => (StatusCode::OK, "OK\n".into()),
         Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
     }
 }
@@ -303,9 +326,15 @@ pub fn router(gw: Arc<Gateway>) -> axum::Router {
         .with_state(gw)
 }
 
-/// Serve `/metrics` and `/health` on `metrics_address` until shutdown.
+/// Serve `/metrics` and `/health` on `metrics_address` until shutdown: over HTTPS with
+/// `metrics_tls_cert`/`metrics_tls_key` (read again after each reload).
 pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) {
     let mut shutdown = gw.shutdown_signal();
+    let listener = MetricsListener {
+        listener,
+        gw: gw.clone(),
+        tls: crate::tls::Reloading::new("metrics listener"),
+    };
     let app = router(gw);
     let stop = async move { crate::gateway::stopped(&mut shutdown).await };
     if let Err(e) = axum::serve(listener, app)
@@ -313,6 +342,41 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) {
         .await
     {
         tracing::error!("metrics listener failed: {e}");
+    }
+}
+
+/// The metrics socket, each connection plain or TLS as the configuration in force says.
+struct MetricsListener {
+    listener: tokio::net::TcpListener,
+    gw: Arc<Gateway>,
+    tls: crate::tls::Reloading<config::Config>,
+}
+
+impl axum::serve::Listener for MetricsListener {
+    type Io = crate::tls::ServerStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (stream, addr) = match self.listener.accept().await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("metrics listener: accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let acceptor = self.tls.acceptor(self.gw.config(), |c| {
+                crate::tls::listener_acceptor(c.general.metrics_tls.as_ref())
+            });
+            let Ok(acceptor) = acceptor else { continue };
+            let label = format!("metrics listener: {addr}");
+            return (crate::tls::ServerStream::new(stream, acceptor, label), addr);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
     }
 }
 

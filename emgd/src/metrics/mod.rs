@@ -115,6 +115,9 @@ impl<T: Default> Family<T> {
 pub struct Metrics {
     store_commit: Histogram,
     store_batches: AtomicU64,
+    store_commit_failures: AtomicU64,
+    /// Why the last commit failed, while commits fail (`/health` answers 503 with it).
+    store_failing: Mutex<Option<String>>,
     store_purged_messages: AtomicU64,
     store_purged_routelog: AtomicU64,
     accept_commit: Family<Histogram>,
@@ -141,6 +144,29 @@ impl Metrics {
         self.store_commit.observe(took);
         self.store_batches
             .fetch_add(batches as u64, Ordering::Relaxed);
+    }
+
+    /// A store transaction failed (rolled back): commits fail until one succeeds again.
+    /// True when the store was healthy until now.
+    pub fn store_commit_failed(&self, reason: &str) -> bool {
+        self.store_commit_failures.fetch_add(1, Ordering::Relaxed);
+        let mut failing = self.store_failing.lock().unwrap_or_else(|p| p.into_inner());
+        failing.replace(reason.to_string()).is_none()
+    }
+
+    /// A store transaction that wrote something committed: the store is healthy again.
+    /// True when commits failed until now.
+    pub fn store_commit_succeeded(&self) -> bool {
+        let mut failing = self.store_failing.lock().unwrap_or_else(|p| p.into_inner());
+        failing.take().is_some()
+    }
+
+    /// Why commits fail, while they do.
+    pub fn store_failing(&self) -> Option<String> {
+        self.store_failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Where a message accepted on `connector` records its time from acceptance to durable

@@ -193,6 +193,35 @@ fn plain_text(data_coding: u8, data: &[u8]) -> bool {
 /// A raw C function: no Rust value with a destructor is alive when it calls into Lua, so the
 /// calls that can raise (pushing a string when memory runs out, the safe reader's errors) may
 /// unwind through it.
+///
+/// It stays unsafe code (reviewed at stop 25, not replaced): the safe way, an mlua callback
+/// with its checked string creation, was most of a trivial hook's cost (about 2,000
+/// instructions a field, see the module's doc), which is what `bench/run` scenario 5 measures
+/// against scenario 1; no safe variant that avoids it was found.
+///
+/// # Safety
+///
+/// Lua calls it as a C function with its arguments on `state`'s stack (the C API's
+/// contract, upheld by `install`, which makes it the `__index` of `msg` only). Soundness rests
+/// on these invariants:
+///
+/// - **The stack.** `__index` gets exactly two arguments, the table (1) and the key (2);
+///   the key is read only through `lua_type`/`lua_tolstring`, whose pointer is valid while
+///   the key stays on the stack (it does, until we return); at most 16 bytes are copied out
+///   (`len <= key.len()` is checked before `from_raw_parts`). Each branch pushes exactly one
+///   value and returns 1; `lua_getmetatable` on failure pushes nothing, so the `nil` we push
+///   is the one result.
+/// - **The message.** `CURRENT` holds a pointer only while [`lend`] runs on this thread,
+///   during which `lend`'s caller's `&mut Message` is not otherwise used (see `lend`), so
+///   `&*cur.message` is a valid shared reborrow. It ends before any call that can run Lua code:
+///   `fast_value`'s result is either copied by `lua_pushlstring` (which copies the bytes
+///   before its GC check, and a GC step's finalizers, the only Lua code it can run, run after
+///   the copy), or an integer, or nil; on the slow path no reference into the message is
+///   alive when `lua_call` runs the safe reader, which takes its own reference (and a script's
+///   `__newindex`, the only writer, can only run there or after we return).
+/// - **Unwinding.** Lua raises errors with `longjmp`/unwinding through this frame (memory
+///   errors in the pushes, errors of the safe reader, the budget's hook); nothing in this frame
+///   has a destructor, so skipping it leaks nothing and leaves no broken invariant.
 unsafe extern "C-unwind" fn fast_index(state: *mut ffi::lua_State) -> c_int {
     let mut key = [0u8; 16];
     let mut len = 0usize;

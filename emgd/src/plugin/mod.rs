@@ -150,6 +150,8 @@ pub struct Plugins {
     global: Vec<Arc<Plugin>>,
     /// Per connector: the global plugins, then its own.
     chains: BTreeMap<String, Vec<Arc<Plugin>>>,
+    /// Per connector, the string each of its plugins gets (`plugins = ["name:string"]`).
+    args: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Plugins {
@@ -197,10 +199,17 @@ impl Plugins {
                 (c.name.clone(), chain)
             })
             .collect();
+        let args = cfg
+            .connectors
+            .values()
+            .filter(|c| !c.plugin_args.is_empty())
+            .map(|c| (c.name.clone(), c.plugin_args.clone()))
+            .collect();
         Ok(Plugins {
             all,
             global,
             chains,
+            args,
         })
     }
 
@@ -241,8 +250,16 @@ impl Plugins {
                 if !plugin.script.has(hook) {
                     continue;
                 }
+                let arg = match self.args.is_empty() {
+                    true => None,
+                    false => self
+                        .args
+                        .get(*connector)
+                        .and_then(|a| a.get(plugin.name()))
+                        .map(String::as_str),
+                };
                 let mut before = None;
-                let result = plugin.script.call(hook, message, &mut before);
+                let result = plugin.script.call(hook, message, arg, &mut before);
                 match result.and_then(|a| verdict(plugin, hook, a)) {
                     Ok(v) => {
                         if v != Verdict::Go {

@@ -226,15 +226,21 @@ impl Script {
         &self,
         hook: Hook,
         message: &mut Message,
+        arg: Option<&str>,
         before: &mut Option<Box<Message>>,
     ) -> Result<Answer, ScriptError> {
         let Some(f) = &self.hooks[hook.index()] else {
             return Ok(Answer::default());
         };
-        self.call_guarded(|_| {
+        self.call_guarded(|lua| {
+            // The connector's string for this plugin (EMG's `PLUGIN=name:string`), or nil.
+            let arg = match arg {
+                Some(a) => Value::String(lua.create_string(a)?),
+                None => Value::Nil,
+            };
             // Three values at most are read: a tuple, not a MultiValue's vector per call.
             let called = super::message::lend(message, before, || {
-                f.call::<(Value, Value, Value)>(&self.msg)
+                f.call::<(Value, Value, Value)>((&self.msg, arg))
             });
             called.and_then(answer)
         })

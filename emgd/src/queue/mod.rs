@@ -2,31 +2,46 @@
 //!
 //! The store is the truth; this is what sessions take work from. A message enters here only
 //! after its enqueue has committed, and leaves the count only once its outcome is recorded, so
-//! the sizes the limits check include messages in flight.
+//! the sizes the limits check include messages in flight (and the places reserved by messages
+//! still being accepted, [`reserve`]).
 //!
 //! Only the head of a long queue is held in memory ([`LOADED_MAX`] messages); behind it the
 //! queue keeps ids alone and loads the messages back from the store in batches as the head
 //! drains. A million messages behind a held connector cost a few megabytes, not gigabytes.
+//! Messages only one user's sessions may take (reports, MO for an SMPP client) wait in that
+//! user's lane ([`waiting`]), with a window of [`USER_LOADED_MAX`] in memory.
+//!
+//! Longer than 600 lines for a reason: these are the methods of one type around one lock,
+//! kept together so the locking reads in one place; the lanes' bookkeeping is in
+//! [`waiting`], the parts' order in [`parts`].
 
 mod parts;
+mod reserve;
+mod waiting;
 
 use crate::store::Store;
 use common::message::{Message, MessageId};
 use parts::Affinities;
-pub use parts::PartsKey;
-use std::collections::VecDeque;
+pub use parts::{Accepting, PartsKey};
+pub use reserve::{Full, Reserved};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+pub use waiting::USER_LOADED_MAX;
+use waiting::{spilled, LaneKey, Waiting};
 
 /// Messages per queue held in memory ([`LOADED_MAX`]); the rest wait as ids (see the module
 /// doc). The store decides it, since recovery loads as many.
 pub use crate::store::{Spilled, LOADED_MAX};
-/// Load more from the store when fewer than this many are in memory.
+/// Load more from the store when fewer than this many are in memory (the shared lane).
 const REFILL_BELOW: usize = 2_500;
-/// Messages loaded from the store at once.
+/// Messages loaded from the store at once (the shared lane).
 const REFILL_BATCH: usize = 2_500;
+/// The same for a user's lane ([`USER_LOADED_MAX`] in memory at most).
+const USER_REFILL_BELOW: usize = USER_LOADED_MAX / 2;
+const USER_REFILL_BATCH: usize = USER_LOADED_MAX / 2;
 
 /// What a store read of spilled messages gave.
 type Loaded = Result<Vec<Message>, crate::store::StoreError>;
@@ -38,27 +53,12 @@ struct Fetch {
     done: Arc<Notify>,
 }
 
-/// The waiting messages, oldest first: those in memory, then those left in the store; and
-/// those waiting out a retry's hold delay.
-#[derive(Debug, Default)]
-struct Waiting {
-    loaded: VecDeque<Message>,
-    spilled: VecDeque<Spilled>,
-    /// Ids taken from `spilled` whose load is under way; new messages still go behind them.
-    loading: usize,
-    /// Held back until a retry's hold delay has passed ([`Queue::defer`]): still queued, so
-    /// listed, moved, cleared, cancelled and expired like the others, but not taken.
-    deferred: Vec<Message>,
-}
-
-impl Waiting {
-    fn len(&self) -> usize {
-        self.loaded.len() + self.spilled.len() + self.loading + self.deferred.len()
-    }
-}
-
-/// How long a part of a long message waits for the part before it before going anyway.
+/// How long a part of a long message, once held back for the part before it, waits for it
+/// before going anyway (when no part of its message is still being accepted).
 pub const PART_ORDER_WAIT: Duration = Duration::from_secs(2);
+
+/// How soon a session that found nothing looks again when the store could not be read.
+const STORE_RETRY: Duration = Duration::from_secs(1);
 
 /// Server-wide count of queued and in-flight messages, for MAXTOTALQUEUESIZE.
 #[derive(Debug, Default)]
@@ -89,8 +89,11 @@ pub struct Queue {
     store: Option<Arc<dyn Store>>,
     /// Queue move and clear go through the spilled ids one at a time.
     refilling: tokio::sync::Mutex<()>,
-    /// The store read under way for [`refill`](Self::refill), if any.
-    fetch: Mutex<Option<Fetch>>,
+    /// The store reads under way for [`refill`](Self::refill), by lane.
+    fetch: Mutex<HashMap<LaneKey, Fetch>>,
+    /// Parts of long messages being accepted for this queue (routed, not yet committed):
+    /// a later part waits for them.
+    accepting: Arc<Mutex<parts::AcceptingParts>>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -119,7 +122,8 @@ impl Queue {
             affinity: Mutex::new(Affinities::default()),
             store,
             refilling: tokio::sync::Mutex::new(()),
-            fetch: Mutex::new(None),
+            fetch: Mutex::new(HashMap::new()),
+            accepting: Arc::default(),
         }
     }
 
@@ -146,23 +150,16 @@ impl Queue {
     pub fn push(&self, message: Message) {
         self.size.fetch_add(1, Ordering::Relaxed);
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
+        self.place(message);
+    }
+
+    /// Put a counted message in line.
+    fn place(&self, message: Message) {
         {
             // Under the lock, so a concurrent sweep cannot overwrite the earliest expiry.
             let mut q = self.lock();
             self.note_expiry(message.expires_us);
-            // Messages for one user (reports to an SMPP client) stay in memory: a session
-            // looks for its user's among them.
-            let spill = self.store.is_some()
-                && message.target_user.is_none()
-                && (!q.spilled.is_empty() || q.loading > 0 || q.loaded.len() >= LOADED_MAX);
-            if spill {
-                q.spilled.push_back(Spilled {
-                    id: message.id,
-                    expires_us: message.expires_us,
-                });
-            } else {
-                q.loaded.push_back(message);
-            }
+            q.push(message, self.store.is_some());
         }
         self.notify.notify_waiters();
         self.notify.notify_one();
@@ -173,10 +170,16 @@ impl Queue {
     pub fn put_back(&self, message: Message) {
         let mut q = self.lock();
         self.note_expiry(message.expires_us);
-        q.loaded.push_front(message);
+        q.put_front(message);
         drop(q);
         // Every waiter: one woken alone might be a session of another user, which would leave
         // the message waiting.
+        self.wake_all();
+    }
+
+    /// Wake every session waiting to take: what one may take changed (a message came back,
+    /// or a session that receipts were kept for went away).
+    pub fn wake_all(&self) {
         self.notify.notify_waiters();
         self.notify.notify_one();
     }
@@ -204,12 +207,17 @@ impl Queue {
     /// schedule_delivery_time), counted in the queue like [`Queue::push`] and held like
     /// [`Queue::defer`] until its time: in view of `queue list`, leaving then.
     pub fn push_or_schedule(self: &Arc<Self>, message: Message) {
-        let Some(delay) = message.wait_before_sending(crate::clock::now_us()) else {
-            return self.push(message);
-        };
         self.size.fetch_add(1, Ordering::Relaxed);
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
-        self.defer(message, delay);
+        self.place_or_schedule(message);
+    }
+
+    /// [`Queue::push_or_schedule`] for a message already counted.
+    fn place_or_schedule(self: &Arc<Self>, message: Message) {
+        match message.wait_before_sending(crate::clock::now_us()) {
+            Some(delay) => self.defer(message, delay),
+            None => self.place(message),
+        }
     }
 
     /// Deferred message `id` is due: back at the head, unless an operator took it meanwhile.
@@ -219,7 +227,7 @@ impl Queue {
             return;
         };
         let m = q.deferred.swap_remove(pos);
-        q.loaded.push_front(m);
+        q.put_front(m);
         drop(q);
         self.notify.notify_waiters();
         self.notify.notify_one();
@@ -231,31 +239,47 @@ impl Queue {
         self.totals.queued.fetch_add(1, Ordering::Relaxed);
         let mut q = self.lock();
         self.note_expiry(spilled.expires_us);
-        q.spilled.push_back(spilled);
+        q.shared.spilled.push_back(spilled);
     }
 
-    fn needs_refill(&self) -> bool {
+    /// Whether lane `key` should load more of its messages from the store.
+    fn needs_refill(&self, key: &LaneKey) -> bool {
         let q = self.lock();
-        self.store.is_some() && q.loaded.len() < REFILL_BELOW && !q.spilled.is_empty()
+        let below = match key {
+            None => REFILL_BELOW,
+            Some(_) => USER_REFILL_BELOW,
+        };
+        self.store.is_some()
+            && q.lane(key)
+                .is_some_and(|l| l.loaded.len() < below && !l.spilled.is_empty())
     }
 
-    /// Load the next batch of spilled messages into memory.
+    /// Load the next batch of lane `key`'s spilled messages into memory; false when it could
+    /// not (the store failed).
     ///
     /// Sessions call this inside `select!` arms that are dropped whenever another arm wins,
     /// so the store read runs in a task of its own: a dropped caller leaves it running, and
     /// the next caller applies its result. The batch stays in `spilled` until then and moves
-    /// to `loaded` in one step.
-    async fn refill(&self) {
-        let Some(store) = &self.store else { return };
+    /// to `loaded` in one step. Messages of the shared lane that are for a user (a restart
+    /// left them there as ids) move to that user's lane.
+    async fn refill(&self, key: &LaneKey) -> bool {
+        let Some(store) = &self.store else {
+            return true;
+        };
+        let (below, batch_size) = match key {
+            None => (REFILL_BELOW, REFILL_BATCH),
+            Some(_) => (USER_REFILL_BELOW, USER_REFILL_BATCH),
+        };
         let (slot, done) = {
             let mut fetch = self.fetch.lock().unwrap_or_else(|p| p.into_inner());
-            if fetch.is_none() {
+            if !fetch.contains_key(key) {
                 let ids: Vec<MessageId> = {
                     let q = self.lock();
-                    if q.loaded.len() >= REFILL_BELOW || q.spilled.is_empty() {
-                        return;
+                    let Some(lane) = q.lane(key) else { return true };
+                    if lane.loaded.len() >= below || lane.spilled.is_empty() {
+                        return true;
                     }
-                    q.spilled.iter().take(REFILL_BATCH).map(|s| s.id).collect()
+                    lane.spilled.iter().take(batch_size).map(|s| s.id).collect()
                 };
                 let f = Fetch {
                     ids: ids.clone(),
@@ -269,9 +293,9 @@ impl Queue {
                     done.notify_waiters();
                     done.notify_one();
                 });
-                *fetch = Some(f);
+                fetch.insert(key.clone(), f);
             }
-            let f = fetch.as_ref().expect("set above");
+            let f = fetch.get(key).expect("set above");
             (f.slot.clone(), f.done.clone())
         };
         loop {
@@ -286,12 +310,13 @@ impl Queue {
         // One caller applies the result; from here on nothing awaits.
         let fetch = {
             let mut fetch = self.fetch.lock().unwrap_or_else(|p| p.into_inner());
-            match fetch.take() {
+            match fetch.remove(key) {
                 Some(f) if Arc::ptr_eq(&f.slot, &slot) => f,
-                other => {
-                    *fetch = other;
-                    return;
+                Some(other) => {
+                    fetch.insert(key.clone(), other);
+                    return true;
                 }
+                None => return true,
             }
         };
         let result = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -299,50 +324,87 @@ impl Queue {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
                 tracing::error!("cannot load queued messages from the store: {e}");
-                return;
+                return false;
             }
-            None => return,
+            None => return true,
         };
         let mut q = self.lock();
         // Meanwhile only removals (cancel, expiry) and appends happened: what is left of the
         // batch is still at the front.
         let batch: std::collections::HashSet<MessageId> = fetch.ids.into_iter().collect();
         let mut still = std::collections::HashSet::new();
-        while let Some(front) = q.spilled.front() {
+        let lane = q.lane_mut(key);
+        while let Some(front) = lane.spilled.front() {
             if !batch.contains(&front.id) {
                 break;
             }
             still.insert(front.id);
-            q.spilled.pop_front();
+            lane.spilled.pop_front();
         }
         for m in messages {
             if still.remove(&m.id) {
-                q.loaded.push_back(m);
+                match (key, &m.target_user) {
+                    // Sorted into its user's lane, behind what that lane holds.
+                    (None, Some(_)) => q.place(m, true),
+                    _ => q.lane_mut(key).loaded.push_back(m),
+                }
             }
         }
+        q.forget_if_empty(key);
         drop(q);
         // Left over: no longer queued in the store.
         self.uncount(still.len());
         self.notify.notify_waiters();
+        true
+    }
+
+    /// Refill the lanes `keys` that need it; false when the store failed.
+    async fn refill_lanes(&self, keys: &[LaneKey]) -> bool {
+        let mut fine = true;
+        for key in keys {
+            if self.needs_refill(key) {
+                fine &= self.refill(key).await;
+            }
+        }
+        fine
     }
 
     /// Take the first message this session may send: one addressed to no user in particular,
-    /// or to `user`.
-    pub fn take_for(&self, user: Option<&str>) -> Option<Message> {
+    /// or to `user`, of those `pick` lets it have (the receipt session policy), oldest first.
+    pub fn take_for(&self, user: Option<&str>, pick: &dyn Fn(&Message) -> bool) -> Option<Message> {
         let mut q = self.lock();
-        let pos = q
-            .loaded
-            .iter()
-            .position(|m| m.target_user.is_none() || m.target_user.as_deref() == user)?;
-        q.loaded.remove(pos)
+        let shared = q.shared.loaded.front().map(|m| m.id);
+        let own = user
+            .and_then(|u| q.users.get(u))
+            .and_then(|l| l.loaded.iter().position(pick).map(|i| (i, l.loaded[i].id)));
+        match (shared, own) {
+            (Some(s), Some((_, o))) if s < o => q.shared.loaded.pop_front(),
+            (_, Some((i, _))) => {
+                let key = user.map(str::to_string);
+                let m = q.lane_mut(&key).loaded.remove(i);
+                q.forget_if_empty(&key);
+                m
+            }
+            (Some(_), None) => q.shared.loaded.pop_front(),
+            (None, None) => None,
+        }
     }
 
     /// Take up to `max` waiting messages, whoever they are addressed to (the DLR callbacks
     /// of an incoming HTTP connector: one sender serves every user).
     pub fn take_any(&self, max: usize) -> Vec<Message> {
         let mut q = self.lock();
-        let n = max.min(q.loaded.len());
-        q.loaded.drain(..n).collect()
+        let mut taken = Vec::new();
+        for key in q.keys() {
+            let lane = q.lane_mut(&key);
+            let n = (max - taken.len()).min(lane.loaded.len());
+            taken.extend(lane.loaded.drain(..n));
+            q.forget_if_empty(&key);
+            if taken.len() == max {
+                break;
+            }
+        }
+        taken
     }
 
     /// Wait until messages are waiting in memory (loading spilled ones when needed), for
@@ -353,34 +415,47 @@ impl Queue {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.needs_refill() {
-                self.refill().await;
+            let keys = self.lock().keys();
+            let fine = self.refill_lanes(&keys).await;
+            {
+                let q = self.lock();
+                if !q.shared.loaded.is_empty() || q.users.values().any(|l| !l.loaded.is_empty()) {
+                    return;
+                }
             }
-            if !self.lock().loaded.is_empty() {
-                return;
-            }
-            if self.needs_refill() {
+            if fine && keys.iter().any(|k| self.needs_refill(k)) {
                 continue;
             }
-            notified.await;
+            let _ = tokio::time::timeout(STORE_RETRY, notified).await;
         }
     }
 
     /// Take the first message session `instance` may send. The parts of a long message go
     /// to the session that took its first part, in sequence order: a part waits for the one
-    /// before it (parts are stored concurrently, so they can reach the queue out of order),
-    /// unless it has waited [`PART_ORDER_WAIT`] already (that part may never come).
+    /// before it (parts are stored concurrently, so they can reach the queue out of order)
+    /// while any part of its message is still being accepted, and for [`PART_ORDER_WAIT`]
+    /// after it was first held back (then the part before it may never come).
     pub fn take_on(&self, instance: u32, ttl: Duration) -> Option<Message> {
+        self.take_on_at(instance, ttl, Instant::now())
+    }
+
+    fn take_on_at(&self, instance: u32, ttl: Duration, now: Instant) -> Option<Message> {
         let mut q = self.lock();
         let mut affinity = self.affinity.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let overdue = crate::clock::now_us() - PART_ORDER_WAIT.as_micros() as i64;
-        let pos = q.loaded.iter().position(|m| {
-            m.target_user.is_none() && affinity.may_take(m, instance, now, overdue)
+        let accepting = self.accepting.lock().unwrap_or_else(|p| p.into_inner());
+        let pos = q.shared.loaded.iter().position(|m| {
+            m.target_user.is_none() && affinity.may_take(m, instance, now, &accepting)
         })?;
-        let m = q.loaded.remove(pos)?;
+        drop(accepting);
+        let m = q.shared.loaded.remove(pos)?;
         affinity.took(&m, instance, now, ttl);
         Some(m)
+    }
+
+    /// A part of a long message with key `key` is being accepted for this queue: later parts
+    /// already queued wait for it while the guard lives.
+    pub fn accepting(&self, key: PartsKey) -> Accepting {
+        Accepting::new(self.accepting.clone(), key)
     }
 
     /// Wait until session `instance` may take a message (see [`take_on`](Self::take_on)).
@@ -389,9 +464,7 @@ impl Queue {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.needs_refill() {
-                self.refill().await;
-            }
+            self.refill_lanes(&[None]).await;
             if let Some(m) = self.take_on(instance, ttl) {
                 return m;
             }
@@ -400,22 +473,28 @@ impl Queue {
         }
     }
 
-    /// Wait until a message is available for `user`, then take it.
-    pub async fn next_for(&self, user: Option<&str>) -> Message {
+    /// Wait until a message is available for `user` (that `pick` lets it have), then take it.
+    pub async fn next_for(
+        &self,
+        user: Option<&str>,
+        pick: &(dyn Fn(&Message) -> bool + Sync),
+    ) -> Message {
+        let keys = [None, user.map(str::to_string)];
+        let keys = &keys[..if user.is_some() { 2 } else { 1 }];
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.needs_refill() {
-                self.refill().await;
-            }
-            if let Some(m) = self.take_for(user) {
+            let fine = self.refill_lanes(keys).await;
+            if let Some(m) = self.take_for(user, pick) {
                 return m;
             }
-            if self.needs_refill() {
+            // The shared lane may still hold this user's messages as ids (after a restart):
+            // sort them into lanes until it is empty.
+            if fine && keys.iter().any(|k| self.needs_refill(k)) {
                 continue;
             }
-            notified.await;
+            let _ = tokio::time::timeout(STORE_RETRY, notified).await;
         }
     }
 
@@ -442,21 +521,26 @@ impl Queue {
             }
             None => false,
         };
-        let (mut expired, kept): (VecDeque<Message>, VecDeque<Message>) =
-            q.loaded.drain(..).partition(|m| due(m.expires_us));
-        q.loaded = kept;
+        let mut expired = Vec::new();
+        let mut expired_ids = Vec::new();
+        for key in q.keys() {
+            let lane = q.lane_mut(&key);
+            let (late, kept): (VecDeque<Message>, VecDeque<Message>) =
+                lane.loaded.drain(..).partition(|m| due(m.expires_us));
+            lane.loaded = kept;
+            expired.extend(late);
+            let (late, kept): (VecDeque<Spilled>, VecDeque<Spilled>) =
+                lane.spilled.drain(..).partition(|s| due(s.expires_us));
+            lane.spilled = kept;
+            expired_ids.extend(late.into_iter().map(|s| s.id));
+            q.forget_if_empty(&key);
+        }
         let (late, held): (Vec<Message>, Vec<Message>) =
             q.deferred.drain(..).partition(|m| due(m.expires_us));
         q.deferred = held;
         expired.extend(late);
-        let (expired_ids, kept): (VecDeque<Spilled>, VecDeque<Spilled>) =
-            q.spilled.drain(..).partition(|s| due(s.expires_us));
-        q.spilled = kept;
         self.earliest_expiry.store(earliest, Ordering::Relaxed);
-        (
-            expired.into(),
-            expired_ids.into_iter().map(|s| s.id).collect(),
-        )
+        (expired, expired_ids)
     }
 
     /// A taken message's outcome has been recorded: it no longer counts.
@@ -474,11 +558,15 @@ impl Queue {
     pub async fn take_id(&self, id: MessageId) -> Option<Message> {
         {
             let mut q = self.lock();
-            if let Some(pos) = q.loaded.iter().position(|m| m.id == id) {
-                let m = q.loaded.remove(pos);
-                drop(q);
-                self.uncount(1);
-                return m;
+            for key in q.keys() {
+                let lane = q.lane_mut(&key);
+                if let Some(pos) = lane.loaded.iter().position(|m| m.id == id) {
+                    let m = lane.loaded.remove(pos);
+                    q.forget_if_empty(&key);
+                    drop(q);
+                    self.uncount(1);
+                    return m;
+                }
             }
             if let Some(pos) = q.deferred.iter().position(|m| m.id == id) {
                 let m = q.deferred.swap_remove(pos);
@@ -486,8 +574,13 @@ impl Queue {
                 self.uncount(1);
                 return Some(m);
             }
-            let pos = q.spilled.iter().position(|s| s.id == id)?;
-            q.spilled.remove(pos);
+            let found = q.keys().into_iter().find_map(|key| {
+                let pos = q.lane(&key)?.spilled.iter().position(|s| s.id == id)?;
+                Some((key, pos))
+            });
+            let (key, pos) = found?;
+            q.lane_mut(&key).spilled.remove(pos);
+            q.forget_if_empty(&key);
         }
         self.uncount(1);
         let store = self.store.as_ref()?;
@@ -495,23 +588,44 @@ impl Queue {
     }
 
     /// Remove up to `max` waiting messages that `keep_out` selects, in queue order (queue move
-    /// and clear, in batches). They stop counting here.
+    /// and clear, in batches): the shared lane, then each user's. They stop counting here.
     pub async fn take_matching(
         &self,
         mut keep_out: impl FnMut(&Message) -> bool,
         max: usize,
     ) -> Vec<Message> {
         let mut taken = self.take_where_loaded(&mut keep_out, max);
-        let from_memory = taken.len();
-        let Some(store) = &self.store else {
+        if self.store.is_none() {
             return taken;
-        };
+        }
         let _one = self.refilling.lock().await;
-        // Go through the spilled ids in order; what is not taken goes back in front.
+        let keys = self.lock().keys();
+        for key in keys {
+            if taken.len() >= max {
+                break;
+            }
+            self.take_spilled_matching(&key, &mut keep_out, max, &mut taken)
+                .await;
+        }
+        taken
+    }
+
+    /// Go through lane `key`'s spilled ids in order, taking into `taken` (up to `max`) those
+    /// `keep_out` selects; what is not taken goes back in front.
+    async fn take_spilled_matching(
+        &self,
+        key: &LaneKey,
+        keep_out: &mut impl FnMut(&Message) -> bool,
+        max: usize,
+        taken: &mut Vec<Message>,
+    ) {
+        let Some(store) = &self.store else { return };
+        let before = taken.len();
         let mut pending: VecDeque<Spilled> = {
             let mut q = self.lock();
-            let all: VecDeque<Spilled> = q.spilled.drain(..).collect();
-            q.loading += all.len();
+            let lane = q.lane_mut(key);
+            let all: VecDeque<Spilled> = lane.spilled.drain(..).collect();
+            lane.loading += all.len();
             all
         };
         let total = pending.len();
@@ -531,22 +645,19 @@ impl Queue {
                 if taken.len() < max && keep_out(&m) {
                     taken.push(m);
                 } else {
-                    kept.push(Spilled {
-                        id: m.id,
-                        expires_us: m.expires_us,
-                    });
+                    kept.push(spilled(&m));
                 }
             }
         }
         let mut q = self.lock();
-        q.loading -= total;
+        let lane = q.lane_mut(key);
+        lane.loading -= total;
         for s in kept.into_iter().chain(pending).rev() {
-            q.spilled.push_front(s);
+            lane.spilled.push_front(s);
         }
+        q.forget_if_empty(key);
         drop(q);
-        // Those taken from memory were uncounted already.
-        self.uncount(gone + taken.len() - from_memory);
-        taken
+        self.uncount(gone + taken.len() - before);
     }
 
     /// Remove up to `max` in-memory waiting messages that `keep_out` selects (uncounted).
@@ -557,15 +668,19 @@ impl Queue {
     ) -> Vec<Message> {
         let mut q = self.lock();
         let mut taken = Vec::new();
-        let mut kept = VecDeque::with_capacity(q.loaded.len());
-        for m in q.loaded.drain(..) {
-            if taken.len() < max && keep_out(&m) {
-                taken.push(m);
-            } else {
-                kept.push_back(m);
+        for key in q.keys() {
+            let lane = q.lane_mut(&key);
+            let mut kept = VecDeque::with_capacity(lane.loaded.len());
+            for m in lane.loaded.drain(..) {
+                if taken.len() < max && keep_out(&m) {
+                    taken.push(m);
+                } else {
+                    kept.push_back(m);
+                }
             }
+            lane.loaded = kept;
+            q.forget_if_empty(&key);
         }
-        q.loaded = kept;
         let mut held = Vec::with_capacity(q.deferred.len());
         for m in q.deferred.drain(..) {
             if taken.len() < max && keep_out(&m) {
@@ -580,12 +695,14 @@ impl Queue {
         taken
     }
 
-    /// Copies of the first `n` waiting messages in memory, then those waiting out a hold
-    /// delay (for queue list).
+    /// Copies of the first `n` waiting messages in memory (the shared lane, then each user's),
+    /// then those waiting out a hold delay (for queue list).
     pub fn peek(&self, n: usize) -> Vec<Message> {
         let q = self.lock();
-        q.loaded
+        q.shared
+            .loaded
             .iter()
+            .chain(q.users.values().flat_map(|l| l.loaded.iter()))
             .chain(&q.deferred)
             .take(n)
             .cloned()

@@ -3,8 +3,10 @@
 //! in order, for `cmrexpire` seconds (CMR within a connector; the gateway's CMR routes them
 //! all to one connector in the first place).
 
+use super::PART_ORDER_WAIT;
 use common::message::Message;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One long message, as its parts name it.
@@ -39,17 +41,33 @@ struct Affinity {
     until: Instant,
 }
 
-/// The sessions long messages are tied to.
+/// The sessions long messages are tied to, and the parts held back for the part before them.
 #[derive(Debug, Default)]
 pub struct Affinities {
     by_message: HashMap<PartsKey, Affinity>,
+    /// When each part waiting for the part before it was first held back.
+    held_since: HashMap<(PartsKey, u8), Instant>,
 }
+
+/// Parts of long messages being accepted for one queue, by message.
+pub type AcceptingParts = HashMap<PartsKey, usize>;
 
 impl Affinities {
     /// Whether session `instance` may take `m` now: anything but a part of a long message
-    /// another session sends; a part only after the part before it, unless it was received
-    /// before `overdue_us` (the part before may never come).
-    pub fn may_take(&self, m: &Message, instance: u32, now: Instant, overdue_us: i64) -> bool {
+    /// another session sends; a part only after the part before it, unless none of its
+    /// message's parts is still being accepted (`accepting`) and it has been held back for
+    /// [`PART_ORDER_WAIT`] (the part before may never come).
+    ///
+    /// The wait counts from when the part was first held back here, not from its reception:
+    /// under load a part's commit can take longer than the wait, and a part that reached the
+    /// queue late must still wait for the one before it.
+    pub fn may_take(
+        &mut self,
+        m: &Message,
+        instance: u32,
+        now: Instant,
+        accepting: &AcceptingParts,
+    ) -> bool {
         let (Some(k), Some(c)) = (PartsKey::of(m), m.concat()) else {
             return true;
         };
@@ -58,7 +76,20 @@ impl Affinities {
             return false;
         }
         let expected = entry.map_or(1, |a| a.last_seq.saturating_add(1));
-        c.seq <= expected || m.received_us <= overdue_us
+        if c.seq <= expected {
+            return true;
+        }
+        if self.held_since.len() >= 1024 {
+            self.held_since
+                .retain(|_, since| now.saturating_duration_since(*since) < HELD_FORGET);
+        }
+        if accepting.contains_key(&k) {
+            // The part before may be committing right now: wait for it, afresh.
+            self.held_since.insert((k, c.seq), now);
+            return false;
+        }
+        let since = *self.held_since.entry((k, c.seq)).or_insert(now);
+        now.saturating_duration_since(since) >= PART_ORDER_WAIT
     }
 
     /// Session `instance` took `m`: the rest of its message follows it for `ttl`.
@@ -66,6 +97,7 @@ impl Affinities {
         let (Some(k), Some(c)) = (PartsKey::of(m), m.concat()) else {
             return;
         };
+        self.held_since.remove(&(k.clone(), c.seq));
         if self.by_message.len() >= 1024 {
             self.by_message.retain(|_, a| a.until > now);
         }
@@ -82,5 +114,40 @@ impl Affinities {
                 until: now + ttl,
             },
         );
+    }
+}
+
+/// A held-back part whose wait started this long ago is forgotten (it left the queue some
+/// other way: cancelled, expired, moved).
+const HELD_FORGET: Duration = Duration::from_secs(600);
+
+/// One part of a long message being accepted for a queue (routed there, not yet committed):
+/// while it lives, the later parts of its message wait for it. Dropped once the part is
+/// queued, or refused.
+pub struct Accepting {
+    parts: Arc<Mutex<AcceptingParts>>,
+    key: PartsKey,
+}
+
+impl Accepting {
+    pub(super) fn new(parts: Arc<Mutex<AcceptingParts>>, key: PartsKey) -> Accepting {
+        *parts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_default() += 1;
+        Accepting { parts, key }
+    }
+}
+
+impl Drop for Accepting {
+    fn drop(&mut self) {
+        let mut parts = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = parts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                parts.remove(&self.key);
+            }
+        }
     }
 }

@@ -8,13 +8,20 @@
 //! `{` is JSON, one that starts with [`FORMAT`] is this encoding.
 
 use common::dlr::DlrStatus;
-use common::message::{Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv};
+use common::message::{
+    Address, DlrInfo, Message, MessageId, MsgType, Origin, PassedTlv, SessionRef,
+};
 
 /// First byte of a binary record; bump it when the layout changes and keep reading the old.
 /// 2 added the parameters carried through (`Message::tlvs`) and the scheduled delivery time
-/// at the end; 1 is read without.
-pub const FORMAT: u8 = 2;
+/// at the end, 3 the routing entry that matched (`Message::route_entry`), the client session
+/// it was submitted on (`Origin::session`) and the SME acknowledgement bits
+/// (`Message::sme_ack`); 1 and 2 are read without what they lack.
+pub const FORMAT: u8 = 3;
 const FORMAT_WITHOUT_TLVS: u8 = 1;
+const FORMAT_WITHOUT_SESSION: u8 = 2;
+/// The registered_delivery bits `Message::sme_ack` keeps.
+const SME_ACK_BITS: u8 = 0x0C;
 
 /// The record of `m` (without its id and target, which the row holds).
 pub fn encode(m: &Message) -> Vec<u8> {
@@ -71,6 +78,14 @@ pub fn encode(m: &Message) -> Vec<u8> {
             signed(w, t);
         }
     }
+    opt_string(w, m.route_entry.as_deref());
+    // One byte: the SME acknowledgement bits (0x0c) and whether a session follows (0x01).
+    w.push((m.sme_ack & SME_ACK_BITS) | u8::from(m.origin.session.is_some()));
+    if let Some(s) = &m.origin.session {
+        varint(w, u64::from(s.instance));
+        signed(w, s.bound_us);
+        string(w, &s.ip);
+    }
     out
 }
 
@@ -95,7 +110,7 @@ pub enum DecodeError {
 pub fn decode(id: MessageId, target: &str, data: &[u8]) -> Result<Message, DecodeError> {
     let mut m = match data.first() {
         Some(b'{') => serde_json::from_slice(data).map_err(|e| DecodeError::Json(e.to_string()))?,
-        Some(&format @ (FORMAT | FORMAT_WITHOUT_TLVS)) => Reader {
+        Some(&format @ (FORMAT | FORMAT_WITHOUT_SESSION | FORMAT_WITHOUT_TLVS)) => Reader {
             data,
             at: 1,
             format,
@@ -242,6 +257,7 @@ impl Reader<'_> {
             callback_url: self.opt_string()?,
             callback_method: self.opt_string()?,
             callback_mask: self.u8()?,
+            session: None,
         };
         let target_user = self.opt_string()?;
         let dlr = match self.u8()? {
@@ -278,6 +294,21 @@ impl Reader<'_> {
                 _ => Some(self.signed()?),
             }
         };
+        let mut origin = origin;
+        let mut sme_ack = 0;
+        let mut route_entry = None;
+        if self.format == FORMAT {
+            route_entry = self.opt_string()?;
+            let flags = self.u8()?;
+            sme_ack = flags & SME_ACK_BITS;
+            if flags & 0x01 != 0 {
+                origin.session = Some(SessionRef {
+                    instance: self.u32()?,
+                    bound_us: self.signed()?,
+                    ip: self.string()?,
+                });
+            }
+        }
         Ok(Message {
             id: 0,
             msgtype,
@@ -300,6 +331,8 @@ impl Reader<'_> {
             cost,
             tlvs,
             deliver_at_us,
+            route_entry,
+            sme_ack,
         })
     }
 
@@ -359,6 +392,11 @@ mod tests {
                 callback_url: Some("http://127.0.0.1:9/dlr?id=%I".into()),
                 callback_method: Some("GET".into()),
                 callback_mask: 31,
+                session: Some(SessionRef {
+                    instance: 3,
+                    bound_us: 1_700_000_000_000_001,
+                    ip: "::1".into(),
+                }),
             },
             target: "smsc".into(),
             target_user: Some("alice".into()),
@@ -387,6 +425,22 @@ mod tests {
                 },
             ],
             deliver_at_us: Some(1_700_000_060_000_000),
+            route_entry: Some("emg.toml:42".into()),
+            sme_ack: 0x0C,
+        }
+    }
+
+    /// `full()` without what format 2 did not record.
+    fn without_session() -> Message {
+        let m = full();
+        Message {
+            origin: Origin {
+                session: None,
+                ..m.origin.clone()
+            },
+            sme_ack: 0,
+            route_entry: None,
+            ..m
         }
     }
 
@@ -395,11 +449,23 @@ mod tests {
         let m = Message {
             tlvs: Vec::new(),
             deliver_at_us: None,
-            ..full()
+            ..without_session()
         };
         let mut old = encode(&m);
         old[0] = FORMAT_WITHOUT_TLVS;
-        old.truncate(old.len() - 2); // the parameter count and the delivery time, none
+        // The parameter count, the delivery time, the route entry, and the session and SME
+        // bits, none.
+        old.truncate(old.len() - 4);
+        assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
+    }
+
+    #[test]
+    fn format_2_records_are_read_without_a_route_entry_or_the_session() {
+        let m = without_session();
+        let mut old = encode(&m);
+        old[0] = FORMAT_WITHOUT_SESSION;
+        // The route entry and the session and SME bits, none.
+        old.truncate(old.len() - 2);
         assert_eq!(decode(m.id, &m.target, &old).unwrap(), m);
     }
 
@@ -430,7 +496,8 @@ mod tests {
         };
         let binary = encode(&m).len();
         let json = serde_json::to_vec(&m).unwrap().len();
-        assert!(binary < 90, "{binary} bytes");
+        // 88 bytes at format 2; format 3 adds an empty route entry and the session flags.
+        assert!(binary <= 90, "{binary} bytes");
         assert!(binary * 4 < json, "{binary} bytes against {json} as JSON");
     }
 

@@ -14,8 +14,12 @@
 
 pub mod accounts;
 pub mod codec;
+pub mod migrate;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
+#[cfg(test)]
+mod test_backends;
 
 use common::message::{Message, MessageId};
 use rust_decimal::Decimal;
@@ -151,8 +155,13 @@ pub enum Write {
     /// Charge `amount` to `account`'s balance, if the account has one (others are not
     /// balance-controlled). A prepaid balance that does not cover it, or a postpaid one that
     /// would pass its limit, refuses the whole batch with [`StoreError::NoBalance`]; so it
-    /// must be the batch's first write (the message's enqueue follows it).
-    Charge { account: String, amount: Decimal },
+    /// must be the batch's first write (the message's enqueue follows it). `via` is the
+    /// receiving connector, named by the history row the commit's charges get.
+    Charge {
+        account: String,
+        via: String,
+        amount: Decimal,
+    },
     /// An operator changed `account`'s balance; recorded in its history as done `by`.
     Balance {
         account: String,
@@ -344,6 +353,8 @@ pub struct Found {
     pub origin: String,
     pub account: Option<String>,
     pub target: Option<String>,
+    /// The routing-table entry that chose `target`.
+    pub route_entry: Option<String>,
     pub status: Option<String>,
     pub received_us: i64,
     pub updated_us: i64,
@@ -366,6 +377,8 @@ pub struct LogEntry {
     pub source: String,
     pub dest: String,
     pub route: Option<String>,
+    /// The routing-table entry that chose `route`.
+    pub route_entry: Option<String>,
     pub status: String,
     pub error: Option<String>,
     pub updated_us: i64,
@@ -433,6 +446,10 @@ pub enum StoreError {
     Closed,
     #[error("stored message {0} cannot be decoded: {1}")]
     Corrupt(MessageId, String),
+    /// The store's file fails SQLite's `quick_check` at start, or SQLite calls it malformed:
+    /// the message says which file, what is wrong and how to recover (emgd(8)).
+    #[error("{0}")]
+    CorruptFile(String),
     /// [`Write::Charge`] refused: the account's balance does not cover the price.
     #[error("the balance of account {account} does not cover the price")]
     NoBalance { account: String },

@@ -160,4 +160,7 @@ pub const MIGRATIONS: &[&str] = &[
         data BLOB NOT NULL,
         PRIMARY KEY (key, seq)
     ) WITHOUT ROWID;",
+    // 9: the routing-table entry that chose a message's connector (its `name`, else
+    // `FILE:LINE`), beside the connector in `route`. Rows written before it have none.
+    "ALTER TABLE routelog ADD COLUMN route_entry TEXT;",
 ];

@@ -23,6 +23,32 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// Run `emgclient --json ARGS`, succeed or not: its exit code, stdout and stderr.
+    pub fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = self.command(args).output().expect("emgclient runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(binary());
+        c.args([
+            "--host",
+            &format!("127.0.0.1:{}", self.mgp),
+            "--user",
+            "admin",
+            "--json",
+        ])
+        .args(args)
+        .env("EMG_PASSWORD", "secret")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .stdin(Stdio::null());
+        c
+    }
+
     /// Run `emgclient --json ARGS`; it must succeed; what it printed.
     pub fn json(&self, args: &[&str]) -> Value {
         let out = Command::new(binary())

@@ -47,27 +47,8 @@ impl Mgp {
         v["ok"].clone()
     }
 
-    /// The states of `name`'s instances.
-    pub fn states(&mut self, name: &str) -> Vec<String> {
-        let all = self.call(r#""op":"connectors""#);
-        let c = all["connectors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} in {all}"))
-            .clone();
-        c["states"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    }
-
     /// The states of `name`'s instances as the operator sees them: what
     /// `emgclient connectors --json` prints (the binary, not MGP directly).
-    #[allow(dead_code)]
     pub fn shown_states(&mut self, name: &str) -> Vec<String> {
         let states = super::client::Operator { mgp: self.port }.states(name);
         assert!(!states.is_empty(), "no {name} in emgclient connectors");

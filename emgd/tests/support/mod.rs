@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod kannel_in;
 pub mod mgp;
 pub mod modem;
 pub mod peers;

@@ -90,7 +90,17 @@ pub fn count(state: &Value, key: &str) -> u64 {
 
 /// Every submit_sm the SMSC accepted, in arrival order, from `<state>.parts`.
 pub fn parts(state: &Value) -> Vec<Value> {
-    let path = format!("{}.parts", state["out"].as_str().unwrap_or_default());
+    records(state, "parts")
+}
+
+/// Every accepted submit_sm's addresses, text, TLVs and arrival time (`at_us`), in arrival
+/// order, from `<state>.submits`.
+pub fn submits(state: &Value) -> Vec<Value> {
+    records(state, "submits")
+}
+
+fn records(state: &Value, ext: &str) -> Vec<Value> {
+    let path = format!("{}.{ext}", state["out"].as_str().unwrap_or_default());
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()

@@ -5,7 +5,8 @@
 //   node smsc.js --port 2775 --out state.json [--system-id emg] [--password secret]
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
-//                [--resend-unacked] [--no-receipts] [--bench]
+//                [--resend-unacked] [--no-receipts] [--bench] [--tls-cert PEM --tls-key PEM]
+//                [--congestion STATE:FROM:TO]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -20,7 +21,11 @@
 // same system_id, as SMSCs do for SMPP 3.3 pairs and split 3.4 binds (`receipts_elsewhere`
 // counts them); with none bound it waits for one (`--resend-unacked`) or is dropped
 // (`receipts_unsendable`).
+// `--tls-cert`/`--tls-key` serve SMPP over TLS (node's tls module) with that certificate.
 // `--no-receipts` never sends a receipt (an SMSC that loses them all).
+// `--congestion STATE:FROM:TO` answers the accepted submits numbered FROM to TO-1 (from 0, in
+// arrival order) with the SMPP 5.0 congestion_state TLV set to STATE (0-100); the others carry
+// none, as an SMSC that is no longer congested.
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
 // sent again on the next bind that can receive (`receipts_resent` counts them).
@@ -62,6 +67,7 @@ function parseArgs(argv) {
 		throttleShare: 0,
 		idBase: 10000000,
 		bench: false,
+		congestion: null,
 	};
 	for (let i = 2; i < argv.length; i++) {
 		const a = argv[i];
@@ -84,6 +90,13 @@ function parseArgs(argv) {
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
 			case '--bench': opts.bench = true; break;
+			case '--tls-cert': opts.tlsCert = next(); break;
+			case '--tls-key': opts.tlsKey = next(); break;
+			case '--congestion': {
+				const [state, from, to] = next().split(':').map(Number);
+				opts.congestion = { state, from, to };
+				break;
+			}
 			default: throw new Error(`unknown argument ${a}`);
 		}
 	}
@@ -201,10 +214,14 @@ function sendMo(session, pdu) {
 const receivers = new Map();
 let nextReceiver = 0;
 
+// Sessions that closed: a receipt for a submit made on one goes to another session.
+const closed = new WeakSet();
+
 // The session a receipt for a submit on `session` goes out on: that one, unless it is a
-// transmitter; then a receiver of the same system_id (in turn), or null when none is bound.
+// transmitter or closed; then a receiver of the same system_id (in turn), or null when none
+// is bound (with `--resend-unacked` it waits for the next bind).
 function receiptSession(session) {
-	if (session.bindMode !== 'bind_transmitter') return session;
+	if (session.bindMode !== 'bind_transmitter' && !closed.has(session)) return session;
 	const list = [...(receivers.get(session.systemId) || [])];
 	if (list.length === 0) return null;
 	state.receipts_elsewhere++;
@@ -273,6 +290,7 @@ function deliverReceipt(session, receipt) {
 }
 
 function sessionClosed(session) {
+	closed.add(session);
 	const bound = receivers.get(session.systemId);
 	if (bound) bound.delete(session);
 	const mine = unanswered.get(session);
@@ -305,6 +323,7 @@ function record(sessionNo, pdu, text) {
 		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
 		source_port: pdu.source_port === undefined ? null : pdu.source_port,
 		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
+		registered_delivery: pdu.registered_delivery,
 		at_us: Date.now() * 1000,
 	}) + '\n');
 }
@@ -313,7 +332,10 @@ function throttles(n, share) {
 	return share > 0 && Math.floor((n + 1) * share) > Math.floor(n * share);
 }
 
-const server = smpp.createServer((session) => {
+const tlsOptions = opts.tlsCert
+	? { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) }
+	: {};
+const server = smpp.createServer(tlsOptions, (session) => {
 	session.on('error', () => { /* peer went away; nothing to do */ });
 	session.on('close', () => sessionClosed(session));
 	const sessionNo = ++sessions;
@@ -368,13 +390,17 @@ const server = smpp.createServer((session) => {
 			return;
 		}
 		const id = ids(nextId++);
+		const number = state.accepted;
 		state.accepted++;
 		const text = textOf(pdu);
 		state.last_submit_us = Date.now() * 1000;
 		if (!opts.bench) record(sessionNo, pdu, text);
 		const submitted = new Date();
 		const wantsReceipt = (pdu.registered_delivery & 0x03) !== 0 && !opts.noReceipts;
-		const respond = () => session.send(pdu.response({ message_id: id.resp }));
+		const c = opts.congestion;
+		const congested = c && number >= c.from && number < c.to;
+		const answer = congested ? { message_id: id.resp, congestion_state: c.state } : { message_id: id.resp };
+		const respond = () => session.send(pdu.response(answer));
 		if (wantsReceipt && opts.receiptFirst) {
 			sendReceipt(session, pdu, id, submitted);
 			setTimeout(respond, 20);

@@ -12,7 +12,7 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..11); repeat for several; default 1 to 5, 9 to 11
+  --scenario N        run scenario N (1..13); repeat for several; default 1 to 5, 9 to 11
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
@@ -26,9 +26,14 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
                         9 SMPP in > store > UCP out (emgucpsmsc) > DLR back as deliver_sm
                         10 UCP in > store > SMPP out > DLR back as UCP 53
                         11 SMPP in > store > GSM out (emgmodem on a socat pty), flat out
+                        12 scenario 1 with the store on PostgreSQL 15 (a server of its own):
+                          emgd's and the server's CPU, transactions per message
+  --soak MINUTES      scenario 13, the soak: SMPP and HTTP with receipts, the outgoing
+                        connector bounced and the configuration reloaded every minute;
+                        RSS, open files and store size each minute (only when asked for)
   --kannel            the same as --scenario 7
   --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k, 20k;
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k, 20k, 200k;
                       quick: 500, 1000 for 4, 2000 for 6)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
@@ -38,7 +43,12 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
   --keep              keep the scenario directories (configs, logs, stores)
   --json FILE         also write the rows as JSON
   --general TOML      general options added to every emgd configuration, for experiments
-                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several";
+                      (e.g. --general 'group_commit_delay_us = 0'); repeat for several
+  --balance ACCOUNT=AMOUNT
+                      give ACCOUNT a prepaid balance of AMOUNT over MGP before the load of
+                      scenarios 1, 2 and 5, so that with a price table (--general 'price =
+                      [{ price = \"0.01\" }]') every message is charged; the load's user and
+                      account is bench; repeat for several";
 
 struct Cli {
     plan: Plan,
@@ -57,7 +67,9 @@ fn parse() -> anyhow::Result<Cli> {
     let (mut rate, mut dlr_delay_ms, mut first_id) = (5_000.0, 10, 1_000_000_000);
     let (mut dir, mut keep, mut json) = (None, false, None);
     let mut rounds = None;
+    let mut soak_minutes = 0;
     let mut general = String::new();
+    let mut balances = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -65,16 +77,27 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=11).contains(&n) {
-                    bail!("--scenario: 1 to 11");
+                if !(1..=13).contains(&n) {
+                    bail!("--scenario: 1 to 13");
                 }
                 scenarios.push(n);
             }
             "--kannel" => scenarios.push(7),
+            "--soak" => {
+                soak_minutes = val()?.parse::<u64>()?.max(1);
+                scenarios.push(13);
+            }
             "--rounds" => rounds = Some(val()?.parse::<usize>()?.max(1)),
             "--general" => {
                 general.push_str(&val()?);
                 general.push('\n');
+            }
+            "--balance" => {
+                let v = val()?;
+                let (account, amount) = v
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--balance: ACCOUNT=AMOUNT, not {v:?}"))?;
+                balances.push((account.to_string(), amount.to_string()));
             }
             "--count" => count = Some(val()?.parse::<usize>()?.max(1)),
             "--rate" => rate = val()?.parse()?,
@@ -108,6 +131,8 @@ fn parse() -> anyhow::Result<Cli> {
             rate,
             rounds: rounds.unwrap_or(if quick { 1 } else { 2 }),
             general,
+            balances,
+            soak_minutes,
             root,
             bins: Bins::in_dir(&bin_dir)?,
         },

@@ -245,6 +245,18 @@ impl Server {
         self.send(reply);
     }
 
+    /// Answers the pending event's subject with `reply` (a 421: all instances busy) and
+    /// closes the session.
+    pub fn close(&mut self, reply: Reply) {
+        match self.pending.take() {
+            Some(Pending::Auth) => self.pending_auth_user = None,
+            Some(Pending::Mail) => self.pending_mail = None,
+            Some(Pending::Rcpt) => self.pending_rcpt = None,
+            Some(Pending::Message) | None => {}
+        }
+        self.close_with(reply);
+    }
+
     fn send(&mut self, reply: Reply) {
         reply.write_to(&mut self.output);
     }

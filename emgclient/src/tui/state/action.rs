@@ -131,6 +131,8 @@ impl Action {
                 text,
                 via,
                 dlr: false,
+                account: None,
+                options: Default::default(),
             },
         }
     }

@@ -72,6 +72,21 @@ impl Client {
             .expect("ring supports the default TLS versions")
             .with_root_certificates(roots)
             .with_no_client_auth();
+        Client::with_tls_config(tls)
+    }
+
+    /// A client for an outgoing HTTP connector: trusting its `tls_ca` (else the system's
+    /// roots) and showing its `tls_cert` on https:// URLs.
+    pub fn for_connector(cfg: &config::Connector) -> anyhow::Result<Client> {
+        match &cfg.tls {
+            None => Ok(Client::new()),
+            Some(tls) => Ok(Client::with_tls_config(
+                (*crate::tls::client_config(tls)?).clone(),
+            )),
+        }
+    }
+
+    fn with_tls_config(tls: rustls::ClientConfig) -> Client {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()

@@ -26,26 +26,34 @@ pub fn source_address(from: &str) -> Address {
     }
 }
 
-pub fn message_of(connector: &str, user: String, account: String, req: SendRequest) -> Message {
+/// The message of a send request for its recipient `to` (one of `req.to`).
+pub fn message_of(
+    connector: &str,
+    user: &str,
+    account: &str,
+    req: &SendRequest,
+    to: &str,
+) -> Message {
     let dlr = req.dlr.as_ref();
     Message {
         msgtype: MsgType::Sms,
         source: source_address(&req.from),
-        dest: Address::new(req.to.strip_prefix('+').unwrap_or(&req.to)),
+        dest: Address::new(to.strip_prefix('+').unwrap_or(to)),
         data_coding: req.data_coding,
         esm_class: req.esm_class,
         protocol_id: req.protocol_id,
         priority: req.priority,
-        body: req.body,
+        body: req.body.clone(),
         dlr_requested: dlr.is_some(),
         origin: Origin {
             connector: connector.to_string(),
-            user: Some(user),
-            account: Some(account),
+            user: Some(user.to_string()),
+            account: Some(account.to_string()),
             client_ref: None,
             callback_url: dlr.and_then(|d| d.url.clone()),
             callback_method: dlr.filter(|d| d.url.is_some()).map(|d| d.method.clone()),
             callback_mask: dlr.map_or(0, |d| d.mask),
+            session: None,
         },
         expires_us: req
             .validity_minutes

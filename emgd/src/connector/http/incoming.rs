@@ -6,13 +6,14 @@
 //!   `/cgi-bin/sendsms` (Kannel; `coding` 0/1/2): send one message. A `.json` suffix, a JSON
 //!   body or `Accept: application/json` selects a JSON answer.
 //! - `/status?id=N` or `/status/N`: where a message is (JSON).
-//! - `/health`: 200 while the store answers.
+//! - `/health`: 200 while the store commits and answers, else 503 with the reason.
 //! - `/balance` and `/rate`: Jasmin's account queries ([`super::balance`]).
 //!
 //! Users are the same `[user.NAME]` entries SMPP binds with (Basic auth or `username` and
 //! `password` parameters); their `throughput` refuses with 429, the connector's paces answers.
 //! A message is answered only once it is stored. See `man/emg-http.7`.
 
+use super::answer::{answer, Asked, Batch, Style};
 use super::callback;
 use super::client::Client;
 use super::convert::message_of;
@@ -68,7 +69,7 @@ fn router(app: App) -> axum::Router {
         let gw = app.gw.clone();
         move || async move {
             match gw.health().await {
-                Ok(()) => (axum::http::StatusCode::OK, "OK\n"),
+                Ok(()) => (axum::http::StatusCode::OK, "OK\n".to_string()),
                 Err(why) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, why),
             }
         }
@@ -76,6 +77,7 @@ fn router(app: App) -> axum::Router {
     axum::Router::new()
         .route("/bin/send", get(send).post(send))
         .route("/bin/send.json", get(send).post(send))
+        .route("/bin/send.xml", get(send).post(send))
         .route("/send", get(send).post(send))
         .route("/send.json", get(send).post(send))
         .route("/cgi-bin/sendsms", get(send).post(send))
@@ -136,21 +138,38 @@ async fn send(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let json = uri.path().ends_with(".json");
-    let resp = match accept(&app, &peer, &uri, &headers, &body).await {
-        Ok((incoming_json, ok)) => ok.response(incoming_json),
-        Err((incoming_json, e)) => {
-            if !matches!(e, ApiError::Unauthorized) {
-                app.link(&peer).log(format!(
-                    "SUBMIT ERR (info=\"{} {}\")",
-                    e.code(),
-                    e.message()
-                ));
-            }
-            e.response(incoming_json || json)
+    let (incoming, read_error) = match request::read(&uri, &headers, &body) {
+        Ok(i) => (i, None),
+        Err(e) => (Incoming::default(), Some(ApiError::from(e))),
+    };
+    let style = Style::of(uri.path(), incoming.accept_json, incoming.json_body);
+    let outcome = match read_error {
+        Some(e) => Err(e),
+        None => {
+            // Only EMG's JSON and XML answers carry the balance.
+            let with_balance = matches!(style, Style::Json | Style::EmgXml);
+            accept(&app, &peer, uri.path(), &incoming, with_balance).await
         }
     };
-    answered(&app, started, resp)
+    let failures = match &outcome {
+        Err(e) => vec![e],
+        Ok(b) => b.results.iter().filter_map(|r| r.as_ref().err()).collect(),
+    };
+    for e in failures
+        .into_iter()
+        .filter(|e| !matches!(e, ApiError::Unauthorized))
+    {
+        app.link(&peer).log(format!(
+            "SUBMIT ERR (info=\"{} {}\")",
+            e.code(),
+            e.message()
+        ));
+    }
+    let asked = Asked {
+        params: &incoming.params,
+        user: incoming.credentials.as_ref().map(|(u, _)| u.as_str()),
+    };
+    answered(&app, started, answer(style, &outcome, &asked))
 }
 
 /// `/balance` and `/rate`, JSON answers for an authenticated user.
@@ -202,72 +221,60 @@ async fn rate(
     answered(&app, started, resp)
 }
 
-/// What a successful send answers.
-struct Accepted {
-    id: u64,
-    parts: usize,
-    data_coding: u8,
-    /// The account's balance after the charge, for a balance-controlled account (EMG's
-    /// `balance` field of `/bin/send.json`).
-    balance: Option<String>,
-}
-
-impl Accepted {
-    fn response(&self, json: bool) -> Response {
-        if json {
-            let mut v = serde_json::json!({
-                "status": "OK",
-                "msgid": self.id.to_string(),
-                "parts": self.parts,
-                "data_coding": self.data_coding,
-            });
-            if let Some(b) = &self.balance {
-                v["balance"] = serde_json::Value::String(b.clone());
-            }
-            axum::Json(v).into_response()
-        } else {
-            format!("OK {}\n", self.id).into_response()
-        }
-    }
-}
-
+/// Check a send request and take its messages, one per recipient, each stored before the
+/// answer; a refusal of the whole request is `Err`.
 async fn accept(
     app: &App,
     peer: &Peer,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(bool, Accepted), (bool, ApiError)> {
-    let incoming = request::read(uri, headers, body).map_err(|e| (false, e.into()))?;
-    let json = incoming.json;
-    let fail = |e: ApiError| (json, e);
-    let (user, account) = authenticate(app, peer, &incoming).map_err(fail)?;
+    path: &str,
+    incoming: &Incoming,
+    with_balance: bool,
+) -> Result<Batch, ApiError> {
+    let dialect = Dialect::of_path(path);
+    // Jasmin checks its parameters before the credentials, Kannel and EMG after.
+    let parsed = || SendRequest::parse(&incoming.params, dialect).map_err(ApiError::from);
+    let early = match dialect {
+        Dialect::Jasmin if incoming.credentials.is_some() => Some(parsed()?),
+        _ => None,
+    };
+    let (user, account) = authenticate(app, peer, incoming)?;
     let link = app.link(peer);
     if !link.may_receive() {
-        return Err(fail(
-            crate::gateway::Reject::NotReceiving(app.connector.name.clone()).into(),
-        ));
+        return Err(crate::gateway::Reject::NotReceiving(app.connector.name.clone()).into());
     }
     if !app.gw.user_allows(&user) {
-        return Err(fail(ApiError::Throttled));
+        return Err(ApiError::Throttled);
     }
-    let dialect = if uri.path().starts_with("/cgi-bin/") {
-        Dialect::Kannel
-    } else {
-        Dialect::Smpp
+    // EMG's DLR injection: MSGTYPE=5 with ORIGID and MESSAGESTATE.
+    if let Some((origid, status)) = crate::connector::mgp::options::injection(&incoming.params)? {
+        app.gw.inject_report(&origid, status).await?;
+        return Ok(Batch {
+            // The answer names the message by its emg id where ORIGID is one.
+            results: vec![Ok(origid.trim().parse().unwrap_or(0))],
+            parts: 0,
+            data_coding: 0,
+            balance: None,
+        });
+    }
+    let req = match early {
+        Some(r) => r,
+        None => parsed()?,
     };
-    let req = SendRequest::parse(&incoming.params, dialect).map_err(|e| fail(e.into()))?;
     if let Some(a) = req.account.as_deref().filter(|a| *a != account) {
-        return Err(fail(ApiError::BadParameter(ParamError::new(
+        return Err(ApiError::BadParameter(ParamError::new(
             "account",
             format!("user {user} sends for account {account}, not {a}"),
-        ))));
+        )));
     }
-    let (parts, data_coding) = (req.parts, req.data_coding);
-    let message = message_of(&app.connector.name, user, account.clone(), req);
-    let id = link.receive(message).await.map_err(|r| fail(r.into()))?;
-    // Only a JSON answer carries it, and only a charged account has one to read.
-    let balance = if json && !app.gw.config().prices.entries.is_empty() {
+    let name = &app.connector.name;
+    let results = futures_util::future::join_all(req.to.iter().map(|to| {
+        let message = message_of(name, &user, &account, &req, to);
+        let link = &link;
+        async move { link.receive(message).await.map_err(ApiError::from) }
+    }))
+    .await;
+    // Only a charged account has one to read.
+    let balance = if with_balance && !app.gw.config().prices.entries.is_empty() {
         app.gw
             .store
             .balances(Some(account))
@@ -277,15 +284,12 @@ async fn accept(
     } else {
         None
     };
-    Ok((
-        json,
-        Accepted {
-            id,
-            parts,
-            data_coding,
-            balance,
-        },
-    ))
+    Ok(Batch {
+        results,
+        parts: req.parts,
+        data_coding: req.data_coding,
+        balance,
+    })
 }
 
 async fn status(

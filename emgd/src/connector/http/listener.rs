@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// Who is on the other end of a request's connection.
 #[derive(Clone)]
@@ -70,12 +70,15 @@ pub struct SlotListener {
     connector: Arc<ConnectorHandle>,
     slots: Arc<Slots>,
     open: Arc<AtomicUsize>,
+    tls: crate::tls::Reloading<config::Connector>,
 }
 
 impl SlotListener {
     pub fn new(listener: TcpListener, gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) -> Self {
         let slots = Slots::new(connector.config().instances.max(1));
+        let tls = crate::tls::Reloading::new(format!("connector {}", connector.name));
         SlotListener {
+            tls,
             listener,
             gw,
             connector,
@@ -87,7 +90,8 @@ impl SlotListener {
 
 /// One accepted connection; gives its instance back when dropped.
 pub struct SlotStream {
-    stream: TcpStream,
+    /// Plain, or TLS with `tls = true` (its handshake within `bind_timeout` too).
+    stream: crate::tls::ServerStream,
     /// Resolves when the connector is force-closed.
     closed: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
     /// When a connection that has not authenticated is closed (`bind_timeout`).
@@ -147,8 +151,19 @@ impl axum::serve::Listener for SlotListener {
                 ));
                 continue;
             }
+            let Ok(acceptor) = self
+                .tls
+                .acceptor(self.connector.config(), crate::tls::connector_acceptor)
+            else {
+                link.log(format!(
+                    "CONNECT ERR (info=\"{addr}: TLS is not set up, see the general log\")"
+                ));
+                continue;
+            };
             self.open.fetch_add(1, Ordering::Relaxed);
             let _ = stream.set_nodelay(true);
+            let label = format!("connector {}: {addr}", self.connector.name);
+            let stream = crate::tls::ServerStream::new(stream, acceptor, label);
             link.log(format!("CONNECT OK (info=\"{addr}\")"));
             let claim = Arc::new(Mutex::new(Claim::pending(self.slots.clone())));
             let connector = self.connector.clone();
@@ -222,18 +237,6 @@ impl AsyncWrite for SlotStream {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
     }
 }
 

@@ -10,10 +10,12 @@
 //! | [`provider`] | outgoing HTTP's incoming side: the provider's DLRs and MO messages (`dlr_address`) |
 //! | [`convert`] | requests <-> `Message`: send requests, provider requests and answers, provider DLRs and MO |
 //! | [`params`], [`send`] | request parameters, and what a send request's parameters mean |
-//! | [`request`], [`reply`] | reading a request (credentials, body); answers and error codes |
+//! | [`request`], [`reply`] | reading a request (credentials, body); refusals and error codes |
+//! | [`answer`] | a send's answer in each dialect's shape (Kannel, Jasmin, EMG text/XML/JSON) |
 //! | [`listener`] | the listening socket: one instance per connection |
 //! | [`client`], [`template`] | the HTTP client; `{placeholder}` templates for provider requests |
 
+pub mod answer;
 pub mod balance;
 pub mod callback;
 pub mod client;

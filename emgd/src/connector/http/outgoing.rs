@@ -44,9 +44,16 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: Op
         let link = Link::new(gw.clone(), connector.clone(), 0);
         tokio::spawn(super::provider::serve(link, l))
     });
-    let caller = Arc::new(HttpOut {
-        client: Client::new(),
+    // The files were checked when the configuration was read; one changed since is
+    // logged and the system's roots used meanwhile.
+    let client = Client::for_connector(&connector.config()).unwrap_or_else(|e| {
+        tracing::error!(
+            "connector {}: TLS files: {e:#}; the system's roots are trusted",
+            connector.name
+        );
+        Client::new()
     });
+    let caller = Arc::new(HttpOut { client });
     calls::run(gw, connector, caller).await;
     if let Some(p) = provider {
         let _ = p.await;
@@ -97,26 +104,19 @@ impl Caller for HttpOut {
         });
         let error = match result {
             Ok(a) if succeeded(&cfg, &a) => {
-                return match &cfg.http.remote_id {
-                    Some(rule) => {
-                        let id = remote_id(rule, &a.body);
-                        if id.is_none() {
-                            link.log(format!(
-                                "SUBMIT WARN (info=\"message {}: no provider id in the answer; its DLR cannot be matched\")",
-                                m.id
-                            ));
-                        }
-                        CallOutcome::Sent {
-                            remote_id: id,
-                            delivered: false,
-                        }
+                let id = cfg.http.remote_id.as_ref().and_then(|rule| {
+                    let id = remote_id(rule, &a.body);
+                    if id.is_none() {
+                        link.log(format!(
+                            "SUBMIT WARN (info=\"message {}: no provider id in the answer; its DLR cannot be matched\")",
+                            m.id
+                        ));
                     }
-                    // No DLRs from this provider: the answer is all the sender will hear.
-                    None => CallOutcome::Sent {
-                        remote_id: m.dlr_requested.then(|| m.id.to_string()),
-                        delivered: true,
-                    },
-                };
+                    id
+                });
+                // Without `dlr_support` (the default when no provider id is read) the answer
+                // is all the sender will hear.
+                return calls::taken(&cfg, &m, id);
             }
             Ok(a) if !cfg.http.temporary.contains(&a.status) => {
                 // Permanent, unless the retry scheme says otherwise.

@@ -134,6 +134,27 @@ impl Params {
             .map(|(_, w, v)| (w.as_str(), v.as_slice()))
     }
 
+    /// Every value of `names` (normalised), in arrival order: (name as written, value).
+    pub fn all<'a>(&'a self, names: &'a [&str]) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+        self.pairs
+            .iter()
+            .filter(|(n, _, _)| names.contains(&n.as_str()))
+            .map(|(_, w, v)| (w.as_str(), v.as_slice()))
+    }
+
+    /// The value of the parameter written `written` (as the client spelled it).
+    pub fn written(&self, written: &str) -> Option<&[u8]> {
+        self.pairs
+            .iter()
+            .find(|(_, w, _)| w == written)
+            .map(|(_, _, v)| v.as_slice())
+    }
+
+    /// Whether no parameter came at all.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
     /// Like [`get`](Self::get), as UTF-8 text with surrounding spaces removed.
     pub fn text(&self, names: &[&str]) -> Result<Option<(&str, String)>, ParamError> {
         match self.get(names) {

@@ -5,7 +5,7 @@
 use super::params::ParamError;
 use crate::gateway::Reject;
 use crate::plugin::RefusalKind;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// Seconds a client is asked to wait after a temporary refusal.
@@ -40,6 +40,17 @@ pub enum ApiError {
 impl From<ParamError> for ApiError {
     fn from(e: ParamError) -> Self {
         ApiError::BadParameter(e)
+    }
+}
+
+impl From<crate::gateway::InjectError> for ApiError {
+    fn from(e: crate::gateway::InjectError) -> Self {
+        use crate::gateway::InjectError;
+        match e {
+            InjectError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            InjectError::NotInjectable { .. } => ApiError::Refused(e.to_string()),
+            InjectError::NotStored(_) => ApiError::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -106,28 +117,21 @@ impl ApiError {
         }
     }
 
-    /// The answer, as JSON or text.
-    pub fn response(&self, json: bool) -> Response {
-        let param = match self {
-            ApiError::BadParameter(e) => Some(e.name.clone()),
-            _ => None,
-        };
-        let mut resp = if json {
-            let mut body = serde_json::json!({
-                "status": "ERROR",
-                "error": self.code(),
-                "message": self.message(),
-            });
-            if let Some(p) = &param {
-                body["parameter"] = serde_json::Value::String(p.clone());
-            }
-            (self.status(), axum::Json(body)).into_response()
-        } else {
-            let what = param.map(|p| format!(" {p}:")).unwrap_or_default();
-            let line = format!("ERROR {}{what} {}\n", self.code(), self.message());
-            (self.status(), line).into_response()
-        };
-        let headers = resp.headers_mut();
+    /// emg's JSON refusal: `{"status":"ERROR","error":...,"message":...[,"parameter":...]}`.
+    pub fn json(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "status": "ERROR",
+            "error": self.code(),
+            "message": self.message(),
+        });
+        if let ApiError::BadParameter(e) = self {
+            body["parameter"] = serde_json::Value::String(e.name.clone());
+        }
+        body
+    }
+
+    /// The headers a refusal carries whatever its body: `WWW-Authenticate`, `Retry-After`.
+    pub fn add_headers(&self, headers: &mut HeaderMap) {
         match self {
             ApiError::Unauthorized => {
                 headers.insert(
@@ -149,6 +153,21 @@ impl ApiError {
             }
             _ => {}
         }
+    }
+
+    /// The answer, as JSON or text.
+    pub fn response(&self, json: bool) -> Response {
+        let mut resp = if json {
+            (self.status(), axum::Json(self.json())).into_response()
+        } else {
+            let what = match self {
+                ApiError::BadParameter(e) => format!(" {}:", e.name),
+                _ => String::new(),
+            };
+            let line = format!("ERROR {}{what} {}\n", self.code(), self.message());
+            (self.status(), line).into_response()
+        };
+        self.add_headers(resp.headers_mut());
         resp
     }
 }

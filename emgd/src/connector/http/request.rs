@@ -12,6 +12,10 @@ pub struct Incoming {
     pub credentials: Option<(String, String)>,
     /// Answer in JSON: a `.json` path, a JSON body, or `Accept: application/json`.
     pub json: bool,
+    /// The client asked for JSON: a `.json` path or `Accept: application/json`.
+    pub accept_json: bool,
+    /// The body was JSON.
+    pub json_body: bool,
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> &str {
@@ -61,13 +65,14 @@ pub fn read(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Incoming, Par
         let password = params.text(PASSWORD).ok().flatten().map(|p| p.1);
         Some((user, password.unwrap_or_default()))
     });
-    let json = uri.path().ends_with(".json")
-        || json_body
+    let accept_json = uri.path().ends_with(".json")
         || header_str(headers, header::ACCEPT).contains("application/json");
     Ok(Incoming {
         params,
         credentials,
-        json,
+        json: accept_json || json_body,
+        accept_json,
+        json_body,
     })
 }
 

@@ -6,13 +6,33 @@ use super::params::{from_hex, mask, ParamError, Params};
 use common::concat::{limits_for_udh, split_encoded, Method};
 use common::gsm::{encode_text, is_gsm, Coding};
 
-/// Which gateway's conventions the request follows; only `coding` numbers differ.
+/// Which gateway's conventions the request follows (its path says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// `/bin/send` and `/send`: `coding` is an SMPP data_coding value (as Jasmin's).
-    Smpp,
-    /// `/cgi-bin/sendsms`: Kannel's `coding` (0 7-bit, 1 8-bit, 2 UCS-2).
+    /// EMG's `/bin/send`: `coding` is an SMPP data_coding value; `DESTADDR` may repeat (one
+    /// message each).
+    Emg,
+    /// Kannel's `/cgi-bin/sendsms`: `coding` 0 7-bit, 1 8-bit, 2 UCS-2; `to` is a list of
+    /// numbers separated by spaces (a number with other characters is dropped, as smsbox
+    /// does); `from` is required (Kannel without a `global-sender`); `text` may be missing
+    /// (an empty message).
     Kannel,
+    /// Jasmin's `/send`: `coding` as SMPP; one recipient; with a `coding` other than 0 the
+    /// `content` is taken as the bytes sent (Jasmin forwards it as is).
+    Jasmin,
+}
+
+impl Dialect {
+    /// The dialect of a send path.
+    pub fn of_path(path: &str) -> Dialect {
+        if path.starts_with("/cgi-bin/") {
+            Dialect::Kannel
+        } else if path.starts_with("/bin/") {
+            Dialect::Emg
+        } else {
+            Dialect::Jasmin
+        }
+    }
 }
 
 const TO: &[&str] = &["to", "destaddr"];
@@ -47,7 +67,8 @@ pub struct DlrRequest {
 /// A validated send request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendRequest {
-    pub to: String,
+    /// One message is made for each, in this order.
+    pub to: Vec<String>,
     pub from: String,
     pub data_coding: u8,
     /// 0x40 when `body` starts with a UDH.
@@ -111,14 +132,14 @@ fn requested_coding(p: &Params, dialect: Dialect) -> Result<Option<u8>, ParamErr
         (Dialect::Kannel, "1") => Some(4),
         (Dialect::Kannel, "2") => Some(8),
         (Dialect::Kannel, _) => None,
-        (Dialect::Smpp, n) => n
+        (Dialect::Emg | Dialect::Jasmin, n) => n
             .parse::<u8>()
             .ok()
             .filter(|dc| Coding::from_data_coding(*dc).is_some()),
     };
     let expected = match dialect {
         Dialect::Kannel => "0 (7-bit), 1 (8-bit), 2 (UCS-2)",
-        Dialect::Smpp => "an SMPP data_coding such as 0, 1, 3, 4 or 8",
+        Dialect::Emg | Dialect::Jasmin => "an SMPP data_coding such as 0, 1, 3, 4 or 8",
     };
     dc.map(Some).ok_or_else(|| {
         ParamError::new(
@@ -183,20 +204,60 @@ fn first_unencodable(text: &str, dc: u8) -> Option<String> {
     encode_text(dc, text).err().map(|e| e.to_string())
 }
 
+/// The recipients, as the dialect lists them.
+fn recipients(p: &Params, dialect: Dialect) -> Result<Vec<String>, ParamError> {
+    let Some((tw, first)) = p.text(TO)? else {
+        return Err(ParamError::new("to", "missing (the recipient's number)"));
+    };
+    let mut out: Vec<String> = Vec::new();
+    match dialect {
+        Dialect::Kannel => {
+            if first.is_empty() {
+                return Err(ParamError::new(tw, "empty (no recipient)"));
+            }
+            for n in first.split_whitespace() {
+                if check_address(tw, n, false).is_ok() && !out.iter().any(|o| o == n) {
+                    out.push(n.to_string());
+                }
+            }
+            if out.is_empty() {
+                return Err(ParamError::new(tw, format!("no valid number in `{first}`")));
+            }
+        }
+        Dialect::Jasmin => {
+            if p.count(TO) > 1 {
+                return Err(ParamError::new(tw, "one recipient per request"));
+            }
+            check_address(tw, &first, false)?;
+            out.push(first);
+        }
+        Dialect::Emg => {
+            for (w, v) in p.all(TO) {
+                let n = std::str::from_utf8(v)
+                    .map_err(|_| ParamError::new(w, "not valid UTF-8"))?
+                    .trim();
+                check_address(w, n, false)?;
+                out.push(n.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl SendRequest {
     /// Validate and convert the parameters of a send request.
     pub fn parse(p: &Params, dialect: Dialect) -> Result<SendRequest, ParamError> {
-        let Some((tw, to)) = p.text(TO)? else {
-            return Err(ParamError::new("to", "missing (the recipient's number)"));
-        };
-        if p.count(TO) > 1 {
-            return Err(ParamError::new(tw, "one recipient per request"));
-        }
-        check_address(tw, &to, false)?;
+        let to = recipients(p, dialect)?;
         let from = match p.text(FROM)? {
             Some((w, s)) if !s.is_empty() => {
                 check_address(w, &s, true)?;
                 s
+            }
+            _ if dialect == Dialect::Kannel => {
+                return Err(ParamError::new(
+                    "from",
+                    "missing (Kannel's sendsms needs a sender)",
+                ))
             }
             _ => String::new(),
         };
@@ -225,7 +286,7 @@ impl SendRequest {
             }
             _ => None,
         };
-        let (data_coding, payload) = Self::payload(p, coding)?;
+        let (data_coding, payload) = Self::payload(p, coding, dialect)?;
         let parts = Self::count_parts(p, data_coding, &payload, udh.as_deref())?;
         let (esm_class, body) = match udh {
             Some(mut u) => {
@@ -254,7 +315,11 @@ impl SendRequest {
     }
 
     /// The body in its data coding, from `text` or `hex-content`.
-    fn payload(p: &Params, coding: Option<u8>) -> Result<(u8, Vec<u8>), ParamError> {
+    fn payload(
+        p: &Params,
+        coding: Option<u8>,
+        dialect: Dialect,
+    ) -> Result<(u8, Vec<u8>), ParamError> {
         if let Some((w, v)) = p.get(HEX) {
             let bytes = from_hex(v).ok_or_else(|| ParamError::new(w, "not hex digits"))?;
             if p.get(TEXT).is_some() {
@@ -274,10 +339,22 @@ impl SendRequest {
             return Ok((dc, bytes));
         }
         let Some((w, raw)) = p.get(TEXT) else {
+            if dialect == Dialect::Kannel {
+                return Ok((coding.unwrap_or(0), Vec::new()));
+            }
             return Err(ParamError::new("text", "missing (or give hex-content)"));
         };
         if coding.and_then(Coding::from_data_coding) == Some(Coding::Binary) {
             return Ok((coding.unwrap_or(4), hex_or_raw(raw)));
+        }
+        if let Some(dc) = coding.filter(|dc| dialect == Dialect::Jasmin && *dc != 0) {
+            if Coding::from_data_coding(dc) == Some(Coding::Ucs2) && !raw.len().is_multiple_of(2) {
+                return Err(ParamError::new(
+                    w,
+                    "UCS-2 content needs an even number of octets",
+                ));
+            }
+            return Ok((dc, raw.to_vec()));
         }
         let text = std::str::from_utf8(raw)
             .map_err(|_| ParamError::new(w, "not valid UTF-8 (send binary data as hex)"))?;
@@ -382,10 +459,10 @@ mod tests {
 
     #[test]
     fn names_of_every_dialect_are_one() {
-        let a = parse("to=4670&from=emg&text=hi&dlr-url=http://h/x", Dialect::Smpp).unwrap();
+        let a = parse("to=4670&from=emg&text=hi&dlr-url=http://h/x", Dialect::Emg).unwrap();
         let b = parse(
             "DESTADDR=4670&SOURCEADDR=emg&MESSAGE=hi&dlr_url=http://h/x",
-            Dialect::Smpp,
+            Dialect::Emg,
         )
         .unwrap();
         assert_eq!(a, b);
@@ -394,26 +471,26 @@ mod tests {
 
     #[test]
     fn text_picks_gsm_or_ucs2_and_counts_parts() {
-        let r = parse("to=4670&text=hello+%E2%82%AC", Dialect::Smpp).unwrap();
+        let r = parse("to=4670&text=hello+%E2%82%AC", Dialect::Emg).unwrap();
         assert_eq!(
             (r.data_coding, r.parts),
             (0, 1),
             "the euro sign is in GSM's extension"
         );
         assert_eq!(r.body, b"hello \x1be");
-        let r = parse("to=4670&text=%D0%B6", Dialect::Smpp).unwrap();
+        let r = parse("to=4670&text=%D0%B6", Dialect::Emg).unwrap();
         assert_eq!((r.data_coding, r.body.clone()), (8, vec![0x04, 0x36]));
         let long = format!("to=4670&text={}", "a".repeat(161));
-        assert_eq!(parse(&long, Dialect::Smpp).unwrap().parts, 2);
+        assert_eq!(parse(&long, Dialect::Emg).unwrap().parts, 2);
     }
 
     #[test]
     fn kannel_and_smpp_codings_differ_only_in_numbers() {
-        let k = parse("to=4670&text=hi&coding=2", Dialect::Kannel).unwrap();
+        let k = parse("to=4670&from=1&text=hi&coding=2", Dialect::Kannel).unwrap();
         assert_eq!(k.data_coding, 8);
-        let s = parse("to=4670&text=4142&coding=2", Dialect::Smpp).unwrap();
+        let s = parse("to=4670&text=4142&coding=2", Dialect::Emg).unwrap();
         assert_eq!((s.data_coding, s.body), (2, vec![0x41, 0x42]));
-        let w = parse("to=4670&text=hi&coding=ucs2", Dialect::Kannel).unwrap();
+        let w = parse("to=4670&from=1&text=hi&coding=ucs2", Dialect::Kannel).unwrap();
         assert_eq!(w.data_coding, 8);
     }
 
@@ -421,13 +498,13 @@ mod tests {
     fn udh_as_hex_or_raw() {
         let hex = parse(
             "to=4670&udh=0605040B8423F0&coding=binary&text=C0FE",
-            Dialect::Smpp,
+            Dialect::Emg,
         )
         .unwrap();
         assert_eq!(hex.esm_class, 0x40);
         assert_eq!(hex.body, [6, 5, 4, 0x0B, 0x84, 0x23, 0xF0, 0xC0, 0xFE]);
         let raw = parse(
-            "to=4670&udh=%06%05%04%0B%84%23%F0&coding=1&text=%C0%FE",
+            "to=4670&from=1&udh=%06%05%04%0B%84%23%F0&coding=1&text=%C0%FE",
             Dialect::Kannel,
         )
         .unwrap();
@@ -449,14 +526,54 @@ mod tests {
             ("to=4670&text=hi&udh=0300051B", "udh"),
             ("to=4670&text=hi&validity=0", "validity"),
             ("to=4670&text=%FF", "text"),
-            ("to=4670&to=4671&text=hi", "to"),
             ("to=4670&hex-content=xyz", "hex-content"),
             ("to=4670&text=hi&dlr-method=PUT", "dlr-method"),
         ];
         for (q, name) in cases {
-            let e = parse(q, Dialect::Smpp).unwrap_err();
+            let e = parse(q, Dialect::Emg).unwrap_err();
             assert_eq!(e.name, name, "{q}: {e}");
         }
+    }
+
+    #[test]
+    fn recipients_as_each_dialect_lists_them() {
+        let to = |q: &str, d| parse(q, d).map(|r| r.to);
+        assert_eq!(
+            to("DESTADDR=4670&DESTADDR=4671&text=hi", Dialect::Emg).unwrap(),
+            ["4670", "4671"]
+        );
+        assert_eq!(
+            to("DESTADDR=4670&DESTADDR=46x&text=hi", Dialect::Emg)
+                .unwrap_err()
+                .name,
+            "DESTADDR"
+        );
+        // Kannel: one `to`, spaces (`+`) between numbers, bad ones dropped, each once.
+        assert_eq!(
+            to("to=4670+abc+4671+4670&from=1&text=hi", Dialect::Kannel).unwrap(),
+            ["4670", "4671"]
+        );
+        assert!(to("to=abc+x&from=1&text=hi", Dialect::Kannel).is_err());
+        assert_eq!(
+            to("to=4670&text=hi", Dialect::Kannel).unwrap_err().name,
+            "from",
+            "Kannel needs a sender"
+        );
+        assert_eq!(
+            parse("to=4670&from=1", Dialect::Kannel).unwrap().body,
+            b"",
+            "Kannel sends an empty message"
+        );
+        // Jasmin: one recipient.
+        assert!(to("to=4670&to=4671&content=hi", Dialect::Jasmin).is_err());
+    }
+
+    #[test]
+    fn jasmin_content_with_a_coding_is_taken_as_it_is() {
+        let r = parse("to=4670&content=%06%23%061&coding=8", Dialect::Jasmin).unwrap();
+        assert_eq!((r.data_coding, r.body), (8, vec![6, 0x23, 6, 0x31]));
+        let e = parse("to=4670&content=%06&coding=8", Dialect::Jasmin).unwrap_err();
+        assert_eq!(e.name, "content");
     }
 
     #[test]
@@ -464,7 +581,7 @@ mod tests {
         let mut p = Params::default();
         p.add_json(br#"{"to":"4670","text":"hi","dlr-mask":3,"priority":1}"#)
             .unwrap();
-        let r = SendRequest::parse(&p, Dialect::Smpp).unwrap();
+        let r = SendRequest::parse(&p, Dialect::Emg).unwrap();
         assert_eq!(r.priority, 1);
         assert_eq!(r.dlr.unwrap().mask, 3);
         assert_eq!(

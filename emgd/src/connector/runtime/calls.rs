@@ -70,6 +70,30 @@ pub trait Caller: Send + Sync + 'static {
     }
 }
 
+/// The peer took `m` (naming it `remote_id`, if it gave one): what that means for its
+/// delivery report, by EMG's `dlr_support` and `nodlr`. With `dlr_support` the report comes
+/// later (a receipt, or one injected with MSGTYPE=5), naming the message by `remote_id` or, without one, by its emg
+/// id; without it the sender's report is made now, DELIVRD, unless `nodlr` says none is made.
+pub fn taken(cfg: &config::Connector, m: &Message, remote_id: Option<String>) -> CallOutcome {
+    if cfg.dlr_support {
+        return CallOutcome::Sent {
+            remote_id: Some(remote_id.unwrap_or_else(|| m.id.to_string())),
+            delivered: false,
+        };
+    }
+    if cfg.nodlr || !m.dlr_requested {
+        // Final once handed on: no entry waits for a report.
+        return CallOutcome::Sent {
+            remote_id: remote_id.filter(|_| !m.dlr_requested),
+            delivered: false,
+        };
+    }
+    CallOutcome::Sent {
+        remote_id: Some(remote_id.unwrap_or_else(|| m.id.to_string())),
+        delivered: true,
+    }
+}
+
 /// Run every instance of a call-per-message connector until shutdown.
 pub async fn run<C: Caller>(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, caller: Arc<C>) {
     let mut instances = JoinSet::new();

@@ -161,6 +161,17 @@ pub trait Driver: Send + 'static {
     /// What the response to a part's request says.
     fn answer(&mut self, response: &Frame<Self>) -> Answer;
 
+    /// How long the next part's request must still wait because the peer asked us to slow
+    /// down (SMPP 5.0 congestion_state); zero: it may go now.
+    fn send_wait(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    /// A connector log line about what the last answer changed, if any.
+    fn take_note(&mut self) -> Option<String> {
+        None
+    }
+
     /// A request of the peer's (a login, a submit, a delivery, a keepalive, a logout).
     fn on_request(&mut self, frame: Frame<Self>, s: &mut Ctl<'_, Self::Codec>) -> Flow;
 }

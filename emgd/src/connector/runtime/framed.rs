@@ -266,7 +266,7 @@ where
                 && self.outbox.has_backlog()
                 && self.parts_waiting < window
             {
-                self.link.connector.pace_wait()
+                self.link.connector.pace_wait().max(self.driver.send_wait())
             } else {
                 Duration::ZERO
             };
@@ -485,6 +485,9 @@ where
                     crate::metrics::global().submit_response(self.link.name(), at.elapsed());
                 }
                 let answer = self.driver.answer(&frame);
+                if let Some(note) = self.driver.take_note() {
+                    self.link.log(note);
+                }
                 self.outbox.answered(id, index, answer);
             }
         }
@@ -581,7 +584,9 @@ where
         }
         while self.parts_waiting < window && self.outbox.has_backlog() {
             let pacing = self.side == Side::Outgoing;
-            if pacing && !self.link.connector.pace_wait().is_zero() {
+            let slowed =
+                !self.link.connector.pace_wait().is_zero() || !self.driver.send_wait().is_zero();
+            if pacing && slowed {
                 break;
             }
             let Some(seq) = self.window.next_seq() else {

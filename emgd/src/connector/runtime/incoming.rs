@@ -113,6 +113,7 @@ pub async fn run<P: Incoming>(
     protocol: Arc<P>,
 ) {
     let slots = Slots::new(connector.config().instances);
+    let mut tls = crate::tls::Reloading::new(format!("connector {}", connector.name));
     let mut shutdown = gw.shutdown_signal();
     let mut sessions = JoinSet::new();
     loop {
@@ -140,12 +141,19 @@ pub async fn run<P: Incoming>(
                     drop(stream);
                     continue;
                 }
+                let Ok(acceptor) = tls.acceptor(connector.config(), crate::tls::connector_acceptor) else {
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                        "CONNECT ERR (info=\"{peer}: TLS is not set up, see the general log\")"));
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let stream = crate::tls::ServerStream::new(
+                    stream, acceptor, format!("connector {}: {peer}", connector.name));
                 let link = Link::new(gw.clone(), connector.clone(), NO_INSTANCE);
                 let protocol = protocol.clone();
                 let claim = Claim::pending(slots.clone());
                 sessions.spawn(async move {
                     link.log(format!("CONNECT OK (info=\"{peer}\")"));
-                    let _ = stream.set_nodelay(true);
                     let (codec, driver) = protocol.session(&link.config(), peer);
                     // The session takes its instance when its peer logs in, and gives it back
                     // (IDLE) when it ends.

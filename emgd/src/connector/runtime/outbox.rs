@@ -49,6 +49,8 @@ pub enum Taker {
 pub struct Takes {
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
+    /// The session's instance (an incoming session's receipt policy asks which it is).
+    instance: u32,
     pub by: Taker,
 }
 
@@ -58,6 +60,7 @@ impl Takes {
         Takes {
             gw: link.gw.clone(),
             connector: link.connector.clone(),
+            instance: link.instance,
             by: Taker::Instance(link.instance),
         }
     }
@@ -71,7 +74,11 @@ impl Takes {
     pub async fn next(&self) -> Message {
         match &self.by {
             Taker::Instance(i) => self.connector.next_unheld_on(*i, self.cmr_ttl()).await,
-            Taker::User(u) => self.connector.next_unheld(u.as_deref()).await,
+            Taker::User(u) => {
+                self.connector
+                    .next_unheld(u.as_deref(), self.instance)
+                    .await
+            }
         }
     }
 
@@ -85,10 +92,11 @@ impl Takes {
             Taker::Instance(_) => self.cmr_ttl(),
             Taker::User(_) => Duration::ZERO,
         };
+        let pick = |m: &Message| self.connector.may_take_on(self.instance, m);
         while batch.len() < room && !self.connector.held() {
             let m = match &self.by {
                 Taker::Instance(i) => self.connector.queue.take_on(*i, ttl),
-                Taker::User(u) => self.connector.queue.take_for(u.as_deref()),
+                Taker::User(u) => self.connector.queue.take_for(u.as_deref(), &pick),
             };
             match m {
                 Some(m) => batch.push(m),
@@ -135,6 +143,7 @@ impl<P: Send + 'static> Outbox<P> {
             takes: Takes {
                 gw: link.gw.clone(),
                 connector: link.connector.clone(),
+                instance: link.instance,
                 by,
             },
             link,

@@ -40,18 +40,28 @@ pub trait Dialer: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Stream, DialError>> + Send;
 }
 
-/// TCP to the connector's `address` (`host:port`), with Nagle off.
+/// TCP to the connector's `address` (`host:port`), with Nagle off; TLS over it when the
+/// connector has `tls = true` (a failed handshake is errno 71, EPROTO).
 pub struct Tcp;
 
 impl Dialer for Tcp {
-    type Stream = TcpStream;
+    type Stream = crate::tls::ClientStream;
 
-    async fn dial(&self, cfg: &config::Connector) -> Result<TcpStream, DialError> {
+    async fn dial(&self, cfg: &config::Connector) -> Result<Self::Stream, DialError> {
         let addr = cfg.address.clone().unwrap_or_default();
         match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&addr)).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
-                Ok(s)
+                let Some(tls) = &cfg.tls else {
+                    return Ok(Box::new(s));
+                };
+                crate::tls::connect(tls, &addr, s).await.map_err(|e| {
+                    tracing::warn!("connector {}: {e:#}", cfg.name);
+                    DialError {
+                        errno: 71,
+                        detail: format!("{e:#}"),
+                    }
+                })
             }
             Ok(Err(e)) => Err(DialError {
                 errno: e.raw_os_error().unwrap_or(0) as u32,

@@ -7,6 +7,8 @@
 //! below the gateway, unlike the rest of the runtime.
 
 use crate::queue::{Queue, Totals};
+use common::message::{Message, SessionRef};
+use config::DlrSession;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -71,6 +73,22 @@ pub struct SessionInfo {
     pub user: Option<String>,
     /// Unix time in microseconds of the bind.
     pub since_us: i64,
+}
+
+impl SessionInfo {
+    /// Whether the session takes messages from us (anything but an SMPP transmitter bind).
+    fn receives(&self) -> bool {
+        self.bind.as_deref() != Some("transmitter")
+    }
+
+    /// The client's IP address, from `peer`.
+    fn ip(&self) -> Option<String> {
+        let peer = self.peer.as_deref()?;
+        Some(match peer.parse::<std::net::SocketAddr>() {
+            Ok(a) => a.ip().to_string(),
+            Err(_) => peer.to_string(),
+        })
+    }
 }
 
 /// Everything the gateway knows about one connector at run time. One per configured
@@ -269,9 +287,63 @@ impl ConnectorHandle {
     /// Record (or with `None`, forget) the session bound on an instance. Call before setting
     /// BOUND so that whoever reacts to the state change sees the session.
     pub fn set_session(&self, instance: u32, session: Option<SessionInfo>) {
-        let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(slot) = s.get_mut(instance as usize) {
-            *slot = session;
+        let left = session.is_none();
+        {
+            let mut s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(slot) = s.get_mut(instance as usize) {
+                *slot = session;
+            }
+        }
+        if left {
+            // Receipts kept for the session that left may go to the user's others now.
+            self.queue.wake_all();
+        }
+    }
+
+    /// The session bound on `instance`, as the messages submitted on it remember it.
+    pub fn session_ref(&self, instance: u32) -> Option<SessionRef> {
+        let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let info = s.get(instance as usize)?.as_ref()?;
+        Some(SessionRef {
+            instance,
+            bound_us: info.since_us,
+            ip: info.ip().unwrap_or_default(),
+        })
+    }
+
+    /// Whether the session on `instance` may take `m` under the connector's receipt session
+    /// policy (`dlr_session`): with `submitting`, a report for a message submitted on
+    /// another session of this connector waits for that session while it is bound and
+    /// receives; with `same_ip`, for a session from the submitter's IP while one is bound.
+    /// Messages no session of ours submitted (MO) go to any.
+    pub fn may_take_on(&self, instance: u32, m: &Message) -> bool {
+        let Some(from) = m.origin.session.as_ref() else {
+            return true;
+        };
+        if m.origin.connector != self.name {
+            return true;
+        }
+        let policy = self.config().dlr_session;
+        let s = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = s.get(instance as usize).and_then(Option::as_ref);
+        let receivers = || {
+            s.iter()
+                .flatten()
+                .filter(|o| o.receives() && o.user == m.target_user)
+        };
+        match policy {
+            DlrSession::Any => true,
+            DlrSession::Submitting => {
+                let is_mine = instance == from.instance
+                    && mine.is_some_and(|me| me.since_us == from.bound_us);
+                is_mine
+                    || !receivers()
+                        .any(|o| o.instance == from.instance && o.since_us == from.bound_us)
+            }
+            DlrSession::SameIp => {
+                mine.and_then(SessionInfo::ip).as_deref() == Some(from.ip.as_str())
+                    || !receivers().any(|o| o.ip().as_deref() == Some(from.ip.as_str()))
+            }
         }
     }
 
@@ -421,13 +493,15 @@ impl ConnectorHandle {
     }
 
     /// Wait while the connector is held, then take the next message for `user` (or for no
-    /// user in particular).
-    pub async fn next_unheld(&self, user: Option<&str>) -> common::message::Message {
+    /// user in particular) that the session on `instance` may have
+    /// ([`may_take_on`](Self::may_take_on)).
+    pub async fn next_unheld(&self, user: Option<&str>, instance: u32) -> Message {
         let mut hold = self.hold.subscribe();
+        let pick = |m: &Message| self.may_take_on(instance, m);
         loop {
             let _ = hold.wait_for(|on| !*on).await;
             tokio::select! {
-                m = self.queue.next_for(user) => {
+                m = self.queue.next_for(user, &pick) => {
                     if self.held() {
                         self.queue.put_back(m);
                         continue;

@@ -282,7 +282,7 @@ async fn a_refused_login_ends_the_session_for_the_retry_scheme_and_keeps_the_mes
         ..Default::default()
     };
     toy.queue.push(first.clone());
-    let taken = toy.queue.take_for(None).unwrap();
+    let taken = toy.queue.take_for(None, &|_| true).unwrap();
     let (ours, theirs) = tokio::io::duplex(4096);
     let link = Link::new(gw.clone(), toy.clone(), 0);
     let session = tokio::spawn(framed::run(
@@ -306,7 +306,7 @@ async fn a_refused_login_ends_the_session_for_the_retry_scheme_and_keeps_the_mes
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        toy.queue.take_for(None).map(|m| m.id),
+        toy.queue.take_for(None, &|_| true).map(|m| m.id),
         Some(77),
         "the message that woke the session is back in the queue"
     );

@@ -38,6 +38,7 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
         dlr_requested: wants_reports(sm.registered_delivery),
         origin: with_report_mask(origin, sm.registered_delivery),
         tlvs: passthrough::kept(&sm.tlvs),
+        sme_ack: sm.registered_delivery & SME_ACK_BITS,
         ..Default::default()
     };
     if let Some(c) = sar_concat(sm).filter(|_| m.esm_class & 0x40 == 0) {
@@ -52,8 +53,9 @@ pub fn message_from_sm(sm: &Sm, origin: Origin) -> Message {
 /// registered_delivery bits: the SMSC delivery receipt (1 success and failure, 2 failure
 /// only, 3 reserved and read as 1) and the intermediate notification (0x10). The SME
 /// acknowledgement bits (0x04, 0x08) ask the handset's application, not the network; no
-/// report of ours answers them.
+/// report of ours answers them, and they go on to an SMPP next hop as they came.
 const RECEIPT_BITS: u8 = 0x03;
+const SME_ACK_BITS: u8 = 0x0C;
 const INTERMEDIATE_BIT: u8 = 0x10;
 
 /// Whether a registered_delivery asks for any report of ours.
@@ -86,11 +88,12 @@ pub fn report_mask(registered_delivery: u8) -> u8 {
 /// one (we need the final state to finish the message, even when only failures are passed
 /// on), and intermediate notifications when the sender asked for them.
 fn registered_delivery(m: &Message) -> u8 {
+    let sme_ack = m.sme_ack & SME_ACK_BITS;
     if !m.dlr_requested {
-        return 0;
+        return sme_ack;
     }
     let intermediate = m.origin.callback_mask & mask::BUFFERED != 0;
-    1 | if intermediate { INTERMEDIATE_BIT } else { 0 }
+    1 | sme_ack | if intermediate { INTERMEDIATE_BIT } else { 0 }
 }
 
 /// The concatenation sar_msg_ref_num / sar_total_segments / sar_segment_seqnum describe.
@@ -119,6 +122,7 @@ pub fn message_from_data_sm(d: &DataSm, origin: Origin) -> Message {
         dlr_requested: wants_reports(d.registered_delivery),
         origin: with_report_mask(origin, d.registered_delivery),
         tlvs: passthrough::kept(&d.tlvs),
+        sme_ack: d.registered_delivery & SME_ACK_BITS,
         ..Default::default()
     }
 }
@@ -187,12 +191,13 @@ fn concat_reference(m: &Message) -> u16 {
 pub const ESME_RNOBALANCE: u32 = 0x0000_0401;
 
 /// Each refusal in the SMPP code a client expects: permanent for no route, temporary
-/// (queue full) for full queues and store trouble; a plugin's by the kind it gave.
+/// (ESME_RMSGQFUL, "try again later") for full queues and a store that cannot commit (disk
+/// full, read-only data directory); a plugin's by the kind it gave.
 pub fn reject_status(reject: &Reject) -> u32 {
     match reject {
         Reject::NoRoute(_) => status::ESME_RINVDSTADR,
-        Reject::QueueFull(_) => status::ESME_RMSGQFUL,
-        Reject::Store(_) | Reject::ShuttingDown | Reject::Removed(_) => status::ESME_RSYSERR,
+        Reject::QueueFull(_) | Reject::Store(_) => status::ESME_RMSGQFUL,
+        Reject::ShuttingDown | Reject::Removed(_) => status::ESME_RSYSERR,
         Reject::NotReceiving(_) => status::ESME_RSUBMITFAIL,
         Reject::NoBalance(_) => ESME_RNOBALANCE,
         Reject::Refused(r) if r.field == config::AddressField::Source => status::ESME_RINVSRCADR,

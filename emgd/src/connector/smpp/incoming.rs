@@ -267,6 +267,8 @@ impl Smsc {
             user: Some(bound.user.clone()),
             account: Some(bound.account.clone()),
             client_ref: None,
+            // Its receipt goes back on this session (`dlr_session`).
+            session: s.link.connector.session_ref(s.link.instance),
             ..Default::default()
         };
         let message = match &pdu.body {
@@ -326,13 +328,14 @@ impl Smsc {
             user: bound.user.clone(),
             account: bound.account.clone(),
         };
-        let gw = s.link.gw.clone();
+        let link = s.link.clone();
         s.spawn(async move {
+            let gw = &link.gw;
             let resp = match pdu.command_id {
-                command::QUERY_SM => requests::query(&gw, &asker, &pdu).await,
-                command::CANCEL_SM => requests::cancel(&gw, &asker, &pdu).await,
-                command::REPLACE_SM => requests::replace(&gw, &asker, &pdu).await,
-                _ => requests::submit_multi(&gw, &asker, &pdu).await,
+                command::QUERY_SM => requests::query(gw, &asker, &pdu).await,
+                command::CANCEL_SM => requests::cancel(gw, &asker, &pdu).await,
+                command::REPLACE_SM => requests::replace(gw, &asker, &pdu).await,
+                _ => requests::submit_multi(&link, &asker, &pdu).await,
             };
             Some(resp)
         });

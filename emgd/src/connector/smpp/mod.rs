@@ -3,6 +3,7 @@
 //! | file | what |
 //! |---|---|
 //! | [`codec`] | `common::smpp`'s codec for the runtime; which PDUs are responses |
+//! | [`congestion`] | SMPP 5.0 congestion_state: how an outgoing session slows down |
 //! | [`convert`] | PDUs <-> `Message`: short-message bodies, long messages' parts, receipts, refusal codes |
 //! | [`outgoing`] | we are the ESME: bind, submit_sm, deliver_sm from the SMSC |
 //! | [`incoming`] | we are the SMSC: binds against the users, submit_sm and data_sm, deliver_sm to clients |
@@ -10,6 +11,7 @@
 //! | [`requests`] | the incoming requests besides submits: submit_multi, query_sm, cancel_sm, replace_sm |
 
 pub mod codec;
+pub mod congestion;
 pub mod convert;
 pub mod incoming;
 pub mod outgoing;

@@ -7,6 +7,7 @@
 //! (deliver_sm, data_sm), each answered once the gateway has recorded it.
 
 use super::codec::{self, SmppCodec};
+use super::congestion::{self, Congestion};
 use super::convert::{message_from_sm, parse_receipt, parts_of, sm_of_data_sm, WithStatus};
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
 use crate::connector::runtime::link::Link;
@@ -15,8 +16,10 @@ use crate::connector::runtime::outgoing::{Outgoing, Tcp};
 use crate::connector::runtime::window::SeqSpace;
 use crate::gateway::ReceiptOutcome;
 use common::message::{Message, Origin};
-use common::smpp::{command, status, Bind, Body, Pdu, Sm};
+use common::smpp::{command, status, tlv, Bind, Body, Pdu, Sm};
 use config::BindMode;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The outgoing SMPP connector: TCP, and an [`Esme`] per session.
 pub struct SmppOut;
@@ -35,7 +38,14 @@ impl Outgoing for SmppOut {
             BindMode::Transmitter => command::BIND_TRANSMITTER,
             BindMode::Receiver => command::BIND_RECEIVER,
         };
-        (SmppCodec, Esme { bind_command })
+        (
+            SmppCodec,
+            Esme {
+                bind_command,
+                congestion: Congestion::default(),
+                note: None,
+            },
+        )
     }
 
     /// A receiver bind never has queue work to wake it.
@@ -57,6 +67,10 @@ const SMPP_3_3: u8 = 0x33;
 /// One session with the SMSC.
 pub struct Esme {
     bind_command: u32,
+    /// What the SMSC's congestion_state asks of our sending.
+    congestion: Congestion,
+    /// A connector log line for the runtime to write.
+    note: Option<String>,
 }
 
 fn bind_word(mode: BindMode) -> &'static str {
@@ -139,10 +153,28 @@ impl Driver for Esme {
     }
 
     fn request(&mut self, sm: Sm, seq: u32) -> Pdu {
+        self.congestion.sent(Instant::now());
         Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm))
     }
 
+    fn send_wait(&self) -> Duration {
+        self.congestion.wait(Instant::now())
+    }
+
+    fn take_note(&mut self) -> Option<String> {
+        self.note.take()
+    }
+
     fn answer(&mut self, resp: &Pdu) -> Answer {
+        let state = match &resp.body {
+            Body::SubmitSmResp { tlvs, .. } => {
+                tlv::find(tlvs, tlv::CONGESTION_STATE).and_then(|t| t.value.first().copied())
+            }
+            _ => None,
+        };
+        if let Some(changed) = self.congestion.answered(state, Instant::now()) {
+            self.note = Some(congestion::log_line(changed));
+        }
         if resp.status != status::ESME_ROK {
             return Answer::Refused {
                 command: command::SUBMIT_SM,

@@ -3,6 +3,7 @@
 //! cancel or replace messages it sent itself on this connector.
 
 use super::convert::{address, reject_status, report_mask, wants_reports, with_report_mask};
+use crate::connector::runtime::link::Link;
 use crate::gateway::{Gateway, QueuedError};
 use crate::store::MessageState;
 use common::dlr::DlrStatus;
@@ -143,7 +144,7 @@ pub async fn replace(gw: &Gateway, asker: &Asker, request: &Pdu) -> Pdu {
     let edit = |m: &mut Message| apply_replace(m, r, expires);
     match gw.replace_queued(id, |m| asker.owns(m), edit).await {
         Ok(()) => answer(request, status::ESME_ROK, Body::Empty),
-        Err(QueuedError::Store(_)) => answer(request, status::ESME_RSYSERR, Body::Empty),
+        Err(QueuedError::Store(_)) => answer(request, status::ESME_RMSGQFUL, Body::Empty),
         Err(e) => {
             tracing::debug!("replace_sm {id}: {e}");
             answer(request, status::ESME_RREPLACEFAIL, Body::Empty)
@@ -166,8 +167,10 @@ fn apply_replace(m: &mut Message, r: &ReplaceSm, expires: Option<i64>) {
 /// submit_multi: one message per SME destination, each stored before the answer. The
 /// response carries the first message's id, and every receipt reports that id, so the client
 /// matches them as it would for one submit. Destinations refused are listed as unsuccessful;
-/// distribution lists are the SMSC's own and we keep none.
-pub async fn submit_multi(gw: &Gateway, asker: &Asker, request: &Pdu) -> Pdu {
+/// distribution lists are the SMSC's own and we keep none. Each destination's message is
+/// received as a submit_sm's is ([`Link::receive`]): refused on a transmit-only connector,
+/// paced by the connector's `throughput`.
+pub async fn submit_multi(link: &Link, asker: &Asker, request: &Pdu) -> Pdu {
     let Body::SubmitMulti(sm) = &request.body else {
         return answer(request, status::ESME_RSYSERR, Body::Empty);
     };
@@ -194,7 +197,7 @@ pub async fn submit_multi(gw: &Gateway, asker: &Asker, request: &Pdu) -> Pdu {
         let mut m = message_for(sm, addr, asker.origin());
         m.expires_us = expires;
         m.origin.client_ref = first.map(|id| id.to_string());
-        match gw.accept(m).await {
+        match link.receive(m).await {
             Ok(id) => {
                 first.get_or_insert(id);
             }

@@ -1,7 +1,8 @@
 //! Incoming SMTP: we are the mail server applications and users send to. Each accepted
-//! connection takes one of the connector's `instances` (a client arriving while all are busy
-//! gets `421`), is checked against `access`, and runs as one task ([`super::session`]). This
-//! file makes the session's decisions:
+//! connection is checked against `access` and runs as one task ([`super::session`]); it takes
+//! one of the connector's `instances` only once its client has logged in (AUTH, or MAIL where
+//! AUTH is not required), so silent connections hold none, and a login while all are busy is
+//! answered `421 4.3.2` and closed. This file makes the session's decisions:
 //!
 //! - AUTH PLAIN/LOGIN against `[user.NAME]` (the same rules as SMPP binds and HTTP), each
 //!   failure answered a little later than the one before (a password guesser gets three
@@ -16,10 +17,12 @@
 
 use super::convert;
 use super::session::{self, Decide, End};
+use crate::connector::runtime::incoming::MAX_LOGGING_IN;
 use crate::connector::runtime::link::Link;
-use crate::connector::runtime::slots::Slots;
+use crate::connector::runtime::slots::{Claim, Slots};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{stopped, Gateway, Reject};
+use crate::logs::NO_INSTANCE;
 use common::smtp::{BareLf, Enhanced, Envelope, Event, Reply, Server, ServerConfig};
 use config::SmtpAuth;
 use std::net::SocketAddr;
@@ -59,27 +62,27 @@ pub async fn run(
                     }
                 };
                 if connector.forceclosed() {
-                    gw.logs.connector(&connector.name, 0, format!(
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
                         "CONNECT ERR (info=\"{peer}: connector force-closed\")"));
                     let cfg = connector.config();
                     let reply = unavailable(&cfg, "closed by the operator");
                     sessions.spawn(refuse(stream, cfg, reply));
                     continue;
                 }
-                let Some(slot) = slots.claim() else {
-                    gw.logs.connector(&connector.name, 0, format!(
-                        "CONNECT ERR (info=\"{peer}: all {} instances busy\")", slots.count()));
+                if sessions.len() >= slots.count() + MAX_LOGGING_IN {
+                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                        "CONNECT ERR (info=\"{peer}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
+                        slots.count()));
                     let cfg = connector.config();
                     let reply = unavailable(&cfg, "all instances busy");
                     sessions.spawn(refuse(stream, cfg, reply));
                     continue;
-                };
-                let link = Link::new(gw.clone(), connector.clone(), slot.instance);
+                }
+                // No instance until the client logs in ([`Decisions::log_in`]).
+                let link = Link::new(gw.clone(), connector.clone(), NO_INSTANCE);
+                let claim = Claim::pending(slots.clone());
                 let acceptor = acceptor.clone();
-                sessions.spawn(async move {
-                    serve(link, stream, peer, acceptor).await;
-                    drop(slot);
-                });
+                sessions.spawn(serve(link, claim, stream, peer, acceptor));
             }
             _ = stopped(&mut shutdown) => break,
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
@@ -128,7 +131,13 @@ fn unavailable(cfg: &config::Connector, why: &str) -> Reply {
     Reply::new(421, Enhanced(4, 3, 2), text)
 }
 
-async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option<TlsAcceptor>) {
+async fn serve(
+    link: Link,
+    claim: Claim,
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: Option<TlsAcceptor>,
+) {
     let cfg = link.config();
     if !crate::access::allowed(&cfg.access, peer.ip()) {
         link.log(format!("CONNECT ERR (info=\"{peer}: not in access\")"));
@@ -137,16 +146,18 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
         return;
     }
     let _ = stream.set_nodelay(true);
-    link.set_state(ConnState::Connected);
     link.log(format!("CONNECT OK (info=\"{peer}\")"));
     let server = Server::new(server_config(&cfg));
+    let logged_in = Arc::new(AtomicBool::new(false));
     let mut decisions = Decisions {
         link: link.clone(),
+        claim,
+        logged_in: logged_in.clone(),
         peer,
         account: None,
         auth_failures: 0,
     };
-    let (gw, connector, instance) = (link.gw.clone(), link.connector.clone(), link.instance);
+    let (gw, connector) = (link.gw.clone(), link.connector.clone());
     // As on every incoming connector: a client that has not logged in (AUTH, or MAIL where
     // AUTH is not required) within `bind_timeout` is closed, with a 421.
     let login_wait = Duration::from_secs(cfg.bind_timeout);
@@ -156,7 +167,7 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
         let mut shutdown = gw.shutdown_signal();
         let login = async {
             tokio::time::sleep(login_wait).await;
-            if connector.states().get(instance as usize) == Some(&ConnState::Bound) {
+            if logged_in.load(Ordering::Relaxed) {
                 std::future::pending::<()>().await;
             }
             expired.store(true, Ordering::Relaxed);
@@ -177,6 +188,8 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
         &mut decisions,
     )
     .await;
+    // The session's link now names the instance it took, if it logged in.
+    let link = decisions.link;
     if login_expired.load(Ordering::Relaxed) {
         link.log("DISCONNECT (info=\"bind timeout\")");
     } else {
@@ -185,13 +198,20 @@ async fn serve(link: Link, stream: TcpStream, peer: SocketAddr, acceptor: Option
     if matches!(end, End::Error(_)) {
         tracing::debug!(connector = %link.name(), "SMTP session from {peer}: {end}");
     }
-    link.connector.set_session(link.instance, None);
-    link.set_state(ConnState::Idle);
+    if decisions.claim.instance().is_some() {
+        link.connector.set_session(link.instance, None);
+        link.set_state(ConnState::Idle);
+    }
+    // Dropping the claim gives the instance back.
 }
 
 /// The decisions of one session.
 struct Decisions {
+    /// Under [`NO_INSTANCE`] until the client logs in, then under the instance it took.
     link: Link,
+    claim: Claim,
+    /// Read by the `bind_timeout` watch.
+    logged_in: Arc<AtomicBool>,
     peer: SocketAddr,
     account: Option<String>,
     auth_failures: u32,
@@ -235,15 +255,10 @@ impl Decisions {
             crate::users::authenticate(&cfg, &connector, &c.username, &c.password, self.peer.ip());
         match user {
             Some(user) if c.authzid.is_empty() || c.authzid == c.username => {
+                if !self.log_in(server, Some(&user.name)) {
+                    return;
+                }
                 self.account = Some(crate::users::account_of(user));
-                self.link.log(format!("LOGIN OK (info=\"{}\")", user.name));
-                self.link.bound(SessionInfo {
-                    instance: self.link.instance,
-                    peer: Some(self.peer.to_string()),
-                    bind: Some("smtp".into()),
-                    user: Some(user.name.clone()),
-                    since_us: crate::clock::now_us(),
-                });
                 server.accept(None);
             }
             _ => {
@@ -293,22 +308,39 @@ impl Decisions {
                 "Sender address too long",
             ));
         }
-        if self
-            .link
-            .connector
-            .states()
-            .get(self.link.instance as usize)
-            != Some(&ConnState::Bound)
-        {
-            self.link.bound(SessionInfo {
-                instance: self.link.instance,
-                peer: Some(self.peer.to_string()),
-                bind: Some("smtp".into()),
-                user: server.user().map(str::to_string),
-                since_us: crate::clock::now_us(),
-            });
+        // Where AUTH is not required, the first MAIL is the login.
+        let user = server.user().map(str::to_string);
+        if self.claim.instance().is_none() && !self.log_in(server, user.as_deref()) {
+            return;
         }
         server.accept(None);
+    }
+
+    /// The client logged in (as `user`, or anonymously by its first MAIL): take the lowest
+    /// free instance and show the session BOUND on it. False when every instance is busy:
+    /// the pending command is answered `421 4.3.2` and the connection closed.
+    fn log_in(&mut self, server: &mut Server, user: Option<&str>) -> bool {
+        if !self.claim.claim() {
+            let busy = format!("all {} instances busy", self.claim.count());
+            self.link.log(format!("LOGIN ERR (info=\"{busy}\")"));
+            server.close(unavailable(&self.link.config(), &busy));
+            return false;
+        }
+        if let Some(instance) = self.claim.instance() {
+            self.link = Link::new(self.link.gw.clone(), self.link.connector.clone(), instance);
+        }
+        self.logged_in.store(true, Ordering::Relaxed);
+        if let Some(user) = user {
+            self.link.log(format!("LOGIN OK (info=\"{user}\")"));
+        }
+        self.link.bound(SessionInfo {
+            instance: self.link.instance,
+            peer: Some(self.peer.to_string()),
+            bind: Some("smtp".into()),
+            user: user.map(str::to_string),
+            since_us: crate::clock::now_us(),
+        });
+        true
     }
 
     fn rcpt(&mut self, server: &mut Server, to: &str) {
@@ -400,7 +432,7 @@ pub fn answer_for(outcomes: &[(String, Result<u64, Reject>)]) -> Result<String, 
         .collect();
     let temporary = refused.iter().find(|(_, e)| e.is_temporary());
     if let Some((rcpt, e)) = temporary {
-        let code = if matches!(e, Reject::QueueFull(_)) {
+        let code = if matches!(e, Reject::QueueFull(_) | Reject::Store(_)) {
             452
         } else {
             451

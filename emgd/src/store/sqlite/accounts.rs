@@ -5,6 +5,12 @@
 //! the message: two sessions of one account cannot both spend its last unit, and a crash
 //! either keeps the message and its charge or neither. The hourly summary is one upsert beside
 //! each routelog row, so it is exact after any crash and never needs a rescan.
+//!
+//! `balance_history` records every change: an operator's as a row of its own, charges and
+//! refunds summed per account, cause and receiving connector over one group commit
+//! ([`Ledger`]), written in that commit. A history row per message would add an insert and an
+//! index entry to every charged message; one per account per commit costs a read and an
+//! insert per commit, and the changes still add up exactly to the balance's movement.
 
 use super::browse;
 use super::db_err;
@@ -17,9 +23,79 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::time::Duration;
 
-/// Charges `micros` to `account`. Returns false when the account has a balance that does not
-/// cover it; an account without a balance is not balance-controlled and always passes.
-pub fn charge(conn: &Connection, account: &str, micros: i64, now: i64) -> rusqlite::Result<bool> {
+/// Why a balance moved without an operator: the `created_by` of its history row is
+/// `charge:CONNECTOR` or `refund:CONNECTOR` (the receiving connector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Charge,
+    Refund,
+}
+
+impl Cause {
+    fn word(self) -> &'static str {
+        match self {
+            Cause::Charge => "charge",
+            Cause::Refund => "refund",
+        }
+    }
+}
+
+/// The charges and refunds of one transaction, summed per account, cause and connector until
+/// [`Ledger::flush`] writes them to `balance_history`.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// (account, cause, connector, change in millionths); a handful per commit, so a scan.
+    sums: Vec<(String, Cause, String, i64)>,
+}
+
+impl Ledger {
+    pub fn add(&mut self, account: &str, cause: Cause, via: &str, change: i64) {
+        let found = self
+            .sums
+            .iter_mut()
+            .find(|(a, c, v, _)| *c == cause && a == account && v == via);
+        match found {
+            Some(e) => e.3 += change,
+            None => self
+                .sums
+                .push((account.to_string(), cause, via.to_string(), change)),
+        }
+    }
+
+    /// One history row per sum, its amount before read back from the balance as it is now
+    /// (every change summed here has been applied, and nothing else changed it since).
+    pub fn flush(&mut self, conn: &Connection, now: i64) -> rusqlite::Result<()> {
+        for (account, cause, via, change) in self.sums.drain(..) {
+            let after: Option<i64> = conn
+                .prepare_cached("SELECT micros FROM balances WHERE account = ?1")?
+                .query_row(params![account], |r| r.get(0))
+                .optional()?;
+            let Some(after) = after else { continue };
+            conn.prepare_cached(
+                "INSERT INTO balance_history (account, amount_before, amount, created_us, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                account,
+                after - change,
+                change,
+                now,
+                format!("{}:{via}", cause.word())
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+/// Charges `micros` to `account` (received on `via`), noting it in `ledger`. Returns false
+/// when the account has a balance that does not cover it; an account without a balance is not
+/// balance-controlled and always passes.
+pub fn charge(
+    conn: &Connection,
+    ledger: &mut Ledger,
+    (account, via): (&str, &str),
+    micros: i64,
+    now: i64,
+) -> rusqlite::Result<bool> {
     let changed = conn
         .prepare_cached(
             "UPDATE balances SET micros = micros - ?2, updated_us = ?3
@@ -27,6 +103,7 @@ pub fn charge(conn: &Connection, account: &str, micros: i64, now: i64) -> rusqli
         )?
         .execute(params![account, micros, now])?;
     if changed == 1 {
+        ledger.add(account, Cause::Charge, via, -micros);
         return Ok(true);
     }
     let controlled = conn
@@ -38,14 +115,15 @@ pub fn charge(conn: &Connection, account: &str, micros: i64, now: i64) -> rusqli
 /// Whether a message ending in `state` gives its charge back under `policy`, and if so gives
 /// it back to `account`'s balance (when it has one). Runs before the message's row takes its
 /// final state: under [`RefundPolicy::Rejected`] only a message the next hop never took (its
-/// row not in state sent) is refunded.
+/// row not in state sent) is refunded. A refund given is noted in `ledger` under `via`, the
+/// receiving connector.
 pub fn refund(
     conn: &Connection,
+    ledger: &mut Ledger,
     policy: RefundPolicy,
     id: i64,
     state: MessageState,
-    account: Option<&str>,
-    micros: i64,
+    (account, via, micros): (Option<&str>, &str, i64),
     now: i64,
 ) -> rusqlite::Result<bool> {
     if micros <= 0 || !matches!(state, MessageState::Failed | MessageState::Cancelled) {
@@ -59,10 +137,14 @@ pub fn refund(
             .exists(params![id])?,
     };
     if let (true, Some(account)) = (refundable, account) {
-        conn.prepare_cached(
-            "UPDATE balances SET micros = micros + ?2, updated_us = ?3 WHERE account = ?1",
-        )?
-        .execute(params![account, micros, now])?;
+        let changed = conn
+            .prepare_cached(
+                "UPDATE balances SET micros = micros + ?2, updated_us = ?3 WHERE account = ?1",
+            )?
+            .execute(params![account, micros, now])?;
+        if changed == 1 {
+            ledger.add(account, Cause::Refund, via, micros);
+        }
     }
     Ok(refundable)
 }
@@ -112,6 +194,45 @@ pub fn add_to_summary(
         add.cost
     ])?;
     Ok(())
+}
+
+/// Schema 6 made the hourly summary: the routelog rows already there when it ran are folded
+/// into it once, in the migration's transaction. A row whose message is still under way
+/// (queued, being submitted, or sent and awaiting its receipt; stores before schema 5 wrote
+/// the row at acceptance) is left out: its final state writes it again and adds it then.
+/// Returns how many rows were folded.
+pub fn fold_routelog(conn: &Connection, prefix_len: usize) -> rusqlite::Result<u64> {
+    let mut stmt = conn.prepare(
+        "SELECT COALESCE(r.account, ''), r.received_us, r.dest, COALESCE(r.route, ''), r.status,
+                r.parts, r.price, r.cost, r.charged
+         FROM routelog r
+         WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = r.message_id AND m.state IN (0, 1, 5))",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut folded = 0;
+    // Amounts are decimal text; one that does not read as one counts as none.
+    let micros = |text: Option<String>| {
+        text.and_then(|t| t.parse::<rust_decimal::Decimal>().ok())
+            .map_or(0, to_micros)
+    };
+    while let Some(r) = rows.next()? {
+        let (account, dest, connector, status): (String, String, String, String) =
+            (r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        let charged: bool = r.get(8)?;
+        let add = SummaryAdd {
+            account: &account,
+            received_us: r.get(1)?,
+            dest: &dest,
+            connector: &connector,
+            status: &status,
+            parts: r.get(5)?,
+            price: if charged { micros(r.get(6)?) } else { 0 },
+            cost: if charged { micros(r.get(7)?) } else { 0 },
+        };
+        add_to_summary(conn, &add, prefix_len)?;
+        folded += 1;
+    }
+    Ok(folded)
 }
 
 /// An operator's balance change, with its history row.

@@ -87,6 +87,7 @@ fn found_live(m: &Message, state: i64, status: Option<String>, updated_us: i64) 
         origin: m.origin.connector.clone(),
         account: m.origin.account.clone(),
         target: Some(m.target.clone()),
+        route_entry: m.route_entry.clone(),
         status,
         received_us: m.received_us,
         updated_us,
@@ -320,7 +321,7 @@ fn search_routelog(
     };
     let mut stmt = conn.prepare_cached(
         "SELECT r.message_id, r.received_us, r.in_connector, r.account, r.source, r.dest, r.route,
-                r.status, r.updated_us, m.state
+                r.status, r.updated_us, m.state, r.route_entry
          FROM routelog r LEFT JOIN messages m ON m.id = r.message_id
          WHERE r.message_id >= ?1 AND r.message_id < ?2
            AND (?3 IS NULL OR r.source LIKE ?3 ESCAPE '\\')
@@ -356,6 +357,7 @@ fn search_routelog(
                 source: r.get(4)?,
                 dest: r.get(5)?,
                 target: route,
+                route_entry: r.get(10)?,
                 status: Some(status),
                 updated_us: r.get(8)?,
             })
@@ -418,7 +420,7 @@ pub fn trail(path: &Path, id: MessageId, budget: Duration) -> Result<Trail, Stor
     let log = conn
         .query_row(
             "SELECT received_us, in_connector, account, source, dest, route, status, error,
-                    updated_us, price, cost
+                    updated_us, price, cost, route_entry
              FROM routelog WHERE message_id = ?1",
             [id as i64],
             |r| {
@@ -429,6 +431,7 @@ pub fn trail(path: &Path, id: MessageId, budget: Duration) -> Result<Trail, Stor
                     source: r.get(3)?,
                     dest: r.get(4)?,
                     route: r.get(5)?,
+                    route_entry: r.get(11)?,
                     status: r.get(6)?,
                     error: r.get(7)?,
                     updated_us: r.get(8)?,

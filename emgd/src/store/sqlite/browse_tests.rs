@@ -2,8 +2,10 @@
 //! and the routelog, a message's trail.
 
 use super::*;
-use crate::store::{MessageState, Query};
+use crate::store::test_backends::{both, Harness};
+use crate::store::{MessageState, Query, Store};
 use common::message::Address;
+use std::sync::Arc;
 
 fn msg(id: MessageId, target: &str, dest: &str, received_us: i64) -> Message {
     let mut m = Message {
@@ -25,8 +27,8 @@ const BUDGET: Duration = Duration::from_secs(5);
 
 /// Ten messages: 1-6 queued on a (dest 4670000000N), 7-8 queued on b, 9 sent on a, 10
 /// delivered on a and 11 rejected (routelog only).
-async fn store(dir: &Path) -> SqliteStore {
-    let store = SqliteStore::open(dir, Options::default()).unwrap();
+async fn store(h: &Harness) -> Arc<dyn Store> {
+    let store = h.open(Options::default()).await;
     let mut writes = Vec::new();
     for id in 1..=10 {
         let target = if (7..=8).contains(&id) { "b" } else { "a" };
@@ -72,10 +74,8 @@ fn ids(p: &crate::store::Page) -> Vec<MessageId> {
     p.found.iter().map(|f| f.id).collect()
 }
 
-#[tokio::test]
-async fn a_queue_pages_oldest_first_from_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+async fn a_queue_pages_oldest_first_from_the_store(h: Harness) {
+    let s = store(&h).await;
     let p = s.browse_queue("a", 0, 4, BUDGET).await.unwrap();
     assert_eq!(ids(&p), [1, 2, 3, 4]);
     assert!(p.more);
@@ -88,10 +88,8 @@ async fn a_queue_pages_oldest_first_from_the_store() {
     assert_eq!(ids(&p), [7, 8]);
 }
 
-#[tokio::test]
-async fn search_finds_messages_under_way_and_finished_newest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+async fn search_finds_messages_under_way_and_finished_newest_first(h: Harness) {
+    let s = store(&h).await;
     let q = |f: &dyn Fn(&mut Query)| {
         let mut q = Query {
             limit: 50,
@@ -163,10 +161,8 @@ async fn search_finds_messages_under_way_and_finished_newest_first() {
     assert_eq!(last.stopped, None);
 }
 
-#[tokio::test]
-async fn a_search_out_of_time_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+async fn a_search_out_of_time_says_so(h: Harness) {
+    let s = store(&h).await;
     let q = Query {
         limit: 50,
         budget: Duration::ZERO,
@@ -179,10 +175,8 @@ async fn a_search_out_of_time_says_so() {
     );
 }
 
-#[tokio::test]
-async fn a_trail_has_the_row_the_routelog_and_the_open_receipts() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+async fn a_trail_has_the_row_the_routelog_and_the_open_receipts(h: Harness) {
+    let s = store(&h).await;
     let t = s.trail(9, BUDGET).await.unwrap();
     assert_eq!(t.stored.unwrap().state, MessageState::Sent);
     assert!(t.log.is_none());
@@ -201,10 +195,8 @@ async fn a_trail_has_the_row_the_routelog_and_the_open_receipts() {
     assert!(t.stored.is_none() && t.log.is_none());
 }
 
-#[tokio::test]
-async fn failures_are_counted_by_status_and_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path()).await;
+async fn failures_are_counted_by_status_and_error(h: Harness) {
+    let s = store(&h).await;
     let now = crate::clock::now_us();
     let mut writes = Vec::new();
     for (id, error) in [(20, "0x00000058"), (21, "0x00000058"), (22, "0x00000045")] {
@@ -237,3 +229,11 @@ async fn failures_are_counted_by_status_and_error() {
         .unwrap()
         .is_empty());
 }
+
+both!(
+    a_queue_pages_oldest_first_from_the_store,
+    search_finds_messages_under_way_and_finished_newest_first,
+    a_search_out_of_time_says_so,
+    a_trail_has_the_row_the_routelog_and_the_open_receipts,
+    failures_are_counted_by_status_and_error,
+);

@@ -115,6 +115,12 @@ impl Horizon {
         Ok(())
     }
 
+    /// The transaction that [`Horizon::stored`] wrote into was rolled back: write this
+    /// minute's epoch row again with the next one.
+    pub fn rolled_back(&mut self) {
+        self.epoch_minute = i64::MIN;
+    }
+
     /// Move the horizon if it is time: list the rows it passes that are still queued. Returns
     /// the new horizon, to take effect once the transaction commits.
     pub fn step(&mut self, conn: &Connection, now: i64) -> rusqlite::Result<Option<i64>> {

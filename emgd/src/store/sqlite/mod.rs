@@ -13,10 +13,10 @@
 //! sqlx's SQLite driver hops to a worker thread per statement, which others measured costing a
 //! lot per statement; one rusqlite thread does not.
 
-mod accounts;
+pub(in crate::store) mod accounts;
 mod browse;
 mod house;
-mod ops;
+pub(in crate::store) mod ops;
 mod read;
 
 use super::{
@@ -58,7 +58,7 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("emg.sqlite");
-        let conn = open_connection(&path)?;
+        let conn = open_connection(&path, options.summary_prefix_length)?;
         let horizon = house::Horizon::load(&conn, now_us())?;
         let (tx, rx) = mpsc::channel();
         thread::Builder::new()
@@ -187,12 +187,54 @@ fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open(path).map_err(db_err)?;
+/// What a corrupt store's message says to do (the steps: STORE RECOVERY in emgd(8)).
+const RECOVERY: &str = "emgd does not start on it: stop emgd, move the file aside and copy \
+    what is readable into a new one with sqlite3 (`.dump`, keeping PRAGMA user_version), or \
+    restore a backup; the steps are under STORE RECOVERY in emgd(8)";
+
+fn corrupt(path: &Path, what: &str) -> StoreError {
+    StoreError::CorruptFile(format!(
+        "{}: store is corrupt ({what}); {RECOVERY}",
+        path.display()
+    ))
+}
+
+/// `e` from opening `path`: SQLite's "malformed" and "not a database" say the file is corrupt.
+fn open_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e.sqlite_error_code() {
+        Some(DatabaseCorrupt | NotADatabase) => corrupt(path, &e.to_string()),
+        _ => db_err(e),
+    }
+}
+
+/// SQLite's `quick_check`: every page and record well formed, every index entry where its
+/// row says (a full read of the file, without `integrity_check`'s cross-checks of index
+/// contents). Its cost on large stores is in emgd(8).
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("PRAGMA quick_check(5)")
+        .map_err(|e| open_err(path, e))?;
+    let problems: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| open_err(path, e))?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(corrupt(
+        path,
+        &format!("quick_check: {}", problems.join("; ")),
+    ))
+}
+
+fn open_connection(path: &Path, summary_prefix_length: usize) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open(path).map_err(|e| open_err(path, e))?;
     // WAL lets lookups read while the writer commits; synchronous=FULL fsyncs every commit,
     // which is what "durable before acknowledged" needs. Group commit pays for it.
     conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(db_err)?;
+        .map_err(|e| open_err(path, e))?;
+    check_integrity(&conn, path)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db_err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
@@ -201,13 +243,19 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // it large for ever.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
         .map_err(db_err)?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, summary_prefix_length).map_err(|e| match e {
+        StoreError::Database(d) if d.contains("malformed") => corrupt(path, &d),
+        e => e,
+    })?;
     // Every hot-path statement stays prepared.
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// The migration that creates the hourly summary (schema 6).
+const SUMMARY_MIGRATION: usize = 6;
+
+fn migrate(conn: &mut Connection, summary_prefix_length: usize) -> Result<(), StoreError> {
     let applied: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(db_err)?;
@@ -220,6 +268,12 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (n, sql) in schema::MIGRATIONS.iter().enumerate().skip(applied as usize) {
         let tx = conn.transaction().map_err(db_err)?;
         tx.execute_batch(sql).map_err(db_err)?;
+        if n + 1 == SUMMARY_MIGRATION {
+            let folded = accounts::fold_routelog(&tx, summary_prefix_length).map_err(db_err)?;
+            if folded > 0 {
+                tracing::info!("store: {folded} routelog rows folded into the new hourly summary");
+            }
+        }
         tx.pragma_update(None, "user_version", (n + 1) as i64)
             .map_err(db_err)?;
         tx.commit().map_err(db_err)?;
@@ -356,11 +410,40 @@ impl Writer {
         }
     }
 
+    /// [`Writer::try_transaction`], recording its outcome: a failed transaction (rolled back:
+    /// SQLITE_FULL on a full disk, SQLITE_READONLY, an I/O error) counts in
+    /// `emg_store_commit_failures_total` and makes `/health` answer 503 until a transaction
+    /// that writes commits again (a commit or [`Writer::probe`]).
+    fn run_transaction(
+        &mut self,
+        batches: &[&[Op]],
+        housekeeping: bool,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let result = self.try_transaction(batches, housekeeping);
+        match &result {
+            Err(e) => {
+                self.horizon.rolled_back();
+                if crate::metrics::global().store_commit_failed(&e.to_string()) {
+                    tracing::error!(
+                        "store commits fail, messages are refused until they succeed: {e}"
+                    );
+                }
+            }
+            Ok(_) if !batches.is_empty() => {
+                if crate::metrics::global().store_commit_succeeded() {
+                    tracing::info!("store commits again");
+                }
+            }
+            Ok(_) => {}
+        }
+        result
+    }
+
     /// Apply `batches` in one transaction: all of them or, on any error, none. A batch whose
     /// first op is a charge the balance does not cover is left out (nothing of it is applied)
     /// and its outcome is [`StoreError::NoBalance`]. With `housekeeping`, a step of it joins
     /// the transaction when one is due.
-    fn run_transaction(
+    fn try_transaction(
         &mut self,
         batches: &[&[Op]],
         housekeeping: bool,
@@ -370,9 +453,17 @@ impl Writer {
         let tx = self.conn.unchecked_transaction().map_err(db_err)?;
         let (mut min_id, mut max_id) = (i64::MAX, i64::MIN);
         let mut outcomes = Vec::with_capacity(batches.len());
+        let mut ledger = accounts::Ledger::default();
         for ops in batches {
-            if let Some(Op::Charge { account, micros }) = ops.first() {
-                if !accounts::charge(&tx, account, *micros, now).map_err(db_err)? {
+            if let Some(Op::Charge {
+                account,
+                via,
+                micros,
+            }) = ops.first()
+            {
+                let charged = accounts::charge(&tx, &mut ledger, (account, via), *micros, now)
+                    .map_err(db_err)?;
+                if !charged {
                     outcomes.push(Err(StoreError::NoBalance {
                         account: account.clone(),
                     }));
@@ -384,13 +475,15 @@ impl Writer {
                 _ => ops,
             };
             for op in rest {
-                ops::apply(&tx, op, now, &self.horizon, &self.acct).map_err(db_err)?;
+                ops::apply(&tx, op, now, &self.horizon, (&self.acct, &mut ledger))
+                    .map_err(db_err)?;
                 if let Some(id) = op.queued_id() {
                     (min_id, max_id) = (min_id.min(id), max_id.max(id));
                 }
             }
             outcomes.push(Ok(()));
         }
+        ledger.flush(&tx, now).map_err(db_err)?;
         if max_id >= min_id {
             self.horizon
                 .stored(&tx, now, min_id, max_id)
@@ -415,10 +508,36 @@ impl Writer {
         Ok(outcomes)
     }
 
-    /// Nothing to commit for a while: run what housekeeping is due on its own.
+    /// Nothing to commit for a while: run what housekeeping is due on its own and, while
+    /// commits fail, try whether the store writes again.
     fn housekeeping_alone(&mut self) {
         if let Err(e) = self.run_transaction(&[], true) {
             tracing::error!("store housekeeping failed: {e}");
+        }
+        if crate::metrics::global().store_failing().is_some() {
+            self.probe();
+        }
+    }
+
+    /// A write of nothing that still appends a page to the WAL (the header's user_version,
+    /// set to what it is): it commits once the disk has room and the data directory is
+    /// writable again, so the store reports itself healthy without waiting for traffic.
+    fn probe(&mut self) {
+        let result = (|| {
+            let version: i64 = self
+                .conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let tx = self.conn.unchecked_transaction()?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()
+        })();
+        match result {
+            Ok(()) => {
+                if crate::metrics::global().store_commit_succeeded() {
+                    tracing::info!("store commits again");
+                }
+            }
+            Err(e) => tracing::debug!("store still not writable: {e}"),
         }
     }
 }

@@ -5,35 +5,37 @@
 //! op is one or two statements on rows it names by key (no reads, no rewrite of a record
 //! except for a requeue).
 
-use super::accounts::{self, SummaryAdd};
+use super::accounts::{self, Ledger, SummaryAdd};
 use super::house::Horizon;
 use crate::store::accounts::{to_micros, BalanceChange};
 use crate::store::{Event, MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
 use rusqlite::{params, Connection};
 
-/// The routelog row of a message in its final state.
-#[derive(Debug)]
+/// The routelog row of a message in its final state (the PostgreSQL store writes the same).
+#[derive(Debug, Clone)]
 pub struct LogRow {
-    message_id: i64,
-    received_us: i64,
-    in_connector: String,
-    account: Option<String>,
-    msgtype: u8,
-    source: String,
-    dest: String,
+    pub(in crate::store) message_id: i64,
+    pub(in crate::store) received_us: i64,
+    pub(in crate::store) in_connector: String,
+    pub(in crate::store) account: Option<String>,
+    pub(in crate::store) msgtype: u8,
+    pub(in crate::store) source: String,
+    pub(in crate::store) dest: String,
     /// The connector it left through (none when it was rejected).
-    route: Option<String>,
-    status: String,
-    error: Option<String>,
+    pub(in crate::store) route: Option<String>,
+    /// The routing-table entry that chose that connector.
+    pub(in crate::store) route_entry: Option<String>,
+    pub(in crate::store) status: String,
+    pub(in crate::store) error: Option<String>,
     /// What the sender is charged and what sending cost, as decimal text (`"0.05"`).
-    price: Option<String>,
-    cost: Option<String>,
+    pub(in crate::store) price: Option<String>,
+    pub(in crate::store) cost: Option<String>,
     /// The same in millionths, for the hourly summary and refunds.
-    price_micros: i64,
-    cost_micros: i64,
+    pub(in crate::store) price_micros: i64,
+    pub(in crate::store) cost_micros: i64,
     /// Parts it is sent as (what a per-part price was multiplied by).
-    parts: u32,
+    pub(in crate::store) parts: u32,
 }
 
 /// What the writer needs to know about accounting.
@@ -58,6 +60,7 @@ impl LogRow {
             source: m.source.addr,
             dest: m.dest.addr,
             route: route.then_some(m.target),
+            route_entry: m.route_entry,
             status,
             error,
             price: m.price.map(|d| d.to_string()),
@@ -123,6 +126,8 @@ pub enum Op {
     /// Run by the writer itself (it may refuse its batch), never through [`apply`].
     Charge {
         account: String,
+        /// The receiving connector, for the history row.
+        via: String,
         micros: i64,
     },
     Balance {
@@ -230,8 +235,13 @@ impl Op {
             },
             Write::SatEntry { entry } => Op::Sat(entry),
             Write::SatPurge { before_us } => Op::SatPurge(before_us),
-            Write::Charge { account, amount } => Op::Charge {
+            Write::Charge {
                 account,
+                via,
+                amount,
+            } => Op::Charge {
+                account,
+                via,
                 micros: to_micros(amount),
             },
             Write::Balance {
@@ -286,13 +296,14 @@ fn final_op(
 }
 
 /// Apply `op` at time `now`. Rows below the horizon also keep `stragglers` exact: a row there
-/// is listed while it is queued or being submitted.
+/// is listed while it is queued or being submitted. Charges and refunds are noted in `ledger`
+/// for the transaction's history rows.
 pub fn apply(
     conn: &Connection,
     op: &Op,
     now: i64,
     horizon: &Horizon,
-    acct: &Accounting,
+    (acct, ledger): (&Accounting, &mut Ledger),
 ) -> rusqlite::Result<()> {
     match op {
         Op::Insert {
@@ -355,8 +366,12 @@ pub fn apply(
         } => {
             let refunded = match log {
                 Some(row) => {
-                    let (account, micros) = (row.account.as_deref(), row.price_micros);
-                    accounts::refund(conn, acct.refund, *id, *state, account, micros, now)?
+                    let charge = (
+                        row.account.as_deref(),
+                        row.in_connector.as_str(),
+                        row.price_micros,
+                    );
+                    accounts::refund(conn, ledger, acct.refund, *id, *state, charge, now)?
                 }
                 None => false,
             };
@@ -450,10 +465,14 @@ pub fn apply(
             conn.prepare_cached("DELETE FROM sat_entries WHERE expires_us <= ?1")?
                 .execute(params![before_us])?;
         }
-        Op::Charge { account, micros } => {
+        Op::Charge {
+            account,
+            via,
+            micros,
+        } => {
             // The writer runs a batch's leading charge itself. One further in a batch can no
             // longer leave the batch out: uncovered, it fails the batch (a constraint error).
-            if !accounts::charge(conn, account, *micros, now)? {
+            if !accounts::charge(conn, ledger, (account, via), *micros, now)? {
                 return Err(rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
                     Some(format!(
@@ -466,7 +485,12 @@ pub fn apply(
             account,
             change,
             by,
-        } => accounts::change_balance(conn, account, change, by, now)?,
+        } => {
+            // The charges before it get their history rows first, so each row's amount
+            // before is the balance as that change found it.
+            ledger.flush(conn, now)?;
+            accounts::change_balance(conn, account, change, by, now)?
+        }
         Op::Event(e) => {
             // OR IGNORE: the same step twice in one microsecond is the same step.
             conn.prepare_cached(
@@ -534,8 +558,8 @@ fn insert_log(
     };
     accounts::add_to_summary(conn, &add, acct.summary_prefix_length)?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts, charged)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts, charged, route_entry)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         r.message_id,
@@ -552,7 +576,8 @@ fn insert_log(
         r.price,
         r.cost,
         r.parts,
-        charged
+        charged,
+        r.route_entry
     ])?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+// generic store tests: see crate::store::tests

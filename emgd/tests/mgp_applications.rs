@@ -1,0 +1,250 @@
+//! Incoming MGP for applications (`protocol = "mgp"`): a python client on a plain socket
+//! (tests/peers/mgp_app.py, newline-delimited JSON) logs in as a `[user.NAME]`, submits
+//! 1,000 messages with EMG's MGP options through the real emgd to the npm `smpp` SMSC, and is
+//! pushed every receipt back (`deliver`, answered `ok`). Operator operations are refused for
+//! it, and another user's message is "not found". Reports for an application that is away
+//! are held in the store, through a crash of emgd, and delivered when it logs in again.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::peers::{wait_for, wait_port};
+use support::smsc::{count, Smsc};
+use support::Setup;
+use tests::daemon::free_port;
+
+fn app(port: u16, args: &[&str]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/mgp_app.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(["--port", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "mgp_app.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "mgp_app.py printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// emgd with the application connector `apps` on `mgp`, users `app` and `app2`, and
+/// destinations starting with 5 going to the node SMSC on `smsc`.
+fn setup(mgp: u16, smsc: u16) -> Setup {
+    Setup::new(
+        "",
+        "",
+        &format!(
+            r#"
+[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{mgp}"
+instances = 2
+windowsize = 50
+
+[connector.smsc]
+type = "outgoing"
+protocol = "smpp"
+address = "127.0.0.1:{smsc}"
+username = "emg"
+password = "secret"
+instances = 2
+windowsize = 20
+
+[user.app]
+password = "app"
+
+[user.app2]
+password = "app2"
+
+[[route]]
+prefix = "5"
+to = "smsc"
+"#
+        ),
+    )
+}
+
+#[test]
+fn an_application_submits_a_thousand_and_is_pushed_every_receipt() {
+    let (mgp, smsc_port) = (free_port(), free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let smsc = Smsc::start(smsc_port, dir.path().join("smsc.json"), &[]);
+    let setup = setup(mgp, smsc_port);
+    let _emgd = setup.start();
+    wait_port(mgp);
+
+    // Another user's message, to look for.
+    let theirs = app(
+        mgp,
+        &["--user", "app2", "--password", "app2", "--count", "1"],
+    );
+    let foreign = theirs["ids"][0]
+        .as_str()
+        .expect("app2's message")
+        .to_string();
+    assert_eq!(theirs["reports"][&foreign], "DELIVERED", "{theirs}");
+
+    let r = app(
+        mgp,
+        &[
+            "--count",
+            "1000",
+            "--timeout",
+            "180",
+            "--forbidden",
+            "status,reload,queue_list,watch",
+            "--foreign",
+            &foreign,
+            "--option",
+            "VP=60",
+        ],
+    );
+    assert_eq!(
+        r["before_login"]["error"]["code"], "not_authenticated",
+        "{}",
+        r["before_login"]
+    );
+    assert_eq!(r["login"]["ok"]["user"], "app", "{}", r["login"]);
+    for op in ["status", "reload", "queue_list", "watch"] {
+        let e = &r["forbidden"][op]["error"];
+        assert_eq!(e["code"], "forbidden", "{op}: {e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("is an operator operation"),
+            "{op}: {e}"
+        );
+    }
+    assert_eq!(
+        r["errors"].as_array().map(Vec::len),
+        Some(0),
+        "every submit answered ok: {}",
+        r["errors"]
+    );
+    let ids: Vec<&str> = r["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(ids.len(), 1000);
+    let reports = r["reports"].as_object().unwrap();
+    let missing: Vec<&&str> = ids.iter().filter(|i| reports.get(**i).is_none()).collect();
+    assert!(
+        missing.is_empty(),
+        "{} receipts missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(
+        ids.iter().all(|i| reports[*i] == "DELIVERED"),
+        "all delivered"
+    );
+    assert_eq!(r["deliveries"], 1000, "one delivery per report, none twice");
+    assert_eq!(
+        r["own_show"]["ok"]["message_id"].to_string(),
+        ids[0],
+        "{}",
+        r["own_show"]
+    );
+    assert_eq!(
+        r["own_show"]["ok"]["status"], "DELIVRD",
+        "{}",
+        r["own_show"]
+    );
+    let f = &r["foreign"][&foreign];
+    assert_eq!(f["show"]["error"]["code"], "not_found", "{f}");
+    assert_eq!(f["cancel"]["error"]["code"], "not_found", "{f}");
+    assert!(count(&smsc.state(), "submits") >= 1001);
+
+    // A wrong password and an operator's account do not log in here.
+    let bad = app(mgp, &["--password", "nope", "--count", "0"]);
+    assert_eq!(bad["login"]["error"]["code"], "auth_failed", "{bad}");
+    // Bad options get a clear error naming the option.
+    let odd = app(mgp, &["--count", "1", "--option", "DESTADR=5"]);
+    let e = &odd["errors"][0]["error"];
+    assert_eq!(e["code"], "bad_request", "{odd}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("DESTADR: not an MGP option"),
+        "{e}"
+    );
+}
+
+#[test]
+fn reports_for_an_absent_application_are_held_through_a_crash() {
+    let (mgp, smsc_port) = (free_port(), free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let smsc = Smsc::start(smsc_port, dir.path().join("smsc.json"), &[]);
+    let setup = setup(mgp, smsc_port);
+    let mut emgd = setup.start();
+    wait_port(mgp);
+
+    let sent = app(mgp, &["--count", "20", "--leave"]);
+    let ids: Vec<String> = sent["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 20, "{sent}");
+    // Every receipt reached emgd (and the report it makes was stored) while the app is away.
+    assert!(
+        wait_for(Duration::from_secs(60), || count(
+            &smsc.state(),
+            "receipts_acked"
+        ) >= 20),
+        "receipts: {}",
+        smsc.state()
+    );
+    let queued = || -> i64 {
+        setup
+            .store()
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE target = 'apps' AND state = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(-1)
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || queued() == 20),
+        "held: {}",
+        queued()
+    );
+
+    emgd.kill9();
+    let _emgd = setup.start();
+    wait_port(mgp);
+    let back = app(mgp, &["--expect-reports", "20", "--timeout", "60"]);
+    let reports = back["reports"].as_object().unwrap();
+    for id in &ids {
+        assert_eq!(
+            reports.get(id).and_then(Value::as_str),
+            Some("DELIVERED"),
+            "{id}: {}",
+            back["reports"]
+        );
+    }
+    assert_eq!(back["deliveries"], 20, "{}", back["deliveries"]);
+    // Acknowledged, so gone from the queue.
+    assert!(
+        wait_for(Duration::from_secs(10), || queued() == 0),
+        "left: {}",
+        queued()
+    );
+}

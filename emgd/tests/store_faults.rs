@@ -1,0 +1,353 @@
+//! The store's disk fills up under load: emgd's data directory is a small tmpfs the test
+//! mounts, a filler file takes its last byte while python smpplib submits. Submits then get
+//! the protocol's temporary error (SMPP ESME_RMSGQFUL, HTTP 503 with Retry-After), `/health`
+//! answers 503 and `/metrics` counts the failed commits; once the filler is removed emgd
+//! commits again by itself (no restart), `/health` is 200 again, and every message that was
+//! acknowledged reaches the npm `smpp` SMSC.
+//!
+//! Mounting needs root: the tests run as root here and in CI, and a test that cannot mount
+//! fails (it never skips).
+
+mod support;
+
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::peers::{curl, wait_for};
+use support::smsc::{texts, Smsc};
+use support::{smpplib, Setup};
+use tests::daemon::free_port;
+
+const ESME_RMSGQFUL: u64 = 0x14;
+
+/// A tmpfs of `megabytes` on `dir`, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, megabytes: u32) -> Tmpfs {
+        let uid = Command::new("id").arg("-u").output().expect("id runs");
+        assert_eq!(
+            String::from_utf8_lossy(&uid.stdout).trim(),
+            "0",
+            "this test mounts a tmpfs and must run as root (it does here and in CI)"
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}M"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "mount -t tmpfs on {} failed",
+            dir.display()
+        );
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Write zeros to `path` until the file system has no byte left.
+fn fill(path: &Path) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    loop {
+        if let Err(e) = f.write_all(&chunk) {
+            assert_eq!(
+                e.raw_os_error(),
+                Some(28),
+                "filling failed with {e}, not ENOSPC"
+            );
+            break;
+        }
+    }
+    // The last partial chunk too.
+    let _ = f.write_all(&[0u8; 512]);
+    let _ = f.sync_all();
+}
+
+fn metric(port: u16, name: &str) -> f64 {
+    let (_, body) = curl(&format!("http://127.0.0.1:{port}/metrics"), &[]);
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{body}"))
+}
+
+fn health(port: u16) -> (u16, String) {
+    curl(&format!("http://127.0.0.1:{port}/health"), &[])
+}
+
+/// What the load saw: texts acknowledged, and the statuses of refused submits.
+#[derive(Default)]
+struct Seen {
+    acked: HashSet<String>,
+    refused: Vec<u64>,
+}
+
+/// One smpplib run of `count` submits tagged `tag`; records what it saw.
+fn submit_batch(port: u16, tag: &str, count: usize, seen: &Mutex<Seen>) {
+    let report: Value = smpplib(
+        port,
+        &[
+            "--count",
+            &count.to_string(),
+            "--dest",
+            "5551234",
+            "--no-dlr",
+            "--tag",
+            tag,
+            "--timeout",
+            "20",
+        ],
+    );
+    let mut seen = seen.lock().unwrap();
+    for n in report["accepted_numbers"].as_array().unwrap() {
+        seen.acked.insert(format!("{tag}message {n}"));
+    }
+    for s in report["refused"].as_array().unwrap() {
+        seen.refused.push(s.as_u64().unwrap());
+    }
+}
+
+#[test]
+fn disk_full_answers_temporary_errors_loses_nothing_and_recovers_without_restart() {
+    let smsc_port = free_port();
+    let (metrics, http) = (free_port(), free_port());
+    let extra = format!(
+        r#"
+[[route]]
+prefix = "5"
+to = "smsc"
+
+[connector.smsc]
+type = "outgoing"
+protocol = "smpp"
+address = "127.0.0.1:{smsc_port}"
+username = "emg"
+password = "secret"
+instances = 1
+windowsize = 50
+
+[connector.http-in]
+type = "incoming"
+protocol = "http"
+address = "127.0.0.1:{http}"
+"#
+    );
+    let setup = Setup::new(
+        &format!("metrics_address = \"127.0.0.1:{metrics}\""),
+        "",
+        &extra,
+    );
+    let data = setup.dir.path().join("data");
+    let _tmpfs = Tmpfs::mount(&data, 12);
+    let state = setup.dir.path().join("smsc.json");
+    let smsc = Smsc::start(smsc_port, state, &[]);
+    let _daemon = setup.start();
+    assert!(
+        wait_for(Duration::from_secs(20), || health(metrics).0 == 200),
+        "emgd healthy at start"
+    );
+    assert_eq!(metric(metrics, "emg_store_commit_failures_total"), 0.0);
+    assert_eq!(metric(metrics, "emg_store_healthy"), 1.0);
+
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    submit_batch(setup.smpp_port, "before ", 50, &seen);
+    assert_eq!(
+        seen.lock().unwrap().acked.len(),
+        50,
+        "all taken before the disk fills"
+    );
+
+    // Load from smpplib while the disk fills, until the store refuses.
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (seen, stop, port) = (seen.clone(), stop.clone(), setup.smpp_port);
+        std::thread::spawn(move || {
+            let mut batch = 0;
+            while !stop.load(Ordering::Relaxed) {
+                submit_batch(port, &format!("b{batch} "), 100, &seen);
+                batch += 1;
+            }
+        })
+    };
+    let filler = data.join("filler");
+    fill(&filler);
+    let mut went_unhealthy = None;
+    let refused = wait_for(Duration::from_secs(120), || {
+        if went_unhealthy.is_none() {
+            let (code, body) = health(metrics);
+            if code == 503 {
+                went_unhealthy = Some(body);
+            }
+        }
+        seen.lock().unwrap().refused.contains(&ESME_RMSGQFUL) && went_unhealthy.is_some()
+    });
+    let statuses: HashSet<u64> = seen.lock().unwrap().refused.iter().copied().collect();
+    assert!(
+        refused,
+        "a full disk refuses submits with ESME_RMSGQFUL and /health goes 503 (refusals seen: {statuses:?}, health: {went_unhealthy:?})"
+    );
+    assert_eq!(
+        statuses,
+        HashSet::from([ESME_RMSGQFUL]),
+        "every refusal is the temporary ESME_RMSGQFUL, never ESME_RSYSERR (0x08)"
+    );
+    let why = went_unhealthy.unwrap();
+    assert!(
+        why.contains("store commits failing"),
+        "health says why: {why}"
+    );
+    assert!(metric(metrics, "emg_store_commit_failures_total") > 0.0);
+    assert_eq!(metric(metrics, "emg_store_healthy"), 0.0);
+
+    // HTTP while the disk is still full: 503 with Retry-After.
+    let (code, head) = curl(
+        &format!("http://127.0.0.1:{http}/bin/send?username=demo&password=demo&from=emg&to=5550001&text=full"),
+        &["-i"],
+    );
+    if code == 503 {
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after:"),
+            "HTTP's temporary refusal carries Retry-After:\n{head}"
+        );
+    } else {
+        // The WAL had room for this one request: it was taken, not lost.
+        assert!(
+            code == 200 || code == 202,
+            "HTTP answer on a full disk: {head}"
+        );
+    }
+
+    // Space returns: emgd commits again by itself.
+    std::fs::remove_file(&filler).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(60), || health(metrics).0 == 200),
+        "/health is 200 again without a restart: {:?}",
+        health(metrics)
+    );
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    let before_after = seen.lock().unwrap().refused.len();
+    submit_batch(setup.smpp_port, "after ", 50, &seen);
+    assert_eq!(
+        seen.lock().unwrap().refused.len(),
+        before_after,
+        "nothing refused once space is back"
+    );
+    assert_eq!(metric(metrics, "emg_store_healthy"), 1.0);
+
+    // Every acknowledged message reaches the SMSC.
+    let acked = seen.lock().unwrap().acked.clone();
+    let delivered = wait_for(Duration::from_secs(120), || {
+        acked.is_subset(&texts(&smsc.state()))
+    });
+    let missing: Vec<_> = acked
+        .difference(&texts(&smsc.state()))
+        .take(10)
+        .cloned()
+        .collect();
+    assert!(
+        delivered,
+        "every acknowledged message delivered ({} acknowledged, missing e.g. {missing:?})",
+        acked.len()
+    );
+}
+
+/// STORE RECOVERY in man/emgd.8, in the data directory (Debian's sqlite3 has no `.recover`:
+/// `.dump` reads what it can and ends in ROLLBACK after an error, which is made a COMMIT).
+const RECOVERY_STEPS: &str = r#"set -e
+mv emg.sqlite emg.sqlite.corrupt
+rm -f emg.sqlite-wal emg.sqlite-shm
+v=$(sqlite3 emg.sqlite.corrupt 'PRAGMA user_version')
+sqlite3 emg.sqlite.corrupt .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlite3 emg.sqlite
+sqlite3 emg.sqlite "PRAGMA user_version = $v"
+"#;
+
+/// A store file with pages overwritten in the middle: emgd refuses to start, naming the file,
+/// saying it is corrupt and how to recover, and never starts on an empty queue.
+#[test]
+fn a_corrupt_store_refuses_to_start_with_the_recovery_steps() {
+    // A store with a few hundred messages (delivered by the sim connector, kept for their
+    // retention), written by emgd itself.
+    let setup = Setup::new("", "", "");
+    let mut daemon = setup.start();
+    let report = smpplib(
+        setup.smpp_port,
+        &[
+            "--count",
+            "600",
+            "--no-dlr",
+            "--dest",
+            "46701234567",
+            "--text",
+            &"x".repeat(150),
+        ],
+    );
+    assert_eq!(report["accepted"].as_array().unwrap().len(), 600);
+    daemon.terminate(Duration::from_secs(30)).unwrap();
+    let store = setup.dir.path().join("data/emg.sqlite");
+    let pages = std::fs::metadata(&store).unwrap().len() / 4096;
+    assert!(pages >= 20, "a store of {pages} pages");
+
+    // A copy, corrupted in the middle, as emgd's whole data directory.
+    let copy = Setup::new("", "", "");
+    let copied = copy.dir.path().join("data/emg.sqlite");
+    std::fs::create_dir_all(copied.parent().unwrap()).unwrap();
+    std::fs::copy(&store, &copied).unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&copied)
+            .unwrap();
+        f.seek(SeekFrom::Start(pages / 2 * 4096)).unwrap();
+        f.write_all(&vec![0xA5u8; 4 * 4096]).unwrap();
+        f.sync_all().unwrap();
+    }
+    let out = Command::new(support::EMGD)
+        .arg("--config")
+        .arg(&copy.config)
+        .output()
+        .expect("emgd runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "emgd refuses a corrupt store:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}: store is corrupt (", copied.display())),
+        "names the file and says it is corrupt:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("STORE RECOVERY") && stderr.contains("emgd(8)"),
+        "says where the recovery steps are:\n{stderr}"
+    );
+    // The steps of emgd(8)'s STORE RECOVERY, as written there: the rows sqlite3 can read go
+    // into a new file with the schema version, and emgd starts with them.
+    let data = copied.parent().unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(RECOVERY_STEPS)
+        .current_dir(data)
+        .status()
+        .expect("sh and sqlite3 run (scripts/test installs sqlite3)");
+    assert!(status.success(), "the recovery steps ran");
+    let mut recovered = copy.start();
+    let saved: i64 = copy
+        .store()
+        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert!(saved > 0 && saved <= 600, "{saved} of 600 rows saved");
+    recovered.terminate(Duration::from_secs(30)).unwrap();
+}
