@@ -2,18 +2,11 @@
 //! wait for its listener instead of a sleep.
 
 use anyhow::{bail, Context};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port nobody listens on right now (tests run in parallel, so ask the kernel).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("the kernel hands out a free loopback port")
-}
+pub use crate::ports::free_port;
 
 /// A running emgd.
 pub struct Daemon {

@@ -30,6 +30,7 @@ pub mod httpload;
 pub mod kannel;
 pub mod load;
 pub mod modem;
+pub mod ports;
 pub mod postgres;
 pub mod pty;
 pub mod smpp_client;

@@ -107,11 +107,7 @@ impl PgServer {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // (Not `daemon::free_port`: the daemon module uses this one.)
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
+        let port = crate::ports::free_port();
         let log = std::fs::File::create(dir.join("server.log")).expect("server log");
         let mut postgres = as_user(Command::new(Path::new(BIN).join("postgres")), user);
         postgres
