@@ -63,6 +63,23 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, raw: Raw, prefix: &str) -> Option<Listene
     }
 }
 
+/// A listener's pair written while the listener is off (`address` not set or ""): each
+/// value is reported, since the files would silently go unused; the pair is dropped.
+pub(crate) fn unused(ctx: &mut Ctx<'_>, raw: Raw, address: &str, listener: &str) -> Raw {
+    for one in [raw.cert, raw.key].into_iter().flatten() {
+        ctx.sink.at(
+            &one.span,
+            &one.kw,
+            format!(
+                "`{}` is set but the {listener} listener is off: set `{address}` \
+                 or remove `{}`",
+                one.kw, one.kw
+            ),
+        );
+    }
+    Raw::default()
+}
+
 /// The certificates of the PEM file named by `value` (at least one), each within its
 /// validity now; otherwise reported at the value.
 pub(crate) fn certs(

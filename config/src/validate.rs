@@ -98,6 +98,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
     let mut general = default_general(&ctx, crate::daemon::Layout::of(path));
     let mut backend_span = None;
     let mut nodeid_given = false;
+    // `metrics_address` written with a value that is not "" (a wrong one is reported there).
+    let mut metrics_address_written = false;
     let mut tls = crate::tls::Raw::default();
     let mut metrics_tls = crate::tls::Raw::default();
     let top: Vec<&str> = GENERAL_KEYWORDS
@@ -167,6 +169,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
                     backend_span = Some(v.span());
                 }
                 nodeid_given |= key == "nodeid";
+                metrics_address_written |= key == "metrics_address"
+                    && !matches!(v.get_ref(), DeValue::String(s) if s.is_empty());
                 read_general(&mut ctx, key, &kw, v, &mut general);
             }
         }
@@ -176,6 +180,9 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> 
         general.nodeid = crate::general::default_nodeid(&crate::general::hostname());
     }
     general.mgp_tls = crate::tls::check(&mut ctx, tls, "mgp");
+    if !metrics_address_written {
+        metrics_tls = crate::tls::unused(&mut ctx, metrics_tls, "metrics_address", "metrics");
+    }
     general.metrics_tls = crate::tls::check(&mut ctx, metrics_tls, "metrics");
     let names = Names::new(&raw);
     cross_check(&mut ctx, &raw, &names);

@@ -215,3 +215,31 @@ protocol = "sim"
     );
     assert!(stderr.contains("map.fifo`: not a regular file"), "{stderr}");
 }
+
+#[test]
+fn a_metrics_tls_pair_without_metrics_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new(dir.path(), "ca");
+    ca.issue("server");
+    // Without `metrics_address`, then with it empty: the listener is off both times.
+    for address in ["", "metrics_address = \"\"\n"] {
+        let text = format!(
+            "mgp_address = \"\"\n{address}metrics_tls_cert = \"server.pem\"\n\
+             metrics_tls_key = \"server-key.pem\"\n"
+        );
+        let path = dir.path().join("emg.toml");
+        std::fs::write(&path, &text).unwrap();
+        let (code, stderr) = check(&path);
+        assert_eq!(code, 1, "{stderr}");
+        let file = path.display().to_string();
+        let line = 2 + usize::from(!address.is_empty());
+        let expect = [
+            format!("{file}:{line}:20: metrics_tls_cert: `metrics_tls_cert` is set but the metrics listener is off: set `metrics_address` or remove `metrics_tls_cert`"),
+            format!("{file}:{}:19: metrics_tls_key: `metrics_tls_key` is set but the metrics listener is off: set `metrics_address` or remove `metrics_tls_key`", line + 1),
+        ];
+        for l in &expect {
+            assert!(stderr.contains(l.as_str()), "missing:\n{l}\nin:\n{stderr}");
+        }
+        assert_eq!(stderr.lines().count(), 2, "one line each:\n{stderr}");
+    }
+}
