@@ -3,7 +3,7 @@
 //! and the checks between them.
 
 use crate::context::Ctx;
-use crate::model::{Backend, General, RemovedQueue};
+use crate::model::{Backend, General, RemovedQueue, StoreCheck};
 use crate::retry::RetryScheme;
 use crate::suggest;
 use crate::values::{self, Span};
@@ -38,6 +38,7 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "masquerade_key",
     "removed_queue",
     "drain_timeout",
+    "store_check",
 ];
 
 const LOGLEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
@@ -79,6 +80,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         masquerade_key: None,
         removed_queue: RemovedQueue::Drain,
         drain_timeout: crate::DEFAULT_DRAIN_TIMEOUT,
+        store_check: StoreCheck::Auto,
         daemon: crate::daemon::defaults(layout),
     }
 }
@@ -135,6 +137,26 @@ pub(crate) fn read_general(
         "blacklist" => {
             if let Some(s) = values::string(sink, kw, v) {
                 g.blacklist = crate::blacklist::read(ctx, &s).map(std::sync::Arc::new);
+            }
+        }
+        "store_check" => {
+            if let Some(s) = values::string(sink, kw, v) {
+                match s.v.to_ascii_lowercase().as_str() {
+                    "auto" => g.store_check = StoreCheck::Auto,
+                    "always" => g.store_check = StoreCheck::Always,
+                    "never" => g.store_check = StoreCheck::Never,
+                    other => {
+                        let hint = suggest::hint(other, ["auto", "always", "never"]);
+                        sink.at(
+                            &s.span,
+                            kw,
+                            format!(
+                                "unknown choice `{}`{hint} (expected `auto`, `always` or `never`)",
+                                s.v
+                            ),
+                        );
+                    }
+                }
             }
         }
         "removed_queue" => {

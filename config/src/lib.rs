@@ -85,7 +85,8 @@ pub use mapping::{MapRule, Mapping};
 pub use model::{
     Backend, BindMode, Config, Connector, Daemon, Direction, DlrIdFormat, DlrParts, DlrSession,
     General, Group, LogFormat, Mode, Operator, OperatorRole, OperatorSecret, Protocol, Reassemble,
-    RemovedQueue, Route, SimOptions, SplitMethod, User, Watchdog, BIND_TYPES, DLR_STATUSES,
+    RemovedQueue, Route, SimOptions, SplitMethod, StoreCheck, User, Watchdog, BIND_TYPES,
+    DLR_STATUSES,
 };
 pub use plugin::{FailMode, OptionValue, Plugin, MAX_BUDGET_MS};
 pub use price::{

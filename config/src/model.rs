@@ -94,6 +94,8 @@ pub struct General {
     /// Seconds a removed connector drains (`drain_timeout`); what is still queued then is
     /// routed again, as with `removed_queue = "reroute"`.
     pub drain_timeout: u64,
+    /// When the SQLite store's file is checked at start (`store_check`).
+    pub store_check: StoreCheck,
     /// The local MGP socket, the general log's format, the watchdog.
     pub daemon: Daemon,
 }
@@ -107,6 +109,17 @@ pub enum RemovedQueue {
     /// Stop the connector now and route its queue again by the routing table in force; what
     /// no route takes stays queued on the stopped connector (logged).
     Reroute,
+}
+
+/// When emgd runs SQLite's `quick_check` on its store at start (`store_check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreCheck {
+    /// Only when the last run did not shut down cleanly (no clean-shutdown marker), default.
+    Auto,
+    /// At every start.
+    Always,
+    /// Never (a corrupt file then shows as errors later, not at start).
+    Never,
 }
 
 /// Message store implementation.

@@ -60,7 +60,10 @@ the store and are sent once it commits again. emgd retries by itself (a small wr
 while idle): once space returns it commits again without a restart.\n\n\
 STORE RECOVERY: at start emgd runs SQLite's PRAGMA quick_check on datadir/emg.sqlite (a full read \
 of the file: 7 s warm, 20 s cold for a 300 MB store of 1,000,000 messages and routelog rows on a \
-loaded 2-core machine, 0.4-0.5 s of it CPU). A file that fails it, or that SQLite calls malformed, \
+loaded 2-core machine, 0.4-0.5 s of it CPU) when the last run did not shut down cleanly: a clean \
+stop writes datadir/emg.clean after the store's last checkpoint, each start removes it, so after \
+SIGKILL, a crash or a power cut there is none and the check runs. store_check in emg.toml(5) \
+makes it run at every start (always) or never (never); each start logs which. A file that fails it, or that SQLite calls malformed, \
 stops emgd with FILE: store is corrupt (what is wrong) instead of starting on an empty or partial \
 queue. To recover, stop emgd and in the data directory: mv emg.sqlite emg.sqlite.corrupt; rm -f \
 emg.sqlite-wal emg.sqlite-shm; v=$(sqlite3 emg.sqlite.corrupt 'PRAGMA user_version'); sqlite3 \

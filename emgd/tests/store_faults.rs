@@ -351,3 +351,106 @@ fn a_corrupt_store_refuses_to_start_with_the_recovery_steps() {
     assert!(saved > 0 && saved <= 600, "{saved} of 600 rows saved");
     recovered.terminate(Duration::from_secs(30)).unwrap();
 }
+
+/// Overwrites four pages in the middle of the store file at `path`.
+fn corrupt_middle(path: &Path) {
+    use std::io::{Seek, SeekFrom, Write};
+    let pages = std::fs::metadata(path).unwrap().len() / 4096;
+    assert!(pages >= 20, "a store of {pages} pages");
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(pages / 2 * 4096)).unwrap();
+    f.write_all(&vec![0xA5u8; 4 * 4096]).unwrap();
+    f.sync_all().unwrap();
+}
+
+/// emgd on `config`, expected to refuse its store: its standard error.
+fn refused(config: &Path) -> String {
+    let out = Command::new(support::EMGD)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("emgd runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "emgd refuses a corrupt store:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("store is corrupt (") && stderr.contains("STORE RECOVERY"),
+        "{stderr}"
+    );
+    stderr
+}
+
+/// The start-time quick_check (store_check = "auto", the default) runs only when the last run
+/// did not shut down cleanly: a clean stop leaves `emg.clean`, the next start removes it and
+/// skips the check; after SIGKILL there is no marker, the check runs, and a corrupt store is
+/// still refused. `store_check = "always"` checks after a clean stop too.
+#[test]
+fn quick_check_runs_after_an_unclean_shutdown_only() {
+    let setup = Setup::new("", "", "");
+    let data = setup.dir.path().join("data");
+    let marker = data.join("emg.clean");
+    let skipped = "store check skipped: emgd shut down cleanly last time";
+    let ran = "emgd did not shut down cleanly last time (no emg.clean); running quick_check";
+    let passed = "store checked: quick_check of ";
+    let mut daemon = setup.start();
+    let report = smpplib(
+        setup.smpp_port,
+        &[
+            "--count",
+            "600",
+            "--no-dlr",
+            "--dest",
+            "46701234567",
+            "--text",
+            &"x".repeat(150),
+        ],
+    );
+    assert_eq!(report["accepted"].as_array().unwrap().len(), 600);
+    // The first start found no marker (a new store) and checked it.
+    assert_eq!(daemon.stderr_text().matches(ran).count(), 1);
+    daemon.terminate(Duration::from_secs(30)).unwrap();
+    assert!(marker.exists(), "a clean stop leaves {}", marker.display());
+
+    // Clean restart: no check, and the marker is gone while emgd runs.
+    let mut daemon = setup.start();
+    let log = daemon.stderr_text();
+    assert_eq!(log.matches(skipped).count(), 1, "{log}");
+    assert_eq!(
+        log.matches(passed).count(),
+        1,
+        "only the first start checked:\n{log}"
+    );
+    assert!(!marker.exists(), "the marker is removed at start");
+    daemon.kill9();
+    assert!(!marker.exists(), "SIGKILL leaves no marker");
+
+    // After SIGKILL: the check runs (and passes).
+    let mut daemon = setup.start();
+    let log = daemon.stderr_text();
+    assert_eq!(log.matches(ran).count(), 2, "{log}");
+    assert_eq!(log.matches(passed).count(), 2, "{log}");
+    daemon.terminate(Duration::from_secs(30)).unwrap();
+    assert!(marker.exists());
+
+    // store_check = "always": a cleanly stopped but corrupt store is refused.
+    let always = Setup::new("store_check = \"always\"", "", "");
+    let copied = always.dir.path().join("data");
+    std::fs::create_dir_all(&copied).unwrap();
+    std::fs::copy(data.join("emg.sqlite"), copied.join("emg.sqlite")).unwrap();
+    std::fs::copy(&marker, copied.join("emg.clean")).unwrap();
+    corrupt_middle(&copied.join("emg.sqlite"));
+    let stderr = refused(&always.config);
+    assert!(
+        stderr.contains("store check: store_check = \"always\"; running quick_check"),
+        "{stderr}"
+    );
+
+    // SIGKILL, then a corrupt file: still refused at the next start.
+    let mut daemon = setup.start();
+    daemon.kill9();
+    corrupt_middle(&data.join("emg.sqlite"));
+    let stderr = refused(&setup.config);
+    assert!(stderr.contains(ran), "{stderr}");
+}

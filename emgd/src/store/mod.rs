@@ -473,6 +473,8 @@ pub struct Options {
     pub refund: config::RefundPolicy,
     /// Destination digits the hourly summary groups by (`summary_prefix_length`).
     pub summary_prefix_length: usize,
+    /// When the SQLite file is checked at start (`store_check`).
+    pub check: config::StoreCheck,
 }
 
 impl Default for Options {
@@ -484,6 +486,7 @@ impl Default for Options {
             routelog_retention: Duration::from_secs(config::DEFAULT_ROUTELOG_RETENTION),
             refund: config::RefundPolicy::Rejected,
             summary_prefix_length: config::DEFAULT_SUMMARY_PREFIX_LENGTH,
+            check: config::StoreCheck::Auto,
         }
     }
 }
@@ -504,6 +507,7 @@ impl Options {
             group_commit_delay: Duration::from_micros(general.group_commit_delay_us),
             retention: Duration::from_secs(general.retention),
             routelog_retention: Duration::from_secs(general.routelog_retention),
+            check: general.store_check,
             ..Options::default()
         }
     }

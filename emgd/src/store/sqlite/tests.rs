@@ -367,7 +367,7 @@ async fn history_steps_are_read_in_order_and_purged_with_the_routelog(h: Harness
 #[test]
 fn a_restart_without_traffic_still_moves_the_horizon_over_the_last_runs_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = open_connection(&dir.path().join("emg.sqlite"), 2).unwrap();
+    let mut conn = open_connection(&dir.path().join("emg.sqlite"), 2, true).unwrap();
     let t0 = 1_700_000_000_000_000;
     for id in 1..=4 {
         conn.execute(
@@ -396,7 +396,7 @@ both!(history_steps_are_read_in_order_and_purged_with_the_routelog);
 #[test]
 fn the_horizon_lists_what_is_still_queued_when_it_passes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = open_connection(&dir.path().join("emg.sqlite"), 2).unwrap();
+    let mut conn = open_connection(&dir.path().join("emg.sqlite"), 2, true).unwrap();
     let t0 = 1_700_000_000_000_000;
     let mut horizon = house::Horizon::load(&conn, t0).unwrap();
     let tx = conn.transaction().unwrap();
