@@ -369,8 +369,10 @@ pub const DLR_STATUSES: [&str; 9] = [
 pub struct User {
     /// Name from `[user.NAME]`; the bind system_id.
     pub name: String,
-    /// Bind password.
+    /// Bind password in plain text (`password`); empty when `password_hash` is given.
     pub password: String,
+    /// Argon2 PHC string of the password (`password_hash`, from `emgclient passwd`).
+    pub password_hash: Option<String>,
     /// Account charged; `None` means the user name.
     pub account: Option<String>,
     /// Allowed client addresses (IP or CIDR); empty = everyone.

@@ -107,7 +107,7 @@ pub(crate) fn read(
 }
 
 /// An Argon2 PHC string: `$argon2id$v=19$m=...,t=...,p=...$salt$hash`.
-fn check_phc(s: &str) -> Result<(), String> {
+pub(crate) fn check_phc(s: &str) -> Result<(), String> {
     let parts: Vec<&str> = s.split('$').collect();
     let algo_ok = matches!(parts.get(1), Some(&("argon2id" | "argon2i" | "argon2d")));
     if parts.len() == 6

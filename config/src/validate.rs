@@ -31,6 +31,7 @@ const PRICE_TOP: &[&str] = &["currency", "refund_policy", "summary_prefix_length
 
 const USER_KEYWORDS: &[&str] = &[
     "password",
+    "password_hash",
     "account",
     "access",
     "binds",
@@ -312,9 +313,11 @@ fn read_named<'i>(
 fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> RawUser {
     let prefix = format!("user.{name}");
     let mut password = None;
+    let mut hash = None;
     let mut user = User {
         name: name.to_string(),
         password: String::new(),
+        password_hash: None,
         account: None,
         access: Vec::new(),
         binds: BIND_TYPES.iter().map(|b| b.to_string()).collect(),
@@ -325,7 +328,15 @@ fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> Ra
     for (key, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, USER_KEYWORDS) {
         let sink = &mut ctx.sink;
         match key {
-            "password" => password = values::string(sink, &kw, v).map(|s| s.v),
+            "password" => password = values::string(sink, &kw, v),
+            "password_hash" => {
+                if let Some(s) = values::string(sink, &kw, v) {
+                    match crate::operator::check_phc(&s.v) {
+                        Ok(()) => hash = Some(s),
+                        Err(msg) => sink.at(&s.span, &kw, msg),
+                    }
+                }
+            }
             "account" => user.account = values::string(sink, &kw, v).map(|s| s.v),
             "access" => user.access = connector::access_list(ctx, &kw, v).unwrap_or_default(),
             "binds" => {
@@ -357,18 +368,31 @@ fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> Ra
             _ => {}
         }
     }
-    match password {
-        Some(p) => {
-            user.password = p;
+    match (password, hash) {
+        (Some(p), Some(_)) => {
+            ctx.sink.at(
+                &p.span,
+                &format!("{prefix}.password"),
+                "give either `password_hash` or `password`, not both",
+            );
+            RawUser { user: None }
+        }
+        (Some(p), None) => {
+            user.password = p.v;
             RawUser { user: Some(user) }
         }
-        None => {
-            // Only report a truly missing key; a wrongly typed one was reported already.
-            if !t.contains_key("password") {
+        (None, Some(h)) => {
+            user.password_hash = Some(h.v);
+            RawUser { user: Some(user) }
+        }
+        (None, None) => {
+            // Only report a truly missing key; a wrongly typed or malformed one was reported.
+            if !t.contains_key("password") && !t.contains_key("password_hash") {
                 ctx.sink.at(
                     &header,
                     &format!("{prefix}.password"),
-                    "required keyword is missing",
+                    "required keyword is missing (`password`, or `password_hash` from \
+                     `emgclient passwd`)",
                 );
             }
             RawUser { user: None }

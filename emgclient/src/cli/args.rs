@@ -163,7 +163,7 @@ pub enum Command {
     /// Start, stop or restart emgd, or show whether it runs: through the watchdog.
     #[command(subcommand)]
     Server(ServerCommand),
-    /// Print an Argon2 hash of a password for `password_hash` in [operator.NAME].
+    /// Print an Argon2 hash of a password for `password_hash` in [operator.NAME] or [user.NAME].
     Passwd,
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },

@@ -1,6 +1,8 @@
 //! Authentication of `[user.NAME]` entries on incoming connectors, shared by every protocol
 //! (SMPP binds, HTTP requests): the same password, `users` and `access` rules everywhere.
 
+pub mod hash;
+
 use std::net::IpAddr;
 
 /// The user `name` with `password` may use `connector` from `ip`: the password matches, the
@@ -15,11 +17,19 @@ pub fn authenticate<'a>(
     ip: IpAddr,
 ) -> Option<&'a config::User> {
     let user = cfg.users.get(name)?;
-    let ok = user.password == password
+    let ok = password_matches(user, password)
         && (connector.users.is_empty() || connector.users.contains(&user.name))
         && crate::access::allowed(&user.access, ip)
         && crate::access::allowed(&connector.access, ip);
     ok.then_some(user)
+}
+
+/// `password` against the user's `password_hash` (Argon2, see [`hash`]) or its `password`.
+fn password_matches(user: &config::User, password: &str) -> bool {
+    match &user.password_hash {
+        Some(h) => hash::verify(&user.name, h, password),
+        None => user.password == password,
+    }
 }
 
 /// The account a user's messages are charged to: its `account`, else its name.
