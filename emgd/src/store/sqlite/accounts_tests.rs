@@ -328,6 +328,21 @@ async fn the_hourly_summary_adds_up_each_routelog_row(h: Harness) {
         ..Default::default()
     };
     assert!(store.summary(none).await.unwrap().is_empty());
+    // A later commit's rows, summed in their own transaction, add to the row already there.
+    let mut writes = Vec::new();
+    for id in 7..=8 {
+        let m = priced(id, "acme", "0.1");
+        writes.push(Write::enqueue(&m));
+        writes.push(Write::finish(m, MessageState::Done, "DELIVRD", None));
+    }
+    store.commit(writes).await.unwrap();
+    let rows = store.summary(SummaryQuery::default()).await.unwrap();
+    let delivered: Vec<_> = rows
+        .iter()
+        .filter(|r| r.status == "DELIVRD")
+        .map(|r| (r.messages, r.parts, r.price.to_string()))
+        .collect();
+    assert_eq!(delivered, [(7, 8, "0.7".into())]);
 }
 
 /// A store at schema 5 (routelog rows with prices, no summary yet) upgraded: its final rows are

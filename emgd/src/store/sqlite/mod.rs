@@ -18,6 +18,7 @@ mod browse;
 mod clean;
 mod house;
 pub(in crate::store) mod ops;
+mod prepared;
 mod read;
 
 use super::{
@@ -473,6 +474,8 @@ impl Writer {
         let (mut min_id, mut max_id) = (i64::MAX, i64::MIN);
         let mut outcomes = Vec::with_capacity(batches.len());
         let mut ledger = accounts::Ledger::default();
+        let mut summary = accounts::Summary::default();
+        let mut st = prepared::Prepared::new(&tx);
         for ops in batches {
             if let Some(Op::Charge {
                 account,
@@ -494,15 +497,17 @@ impl Writer {
                 _ => ops,
             };
             for op in rest {
-                ops::apply(&tx, op, now, &self.horizon, (&self.acct, &mut ledger))
-                    .map_err(db_err)?;
+                let acct = (&self.acct, &mut ledger, &mut summary);
+                ops::apply(&mut st, op, now, &self.horizon, acct).map_err(db_err)?;
                 if let Some(id) = op.queued_id() {
                     (min_id, max_id) = (min_id.min(id), max_id.max(id));
                 }
             }
             outcomes.push(Ok(()));
         }
+        drop(st);
         ledger.flush(&tx, now).map_err(db_err)?;
+        summary.flush(&tx).map_err(db_err)?;
         if max_id >= min_id {
             self.horizon
                 .stored(&tx, now, min_id, max_id)

@@ -5,12 +5,13 @@
 //! op is one or two statements on rows it names by key (no reads, no rewrite of a record
 //! except for a requeue).
 
-use super::accounts::{self, Ledger, SummaryAdd};
+use super::accounts::{self, Ledger, Summary, SummaryAdd};
 use super::house::Horizon;
+use super::prepared::{Prepared, Sql};
 use crate::store::accounts::{to_micros, BalanceChange};
 use crate::store::{Event, MessageState, SatEntry, Write};
 use common::message::{Message, MsgType};
-use rusqlite::{params, Connection};
+use rusqlite::params;
 
 /// The routelog row of a message in its final state (the PostgreSQL store writes the same).
 #[derive(Debug, Clone)]
@@ -297,14 +298,16 @@ fn final_op(
 
 /// Apply `op` at time `now`. Rows below the horizon also keep `stragglers` exact: a row there
 /// is listed while it is queued or being submitted. Charges and refunds are noted in `ledger`
-/// for the transaction's history rows.
+/// for the transaction's history rows, the routelog rows' share of the hourly summary in
+/// `summary`. The hot statements come from `st`, prepared once per transaction.
 pub fn apply(
-    conn: &Connection,
+    st: &mut Prepared<'_>,
     op: &Op,
     now: i64,
     horizon: &Horizon,
-    (acct, ledger): (&Accounting, &mut Ledger),
+    (acct, ledger, summary): (&Accounting, &mut Ledger, &mut Summary),
 ) -> rusqlite::Result<()> {
+    let conn = st.conn();
     match op {
         Op::Insert {
             id,
@@ -312,10 +315,8 @@ pub fn apply(
             expires_us,
             data,
         } => {
-            conn.prepare_cached(
-                "INSERT INTO messages (id, target, state, data, updated_us, expires_us) VALUES (?1, ?2, 0, ?3, ?4, ?5)",
-            )?
-            .execute(params![id, target, data, now, expires_us])?;
+            st.get(Sql::Insert)?
+                .execute(params![id, target, data, now, expires_us])?;
             horizon.queued(conn, *id)?;
         }
         Op::Rewrite {
@@ -331,8 +332,7 @@ pub fn apply(
             horizon.queued(conn, *id)?;
         }
         Op::Submitting(ids) => {
-            let mut stmt = conn
-                .prepare_cached("UPDATE messages SET state = 5, updated_us = ?2 WHERE id = ?1")?;
+            let stmt = st.get(Sql::Submitting)?;
             for id in ids {
                 stmt.execute(params![id, now])?;
             }
@@ -342,8 +342,8 @@ pub fn apply(
             connector,
             remote_id,
         } => {
-            sent(conn, *id, remote_id, now)?;
-            open_dlr(conn, connector, remote_id, *id, now)?;
+            sent(st, *id, remote_id, now)?;
+            open_dlr(st, connector, remote_id, *id, now)?;
             horizon.left(conn, *id)?;
         }
         Op::SentParts {
@@ -351,9 +351,9 @@ pub fn apply(
             connector,
             remote_ids,
         } => {
-            sent(conn, *id, &remote_ids.join(","), now)?;
+            sent(st, *id, &remote_ids.join(","), now)?;
             for remote in remote_ids {
-                open_dlr(conn, connector, remote, *id, now)?;
+                open_dlr(st, connector, remote, *id, now)?;
             }
             horizon.left(conn, *id)?;
         }
@@ -375,17 +375,15 @@ pub fn apply(
                 }
                 None => false,
             };
-            conn.prepare_cached(
-                "UPDATE messages SET state = ?2, status = ?3, remote_id = COALESCE(?4, remote_id), updated_us = ?5 WHERE id = ?1",
-            )?
-            .execute(params![id, *state as i64, status, remote_id, now])?;
+            st.get(Sql::Final)?
+                .execute(params![id, *state as i64, status, remote_id, now])?;
             if let Some(row) = log {
-                insert_log(conn, row, now, acct, !refunded)?;
+                insert_log(st, summary, row, now, acct, !refunded)?;
             }
             horizon.left(conn, *id)?;
         }
         // Refused before it was accepted: never charged.
-        Op::Log(row) => insert_log(conn, row, now, acct, false)?,
+        Op::Log(row) => insert_log(st, summary, row, now, acct, false)?,
         Op::HoldPart {
             key,
             seq,
@@ -407,7 +405,7 @@ pub fn apply(
             connector,
             remote_id,
         } => {
-            conn.prepare_cached("DELETE FROM dlr_open WHERE connector = ?1 AND remote_id = ?2")?
+            st.get(Sql::CloseDlr)?
                 .execute(params![connector, remote_id])?;
         }
         Op::PartDone {
@@ -425,8 +423,7 @@ pub fn apply(
             connector,
             remote_ids,
         } => {
-            let mut stmt = conn
-                .prepare_cached("DELETE FROM dlr_open WHERE connector = ?1 AND remote_id = ?2")?;
+            let stmt = st.get(Sql::CloseDlr)?;
             for remote in remote_ids {
                 stmt.execute(params![connector, remote])?;
             }
@@ -492,12 +489,7 @@ pub fn apply(
             accounts::change_balance(conn, account, change, by, now)?
         }
         Op::Event(e) => {
-            // OR IGNORE: the same step twice in one microsecond is the same step.
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO msg_events (message_id, at_us, kind, remote_id, connector, instance, status, code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
+            st.get(Sql::Event)?.execute(params![
                 e.message_id as i64,
                 e.at_us,
                 e.kind as i64,
@@ -512,35 +504,32 @@ pub fn apply(
     Ok(())
 }
 
-fn sent(conn: &Connection, id: i64, remote_id: &str, now: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE messages SET state = 1, remote_id = ?2, status = 'SENT', updated_us = ?3 WHERE id = ?1",
-    )?
-    .execute(params![id, remote_id, now])?;
+fn sent(st: &mut Prepared<'_>, id: i64, remote_id: &str, now: i64) -> rusqlite::Result<()> {
+    st.get(Sql::Sent)?.execute(params![id, remote_id, now])?;
     Ok(())
 }
 
 fn open_dlr(
-    conn: &Connection,
+    st: &mut Prepared<'_>,
     connector: &str,
     remote_id: &str,
     id: i64,
     now: i64,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO dlr_open (connector, remote_id, message_id, created_us) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![connector, remote_id, id, now])?;
+    st.get(Sql::OpenDlr)?
+        .execute(params![connector, remote_id, id, now])?;
     Ok(())
 }
 
-/// Written once, at the final state, with its share of the hourly summary; `charged` is false
+/// Written once, at the final state, with its share of the hourly summary (summed in
+/// `summary`, written at the transaction's end); `charged` is false
 /// for a message refused before acceptance or refunded, whose price and cost the summary does
 /// not count (the row keeps what it was tagged with). OR REPLACE: a store from before schema 5
 /// already has a row (written at acceptance) for messages that were under way when it was
 /// upgraded.
 fn insert_log(
-    conn: &Connection,
+    st: &mut Prepared<'_>,
+    summary: &mut Summary,
     r: &LogRow,
     now: i64,
     acct: &Accounting,
@@ -556,12 +545,8 @@ fn insert_log(
         price: if charged { r.price_micros } else { 0 },
         cost: if charged { r.cost_micros } else { 0 },
     };
-    accounts::add_to_summary(conn, &add, acct.summary_prefix_length)?;
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO routelog (message_id, received_us, in_connector, account, msgtype, source, dest, route, status, error, updated_us, price, cost, parts, charged, route_entry)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?
-    .execute(params![
+    summary.add(&add, acct.summary_prefix_length);
+    st.get(Sql::Routelog)?.execute(params![
         r.message_id,
         r.received_us,
         r.in_connector,
