@@ -24,6 +24,8 @@
 //! | [`queued`] | cancelling and replacing a message still in its queue |
 
 pub mod accept;
+#[cfg(test)]
+mod across_nodes_tests;
 pub mod changes;
 pub mod cmr;
 pub mod dlr_book;

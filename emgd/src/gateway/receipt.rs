@@ -127,7 +127,9 @@ impl Gateway {
                 Ok(())
             }
             Err(e) => {
-                tracing::error!("DLR scope {scope}: cannot look up the receipt for {canon} in the store: {e}");
+                tracing::error!(
+                    "DLR scope {scope}: cannot look up the receipt for {canon} in the store: {e}"
+                );
                 Err(ReceiptOutcome::NotStored)
             }
         }

@@ -27,8 +27,8 @@ mod statements;
 
 use super::sqlite::ops::{Accounting, Op};
 use super::{
-    accounts as acct, ErrorCount, OpenDlr, Options, Page, Query, Recovered, Store, StoreError, StoreFuture,
-    StoredMessage, Trail, Write,
+    accounts as acct, ErrorCount, OpenDlr, Options, Page, Query, Recovered, Store, StoreError,
+    StoreFuture, StoredMessage, Trail, Write,
 };
 use common::message::{Message, MessageId, NODE_ID_FACTOR};
 use group::{Plan, Stmt};
