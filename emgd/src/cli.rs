@@ -71,6 +71,17 @@ emg.sqlite.corrupt .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlit
 sqlite3 emg.sqlite \"PRAGMA user_version = $v\" (a sqlite3 built with .recover may use \
 sqlite3 emg.sqlite.corrupt .recover instead of .dump). Rows on the damaged pages are lost; \
 restoring a backup loses what came after it. Then start emgd.\n\n\
+REPORTS ACROSS NODES: with backend = \"postgres\" several nodes share one store, and a next hop may \
+send a receipt on any node's session. A node keeps the open DLR entries it made (and those in the \
+store when it started) in memory; a receipt that matches none of them is looked up in the store's \
+dlr_open table, batched (one query for every receipt that missed while the previous query ran), \
+and the entry another node opened is taken over: the message is finished, the entry closed and \
+the sender's report queued in one transaction before the receipt is answered. When that lookup \
+fails the receipt gets a temporary error, so the next hop sends it again. Before a node settles its \
+expired entries as UNKNOWN (dlr_expire) it checks them in the store and drops those another node \
+has settled. Not shared yet: the tallies of a long message whose parts' receipts arrive on \
+different nodes, and a duplicate receipt arriving on the node that sent the message after another \
+node settled it.\n\n\
 See emg.toml(5) for the configuration file, \
 emgd-watchdog(8) for the watchdog, emgclient(1) and mgp(7) for control."
 )]

@@ -237,6 +237,30 @@ impl DlrBook {
         find(&lock(&self.open), connector, canon, format)
     }
 
+    /// Take in entries another node opened (read from a shared store because a receipt for
+    /// one came here), with the tallies of their long messages, and hand them to the receipts
+    /// parked for them. An entry or tally this node already has stays as it is.
+    pub fn adopt(&self, rows: &[OpenDlr]) {
+        let (still_open, tallies) = recover(rows);
+        {
+            let mut known = lock(&self.tallies);
+            for (id, tally) in tallies {
+                known.entry(id).or_insert(tally);
+            }
+        }
+        let mut parked = lock(&self.parked);
+        let mut open = lock(&self.open);
+        for d in still_open {
+            let key = (d.connector.clone(), d.remote_id.clone());
+            if open.contains_key(&key) {
+                continue;
+            }
+            let entry = OpenEntry::OnlyId(d.message_id, d.created_us);
+            open.insert(key.clone(), entry.clone());
+            hand_over(&mut parked, key, entry);
+        }
+    }
+
     /// Forget an entry (its final receipt came, it expired, or its message is gone). False
     /// when it was already gone: another receipt for it (or its expiry) settled it meanwhile.
     pub fn close(&self, key: &DlrKey) -> bool {

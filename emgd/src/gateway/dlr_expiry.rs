@@ -8,8 +8,10 @@
 //! time too). The whole map is searched now and then, not at every tick: a tenth of
 //! `dlr_expire` apart, at most a minute, so a large map costs a scan a minute.
 
+use super::dlr_book::{DlrKey, OpenEntry};
 use super::shared::Gateway;
 use common::dlr::DlrStatus;
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 /// Expired entries settled at once.
@@ -48,8 +50,12 @@ impl Gateway {
             .opened_before(|scope| now.saturating_sub(seconds_us(expire_of(scope))));
         let mut expired = expired.into_iter().peekable();
         while expired.peek().is_some() {
+            let chunk: Vec<_> = expired.by_ref().take(SETTLE_BATCH).collect();
+            let Some(chunk) = self.still_open(chunk).await else {
+                continue;
+            };
             // A batch of commits at a time: the store groups them.
-            let batch = expired.by_ref().take(SETTLE_BATCH).map(|((scope, remote_id), entry)| {
+            let batch = chunk.into_iter().map(|((scope, remote_id), entry)| {
                 let connector = self.scope_connector(&scope);
                 self.logs.connector(
                     &connector,
@@ -66,6 +72,42 @@ impl Gateway {
             });
             futures_util::future::join_all(batch).await;
         }
+    }
+}
+
+impl Gateway {
+    /// Of the expired entries `chunk`, the ones still open in the store. With a store other
+    /// nodes share, a receipt that came on another node may have closed an entry this node
+    /// opened: that entry leaves the book instead of being settled as UNKNOWN over the real
+    /// outcome. None when the store cannot tell (they are tried again at the next search).
+    async fn still_open(
+        &self,
+        chunk: Vec<(DlrKey, OpenEntry)>,
+    ) -> Option<Vec<(DlrKey, OpenEntry)>> {
+        if !self.store.shared() {
+            return Some(chunk);
+        }
+        let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
+        let open: HashSet<DlrKey> = match self.store.open_dlrs(keys).await {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|d| (d.connector, d.remote_id))
+                .collect(),
+            Err(e) => {
+                tracing::error!("cannot check expired DLR entries in the store: {e}");
+                return None;
+            }
+        };
+        let (open, gone): (Vec<_>, Vec<_>) = chunk.into_iter().partition(|(k, _)| open.contains(k));
+        for (key, _) in gone {
+            tracing::debug!(
+                "DLR scope {}: entry {} was settled by another node",
+                key.0,
+                key.1
+            );
+            self.book.close(&key);
+        }
+        Some(open)
     }
 }
 

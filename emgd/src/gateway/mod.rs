@@ -17,16 +17,20 @@
 //! | [`reassembly`] | holding the parts of a long message until it can be joined (`reassemble`), with [`held_parts`] |
 //! | [`receipt`] | matching delivery receipts to open DLR entries ([`dlr_book`]), long messages' parts |
 //! | [`inject`] | delivery reports injected by applications (MSGTYPE=5) for connectors without receipts |
+//! | [`dlr_lookup`] | receipts the book misses, looked up in batches in a store other nodes share |
 //! | [`dlr_expiry`] | settling as UNKNOWN the open DLR entries whose receipt never came (`dlr_expire`) |
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
 //! | [`expiry`] | failing queued messages whose validity ended |
 //! | [`queued`] | cancelling and replacing a message still in its queue |
 
 pub mod accept;
+#[cfg(test)]
+mod across_nodes_tests;
 pub mod changes;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;
+pub mod dlr_lookup;
 pub mod expiry;
 pub mod held_parts;
 pub mod history;

@@ -75,8 +75,18 @@ impl Gateway {
         let scope = self.dlr_scope(connector);
         let (key, entry) = match self.book.find_or_park(&scope, &canon, format, window) {
             Lookup::Found(key, entry) => (key, entry),
-            Lookup::Unmatched => return ReceiptOutcome::Unmatched,
+            Lookup::Unmatched => {
+                if let Err(outcome) = self.adopt_from_store(&scope, &canon).await {
+                    return outcome;
+                }
+                match self.book.find_or_park(&scope, &canon, format, 0) {
+                    Lookup::Found(key, entry) => (key, entry),
+                    _ => return ReceiptOutcome::Unmatched,
+                }
+            }
             Lookup::Parked(mut parked) => {
+                // Another node may have sent it: adopting its entry hands it to this receipt.
+                let looked = self.adopt_from_store(&scope, &canon).await;
                 let waited =
                     tokio::time::timeout(Duration::from_secs(window), &mut parked.entry).await;
                 match waited {
@@ -84,6 +94,10 @@ impl Gateway {
                     _ => match self.book.unpark_late(&scope, &canon, format, parked) {
                         Some(found) => found,
                         None => {
+                            if let Err(outcome) = looked {
+                                // The store may hold its entry: have it sent again.
+                                return outcome;
+                            }
                             tracing::warn!("connector {connector}: receipt for {canon} matched no message within its parking window of {window} s; dropped");
                             return ReceiptOutcome::Unmatched;
                         }
@@ -92,6 +106,33 @@ impl Gateway {
             }
         };
         self.settle(key, entry, status, error).await
+    }
+
+    /// A receipt for `canon` missed the book: with a store other nodes share, take in the
+    /// entry (and its message's other parts) another node opened. Err(NotStored) when the
+    /// store cannot be read, so the receipt is answered with a temporary error and comes again.
+    async fn adopt_from_store(&self, scope: &str, canon: &str) -> Result<(), ReceiptOutcome> {
+        if !self.store.shared() {
+            return Ok(());
+        }
+        let key = (scope.to_string(), canon.to_string());
+        match self.dlr_lookup.find(&self.store, key).await {
+            Ok(rows) => {
+                if !rows.is_empty() {
+                    tracing::debug!(
+                        "DLR scope {scope}: receipt for {canon} matches an entry another node opened"
+                    );
+                    self.book.adopt(&rows);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(
+                    "DLR scope {scope}: cannot look up the receipt for {canon} in the store: {e}"
+                );
+                Err(ReceiptOutcome::NotStored)
+            }
+        }
     }
 
     /// The receipt for the open entry `key` says `status`: pass it on, and close the entry

@@ -31,6 +31,8 @@ pub struct Gateway {
     pub(super) router: RwLock<Arc<Router>>,
     /// Open DLR entries, parked receipts, long messages' tallies.
     pub(super) book: DlrBook,
+    /// Receipts the book misses, looked up in a shared store.
+    pub(super) dlr_lookup: super::dlr_lookup::StoreLookup,
     /// Where the parts of long messages that clients send part by part were routed.
     pub(super) cmr: Cmr,
     /// Parts of long messages held until they can be joined (`reassemble`).
@@ -88,6 +90,7 @@ impl Gateway {
             connectors: RwLock::new(Arc::new(connectors)),
             changes: Default::default(),
             book: DlrBook::recover(&recovered.open_dlrs),
+            dlr_lookup: Default::default(),
             cmr: Cmr::default(),
             reassembly: super::held_parts::Reassembly::recover(&recovered.held_parts),
             user_limits: UserLimits::default(),

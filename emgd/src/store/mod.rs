@@ -570,6 +570,19 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<'_, Vec<accounts::HistoryEntry>>;
     /// The hourly summary rows `query` selects, by account, hour, prefix, connector, status.
     fn summary(&self, query: accounts::SummaryQuery) -> StoreFuture<'_, Vec<accounts::SummaryRow>>;
+    /// Whether other nodes write to this store too (PostgreSQL): then the DLR book in memory
+    /// holds only the entries this node opened or found at start, and a receipt it misses is
+    /// looked up with [`Store::open_dlrs`].
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Every open DLR entry of the messages that have one among `keys` (DLR scope, remote id
+    /// as normalised when sent), so the parts of a long message come together. One query for
+    /// all the keys. A store only one node writes has no entry its book lacks: none.
+    fn open_dlrs(&self, keys: Vec<(String, String)>) -> StoreFuture<'_, Vec<OpenDlr>> {
+        drop(keys);
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
     /// Flush and stop; later calls fail with [`StoreError::Closed`].

@@ -27,8 +27,8 @@ mod statements;
 
 use super::sqlite::ops::{Accounting, Op};
 use super::{
-    accounts as acct, ErrorCount, Options, Page, Query, Recovered, Store, StoreError, StoreFuture,
-    StoredMessage, Trail, Write,
+    accounts as acct, ErrorCount, OpenDlr, Options, Page, Query, Recovered, Store, StoreError,
+    StoreFuture, StoredMessage, Trail, Write,
 };
 use common::message::{Message, MessageId, NODE_ID_FACTOR};
 use group::{Plan, Stmt};
@@ -192,6 +192,12 @@ impl Store for PostgresStore {
     }
     fn summary(&self, query: acct::SummaryQuery) -> StoreFuture<'_, Vec<acct::SummaryRow>> {
         Box::pin(async move { browse::summary(&self.reader, &query).await })
+    }
+    fn shared(&self) -> bool {
+        true
+    }
+    fn open_dlrs(&self, keys: Vec<(String, String)>) -> StoreFuture<'_, Vec<OpenDlr>> {
+        Box::pin(async move { self.reader.open_dlrs(&keys).await })
     }
     fn ping(&self) -> StoreFuture<'_, ()> {
         Box::pin(self.reader.ping())

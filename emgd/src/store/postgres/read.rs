@@ -183,6 +183,31 @@ impl Reader {
         load_queued(&*self.conn().await?, ids).await
     }
 
+    /// Every open DLR entry of the messages with an entry among `keys` (see
+    /// [`crate::store::Store::open_dlrs`]): one statement over arrays, through the primary key
+    /// and the index by message.
+    pub async fn open_dlrs(&self, keys: &[(String, String)]) -> Result<Vec<OpenDlr>, StoreError> {
+        let (connectors, remotes): (Vec<&str>, Vec<&str>) =
+            keys.iter().map(|(c, r)| (c.as_str(), r.as_str())).unzip();
+        let rows = self
+            .conn()
+            .await?
+            .query(
+                "SELECT connector, remote_id, message_id, part_status, part_error, created_us
+                 FROM dlr_open WHERE message_id IN (
+                     SELECT d.message_id FROM dlr_open d
+                     JOIN UNNEST($1::text[], $2::text[]) AS u(c, r)
+                       ON d.connector = u.c AND d.remote_id = u.r)",
+                &[&connectors, &remotes],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| open_dlr(r, r.get::<_, i64>(2) as MessageId, 3))
+            .collect())
+    }
+
     /// Rows queued for `connector` (not the ones being submitted).
     pub async fn queued_count(&self, connector: &str) -> Result<u64, StoreError> {
         let n: i64 = self
