@@ -14,7 +14,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 use support::peers::{curl, wait_for};
-use support::{smpplib, Setup};
+use support::{smpplib, Setup, StoreDb};
 use tests::daemon::free_port;
 use tests::smpp_client::Client;
 
@@ -203,14 +203,9 @@ fn prepaid_and_postpaid_balances_refuse_over_smpp_and_http_with_their_codes() {
     );
 
     // A refusal is in the routelog; the metrics count charges and refusals per account.
-    let store = gw.setup.store();
-    let rejected: i64 = store
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTED' AND error LIKE '%balance%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let rejected = gw.setup.db().number(
+        "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTED' AND error LIKE '%balance%'",
+    );
     assert_eq!(rejected, 6);
     let (_, metrics) = curl(&format!("http://127.0.0.1:{}/metrics", gw.metrics), &[]);
     assert!(
@@ -243,16 +238,8 @@ fn a_message_the_next_hop_refuses_for_good_is_refunded() {
         &["--count", "2", "--dest", "9912345", "--no-dlr"],
     );
     assert_eq!(accepted(&r), 2, "{r}");
-    let store = gw.setup.store();
-    let failed = || -> i64 {
-        store
-            .query_row(
-                "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
-    };
+    let store = gw.setup.db();
+    let failed = || store.number("SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD'");
     assert!(wait_for(Duration::from_secs(30), || failed() == 2));
     let shown = mgp.ok(serde_json::json!({"op":"balance_show","account":"demo"}));
     assert_eq!(
@@ -314,42 +301,31 @@ async fn two_sessions_of_one_account_at_full_speed_never_overspend() {
 /// (account, hour, prefix, connector, status) -> (messages, parts, price).
 type Sums = BTreeMap<(String, i64, String, String, String), (i64, i64, Decimal)>;
 
-fn summary(store: &rusqlite::Connection) -> Sums {
-    let mut stmt = store
-        .prepare("SELECT account, hour, prefix, connector, status, messages, parts, price FROM hourly_summary")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                (r.get(5)?, r.get(6)?, Decimal::new(r.get(7)?, 6).normalize()),
-            ))
+fn summary(store: &StoreDb) -> Sums {
+    store
+        .rows("SELECT account, hour, prefix, connector, status, messages, parts, price FROM hourly_summary")
+        .into_iter()
+        .map(|r| {
+            let n = |i: usize| r[i].parse::<i64>().unwrap();
+            (
+                (r[0].clone(), n(1), r[2].clone(), r[3].clone(), r[4].clone()),
+                (n(5), n(6), Decimal::new(n(7), 6).normalize()),
+            )
         })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
+        .collect()
 }
 
 /// The same sums computed from scratch from every routelog row.
-fn recount(store: &rusqlite::Connection) -> Sums {
-    let mut stmt = store
-        .prepare("SELECT COALESCE(account, ''), received_us, dest, COALESCE(route, ''), status, parts, CASE WHEN charged = 1 THEN price END FROM routelog")
-        .unwrap();
+fn recount(store: &StoreDb) -> Sums {
+    let rows = store.rows(
+        "SELECT COALESCE(account, ''), received_us, dest, COALESCE(route, ''), status, parts, CASE WHEN charged THEN price END FROM routelog",
+    );
     let mut sums = Sums::new();
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, Option<String>>(6)?,
-            ))
-        })
-        .unwrap();
     for row in rows {
-        let (account, received, dest, route, status, parts, price) = row.unwrap();
+        let [account, received, dest, route, status, parts, price]: [String; 7] =
+            row.try_into().unwrap();
+        let (received, parts): (i64, i64) = (received.parse().unwrap(), parts.parse().unwrap());
+        let price = Some(price).filter(|p| !p.is_empty());
         let prefix: String = dest.trim_start_matches('+').chars().take(2).collect();
         let key = (
             account,
@@ -395,10 +371,8 @@ async fn the_hourly_summary_equals_a_recount_of_the_routelog_after_a_sigkill() {
     assert!(killed, "killed in the middle of the load");
     daemon.kill9();
     drop(client);
-    let store = gw.setup.store();
-    let rows: i64 = store
-        .query_row("SELECT COUNT(*) FROM routelog", [], |r| r.get(0))
-        .unwrap();
+    let store = gw.setup.db();
+    let rows = store.number("SELECT COUNT(*) FROM routelog");
     assert!(
         rows > 0,
         "some messages reached their final state before the kill"
@@ -408,11 +382,8 @@ async fn the_hourly_summary_equals_a_recount_of_the_routelog_after_a_sigkill() {
 
     // Restarted, the rest of the queue goes out and its receipts come in.
     let _daemon = gw.setup.start();
-    let store = gw.setup.store();
-    let done = |s: &rusqlite::Connection| -> i64 {
-        s.query_row("SELECT COUNT(*) FROM routelog", [], |r| r.get(0))
-            .unwrap()
-    };
+    let store = gw.setup.db();
+    let done = |s: &StoreDb| s.number("SELECT COUNT(*) FROM routelog");
     let mut last = -1;
     assert!(wait_for(Duration::from_secs(120), || {
         let now = done(&store);
@@ -427,8 +398,8 @@ async fn the_hourly_summary_equals_a_recount_of_the_routelog_after_a_sigkill() {
     println!("{total} routelog rows, {} summary rows", counted.len());
 }
 
-fn micros(store: &rusqlite::Connection, sql: &str) -> i64 {
-    store.query_row(sql, [], |r| r.get(0)).unwrap()
+fn micros(store: &StoreDb, sql: &str) -> i64 {
+    store.number(sql)
 }
 
 /// Every change to a balance is in its history (operators', charges per group commit, refunds):
@@ -456,10 +427,10 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
         .await
         .unwrap();
     assert_eq!(client.accepted.len(), 10);
-    let store = gw.setup.store();
+    let store = gw.setup.db();
     assert!(wait_for(Duration::from_secs(30), || micros(
         &store,
-        "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD' AND charged = 0"
+        "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD' AND NOT charged"
     ) == 10));
     drop(store);
     let pid = daemon.pid().to_string();
@@ -478,7 +449,7 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
     daemon.kill9();
     drop(client);
 
-    let check = |store: &rusqlite::Connection, when: &str| {
+    let check = |store: &StoreDb, when: &str| {
         let balance = micros(store, "SELECT micros FROM balances WHERE account = 'demo'");
         let history = micros(
             store,
@@ -491,7 +462,7 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
         // Charged: the routelog's counted rows, and the messages stored but not final yet.
         let counted = micros(
             store,
-            "SELECT COUNT(*) FROM routelog WHERE account = 'demo' AND charged = 1",
+            "SELECT COUNT(*) FROM routelog WHERE account = 'demo' AND charged",
         );
         let under_way = micros(
             store,
@@ -516,11 +487,11 @@ async fn the_balance_history_adds_up_to_the_balance_after_refunds_and_a_sigkill(
             counted + under_way + 10
         );
     };
-    check(&gw.setup.store(), "right after the SIGKILL");
+    check(&gw.setup.db(), "right after the SIGKILL");
 
     // Restarted, the rest of the queue goes out; nothing is charged or refunded twice.
     let _daemon = gw.setup.start();
-    let store = gw.setup.store();
+    let store = gw.setup.db();
     assert!(wait_for(Duration::from_secs(120), || {
         micros(
         &store,
@@ -561,19 +532,13 @@ fn a_reload_keeps_the_store_settings_until_the_restart() {
         &["--count", "1", "--dest", "9912345", "--no-dlr"],
     );
     assert_eq!(accepted(&r), 1, "{r}");
-    let store = gw.setup.store();
+    let store = gw.setup.db();
     assert!(wait_for(Duration::from_secs(30), || micros(
         &store,
         "SELECT COUNT(*) FROM routelog WHERE status = 'REJECTD'"
     ) == 1));
     let shown = mgp.ok(serde_json::json!({"op":"balance_show","account":"demo"}));
     assert_eq!(shown["balances"][0]["balance"], "1", "refunded");
-    let prefix: String = store
-        .query_row(
-            "SELECT prefix FROM hourly_summary WHERE status = 'REJECTD'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let prefix = store.text("SELECT prefix FROM hourly_summary WHERE status = 'REJECTD'");
     assert_eq!(prefix, "99");
 }

@@ -58,7 +58,7 @@ fn balance(mgp: &mut Mgp, account: &str) -> String {
 }
 
 fn count(setup: &Setup, sql: &str) -> i64 {
-    setup.store().query_row(sql, [], |r| r.get(0)).unwrap()
+    setup.db().number(sql)
 }
 
 /// The REJECTED routelog rows of `account` that name the balance as the reason.
@@ -67,7 +67,7 @@ fn refused_rows(setup: &Setup, account: &str) -> i64 {
         setup,
         &format!(
             "SELECT COUNT(*) FROM routelog WHERE account = '{account}' AND status = 'REJECTED'
-             AND error LIKE '%balance of account {account} does not cover%' AND charged = 0"
+             AND error LIKE '%balance of account {account} does not cover%' AND NOT charged"
         ),
     )
 }

@@ -136,13 +136,8 @@ fn outgoing_cimd2_logs_in_submits_and_keeps_alive_with_test_cimd2() {
     // The messages left: every one is recorded as sent, waiting for its status report.
     let sent = || -> i64 {
         setup
-            .store()
-            .query_row(
-                "SELECT COUNT(*) FROM messages WHERE status = 'SENT'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
+            .db()
+            .number("SELECT COUNT(*) FROM messages WHERE status = 'SENT'")
     };
     wait_until("10 sent", || sent() == 10, || format!("{} sent", sent()));
 }
@@ -175,13 +170,8 @@ fn the_mo_flood_of_activity_3_is_stored_and_every_delivery_answered() {
     // Those with an originator and a destination were stored for sim1, each answered with
     // no error; the rest were refused with an error code.
     let stored: i64 = setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE in_connector = 'cimd'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM routelog WHERE in_connector = 'cimd'");
     let ok = pdu
         .matches("Write op:70 (DELIVER_MESSAGE_RESP) status:0 ")
         .count();

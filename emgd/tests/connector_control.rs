@@ -298,13 +298,8 @@ fn mode_receive_sends_nothing_and_mode_transmit_takes_nothing_in() {
         "an MO was taken in on a transmit-only connector: {answers:?}"
     );
     let routed: i64 = s
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE in_connector = 'smsc'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM routelog WHERE in_connector = 'smsc'");
     assert_eq!(routed, 0);
 }
 

@@ -15,7 +15,7 @@ use tests::daemon::free_port;
 const COUNT: usize = 200;
 
 fn store_count(setup: &Setup, sql: &str) -> i64 {
-    setup.store().query_row(sql, [], |r| r.get(0)).unwrap()
+    setup.db().number(sql)
 }
 
 fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {

@@ -467,13 +467,8 @@ to = "prov"
         .any(|r| r["kind"] == "mo" && r["status"] == 200)));
     let routed: i64 = gw
         .setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE in_connector = 'prov' AND route = 'sim1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM routelog WHERE in_connector = 'prov' AND route = 'sim1'");
     assert_eq!(routed, 1);
 
     // From an SMPP sender: the same provider DLR comes back as a deliver_sm receipt.

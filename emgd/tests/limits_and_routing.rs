@@ -295,12 +295,7 @@ fn maxqueuesize_holds_exactly_against_a_full_window_from_smpplib() {
     drop(d);
     // Nothing accepted is lost: the four are in the store, for sim1.
     let stored: i64 = setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM messages WHERE target = 'sim1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM messages WHERE target = 'sim1'");
     assert_eq!(stored, 4);
 }

@@ -213,13 +213,8 @@ fn reports_for_an_absent_application_are_held_through_a_crash() {
     );
     let queued = || -> i64 {
         setup
-            .store()
-            .query_row(
-                "SELECT COUNT(*) FROM messages WHERE target = 'apps' AND state = 0",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(-1)
+            .db()
+            .number("SELECT COUNT(*) FROM messages WHERE target = 'apps' AND state = 0")
     };
     assert!(
         wait_for(Duration::from_secs(10), || queued() == 20),

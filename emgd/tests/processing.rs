@@ -376,10 +376,7 @@ to = "smpp-in"
         assert_eq!(sm.source.addr, "4670555");
     }
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
-    let entries: i64 = s
-        .store()
-        .query_row("SELECT COUNT(*) FROM sat_entries", [], |r| r.get(0))
-        .unwrap();
+    let entries: i64 = s.db().number("SELECT COUNT(*) FROM sat_entries");
     assert_eq!(entries, 2, "two conversations are stored");
 }
 

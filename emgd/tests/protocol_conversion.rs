@@ -101,10 +101,7 @@ windowsize = 50
         s.line()
     );
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
-    let open: i64 = setup
-        .store()
-        .query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0))
-        .unwrap();
+    let open: i64 = setup.db().number("SELECT COUNT(*) FROM dlr_open");
     assert_eq!(open, 0, "no open DLR entry is left behind");
 }
 

@@ -234,10 +234,10 @@ fn a_joined_long_message_is_charged_whole_per_part() {
     assert_eq!(r["accepted"].as_array().map(|a| a.len()), Some(2), "{r}");
     assert_eq!(r["refused"], serde_json::json!([0x401]), "{r}");
     assert_eq!(balance(&mut op), "0.2");
-    let store = setup.store();
-    let n = |sql: &str| -> i64 { store.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let store = setup.db();
+    let n = |sql: &str| store.number(sql);
     assert_eq!(
-        n("SELECT COUNT(*) FROM routelog WHERE status = 'REJECTED' AND parts = 3 AND charged = 0"),
+        n("SELECT COUNT(*) FROM routelog WHERE status = 'REJECTED' AND parts = 3 AND NOT charged"),
         1
     );
     assert_eq!(

@@ -44,7 +44,7 @@ dlr_park_seconds = 5
 }
 
 fn store_count(setup: &Setup, sql: &str) -> i64 {
-    setup.store().query_row(sql, [], |r| r.get(0)).unwrap()
+    setup.db().number(sql)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,10 +115,7 @@ fn run(version: &str, smsc_args: &[&str]) {
     assert!(pdu.contains("(BIND_TRANSMITTER)"), "{pdu}");
     assert!(setup.log("pdu.smsc-rx").contains("(BIND_RECEIVER)"));
     drop(daemon);
-    let open: i64 = setup
-        .store()
-        .query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0))
-        .unwrap();
+    let open: i64 = setup.db().number("SELECT COUNT(*) FROM dlr_open");
     assert_eq!(open, 0, "no open DLR entry is left behind");
 }
 

@@ -368,10 +368,7 @@ fn submit_multi_honours_mode_and_throughput() {
         assert_eq!(resp.status, status::ESME_RSUBMITFAIL, "{resp:?}");
     });
     drop(d);
-    let stored: i64 = transmit_only
-        .store()
-        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-        .unwrap();
+    let stored: i64 = transmit_only.db().number("SELECT COUNT(*) FROM messages");
     assert_eq!(stored, 0, "a transmit-only connector took nothing");
 
     let paced = with("throughput = 2");

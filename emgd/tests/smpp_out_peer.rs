@@ -124,10 +124,7 @@ fn run_format(args: &[&str], connector: &str) {
     let r = &client.receipt_texts[&accepted[0]];
     assert!(r.contains("stat:DELIVRD"), "{r}");
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
-    let open: i64 = setup
-        .store()
-        .query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0))
-        .unwrap();
+    let open: i64 = setup.db().number("SELECT COUNT(*) FROM dlr_open");
     assert_eq!(open, 0, "no open DLR entry is left behind");
     let log = setup.log("connector.smsc");
     assert!(log.contains(") CONNECT OK"), "{log}");

@@ -106,13 +106,8 @@ fn registered_delivery_2_delivrd_not_sent_undeliv_sent() {
     );
     // The messages ended as they should whatever was reported.
     let done: i64 = setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM messages WHERE target = 'sim1' AND state = 2",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM messages WHERE target = 'sim1' AND state = 2");
     assert_eq!(done, COUNT as i64, "the delivered ones are done");
 }
 

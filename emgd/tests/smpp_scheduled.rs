@@ -76,13 +76,8 @@ fn submit(setup: &Setup, seconds: u32) -> (i64, i64) {
 
 fn queued(setup: &Setup) -> i64 {
     setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM messages WHERE target = 'smsc' AND state = 0",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+        .db()
+        .number("SELECT COUNT(*) FROM messages WHERE target = 'smsc' AND state = 0")
 }
 
 /// Every arrival within [before + delay, after + delay + 1 s].

@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use support::Setup;
+use support::{Setup, StoreDb};
 use tests::daemon::free_port;
 use tests::smpp_client::Client;
 
@@ -53,7 +53,7 @@ async fn load(
 }
 
 fn count(setup: &Setup, sql: &str) -> i64 {
-    setup.store().query_row(sql, [], |r| r.get(0)).unwrap()
+    setup.db().number(sql)
 }
 
 /// Poll `f` until it holds; panic with `what` after `timeout`.
@@ -136,12 +136,15 @@ fn purge_across_sigkill_loses_nothing_acknowledged_and_keeps_what_is_not_final()
         delivered.len()
     );
     // Once the horizon has passed the held rows, a restart finds them through the list of
-    // stragglers instead of the scan.
-    wait_for(
-        Duration::from_secs(60),
-        "the horizon to pass the held rows",
-        || count(&setup, "SELECT COUNT(*) FROM stragglers") == QUEUED as i64,
-    );
+    // stragglers instead of the scan. (SQLite's; the PostgreSQL store finds queued rows by
+    // an index on their state and has no horizon.)
+    if matches!(setup.db(), StoreDb::Sqlite(_)) {
+        wait_for(
+            Duration::from_secs(60),
+            "the horizon to pass the held rows",
+            || count(&setup, "SELECT COUNT(*) FROM stragglers") == QUEUED as i64,
+        );
+    }
     daemon.kill9();
     let mut daemon = setup.start();
     wait_for(Duration::from_secs(30), "the recovery line", || {
@@ -158,12 +161,10 @@ fn purge_across_sigkill_loses_nothing_acknowledged_and_keeps_what_is_not_final()
     );
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
     let ids: HashSet<String> = setup
-        .store()
-        .prepare("SELECT id FROM messages WHERE state = 0")
-        .unwrap()
-        .query_map([], |r| r.get::<_, i64>(0))
-        .unwrap()
-        .map(|id| id.unwrap().to_string())
+        .db()
+        .rows("SELECT id FROM messages WHERE state = 0")
+        .into_iter()
+        .map(|r| r[0].clone())
         .collect();
     assert_eq!(ids, held, "the held messages, all of them");
 }

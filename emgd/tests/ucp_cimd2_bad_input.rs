@@ -240,13 +240,8 @@ fn ucp_bad_frames_get_nacks_and_broken_framing_closes_the_session() {
         "{log}"
     );
     let stored: i64 = setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE in_connector = 'ucp-in'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM routelog WHERE in_connector = 'ucp-in'");
     assert_eq!(stored, 2, "the two accepted submits stay stored");
 }
 
@@ -361,12 +356,7 @@ fn cimd2_bad_packets_get_error_answers_and_broken_framing_closes_the_session() {
         "{log}"
     );
     let stored: i64 = setup
-        .store()
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE in_connector = 'cimd-in'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .db()
+        .number("SELECT COUNT(*) FROM routelog WHERE in_connector = 'cimd-in'");
     assert_eq!(stored, 2, "the two accepted submits stay stored");
 }

@@ -160,10 +160,7 @@ fn smpp_in_ucp_out_with_notifications_mo_alerts_and_a_long_message() {
     let text: String = parts.iter().filter_map(|p| p.content.text()).collect();
     assert_eq!(text, "x".repeat(400));
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
-    let open: i64 = setup
-        .store()
-        .query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0))
-        .unwrap();
+    let open: i64 = setup.db().number("SELECT COUNT(*) FROM dlr_open");
     assert_eq!(open, 0, "no open DLR entry is left behind");
     let log = setup.log("connector.ucp");
     assert!(log.contains(") CONNECT OK"), "{log}");

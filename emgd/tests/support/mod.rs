@@ -84,8 +84,79 @@ to = "sim1"
         rusqlite::Connection::open(self.dir.path().join("data/emg.sqlite")).expect("open store")
     }
 
+    /// The store emgd runs on, read beside it: the SQLite file, or (`EMG_TEST_BACKEND=postgres`)
+    /// its database on the test PostgreSQL server. Call it after the first start.
+    pub fn db(&self) -> StoreDb {
+        let text = std::fs::read_to_string(&self.config).expect("read the configuration");
+        let url = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("database_url"))
+            .map(|rest| rest.trim().trim_start_matches('=').trim().trim_matches('"'));
+        match url {
+            Some(url) => StoreDb::Postgres(url.rsplit('/').next().unwrap_or(url).to_string()),
+            None => StoreDb::Sqlite(self.store()),
+        }
+    }
+
     pub fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.path().join("log").join(name)).unwrap_or_default()
+    }
+}
+
+/// A gateway's store, whichever backend it is on. SQL that both speak: a boolean column is
+/// tested as itself (`charged`, `NOT charged`), not against 0 and 1.
+pub enum StoreDb {
+    Sqlite(rusqlite::Connection),
+    /// A database of the test server (`tests::postgres::PgServer::shared`).
+    Postgres(String),
+}
+
+impl StoreDb {
+    /// The rows `sql` selects, each column as text (NULL as the empty string).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        match self {
+            StoreDb::Sqlite(conn) => {
+                use rusqlite::types::ValueRef;
+                let mut stmt = conn.prepare(sql).expect("prepare");
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        (0..n)
+                            .map(|i| {
+                                Ok(match r.get_ref(i)? {
+                                    ValueRef::Null => String::new(),
+                                    ValueRef::Integer(v) => v.to_string(),
+                                    ValueRef::Real(v) => v.to_string(),
+                                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                        String::from_utf8_lossy(t).into_owned()
+                                    }
+                                })
+                            })
+                            .collect::<rusqlite::Result<Vec<String>>>()
+                    })
+                    .expect("query");
+                rows.map(|r| r.expect("row")).collect()
+            }
+            StoreDb::Postgres(db) => tests::postgres::PgServer::shared()
+                .query(db, sql)
+                .lines()
+                .map(|l| l.split('|').map(str::to_string).collect())
+                .collect(),
+        }
+    }
+
+    /// The one value `sql` selects, as text.
+    pub fn text(&self, sql: &str) -> String {
+        let rows = self.rows(sql);
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows[0][0].clone()
+    }
+
+    /// The one integer `sql` selects.
+    pub fn number(&self, sql: &str) -> i64 {
+        let text = self.text(sql);
+        text.parse()
+            .unwrap_or_else(|_| panic!("{sql}: {text:?} is not a number"))
     }
 }
 

@@ -15,7 +15,7 @@
 //! once for the group, followed through the group's own ops).
 
 use crate::store::accounts::to_micros;
-use crate::store::sqlite::accounts::prefix_of;
+use crate::store::sqlite::accounts::{prefix_of, Cause, Ledger};
 use crate::store::sqlite::ops::{Accounting, LogRow, Op};
 use crate::store::{accounts::BalanceChange, MessageState};
 use config::RefundPolicy;
@@ -47,6 +47,7 @@ pub enum Kind {
     Flags,
     FlagsClear,
     Balance,
+    History,
     NodeMax,
 }
 
@@ -127,8 +128,9 @@ type SummaryKey = (String, i64, String, String, String);
 /// What the writer must know before it plans a segment of the group.
 #[derive(Debug, Default)]
 pub struct Needs {
-    /// Each batch's leading charge: (batch index, account, millionths), in order.
-    pub charges: Vec<(usize, String, i64)>,
+    /// Each batch's leading charge: (batch index, account, receiving connector,
+    /// millionths), in order.
+    pub charges: Vec<(usize, String, String, i64)>,
     /// Messages whose state before the group decides a refund.
     pub states: Vec<i64>,
 }
@@ -146,10 +148,14 @@ impl Plan<'_> {
         let mut needs = Needs::default();
         for (i, ops) in self.batches.iter().enumerate() {
             if let Some(Op::Charge {
-                account, micros, ..
+                account,
+                via,
+                micros,
             }) = ops.first()
             {
-                needs.charges.push((i, account.clone(), *micros));
+                needs
+                    .charges
+                    .push((i, account.clone(), via.clone(), *micros));
             }
             if self.acct.refund != RefundPolicy::Rejected {
                 continue;
@@ -174,13 +180,16 @@ impl Plan<'_> {
     /// The statements of the segment, in order. `accepted[i]` says whether batch `i` is in
     /// (a refused charge leaves it out); `sent_before` holds the messages among
     /// [`Needs::states`] that were in state sent before the group; `states` follows the
-    /// group's own changes across segments. Returns the statements and the highest message
-    /// id the segment stores.
+    /// group's own changes across segments; `ledger` sums the group's charges and refunds
+    /// for their history rows (written before an operator's change and at the end, as the
+    /// SQLite store does). Returns the statements and the highest message id the segment
+    /// stores.
     pub fn statements(
         &self,
         accepted: &[bool],
         sent_before: &HashSet<i64>,
         states: &mut HashMap<i64, i16>,
+        ledger: &mut Ledger,
     ) -> Result<(Vec<Stmt>, i64), String> {
         let mut out = Vec::new();
         let mut phase = Phase::default();
@@ -199,7 +208,8 @@ impl Plan<'_> {
                 if let Some(id) = stored_id(op) {
                     max_id = max_id.max(id);
                 }
-                self.add(op, &mut phase, &mut summary, sent_before, states, &mut out)?;
+                let decided = (sent_before, &mut *states, &mut *ledger);
+                self.add(op, &mut phase, &mut summary, decided, &mut out)?;
                 phase.touched.extend(keys);
             }
         }
@@ -215,8 +225,7 @@ impl Plan<'_> {
         op: &Op,
         p: &mut Phase,
         summary: &mut HashMap<SummaryKey, [i64; 4]>,
-        sent_before: &HashSet<i64>,
-        states: &mut HashMap<i64, i16>,
+        (sent_before, states, ledger): (&HashSet<i64>, &mut HashMap<i64, i16>, &mut Ledger),
         out: &mut Vec<Stmt>,
     ) -> Result<(), String> {
         let now = self.now;
@@ -288,6 +297,7 @@ impl Plan<'_> {
                     if refunded {
                         if let Some(account) = &row.account {
                             *p.refunds.entry(account.clone()).or_default() += row.price_micros;
+                            ledger.add(account, Cause::Refund, &row.in_connector, row.price_micros);
                         }
                     }
                     add_summary(summary, row, !refunded, self.acct.summary_prefix_length);
@@ -392,6 +402,9 @@ impl Plan<'_> {
                         postpaid_limit,
                     } => (false, to_micros(*amount), postpaid_limit.map(to_micros)),
                 };
+                // The changes before it get their history rows first, so each row's amount
+                // before is the balance as that change found it.
+                out.extend(history(ledger, now));
                 out.push(stmt(
                     Kind::Balance,
                     vec![
@@ -425,6 +438,68 @@ fn refund(policy: RefundPolicy, state: MessageState, row: &LogRow, was_sent: boo
         RefundPolicy::Failed => true,
         RefundPolicy::Rejected => !was_sent,
     }
+}
+
+/// Where the segment that starts at batch `start` ends (exclusive): after the first batch
+/// that changes a balance by hand, or that may refund an account a later batch's leading
+/// charge spends (charges are decided at the start of a segment, so a refund before a charge
+/// must be in the segment before it, as the SQLite store applies them in order).
+pub fn segment_end(batches: &[&[Op]], start: usize, policy: RefundPolicy) -> usize {
+    let charged: Vec<Option<&str>> = batches
+        .iter()
+        .map(|ops| match ops.first() {
+            Some(Op::Charge { account, .. }) => Some(account.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (i, ops) in batches.iter().enumerate().skip(start) {
+        let refunds_a_later_charge = || {
+            ops.iter()
+                .filter_map(|op| may_refund(policy, op))
+                .any(|a| charged[i + 1..].contains(&Some(a)))
+        };
+        if ops.iter().any(|op| matches!(op, Op::Balance { .. })) || refunds_a_later_charge() {
+            return i + 1;
+        }
+    }
+    batches.len()
+}
+
+/// The account `op` may give a price back to.
+fn may_refund(policy: RefundPolicy, op: &Op) -> Option<&str> {
+    match op {
+        Op::Final {
+            state,
+            log: Some(row),
+            ..
+        } if policy != RefundPolicy::None && refundable_state(*state) && row.price_micros > 0 => {
+            row.account.as_deref()
+        }
+        _ => None,
+    }
+}
+
+/// The history rows of the charges and refunds `ledger` summed, each with the balance before
+/// it as the balance now less its change; none when it is empty.
+pub fn history(ledger: &mut Ledger, now: i64) -> Option<Stmt> {
+    if ledger.is_empty() {
+        return None;
+    }
+    let mut cols: (Vec<String>, Vec<i64>, Vec<String>) = Default::default();
+    for (account, by, change) in ledger.take() {
+        cols.0.push(account);
+        cols.1.push(change);
+        cols.2.push(by);
+    }
+    Some(stmt(
+        Kind::History,
+        vec![
+            Box::new(cols.0),
+            Box::new(cols.1),
+            Box::new(cols.2),
+            Box::new(now),
+        ],
+    ))
 }
 
 fn refundable_state(state: MessageState) -> bool {

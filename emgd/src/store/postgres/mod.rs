@@ -25,6 +25,7 @@ mod read;
 pub mod schema;
 mod statements;
 
+use super::sqlite::accounts::{Cause, Ledger};
 use super::sqlite::ops::{Accounting, Op};
 use super::{
     accounts as acct, ErrorCount, OpenDlr, Options, Page, Query, Recovered, Store, StoreError,
@@ -424,13 +425,10 @@ async fn transaction(
     let mut states = HashMap::new();
     let mut stmts = Vec::new();
     let mut max_id = 0;
-    // Segments end after a batch that changes a balance by hand.
+    let mut ledger = Ledger::default();
     let mut start = 0;
     while start < batches.len() {
-        let end = batches[start..]
-            .iter()
-            .position(|ops| ops.iter().any(|op| matches!(op, Op::Balance { .. })))
-            .map_or(batches.len(), |i| start + i + 1);
+        let end = group::segment_end(batches, start, acct.refund);
         let plan = Plan {
             acct,
             now,
@@ -446,15 +444,17 @@ async fn transaction(
         let mut accepted = vec![true; end - start];
         if !needs.charges.is_empty() {
             let accounts: Vec<&str> = needs.charges.iter().map(|c| c.1.as_str()).collect();
-            let amounts: Vec<i64> = needs.charges.iter().map(|c| c.2).collect();
+            let amounts: Vec<i64> = needs.charges.iter().map(|c| c.3).collect();
             let row = w
                 .client
                 .query_one(&w.stmts.charge, &[&accounts, &amounts, &now])
                 .await
                 .map_err(db_err)?;
             let passed: Vec<bool> = row.get(0);
-            for ((i, account, _), ok) in needs.charges.iter().zip(passed) {
-                if !ok {
+            for ((i, account, via, micros), ok) in needs.charges.iter().zip(passed) {
+                if ok {
+                    ledger.add(account, Cause::Charge, via, -micros);
+                } else {
                     accepted[*i] = false;
                     outcomes_set(&mut outcomes, start + i, account);
                 }
@@ -472,12 +472,13 @@ async fn transaction(
                 .collect()
         };
         let (mut more, top) = plan
-            .statements(&accepted, &sent_before, &mut states)
+            .statements(&accepted, &sent_before, &mut states, &mut ledger)
             .map_err(StoreError::Database)?;
         stmts.append(&mut more);
         max_id = max_id.max(top);
         start = end;
     }
+    stmts.extend(group::history(&mut ledger, now));
     if max_id > 0 {
         stmts.push(group::node_max(i32::from(node.id), max_id));
     }

@@ -134,6 +134,15 @@ const SQL: &[(Kind, &str)] = &[
                 (SELECT micros FROM new) - COALESCE((SELECT micros FROM old), 0), $5, $6",
     ),
     (
+        // The charges and refunds of a group summed (see `group::history`); an account
+        // without a balance is not balance-controlled and has no history.
+        Kind::History,
+        "INSERT INTO balance_history (account, amount_before, amount, created_us, created_by)
+         SELECT u.account, b.micros - u.change, u.change, $4, u.by
+         FROM UNNEST($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(account, change, by, n)
+         JOIN balances b ON b.account = u.account ORDER BY u.n",
+    ),
+    (
         Kind::NodeMax,
         "UPDATE nodes SET max_id = GREATEST(max_id, $2) WHERE nodeid = $1",
     ),

@@ -64,6 +64,19 @@ impl Ledger {
         }
     }
 
+    /// The sums so far, in the order their first change came, as (account, `created_by`,
+    /// change); the ledger starts again empty. (The PostgreSQL store writes them itself.)
+    pub fn take(&mut self) -> Vec<(String, String, i64)> {
+        self.sums
+            .drain(..)
+            .map(|(a, c, v, m)| (a, format!("{}:{v}", c.word()), m))
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
     /// One history row per sum, its amount before read back from the balance as it is now
     /// (every change summed here has been applied, and nothing else changed it since).
     pub fn flush(&mut self, conn: &Connection, now: i64) -> rusqlite::Result<()> {

@@ -137,10 +137,6 @@ async fn concurrent_charges_in_one_group_never_overspend(h: Harness) {
     assert_eq!(ok, 100);
     assert_eq!(balance(&store, "acme").await, "0");
     assert_eq!(queued(&h), 100);
-    if !h.is_sqlite() {
-        // The PostgreSQL store does not write charge and refund history rows yet (issue 18).
-        return;
-    }
     // The history has the operator's 10 and the charges, one row per group commit: their
     // changes add up to the balance's movement exactly.
     let history = store.balance_history("acme".into(), 1000).await.unwrap();
@@ -242,17 +238,7 @@ async fn refunds_follow_the_policy_and_history_records_every_change(h: Harness) 
         ("1".into(), "-0.2".into(), "charge:in"),
         ("0".into(), "1".into(), "tester"),
     ];
-    if h.is_sqlite() {
-        assert_eq!(seen, every_change);
-    } else {
-        // The PostgreSQL store records operators' changes only, not yet each charge and
-        // refund (issue 18).
-        let operators: Vec<_> = every_change
-            .into_iter()
-            .filter(|(_, _, by)| !by.contains(':'))
-            .collect();
-        assert_eq!(seen, operators);
-    }
+    assert_eq!(seen, every_change);
     store.close().await.unwrap();
 
     // Under `failed` the UNDELIV one would have been refunded too.
@@ -434,3 +420,78 @@ both!(
     refunds_follow_the_policy_and_history_records_every_change,
     the_hourly_summary_adds_up_each_routelog_row,
 );
+
+/// Within one group a refund before a charge pays for it, as on SQLite (which applies a
+/// group's writes one by one): the PostgreSQL writer decides charges at the start of a
+/// segment, so the refund must end the segment before the charge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_before_a_charge_in_one_group_pays_for_it_on_postgres() {
+    let h = Harness::postgres();
+    let Harness::Postgres { url, .. } = &h else {
+        unreachable!()
+    };
+    let store = h.open(Options::default()).await;
+    set(&store, "acme", "0.2", None).await;
+    set(&store, "other", "1", None).await;
+    store
+        .commit(charged(&priced(1, "acme", "0.2")))
+        .await
+        .unwrap();
+    assert_eq!(balance(&store, "acme").await, "0");
+    // A side transaction holds another account's balance row: the writer's next group (a
+    // charge to it) waits on it, and the two requests that come meanwhile queue up as one
+    // group, the refund first.
+    let (side, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    side.batch_execute("BEGIN; SELECT * FROM balances WHERE account = 'other' FOR UPDATE")
+        .await
+        .unwrap();
+    let spawn = |writes: Vec<Write>| {
+        let store = store.clone();
+        tokio::spawn(async move { store.commit(writes).await })
+    };
+    let blocked = spawn(charged(&priced(2, "other", "0.1")));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.count("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let fail = Write::finish(
+        priced(1, "acme", "0.2"),
+        MessageState::Failed,
+        "REJECTD",
+        None,
+    );
+    let refund = spawn(vec![fail]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let charge = spawn(charged(&priced(3, "acme", "0.2")));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    side.batch_execute("ROLLBACK").await.unwrap();
+    blocked.await.unwrap().unwrap();
+    refund.await.unwrap().unwrap();
+    charge.await.unwrap().unwrap();
+    assert_eq!(balance(&store, "acme").await, "0");
+    let history = store.balance_history("acme".into(), 10).await.unwrap();
+    let seen: Vec<(String, String, &str)> = history
+        .iter()
+        .map(|h| {
+            let (before, change) = (h.amount_before.to_string(), h.amount.to_string());
+            (before, change, h.created_by.as_str())
+        })
+        .collect();
+    // Newest first, the refund written first; as on SQLite, each sum of one group has the
+    // balance after the group less its change as its amount before.
+    assert_eq!(
+        seen[..2],
+        [
+            ("0.2".into(), "-0.2".into(), "charge:in"),
+            ("-0.2".into(), "0.2".into(), "refund:in"),
+        ]
+    );
+    store.close().await.unwrap();
+}
