@@ -371,6 +371,9 @@ pub struct User {
     pub mo_url: Option<String>,
     /// GET or POST for `mo_url`; `None`: the connector's `mo_method`.
     pub mo_method: Option<crate::http::HttpMethod>,
+    /// EMG's `ALLOWROUTE`: this user may hard-route its messages with the `ROUTE` option
+    /// (MGP); off, such a submission is refused.
+    pub allowroute: bool,
 }
 
 /// Bind types a user may use; the default for `binds`.

@@ -248,3 +248,143 @@ fn reports_for_an_absent_application_are_held_through_a_crash() {
         queued()
     );
 }
+
+/// MO messages routed to an application user (a route's `user`) are pushed to it as `deliver`
+/// (MSGTYPE 1): sent by smpplib while the application is away they are held in the store; a
+/// session that takes them without answering `ok` leaves them queued; the next one that
+/// answers `ok` gets them again and they are gone. `ROUTE` is refused for a user without
+/// `allowroute` and taken from one with it.
+#[test]
+fn mo_messages_are_pushed_held_and_deleted_only_on_ok() {
+    let mgp = free_port();
+    let setup = Setup::new(
+        "",
+        "",
+        &format!(
+            r#"
+[[route]]
+prefix = "77"
+to = "apps"
+user = "app"
+
+[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{mgp}"
+instances = 2
+
+[user.app]
+password = "app"
+
+[user.app2]
+password = "app2"
+allowroute = true
+"#
+        ),
+    );
+    let _emgd = setup.start();
+    wait_port(mgp);
+    wait_port(setup.smpp_port);
+
+    let sent = support::smpplib(
+        setup.smpp_port,
+        &[
+            "--count",
+            "3",
+            "--dest",
+            "7712345",
+            "--no-dlr",
+            "--bind",
+            "transmitter",
+        ],
+    );
+    assert_eq!(sent["accepted"].as_array().map(Vec::len), Some(3), "{sent}");
+    let queued = || -> i64 {
+        setup
+            .store()
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE target = 'apps' AND state = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(-1)
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || queued() == 3),
+        "held while away: {}",
+        queued()
+    );
+
+    let dropped = app(mgp, &["--expect-mo", "3", "--no-answer", "--timeout", "30"]);
+    assert_eq!(dropped["mo"].as_array().map(Vec::len), Some(3), "{dropped}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(queued(), 3, "not answered ok: still queued");
+
+    let got = app(mgp, &["--expect-mo", "3", "--timeout", "60"]);
+    let mo = got["mo"].as_array().unwrap();
+    assert_eq!(mo.len(), 3, "{got}");
+    let mut texts: Vec<&str> = mo.iter().map(|o| o["MESSAGE"].as_str().unwrap()).collect();
+    texts.sort();
+    assert_eq!(texts, ["message 0", "message 1", "message 2"], "{got}");
+    for o in mo {
+        assert_eq!(o["MSGTYPE"], "1", "{o}");
+        assert_eq!(o["DESTADDR"], "7712345", "{o}");
+    }
+    assert!(
+        wait_for(Duration::from_secs(10), || queued() == 0),
+        "acknowledged, so deleted: {}",
+        queued()
+    );
+
+    // ROUTE needs `allowroute`.
+    let refused = app(
+        mgp,
+        &[
+            "--count",
+            "1",
+            "--leave",
+            "--dest",
+            "999",
+            "--option",
+            "ROUTE=sim1",
+        ],
+    );
+    let e = &refused["errors"][0]["error"];
+    assert_eq!(e["code"], "forbidden", "{refused}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("user app may not route its messages (set `allowroute = true`"),
+        "{e}"
+    );
+    let routed = app(
+        mgp,
+        &[
+            "--user",
+            "app2",
+            "--password",
+            "app2",
+            "--count",
+            "1",
+            "--leave",
+            "--dest",
+            "999",
+            "--option",
+            "ROUTE=sim1",
+        ],
+    );
+    assert_eq!(
+        routed["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{routed}"
+    );
+    let id: i64 = routed["ids"][0].as_str().unwrap().parse().unwrap();
+    let target: String = setup
+        .store()
+        .query_row("SELECT target FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(target, "sim1");
+}
