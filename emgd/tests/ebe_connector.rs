@@ -232,6 +232,7 @@ password = "inj"
         &["-u", "injector:inj"],
     );
     assert_eq!(status, 200, "{body}");
+    let injected = body;
 
     let out = client.wait_with_output().unwrap();
     assert!(
@@ -245,6 +246,8 @@ password = "inj"
         r["receipts"][&id]["state"], 2,
         "the injected DELIVERED reached smpplib: {r}"
     );
+    // The answer names the emg id that ORIGID (the next hop's id) matched.
+    assert_eq!(injected.trim(), format!("{id}\n0\nOK"), "{injected}");
     assert!(
         setup
             .log("connector.ebe")

@@ -353,7 +353,11 @@ async fn submitted(link: &Link, parsed: Submission) -> Result<Value, ErrorBody> 
         }
         Submission::Report { origid, status } => {
             match link.gw.inject_report(&origid, status).await {
-                Ok(()) => Ok(json!({ "origid": origid, "messagestate": state_name(status) })),
+                Ok(id) => Ok(json!({
+                    "origid": origid,
+                    "message_id": id,
+                    "messagestate": state_name(status),
+                })),
                 Err(e @ InjectError::NotFound(_)) => Err(ErrorBody::not_found(e.to_string())),
                 Err(e @ InjectError::NotInjectable { .. }) => {
                     Err(ErrorBody::refused(e.to_string()))
