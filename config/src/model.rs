@@ -231,6 +231,9 @@ pub struct Connector {
     pub nodlr: bool,
     /// `ebe_timeout`: seconds an EBE program may run before its process group is killed.
     pub ebe_timeout: u64,
+    /// `ebe_args`: the EBE program's arguments, `%NAME%` placeholders (see
+    /// [`crate::EBE_FIELDS`]) expanded for each message by [`crate::expand_ebe_arg`].
+    pub ebe_args: Vec<String>,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
     /// EMG's `PLUGIN=name:string`: the string after the colon of an entry of `plugins`, by

@@ -89,6 +89,7 @@ const EBE_NO_CREDS: &str = "an `ebe` connector runs a program and logs in nowher
 const NEXT_HOP_DLR: &str =
     "only meaningful for outgoing `ebe` and `http` connectors, whose next hop may send no receipts";
 const EBE_ONLY: &str = "only meaningful for `ebe` connectors (the program's time limit)";
+const EBE_ARGS: &str = "only meaningful for `ebe` connectors (the program's arguments)";
 const GSM_WINDOW: &str = "a `gsm` connector sends one message at a time through its modem";
 /// Refused by the gsm connector's own check, at the table's header rather than the keyword.
 const GSM_ONE: &str = "@2:1: connector.c.instances: a `gsm` connector has one instance (one modem on one tty): set `instances = 1`";
@@ -232,6 +233,9 @@ fn rows() -> Vec<(&'static str, Applies)> {
             only(!k.incoming && (k.is("ebe") || k.is("http")), NEXT_HOP_DLR)
         }),
         r("ebe_timeout = 5", |k| only(k.is("ebe"), EBE_ONLY)),
+        r("ebe_args = [\"-d\", \"%DESTADDR%\"]", |k| {
+            only(k.is("ebe"), EBE_ARGS)
+        }),
     ]
 }
 
