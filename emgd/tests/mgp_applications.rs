@@ -388,3 +388,72 @@ allowroute = true
         .unwrap();
     assert_eq!(target, "sim1");
 }
+
+/// TLS on the application listener (`tls`, `tls_cert`, `tls_key`): python's `ssl` logs in,
+/// submits and is pushed its receipts over TLS; a client that does not trust emgd's CA does
+/// not get through, and the listener goes on serving.
+#[test]
+fn an_application_speaks_mgp_over_tls() {
+    let mgp = free_port();
+    let setup = Setup::new(
+        "",
+        "dlr_delay_ms = 50",
+        &format!(
+            r#"
+[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{mgp}"
+tls = true
+tls_cert = "server.pem"
+tls_key = "server-key.pem"
+
+[user.app]
+password = "app"
+"#
+        ),
+    );
+    tests::certs::Ca::new(setup.dir.path(), "ca").issue("server");
+    tests::certs::Ca::new(setup.dir.path(), "other-ca").issue("stranger");
+    let _emgd = setup.start();
+    wait_port(mgp);
+    let ca = setup.dir.path().join("ca.pem");
+    let other = setup.dir.path().join("other-ca.pem");
+
+    let stranger = app(mgp, &["--tls-ca", other.to_str().unwrap(), "--count", "1"]);
+    assert!(
+        stranger["connect_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("CERTIFICATE_VERIFY_FAILED")),
+        "{stranger}"
+    );
+    let r = app(
+        mgp,
+        &[
+            "--tls-ca",
+            ca.to_str().unwrap(),
+            "--count",
+            "20",
+            "--dest",
+            "4670",
+        ],
+    );
+    assert_eq!(r["login"]["ok"]["user"], "app", "{r}");
+    assert_eq!(r["errors"].as_array().map(Vec::len), Some(0), "{r}");
+    let ids = r["ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 20, "{r}");
+    for id in ids {
+        assert_eq!(r["reports"][id.as_str().unwrap()], "DELIVERED", "{r}");
+    }
+    // A plain-text client gets no MGP answer from a TLS listener.
+    let plain = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/mgp_app.py"))
+        .args(["--port", &mgp.to_string(), "--count", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        !plain.status.success() || !String::from_utf8_lossy(&plain.stdout).contains("\"ok\""),
+        "{}",
+        String::from_utf8_lossy(&plain.stdout)
+    );
+}

@@ -17,19 +17,24 @@ object.
 --expect-reports N: submit nothing and wait for N reports (held while we were away).
 --expect-mo N: submit nothing and wait for N MO messages (`deliver` with MSGTYPE 1); they
   are printed as "mo", each its options.
+--tls-ca FILE: speak TLS (python's ssl), trusting the CA in FILE, checking the name localhost.
 --no-answer: leave every `deliver` unanswered (as an application that drops the session
   before acknowledging).
 """
 import argparse
 import json
 import socket
+import ssl
 import sys
 import time
 
 
 class Session:
-    def __init__(self, port):
+    def __init__(self, port, tls_ca=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if tls_ca:
+            ctx = ssl.create_default_context(cafile=tls_ca)
+            self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
         self.buf = b""
         self.next_id = 1
 
@@ -73,12 +78,17 @@ def main():
     ap.add_argument("--expect-reports", type=int, default=0)
     ap.add_argument("--expect-mo", type=int, default=0)
     ap.add_argument("--no-answer", action="store_true")
+    ap.add_argument("--tls-ca", help="connect over TLS (python's ssl), trusting this CA file")
     ap.add_argument("--forbidden", default="")
     ap.add_argument("--foreign", default="")
     ap.add_argument("--option", action="append", default=[])
     args = ap.parse_args()
 
-    s = Session(args.port)
+    try:
+        s = Session(args.port, args.tls_ca)
+    except (OSError, ssl.SSLError) as e:
+        print(json.dumps({"connect_error": f"{type(e).__name__}: {e}"}))
+        return 0
     answers = {}      # request id -> frame
     reports = {}      # ORIGID -> MESSAGESTATE
     mo = []           # the options of each MO message delivered
