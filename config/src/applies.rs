@@ -79,7 +79,7 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "dlr_session" => framed && direction == Incoming,
             // Connectors whose next hop may send no receipts.
             "dlr_support" | "nodlr" => matches!(kind, (Ebe | Http, Outgoing)),
-            "ebe_timeout" => protocol == Ebe,
+            "ebe_timeout" | "ebe_args" => protocol == Ebe,
             _ => true,
         };
     if ok {
@@ -131,6 +131,7 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
         ),
         "dlr_support" | "nodlr" => "only meaningful for outgoing `ebe` and `http` connectors, whose next hop may send no receipts".into(),
         "ebe_timeout" => "only meaningful for `ebe` connectors (the program's time limit)".into(),
+        "ebe_args" => "only meaningful for `ebe` connectors (the program's arguments)".into(),
         "dlr_id_format" => "an outgoing `smtp` connector gets no delivery receipts (a mail relay sends none), so no id to match".into(),
         k if k.starts_with("tls") && protocol == Smtp => {
             "`smtp` connectors encrypt with STARTTLS: use `smtp_starttls`, `smtp_tls_cert`, `smtp_tls_key` and `smtp_tls_ca`".into()

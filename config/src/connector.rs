@@ -62,6 +62,7 @@ const OWN_KEYWORDS: &[&str] = &[
     "dlr_support",
     "nodlr",
     "ebe_timeout",
+    "ebe_args",
 ];
 
 /// Every keyword allowed in a connector table.
@@ -239,6 +240,7 @@ pub(crate) struct Partial {
     dlr_support: Option<bool>,
     nodlr: Option<bool>,
     ebe_timeout: Option<u64>,
+    ebe_args: Option<Vec<String>>,
     /// `plugins`: names of `[plugin.NAME]` tables, in the order they run.
     pub(crate) plugins: Option<Vec<Sp<String>>>,
     /// HTTP keywords (`crate::http`).
@@ -318,6 +320,7 @@ impl Partial {
             dlr_support,
             nodlr,
             ebe_timeout,
+            ebe_args,
             plugins,
             sim_key,
             smpp_out_key,
@@ -482,6 +485,7 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, prefix: &str, header: Span, t: &DeTable<'_
             "dlr_support" => p.dlr_support = values::boolean(sink, &kw, v),
             "nodlr" => p.nodlr = values::boolean(sink, &kw, v),
             "ebe_timeout" => p.ebe_timeout = values::int(sink, &kw, v, 1, 86_400),
+            "ebe_args" => p.ebe_args = crate::ebe::read_args(sink, &kw, v),
             "plugins" => p.plugins = values::strings(sink, &kw, v),
             k if crate::http::IN_KEYWORDS.contains(&k)
                 || crate::http::OUT_KEYWORDS.contains(&k) =>
@@ -740,6 +744,7 @@ pub(crate) fn finish(
         }),
         nodlr: m.nodlr.unwrap_or(false),
         ebe_timeout: m.ebe_timeout.unwrap_or(30),
+        ebe_args: m.ebe_args.clone().unwrap_or_default(),
         plugins: m
             .plugins
             .iter()

@@ -244,6 +244,9 @@ pub struct Connector {
     pub nodlr: bool,
     /// `ebe_timeout`: seconds an EBE program may run before its process group is killed.
     pub ebe_timeout: u64,
+    /// `ebe_args`: the EBE program's arguments, `%NAME%` placeholders (see
+    /// [`crate::EBE_FIELDS`]) expanded for each message by [`crate::expand_ebe_arg`].
+    pub ebe_args: Vec<String>,
     /// `plugins`: the plugins attached here, in the order they run (after the global ones).
     pub plugins: Vec<String>,
     /// EMG's `PLUGIN=name:string`: the string after the colon of an entry of `plugins`, by
@@ -386,6 +389,9 @@ pub struct User {
     pub mo_url: Option<String>,
     /// GET or POST for `mo_url`; `None`: the connector's `mo_method`.
     pub mo_method: Option<crate::http::HttpMethod>,
+    /// EMG's `ALLOWROUTE`: this user may hard-route its messages with the `ROUTE` option
+    /// (MGP); off, such a submission is refused.
+    pub allowroute: bool,
 }
 
 /// Bind types a user may use; the default for `binds`.

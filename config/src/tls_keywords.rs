@@ -154,7 +154,7 @@ pub(crate) fn finish(
     // Elsewhere (SMTP, GSM, the simulator) `crate::applies` refuses every TLS keyword.
     if !matches!(
         protocol,
-        Protocol::Smpp | Protocol::Ucp | Protocol::Cimd2 | Protocol::Http
+        Protocol::Smpp | Protocol::Ucp | Protocol::Cimd2 | Protocol::Mgp | Protocol::Http
     ) {
         return None;
     }

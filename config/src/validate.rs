@@ -38,6 +38,7 @@ const USER_KEYWORDS: &[&str] = &[
     "throughput",
     "mo_url",
     "mo_method",
+    "allowroute",
 ];
 const GROUP_KEYWORDS: &[&str] = &["members"];
 const ROUTE_KEYWORDS: &[&str] = &["name", "prefix", "account", "from", "to", "user"];
@@ -324,6 +325,7 @@ fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> Ra
         throughput: None,
         mo_url: None,
         mo_method: None,
+        allowroute: false,
     };
     for (key, kw, v) in values::known_keys(&mut ctx.sink, &prefix, t, USER_KEYWORDS) {
         let sink = &mut ctx.sink;
@@ -365,6 +367,9 @@ fn read_user(ctx: &mut Ctx<'_>, name: &str, header: Span, t: &DeTable<'_>) -> Ra
             }
             "mo_url" => user.mo_url = crate::http::read_mo_url(sink, &kw, v),
             "mo_method" => user.mo_method = crate::http::read_mo_method(ctx, &kw, v),
+            "allowroute" => {
+                user.allowroute = values::boolean(sink, &kw, v).unwrap_or(false);
+            }
             _ => {}
         }
     }

@@ -5,16 +5,19 @@
 //!
 //! Run with `BLESS=1` to rewrite the expected files after an intended change; review the diff.
 
-use config::Protocol;
+use config::{Direction, Protocol};
 use std::path::{Path, PathBuf};
 
 /// What this test takes the build to run (fixed, so that the snapshots do not move when a
 /// protocol is added to emgd).
-const AVAILABLE: &[Protocol] = &[
-    Protocol::Smpp,
-    Protocol::Http,
-    Protocol::Smtp,
-    Protocol::Sim,
+const AVAILABLE: &[(Protocol, Direction)] = &[
+    (Protocol::Smpp, Direction::Incoming),
+    (Protocol::Smpp, Direction::Outgoing),
+    (Protocol::Http, Direction::Incoming),
+    (Protocol::Http, Direction::Outgoing),
+    (Protocol::Smtp, Direction::Incoming),
+    (Protocol::Smtp, Direction::Outgoing),
+    (Protocol::Sim, Direction::Outgoing),
 ];
 
 fn corpus() -> PathBuf {

@@ -27,8 +27,7 @@ pub mod tls;
 pub mod users;
 pub mod watchdog;
 
-use anyhow::{bail, Context};
-use config::Protocol;
+use anyhow::Context;
 use gateway::Gateway;
 use std::future::Future;
 use std::path::Path;
@@ -73,7 +72,6 @@ where
     Fut: Future<Output = ()>,
 {
     let cfg = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
-    refuse_unavailable_protocols(&cfg)?;
     let plugins = plugin::Plugins::load(&cfg, None)
         .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
     let store: Arc<dyn Store> = match cfg.general.backend {
@@ -199,38 +197,6 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-/// The protocols this build runs (`--import-emg` comments out connectors of the others).
-pub const AVAILABLE_PROTOCOLS: &[Protocol] = &[
-    Protocol::Sim,
-    Protocol::Smpp,
-    Protocol::Http,
-    Protocol::Ucp,
-    Protocol::Cimd2,
-    Protocol::Smtp,
-    Protocol::Gsm,
-    Protocol::Mgp,
-    Protocol::Ebe,
-];
-
-/// Name every connector whose protocol this build cannot run yet, instead of leaving it IDLE
-/// without a word.
-fn refuse_unavailable_protocols(cfg: &config::Config) -> anyhow::Result<()> {
-    let missing: Vec<String> = cfg
-        .connectors
-        .values()
-        .filter(|c| !AVAILABLE_PROTOCOLS.contains(&c.protocol))
-        .map(|c| format!("{} ({:?} {:?})", c.name, c.direction, c.protocol))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "{}: these connectors use a protocol this build cannot run yet: {}",
-            cfg.path.display(),
-            missing.join(", ")
-        );
-    }
-    Ok(())
 }
 
 /// `WATCHDOG=1` to systemd every `every` until shutdown, so that a hung emgd is restarted.

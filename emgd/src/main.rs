@@ -97,7 +97,7 @@ fn migrate_store(from: &str, to: &str) -> ExitCode {
 
 /// `--import-emg`: write the converted configuration, list what was not carried.
 fn import_emg(source: &std::path::Path, config: &std::path::Path) -> ExitCode {
-    match config::emg::import(source, config, emgd::AVAILABLE_PROTOCOLS) {
+    match config::emg::import(source, config, config::applies::RUNS) {
         Ok(done) => {
             for w in &done.warnings {
                 eprintln!("{w}");

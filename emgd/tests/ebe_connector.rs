@@ -232,6 +232,7 @@ password = "inj"
         &["-u", "injector:inj"],
     );
     assert_eq!(status, 200, "{body}");
+    let injected = body;
 
     let out = client.wait_with_output().unwrap();
     assert!(
@@ -245,11 +246,57 @@ password = "inj"
         r["receipts"][&id]["state"], 2,
         "the injected DELIVERED reached smpplib: {r}"
     );
+    // The answer names the emg id that ORIGID (the next hop's id) matched.
+    assert_eq!(injected.trim(), format!("{id}\n0\nOK"), "{injected}");
     assert!(
         setup
             .log("connector.ebe")
             .contains("DLR INJECTED (info=\"ext-4242 DELIVRD\")"),
         "{}",
         setup.log("connector.ebe")
+    );
+}
+
+/// `ebe_args`: the program also gets the message's options as arguments, `%NAME%` expanded
+/// (`%%` a `%`); an unknown placeholder is refused by `--check-config` at its place.
+#[test]
+fn ebe_args_hand_the_options_as_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("args.sh");
+    std::fs::write(
+        &program,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> \"$(dirname \"$0\")/args.txt\"\necho >> \"$(dirname \"$0\")/args.txt\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let setup = setup(
+        &program,
+        r#"ebe_args = ["-d", "%DESTADDR%", "id=%ID% from %USER%", "100%%", "%UDH%"]"#,
+        "",
+    );
+    let _emgd = setup.start();
+    let (id, state) = one(setup.smpp_port, "7001");
+    assert_eq!(state, 2, "{}", setup.log("connector.ebe"));
+    let args = std::fs::read_to_string(dir.path().join("args.txt")).unwrap();
+    assert_eq!(args, format!("[-d][7001][id={id} from demo][100%][]\n"));
+
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(&setup.config)
+        .unwrap()
+        .replace("%DESTADDR%", "%DESTADR%");
+    std::fs::write(&bad, text).unwrap();
+    let out = Command::new(support::EMGD)
+        .args(["--check-config", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(
+            "connector.ebe.ebe_args: `%DESTADR%`: unknown placeholder `%DESTADR%`; did you mean `DESTADDR`?"
+        ),
+        "{stderr}"
     );
 }

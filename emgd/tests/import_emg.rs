@@ -98,3 +98,46 @@ fn a_broken_server_cfg_is_an_error_at_its_line() {
     );
     assert!(!dir.path().join("emg.toml").exists());
 }
+
+/// The kinds emgd runs are `config::applies::RUNS`, by protocol and direction: an outgoing EBE
+/// connector and an incoming UCP one are carried, an incoming GSM connector (emgd's GSM is
+/// outgoing only) is written commented out with its warning.
+#[test]
+fn the_kinds_carried_are_those_emgd_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("server.cfg");
+    std::fs::write(
+        &cfg,
+        "CONNECTOR ebe1 <\nTYPE=OUTGOING\nPROTOCOL=EBE\nADDRESS=/bin/true\nINSTANCES=1\n>\n\
+         CONNECTOR ucp-in <\nTYPE=INCOMING\nPROTOCOL=UCP\nADDRESS=0.0.0.0:9001\n>\n\
+         CONNECTOR gsm-in <\nTYPE=INCOMING\nPROTOCOL=GSM\nADDRESS=/dev/ttyUSB0\n>\n",
+    )
+    .unwrap();
+    let target = dir.path().join("emg.toml");
+    let out = Command::new(EMGD)
+        .arg("--import-emg")
+        .arg(&cfg)
+        .arg("--config")
+        .arg(&target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("is not available in this build"))
+            .collect::<Vec<_>>(),
+        [format!(
+            "{}:12: CONNECTOR gsm-in: protocol GSM is not available in this build of emg; the \
+             connector is written commented out",
+            cfg.display()
+        )],
+        "{stderr}"
+    );
+    let toml = std::fs::read_to_string(&target).unwrap();
+    assert!(toml.contains("\n[connector.ebe1]\n"), "{toml}");
+    assert!(toml.contains("\n[connector.ucp-in]\n"), "{toml}");
+    assert!(!toml.contains("\n[connector.gsm-in]"), "{toml}");
+    assert!(toml.contains("# CONNECTOR gsm-in <"), "{toml}");
+}

@@ -1,5 +1,5 @@
 //! Every connector keyword against every connector kind emgd runs (smpp, http, ucp, cimd2 and
-//! smtp in and out, gsm, sim), through `emgd --check-config`: where a keyword applies the file is valid; where it
+//! smtp in and out, gsm, sim, mgp in, ebe out), through `emgd --check-config`: where a keyword applies the file is valid; where it
 //! does not, it is refused with exactly the diagnostic in the table, at the keyword's place.
 //! What each keyword then does where it applies is tested end to end elsewhere:
 //! incoming_sessions.rs (instances, bind_timeout, keepalive, idletimeout, users), connector_
@@ -63,6 +63,14 @@ const KINDS: &[(&str, &str)] = &[
         "gsm",
         "type = \"outgoing\"\nprotocol = \"gsm\"\naddress = \"/dev/ttyUSB0\"",
     ),
+    (
+        "mgp in",
+        "type = \"incoming\"\nprotocol = \"mgp\"\naddress = \"127.0.0.1:8100\"",
+    ),
+    (
+        "ebe out",
+        "type = \"outgoing\"\nprotocol = \"ebe\"\naddress = \"/bin/true\"",
+    ),
 ];
 
 const STATIC_IN: &str =
@@ -77,6 +85,11 @@ const GSM_STATIC: &str =
     "a `gsm` connector opens its modem at start and keeps it open; there is nothing to connect later";
 const GSM_NO_CREDS: &str =
     "a `gsm` connector talks to its modem and logs in nowhere (the SIM's PIN is `gsm_pin`)";
+const EBE_NO_CREDS: &str = "an `ebe` connector runs a program and logs in nowhere";
+const NEXT_HOP_DLR: &str =
+    "only meaningful for outgoing `ebe` and `http` connectors, whose next hop may send no receipts";
+const EBE_ONLY: &str = "only meaningful for `ebe` connectors (the program's time limit)";
+const EBE_ARGS: &str = "only meaningful for `ebe` connectors (the program's arguments)";
 const GSM_WINDOW: &str = "a `gsm` connector sends one message at a time through its modem";
 /// Refused by the gsm connector's own check, at the table's header rather than the keyword.
 const GSM_ONE: &str = "@2:1: connector.c.instances: a `gsm` connector has one instance (one modem on one tty): set `instances = 1`";
@@ -117,7 +130,7 @@ impl Kind {
 
     /// A protocol with sessions of its own (windowed request/response).
     fn windowed(&self) -> bool {
-        matches!(self.protocol, "smpp" | "ucp" | "cimd2")
+        matches!(self.protocol, "smpp" | "ucp" | "cimd2" | "mgp")
     }
 }
 
@@ -150,6 +163,7 @@ fn credentials(k: &Kind) -> Option<&'static str> {
     match k.protocol {
         "sim" => Some(SIM_NO_CREDS),
         "gsm" => Some(GSM_NO_CREDS),
+        "ebe" => Some(EBE_NO_CREDS),
         _ => only(!k.incoming, LOGIN_OUT),
     }
 }
@@ -214,6 +228,13 @@ fn rows() -> Vec<(&'static str, Applies)> {
         r("mo_url = \"http://app/mo\"", http_in),
         r("http_timeout = 5", |k| {
             only(!k.incoming && k.is("http"), HTTP_OUT)
+        }),
+        r("dlr_support = true", |k| {
+            only(!k.incoming && (k.is("ebe") || k.is("http")), NEXT_HOP_DLR)
+        }),
+        r("ebe_timeout = 5", |k| only(k.is("ebe"), EBE_ONLY)),
+        r("ebe_args = [\"-d\", \"%DESTADDR%\"]", |k| {
+            only(k.is("ebe"), EBE_ARGS)
         }),
     ]
 }

@@ -243,3 +243,212 @@ fn reports_for_an_absent_application_are_held_through_a_crash() {
         queued()
     );
 }
+
+/// MO messages routed to an application user (a route's `user`) are pushed to it as `deliver`
+/// (MSGTYPE 1): sent by smpplib while the application is away they are held in the store; a
+/// session that takes them without answering `ok` leaves them queued; the next one that
+/// answers `ok` gets them again and they are gone. `ROUTE` is refused for a user without
+/// `allowroute` and taken from one with it.
+#[test]
+fn mo_messages_are_pushed_held_and_deleted_only_on_ok() {
+    let mgp = free_port();
+    let setup = Setup::new(
+        "",
+        "",
+        &format!(
+            r#"
+[[route]]
+prefix = "77"
+to = "apps"
+user = "app"
+
+[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{mgp}"
+instances = 2
+
+[user.app]
+password = "app"
+
+[user.app2]
+password = "app2"
+allowroute = true
+"#
+        ),
+    );
+    let _emgd = setup.start();
+    wait_port(mgp);
+    wait_port(setup.smpp_port);
+
+    let sent = support::smpplib(
+        setup.smpp_port,
+        &[
+            "--count",
+            "3",
+            "--dest",
+            "7712345",
+            "--no-dlr",
+            "--bind",
+            "transmitter",
+        ],
+    );
+    assert_eq!(sent["accepted"].as_array().map(Vec::len), Some(3), "{sent}");
+    let queued = || -> i64 {
+        setup
+            .store()
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE target = 'apps' AND state = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(-1)
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || queued() == 3),
+        "held while away: {}",
+        queued()
+    );
+
+    let dropped = app(mgp, &["--expect-mo", "3", "--no-answer", "--timeout", "30"]);
+    assert_eq!(dropped["mo"].as_array().map(Vec::len), Some(3), "{dropped}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(queued(), 3, "not answered ok: still queued");
+
+    let got = app(mgp, &["--expect-mo", "3", "--timeout", "60"]);
+    let mo = got["mo"].as_array().unwrap();
+    assert_eq!(mo.len(), 3, "{got}");
+    let mut texts: Vec<&str> = mo.iter().map(|o| o["MESSAGE"].as_str().unwrap()).collect();
+    texts.sort();
+    assert_eq!(texts, ["message 0", "message 1", "message 2"], "{got}");
+    for o in mo {
+        assert_eq!(o["MSGTYPE"], "1", "{o}");
+        assert_eq!(o["DESTADDR"], "7712345", "{o}");
+    }
+    assert!(
+        wait_for(Duration::from_secs(10), || queued() == 0),
+        "acknowledged, so deleted: {}",
+        queued()
+    );
+
+    // ROUTE needs `allowroute`.
+    let refused = app(
+        mgp,
+        &[
+            "--count",
+            "1",
+            "--leave",
+            "--dest",
+            "999",
+            "--option",
+            "ROUTE=sim1",
+        ],
+    );
+    let e = &refused["errors"][0]["error"];
+    assert_eq!(e["code"], "forbidden", "{refused}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("user app may not route its messages (set `allowroute = true`"),
+        "{e}"
+    );
+    let routed = app(
+        mgp,
+        &[
+            "--user",
+            "app2",
+            "--password",
+            "app2",
+            "--count",
+            "1",
+            "--leave",
+            "--dest",
+            "999",
+            "--option",
+            "ROUTE=sim1",
+        ],
+    );
+    assert_eq!(
+        routed["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{routed}"
+    );
+    let id: i64 = routed["ids"][0].as_str().unwrap().parse().unwrap();
+    let target: String = setup
+        .store()
+        .query_row("SELECT target FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(target, "sim1");
+}
+
+/// TLS on the application listener (`tls`, `tls_cert`, `tls_key`): python's `ssl` logs in,
+/// submits and is pushed its receipts over TLS; a client that does not trust emgd's CA does
+/// not get through, and the listener goes on serving.
+#[test]
+fn an_application_speaks_mgp_over_tls() {
+    let mgp = free_port();
+    let setup = Setup::new(
+        "",
+        "dlr_delay_ms = 50",
+        &format!(
+            r#"
+[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{mgp}"
+tls = true
+tls_cert = "server.pem"
+tls_key = "server-key.pem"
+
+[user.app]
+password = "app"
+"#
+        ),
+    );
+    tests::certs::Ca::new(setup.dir.path(), "ca").issue("server");
+    tests::certs::Ca::new(setup.dir.path(), "other-ca").issue("stranger");
+    let _emgd = setup.start();
+    wait_port(mgp);
+    let ca = setup.dir.path().join("ca.pem");
+    let other = setup.dir.path().join("other-ca.pem");
+
+    let stranger = app(mgp, &["--tls-ca", other.to_str().unwrap(), "--count", "1"]);
+    assert!(
+        stranger["connect_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("CERTIFICATE_VERIFY_FAILED")),
+        "{stranger}"
+    );
+    let r = app(
+        mgp,
+        &[
+            "--tls-ca",
+            ca.to_str().unwrap(),
+            "--count",
+            "20",
+            "--dest",
+            "4670",
+        ],
+    );
+    assert_eq!(r["login"]["ok"]["user"], "app", "{r}");
+    assert_eq!(r["errors"].as_array().map(Vec::len), Some(0), "{r}");
+    let ids = r["ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 20, "{r}");
+    for id in ids {
+        assert_eq!(r["reports"][id.as_str().unwrap()], "DELIVERED", "{r}");
+    }
+    // A plain-text client gets no MGP answer from a TLS listener.
+    let plain = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/mgp_app.py"))
+        .args(["--port", &mgp.to_string(), "--count", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        !plain.status.success() || !String::from_utf8_lossy(&plain.stdout).contains("\"ok\""),
+        "{}",
+        String::from_utf8_lossy(&plain.stdout)
+    );
+}

@@ -519,3 +519,103 @@ global = true
         .collect();
     assert_eq!(texts, ["hi (shop floor 2)", "plain"]);
 }
+
+const REPORTER: &str = r#"-- Status messages from a provider, "STATUS <its id> <state>", report the fate of the
+-- messages it took (EMG's DLR injection, from a hook) and are not delivered themselves.
+function before_receive(msg)
+  local id, state = string.match(msg.message, "^STATUS (%S+) (%S+)$")
+  if id then
+    emg.report(id, state)
+    return false, "status report taken"
+  end
+end
+"#;
+
+/// A hook reports the fate of a message with `emg.report(origid, state)`: a message sent by
+/// smpplib left on an EBE connector with `dlr_support` (the program printed its id
+/// `ext-77`); a status message over HTTP names that id, the plugin injects DELIVERED, and
+/// smpplib, still bound, gets its receipt. A bad state is the plugin's error, logged.
+#[test]
+fn a_hook_injects_a_delivery_report() {
+    let ebe = tempfile::tempdir().unwrap();
+    let program = ebe.path().join("send.sh");
+    std::fs::write(&program, "#!/bin/sh\ncat > /dev/null\necho ext-77\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (s, http) = setup(
+        &[("reporter.lua", REPORTER)],
+        &format!(
+            "[plugin.reporter]\nscript = \"reporter.lua\"\n\n[connector.ebe]\ntype = \"outgoing\"\n\
+             protocol = \"ebe\"\naddress = \"{}\"\ndlr_support = true\n\n\
+             [[route]]\nprefix = \"7\"\nto = \"ebe\"\n",
+            program.display()
+        ),
+    );
+    // The plugin on http-in: appended as its own keyword line.
+    let text = std::fs::read_to_string(&s.config).unwrap().replace(
+        "[connector.http-in]\n",
+        "[connector.http-in]\nplugins = [\"reporter\"]\n",
+    );
+    std::fs::write(&s.config, text).unwrap();
+    let _daemon = s.start();
+    let client = Command::new("python3")
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/peers/smpplib_client.py"),
+        )
+        .args([
+            "--port",
+            &s.smpp_port.to_string(),
+            "--count",
+            "1",
+            "--dest",
+            "7001",
+            "--timeout",
+            "60",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let sent = || {
+        s.store()
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE target = 'ebe' AND remote_id = 'ext-77'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_for(Duration::from_secs(30), || sent() == 1),
+        "never sent"
+    );
+
+    let url = |text: &str| format!("http://127.0.0.1:{http}/bin/send.json?to=999&text={text}");
+    let (code, body) = curl(&url("STATUS%20ext-77%20NONSENSE"), &["-u", "demo:demo"]);
+    assert_ne!(code, 200, "{body}");
+    let (code, body) = curl(&url("STATUS%20ext-77%20DELIVERED"), &["-u", "demo:demo"]);
+    assert_eq!(
+        code, 403,
+        "the status message itself is not delivered: {body}"
+    );
+
+    let out = client.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = r["accepted"][0].as_str().expect("accepted").to_string();
+    assert_eq!(
+        r["receipts"][&id]["state"], 2,
+        "the injected DELIVERED reached smpplib: {r}"
+    );
+    assert!(
+        s.log("connector.http-in")
+            .contains("is not a message state"),
+        "{}",
+        s.log("connector.http-in")
+    );
+}

@@ -5,22 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ::config::emg::{import, ImportError};
-use ::config::Protocol;
 
 /// Starts a file other than server.cfg in the input: `\n%%% NAME\n` then its content.
 const FILE_MARK: &str = "\n%%% ";
-
-const AVAILABLE: &[Protocol] = &[
-    Protocol::Smpp,
-    Protocol::Http,
-    Protocol::Smtp,
-    Protocol::Ucp,
-    Protocol::Cimd2,
-    Protocol::Mgp,
-    Protocol::Ebe,
-    Protocol::Gsm,
-    Protocol::Sim,
-];
 
 /// The input is server.cfg, then other files of the EMG directory, each after a line
 /// `%%% NAME`. Property (the importer's promise): EMG text is refused with a syntax error, or
@@ -47,7 +34,7 @@ pub fn import_emg(data: &[u8]) {
         }
     }
     let target = dir.0.join("out/emg.toml");
-    match import(&emg, &target, AVAILABLE) {
+    match import(&emg, &target, ::config::applies::RUNS) {
         Ok(imported) => {
             if let Err(e) = ::config::load(&imported.config) {
                 let toml = std::fs::read_to_string(&imported.config).unwrap_or_default();

@@ -9,22 +9,32 @@ it is given with --forbidden and msg_show/msg_cancel on --foreign ids. Prints on
 object.
 
   mgp_app.py --port P --user app --password pw [--count N] [--dest D] [--timeout S]
-             [--leave] [--expect-reports N] [--forbidden status,reload] [--foreign ID,...]
+             [--leave] [--expect-reports N] [--expect-mo N] [--no-answer]
+             [--forbidden status,reload] [--foreign ID,...]
              [--option NAME=value ...]
 
 --leave: submit, collect the ids, and disconnect without waiting for reports.
 --expect-reports N: submit nothing and wait for N reports (held while we were away).
+--expect-mo N: submit nothing and wait for N MO messages (`deliver` with MSGTYPE 1); they
+  are printed as "mo", each its options.
+--tls-ca FILE: speak TLS (python's ssl), trusting the CA in FILE, checking the name localhost.
+--no-answer: leave every `deliver` unanswered (as an application that drops the session
+  before acknowledging).
 """
 import argparse
 import json
 import socket
+import ssl
 import sys
 import time
 
 
 class Session:
-    def __init__(self, port):
+    def __init__(self, port, tls_ca=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if tls_ca:
+            ctx = ssl.create_default_context(cafile=tls_ca)
+            self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
         self.buf = b""
         self.next_id = 1
 
@@ -66,14 +76,22 @@ def main():
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--leave", action="store_true")
     ap.add_argument("--expect-reports", type=int, default=0)
+    ap.add_argument("--expect-mo", type=int, default=0)
+    ap.add_argument("--no-answer", action="store_true")
+    ap.add_argument("--tls-ca", help="connect over TLS (python's ssl), trusting this CA file")
     ap.add_argument("--forbidden", default="")
     ap.add_argument("--foreign", default="")
     ap.add_argument("--option", action="append", default=[])
     args = ap.parse_args()
 
-    s = Session(args.port)
+    try:
+        s = Session(args.port, args.tls_ca)
+    except (OSError, ssl.SSLError) as e:
+        print(json.dumps({"connect_error": f"{type(e).__name__}: {e}"}))
+        return 0
     answers = {}      # request id -> frame
     reports = {}      # ORIGID -> MESSAGESTATE
+    mo = []           # the options of each MO message delivered
     deliveries = 0
     pending = {}      # request id -> what it was
 
@@ -85,7 +103,10 @@ def main():
                 deliveries += 1
                 if o.get("MSGTYPE") == "5":
                     reports[o["ORIGID"]] = o["MESSAGESTATE"]
-            s.send({"id": frame["id"], "ok": {}})
+                else:
+                    mo.append(o)
+            if not args.no_answer:
+                s.send({"id": frame["id"], "ok": {}})
         elif "id" in frame:
             answers[frame["id"]] = frame
 
@@ -111,7 +132,8 @@ def main():
         out["forbidden"][op] = wait_answer(s.request(op))
 
     submits = []
-    if not args.expect_reports:
+    waiting = args.expect_reports or args.expect_mo
+    if not waiting:
         extra = dict(o.split("=", 1) for o in args.option)
         for i in range(args.count):
             options = {"DESTADDR": args.dest, "SOURCEADDR": "4610000",
@@ -144,7 +166,12 @@ def main():
     if not args.leave:
         wanted = args.expect_reports or len(ids)
         while time.time() < deadline:
-            done = len(reports) >= wanted if args.expect_reports else all(i in reports for i in ids)
+            if args.expect_mo:
+                done = len(mo) >= args.expect_mo
+            elif args.expect_reports:
+                done = len(reports) >= wanted
+            else:
+                done = all(i in reports for i in ids)
             if done:
                 break
             f = s.read(max(0.1, deadline - time.time()))
@@ -157,6 +184,7 @@ def main():
             if f is not None:
                 handle(f)
     out["reports"] = reports
+    out["mo"] = mo
     out["deliveries"] = deliveries
     s.sock.close()
     print(json.dumps(out))

@@ -5,6 +5,7 @@ use super::files::{self, Match, UserEntry};
 use super::keywords::*;
 use super::out::{key, Origin, Out, Warning};
 use super::syntax::{Document, Item, Line, Section};
+use crate::kind::Direction;
 use crate::model::Protocol;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use toml::Value;
 pub(super) struct Conv<'a> {
     emgdir: PathBuf,
     pub(super) out_dir: PathBuf,
-    available: &'a [Protocol],
+    available: &'a [(Protocol, Direction)],
     pub(super) out: Out,
     pub(super) warnings: Vec<Warning>,
     /// Source file -> name of its copy in `out_dir`.
@@ -50,7 +51,11 @@ fn value_of<'s>(s: &'s Section, key: &str) -> Option<&'s str> {
 }
 
 impl<'a> Conv<'a> {
-    pub(super) fn new(emgdir: PathBuf, out_dir: PathBuf, available: &'a [Protocol]) -> Conv<'a> {
+    pub(super) fn new(
+        emgdir: PathBuf,
+        out_dir: PathBuf,
+        available: &'a [(Protocol, Direction)],
+    ) -> Conv<'a> {
         Conv {
             emgdir,
             out_dir,
@@ -90,8 +95,11 @@ impl<'a> Conv<'a> {
         });
         for s in doc.sections.iter().filter(|s| s.kind == "CONNECTOR") {
             let is_mgp = mgp.is_some_and(|m| std::ptr::eq(m, s));
-            let runnable = effective(&connectors, s, "PROTOCOL")
-                .is_none_or(|p| protocol_of(p).is_some_and(|p| self.available.contains(&p)));
+            let runnable = runs(
+                self.available,
+                effective(&connectors, s, "PROTOCOL"),
+                effective(&connectors, s, "TYPE"),
+            );
             if is_mgp || !runnable {
                 self.skipped.insert(s.name.clone());
             }
@@ -159,7 +167,8 @@ impl<'a> Conv<'a> {
                 "CONNECTOR" if mgp.is_some_and(|m| std::ptr::eq(m, s)) => self.mgp(&doc.file, s, at),
                 "CONNECTOR" => {
                     let protocol = effective(&connectors, s, "PROTOCOL");
-                    self.connector(&doc.file, s, at, protocol);
+                    let ty = effective(&connectors, s, "TYPE");
+                    self.connector(&doc.file, s, at, protocol, ty);
                 }
                 "SATPOOL" => self.satpool(&doc.file, s, at),
                 "DB" => self.warn(at, "EMG's database (accounts, routing log, configuration tables) is not used by emg; messages, delivery reports and the routelog are in emg's own store"),
@@ -308,12 +317,15 @@ impl<'a> Conv<'a> {
         }
     }
 
-    fn connector(&mut self, file: &Path, s: &Section, at: Origin, protocol: Option<&str>) {
-        let runnable = match protocol {
-            None => true,
-            Some(p) => protocol_of(p).is_some_and(|p| self.available.contains(&p)),
-        };
-        if !runnable {
+    fn connector(
+        &mut self,
+        file: &Path,
+        s: &Section,
+        at: Origin,
+        protocol: Option<&str>,
+        ty: Option<&str>,
+    ) {
+        if !runs(self.available, protocol, ty) {
             let p = protocol.unwrap_or("?").to_ascii_uppercase();
             self.warn(at, format!("protocol {p} is not available in this build of emg; the connector is written commented out"));
             self.out.blank();
@@ -344,11 +356,7 @@ impl<'a> Conv<'a> {
         );
         let direction = s.lines.iter().find_map(|l| match l {
             Line::Item(i) if i.key.eq_ignore_ascii_case("TYPE") => {
-                match i.value.as_deref()?.to_ascii_lowercase().as_str() {
-                    "incoming" => Some(crate::kind::Direction::Incoming),
-                    "outgoing" => Some(crate::kind::Direction::Outgoing),
-                    _ => None,
-                }
+                direction_of(i.value.as_deref()?)
             }
             _ => None,
         });
@@ -367,12 +375,7 @@ impl<'a> Conv<'a> {
 
     /// One keyword of a connector of `kind` (protocol and direction, when known): carried, or
     /// left out with a warning (also when it does nothing on that kind of connector in emg).
-    fn connector_item(
-        &mut self,
-        file: &Path,
-        item: &Item,
-        kind: Option<(Protocol, crate::kind::Direction)>,
-    ) {
+    fn connector_item(&mut self, file: &Path, item: &Item, kind: Option<(Protocol, Direction)>) {
         let at = origin(file, item);
         let k = item.key.as_str();
         let v = item.value.as_deref();
@@ -657,6 +660,29 @@ impl<'a> Conv<'a> {
 }
 
 // The value of `key` on connector `s` or the connector it inherits from.
+/// EMG's `TYPE` as a direction.
+fn direction_of(ty: &str) -> Option<Direction> {
+    match ty.to_ascii_lowercase().as_str() {
+        "incoming" => Some(Direction::Incoming),
+        "outgoing" => Some(Direction::Outgoing),
+        _ => None,
+    }
+}
+
+/// Whether a connector of EMG's `protocol` and `ty` (`TYPE`) is one of the kinds `available`
+/// (a connector without a `PROTOCOL` is written as it is, for validation to judge; without a
+/// known `TYPE`, any direction of the protocol counts).
+fn runs(available: &[(Protocol, Direction)], protocol: Option<&str>, ty: Option<&str>) -> bool {
+    let Some(p) = protocol else { return true };
+    let Some(p) = protocol_of(p) else {
+        return false;
+    };
+    match ty.and_then(direction_of) {
+        Some(d) => available.contains(&(p, d)),
+        None => available.iter().any(|(q, _)| *q == p),
+    }
+}
+
 fn effective<'s>(all: &BTreeMap<&str, &'s Section>, s: &'s Section, key: &str) -> Option<&'s str> {
     let mut cur = s;
     for _ in 0..all.len() + 1 {

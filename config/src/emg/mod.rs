@@ -54,11 +54,12 @@ pub enum ImportError {
 }
 
 /// Import `source` (EMG's directory, whose `server.cfg` is read, or the file itself) into
-/// `config`, which must not exist yet. `available`: the protocols this emgd can run.
+/// `config`, which must not exist yet. `available`: the connector kinds this emgd runs
+/// (emgd passes [`crate::applies::RUNS`]); a connector of another kind is written commented out.
 pub fn import(
     source: &Path,
     config: &Path,
-    available: &[Protocol],
+    available: &[(Protocol, crate::kind::Direction)],
 ) -> Result<Imported, ImportError> {
     let server_cfg = if source.is_dir() {
         source.join("server.cfg")

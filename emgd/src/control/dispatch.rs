@@ -58,6 +58,25 @@ pub fn required_role(op: &Op) -> Role {
     }
 }
 
+/// The error for an operation that exists in the protocol but is not emgd's control plane's to
+/// answer (the watchdog's, or an application's on an incoming `mgp` connector).
+fn not_here(op: &Op) -> Option<ErrorBody> {
+    match op {
+        Op::ServerStatus | Op::ServerStart | Op::ServerStop | Op::ServerRestart => {
+            Some(ErrorBody::bad_request(format!(
+                "{} is an operation of the watchdog (emgd watchdog), not of emgd",
+                op.name()
+            )))
+        }
+        Op::Submit { .. } | Op::Deliver { .. } | Op::Ping => Some(ErrorBody::bad_request(format!(
+            "{} is an operation of applications on an incoming `mgp` connector, not of the \
+             control listener (operators use `send`)",
+            op.name()
+        ))),
+        _ => None,
+    }
+}
+
 impl Service for Server {
     fn config(&self) -> Arc<config::Config> {
         self.gw.config()
@@ -72,21 +91,9 @@ impl Service for Server {
     }
 
     fn required_role(&self, op: &Op) -> Result<Role, ErrorBody> {
-        match op {
-            Op::ServerStatus | Op::ServerStart | Op::ServerStop | Op::ServerRestart => {
-                Err(ErrorBody::bad_request(format!(
-                    "{} is an operation of the watchdog (emgd watchdog), not of emgd",
-                    op.name()
-                )))
-            }
-            Op::Submit { .. } | Op::Deliver { .. } | Op::Ping => {
-                Err(ErrorBody::bad_request(format!(
-                    "{} is an operation of applications on an incoming `mgp` connector, not of the \
-                     control listener (operators use `send`)",
-                    op.name()
-                )))
-            }
-            op => Ok(required_role(op)),
+        match not_here(op) {
+            Some(e) => Err(e),
+            None => Ok(required_role(op)),
         }
     }
 
@@ -94,11 +101,20 @@ impl Service for Server {
         let s = &**self;
         match op {
             Op::Login { .. } | Op::LoginPeer | Op::Stop { .. } => {
-                unreachable!("the session handles these")
+                Err(ErrorBody::bad_request(format!(
+                    "{} is answered by the session itself, not dispatched",
+                    op.name()
+                )))
             }
-            Op::ServerStatus | Op::ServerStart | Op::ServerStop | Op::ServerRestart => {
-                unreachable!("refused by required_role")
-            }
+            Op::ServerStatus
+            | Op::ServerStart
+            | Op::ServerStop
+            | Op::ServerRestart
+            | Op::Submit { .. }
+            | Op::Deliver { .. }
+            | Op::Ping => Err(not_here(&op).unwrap_or_else(|| {
+                ErrorBody::bad_request(format!("{} is not a control operation", op.name()))
+            })),
             Op::Status => connectors::status(s),
             Op::Connectors => connectors::list(s),
             Op::Connector { name } => connectors::detail(s, &name),
@@ -176,9 +192,6 @@ impl Service for Server {
                     },
                 )
                 .await
-            }
-            Op::Submit { .. } | Op::Deliver { .. } | Op::Ping => {
-                unreachable!("refused by required_role")
             }
             Op::DlrInject { id, status } => msg::dlr_inject(s, user, id, &status).await,
             Op::Reload => admin::reload(s, user).await,

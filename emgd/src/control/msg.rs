@@ -286,27 +286,24 @@ pub async fn send(s: &Server, user: &str, req: Send) -> OpResult {
         match with_options(user, req)? {
             (Submission::Message { message, .. }, via) => (*message, via),
             (Submission::Report { origid, status }, _) => {
-                s.gw.inject_report(&origid, status)
-                    .await
-                    .map_err(|e| match e {
-                        InjectError::NotFound(_) => ErrorBody::not_found(e.to_string()),
-                        InjectError::NotInjectable { .. } => ErrorBody::refused(e.to_string()),
-                        InjectError::NotStored(_) => ErrorBody::internal(e.to_string()),
-                    })?;
+                let id =
+                    s.gw.inject_report(&origid, status)
+                        .await
+                        .map_err(|e| match e {
+                            InjectError::NotFound(_) => ErrorBody::not_found(e.to_string()),
+                            InjectError::NotInjectable { .. } => ErrorBody::refused(e.to_string()),
+                            InjectError::NotStored(_) => ErrorBody::internal(e.to_string()),
+                        })?;
                 tracing::info!(
                     operator = user,
                     origid,
                     status = status.stat_word(),
                     "delivery report injected"
                 );
-                let id = origid.parse().unwrap_or(0);
-                let state = match id {
-                    0 => MessageState::Done.name().to_string(),
-                    id => lookup(s, id).await.map_or_else(
-                        |_| MessageState::Done.name().to_string(),
-                        |st| st.state.name().to_string(),
-                    ),
-                };
+                let state = lookup(s, id).await.map_or_else(
+                    |_| MessageState::Done.name().to_string(),
+                    |st| st.state.name().to_string(),
+                );
                 return ok(MessageRef {
                     id,
                     target: String::new(),

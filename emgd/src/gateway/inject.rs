@@ -7,10 +7,13 @@
 //! `ORIGID` names the message by its emg id, or by the id the next hop gave it (an EBE
 //! program's stdout, a provider's answer).
 
+use super::dlr_book::{Lookup, OpenEntry};
 use super::shared::Gateway;
 use super::ReceiptOutcome;
 use crate::store::MessageState;
 use common::dlr::DlrStatus;
+use common::dlrid;
+use common::message::MessageId;
 use config::{Direction, Protocol};
 
 /// Why an injected report was not taken.
@@ -35,8 +38,13 @@ impl Gateway {
         })
     }
 
-    /// The report `status` for the message `origid` names; resolves once it is recorded.
-    pub async fn inject_report(&self, origid: &str, status: DlrStatus) -> Result<(), InjectError> {
+    /// The report `status` for the message `origid` names; resolves once it is recorded, with
+    /// the emg id of the message it settled (also when `origid` was the next hop's id).
+    pub async fn inject_report(
+        &self,
+        origid: &str,
+        status: DlrStatus,
+    ) -> Result<MessageId, InjectError> {
         let origid = origid.trim();
         if let Ok(id) = origid.parse::<u64>() {
             if let Ok(Some(st)) = self.store.message(id).await {
@@ -68,11 +76,24 @@ impl Gateway {
         remote: &str,
         origid: &str,
         status: DlrStatus,
-    ) -> Result<(), InjectError> {
-        match self
-            .record_receipt_within(connector, remote, status, 0, 0)
-            .await
-        {
+    ) -> Result<MessageId, InjectError> {
+        let format = self.id_format(connector);
+        let canon = dlrid::normalise(remote, format);
+        let (key, entry) =
+            match self
+                .book
+                .find_or_park(&self.dlr_scope(connector), &canon, format, 0)
+            {
+                Lookup::Found(key, entry) => (key, entry),
+                Lookup::Parked(_) | Lookup::Unmatched => {
+                    return Err(InjectError::NotFound(origid.to_string()))
+                }
+            };
+        let id = match &entry {
+            OpenEntry::Loaded(m, _) => m.id,
+            OpenEntry::OnlyId(id, _) => *id,
+        };
+        match self.settle(key, entry, status, 0).await {
             ReceiptOutcome::Recorded => {
                 tracing::info!(
                     connector,
@@ -85,7 +106,7 @@ impl Gateway {
                     crate::logs::NO_INSTANCE,
                     format!("DLR INJECTED (info=\"{origid} {}\")", status.stat_word()),
                 );
-                Ok(())
+                Ok(id)
             }
             ReceiptOutcome::Unmatched => Err(InjectError::NotFound(origid.to_string())),
             ReceiptOutcome::NotStored => Err(InjectError::NotStored(origid.to_string())),

@@ -46,6 +46,7 @@ impl Gateway {
         let at = message.origin.connector.clone();
         let o = plugins.run(Hook::Route, &[&at], &mut message);
         self.plugin_faults(&at, &o.faults);
+        self.plugin_reports(&at, o.reports).await;
         match o.verdict {
             Verdict::Go => Ok((message, None)),
             Verdict::Refused(r) => Err(self.refuse_received(message, r).await),
@@ -91,6 +92,7 @@ impl Gateway {
         let at = message.origin.connector.clone();
         let o = plugins.run(Hook::BeforeReceive, &[&at], &mut message);
         self.plugin_faults(&at, &o.faults);
+        self.plugin_reports(&at, o.reports).await;
         match o.verdict {
             Verdict::Refused(r) => Err(self.refuse_received(message, r).await),
             _ => Ok(message),
@@ -143,6 +145,7 @@ impl Gateway {
         }
         let o = plugins.run(Hook::BeforeSend, &[&connector.name], &mut message);
         self.plugin_faults(&connector.name, &o.faults);
+        unreported(&connector.name, Hook::BeforeSend, &o.reports);
         match o.verdict {
             Verdict::Refused(r) => Err(r),
             _ => Ok(message),
@@ -193,6 +196,7 @@ impl Gateway {
         let at = [original.origin.connector.as_str(), original.target.as_str()];
         let o = plugins.run(Hook::OnDlr, &at, &mut report);
         self.plugin_faults(at[0], &o.faults);
+        unreported(at[0], Hook::OnDlr, &o.reports);
         match o.verdict {
             Verdict::Refused(r) => {
                 tracing::info!(
@@ -205,6 +209,28 @@ impl Gateway {
                 None
             }
             _ => Some(report),
+        }
+    }
+
+    /// The delivery reports hooks injected with `emg.report`, each as an application's
+    /// MSGTYPE=5 would be; one that matches nothing is logged, never fatal.
+    async fn plugin_reports(&self, connector: &str, reports: Vec<(String, DlrStatus)>) {
+        for (origid, status) in reports {
+            match self.inject_report(&origid, status).await {
+                Ok(id) => tracing::info!(
+                    connector,
+                    "plugin report for ORIGID {origid} ({}) settled message {id}",
+                    status.stat_word()
+                ),
+                Err(e) => {
+                    tracing::warn!(connector, "plugin report not taken: {e}");
+                    self.logs.connector(
+                        connector,
+                        0,
+                        format!("PLUGIN ERR (info=\"emg.report: {e}\")"),
+                    );
+                }
+            }
         }
     }
 
@@ -224,5 +250,18 @@ impl Gateway {
                 ),
             );
         }
+    }
+}
+
+/// `emg.report` is taken in `before_receive` and `route` (which may wait for the store);
+/// in the other hooks it is logged as dropped, never lost without a word.
+fn unreported(connector: &str, hook: Hook, reports: &[(String, DlrStatus)]) {
+    for (origid, _) in reports {
+        tracing::error!(
+            connector,
+            "plugin report for ORIGID {origid} dropped: emg.report is taken in before_receive \
+             and route, not in {}",
+            hook.name()
+        );
     }
 }

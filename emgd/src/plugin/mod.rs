@@ -140,6 +140,9 @@ impl fmt::Display for Fault {
 pub struct Outcome {
     pub verdict: Verdict,
     pub faults: Vec<Fault>,
+    /// Delivery reports the hooks injected with `emg.report(origid, state)`, in order (those
+    /// of a call that failed are dropped).
+    pub reports: Vec<(String, common::dlr::DlrStatus)>,
 }
 
 /// The plugins of one configuration, compiled, and which connectors run which.
@@ -233,6 +236,7 @@ impl Plugins {
         let mut outcome = Outcome {
             verdict: Verdict::Go,
             faults: Vec::new(),
+            reports: Vec::new(),
         };
         if self.is_empty() {
             return outcome;
@@ -260,6 +264,10 @@ impl Plugins {
                 };
                 let mut before = None;
                 let result = plugin.script.call(hook, message, arg, &mut before);
+                let reports = plugin.script.take_reports();
+                if result.is_ok() {
+                    outcome.reports.extend(reports);
+                }
                 match result.and_then(|a| verdict(plugin, hook, a)) {
                     Ok(v) => {
                         if v != Verdict::Go {

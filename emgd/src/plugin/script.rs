@@ -15,6 +15,7 @@
 //! runs a few instructions never pays for a clock read. A single long C call (a huge
 //! `string.rep`) is bounded by the memory limit instead.
 
+use common::dlr::DlrStatus;
 use common::message::Message;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use std::sync::Mutex;
@@ -113,6 +114,15 @@ fn thread_cpu() -> Duration {
 }
 
 impl Script {
+    /// The delivery reports the last call made with `emg.report`, taken.
+    pub fn take_reports(&self) -> Vec<(String, DlrStatus)> {
+        let lua = self.lua.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = lua
+            .app_data_mut::<Reports>()
+            .map(|mut r| std::mem::take(&mut r.0));
+        taken.unwrap_or_default()
+    }
+
     /// Compile `source` (named `file` in messages), give it `options`, run its top level
     /// within the budget and collect its hook functions.
     pub fn load(
@@ -348,8 +358,46 @@ fn sandbox(lua: &Lua, plugin: &str) -> mlua::Result<()> {
         Ok(())
     })?;
     g.set("print", print)?;
+    // `emg.report(origid, state)`: a delivery report injected (EMG's DLR injection), taken
+    // by the gateway once the hook returns (`Script::take_reports`).
+    let emg = lua.create_table()?;
+    let report = lua.create_function(|lua, (origid, state): (String, String)| {
+        let status = if state.eq_ignore_ascii_case("failed") {
+            Ok(DlrStatus::Undeliverable)
+        } else {
+            state.parse::<DlrStatus>()
+        };
+        let Ok(status) = status else {
+            return Err(mlua::Error::runtime(format!(
+                "emg.report: `{state}` is not a message state (DELIVERED, FAILED, or a receipt \
+                 state such as EXPIRED, REJECTED, UNDELIVERABLE)"
+            )));
+        };
+        if origid.trim().is_empty() {
+            return Err(mlua::Error::runtime("emg.report: the ORIGID is empty"));
+        }
+        match lua.app_data_mut::<Reports>() {
+            Some(mut r) if r.0.len() < MAX_REPORTS => r.0.push((origid, status)),
+            Some(_) => {
+                return Err(mlua::Error::runtime(format!(
+                    "emg.report: more than {MAX_REPORTS} reports in one call"
+                )))
+            }
+            None => {}
+        }
+        Ok(())
+    })?;
+    emg.set("report", report)?;
+    g.set("emg", emg)?;
+    lua.set_app_data(Reports(Vec::new()));
     Ok(())
 }
+
+/// The reports `emg.report` made during a call.
+struct Reports(Vec<(String, DlrStatus)>);
+
+/// Most reports one hook call may make.
+const MAX_REPORTS: usize = 100;
 
 fn options_table(
     lua: &Lua,

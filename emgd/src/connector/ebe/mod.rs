@@ -58,7 +58,7 @@ impl Caller for Ebe {
         let cfg = link.config();
         let program = cfg.address.clone().unwrap_or_default();
         let timeout = Duration::from_secs(cfg.ebe_timeout);
-        let ran = program::run(&program, link.name(), &wire, timeout).await;
+        let ran = program::run(&program, &cfg.ebe_args, link.name(), &wire, timeout).await;
         link.log_pdu(|| format!("Write {program} id:{} -> {ran}", wire.id));
         match ran {
             Ran::Sent { remote_id } => calls::taken(&cfg, &wire, remote_id),

@@ -1,7 +1,8 @@
 //! One run of an EBE connector's program for one message. The program gets the message's
 //! MGP options as environment variables (`EMG_` and the option's name: `EMG_ID`,
 //! `EMG_SOURCEADDR`, `EMG_DESTADDR`, `EMG_MESSAGE`, `EMG_DCS`, `EMG_UDH`, `EMG_DLR`,
-//! `EMG_CONNECTOR`, `EMG_USER`, ...), the text on stdin (UTF-8; hex for binary data, as in
+//! `EMG_CONNECTOR`, `EMG_USER`, ...) and as the arguments `ebe_args` names (`%DESTADDR%`, ...),
+//! the text on stdin (UTF-8; hex for binary data, as in
 //! `EMG_MESSAGE`), and runs in a process group of its own: at its timeout the whole group is
 //! killed, so a script's children go with it.
 
@@ -64,6 +65,20 @@ pub fn environment(connector: &str, m: &Message) -> Vec<(String, String)> {
     env
 }
 
+/// The program's arguments for one message: `ebe_args` with each `%NAME%` replaced by the
+/// value of `EMG_NAME` in `env` (empty where the message has none).
+pub fn arguments(args: &[String], env: &[(String, String)]) -> Vec<String> {
+    args.iter()
+        .map(|a| {
+            config::expand_ebe_arg(a, |name| {
+                env.iter()
+                    .find(|(k, _)| k.strip_prefix("EMG_") == Some(name))
+                    .map(|(_, v)| v.clone())
+            })
+        })
+        .collect()
+}
+
 /// What stdout of a run that exited 0 says: nothing, or one line with the remote id.
 pub fn remote_id(stdout: &[u8]) -> Result<Option<String>, String> {
     let text = std::str::from_utf8(stdout).map_err(|_| "stdout is not UTF-8 text".to_string())?;
@@ -106,10 +121,19 @@ fn first_line(stderr: &[u8]) -> String {
     }
 }
 
-/// Run `program` for `m`, killed (with its process group) after `timeout`.
-pub async fn run(program: &str, connector: &str, m: &Message, timeout: Duration) -> Ran {
+/// Run `program` with `args` (`ebe_args`, expanded) for `m`, killed (with its process group)
+/// after `timeout`.
+pub async fn run(
+    program: &str,
+    args: &[String],
+    connector: &str,
+    m: &Message,
+    timeout: Duration,
+) -> Ran {
+    let env = environment(connector, m);
     let mut cmd = Command::new(program);
-    cmd.envs(environment(connector, m))
+    cmd.args(arguments(args, &env))
+        .envs(env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -214,5 +238,15 @@ mod tests {
         assert!(remote_id(b"two words\n").is_err());
         assert!(remote_id(&[0xff, 0xfe]).is_err());
         assert!(remote_id("x".repeat(65).as_bytes()).is_err());
+    }
+
+    #[test]
+    fn arguments_take_the_environment_s_values() {
+        let env = vec![
+            ("EMG_DESTADDR".to_string(), "4670".to_string()),
+            ("EMG_ID".to_string(), "9".to_string()),
+        ];
+        let args = ["-d".to_string(), "%DESTADDR%".into(), "id=%ID%%UDH%".into()];
+        assert_eq!(arguments(&args, &env), ["-d", "4670", "id=9"]);
     }
 }

@@ -247,10 +247,11 @@ async fn accept(
     }
     // EMG's DLR injection: MSGTYPE=5 with ORIGID and MESSAGESTATE.
     if let Some((origid, status)) = crate::connector::mgp::options::injection(&incoming.params)? {
-        app.gw.inject_report(&origid, status).await?;
+        let id = app.gw.inject_report(&origid, status).await?;
         return Ok(Batch {
-            // The answer names the message by its emg id where ORIGID is one.
-            results: vec![Ok(origid.trim().parse().unwrap_or(0))],
+            // The answer names the message by the emg id ORIGID matched (its own, or its
+            // next hop's id for it).
+            results: vec![Ok(id)],
             parts: 0,
             data_coding: 0,
             balance: None,

@@ -252,6 +252,19 @@ impl App {
                 return;
             }
         };
+        if let Submission::Message { route: Some(r), .. } = &parsed {
+            let gcfg = s.link.gw.config();
+            if !gcfg.users.get(&bound.user).is_some_and(|u| u.allowroute) {
+                let e = format!(
+                    "ROUTE={r}: user {} may not route its messages (set `allowroute = true` \
+                     in [user.{}])",
+                    bound.user, bound.user
+                );
+                s.link.log(format!("SUBMIT ERR (info=\"{e}\")"));
+                s.reply(answer(id, Err(ErrorBody::new(ErrorCode::Forbidden, e))));
+                return;
+            }
+        }
         let link = s.link.clone();
         s.spawn(async move { Some(answer(id, submitted(&link, parsed).await)) });
     }
@@ -340,7 +353,11 @@ async fn submitted(link: &Link, parsed: Submission) -> Result<Value, ErrorBody> 
         }
         Submission::Report { origid, status } => {
             match link.gw.inject_report(&origid, status).await {
-                Ok(()) => Ok(json!({ "origid": origid, "messagestate": state_name(status) })),
+                Ok(id) => Ok(json!({
+                    "origid": origid,
+                    "message_id": id,
+                    "messagestate": state_name(status),
+                })),
                 Err(e @ InjectError::NotFound(_)) => Err(ErrorBody::not_found(e.to_string())),
                 Err(e @ InjectError::NotInjectable { .. }) => {
                     Err(ErrorBody::refused(e.to_string()))
