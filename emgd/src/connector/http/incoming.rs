@@ -13,6 +13,7 @@
 //! `password` parameters); their `throughput` refuses with 429, the connector's paces answers.
 //! A message is answered only once it is stored. See `man/emg-http.7`.
 
+use crate::connector::runtime::logins::{self, Refused};
 use super::answer::{answer, Asked, Batch, Style};
 use super::callback;
 use super::client::Client;
@@ -106,10 +107,19 @@ fn authenticate(app: &App, peer: &Peer, incoming: &Incoming) -> Result<(String, 
     let Some((name, password)) = &incoming.credentials else {
         return Err(ApiError::Unauthorized);
     };
-    let Some(user) = crate::users::authenticate(&cfg, &connector, name, password, peer.addr.ip())
-    else {
-        app.link(peer).log(format!("LOGIN ERR (info=\"{name}\")"));
-        return Err(ApiError::Unauthorized);
+    let user = match logins::authenticate(&cfg, &app.link(peer), name, password, peer.addr.ip()) {
+        Ok(user) => user,
+        Err(Refused::Wrong) => {
+            app.link(peer).log(format!("LOGIN ERR (info=\"{name}\")"));
+            return Err(ApiError::Unauthorized);
+        }
+        // Logged already.
+        Err(Refused::Blocked(b)) => {
+            return Err(ApiError::LoginBlocked {
+                message: b.to_string(),
+                retry_after: b.retry_after().as_secs(),
+            })
+        }
     };
     // Authenticated: only now does the connection take one of the connector's instances.
     let Some(instance) = peer.claim() else {

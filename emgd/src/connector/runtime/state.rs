@@ -116,6 +116,10 @@ pub struct ConnectorHandle {
     /// A reload removed the connector from the configuration: it takes nothing new, and
     /// operators see it TERMINATING until it is stopped, then DEAD.
     removed: AtomicBool,
+    /// Incoming: the connections open, per source address and in all.
+    pub admission: Arc<super::admission::Admission>,
+    /// Incoming: the brake on failed logins.
+    pub logins: super::logins::Logins,
 }
 
 impl ConnectorHandle {
@@ -139,6 +143,8 @@ impl ConnectorHandle {
             inflight: (0..instances).map(|_| AtomicU32::new(0)).collect(),
             pacer: Mutex::new(None),
             removed: AtomicBool::new(false),
+            admission: Arc::default(),
+            logins: Default::default(),
         }
         .with_pacer()
     }
