@@ -115,15 +115,16 @@ fn connections_over_max_connections_per_ip_are_closed_and_other_addresses_still_
         }
         v
     });
-    // The first five stay open (until bind_timeout); the other fifteen are closed at once.
+    // Five stay open (until bind_timeout); the other fifteen are closed at once. (Four, when
+    // the test harness's readiness probe, from the same address, still held one.)
     let closed = rt.block_on(async {
         let mut closed = 0;
-        for c in &mut flood[5..] {
-            closed += closed_within(c, Duration::from_secs(3)).await as usize;
+        for c in &mut flood {
+            closed += closed_within(c, Duration::from_secs(2)).await as usize;
         }
         closed
     });
-    assert_eq!(closed, 15, "{}", s.log("connector.smpp-in"));
+    assert!((15..=16).contains(&closed), "{closed}: {}", s.log("connector.smpp-in"));
     let r = smpplib(s.smpp_port, &["--bind-only", "--source-ip", "127.0.0.2"]);
     assert_eq!(r["bound"], true, "{r}");
     let log = s.log("connector.smpp-in");
@@ -212,7 +213,8 @@ fn ten_thousand_idle_connections_leave_the_gateway_to_a_real_client() {
         }
         v
     });
-    assert_eq!(held.len(), 10_000, "opened in {:?}", started.elapsed());
+    let opened = started.elapsed();
+    assert_eq!(held.len(), 10_000, "opened in {opened:?}");
     // Meanwhile a real client from another address binds and sends.
     let r = smpplib(
         s.smpp_port,
@@ -225,17 +227,29 @@ fn ten_thousand_idle_connections_leave_the_gateway_to_a_real_client() {
         after < before + 100_000,
         "RSS grew from {before} kB to {after} kB"
     );
-    // Each over the default max_connections_per_ip (32) was closed at once.
-    let refused = || {
-        s.log("connector.smpp-in")
-            .matches("(max_connections_per_ip)")
-            .count()
+    eprintln!(
+        "10,000 connections opened in {:?}; emgd RSS {before} kB before, {after} kB after",
+        opened
+    );
+    // Each over the default max_connections_per_ip (32) was closed at once: the rest were
+    // taken, 32 at a time, as those before them reached bind_timeout.
+    let counts = || {
+        let log = s.log("connector.smpp-in");
+        let refused = log.matches("(max_connections_per_ip)").count();
+        let taken = log.matches("CONNECT OK (info=\"127.0.0.1:").count();
+        (refused, taken)
     };
     assert!(
-        wait_for(Duration::from_secs(30), || refused() >= 10_000 - 32),
-        "{} refused",
-        refused()
+        wait_for(Duration::from_secs(30), || {
+            let (refused, taken) = counts();
+            refused + taken >= 10_000
+        }),
+        "{:?} refused and taken",
+        counts()
     );
+    let (refused, taken) = counts();
+    let waves = 1 + opened.as_secs() as usize / 30;
+    assert!(taken <= 32 * (waves + 1) + 1, "{taken} taken, {refused} refused");
     drop(held);
 }
 
