@@ -54,8 +54,12 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             // Sessions of frames: idle and keep-alive timers run on them.
             "idletimeout" | "keepalive" => framed,
             // Clients that log in.
-            "bind_timeout" | "users" | "max_connections" | "max_connections_per_ip"
-            | "max_login_failures" | "login_block" => direction == Incoming && protocol != Sim,
+            "bind_timeout"
+            | "users"
+            | "max_connections"
+            | "max_connections_per_ip"
+            | "max_login_failures"
+            | "login_block" => direction == Incoming && protocol != Sim,
             // What we log in with.
             "username" | "password" => {
                 direction == Outgoing && !matches!(protocol, Sim | Gsm | Ebe)

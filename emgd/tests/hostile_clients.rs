@@ -124,7 +124,11 @@ fn connections_over_max_connections_per_ip_are_closed_and_other_addresses_still_
         }
         closed
     });
-    assert!((15..=16).contains(&closed), "{closed}: {}", s.log("connector.smpp-in"));
+    assert!(
+        (15..=16).contains(&closed),
+        "{closed}: {}",
+        s.log("connector.smpp-in")
+    );
     let r = smpplib(s.smpp_port, &["--bind-only", "--source-ip", "127.0.0.2"]);
     assert_eq!(r["bound"], true, "{r}");
     let log = s.log("connector.smpp-in");
@@ -196,7 +200,10 @@ fn rss_kb(pid: u32) -> u64 {
 #[test]
 fn ten_thousand_idle_connections_leave_the_gateway_to_a_real_client() {
     let limit = raise_nofile();
-    assert!(limit >= 10_300, "RLIMIT_NOFILE hard limit {limit} is below 10,300");
+    assert!(
+        limit >= 10_300,
+        "RLIMIT_NOFILE hard limit {limit} is below 10,300"
+    );
     let s = setup("bind_timeout = 30");
     let d = s.start();
     let rt = rt();
@@ -249,7 +256,10 @@ fn ten_thousand_idle_connections_leave_the_gateway_to_a_real_client() {
     );
     let (refused, taken) = counts();
     let waves = 1 + opened.as_secs() as usize / 30;
-    assert!(taken <= 32 * (waves + 1) + 1, "{taken} taken, {refused} refused");
+    assert!(
+        taken <= 32 * (waves + 1) + 1,
+        "{taken} taken, {refused} refused"
+    );
     drop(held);
 }
 
@@ -276,11 +286,15 @@ fn wrong_binds_in_a_burst_are_throttled_and_a_right_bind_from_another_address_wo
     });
     assert_eq!(statuses.len(), 51, "{statuses:?}");
     assert!(
-        statuses[..10].iter().all(|&st| st == status::ESME_RINVPASWD),
+        statuses[..10]
+            .iter()
+            .all(|&st| st == status::ESME_RINVPASWD),
         "{statuses:?}"
     );
     assert!(
-        statuses[10..].iter().all(|&st| st == status::ESME_RBINDFAIL),
+        statuses[10..]
+            .iter()
+            .all(|&st| st == status::ESME_RBINDFAIL),
         "{statuses:?}"
     );
     // The user is not locked out: the same user binds from another address.
@@ -288,7 +302,9 @@ fn wrong_binds_in_a_burst_are_throttled_and_a_right_bind_from_another_address_wo
     assert_eq!(r["bound"], true, "{r}");
     let log = s.log("connector.smpp-in");
     assert!(
-        log.contains("LOGIN ERR (info=\"127.0.0.1: too many failed logins from 127.0.0.1; blocked for "),
+        log.contains(
+            "LOGIN ERR (info=\"127.0.0.1: too many failed logins from 127.0.0.1; blocked for "
+        ),
         "{log}"
     );
 }
@@ -370,4 +386,36 @@ fn http_connections_over_max_connections_per_ip_are_closed() {
         log.contains(": 3 connections open from 127.0.0.1 (max_connections_per_ip)\")"),
         "{log}"
     );
+}
+
+#[test]
+fn check_config_refuses_limits_out_of_range_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("limits.toml");
+    std::fs::write(
+        &path,
+        "[connector.in]\ntype = \"incoming\"\nprotocol = \"smpp\"\n\
+         max_connections = 0\nmax_connections_per_ip = 100001\n\
+         max_login_failures = 0\nlogin_block = 86401\n\
+         [connector.out]\ntype = \"outgoing\"\nprotocol = \"sim\"\nmax_connections = 5\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(support::EMGD)
+        .arg("--check-config")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let p = path.display();
+    for want in [
+        format!("{p}:4:19: connector.in.max_connections: value 0 is out of range 1..=100000"),
+        format!("{p}:5:26: connector.in.max_connections_per_ip: value 100001 is out of range 1..=100000"),
+        format!("{p}:6:22: connector.in.max_login_failures: value 0 is out of range 1..=10000"),
+        format!("{p}:7:15: connector.in.login_block: value 86401 is out of range 1..=86400"),
+        format!("{p}:11:19: connector.out.max_connections: a `sim` connector runs inside emgd; no client logs in to it"),
+    ] {
+        assert!(stderr.lines().any(|l| l == want), "missing {want:?} in:\n{stderr}");
+    }
 }

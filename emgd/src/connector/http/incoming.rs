@@ -13,7 +13,6 @@
 //! `password` parameters); their `throughput` refuses with 429, the connector's paces answers.
 //! A message is answered only once it is stored. See `man/emg-http.7`.
 
-use crate::connector::runtime::logins::{self, Refused};
 use super::answer::{answer, Asked, Batch, Style};
 use super::callback;
 use super::client::Client;
@@ -24,6 +23,7 @@ use super::reply::ApiError;
 use super::request::{self, Incoming};
 use super::send::{Dialect, SendRequest};
 use crate::connector::runtime::link::Link;
+use crate::connector::runtime::logins::{self, Refused};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::Gateway;
 use axum::body::Bytes;

@@ -36,7 +36,11 @@ pub fn max_connections(cfg: &config::Connector) -> u32 {
 
 impl Admission {
     /// Count a connection from `ip` on `cfg`'s limits, or say (for the connector log) why not.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr, cfg: &config::Connector) -> Result<Admitted, String> {
+    pub fn admit(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        cfg: &config::Connector,
+    ) -> Result<Admitted, String> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let max = max_connections(cfg);
         if open.total >= max {
@@ -64,7 +68,11 @@ impl Admission {
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        let mut open = self.admission.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = self
+            .admission
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         open.total = open.total.saturating_sub(1);
         if let Some(n) = open.by_ip.get_mut(&self.ip) {
             *n -= 1;
@@ -91,11 +99,15 @@ mod tests {
     #[test]
     fn connections_are_counted_per_address_and_in_all() {
         let a = Arc::new(Admission::default());
-        let (one, two): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (one, two): (IpAddr, IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let c = cfg(Some(3), 2);
         let x = a.admit(one, &c).unwrap();
         let _y = a.admit(one, &c).unwrap();
-        assert!(a.admit(one, &c).unwrap_err().contains("max_connections_per_ip"));
+        assert!(a
+            .admit(one, &c)
+            .unwrap_err()
+            .contains("max_connections_per_ip"));
         let _z = a.admit(two, &c).unwrap();
         assert!(a.admit(two, &c).unwrap_err().contains("(max_connections)"));
         drop(x);

@@ -43,8 +43,13 @@ impl std::fmt::Display for Blocked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.retry_after().as_secs();
         match self {
-            Blocked::Address(ip, _) => write!(f, "too many failed logins from {ip}; blocked for {secs} s"),
-            Blocked::User(u, _) => write!(f, "too many failed logins for user {u}; blocked for {secs} s"),
+            Blocked::Address(ip, _) => {
+                write!(f, "too many failed logins from {ip}; blocked for {secs} s")
+            }
+            Blocked::User(u, _) => write!(
+                f,
+                "too many failed logins for user {u}; blocked for {secs} s"
+            ),
         }
     }
 }
@@ -65,7 +70,10 @@ impl<K: Hash + Eq + Clone> Table<K> {
     /// How long `key` stays refused, if it is.
     fn blocked(&mut self, key: &K, max: u32, window: Duration, now: Instant) -> Option<Duration> {
         let times = self.failures.get_mut(key)?;
-        while times.front().is_some_and(|t| now.duration_since(*t) >= window) {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
             times.pop_front();
         }
         if times.is_empty() {
@@ -98,7 +106,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn limits(cfg: &config::Connector) -> (u32, u32, Duration) {
     let max = cfg.max_login_failures.max(1);
-    (max, max.saturating_mul(USER_FACTOR), Duration::from_secs(cfg.login_block))
+    (
+        max,
+        max.saturating_mul(USER_FACTOR),
+        Duration::from_secs(cfg.login_block),
+    )
 }
 
 impl Logins {
@@ -173,7 +185,8 @@ mod tests {
     #[test]
     fn an_address_is_refused_after_its_failures_and_others_are_not() {
         let (l, c) = (Logins::default(), cfg(3));
-        let (bad, good): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (bad, good): (IpAddr, IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         for _ in 0..3 {
             assert!(l.check(&c, bad, "demo").is_ok());
             l.failed(&c, bad, "demo");
@@ -181,7 +194,10 @@ mod tests {
         let refused = l.check(&c, bad, "demo").unwrap_err();
         assert!(matches!(refused, Blocked::Address(ip, _) if ip == bad));
         assert!(refused.retry_after() <= Duration::from_secs(60));
-        assert!(l.check(&c, good, "demo").is_ok(), "the user is not locked out by one address");
+        assert!(
+            l.check(&c, good, "demo").is_ok(),
+            "the user is not locked out by one address"
+        );
     }
 
     #[test]

@@ -254,9 +254,14 @@ impl Decide for Decisions {
 impl Decisions {
     async fn auth(&mut self, server: &mut Server, c: common::smtp::Credentials) {
         let cfg = self.link.gw.config();
-        let connector = self.link.config();
-        let user =
-            crate::users::authenticate(&cfg, &connector, &c.username, &c.password, self.peer.ip());
+        let user = crate::connector::runtime::logins::authenticate(
+            &cfg,
+            &self.link,
+            &c.username,
+            &c.password,
+            self.peer.ip(),
+        )
+        .ok();
         match user {
             Some(user) if c.authzid.is_empty() || c.authzid == c.username => {
                 if !self.log_in(server, Some(&user.name)) {
