@@ -135,14 +135,9 @@ impl Smsc {
             }
         };
         let gcfg = s.link.gw.config();
-        let found = crate::connector::runtime::logins::authenticate(
-            &gcfg,
-            &s.link,
-            &login.user,
-            &login.password,
-            self.peer.ip(),
-        )
-        .ok();
+        let found = (&s.link)
+            .authenticate(&gcfg, &login.user, &login.password, self.peer.ip())
+            .ok();
         let Some(user) = found else {
             s.login_refused(format!("{} {}", error::INVALID_LOGIN, login.user));
             return s.reply(packet.error_response(error::INVALID_LOGIN));

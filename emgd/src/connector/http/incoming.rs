@@ -23,7 +23,7 @@ use super::reply::ApiError;
 use super::request::{self, Incoming};
 use super::send::{Dialect, SendRequest};
 use crate::connector::runtime::link::Link;
-use crate::connector::runtime::logins::{self, Refused};
+use crate::connector::runtime::link::Refused;
 use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::Gateway;
 use axum::body::Bytes;
@@ -107,7 +107,10 @@ fn authenticate(app: &App, peer: &Peer, incoming: &Incoming) -> Result<(String, 
     let Some((name, password)) = &incoming.credentials else {
         return Err(ApiError::Unauthorized);
     };
-    let user = match logins::authenticate(&cfg, &app.link(peer), name, password, peer.addr.ip()) {
+    let user = match app
+        .link(peer)
+        .authenticate(&cfg, name, password, peer.addr.ip())
+    {
         Ok(user) => user,
         Err(Refused::Wrong) => {
             app.link(peer).log(format!("LOGIN ERR (info=\"{name}\")"));

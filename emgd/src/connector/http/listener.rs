@@ -10,9 +10,9 @@
 //! connection is accepted, and open ones read end-of-file, so each finishes the request it is
 //! answering and closes.
 
-use crate::connector::runtime::admission::Admitted;
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::slots::{Claim, Slots};
+use crate::connector::runtime::state::admission::Admitted;
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
 use crate::logs::NO_INSTANCE;

@@ -166,14 +166,10 @@ impl App {
             return;
         }
         let (cfg, gcfg) = (s.link.config(), s.link.gw.config());
-        let Some(found) = crate::connector::runtime::logins::authenticate(
-            &gcfg,
-            &s.link,
-            user,
-            password,
-            self.peer.ip(),
-        )
-        .ok() else {
+        let Some(found) = (&s.link)
+            .authenticate(&gcfg, user, password, self.peer.ip())
+            .ok()
+        else {
             s.login_refused(format!(
                 "{user}: wrong user or password, or not allowed here"
             ));

@@ -3,7 +3,7 @@
 //! its peer has logged in (when all `instances` are busy the login is refused); until then it
 //! shows as `(-)` in the connector log and must log in within `bind_timeout`. While the
 //! connector is force-closed, connections are accepted and closed at once; beyond
-//! `max_connections` or `max_connections_per_ip` ([`super::admission`]) likewise. At shutdown the listener closes,
+//! `max_connections` or `max_connections_per_ip` ([`super::state::admission`]) likewise. At shutdown the listener closes,
 //! the sessions close gracefully, and every instance ends DEAD.
 
 use super::driver::Driver;

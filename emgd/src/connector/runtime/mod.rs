@@ -69,13 +69,11 @@
 //! [`calls::CallOutcome`] (sent, refused, temporary), [`driver::Flow::Close`] (the peer
 //! logged out).
 
-pub mod admission;
 pub mod calls;
 pub mod driver;
 pub mod framed;
 pub mod incoming;
 pub mod link;
-pub mod logins;
 pub mod outbox;
 pub mod outgoing;
 pub mod retry;

@@ -6,6 +6,9 @@
 //! it and queues into it, and the MGP server, metrics and the dashboard read it. So it sits
 //! below the gateway, unlike the rest of the runtime.
 
+pub mod admission;
+pub mod logins;
+
 use crate::queue::{Queue, Totals};
 use common::message::{Message, SessionRef};
 use config::DlrSession;
@@ -117,9 +120,9 @@ pub struct ConnectorHandle {
     /// operators see it TERMINATING until it is stopped, then DEAD.
     removed: AtomicBool,
     /// Incoming: the connections open, per source address and in all.
-    pub admission: Arc<super::admission::Admission>,
+    pub admission: Arc<admission::Admission>,
     /// Incoming: the brake on failed logins.
-    pub logins: super::logins::Logins,
+    pub logins: logins::Logins,
 }
 
 impl ConnectorHandle {

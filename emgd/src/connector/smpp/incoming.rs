@@ -12,7 +12,7 @@ use super::requests;
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login};
 use crate::connector::runtime::incoming::Incoming;
 use crate::connector::runtime::link::Link;
-use crate::connector::runtime::logins::{self, Refused};
+use crate::connector::runtime::link::Refused;
 use crate::connector::runtime::outbox::Answer;
 use crate::connector::runtime::window::SeqSpace;
 use crate::gateway::Reject;
@@ -179,13 +179,9 @@ impl Smsc {
         }
         let cfg = s.link.config();
         let gcfg = s.link.gw.config();
-        let found = logins::authenticate(
-            &gcfg,
-            &s.link,
-            &bind.system_id,
-            &bind.password,
-            self.peer.ip(),
-        );
+        let found = s
+            .link
+            .authenticate(&gcfg, &bind.system_id, &bind.password, self.peer.ip());
         let user = match found {
             Ok(user) => user,
             Err(Refused::Wrong) => return refuse(s, status::ESME_RINVPASWD),

@@ -254,14 +254,9 @@ impl Decide for Decisions {
 impl Decisions {
     async fn auth(&mut self, server: &mut Server, c: common::smtp::Credentials) {
         let cfg = self.link.gw.config();
-        let user = crate::connector::runtime::logins::authenticate(
-            &cfg,
-            &self.link,
-            &c.username,
-            &c.password,
-            self.peer.ip(),
-        )
-        .ok();
+        let user = (&self.link)
+            .authenticate(&cfg, &c.username, &c.password, self.peer.ip())
+            .ok();
         match user {
             Some(user) if c.authzid.is_empty() || c.authzid == c.username => {
                 if !self.log_in(server, Some(&user.name)) {

@@ -119,14 +119,9 @@ impl Smsc {
         }
         let gcfg = s.link.gw.config();
         let password = String::from_utf8_lossy(&login.pwd);
-        let found = crate::connector::runtime::logins::authenticate(
-            &gcfg,
-            &s.link,
-            &login.oadc,
-            &password,
-            self.peer.ip(),
-        )
-        .ok();
+        let found = (&s.link)
+            .authenticate(&gcfg, &login.oadc, &password, self.peer.ip())
+            .ok();
         let Some(user) = found else {
             s.login_refused(format!("07 {}", login.oadc));
             s.reply(frame.nack(ErrorCode::AUTHENTICATION_FAILURE, ""));

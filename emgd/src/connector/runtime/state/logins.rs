@@ -5,7 +5,7 @@
 //! password; after five times as many failures for one user name (from any addresses), that
 //! user's logins are refused the same way. A refused login is not a password check, so it does
 //! not count: an attacker on one address locks out that address, not the user it attacks.
-//! The table is bounded ([`MAX_TRACKED`]); stale entries are dropped first.
+//! [`crate::connector::runtime::link::Link::authenticate`] checks a login behind it. The table is bounded ([`MAX_TRACKED`]); stale entries are dropped first.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -136,46 +136,12 @@ impl Logins {
     }
 }
 
-/// Why [`authenticate`] refused a login.
-#[derive(Debug)]
-pub enum Refused {
-    /// Wrong password, unknown user, or not allowed here (EMG does not say which).
-    Wrong,
-    /// Not checked: too many failures ([`Logins`]).
-    Blocked(Blocked),
-}
-
-/// [`crate::users::authenticate`] behind the brake of `link`'s connector: a refusal while
-/// blocked is logged (`LOGIN ERR (info="ADDRESS: too many failed logins ...")`) and not
-/// checked; a failed check is counted.
-pub fn authenticate<'a>(
-    gcfg: &'a config::Config,
-    link: &super::link::Link,
-    name: &str,
-    password: &str,
-    ip: IpAddr,
-) -> Result<&'a config::User, Refused> {
-    let cfg = link.config();
-    if let Err(b) = link.connector.logins.check(&cfg, ip, name) {
-        link.log(format!("LOGIN ERR (info=\"{ip}: {b}\")"));
-        tracing::warn!(connector = %link.name(), user = name, %ip, "login refused: {b}");
-        return Err(Refused::Blocked(b));
-    }
-    match crate::users::authenticate(gcfg, &cfg, name, password, ip) {
-        Some(user) => Ok(user),
-        None => {
-            link.connector.logins.failed(&cfg, ip, name);
-            Err(Refused::Wrong)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn cfg(max: u32) -> config::Connector {
-        let toml = "datadir = \"d\"\nlogdir = \"l\"\n[connector.in]\ntype = \"incoming\"\nprotocol = \"smpp\"\n";
+        let toml = "datadir = \"d\"\nlogdir = \"l\"\n[connector.in]\ntype = \"incoming\"\nprotocol = \"smpp\"\naddress = \"127.0.0.1:1\"\n";
         let all = config::parse_str(toml, std::path::Path::new("/nonexistent/emg.toml")).unwrap();
         let mut c = all.connectors["in"].clone();
         c.max_login_failures = max;

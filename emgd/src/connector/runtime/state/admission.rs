@@ -11,18 +11,19 @@ use std::sync::{Arc, Mutex};
 /// allows.
 pub const LOGGING_IN: u32 = 64;
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Admission {
     open: Mutex<Open>,
 }
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 struct Open {
     total: u32,
     by_ip: HashMap<IpAddr, u32>,
 }
 
 /// One admitted connection; counted until dropped.
+#[derive(Debug)]
 pub struct Admitted {
     ip: IpAddr,
     admission: Arc<Admission>,
@@ -88,7 +89,7 @@ mod tests {
     use super::*;
 
     fn cfg(total: Option<u32>, per_ip: u32) -> config::Connector {
-        let toml = "datadir = \"d\"\nlogdir = \"l\"\n[connector.in]\ntype = \"incoming\"\nprotocol = \"smpp\"\n";
+        let toml = "datadir = \"d\"\nlogdir = \"l\"\n[connector.in]\ntype = \"incoming\"\nprotocol = \"smpp\"\naddress = \"127.0.0.1:1\"\n";
         let all = config::parse_str(toml, std::path::Path::new("/nonexistent/emg.toml")).unwrap();
         let mut c = all.connectors["in"].clone();
         c.max_connections = total;
