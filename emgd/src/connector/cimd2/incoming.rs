@@ -135,7 +135,8 @@ impl Smsc {
             }
         };
         let gcfg = s.link.gw.config();
-        let found = (&s.link)
+        let found = s
+            .link
             .authenticate(&gcfg, &login.user, &login.password, self.peer.ip())
             .ok();
         let Some(user) = found else {

@@ -166,7 +166,8 @@ impl App {
             return;
         }
         let (cfg, gcfg) = (s.link.config(), s.link.gw.config());
-        let Some(found) = (&s.link)
+        let Some(found) = s
+            .link
             .authenticate(&gcfg, user, password, self.peer.ip())
             .ok()
         else {

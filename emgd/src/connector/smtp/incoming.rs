@@ -254,7 +254,8 @@ impl Decide for Decisions {
 impl Decisions {
     async fn auth(&mut self, server: &mut Server, c: common::smtp::Credentials) {
         let cfg = self.link.gw.config();
-        let user = (&self.link)
+        let user = self
+            .link
             .authenticate(&cfg, &c.username, &c.password, self.peer.ip())
             .ok();
         match user {

@@ -119,7 +119,8 @@ impl Smsc {
         }
         let gcfg = s.link.gw.config();
         let password = String::from_utf8_lossy(&login.pwd);
-        let found = (&s.link)
+        let found = s
+            .link
             .authenticate(&gcfg, &login.oadc, &password, self.peer.ip())
             .ok();
         let Some(user) = found else {
