@@ -54,7 +54,12 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             // Sessions of frames: idle and keep-alive timers run on them.
             "idletimeout" | "keepalive" => framed,
             // Clients that log in.
-            "bind_timeout" | "users" => direction == Incoming && protocol != Sim,
+            "bind_timeout"
+            | "users"
+            | "max_connections"
+            | "max_connections_per_ip"
+            | "max_login_failures"
+            | "login_block" => direction == Incoming && protocol != Sim,
             // What we log in with.
             "username" | "password" => {
                 direction == Outgoing && !matches!(protocol, Sim | Gsm | Ebe)
@@ -100,10 +105,14 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "`{}` connectors have no session of their own to time; only `smpp`, `ucp`, `cimd2` and `mgp` connectors do",
             name(protocol)
         ),
-        "bind_timeout" | "users" if protocol == Sim => {
+        "bind_timeout" | "users" | "max_connections" | "max_connections_per_ip"
+        | "max_login_failures" | "login_block"
+            if protocol == Sim =>
+        {
             "a `sim` connector runs inside emgd; no client logs in to it".into()
         }
-        "bind_timeout" | "users" => {
+        "bind_timeout" | "users" | "max_connections" | "max_connections_per_ip"
+        | "max_login_failures" | "login_block" => {
             "only meaningful for incoming connectors (clients log in to them)".into()
         }
         "username" | "password" if protocol == Sim => {

@@ -169,6 +169,15 @@ pub struct Connector {
     pub keepalive: Option<u64>,
     /// Incoming: seconds a connection may take to log in (bind) before it is closed.
     pub bind_timeout: u64,
+    /// Incoming: connections open at a time, logged in or not; `None` = `instances` + 64.
+    pub max_connections: Option<u32>,
+    /// Incoming: connections open at a time from one source address.
+    pub max_connections_per_ip: u32,
+    /// Incoming: failed logins from one address within `login_block` seconds before its
+    /// logins are refused for `login_block` seconds (five times as many for one user).
+    pub max_login_failures: u32,
+    /// Incoming: the window and the refusal period of `max_login_failures`, in seconds.
+    pub login_block: u64,
     /// Credentials for outgoing binds.
     pub username: Option<String>,
     /// Credentials for outgoing binds.

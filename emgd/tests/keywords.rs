@@ -195,6 +195,10 @@ fn rows() -> Vec<(&'static str, Applies)> {
         r("keepalive = 30", timers),
         r("bind_timeout = 5", logging_in),
         r("users = [\"demo\"]", logging_in),
+        r("max_connections = 100", logging_in),
+        r("max_connections_per_ip = 10", logging_in),
+        r("max_login_failures = 5", logging_in),
+        r("login_block = 30", logging_in),
         r("username = \"me\"", credentials),
         r("password = \"pw\"", credentials),
         r("access = [\"127.0.0.1\"]", |k| {

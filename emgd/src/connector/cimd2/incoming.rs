@@ -134,10 +134,11 @@ impl Smsc {
                 return s.reply(packet.error_response(e.code));
             }
         };
-        let cfg = s.link.config();
         let gcfg = s.link.gw.config();
-        let found =
-            crate::users::authenticate(&gcfg, &cfg, &login.user, &login.password, self.peer.ip());
+        let found = s
+            .link
+            .authenticate(&gcfg, &login.user, &login.password, self.peer.ip())
+            .ok();
         let Some(user) = found else {
             s.login_refused(format!("{} {}", error::INVALID_LOGIN, login.user));
             return s.reply(packet.error_response(error::INVALID_LOGIN));

@@ -132,9 +132,12 @@ pub fn answer(style: Style, outcome: &Result<Batch, ApiError>, asked: &Asked<'_>
         }
         Style::Json => json_answer(outcome, first_error),
     };
-    // emg's WWW-Authenticate and Retry-After; Kannel and Jasmin send neither.
-    if let (Some(e), Style::EmgText | Style::EmgXml | Style::Json) = (first_error, style) {
-        e.add_headers(resp.headers_mut());
+    // emg's WWW-Authenticate and Retry-After; Kannel and Jasmin send neither, but every
+    // dialect says when a blocked login may try again.
+    match (first_error, style) {
+        (Some(e), Style::EmgText | Style::EmgXml | Style::Json)
+        | (Some(e @ ApiError::LoginBlocked { .. }), _) => e.add_headers(resp.headers_mut()),
+        _ => {}
     }
     resp
 }
@@ -172,7 +175,10 @@ fn emg_status(e: &ApiError) -> u8 {
         | ApiError::NoRoute(_)
         | ApiError::NoBalance(_)
         | ApiError::NotFound(_) => 4,
-        ApiError::Throttled | ApiError::QueueFull(_) | ApiError::Unavailable(_) => 1,
+        ApiError::Throttled
+        | ApiError::LoginBlocked { .. }
+        | ApiError::QueueFull(_)
+        | ApiError::Unavailable(_) => 1,
     }
 }
 
@@ -277,6 +283,8 @@ const KANNEL_BODY: &str = "Charset or body misformed, rejected";
 fn kannel_refusal(e: &ApiError, params: &Params) -> (StatusCode, String) {
     let (status, text) = match e {
         ApiError::Unauthorized => (StatusCode::FORBIDDEN, "Authorization failed for sendsms"),
+        // Not Kannel's: the brake on failed logins answers 429 in every dialect.
+        ApiError::LoginBlocked { message, .. } => return (e.status(), message.clone()),
         ApiError::BadParameter(p) => {
             let name = normalise(&p.name);
             let text = if name == "to" || name == "destaddr" {
@@ -335,6 +343,8 @@ fn jasmin_refusal(e: &ApiError, asked: &Asked<'_>) -> (StatusCode, String) {
         ApiError::BadParameter(p) => (StatusCode::BAD_REQUEST, jasmin_parameter(p, asked.params)),
         ApiError::NoRoute(_) => (StatusCode::PRECONDITION_FAILED, "No route found".into()),
         ApiError::Throttled => (StatusCode::FORBIDDEN, "User throughput exceeded".into()),
+        // Not Jasmin's: the brake on failed logins answers 429 in every dialect.
+        ApiError::LoginBlocked { message, .. } => (e.status(), message.clone()),
         ApiError::NoBalance(_) => (
             StatusCode::FORBIDDEN,
             "Cannot charge submit_sm, check RouterPB log file for details".into(),

@@ -23,6 +23,7 @@ use super::reply::ApiError;
 use super::request::{self, Incoming};
 use super::send::{Dialect, SendRequest};
 use crate::connector::runtime::link::Link;
+use crate::connector::runtime::link::Refused;
 use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::Gateway;
 use axum::body::Bytes;
@@ -106,10 +107,22 @@ fn authenticate(app: &App, peer: &Peer, incoming: &Incoming) -> Result<(String, 
     let Some((name, password)) = &incoming.credentials else {
         return Err(ApiError::Unauthorized);
     };
-    let Some(user) = crate::users::authenticate(&cfg, &connector, name, password, peer.addr.ip())
-    else {
-        app.link(peer).log(format!("LOGIN ERR (info=\"{name}\")"));
-        return Err(ApiError::Unauthorized);
+    let user = match app
+        .link(peer)
+        .authenticate(&cfg, name, password, peer.addr.ip())
+    {
+        Ok(user) => user,
+        Err(Refused::Wrong) => {
+            app.link(peer).log(format!("LOGIN ERR (info=\"{name}\")"));
+            return Err(ApiError::Unauthorized);
+        }
+        // Logged already.
+        Err(Refused::Blocked(b)) => {
+            return Err(ApiError::LoginBlocked {
+                message: b.to_string(),
+                retry_after: b.retry_after().as_secs(),
+            })
+        }
     };
     // Authenticated: only now does the connection take one of the connector's instances.
     let Some(instance) = peer.claim() else {

@@ -3,16 +3,16 @@
 //! shows then as BOUND and in the connector log under that instance, and gives it back when it
 //! closes; before that it shows as `(-)`, and it is closed if no request authenticates within
 //! `bind_timeout` seconds, so silent connections cannot take every instance. At most
-//! [`MAX_LOGGING_IN`] connections beyond `instances` are open at a time; more are closed at
-//! once. Handlers learn the peer and instance through [`Peer`].
+//! `max_connections` (and `max_connections_per_ip` from one address) are open at a time;
+//! more are closed at once. Handlers learn the peer and instance through [`Peer`].
 //!
 //! Force-close (and so bounce) applies here as on every connector: while it is set no
 //! connection is accepted, and open ones read end-of-file, so each finishes the request it is
 //! answering and closes.
 
-use crate::connector::runtime::incoming::MAX_LOGGING_IN;
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::slots::{Claim, Slots};
+use crate::connector::runtime::state::admission::Admitted;
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
 use crate::logs::NO_INSTANCE;
@@ -21,7 +21,6 @@ use axum::serve::IncomingStream;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -69,7 +68,6 @@ pub struct SlotListener {
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
     slots: Arc<Slots>,
-    open: Arc<AtomicUsize>,
     tls: crate::tls::Reloading<config::Connector>,
 }
 
@@ -83,7 +81,6 @@ impl SlotListener {
             gw,
             connector,
             slots,
-            open: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -105,7 +102,8 @@ struct Held {
     gw: Arc<Gateway>,
     connector: Arc<ConnectorHandle>,
     claim: Arc<Mutex<Claim>>,
-    open: Arc<AtomicUsize>,
+    /// Counted against `max_connections` and `max_connections_per_ip` while open.
+    _admitted: Admitted,
 }
 
 impl Held {
@@ -124,7 +122,6 @@ impl Drop for Held {
         link.set_state(ConnState::Idle);
         link.log("DISCONNECT");
         c.release();
-        self.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -144,13 +141,17 @@ impl axum::serve::Listener for SlotListener {
                 }
             };
             let link = Link::new(self.gw.clone(), self.connector.clone(), NO_INSTANCE);
-            if self.open.load(Ordering::Relaxed) >= self.slots.count() + MAX_LOGGING_IN {
-                link.log(format!(
-                    "CONNECT ERR (info=\"{addr}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
-                    self.slots.count()
-                ));
-                continue;
-            }
+            let admitted = match self
+                .connector
+                .admission
+                .admit(addr.ip(), &self.connector.config())
+            {
+                Ok(a) => a,
+                Err(why) => {
+                    link.log(format!("CONNECT ERR (info=\"{addr}: {why}\")"));
+                    continue;
+                }
+            };
             let Ok(acceptor) = self
                 .tls
                 .acceptor(self.connector.config(), crate::tls::connector_acceptor)
@@ -160,7 +161,6 @@ impl axum::serve::Listener for SlotListener {
                 ));
                 continue;
             };
-            self.open.fetch_add(1, Ordering::Relaxed);
             let _ = stream.set_nodelay(true);
             let label = format!("connector {}: {addr}", self.connector.name);
             let stream = crate::tls::ServerStream::new(stream, acceptor, label);
@@ -178,7 +178,7 @@ impl axum::serve::Listener for SlotListener {
                         gw: self.gw.clone(),
                         connector: self.connector.clone(),
                         claim: claim.clone(),
-                        open: self.open.clone(),
+                        _admitted: admitted,
                     },
                 },
                 Peer { addr, claim },

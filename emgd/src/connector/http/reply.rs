@@ -29,6 +29,9 @@ pub enum ApiError {
     Refused(String),
     /// 429: the user's `throughput` is exceeded.
     Throttled,
+    /// 429: too many failed logins from the address or for the user (`max_login_failures`);
+    /// `Retry-After` says the seconds until the block ends.
+    LoginBlocked { message: String, retry_after: u64 },
     /// 402: the account's balance does not cover the price.
     NoBalance(String),
     /// 503: the queues are full.
@@ -80,7 +83,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::Refused(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoRoute(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Throttled | ApiError::LoginBlocked { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoBalance(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::QueueFull(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -96,6 +99,7 @@ impl ApiError {
             ApiError::NoRoute(_) => "no_route",
             ApiError::Refused(_) => "refused",
             ApiError::Throttled => "throttled",
+            ApiError::LoginBlocked { .. } => "login_blocked",
             ApiError::NoBalance(_) => "no_balance",
             ApiError::QueueFull(_) => "queue_full",
             ApiError::Unavailable(_) => "unavailable",
@@ -113,7 +117,8 @@ impl ApiError {
             | ApiError::Refused(m)
             | ApiError::NoBalance(m)
             | ApiError::QueueFull(m)
-            | ApiError::Unavailable(m) => m.clone(),
+            | ApiError::Unavailable(m)
+            | ApiError::LoginBlocked { message: m, .. } => m.clone(),
         }
     }
 
@@ -150,6 +155,9 @@ impl ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from_static(RETRY_AFTER_FULL),
                 );
+            }
+            ApiError::LoginBlocked { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
         }

@@ -166,7 +166,10 @@ impl App {
             return;
         }
         let (cfg, gcfg) = (s.link.config(), s.link.gw.config());
-        let Some(found) = crate::users::authenticate(&gcfg, &cfg, user, password, self.peer.ip())
+        let Some(found) = s
+            .link
+            .authenticate(&gcfg, user, password, self.peer.ip())
+            .ok()
         else {
             s.login_refused(format!(
                 "{user}: wrong user or password, or not allowed here"

@@ -2,7 +2,8 @@
 //! own task ([`framed::run_incoming`]). A session takes a free instance ([`Slots`]) only once
 //! its peer has logged in (when all `instances` are busy the login is refused); until then it
 //! shows as `(-)` in the connector log and must log in within `bind_timeout`. While the
-//! connector is force-closed, connections are accepted and closed at once. At shutdown the listener closes,
+//! connector is force-closed, connections are accepted and closed at once; beyond
+//! `max_connections` or `max_connections_per_ip` ([`super::state::admission`]) likewise. At shutdown the listener closes,
 //! the sessions close gracefully, and every instance ends DEAD.
 
 use super::driver::Driver;
@@ -17,10 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
-
-/// Connections that have not logged in yet, beyond `instances`, at most: each closes after
-/// `bind_timeout` unless it logs in, and more are refused meanwhile.
-pub const MAX_LOGGING_IN: usize = 64;
 
 /// What a protocol gives an incoming connector.
 pub trait Incoming: Send + Sync + 'static {
@@ -134,13 +131,17 @@ pub async fn run<P: Incoming>(
                     drop(stream);
                     continue;
                 }
-                if sessions.len() >= slots.count() + MAX_LOGGING_IN {
-                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
-                        "CONNECT ERR (info=\"{peer}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
-                        slots.count()));
-                    drop(stream);
-                    continue;
-                }
+                // At most `max_connections` (and `max_connections_per_ip`), logged in or
+                // not: each closes after `bind_timeout` unless it logs in.
+                let admitted = match connector.admission.admit(peer.ip(), &connector.config()) {
+                    Ok(a) => a,
+                    Err(why) => {
+                        gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                            "CONNECT ERR (info=\"{peer}: {why}\")"));
+                        drop(stream);
+                        continue;
+                    }
+                };
                 let Ok(acceptor) = tls.acceptor(connector.config(), crate::tls::connector_acceptor) else {
                     gw.logs.connector(&connector.name, NO_INSTANCE, format!(
                         "CONNECT ERR (info=\"{peer}: TLS is not set up, see the general log\")"));
@@ -158,6 +159,7 @@ pub async fn run<P: Incoming>(
                     // The session takes its instance when its peer logs in, and gives it back
                     // (IDLE) when it ends.
                     framed::run_incoming(link, stream, codec, driver, claim).await;
+                    drop(admitted);
                 });
             }
             _ = stopped(&mut shutdown) => break,

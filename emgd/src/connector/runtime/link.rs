@@ -2,6 +2,7 @@
 //! the instance number. Everything a driver reports goes through here, so the connector log
 //! lines, PDU log lines, states and mode checks look the same for every protocol.
 
+use super::state::logins::Blocked;
 use super::state::{ConnState, ConnectorHandle, SessionInfo};
 use crate::gateway::{Gateway, ReceiptOutcome, Reject};
 use common::dlr::DlrStatus;
@@ -9,6 +10,15 @@ use common::message::{Message, MessageId};
 use config::Mode;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// Why [`Link::authenticate`] refused a login.
+#[derive(Debug)]
+pub enum Refused {
+    /// Wrong password, unknown user, or not allowed here (EMG does not say which).
+    Wrong,
+    /// Not checked: too many failures ([`Logins`]).
+    Blocked(Blocked),
+}
 
 #[derive(Clone)]
 pub struct Link {
@@ -18,6 +28,32 @@ pub struct Link {
 }
 
 impl Link {
+    /// [`crate::users::authenticate`] behind the brake of this connector: a refusal while
+    /// blocked is logged (`LOGIN ERR (info="ADDRESS: too many failed logins ...")`) and not
+    /// checked; a failed check is counted.
+    pub fn authenticate<'a>(
+        &self,
+        gcfg: &'a config::Config,
+        name: &str,
+        password: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<&'a config::User, Refused> {
+        let link = self;
+        let cfg = link.config();
+        if let Err(b) = link.connector.logins.check(&cfg, ip, name) {
+            link.log(format!("LOGIN ERR (info=\"{ip}: {b}\")"));
+            tracing::warn!(connector = %link.name(), user = name, %ip, "login refused: {b}");
+            return Err(Refused::Blocked(b));
+        }
+        match crate::users::authenticate(gcfg, &cfg, name, password, ip) {
+            Some(user) => Ok(user),
+            None => {
+                link.connector.logins.failed(&cfg, ip, name);
+                Err(Refused::Wrong)
+            }
+        }
+    }
+
     pub fn new(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, instance: u32) -> Link {
         Link {
             gw,

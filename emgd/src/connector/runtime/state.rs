@@ -6,6 +6,9 @@
 //! it and queues into it, and the MGP server, metrics and the dashboard read it. So it sits
 //! below the gateway, unlike the rest of the runtime.
 
+pub mod admission;
+pub mod logins;
+
 use crate::queue::{Queue, Totals};
 use common::message::{Message, SessionRef};
 use config::DlrSession;
@@ -116,6 +119,10 @@ pub struct ConnectorHandle {
     /// A reload removed the connector from the configuration: it takes nothing new, and
     /// operators see it TERMINATING until it is stopped, then DEAD.
     removed: AtomicBool,
+    /// Incoming: the connections open, per source address and in all.
+    pub admission: Arc<admission::Admission>,
+    /// Incoming: the brake on failed logins.
+    pub logins: logins::Logins,
 }
 
 impl ConnectorHandle {
@@ -139,6 +146,8 @@ impl ConnectorHandle {
             inflight: (0..instances).map(|_| AtomicU32::new(0)).collect(),
             pacer: Mutex::new(None),
             removed: AtomicBool::new(false),
+            admission: Arc::default(),
+            logins: Default::default(),
         }
         .with_pacer()
     }

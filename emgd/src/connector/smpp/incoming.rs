@@ -12,6 +12,7 @@ use super::requests;
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login};
 use crate::connector::runtime::incoming::Incoming;
 use crate::connector::runtime::link::Link;
+use crate::connector::runtime::link::Refused;
 use crate::connector::runtime::outbox::Answer;
 use crate::connector::runtime::window::SeqSpace;
 use crate::gateway::Reject;
@@ -178,15 +179,23 @@ impl Smsc {
         }
         let cfg = s.link.config();
         let gcfg = s.link.gw.config();
-        let found = crate::users::authenticate(
-            &gcfg,
-            &cfg,
-            &bind.system_id,
-            &bind.password,
-            self.peer.ip(),
-        );
-        let Some(user) = found else {
-            return refuse(s, status::ESME_RINVPASWD);
+        let found = s
+            .link
+            .authenticate(&gcfg, &bind.system_id, &bind.password, self.peer.ip());
+        let user = match found {
+            Ok(user) => user,
+            Err(Refused::Wrong) => return refuse(s, status::ESME_RINVPASWD),
+            // Logged already; refused without a look at the password.
+            Err(Refused::Blocked(_)) => {
+                s.reply(pdu.response(
+                    status::ESME_RBINDFAIL,
+                    Body::BindResp(BindResp {
+                        system_id: SYSTEM_ID.into(),
+                        tlvs: vec![],
+                    }),
+                ));
+                return;
+            }
         };
         let mode_allows = match cfg.mode {
             Mode::Both => true,

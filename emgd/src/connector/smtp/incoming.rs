@@ -17,7 +17,6 @@
 
 use super::convert;
 use super::session::{self, Decide, End};
-use crate::connector::runtime::incoming::MAX_LOGGING_IN;
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::slots::{Claim, Slots};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle, SessionInfo};
@@ -69,20 +68,25 @@ pub async fn run(
                     sessions.spawn(refuse(stream, cfg, reply));
                     continue;
                 }
-                if sessions.len() >= slots.count() + MAX_LOGGING_IN {
-                    gw.logs.connector(&connector.name, NO_INSTANCE, format!(
-                        "CONNECT ERR (info=\"{peer}: {MAX_LOGGING_IN} connections waiting to log in and all {} instances busy\")",
-                        slots.count()));
-                    let cfg = connector.config();
-                    let reply = unavailable(&cfg, "all instances busy");
-                    sessions.spawn(refuse(stream, cfg, reply));
-                    continue;
-                }
+                let admitted = match connector.admission.admit(peer.ip(), &connector.config()) {
+                    Ok(a) => a,
+                    Err(why) => {
+                        gw.logs.connector(&connector.name, NO_INSTANCE, format!(
+                            "CONNECT ERR (info=\"{peer}: {why}\")"));
+                        let cfg = connector.config();
+                        let reply = unavailable(&cfg, "too many connections");
+                        sessions.spawn(refuse(stream, cfg, reply));
+                        continue;
+                    }
+                };
                 // No instance until the client logs in ([`Decisions::log_in`]).
                 let link = Link::new(gw.clone(), connector.clone(), NO_INSTANCE);
                 let claim = Claim::pending(slots.clone());
                 let acceptor = acceptor.clone();
-                sessions.spawn(serve(link, claim, stream, peer, acceptor));
+                sessions.spawn(async move {
+                    serve(link, claim, stream, peer, acceptor).await;
+                    drop(admitted);
+                });
             }
             _ = stopped(&mut shutdown) => break,
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
@@ -250,9 +254,10 @@ impl Decide for Decisions {
 impl Decisions {
     async fn auth(&mut self, server: &mut Server, c: common::smtp::Credentials) {
         let cfg = self.link.gw.config();
-        let connector = self.link.config();
-        let user =
-            crate::users::authenticate(&cfg, &connector, &c.username, &c.password, self.peer.ip());
+        let user = self
+            .link
+            .authenticate(&cfg, &c.username, &c.password, self.peer.ip())
+            .ok();
         match user {
             Some(user) if c.authzid.is_empty() || c.authzid == c.username => {
                 if !self.log_in(server, Some(&user.name)) {

@@ -117,10 +117,12 @@ impl Smsc {
             s.reply(frame.nack(ErrorCode::OPERATION_NOT_ALLOWED, why));
             return;
         }
-        let cfg = s.link.config();
         let gcfg = s.link.gw.config();
         let password = String::from_utf8_lossy(&login.pwd);
-        let found = crate::users::authenticate(&gcfg, &cfg, &login.oadc, &password, self.peer.ip());
+        let found = s
+            .link
+            .authenticate(&gcfg, &login.oadc, &password, self.peer.ip())
+            .ok();
         let Some(user) = found else {
             s.login_refused(format!("07 {}", login.oadc));
             s.reply(frame.nack(ErrorCode::AUTHENTICATION_FAILURE, ""));
