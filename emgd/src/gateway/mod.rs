@@ -24,6 +24,7 @@
 
 pub mod accept;
 pub mod changes;
+pub mod cluster;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;

@@ -473,6 +473,8 @@ pub struct Options {
     pub refund: config::RefundPolicy,
     /// Destination digits the hourly summary groups by (`summary_prefix_length`).
     pub summary_prefix_length: usize,
+    /// How long a node's lease on a shared store lasts (`node_lease`, PostgreSQL only).
+    pub node_lease: Duration,
 }
 
 impl Default for Options {
@@ -484,6 +486,7 @@ impl Default for Options {
             routelog_retention: Duration::from_secs(config::DEFAULT_ROUTELOG_RETENTION),
             refund: config::RefundPolicy::Rejected,
             summary_prefix_length: config::DEFAULT_SUMMARY_PREFIX_LENGTH,
+            node_lease: Duration::from_secs(config::DEFAULT_NODE_LEASE),
         }
     }
 }
@@ -504,6 +507,7 @@ impl Options {
             group_commit_delay: Duration::from_micros(general.group_commit_delay_us),
             retention: Duration::from_secs(general.retention),
             routelog_retention: Duration::from_secs(general.routelog_retention),
+            node_lease: Duration::from_secs(general.node_lease),
             ..Options::default()
         }
     }

@@ -21,6 +21,7 @@
 mod browse;
 pub(in crate::store) mod group;
 pub(in crate::store) mod house;
+pub mod lease;
 mod read;
 pub mod schema;
 mod statements;
@@ -51,6 +52,7 @@ pub struct PostgresStore {
     tx: mpsc::UnboundedSender<Request>,
     reader: Arc<read::Reader>,
     node: Node,
+    leases: lease::Leases,
 }
 
 /// This node: its id and the range of message ids it hands out.
@@ -101,7 +103,8 @@ impl PostgresStore {
         let mut client = connect(url).await?;
         house::migrate(&mut client).await?;
         let node = Node { id: nodeid };
-        house::register_node(&client, node).await?;
+        let leases = lease::Leases::new(url.to_string(), node, options.node_lease);
+        house::register_node(&client, node, leases.lease_us()).await?;
         let writer = Writer::connect(url).await?;
         let reader = Arc::new(read::Reader::new(url.to_string(), node));
         drop(client);
@@ -120,11 +123,21 @@ impl PostgresStore {
             },
         };
         tokio::spawn(task.run(rx));
-        Ok(PostgresStore { tx, reader, node })
+        Ok(PostgresStore {
+            tx,
+            reader,
+            node,
+            leases,
+        })
     }
 
     pub fn node(&self) -> Node {
         self.node
+    }
+
+    /// This node's lease and the takeover of dead nodes' queues.
+    pub fn leases(&self) -> &lease::Leases {
+        &self.leases
     }
 }
 
