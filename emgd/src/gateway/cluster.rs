@@ -49,7 +49,10 @@ pub async fn run(gw: Arc<Gateway>, store: Arc<PostgresStore>, counts: Arc<Takeov
         match leases.renew().await {
             Ok(until) => {
                 if !renewing {
-                    tracing::info!("node {}: lease renewed, taking over dead nodes' queues", store.node().id);
+                    tracing::info!(
+                        "node {}: lease renewed, taking over dead nodes' queues",
+                        store.node().id
+                    );
                     renewing = true;
                 }
                 renewed_until = Some(until);
