@@ -160,6 +160,18 @@ fn two_nodes_share_a_queue_and_a_killed_nodes_queue_is_taken_over() {
         "B sends nothing of A's queue while A lives"
     );
 
+    // `nodes` on either node shows both, and what A has claimed.
+    let mut mgp_b = support::mgp::Mgp::login(cluster.nodes[1].mgp_port);
+    let nodes = mgp_b.call(r#""op":"nodes""#);
+    assert_eq!(nodes["shared"], true, "{nodes}");
+    assert_eq!(nodes["this_node"], 2, "{nodes}");
+    let listed = nodes["nodes"].as_array().expect("nodes").clone();
+    assert_eq!(listed.len(), 2, "{nodes}");
+    assert_eq!(listed[0]["node_id"], 1, "{nodes}");
+    assert_eq!(listed[0]["state"], "live", "{nodes}");
+    assert_eq!(listed[0]["claimed"], HELD as u64, "{nodes}");
+    assert_eq!(listed[1]["state"], "live", "{nodes}");
+
     // 3. SIGKILL A: B takes its queue over once A's lease (5 s) has run out.
     let killed_us = now_us();
     cluster.kill9(0);
@@ -202,6 +214,11 @@ fn two_nodes_share_a_queue_and_a_killed_nodes_queue_is_taken_over() {
         "B says what it took over: {}",
         cluster.nodes[1].stderr_text()
     );
+
+    // B's `nodes` shows A dead and its queue claimed by B (now delivered: 0 left).
+    let nodes = mgp_b.call(r#""op":"nodes""#);
+    assert_eq!(nodes["nodes"][0]["state"], "dead", "{nodes}");
+    assert_eq!(nodes["nodes"][0]["claimed"], 0, "{nodes}");
 
     // 4. A restarts: its old queue is B's now, so A sends none of it again.
     let mut smsc_a2 = Smsc::start(pa, tmp.path().join("a2.json"), &[]);

@@ -1,5 +1,5 @@
 //! Several emgd nodes on one PostgreSQL database: a cluster for the tests of leases, claims
-//! and fail-over. Each node has a directory, an incoming SMPP port and a `nodeid` of its own;
+//! and fail-over. Each node has a directory, an incoming SMPP port, an MGP port and a `nodeid` of its own;
 //! the configuration after the common part (outgoing connectors, routes) is given per node,
 //! so each node can bind its own SMSC peer. The database is a fresh one on this process's
 //! test server ([`crate::postgres::PgServer::shared`]).
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct Node {
     pub nodeid: u16,
     pub smpp_port: u16,
+    /// Its MGP listener (operator `admin`, password `secret`).
+    pub mgp_port: u16,
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
     pub daemon: Option<Daemon>,
@@ -49,6 +51,7 @@ impl Cluster {
             .map(|(i, extra)| {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let smpp_port = free_port();
+                let mgp_port = free_port();
                 let nodeid = i as u16 + 1;
                 let text = format!(
                     r#"backend = "postgres"
@@ -56,7 +59,7 @@ database_url = "{database_url}"
 nodeid = {nodeid}
 datadir = "data"
 logdir = "log"
-mgp_address = ""
+mgp_address = "127.0.0.1:{mgp_port}"
 {general}
 
 [connector.smpp-in]
@@ -67,6 +70,10 @@ instances = 4
 
 [user.demo]
 password = "demo"
+
+[operator.admin]
+password = "secret"
+role = "admin"
 {extra}
 "#
                 );
@@ -75,6 +82,7 @@ password = "demo"
                 Node {
                     nodeid,
                     smpp_port,
+                    mgp_port,
                     dir,
                     config,
                     daemon: None,

@@ -46,7 +46,7 @@ pub async fn run(gw: Arc<Gateway>, store: Arc<PostgresStore>, counts: Arc<Takeov
         if gw.is_shutting_down() {
             return;
         }
-        match leases.renew().await {
+        match leases.renew(gw.total_queued() as u64).await {
             Ok(until) => {
                 if !renewing {
                     tracing::info!(

@@ -417,6 +417,19 @@ pub struct Spilled {
     pub expires_us: Option<i64>,
 }
 
+/// A node sharing the store (PostgreSQL `nodes`), as `emgclient nodes` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    pub nodeid: i32,
+    pub hostname: String,
+    pub started_us: i64,
+    pub lease_until_us: i64,
+    /// Queued rows (and rows being submitted) it has claimed.
+    pub claimed: i64,
+    /// Messages in its in-memory queues at its last renewal.
+    pub queued: i64,
+}
+
 /// Everything a restarted daemon needs to carry on where the last one stopped.
 #[derive(Debug, Default)]
 pub struct Recovered {
@@ -572,6 +585,10 @@ pub trait Store: Send + Sync {
     fn summary(&self, query: accounts::SummaryQuery) -> StoreFuture<'_, Vec<accounts::SummaryRow>>;
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
+    /// The nodes sharing this store with their leases; empty for a store of one node.
+    fn nodes(&self) -> StoreFuture<'_, Vec<NodeRow>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// Flush and stop; later calls fail with [`StoreError::Closed`].
     fn close(&self) -> StoreFuture<'_, ()>;
 }

@@ -11,7 +11,7 @@
 
 use super::read::Reader;
 use super::{db_err, Node};
-use crate::store::{Spilled, StoreError};
+use crate::store::{NodeRow, Spilled, StoreError};
 use common::message::MessageId;
 
 /// Rows of a dead node's queue one takeover statement claims.
@@ -27,17 +27,6 @@ pub struct Claimed {
     pub was_submitting: bool,
     /// The node whose lease ran out.
     pub from_node: i32,
-}
-
-/// A node of the cluster, as `emgclient nodes` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeRow {
-    pub nodeid: i32,
-    pub hostname: String,
-    pub started_us: i64,
-    pub lease_until_us: i64,
-    /// Queued rows (and rows being submitted) it has claimed.
-    pub claimed: i64,
 }
 
 /// The lease connection.
@@ -60,16 +49,21 @@ impl Leases {
         self.lease_us
     }
 
-    /// Extend this node's lease from now; the new expiry (µs since the epoch).
-    pub async fn renew(&self) -> Result<i64, StoreError> {
+    /// Extend this node's lease from now, noting its load (`queued`: messages in its
+    /// in-memory queues); the new expiry (µs since the epoch).
+    pub async fn renew(&self, queued: u64) -> Result<i64, StoreError> {
         let until = crate::clock::now_us() + self.lease_us;
         let n = self
             .conn
             .conn()
             .await?
             .execute(
-                "UPDATE nodes SET lease_until_us = $2 WHERE nodeid = $1",
-                &[&i32::from(self.node.id), &until],
+                "UPDATE nodes SET lease_until_us = $2, queued = $3 WHERE nodeid = $1",
+                &[
+                    &i32::from(self.node.id),
+                    &until,
+                    &i64::try_from(queued).unwrap_or(i64::MAX),
+                ],
             )
             .await
             .map_err(db_err)?;
@@ -138,7 +132,7 @@ impl Leases {
             .conn()
             .await?
             .query(
-                "SELECT n.nodeid, n.hostname, n.started_us, n.lease_until_us,
+                "SELECT n.nodeid, n.hostname, n.started_us, n.lease_until_us, n.queued,
                         (SELECT COUNT(*) FROM messages
                           WHERE state IN (0, 5)
                             AND COALESCE(claim_node, (id / 1000000000000000)::integer) = n.nodeid)
@@ -154,7 +148,8 @@ impl Leases {
                 hostname: r.get(1),
                 started_us: r.get(2),
                 lease_until_us: r.get(3),
-                claimed: r.get(4),
+                queued: r.get(4),
+                claimed: r.get(5),
             })
             .collect())
     }

@@ -209,6 +209,9 @@ impl Store for PostgresStore {
     fn ping(&self) -> StoreFuture<'_, ()> {
         Box::pin(self.reader.ping())
     }
+    fn nodes(&self) -> StoreFuture<'_, Vec<super::NodeRow>> {
+        Box::pin(self.leases.nodes())
+    }
     fn close(&self) -> StoreFuture<'_, ()> {
         let (reply, wait) = oneshot::channel();
         let sent = self.tx.send(Request::Close(reply));
