@@ -17,6 +17,7 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "backend",
     "database_url",
     "nodeid",
+    "node_lease",
     "maxtotalqueuesize",
     "maxtotalqueuesize_soft",
     "pdulog",
@@ -62,6 +63,7 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         backend: Backend::Sqlite,
         database_url: None,
         nodeid: 0,
+        node_lease: crate::DEFAULT_NODE_LEASE,
         maxtotalqueuesize: None,
         maxtotalqueuesize_soft: None,
         pdulog: true,
@@ -216,6 +218,9 @@ pub(crate) fn read_general(
         }
         "database_url" => g.database_url = values::string(sink, kw, v).map(|s| s.v),
         "nodeid" => g.nodeid = values::int(sink, kw, v, 0, 8999).unwrap_or(0),
+        "node_lease" => {
+            g.node_lease = values::int(sink, kw, v, 2, 300).unwrap_or(crate::DEFAULT_NODE_LEASE);
+        }
         "maxtotalqueuesize" => g.maxtotalqueuesize = values::int(sink, kw, v, 0, u64::MAX),
         "maxtotalqueuesize_soft" => {
             g.maxtotalqueuesize_soft = values::int(sink, kw, v, 0, u64::MAX);

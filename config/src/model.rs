@@ -54,6 +54,8 @@ pub struct General {
     pub database_url: Option<String>,
     /// Top digits of message ids; must be unique per node sharing a database.
     pub nodeid: u16,
+    /// `node_lease`: seconds a node's lease on PostgreSQL lasts; renewed every fifth of it.
+    pub node_lease: u64,
     /// Server-wide cap on queued messages; above it submits get a temporary error.
     pub maxtotalqueuesize: Option<u64>,
     /// Above this, each received message is slowed down (soft throttle).

@@ -74,6 +74,7 @@ where
     let cfg = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let plugins = plugin::Plugins::load(&cfg, None)
         .map_err(|d| anyhow::anyhow!("{}", config::ConfigError { diagnostics: d }))?;
+    let mut shared_store: Option<Arc<store::postgres::PostgresStore>> = None;
     let store: Arc<dyn Store> = match cfg.general.backend {
         config::Backend::Sqlite => Arc::new(
             store::sqlite::SqliteStore::open(&cfg.general.datadir, store::Options::of_config(&cfg))
@@ -87,7 +88,7 @@ where
                 .database_url
                 .as_deref()
                 .context("backend = \"postgres\" needs database_url")?;
-            Arc::new(
+            let pg = Arc::new(
                 store::postgres::PostgresStore::open(
                     url,
                     cfg.general.nodeid,
@@ -95,7 +96,9 @@ where
                 )
                 .await
                 .with_context(|| format!("cannot open the store at {}", redact_url(url)))?,
-            )
+            );
+            shared_store = Some(pg.clone());
+            pg
         }
     };
     let recovered = store.recover().await.context("cannot recover the store")?;
@@ -139,6 +142,10 @@ where
         .context("the gateway's reload changes were taken twice")?;
     let supervisor = tokio::spawn(supervisor.run(gw.clone(), changes, SHUTDOWN_GRACE));
     tokio::spawn(sweep_expired(gw.clone()));
+    if let Some(pg) = shared_store {
+        let counts = Arc::new(gateway::cluster::TakeoverCounts::default());
+        tokio::spawn(gateway::cluster::run(gw.clone(), pg, counts));
+    }
     if let Some(address) = &gw.config().general.metrics_address {
         let listener = tokio::net::TcpListener::bind(address)
             .await

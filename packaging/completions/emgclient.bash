@@ -52,6 +52,9 @@ _emgclient() {
             emgclient,msg)
                 cmd="emgclient__subcmd__msg"
                 ;;
+            emgclient,nodes)
+                cmd="emgclient__subcmd__nodes"
+                ;;
             emgclient,passwd)
                 cmd="emgclient__subcmd__passwd"
                 ;;
@@ -162,6 +165,9 @@ _emgclient() {
                 ;;
             emgclient__subcmd__help,msg)
                 cmd="emgclient__subcmd__help__subcmd__msg"
+                ;;
+            emgclient__subcmd__help,nodes)
+                cmd="emgclient__subcmd__help__subcmd__nodes"
                 ;;
             emgclient__subcmd__help,passwd)
                 cmd="emgclient__subcmd__help__subcmd__passwd"
@@ -356,7 +362,7 @@ _emgclient() {
 
     case "${cmd}" in
         emgclient)
-            opts="-h -V --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help --version tui status connectors connector hold release bounce forceclose queue msg balance report send dlr reload loglevel tail watch logs server passwd completions help"
+            opts="-h -V --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help --version tui status connectors nodes connector hold release bounce forceclose queue msg balance report send dlr reload loglevel tail watch logs server passwd completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,7 +1094,7 @@ _emgclient() {
             return 0
             ;;
         emgclient__subcmd__help)
-            opts="tui status connectors connector hold release bounce forceclose queue msg balance report send dlr reload loglevel tail watch logs server passwd completions help"
+            opts="tui status connectors nodes connector hold release bounce forceclose queue msg balance report send dlr reload loglevel tail watch logs server passwd completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1412,6 +1418,20 @@ _emgclient() {
         emgclient__subcmd__help__subcmd__msg__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__help__subcmd__nodes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2256,6 +2276,52 @@ _emgclient() {
         emgclient__subcmd__msg__subcmd__show)
             opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        emgclient__subcmd__nodes)
+            opts="-h --host --port --socket --username --user --password --tls --ca --tls-server-name --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -24,6 +24,7 @@ pub mod bench_smtp;
 pub mod bench_soak;
 pub mod bench_ucp;
 pub mod certs;
+pub mod cluster;
 pub mod daemon;
 pub mod http_sink;
 pub mod httpload;

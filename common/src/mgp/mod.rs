@@ -153,6 +153,8 @@ pub enum Op {
     Users,
     /// The routing table, in the order it is tried.
     Routes,
+    /// The nodes sharing this node's store (PostgreSQL): lease, state, claimed queue, load.
+    Nodes,
     Send {
         to: String,
         from: String,
@@ -290,6 +292,7 @@ impl Op {
             Op::ConnectorStats { .. } => "connector_stats",
             Op::Users => "users",
             Op::Routes => "routes",
+            Op::Nodes => "nodes",
             Op::Send { .. } => "send",
             Op::Submit { .. } => "submit",
             Op::Deliver { .. } => "deliver",

@@ -113,6 +113,32 @@ pub struct Status {
     pub failed: u64,
 }
 
+/// `nodes`' answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeList {
+    /// The node answering.
+    pub this_node: u16,
+    /// Whether the store is shared (PostgreSQL); a SQLite store has this node alone.
+    pub shared: bool,
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// One node of the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub node_id: u16,
+    pub hostname: String,
+    pub started_us: i64,
+    /// When its lease runs out, µs since the epoch (0: a SQLite node, no lease).
+    pub lease_until_us: i64,
+    /// `live` (lease running) or `dead` (lease ran out: live nodes take its queue over).
+    pub state: String,
+    /// Queued messages (and ones being submitted) it has claimed in the store.
+    pub claimed: u64,
+    /// Its load: messages in its in-memory queues at its last lease renewal.
+    pub queued: u64,
+}
+
 /// One connector as `connectors` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorInfo {

@@ -43,6 +43,8 @@ pub enum Command {
     Status,
     /// Every connector: states, flags, queue size, counters and rates.
     Connectors,
+    /// The nodes sharing the store (PostgreSQL): lease expiry, state, claimed queue, load.
+    Nodes,
     /// One connector in detail, with its configuration summary.
     Connector { name: String },
     /// Stop sending on a connector; its sessions stay up and its queue grows.

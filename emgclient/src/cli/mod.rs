@@ -7,6 +7,7 @@ pub mod args;
 mod connectors;
 mod logs;
 mod msg;
+mod nodes;
 pub mod out;
 mod queue;
 mod server;
@@ -69,6 +70,7 @@ async fn dispatch(c: &mut Client, out: &Out, command: Command) -> Result<(), Fai
     match command {
         Command::Status => connectors::status(c, out).await,
         Command::Connectors => connectors::list(c, out).await,
+        Command::Nodes => nodes::list(c, out).await,
         Command::Connector { name } => connectors::detail(c, out, name).await,
         Command::Hold { name } => connectors::flags(c, out, Op::Hold { name }).await,
         Command::Release { name } => connectors::flags(c, out, Op::Release { name }).await,

@@ -4,7 +4,7 @@
 use super::auth::Limiter;
 use super::server::{OpResult, Server};
 use super::session::{Service, Streams};
-use super::{accounting, admin, browse, connectors, logs, msg, queue, stream};
+use super::{accounting, admin, browse, connectors, logs, msg, nodes, queue, stream};
 use common::mgp::{ErrorBody, Op, Role};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -25,6 +25,7 @@ pub fn required_role(op: &Op) -> Role {
         | Op::ConnectorStats { .. }
         | Op::Users
         | Op::Routes
+        | Op::Nodes
         | Op::Tail { .. }
         | Op::Watch
         | Op::Stop { .. }
@@ -169,6 +170,7 @@ impl Service for Server {
             Op::ConnectorStats { name, since_s } => browse::stats(s, &name, since_s).await,
             Op::Users => browse::users(s),
             Op::Routes => browse::routes(s),
+            Op::Nodes => nodes::list(s).await,
             Op::Send {
                 to,
                 from,

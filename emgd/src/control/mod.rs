@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod listen;
 pub mod logs;
 pub mod msg;
+pub mod nodes;
 pub mod peer;
 pub mod queue;
 pub mod rates;

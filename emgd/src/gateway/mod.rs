@@ -27,6 +27,7 @@ pub mod accept;
 #[cfg(test)]
 mod across_nodes_tests;
 pub mod changes;
+pub mod cluster;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;

@@ -417,6 +417,19 @@ pub struct Spilled {
     pub expires_us: Option<i64>,
 }
 
+/// A node sharing the store (PostgreSQL `nodes`), as `emgclient nodes` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    pub nodeid: i32,
+    pub hostname: String,
+    pub started_us: i64,
+    pub lease_until_us: i64,
+    /// Queued rows (and rows being submitted) it has claimed.
+    pub claimed: i64,
+    /// Messages in its in-memory queues at its last renewal.
+    pub queued: i64,
+}
+
 /// Everything a restarted daemon needs to carry on where the last one stopped.
 #[derive(Debug, Default)]
 pub struct Recovered {
@@ -475,6 +488,8 @@ pub struct Options {
     pub summary_prefix_length: usize,
     /// When the SQLite file is checked at start (`store_check`).
     pub check: config::StoreCheck,
+    /// How long a node's lease on a shared store lasts (`node_lease`, PostgreSQL only).
+    pub node_lease: Duration,
 }
 
 impl Default for Options {
@@ -487,6 +502,7 @@ impl Default for Options {
             refund: config::RefundPolicy::Rejected,
             summary_prefix_length: config::DEFAULT_SUMMARY_PREFIX_LENGTH,
             check: config::StoreCheck::Auto,
+            node_lease: Duration::from_secs(config::DEFAULT_NODE_LEASE),
         }
     }
 }
@@ -508,6 +524,7 @@ impl Options {
             retention: Duration::from_secs(general.retention),
             routelog_retention: Duration::from_secs(general.routelog_retention),
             check: general.store_check,
+            node_lease: Duration::from_secs(general.node_lease),
             ..Options::default()
         }
     }
@@ -585,6 +602,10 @@ pub trait Store: Send + Sync {
     }
     /// Resolves when the store answers (for `/health`).
     fn ping(&self) -> StoreFuture<'_, ()>;
+    /// The nodes sharing this store with their leases; empty for a store of one node.
+    fn nodes(&self) -> StoreFuture<'_, Vec<NodeRow>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// Flush and stop; later calls fail with [`StoreError::Closed`].
     fn close(&self) -> StoreFuture<'_, ()>;
 }

@@ -57,15 +57,21 @@ pub fn hostname() -> String {
 
 /// Claim `node`'s id range for this host. Two hosts with one `nodeid` on one database would
 /// hand out the same message ids: the second is refused.
-pub async fn register_node(client: &Client, node: Node) -> Result<(), StoreError> {
+///
+/// The node's lease starts here, before it reads its queue back: a live node taking over the
+/// rows of this node's last run locks its row, so either it has finished (and those rows are
+/// its now) or it sees the new lease and leaves them.
+pub async fn register_node(client: &Client, node: Node, lease_us: i64) -> Result<(), StoreError> {
     let host = hostname();
+    let now = crate::clock::now_us();
     let row = client
         .query_opt(
-            "INSERT INTO nodes (nodeid, hostname, started_us) VALUES ($1, $2, $3)
-             ON CONFLICT (nodeid) DO UPDATE SET started_us = EXCLUDED.started_us
+            "INSERT INTO nodes (nodeid, hostname, started_us, lease_until_us) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (nodeid) DO UPDATE SET started_us = EXCLUDED.started_us,
+                lease_until_us = EXCLUDED.lease_until_us
                 WHERE nodes.hostname = EXCLUDED.hostname
              RETURNING nodeid",
-            &[&i32::from(node.id), &host, &crate::clock::now_us()],
+            &[&i32::from(node.id), &host, &now, &(now + lease_us)],
         )
         .await
         .map_err(db_err)?;

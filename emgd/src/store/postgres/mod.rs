@@ -21,6 +21,7 @@
 mod browse;
 pub(in crate::store) mod group;
 pub(in crate::store) mod house;
+pub mod lease;
 mod read;
 pub mod schema;
 mod statements;
@@ -52,6 +53,7 @@ pub struct PostgresStore {
     tx: mpsc::UnboundedSender<Request>,
     reader: Arc<read::Reader>,
     node: Node,
+    leases: lease::Leases,
 }
 
 /// This node: its id and the range of message ids it hands out.
@@ -102,7 +104,8 @@ impl PostgresStore {
         let mut client = connect(url).await?;
         house::migrate(&mut client).await?;
         let node = Node { id: nodeid };
-        house::register_node(&client, node).await?;
+        let leases = lease::Leases::new(url.to_string(), node, options.node_lease);
+        house::register_node(&client, node, leases.lease_us()).await?;
         let writer = Writer::connect(url).await?;
         let reader = Arc::new(read::Reader::new(url.to_string(), node));
         drop(client);
@@ -121,11 +124,21 @@ impl PostgresStore {
             },
         };
         tokio::spawn(task.run(rx));
-        Ok(PostgresStore { tx, reader, node })
+        Ok(PostgresStore {
+            tx,
+            reader,
+            node,
+            leases,
+        })
     }
 
     pub fn node(&self) -> Node {
         self.node
+    }
+
+    /// This node's lease and the takeover of dead nodes' queues.
+    pub fn leases(&self) -> &lease::Leases {
+        &self.leases
     }
 }
 
@@ -202,6 +215,9 @@ impl Store for PostgresStore {
     }
     fn ping(&self) -> StoreFuture<'_, ()> {
         Box::pin(self.reader.ping())
+    }
+    fn nodes(&self) -> StoreFuture<'_, Vec<super::NodeRow>> {
+        Box::pin(self.leases.nodes())
     }
     fn close(&self) -> StoreFuture<'_, ()> {
         let (reply, wait) = oneshot::channel();

@@ -71,14 +71,17 @@ impl Reader {
             .map_err(db_err)
     }
 
+    /// What this node resumes: its claimed queue (other nodes' rows are taken over by
+    /// [`super::lease`] once their lease has run out), and the shared state.
     pub async fn recover(&self) -> Result<Recovered, StoreError> {
         let (low, high) = self.node.id_range();
         let conn = self.conn().await?;
         let mut out = Recovered::default();
         let rows = conn
             .query(
-                "SELECT id, target, state, expires_us FROM messages WHERE state IN (0, 5) ORDER BY id",
-                &[],
+                "SELECT id, target, state, expires_us FROM messages WHERE state IN (0, 5)
+                 AND COALESCE(claim_node, (id / 1000000000000000)::integer) = $1 ORDER BY id",
+                &[&i32::from(self.node.id)],
             )
             .await
             .map_err(db_err)?;

@@ -144,4 +144,13 @@ pub const MIGRATIONS: &[&str] = &[
         END LOOP;
         RETURN out;
     END $$;",
+    // 2: leases and claims. Each node renews `lease_until_us` while it runs; a queued row is
+    // sent only by its claimant: `claim_node`, or when that is NULL the node whose id range
+    // holds the row (the node that accepted it, so accepting costs no extra write). Rows whose
+    // claimant's lease ran out are claimed by live nodes, a batch per statement.
+    "ALTER TABLE nodes ADD COLUMN lease_until_us BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE nodes ADD COLUMN queued BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN claim_node INTEGER;
+    CREATE INDEX messages_claimant ON messages
+        ((COALESCE(claim_node, (id / 1000000000000000)::integer)), id) WHERE state IN (0, 5);",
 ];
