@@ -132,6 +132,13 @@ async fn session(smsc: Arc<Smsc>, mut stream: TcpStream, mut shutdown: watch::Re
         if b.can_receive {
             smsc.unregister_receiver(&b.system_id, s.id);
         }
+        // Receipts not sent yet go out on another session of the same system_id, as a
+        // real SMSC keeps them for the account, not for the connection.
+        forward_rx.close();
+        while let Ok(p) = forward_rx.try_recv() {
+            s.pending.push_back(p);
+        }
+        smsc.adopt(&b.system_id, std::mem::take(&mut s.pending));
     }
     smsc.counters.sessions.fetch_sub(1, Relaxed);
 }
