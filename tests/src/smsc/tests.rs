@@ -241,8 +241,5 @@ async fn receipts_of_a_closed_session_go_out_on_another() {
     assert_eq!(c.bind(command::BIND_RECEIVER, "emg", "x").await, 0);
     assert_eq!(read_receipt(c.read().await), second);
     let s = smsc.stats();
-    assert_eq!(
-        (smsc.orphaned(), s.receipts, s.receipts_dropped),
-        (0, 2, 0)
-    );
+    assert_eq!((smsc.orphaned(), s.receipts, s.receipts_dropped), (0, 2, 0));
 }
