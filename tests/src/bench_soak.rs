@@ -17,6 +17,9 @@ use tokio::runtime::Runtime;
 const SESSIONS: usize = 2;
 const CONNECTIONS: usize = 4;
 const MINUTE: Duration = Duration::from_secs(60);
+/// The store keeps finished messages 5 minutes and their routelog 10: from then on its size
+/// must stay flat, as an operator's does under its `retention`.
+const RETENTION: &str = "retention = 300\nroutelog_retention = 600\n";
 
 /// One minute's reading.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +81,7 @@ async fn bounce_and_reload(mgp_port: u16, after: Duration) -> anyhow::Result<()>
 pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> {
     let (smpp_n, http_n) = plan.soak_per_minute();
     let (env, mut emgd) = retry_ports(|| {
-        let env = prepare_world_with(plan, "scenario13", SESSIONS, "", http_connector)?;
+        let env = prepare_world_with(plan, "scenario13", SESSIONS, RETENTION, http_connector)?;
         let emgd = launch(&env)?;
         Ok((env, emgd))
     })?;
@@ -175,7 +178,7 @@ pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> 
         cpu_s_per_100k: (after.cpu_s - emgd_started.cpu_s) / total.max(1) as f64 * 100_000.0,
         peak_rss_mb: mb(after.peak_rss_kb),
         notes: format!(
-            "{smpp_n} SMPP submits ({SESSIONS} sessions, receipts) and {http_n} HTTP requests ({CONNECTIONS} connections, a DLR callback each) a minute, the outgoing connector bounced and the configuration reloaded mid-minute; series (minute: RSS MB / open files / store MB / queued / msg/s): {}",
+            "{smpp_n} SMPP submits ({SESSIONS} sessions, receipts) and {http_n} HTTP requests ({CONNECTIONS} connections, a DLR callback each) a minute, the outgoing connector bounced and the configuration reloaded mid-minute; retention 300 s, routelog 600 s; series (minute: RSS MB / open files / store MB / queued / msg/s): {}",
             series(&samples)
         ),
         ..Row::empty(13)
