@@ -144,6 +144,7 @@ impl Stats {
 }
 
 /// A receipt waiting for its time.
+#[derive(Clone)]
 pub(super) struct Pending {
     pub(super) due: Instant,
     pub(super) id: u64,

@@ -39,6 +39,13 @@ impl Peer {
         self.seq
     }
 
+    /// Send a response with the sequence number of the PDU it answers.
+    async fn send_as(&mut self, command_id: u32, seq: u32, body: Body) {
+        let mut out = BytesMut::new();
+        encode(&Pdu::new(command_id, seq, body), &mut out);
+        self.s.write_all(&out).await.unwrap();
+    }
+
     async fn read(&mut self) -> Pdu {
         let read = async {
             loop {
@@ -225,7 +232,13 @@ async fn receipts_of_a_closed_session_go_out_on_another() {
     assert_eq!(b.bind(command::BIND_TRANSCEIVER, "emg", "x").await, 0);
     let first = message_id(&a.submit(1).await);
     drop(a);
-    assert_eq!(read_receipt(b.read().await), first);
+    let dlr = b.read().await;
+    assert_eq!(read_receipt(dlr.clone()), first);
+    let ack = Body::DeliverSmResp {
+        message_id: String::new(),
+        tlvs: vec![],
+    };
+    b.send_as(command::DELIVER_SM_RESP, dlr.sequence, ack).await;
     // None bound when it closes: the next bind of the system_id gets it.
     let second = message_id(&b.submit(1).await);
     b.send(command::UNBIND, Body::Empty).await;
@@ -240,6 +253,13 @@ async fn receipts_of_a_closed_session_go_out_on_another() {
     let mut c = Peer::connect(port).await;
     assert_eq!(c.bind(command::BIND_RECEIVER, "emg", "x").await, 0);
     assert_eq!(read_receipt(c.read().await), second);
+    // Sent and never answered when its session closes: sent again on the next session.
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(smsc.orphaned(), 1);
+    let mut d = Peer::connect(port).await;
+    assert_eq!(d.bind(command::BIND_TRANSCEIVER, "emg", "x").await, 0);
+    assert_eq!(read_receipt(d.read().await), second);
     let s = smsc.stats();
-    assert_eq!((smsc.orphaned(), s.receipts, s.receipts_dropped), (0, 2, 0));
+    assert_eq!((smsc.orphaned(), s.receipts, s.receipts_dropped), (0, 3, 0));
 }
