@@ -15,6 +15,8 @@
 //! `fuzz/fuzz_targets/` and one line in `fuzz/Cargo.toml` (the test `targets_match` keeps the
 //! three lists in step).
 
+#[cfg(feature = "http")]
+pub mod apps;
 pub mod at;
 pub mod cimd2;
 pub mod concat;
@@ -67,6 +69,16 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "store_record",
         check: store::record,
+    },
+    #[cfg(feature = "http")]
+    Target {
+        name: "ebe_output",
+        check: apps::ebe_output,
+    },
+    #[cfg(feature = "http")]
+    Target {
+        name: "mgp_options",
+        check: apps::mgp_options,
     },
     Target {
         name: "config_toml",

@@ -91,6 +91,30 @@ fn http() -> Vec<Vec<u8>> {
     ])
 }
 
+/// EBE programs' stdout, as tests/ebe_connector.rs's programs print it, and the broken kinds.
+fn ebe_outputs() -> Vec<Vec<u8>> {
+    texts(&[
+        "",
+        "remote-42\n",
+        "  id-7  \r\n\n",
+        "two\nlines\n",
+        "has space\n",
+        "\u{7f}\n",
+    ])
+}
+
+/// MGP submissions' options as applications send them (emg-guide §5.2), an injected report too.
+fn mgp_options() -> Vec<Vec<u8>> {
+    texts(&[
+        r#"{"DESTADDR":"46701234567","SOURCEADDR":"emg","MESSAGE":"hello","DLR":"1"}"#,
+        r#"{"DESTADDR":"46701234567","HEXCONTENT":"00480069","DCS":"8","ROUTE":"sim1","VP":"60"}"#,
+        r#"{"DESTADDR":"+46701234567","MESSAGE":"x","SOURCEADDR_TON":"5","SOURCEADDR_NPI":"0","UDH":"050003010201","PRIORITY":"1","ACCOUNT":"acme"}"#,
+        r#"{"MSGTYPE":"5","ORIGID":"1234","MESSAGESTATE":"DELIVERED"}"#,
+        r#"{"MSGTYPE":"5","ORIGID":"","MESSAGESTATE":"2"}"#,
+        r#"{"DESTADDR":"1","NOSUCH":"x"}"#,
+    ])
+}
+
 /// Store records of the messages the tests use, binary and one JSON record of an older store.
 fn store_records() -> Vec<Vec<u8>> {
     use common::message::{Address, DlrInfo, Message, MsgType, Origin};
@@ -398,6 +422,8 @@ fn seeds() -> BTreeMap<&'static str, Vec<Vec<u8>>> {
     m.insert("mgp_roundtrip", mgp());
     m.insert("http_send", http());
     m.insert("store_record", store_records());
+    m.insert("ebe_output", ebe_outputs());
+    m.insert("mgp_options", mgp_options());
     m.insert("config_toml", [toml, satpool.clone()].concat());
     // Generated tables: any bytes do; the TOML seeds give it varied ones.
     m.insert("config_satpool", satpool);

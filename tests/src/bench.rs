@@ -74,6 +74,10 @@ pub struct Plan {
 impl Plan {
     /// Messages in scenario `n`.
     pub fn count(&self, n: u8) -> usize {
+        if n == 13 {
+            let (smpp, http) = self.soak_per_minute();
+            return (smpp + http) * self.soak_minutes as usize;
+        }
         if let Some(c) = self.count {
             return c;
         }
@@ -92,6 +96,16 @@ impl Plan {
             (8, false) => 50_000,
             (_, true) => 500,
             _ => 0,
+        }
+    }
+
+    /// The soak's messages a minute (scenario 13): SMPP (paced over the minute) and HTTP (as
+    /// fast as they go, then idle). `--count` does not change them.
+    pub fn soak_per_minute(&self) -> (usize, usize) {
+        if self.quick {
+            (3_000, 500)
+        } else {
+            (30_000, 6_000)
         }
     }
 

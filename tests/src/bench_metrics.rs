@@ -23,6 +23,8 @@ pub struct StoreMetrics {
     pub buckets: Vec<(f64, f64)>,
     /// Rows purged after their retention: messages, routelog.
     pub purged: (f64, f64),
+    /// Messages queued now, every connector (`emg_queue_total`).
+    pub queued: f64,
 }
 
 impl StoreMetrics {
@@ -106,6 +108,7 @@ pub fn store(port: u16) -> anyhow::Result<StoreMetrics> {
             "emg_store_commit_batches_total" => m.batches = v,
             "emg_store_purged_total{table=\"messages\"}" => m.purged.0 = v,
             "emg_store_purged_total{table=\"routelog\"}" => m.purged.1 = v,
+            "emg_queue_total" => m.queued = v,
             _ => {}
         }
     }

@@ -17,15 +17,9 @@ use tokio::runtime::Runtime;
 const SESSIONS: usize = 2;
 const CONNECTIONS: usize = 4;
 const MINUTE: Duration = Duration::from_secs(60);
-
-/// Messages a minute: SMPP (paced over the minute) and HTTP (as fast as they go, then idle).
-fn per_minute(plan: &Plan) -> (usize, usize) {
-    if plan.quick {
-        (3_000, 500)
-    } else {
-        (30_000, 6_000)
-    }
-}
+/// The store keeps finished messages 5 minutes and their routelog 10: from then on its size
+/// must stay flat, as an operator's does under its `retention`.
+const RETENTION: &str = "retention = 300\nroutelog_retention = 600\n";
 
 /// One minute's reading.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +28,10 @@ struct Sample {
     rss_mb: f64,
     open_files: usize,
     store_mb: f64,
+    /// Messages queued in emgd at the end of the minute.
+    queued: f64,
+    /// Messages accepted a second over the minute, SMPP and HTTP.
+    per_s: f64,
     smpp: (usize, usize),
     http: (usize, usize),
 }
@@ -81,9 +79,9 @@ async fn bounce_and_reload(mgp_port: u16, after: Duration) -> anyhow::Result<()>
 }
 
 pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> {
-    let (smpp_n, http_n) = per_minute(plan);
+    let (smpp_n, http_n) = plan.soak_per_minute();
     let (env, mut emgd) = retry_ports(|| {
-        let env = prepare_world_with(plan, "scenario13", SESSIONS, "", http_connector)?;
+        let env = prepare_world_with(plan, "scenario13", SESSIONS, RETENTION, http_connector)?;
         let emgd = launch(&env)?;
         Ok((env, emgd))
     })?;
@@ -96,10 +94,12 @@ pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> 
         rss_mb: mb(rss_kb(pid)),
         open_files: open_files(pid),
         store_mb: store_mb(&env),
+        queued: env.store_metrics()?.queued,
+        per_s: 0.0,
         smpp: (0, 0),
         http: (0, 0),
     }];
-    eprintln!("soak series (minute, RSS MB, open files, store MB, SMPP accepted/receipts, HTTP accepted/callbacks):");
+    eprintln!("soak series (minute, RSS MB, open files, store MB, queued, msg/s, SMPP accepted/receipts, HTTP accepted/callbacks):");
     for minute in 1..=minutes {
         let begun = Instant::now();
         let mut smpp = load_args(plan, &env, SESSIONS, smpp_n, None, true);
@@ -154,6 +154,8 @@ pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> 
             rss_mb: mb(rss_kb(pid)),
             open_files: open_files(pid),
             store_mb: store_mb(&env),
+            queued: env.store_metrics()?.queued,
+            per_s: (s.accepted + h.accepted) as f64 / begun.elapsed().as_secs_f64(),
             smpp: (s.accepted, s.receipts),
             http: (h.accepted, h.callbacks),
         };
@@ -176,7 +178,7 @@ pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> 
         cpu_s_per_100k: (after.cpu_s - emgd_started.cpu_s) / total.max(1) as f64 * 100_000.0,
         peak_rss_mb: mb(after.peak_rss_kb),
         notes: format!(
-            "{smpp_n} SMPP submits ({SESSIONS} sessions, receipts) and {http_n} HTTP requests ({CONNECTIONS} connections, a DLR callback each) a minute, the outgoing connector bounced and the configuration reloaded mid-minute; series (minute: RSS MB / open files / store MB): {}",
+            "{smpp_n} SMPP submits ({SESSIONS} sessions, receipts) and {http_n} HTTP requests ({CONNECTIONS} connections, a DLR callback each) a minute, the outgoing connector bounced and the configuration reloaded mid-minute; retention 300 s, routelog 600 s; series (minute: RSS MB / open files / store MB / queued / msg/s): {}",
             series(&samples)
         ),
         ..Row::empty(13)
@@ -185,8 +187,17 @@ pub fn scenario(plan: &Plan, rt: &Runtime, minutes: u64) -> anyhow::Result<Row> 
 
 fn line(s: &Sample) -> String {
     format!(
-        "{:>4} {:8.1} {:6} {:8.1} {:>7}/{:<7} {:>6}/{:<6}",
-        s.minute, s.rss_mb, s.open_files, s.store_mb, s.smpp.0, s.smpp.1, s.http.0, s.http.1
+        "{:>4} {:8.1} {:6} {:8.1} {:6} {:7.0} {:>7}/{:<7} {:>6}/{:<6}",
+        s.minute,
+        s.rss_mb,
+        s.open_files,
+        s.store_mb,
+        s.queued,
+        s.per_s,
+        s.smpp.0,
+        s.smpp.1,
+        s.http.0,
+        s.http.1
     )
 }
 
@@ -195,8 +206,8 @@ fn series(samples: &[Sample]) -> String {
         .iter()
         .map(|s| {
             format!(
-                "{}: {:.0}/{}/{:.1}",
-                s.minute, s.rss_mb, s.open_files, s.store_mb
+                "{}: {:.0}/{}/{:.1}/{}/{:.0}",
+                s.minute, s.rss_mb, s.open_files, s.store_mb, s.queued, s.per_s
             )
         })
         .collect::<Vec<_>>()

@@ -224,3 +224,44 @@ fn quick_store_size_and_kannel_side_by_side_give_their_rows() {
         );
     }
 }
+
+/// The soak (13) for one minute at `--quick` sizes: every message, receipt and callback of the
+/// minute arrives across the connector's bounce (emgsmsc sends a closed session's waiting
+/// receipts on the next one), and the row carries the series.
+#[test]
+fn quick_soak_minute_loses_no_receipt_across_the_bounce() {
+    let bins = bin_dir();
+    let work = tempfile::tempdir().unwrap();
+    let json = work.path().join("rows.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_emgbench"))
+        .args(["--quick", "--soak", "1", "--bin-dir"])
+        .arg(&bins)
+        .arg("--dir")
+        .arg(work.path().join("runs"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("emgbench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "emgbench failed:\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("(3500 messages)"),
+        "the progress line counts the soak's messages:\n{stderr}"
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let soak: Vec<&Value> = rows.iter().filter(|r| r["scenario"] == 13).collect();
+    assert_eq!(soak.len(), 1, "{stdout}");
+    assert!(
+        soak[0]["unavailable"].is_null(),
+        "{}",
+        soak[0]["unavailable"]
+    );
+    assert_eq!(soak[0]["messages"], 3500, "{stdout}");
+    let notes = soak[0]["notes"].as_str().unwrap();
+    assert!(notes.contains("series") && notes.contains("1: "), "{notes}");
+    assert!(
+        stderr.contains("3000/3000") && stderr.contains("500/500"),
+        "{stderr}"
+    );
+}

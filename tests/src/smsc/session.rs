@@ -8,7 +8,7 @@ use common::smpp::{
     command, decode, encode, status, tlv, Bind, BindResp, Body, Pdu, Receipt, Sm, Tlv,
     DEFAULT_MAX_PDU_LEN,
 };
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +63,9 @@ struct Session {
     pending: VecDeque<Pending>,
     /// Receipts sent and not answered yet.
     awaiting: usize,
+    /// Those receipts by sequence number: a session closed before answering them sends them
+    /// again on another (as SMSCs retry an unanswered deliver_sm).
+    unanswered: BTreeMap<u32, Pending>,
     out: BytesMut,
     seq: u32,
     /// Evenly spread refusals: the fraction carried over from the last submit.
@@ -83,6 +86,7 @@ async fn session(smsc: Arc<Smsc>, mut stream: TcpStream, mut shutdown: watch::Re
         bound: None,
         pending: VecDeque::new(),
         awaiting: 0,
+        unanswered: BTreeMap::new(),
         out: BytesMut::with_capacity(64 * 1024),
         seq: 0,
         fail_acc: 0.0,
@@ -132,6 +136,17 @@ async fn session(smsc: Arc<Smsc>, mut stream: TcpStream, mut shutdown: watch::Re
         if b.can_receive {
             smsc.unregister_receiver(&b.system_id, s.id);
         }
+        // Receipts not sent yet go out on another session of the same system_id, as a
+        // real SMSC keeps them for the account, not for the connection.
+        forward_rx.close();
+        while let Ok(p) = forward_rx.try_recv() {
+            s.pending.push_back(p);
+        }
+        let unanswered = std::mem::take(&mut s.unanswered).into_values();
+        smsc.adopt(
+            &b.system_id,
+            unanswered.chain(std::mem::take(&mut s.pending)),
+        );
     }
     smsc.counters.sessions.fetch_sub(1, Relaxed);
 }
@@ -229,6 +244,7 @@ impl Session {
                 encode(&pdu.response(status::ESME_ROK, answer), &mut self.out);
             }
             command::DELIVER_SM_RESP => {
+                self.unanswered.remove(&pdu.sequence);
                 self.awaiting = self.awaiting.saturating_sub(1);
                 c.receipts_acked.fetch_add(1, Relaxed);
             }
@@ -357,6 +373,7 @@ impl Session {
                 self.smsc.forward(&system_id, p);
                 continue;
             }
+            let kept = p.clone();
             let opts = &self.smsc.opts;
             let id = opts.receipt_ids.write(p.id);
             let stat = opts.dlr_status;
@@ -388,6 +405,7 @@ impl Session {
                 &Pdu::new(command::DELIVER_SM, seq, Body::DeliverSm(sm)),
                 &mut self.out,
             );
+            self.unanswered.insert(seq, kept);
             self.awaiting += 1;
             self.smsc.counters.receipts.fetch_add(1, Relaxed);
         }

@@ -144,6 +144,7 @@ impl Stats {
 }
 
 /// A receipt waiting for its time.
+#[derive(Clone)]
 pub(super) struct Pending {
     pub(super) due: Instant,
     pub(super) id: u64,
@@ -163,6 +164,9 @@ pub struct Smsc {
     pub(super) counters: Counters,
     pub(super) next_id: AtomicU64,
     pub(super) receivers: Mutex<HashMap<String, Vec<Receiver>>>,
+    /// Receipts of a closed session that no receiver of its system_id could take then: the
+    /// next session bound with that system_id gets them (a bounce closes every session).
+    pub(super) orphans: Mutex<HashMap<String, Vec<Pending>>>,
     pub(super) next_session: AtomicU64,
     pub(super) round_robin: AtomicU64,
 }
@@ -174,6 +178,7 @@ impl Smsc {
             opts,
             counters: Counters::default(),
             receivers: Mutex::new(HashMap::new()),
+            orphans: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(0),
             round_robin: AtomicU64::new(0),
         })
@@ -205,6 +210,16 @@ impl Smsc {
         tx: mpsc::UnboundedSender<Pending>,
     ) {
         let mut map = self.receivers.lock().unwrap_or_else(|p| p.into_inner());
+        let waiting = self
+            .orphans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(system_id)
+            .unwrap_or_default();
+        for p in waiting {
+            // The session is still being bound: its receiver end is alive.
+            let _ = tx.send(p);
+        }
         map.entry(system_id.to_string())
             .or_default()
             .push((session, tx));
@@ -215,6 +230,34 @@ impl Smsc {
         if let Some(list) = map.get_mut(system_id) {
             list.retain(|(s, _)| *s != session);
         }
+    }
+
+    /// A closing session's waiting receipts: to another receiver of the same system_id, or
+    /// kept for the next one to bind (the session has unregistered itself already).
+    pub(super) fn adopt(&self, system_id: &str, waiting: impl IntoIterator<Item = Pending>) {
+        let map = self.receivers.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.get(system_id).map(Vec::as_slice).unwrap_or_default();
+        for mut p in waiting {
+            if !list.is_empty() {
+                let i = self.round_robin.fetch_add(1, Relaxed) as usize % list.len();
+                match list[i].1.send(p) {
+                    Ok(()) => continue,
+                    Err(mpsc::error::SendError(back)) => p = back,
+                }
+            }
+            self.orphans
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(system_id.to_string())
+                .or_default()
+                .push(p);
+        }
+    }
+
+    /// Receipts kept for a system_id with no session bound (see [`Smsc::adopt`]).
+    pub fn orphaned(&self) -> usize {
+        let orphans = self.orphans.lock().unwrap_or_else(|p| p.into_inner());
+        orphans.values().map(Vec::len).sum()
     }
 
     /// Hand a transmitter session's receipt to a receiver of the same system_id.

@@ -39,6 +39,13 @@ impl Peer {
         self.seq
     }
 
+    /// Send a response with the sequence number of the PDU it answers.
+    async fn send_as(&mut self, command_id: u32, seq: u32, body: Body) {
+        let mut out = BytesMut::new();
+        encode(&Pdu::new(command_id, seq, body), &mut out);
+        self.s.write_all(&out).await.unwrap();
+    }
+
     async fn read(&mut self) -> Pdu {
         let read = async {
             loop {
@@ -200,4 +207,59 @@ async fn credentials_refusals_throttle_and_receiver_binds() {
         (s.binds, s.binds_refused, s.refused, s.throttled, s.receipts),
         (2, 1, 2, 1, 1)
     );
+}
+
+/// A bounce closes a session with receipts still waiting: they go out on another session of
+/// the same system_id, one bound then or the next one to bind, none lost.
+#[tokio::test]
+async fn receipts_of_a_closed_session_go_out_on_another() {
+    let (port, smsc, _stop) = start(Options {
+        dlr_delay: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let read_receipt = |dlr: Pdu| {
+        assert_eq!(dlr.command_id, command::DELIVER_SM, "{dlr:?}");
+        let Body::DeliverSm(sm) = &dlr.body else {
+            panic!("{dlr:?}")
+        };
+        Receipt::parse(&sm.short_message).unwrap().id
+    };
+    // Another transceiver is bound: it takes the closed session's receipt.
+    let mut a = Peer::connect(port).await;
+    let mut b = Peer::connect(port).await;
+    assert_eq!(a.bind(command::BIND_TRANSCEIVER, "emg", "x").await, 0);
+    assert_eq!(b.bind(command::BIND_TRANSCEIVER, "emg", "x").await, 0);
+    let first = message_id(&a.submit(1).await);
+    drop(a);
+    let dlr = b.read().await;
+    assert_eq!(read_receipt(dlr.clone()), first);
+    let ack = Body::DeliverSmResp {
+        message_id: String::new(),
+        tlvs: vec![],
+    };
+    b.send_as(command::DELIVER_SM_RESP, dlr.sequence, ack).await;
+    // None bound when it closes: the next bind of the system_id gets it.
+    let second = message_id(&b.submit(1).await);
+    b.send(command::UNBIND, Body::Empty).await;
+    assert_eq!(b.read().await.command_id, command::UNBIND_RESP);
+    drop(b);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(smsc.orphaned(), 1);
+    // Another system_id does not take it.
+    let mut other = Peer::connect(port).await;
+    assert_eq!(other.bind(command::BIND_TRANSCEIVER, "else", "x").await, 0);
+    assert_eq!(smsc.orphaned(), 1);
+    let mut c = Peer::connect(port).await;
+    assert_eq!(c.bind(command::BIND_RECEIVER, "emg", "x").await, 0);
+    assert_eq!(read_receipt(c.read().await), second);
+    // Sent and never answered when its session closes: sent again on the next session.
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(smsc.orphaned(), 1);
+    let mut d = Peer::connect(port).await;
+    assert_eq!(d.bind(command::BIND_TRANSCEIVER, "emg", "x").await, 0);
+    assert_eq!(read_receipt(d.read().await), second);
+    let s = smsc.stats();
+    assert_eq!((smsc.orphaned(), s.receipts, s.receipts_dropped), (0, 3, 0));
 }
