@@ -1,0 +1,161 @@
+//! Durable before acknowledged, for the incoming protocols other than SMPP (see
+//! crash_recovery.rs): a load client (tests/peers/crash_client.py) records every message emgd
+//! acknowledged and SIGKILLs emgd half-way through the load; after a restart the queue drains
+//! to an HTTP sink (tests/peers/http_sink.py) and every acknowledged message is there.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::peers::wait_port;
+use support::Setup;
+use tests::daemon::free_port;
+use tests::http_sink::HttpSink;
+
+const COUNT: usize = 2_000;
+const KILL_AFTER: usize = 1_000;
+const DRAIN: Duration = Duration::from_secs(40);
+
+/// Runs the load client against `port`; it kills `pid` after KILL_AFTER acknowledgements.
+fn load(proto: &str, port: u16, pid: u32) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/crash_client.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(["--proto", proto, "--port", &port.to_string()])
+        .args(["--count", &COUNT.to_string(), "--kill-after"])
+        .arg(KILL_AFTER.to_string())
+        .args(["--kill-pid", &pid.to_string()])
+        .output()
+        .expect("python3 runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "crash_client.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "crash_client.py printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The `crash-...` texts the sink has received so far.
+fn delivered(sink: &HttpSink) -> HashSet<String> {
+    sink.requests()
+        .iter()
+        .filter(|r| r.path == "/mt")
+        .filter_map(|r| r.query.get("text"))
+        .flat_map(|t| t.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .filter(|w| w.starts_with("crash-"))
+        .collect()
+}
+
+/// emgd with `incoming` (a connector listening on `port`) and destinations starting with 77
+/// going to `web`, an outgoing HTTP connector to the sink. SIGKILL mid-load, restart, drain.
+fn kill_restart_drain(proto: &str, port: u16, incoming: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = HttpSink::start(dir.path()).unwrap();
+    let setup = Setup::new(
+        "",
+        "",
+        &format!(
+            r#"
+{incoming}
+
+[connector.web]
+type = "outgoing"
+protocol = "http"
+address = "{}"
+http_method = "get"
+http_params = {{ from = "{{from}}", to = "{{to}}", text = "{{text}}" }}
+
+[user.app]
+password = "app"
+
+[[route]]
+prefix = "77"
+to = "web"
+"#,
+            sink.url("/mt")
+        ),
+    );
+    let mut daemon = setup.start();
+    wait_port(port);
+    let report = load(proto, port, daemon.pid());
+    daemon.kill9();
+    assert_eq!(report["killed"], true, "emgd was killed mid-load: {report}");
+    assert!(
+        report["error"].is_string(),
+        "the load ended with emgd gone: {report}"
+    );
+    let acknowledged: HashSet<String> = report["acknowledged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        acknowledged.len() >= KILL_AFTER && acknowledged.len() < COUNT,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    let before = delivered(&sink);
+
+    let _daemon = setup.start();
+    let deadline = Instant::now() + DRAIN;
+    let missing = loop {
+        let seen = delivered(&sink);
+        let missing: Vec<String> = acknowledged.difference(&seen).cloned().collect();
+        if missing.is_empty() || Instant::now() > deadline {
+            break missing;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    println!(
+        "{proto}: {} acknowledged, {} delivered before the kill, {} after restart, {} missing ({})",
+        acknowledged.len(),
+        before.len(),
+        delivered(&sink).len(),
+        missing.len(),
+        report["error"]
+    );
+    assert!(
+        missing.is_empty(),
+        "{proto}: {} acknowledged messages lost, e.g. {:?}\n{}",
+        missing.len(),
+        &missing[..missing.len().min(5)],
+        setup.log("connector.web")
+    );
+}
+
+#[test]
+fn smtp_sigkill_mid_load_loses_no_acknowledged_mail() {
+    let port = free_port();
+    let incoming = format!(
+        r#"[connector.mail-in]
+type = "incoming"
+protocol = "smtp"
+address = "127.0.0.1:{port}"
+instances = 4
+smtp_domains = ["sms.example.com"]"#
+    );
+    kill_restart_drain("smtp", port, &incoming);
+}
+
+#[test]
+fn mgp_application_sigkill_mid_load_loses_no_acknowledged_submit() {
+    let port = free_port();
+    let incoming = format!(
+        r#"[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{port}"
+instances = 2
+windowsize = 50"#
+    );
+    kill_restart_drain("mgp", port, &incoming);
+}
