@@ -1,8 +1,8 @@
-//! Durable before acknowledged, for the incoming protocols other than SMPP (see
-//! crash_recovery.rs): a load client (tests/peers/crash_client.py) records every message emgd
+//! Durable before acknowledged, for the incoming protocols other than SMPP (SMTP, MGP
+//! applications, UCP, CIMD2; SMPP is crash_recovery.rs): a load client
+//! (tests/peers/crash_client.py: python smtplib, or a plain socket) records every message emgd
 //! acknowledged and SIGKILLs emgd half-way through the load; after a restart the queue drains
 //! to an HTTP sink (tests/peers/http_sink.py) and every acknowledged message is there.
-
 mod support;
 
 use serde_json::Value;
@@ -158,4 +158,32 @@ instances = 2
 windowsize = 50"#
     );
     kill_restart_drain("mgp", port, &incoming);
+}
+
+#[test]
+fn ucp_sigkill_mid_load_loses_no_acknowledged_submit() {
+    let port = free_port();
+    let incoming = format!(
+        r#"[connector.ucp-in]
+type = "incoming"
+protocol = "ucp"
+address = "127.0.0.1:{port}"
+instances = 2
+users = ["app"]"#
+    );
+    kill_restart_drain("ucp", port, &incoming);
+}
+
+#[test]
+fn cimd2_sigkill_mid_load_loses_no_acknowledged_submit() {
+    let port = free_port();
+    let incoming = format!(
+        r#"[connector.cimd-in]
+type = "incoming"
+protocol = "cimd2"
+address = "127.0.0.1:{port}"
+instances = 2
+users = ["app"]"#
+    );
+    kill_restart_drain("cimd2", port, &incoming);
 }
