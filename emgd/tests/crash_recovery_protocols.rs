@@ -3,6 +3,7 @@
 //! (tests/peers/crash_client.py: python smtplib, or a plain socket) records every message emgd
 //! acknowledged and SIGKILLs emgd half-way through the load; after a restart the queue drains
 //! to an HTTP sink (tests/peers/http_sink.py) and every acknowledged message is there.
+
 mod support;
 
 use serde_json::Value;
@@ -43,8 +44,8 @@ fn load(proto: &str, port: u16, pid: u32) -> Value {
     })
 }
 
-/// The `crash-...` texts the sink has received so far.
-fn delivered(sink: &HttpSink) -> HashSet<String> {
+/// The `crash-...` texts the sink has received so far, once each for every request.
+fn arrivals(sink: &HttpSink) -> Vec<String> {
     sink.requests()
         .iter()
         .filter(|r| r.path == "/mt")
@@ -52,6 +53,11 @@ fn delivered(sink: &HttpSink) -> HashSet<String> {
         .flat_map(|t| t.split_whitespace().map(str::to_string).collect::<Vec<_>>())
         .filter(|w| w.starts_with("crash-"))
         .collect()
+}
+
+/// The distinct `crash-...` texts the sink has received so far.
+fn delivered(sink: &HttpSink) -> HashSet<String> {
+    arrivals(sink).into_iter().collect()
 }
 
 /// emgd with `incoming` (a connector listening on `port`) and destinations starting with 77
@@ -115,13 +121,23 @@ to = "web"
         }
         std::thread::sleep(Duration::from_millis(200));
     };
+    let arrived = arrivals(&sink);
+    let distinct = delivered(&sink);
     println!(
-        "{proto}: {} acknowledged, {} delivered before the kill, {} after restart, {} missing ({})",
+        "{proto}: {} acknowledged, {} delivered before the kill, {} after restart \
+         ({} repeated arrivals), {} missing ({})",
         acknowledged.len(),
         before.len(),
-        delivered(&sink).len(),
+        distinct.len(),
+        arrived.len() - distinct.len(),
         missing.len(),
         report["error"]
+    );
+    let sent: HashSet<String> = (0..COUNT).map(|i| format!("crash-{proto}-{i}")).collect();
+    assert!(
+        distinct.is_subset(&sent),
+        "only what was sent arrives: {:?}",
+        distinct.difference(&sent).take(5).collect::<Vec<_>>()
     );
     assert!(
         missing.is_empty(),
