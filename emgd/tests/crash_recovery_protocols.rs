@@ -1,7 +1,8 @@
 //! Durable before acknowledged, for the incoming protocols other than SMPP (SMTP, MGP
 //! applications, UCP, CIMD2; SMPP is crash_recovery.rs): a load client
 //! (tests/peers/crash_client.py: python smtplib, or a plain socket) records every message emgd
-//! acknowledged and SIGKILLs emgd half-way through the load; after a restart the queue drains
+//! acknowledged and SIGKILLs emgd half-way through the load (or SIGTERMs it: then it must exit
+//! 0); after a restart the queue drains
 //! to an HTTP sink (tests/peers/http_sink.py) and every acknowledged message is there.
 
 mod support;
@@ -20,15 +21,16 @@ const COUNT: usize = 2_000;
 const KILL_AFTER: usize = 1_000;
 const DRAIN: Duration = Duration::from_secs(40);
 
-/// Runs the load client against `port`; it kills `pid` after KILL_AFTER acknowledgements.
-fn load(proto: &str, port: u16, pid: u32) -> Value {
+/// Runs the load client against `port`; it sends `signal` (KILL or TERM) to `pid` after
+/// KILL_AFTER acknowledgements.
+fn load(proto: &str, port: u16, pid: u32, signal: &str) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/crash_client.py");
     let out = Command::new("python3")
         .arg(&script)
         .args(["--proto", proto, "--port", &port.to_string()])
         .args(["--count", &COUNT.to_string(), "--kill-after"])
         .arg(KILL_AFTER.to_string())
-        .args(["--kill-pid", &pid.to_string()])
+        .args(["--kill-pid", &pid.to_string(), "--signal", signal])
         .output()
         .expect("python3 runs (scripts/test installs it)");
     assert!(
@@ -61,8 +63,13 @@ fn delivered(sink: &HttpSink) -> HashSet<String> {
 }
 
 /// emgd with `incoming` (a connector listening on `port`) and destinations starting with 77
-/// going to `web`, an outgoing HTTP connector to the sink. SIGKILL mid-load, restart, drain.
+/// going to `web`, an outgoing HTTP connector to the sink. SIGKILL (or SIGTERM: then emgd must
+/// exit 0) mid-load, restart, drain.
 fn kill_restart_drain(proto: &str, port: u16, incoming: &str) {
+    stop_restart_drain("KILL", proto, port, incoming);
+}
+
+fn stop_restart_drain(signal: &str, proto: &str, port: u16, incoming: &str) {
     let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start(dir.path()).unwrap();
     let setup = Setup::new(
@@ -91,8 +98,17 @@ to = "web"
     );
     let mut daemon = setup.start();
     wait_port(port);
-    let report = load(proto, port, daemon.pid());
-    daemon.kill9();
+    let report = load(proto, port, daemon.pid(), signal);
+    if signal == "TERM" {
+        let status = daemon.terminate(Duration::from_secs(40)).unwrap();
+        assert!(
+            status.success(),
+            "SIGTERM exits 0: {}",
+            daemon.stderr_text()
+        );
+    } else {
+        daemon.kill9();
+    }
     assert_eq!(report["killed"], true, "emgd was killed mid-load: {report}");
     assert!(
         report["error"].is_string(),
@@ -124,7 +140,7 @@ to = "web"
     let arrived = arrivals(&sink);
     let distinct = delivered(&sink);
     println!(
-        "{proto}: {} acknowledged, {} delivered before the kill, {} after restart \
+        "{proto} SIG{signal}: {} acknowledged, {} delivered before the stop, {} after restart \
          ({} repeated arrivals), {} missing ({})",
         acknowledged.len(),
         before.len(),
@@ -141,7 +157,7 @@ to = "web"
     );
     assert!(
         missing.is_empty(),
-        "{proto}: {} acknowledged messages lost, e.g. {:?}\n{}",
+        "{proto} SIG{signal}: {} acknowledged messages lost, e.g. {:?}\n{}",
         missing.len(),
         &missing[..missing.len().min(5)],
         setup.log("connector.web")
@@ -202,4 +218,40 @@ instances = 2
 users = ["app"]"#
     );
     kill_restart_drain("cimd2", port, &incoming);
+}
+
+#[test]
+fn smtp_and_mgp_sigterm_mid_load_shut_down_cleanly_and_lose_nothing() {
+    let port = free_port();
+    let incoming = format!(
+        r#"[connector.mail-in]
+type = "incoming"
+protocol = "smtp"
+address = "127.0.0.1:{port}"
+smtp_domains = ["sms.example.com"]"#
+    );
+    stop_restart_drain("TERM", "smtp", port, &incoming);
+    let port = free_port();
+    let incoming = format!(
+        r#"[connector.apps]
+type = "incoming"
+protocol = "mgp"
+address = "127.0.0.1:{port}""#
+    );
+    stop_restart_drain("TERM", "mgp", port, &incoming);
+}
+
+#[test]
+fn ucp_and_cimd2_sigterm_mid_load_shut_down_cleanly_and_lose_nothing() {
+    for (proto, name) in [("ucp", "ucp-in"), ("cimd2", "cimd-in")] {
+        let port = free_port();
+        let incoming = format!(
+            r#"[connector.{name}]
+type = "incoming"
+protocol = "{proto}"
+address = "127.0.0.1:{port}"
+users = ["app"]"#
+        );
+        stop_restart_drain("TERM", proto, port, &incoming);
+    }
 }

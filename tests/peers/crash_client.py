@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A load client for the crash tests: submits COUNT messages to one of emgd's incoming
-protocols, each with a unique text "crash-PROTO-N", and SIGKILLs emgd (--kill-pid) as soon
-as --kill-after of them have been acknowledged. The client survives emgd dying: a reset or a
+protocols, each with a unique text "crash-PROTO-N", and SIGKILLs emgd (--kill-pid; --signal
+TERM for a graceful stop instead) as soon as --kill-after of them have been acknowledged. The client survives emgd dying: a reset or a
 closed connection ends the load. Prints {"acknowledged": [texts], "error": "..."}; a text is
 acknowledged only when emgd's positive answer to it was read.
 
@@ -27,13 +27,13 @@ from email.message import EmailMessage
 
 
 class Killer:
-    def __init__(self, pid, after):
-        self.pid, self.after, self.done = pid, after, False
+    def __init__(self, pid, after, sig):
+        self.pid, self.after, self.sig, self.done = pid, after, sig, False
 
     def check(self, acked):
         if not self.done and self.pid and acked >= self.after:
             self.done = True
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, self.sig)
 
 
 def smtp(args, killer, acked):
@@ -220,11 +220,12 @@ def main():
     ap.add_argument("--count", type=int, default=400)
     ap.add_argument("--kill-pid", type=int, default=0)
     ap.add_argument("--kill-after", type=int, default=200)
+    ap.add_argument("--signal", default="KILL", choices=["KILL", "TERM"])
     ap.add_argument("--dest", default="7712345")
     ap.add_argument("--user", default="app")
     ap.add_argument("--password", default="app")
     args = ap.parse_args()
-    killer = Killer(args.kill_pid, args.kill_after)
+    killer = Killer(args.kill_pid, args.kill_after, getattr(signal, "SIG" + args.signal))
     acked = []
     out = {"acknowledged": acked, "error": None}
     try:
