@@ -26,6 +26,11 @@ import sys
 from email.message import EmailMessage
 
 
+class Refused(Exception):
+    """emgd refused a submit: a failure, unless emgd was told to stop (SIGTERM refuses new
+    messages while it shuts down)."""
+
+
 class Killer:
     def __init__(self, pid, after, sig):
         self.pid, self.after, self.sig, self.done = pid, after, sig, False
@@ -89,7 +94,7 @@ def mgp(args, killer, acked):
         if text is None:
             continue
         if "ok" not in frame or "message_id" not in frame["ok"]:
-            raise RuntimeError("submit refused: %r" % frame)
+            raise Refused("submit refused: %r" % frame)
         acked.append(text)
         killer.check(len(acked))
 
@@ -124,7 +129,8 @@ def windowed(args, killer, acked, s, submit, answer, window=10):
         while sent < args.count and len(texts) < window:
             texts[submit(sent)] = "crash-%s-%d" % (args.proto, sent)
             sent += 1
-        result = answer(s.read())
+        frame = s.read()
+        result = answer(frame)
         if result is None:
             continue
         key, ok = result
@@ -132,7 +138,7 @@ def windowed(args, killer, acked, s, submit, answer, window=10):
         if text is None:
             continue
         if not ok:
-            raise RuntimeError("%s submit of %s refused" % (args.proto, text))
+            raise Refused("%s submit of %s refused: %r" % (args.proto, text, frame))
         acked.append(text)
         killer.check(len(acked))
 
@@ -232,6 +238,10 @@ def main():
         {"smtp": smtp, "mgp": mgp, "ucp": ucp, "cimd2": cimd2}[args.proto](args, killer, acked)
     except (OSError, EOFError, smtplib.SMTPException) as e:
         out["error"] = "%s: %s" % (type(e).__name__, e)
+    except Refused as e:
+        if not killer.done:
+            raise
+        out["error"] = "Refused: %s" % e
     out["killed"] = killer.done
     print(json.dumps(out))
     return 0
