@@ -64,8 +64,9 @@ mod values;
 
 use std::path::Path;
 
-/// `node_lease`: a node that stopped renewing for 5 s has its queue taken over.
-pub const DEFAULT_NODE_LEASE: u64 = 5;
+/// `node_lease`: a node that stopped renewing for 4 s has its queue taken over, so fail-over
+/// (the lease plus at most one renewal interval) stays within 5 s.
+pub const DEFAULT_NODE_LEASE: u64 = 4;
 /// `group_commit_delay_us`: a small group waits up to half a millisecond for company.
 pub const DEFAULT_GROUP_COMMIT_DELAY_US: u64 = 500;
 /// `retention`: a week of finished messages.

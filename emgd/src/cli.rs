@@ -84,14 +84,14 @@ different nodes, and a duplicate receipt arriving on the node that sent the mess
 node settled it.\n\n\
 CLUSTER: any number of emgd nodes with backend = \"postgres\" and one database_url share one store, \
 each with its own nodeid and the same connectors. Each node holds a lease in table nodes \
-(node_lease, default 5 s, renewed every fifth of it) and sends only the queued messages it has \
+(node_lease, default 4 s, renewed every fifth of it) and sends only the queued messages it has \
 claimed: what it accepted itself is stored claimed by it, so nodes never send a message twice and \
 never coordinate per message. When a node stops renewing (SIGKILL, power loss, cut from the \
 database) its lease runs out and a live node with a bound session for the connector claims its \
 queue, 2,000 rows per statement (FOR UPDATE SKIP LOCKED), including messages it was submitting \
 when it died: those are sent again and may arrive twice, as SMPP allows; the taking node logs how \
-many it took and resent. Fail-over takes the lease plus at most one renewal interval (5.1 s \
-measured with the default lease). A node restarted on its nodeid resumes only what is still \
+many it took and resent. Fail-over takes the lease plus at most one renewal interval (3.7 s \
+measured with the default lease of 4 s; 5.0-5.1 s with node_lease = 5). A node restarted on its nodeid resumes only what is still \
 claimed by it. A node whose lease cannot be renewed takes nothing over. emgclient nodes lists \
 the nodes, their lease, state (live, dead), claimed queue and load. While a node lives its queue \
 stays its own: a live node whose connector is down or held keeps its queue until it dies or the \
