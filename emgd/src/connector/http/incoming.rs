@@ -66,8 +66,6 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>, listener: Tc
 }
 
 fn router(app: App) -> axum::Router {
-    // Bodies beyond `http_max_body` are answered 413 before a handler sees them.
-    let max_body = app.connector.config().http.max_body as usize;
     let health = {
         let gw = app.gw.clone();
         move || async move {
@@ -89,7 +87,8 @@ fn router(app: App) -> axum::Router {
         .route("/health", get(health))
         .route("/balance", get(balance).post(balance))
         .route("/rate", get(rate).post(rate))
-        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        // `http_max_body` is applied by the listener instead, per request.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(app)
 }
 

@@ -23,6 +23,7 @@ use crate::gateway::Gateway;
 use crate::logs::NO_INSTANCE;
 use axum::extract::ConnectInfo;
 use axum::serve::Listener as _;
+use http_body_util::Limited;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -267,6 +268,15 @@ pub async fn serve(
     while open.join_next().await.is_some() {}
 }
 
+fn too_large() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "request body larger than http_max_body\n",
+    )
+        .into_response()
+}
+
 /// One connection, served by hyper with the connector's request limits.
 struct Session {
     gw: Arc<Gateway>,
@@ -279,10 +289,25 @@ impl Session {
         let http = self.connector.config().http.clone();
         let app = self.app;
         let info = peer.clone();
+        let connector = self.connector.clone();
         let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            let mut req = req.map(axum::body::Body::new);
+            // `http_max_body` as it is now (a reload applies to the next request).
+            let limit = connector.config().http.max_body as usize;
+            let declared = req
+                .headers()
+                .get(hyper::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let mut req = req.map(|b| axum::body::Body::new(Limited::new(b, limit)));
             req.extensions_mut().insert(ConnectInfo(info.clone()));
-            tower_service::Service::call(&mut app.clone(), req)
+            let mut app = app.clone();
+            async move {
+                if declared.is_some_and(|n| n > limit as u64) {
+                    // Refused before a byte of it is read (or 100-continue sent).
+                    return Ok(too_large());
+                }
+                // A chunked body is cut at the limit: the handler's extractor answers 413.
+                tower_service::Service::call(&mut app, req).await
+            }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
