@@ -18,6 +18,10 @@ pub(crate) const IN_KEYWORDS: &[&str] = &[
     "dlr_callback_window",
     "mo_url",
     "mo_method",
+    "http_header_timeout",
+    "http_max_header_size",
+    "http_max_headers",
+    "http_max_body",
 ];
 
 /// Keywords of outgoing HTTP connectors.
@@ -80,6 +84,15 @@ pub struct HttpOptions {
     pub mo_url: Option<String>,
     /// Incoming: GET (fields in the query) or POST (a form body) for MO pushes.
     pub mo_method: HttpMethod,
+    /// Incoming: seconds a client may take to send a request's headers, and to start the
+    /// next request on a kept-alive connection; then the connection is closed.
+    pub header_timeout: u64,
+    /// Incoming: bytes of a request's line and headers read at most (431 beyond).
+    pub max_header_size: u32,
+    /// Incoming: headers of a request at most (431 beyond).
+    pub max_headers: u32,
+    /// Incoming: bytes of a request's body at most (413 beyond).
+    pub max_body: u32,
     /// Outgoing: GET (parameters in the query) or POST (parameters in the body).
     pub method: HttpMethod,
     /// Outgoing: parameter name -> value template (`{to}`, `{from}`, `{text}`, ...).
@@ -127,6 +140,10 @@ impl Default for HttpOptions {
             dlr_callback_window: 100,
             mo_url: None,
             mo_method: HttpMethod::Post,
+            header_timeout: 10,
+            max_header_size: 16_384,
+            max_headers: 100,
+            max_body: 1_048_576,
             method: HttpMethod::Post,
             params: ["to", "from", "text", "coding", "udh", "id", "dlr"]
                 .iter()
@@ -160,6 +177,10 @@ pub(crate) struct HttpPartial {
     dlr_callback_window: Option<u32>,
     mo_url: Option<String>,
     mo_method: Option<HttpMethod>,
+    header_timeout: Option<u64>,
+    max_header_size: Option<u32>,
+    max_headers: Option<u32>,
+    max_body: Option<u32>,
     method: Option<HttpMethod>,
     params: Option<BTreeMap<String, String>>,
     body: Option<HttpBody>,
@@ -197,6 +218,10 @@ impl HttpPartial {
             dlr_callback_window,
             mo_url,
             mo_method,
+            header_timeout,
+            max_header_size,
+            max_headers,
+            max_body,
             method,
             params,
             body,
@@ -246,6 +271,11 @@ pub(crate) fn read(
             p.dlr_callback_expire = values::int(sink, kw, v, 1, 365 * 86_400);
         }
         "dlr_callback_window" => p.dlr_callback_window = values::int(sink, kw, v, 1, 10_000),
+        "http_header_timeout" => p.header_timeout = values::int(sink, kw, v, 1, 3600),
+        // hyper reads at least 8 KiB at a time, so less cannot be honoured.
+        "http_max_header_size" => p.max_header_size = values::int(sink, kw, v, 8192, 1 << 20),
+        "http_max_headers" => p.max_headers = values::int(sink, kw, v, 1, 1000),
+        "http_max_body" => p.max_body = values::int(sink, kw, v, 1024, 1 << 30),
         "mo_url" => {
             if let Some(url) = read_mo_url(sink, kw, v) {
                 p.mo_url = Some(url);
@@ -523,6 +553,10 @@ pub(crate) fn finish(
         dlr_callback_window: p.dlr_callback_window.unwrap_or(d.dlr_callback_window),
         mo_url: p.mo_url.clone(),
         mo_method: p.mo_method.unwrap_or(d.mo_method),
+        header_timeout: p.header_timeout.unwrap_or(d.header_timeout),
+        max_header_size: p.max_header_size.unwrap_or(d.max_header_size),
+        max_headers: p.max_headers.unwrap_or(d.max_headers),
+        max_body: p.max_body.unwrap_or(d.max_body),
         method: p.method.unwrap_or(d.method),
         params: p.params.clone().unwrap_or(d.params),
         body: p.body.unwrap_or(d.body),

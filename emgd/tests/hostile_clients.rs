@@ -431,3 +431,150 @@ fn check_config_refuses_limits_out_of_range_with_their_place() {
         assert!(stderr.lines().any(|l| l == want), "missing {want:?} in:\n{stderr}");
     }
 }
+
+/// Everything the other end sends on `c` until it closes (or `timeout`), as text.
+async fn answer(c: &mut TcpStream, timeout: Duration) -> String {
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(timeout, c.read_to_end(&mut buf)).await;
+    String::from_utf8_lossy(&buf).to_string()
+}
+
+fn curl_send_works(port: u16) {
+    let send = format!("http://127.0.0.1:{port}/bin/send?to=4670&text=hi");
+    let (status, body) = curl(&send, &["-u", "demo:demo"]);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn slowloris_headers_are_closed_after_http_header_timeout_and_curl_still_sends() {
+    // bind_timeout far away: what closes the connection is the header timeout.
+    let (s, port) = http_setup("bind_timeout = 120\nhttp_header_timeout = 2");
+    let _d = s.start();
+    rt().block_on(async {
+        let mut c = connect_from("127.0.0.1", port).await.unwrap();
+        let req = b"GET /bin/send?to=4670&text=hi HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let start = Instant::now();
+        let mut closed = None;
+        for b in req.iter() {
+            if c.write_all(&[*b]).await.is_err() || closed_within(&mut c, Duration::from_secs(1)).await {
+                closed = Some(start.elapsed());
+                break;
+            }
+        }
+        let after = closed.expect("a request trickled a byte a second is closed");
+        assert!(after >= Duration::from_millis(1500) && after < Duration::from_secs(6), "{after:?}");
+    });
+    curl_send_works(port);
+    let log = s.log("connector.api");
+    assert!(
+        log.contains(": request headers not received within http_header_timeout\")"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_kept_alive_connection_idle_longer_than_http_header_timeout_is_closed() {
+    let (s, port) = http_setup("bind_timeout = 120\nhttp_header_timeout = 2");
+    let _d = s.start();
+    rt().block_on(async {
+        let mut c = connect_from("127.0.0.1", port).await.unwrap();
+        let req = "GET /bin/send?to=4670&text=hi HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ZGVtbzpkZW1v\r\n\r\n";
+        c.write_all(req.as_bytes()).await.unwrap();
+        let mut head = [0u8; 12];
+        c.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200", "{}", String::from_utf8_lossy(&head));
+        let start = Instant::now();
+        assert!(closed_within(&mut c, Duration::from_secs(6)).await);
+        assert!(start.elapsed() >= Duration::from_millis(1500), "{:?}", start.elapsed());
+    });
+    curl_send_works(port);
+}
+
+#[test]
+fn too_large_or_too_many_headers_are_answered_431_and_curl_still_sends() {
+    let (s, port) = http_setup("http_max_headers = 20");
+    let _d = s.start();
+    rt().block_on(async {
+        // One header of 20 KB, over the default http_max_header_size of 16384.
+        let mut c = connect_from("127.0.0.1", port).await.unwrap();
+        let big = "a".repeat(20_000);
+        let req = format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
+        let _ = c.write_all(req.as_bytes()).await;
+        let text = answer(&mut c, Duration::from_secs(5)).await;
+        assert!(text.starts_with("HTTP/1.1 431 "), "{text:?}");
+        // 30 small headers, over http_max_headers = 20.
+        let mut c = connect_from("127.0.0.1", port).await.unwrap();
+        let many: String = (0..30).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let req = format!("GET /health HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+        c.write_all(req.as_bytes()).await.unwrap();
+        let text = answer(&mut c, Duration::from_secs(5)).await;
+        assert!(text.starts_with("HTTP/1.1 431 "), "{text:?}");
+    });
+    // Headers within the limits still pass.
+    let send = format!("http://127.0.0.1:{port}/bin/send?to=4670&text=hi");
+    let fat = format!("X-Fat: {}", "b".repeat(4000));
+    let (status, body) = curl(&send, &["-u", "demo:demo", "-H", &fat]);
+    assert_eq!(status, 200, "{body}");
+    let log = s.log("connector.api");
+    assert!(log.contains(": request headers too large"), "{log}");
+}
+
+#[test]
+fn a_body_over_http_max_body_is_answered_413_and_a_small_one_is_sent() {
+    let (s, port) = http_setup("http_max_body = 65536");
+    let _d = s.start();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    std::fs::write(&big, format!("to=4670&text={}", "x".repeat(100_000))).unwrap();
+    let url = format!("http://127.0.0.1:{port}/bin/send");
+    let file = format!("@{}", big.display());
+    let (status, body) = curl(&url, &["-u", "demo:demo", "--data-binary", &file]);
+    assert_eq!(status, 413, "{body}");
+    // A chunked body without a length is cut at the limit too.
+    rt().block_on(async {
+        let mut c = connect_from("127.0.0.1", port).await.unwrap();
+        let head = "POST /bin/send HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ZGVtbzpkZW1v\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n";
+        c.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("{:x}\r\n{}\r\n", 8192, "y".repeat(8192));
+        for _ in 0..10 {
+            if c.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        let text = answer(&mut c, Duration::from_secs(5)).await;
+        assert!(text.starts_with("HTTP/1.1 413 "), "{text:?}");
+    });
+    let (status, body) = curl(&url, &["-u", "demo:demo", "--data", "to=4670&text=hi"]);
+    assert_eq!(status, 200, "{body}");
+    let _ = s;
+}
+
+#[test]
+fn check_config_refuses_http_limits_out_of_range_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("limits.toml");
+    std::fs::write(
+        &path,
+        "[connector.in]\ntype = \"incoming\"\nprotocol = \"http\"\n\
+         http_header_timeout = 0\nhttp_max_header_size = 1000\n\
+         http_max_headers = 0\nhttp_max_body = 10\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(support::EMGD)
+        .arg("--check-config")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let p = path.display();
+    for want in [
+        format!("{p}:4:23: connector.in.http_header_timeout: value 0 is out of range 1..=3600"),
+        format!("{p}:5:24: connector.in.http_max_header_size: value 1000 is out of range 8192..=1048576"),
+        format!("{p}:6:20: connector.in.http_max_headers: value 0 is out of range 1..=1000"),
+        format!("{p}:7:17: connector.in.http_max_body: value 10 is out of range 1024..=1073741824"),
+    ] {
+        assert!(stderr.lines().any(|l| l == want), "missing {want:?} in:\n{stderr}");
+    }
+}

@@ -230,6 +230,10 @@ fn rows() -> Vec<(&'static str, Applies)> {
         }),
         r("dlr_callback_window = 5", http_in),
         r("mo_url = \"http://app/mo\"", http_in),
+        r("http_header_timeout = 5", http_in),
+        r("http_max_header_size = 32768", http_in),
+        r("http_max_headers = 50", http_in),
+        r("http_max_body = 65536", http_in),
         r("http_timeout = 5", |k| {
             only(!k.incoming && k.is("http"), HTTP_OUT)
         }),

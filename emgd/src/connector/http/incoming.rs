@@ -87,6 +87,8 @@ fn router(app: App) -> axum::Router {
         .route("/health", get(health))
         .route("/balance", get(balance).post(balance))
         .route("/rate", get(rate).post(rate))
+        // `http_max_body` is applied by the listener instead, per request.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(app)
 }
 

@@ -6,6 +6,11 @@
 //! `max_connections` (and `max_connections_per_ip` from one address) are open at a time;
 //! more are closed at once. Handlers learn the peer and instance through [`Peer`].
 //!
+//! Requests are read by hyper: a request's line and headers must arrive within
+//! `http_header_timeout` seconds (hyper's header-read timeout, which also runs while a
+//! kept-alive connection waits for its next request), else the connection is closed; more than
+//! `http_max_header_size` bytes or `http_max_headers` headers are answered 431 and closed.
+//!
 //! Force-close (and so bounce) applies here as on every connector: while it is set no
 //! connection is accepted, and open ones read end-of-file, so each finishes the request it is
 //! answering and closes.
@@ -16,8 +21,10 @@ use crate::connector::runtime::state::admission::Admitted;
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::gateway::Gateway;
 use crate::logs::NO_INSTANCE;
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
+use axum::extract::ConnectInfo;
+use axum::serve::Listener as _;
+use http_body_util::Limited;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -54,12 +61,6 @@ impl Peer {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Claim> {
         self.claim.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Connected<IncomingStream<'_, SlotListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, SlotListener>) -> Self {
-        stream.remote_addr().clone()
     }
 }
 
@@ -249,13 +250,92 @@ pub async fn serve(
     app: axum::Router,
 ) {
     let mut shutdown = gw.shutdown_signal();
-    let name = connector.name.clone();
-    let listener = SlotListener::new(listener, gw, connector);
-    let stop = async move { crate::gateway::stopped(&mut shutdown).await };
-    if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
-        .with_graceful_shutdown(stop)
-        .await
-    {
-        tracing::error!("connector {name}: HTTP listener failed: {e}");
+    let mut listener = SlotListener::new(listener, gw.clone(), connector.clone());
+    let mut open = tokio::task::JoinSet::new();
+    loop {
+        let (io, peer) = tokio::select! {
+            a = listener.accept() => a,
+            () = crate::gateway::stopped(&mut shutdown) => break,
+        };
+        while open.try_join_next().is_some() {}
+        let session = Session {
+            gw: gw.clone(),
+            connector: connector.clone(),
+            app: app.clone(),
+        };
+        open.spawn(session.run(io, peer));
+    }
+    while open.join_next().await.is_some() {}
+}
+
+fn too_large() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "request body larger than http_max_body\n",
+    )
+        .into_response()
+}
+
+/// One connection, served by hyper with the connector's request limits.
+struct Session {
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+    app: axum::Router,
+}
+
+impl Session {
+    async fn run(self, io: SlotStream, peer: Peer) {
+        let http = self.connector.config().http.clone();
+        let app = self.app;
+        let info = peer.clone();
+        let connector = self.connector.clone();
+        let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            // `http_max_body` as it is now (a reload applies to the next request).
+            let limit = connector.config().http.max_body as usize;
+            let declared = req
+                .headers()
+                .get(hyper::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let mut req = req.map(|b| axum::body::Body::new(Limited::new(b, limit)));
+            req.extensions_mut().insert(ConnectInfo(info.clone()));
+            let mut app = app.clone();
+            async move {
+                if declared.is_some_and(|n| n > limit as u64) {
+                    // Refused before a byte of it is read (or 100-continue sent).
+                    return Ok(too_large());
+                }
+                // A chunked body is cut at the limit: the handler's extractor answers 413.
+                tower_service::Service::call(&mut app, req).await
+            }
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(std::time::Duration::from_secs(http.header_timeout))
+            .max_buf_size(http.max_header_size as usize)
+            .max_headers(http.max_headers as usize);
+        let conn = builder.serve_connection(TokioIo::new(io), svc);
+        tokio::pin!(conn);
+        let mut shutdown = self.gw.shutdown_signal();
+        let result = tokio::select! {
+            r = conn.as_mut() => r,
+            () = crate::gateway::stopped(&mut shutdown) => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        let Err(e) = result else { return };
+        let why = if e.is_timeout() {
+            "request headers not received within http_header_timeout".to_string()
+        } else if e.is_parse_too_large() {
+            "request headers too large (http_max_header_size, http_max_headers): 431".to_string()
+        } else if e.is_incomplete_message() || e.is_canceled() {
+            return;
+        } else {
+            e.to_string()
+        };
+        let link = Link::new(self.gw.clone(), self.connector.clone(), peer.instance());
+        link.log(format!("REQUEST ERR (info=\"{}: {why}\")", peer.addr));
     }
 }
