@@ -216,8 +216,7 @@ fn reports_for_an_absent_application_are_held_through_a_crash() {
             .db()
             .number("SELECT COUNT(*) FROM messages WHERE target = 'apps' AND state = 0")
     };
-    // 30 s: on PostgreSQL, with the other tests' servers starting beside it, 10 s was once
-    // not enough (CI of 8c1d73c's integration run).
+    // 30 s: on PostgreSQL 10 s was once not enough, in one of six local runs (value not kept).
     assert!(
         wait_for(Duration::from_secs(30), || queued() == 20),
         "held: {} (all rows for apps: {:?})",
