@@ -402,25 +402,12 @@ fn http_connections_over_max_connections_per_ip_are_closed() {
 
 #[test]
 fn check_config_refuses_limits_out_of_range_with_their_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("limits.toml");
-    std::fs::write(
-        &path,
+    let (p, stderr) = refused_by_check_config(
         "[connector.in]\ntype = \"incoming\"\nprotocol = \"smpp\"\n\
          max_connections = 0\nmax_connections_per_ip = 100001\n\
          max_login_failures = 0\nlogin_block = 86401\n\
          [connector.out]\ntype = \"outgoing\"\nprotocol = \"sim\"\nmax_connections = 5\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(support::EMGD)
-        .arg("--check-config")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let p = path.display();
+    );
     for want in [
         format!("{p}:4:19: connector.in.max_connections: value 0 is out of range 1..=100000"),
         format!("{p}:5:26: connector.in.max_connections_per_ip: value 100001 is out of range 1..=100000"),
@@ -551,24 +538,11 @@ fn a_body_over_http_max_body_is_answered_413_and_a_small_one_is_sent() {
 
 #[test]
 fn check_config_refuses_http_limits_out_of_range_with_their_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("limits.toml");
-    std::fs::write(
-        &path,
+    let (p, stderr) = refused_by_check_config(
         "[connector.in]\ntype = \"incoming\"\nprotocol = \"http\"\n\
          http_header_timeout = 0\nhttp_max_header_size = 1000\n\
          http_max_headers = 0\nhttp_max_body = 10\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(support::EMGD)
-        .arg("--check-config")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let p = path.display();
+    );
     for want in [
         format!("{p}:4:23: connector.in.http_header_timeout: value 0 is out of range 1..=3600"),
         format!("{p}:5:24: connector.in.http_max_header_size: value 1000 is out of range 8192..=1048576"),
@@ -577,4 +551,23 @@ fn check_config_refuses_http_limits_out_of_range_with_their_place() {
     ] {
         assert!(stderr.lines().any(|l| l == want), "missing {want:?} in:\n{stderr}");
     }
+}
+
+/// Write `text` as a configuration, run `emgd --check-config` on it, check that it is refused
+/// (exit 1) and give back the file's path (as diagnostics print it) and emgd's stderr.
+fn refused_by_check_config(text: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("limits.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(support::EMGD)
+        .arg("--check-config")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    (
+        path.display().to_string(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
