@@ -185,7 +185,18 @@ impl Kannel {
         if let Some((mask, url)) = dlr {
             q.push_str(&format!("&dlr-mask={mask}&dlr-url={}", escape(url)));
         }
-        let (status, body) = http_get(self.sendsms_port, &q)?;
+        // smsbox, busy starting or under load, may close a connection without a word; nothing
+        // was taken then, so asking again cannot send the message twice.
+        let mut attempt = 0;
+        let (status, body) = loop {
+            match http_get(self.sendsms_port, &q) {
+                Err(e) if attempt < 10 && e.to_string().contains(CLOSED_UNANSWERED) => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                other => break other?,
+            }
+        };
         if !(200..300).contains(&status) {
             bail!("sendsms answered {status}: {body}\n{}", self.logs());
         }
@@ -248,6 +259,9 @@ pub fn escape(s: &str) -> String {
         .collect()
 }
 
+/// What [`http_exchange`] says of a server that closed the connection without a byte.
+const CLOSED_UNANSWERED: &str = "closed the connection without an answer";
+
 /// A plain HTTP/1.0 GET to 127.0.0.1: status and body.
 pub fn http_get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
     let a = http_exchange(port, path)?;
@@ -281,6 +295,9 @@ pub fn http_exchange(port: u16, path: &str) -> anyhow::Result<RawAnswer> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
+    if raw.is_empty() {
+        bail!("127.0.0.1:{port} {CLOSED_UNANSWERED}");
+    }
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
