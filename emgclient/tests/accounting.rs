@@ -192,6 +192,57 @@ cost = "0.07"
          demo         5      7   5       0   0.63  0.31\n\
          (amounts in SEK)\n"
     );
+    // --from and --to: a window holding the load's hour, one ending a day ago, one starting
+    // in two hours.
+    assert_eq!(
+        run(&["report", "--by", "account", "--csv", "--from", "1d", "--to", "0s"]),
+        "account,messages,parts,ok,failed,price,cost,currency\n\
+         demo,5,7,5,0,0.63,0.31,SEK\n"
+    );
+    assert_eq!(
+        run(&["report", "--by", "account", "--csv", "--to", "1d"]),
+        "account,messages,parts,ok,failed,price,cost,currency\n"
+    );
+    let later = (chrono::Local::now() + chrono::Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    assert_eq!(
+        run(&["--json", "report", "--from", &later]),
+        "{\"by\":\"hour\",\"currency\":\"SEK\",\"rows\":[]}\n"
+    );
+    // `msg find` over the routelog by each of its criteria.
+    let found = |args: &[&str]| -> Vec<(u64, String)> {
+        let v: serde_json::Value =
+            serde_json::from_str(&run(&[&["--json", "msg", "find"], args].concat())).unwrap();
+        v["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|m| {
+                (
+                    m["id"].as_u64().unwrap(),
+                    m["dest"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let to_47 = found(&[
+        "--to",
+        "4712345",
+        "--from",
+        "4610000",
+        "--since",
+        "1h",
+        "--account",
+        "demo",
+    ]);
+    assert_eq!(to_47.len(), 2, "{to_47:?}");
+    assert!(to_47.iter().all(|(_, d)| d == "4712345"), "{to_47:?}");
+    assert_eq!(found(&["--from", "461"]).len(), 5);
+    assert_eq!(found(&["--to", "4670", "--account", "demo"]).len(), 3);
+    assert!(found(&["--to", "4712345", "--account", "other"]).is_empty());
+    assert!(found(&["--to", "4712345", "--from", "4699"]).is_empty());
+    assert!(found(&["--to", "4712345", "--since", &later]).is_empty());
     // Postpaid, and a bad amount refused with the usage exit code.
     assert_eq!(
         run(&["balance", "set", "demo", "-5", "--postpaid-limit", "100"]),

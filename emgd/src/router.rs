@@ -100,16 +100,31 @@ impl Router {
         message: &Message,
         is_up: impl Fn(&str) -> bool,
     ) -> Result<Routed, NoRoute> {
+        self.pick(message, &is_up, true)
+    }
+
+    /// The connector [`Router::route`] would choose for `message` now, without taking a
+    /// group's turn: for price queries (`/rate`), which send nothing.
+    pub fn peek(&self, message: &Message, is_up: impl Fn(&str) -> bool) -> Result<String, NoRoute> {
+        self.pick(message, &is_up, false).map(|r| r.target)
+    }
+
+    fn pick(
+        &self,
+        message: &Message,
+        is_up: &impl Fn(&str) -> bool,
+        take_turn: bool,
+    ) -> Result<Routed, NoRoute> {
         if let Some(target) = self.forced.get(&message.origin.connector) {
             return Ok(Routed {
-                target: self.resolve(target, &is_up),
+                target: self.resolve(target, is_up, take_turn),
                 entry: forced_entry(&message.origin.connector),
             });
         }
         let best = self.best(message);
         match best {
             Some(route) => Ok(Routed {
-                target: self.resolve(&route.to, &is_up),
+                target: self.resolve(&route.to, is_up, take_turn),
                 entry: route.name.clone(),
             }),
             None => Err(NoRoute {
@@ -167,12 +182,13 @@ impl Router {
     pub fn group_member(&self, name: &str, is_up: impl Fn(&str) -> bool) -> Option<String> {
         self.groups
             .contains_key(name)
-            .then(|| self.resolve(name, &is_up))
+            .then(|| self.resolve(name, &is_up, true))
     }
 
     /// A connector name stays as it is; a group picks its next member that is up (or, when
-    /// all are down, its next member anyway: the message waits in that queue).
-    fn resolve(&self, target: &str, is_up: &impl Fn(&str) -> bool) -> String {
+    /// all are down, its next member anyway: the message waits in that queue), taking the
+    /// turn when `take_turn`.
+    fn resolve(&self, target: &str, is_up: &impl Fn(&str) -> bool, take_turn: bool) -> String {
         let Some(group) = self.groups.get(target) else {
             return target.to_string();
         };
@@ -180,11 +196,15 @@ impl Router {
         if n == 0 {
             return target.to_string();
         }
-        let start = group.next.fetch_add(1, Ordering::Relaxed);
+        let start = if take_turn {
+            group.next.fetch_add(1, Ordering::Relaxed)
+        } else {
+            group.next.load(Ordering::Relaxed)
+        };
         for step in 0..n {
             let member = &group.members[(start + step) % n];
             if is_up(member) {
-                if step > 0 {
+                if take_turn && step > 0 {
                     group.next.fetch_add(step, Ordering::Relaxed);
                 }
                 return member.clone();
@@ -336,6 +356,19 @@ to = "c"
         for _ in 0..3 {
             assert_eq!(r.route(&msg("4612", "x", None), only_b).unwrap(), "b");
         }
+    }
+
+    #[test]
+    fn a_peek_names_the_next_member_without_taking_its_turn() {
+        let r = router();
+        let m = msg("4612", "x", None);
+        for _ in 0..3 {
+            assert_eq!(r.peek(&m, |_| true).unwrap(), "a");
+        }
+        assert_eq!(r.peek(&m, |c| c == "b").unwrap(), "b");
+        assert_eq!(r.route(&m, |_| true).unwrap(), "a");
+        assert_eq!(r.peek(&m, |_| true).unwrap(), "b");
+        assert_eq!(r.route(&m, |_| true).unwrap(), "b");
     }
 
     #[test]

@@ -253,6 +253,66 @@ fn a_message_the_next_hop_refuses_for_good_is_refunded() {
     assert_eq!(shown["balances"][0]["balance"], "0.75");
 }
 
+/// The default policy's other half: a message that never got an attempt (its validity ended
+/// while it waited for an SMSC that never answers) is refunded when it fails as EXPIRED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_expires_in_the_queue_is_refunded() {
+    use common::smpp::{command, Body, Sm, SmppAddr};
+    let dead = free_port();
+    let gw = gateway(
+        "",
+        &format!(
+            "[[price]]\nprice = \"0.25\"\n\n[connector.dead]\ntype = \"outgoing\"\n\
+             protocol = \"smpp\"\naddress = \"127.0.0.1:{dead}\"\nstatic = true\n\n\
+             [[route]]\nprefix = \"55\"\nto = \"dead\"\n"
+        ),
+    );
+    let _d = gw.setup.start();
+    let port = gw.mgp;
+    let show = move || {
+        tokio::task::spawn_blocking(move || {
+            let shown =
+                Mgp::login(port).ok(serde_json::json!({"op":"balance_show","account":"demo"}));
+            shown["balances"][0]["balance"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+    };
+    tokio::task::spawn_blocking(move || {
+        Mgp::login(port).ok(serde_json::json!({"op":"balance_set","account":"demo","amount":"1"}))
+    })
+    .await
+    .unwrap();
+    let mut c = Client::bind(gw.setup.smpp_port, "demo", "demo")
+        .await
+        .unwrap()
+        .expect("bind");
+    // Valid for 2 s (relative validity period).
+    let sm = Sm {
+        source: SmppAddr::new(1, 1, "4610000"),
+        dest: SmppAddr::new(1, 1, "5550000"),
+        validity_period: "000000000002000R".into(),
+        short_message: b"never sent".to_vec().into(),
+        ..Default::default()
+    };
+    let resp = c
+        .request(command::SUBMIT_SM, Body::SubmitSm(sm))
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 0, "accepted");
+    assert_eq!(show().await.unwrap(), "0.75", "charged when accepted");
+    let store = gw.setup.db();
+    assert!(wait_for(Duration::from_secs(30), || store.number(
+        "SELECT COUNT(*) FROM routelog WHERE status = 'EXPIRED' AND route = 'dead' AND NOT charged"
+    ) == 1));
+    assert_eq!(show().await.unwrap(), "1", "given back: it was never sent");
+    let refunds = store.number(
+        "SELECT COUNT(*) FROM balance_history WHERE account = 'demo' AND created_by = 'refund:smpp-in' AND amount = 250000",
+    );
+    assert_eq!(refunds, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_sessions_of_one_account_at_full_speed_never_overspend() {
     let gw = gateway("", "[[price]]\nprice = \"0.01\"\n");

@@ -9,6 +9,7 @@ mod support;
 
 use std::time::Duration;
 use support::modem::emgmodem;
+use support::peers::wait_for;
 use support::Setup;
 use tests::http_sink::{HttpSink, Request};
 use tests::pty::{wait_until, PtyPair, Simulator};
@@ -98,6 +99,15 @@ protocol = "gsm"
 address = "{}"
 gsm_poll = 1
 gsm_destaddr = "7700"
+
+[[price]]
+from = "modem"
+price = "0.02"
+
+[[price]]
+from = "modem"
+account = "demo"
+price = "9"
 "#,
             pty.host.display()
         ),
@@ -117,6 +127,21 @@ gsm_destaddr = "7700"
     let got = settled(&sink, 1);
     assert_eq!(texts(&got), [long], "{}", setup.log("connector.modem"));
     assert_eq!(got[0].query["from"], "+46709876543");
+    // An MO from an SMSC (here the modem) has no account: priced by the entries that name
+    // none, per part of the whole (two), summed under no account, charged to no balance.
+    let store = setup.db();
+    let row = |sql: &str| store.number(sql);
+    assert!(wait_for(WAIT, || {
+        row(
+        "SELECT COUNT(*) FROM routelog WHERE in_connector = 'modem' AND account IS NULL AND parts = 2 AND price = '0.04'"
+    ) == 1
+    }));
+    assert_eq!(row("SELECT COUNT(*) FROM routelog"), 1, "the whole, once");
+    assert_eq!(
+        row("SELECT price FROM hourly_summary WHERE account = ''"),
+        40_000
+    );
+    assert_eq!(row("SELECT COUNT(*) FROM balance_history"), 0);
 }
 
 /// A raw SMPP submit of part `seq` of 2 with reference `reference`.

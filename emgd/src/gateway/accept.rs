@@ -159,9 +159,10 @@ impl Gateway {
 
 impl Gateway {
     /// `message` routed and priced as [`Gateway::accept`] would (without the IN pipeline,
-    /// plugins or storing it): for price queries (`/rate`). A group target takes its turn.
+    /// plugins or storing it): for price queries (`/rate`). A group target names its next
+    /// member without taking the turn.
     pub fn quote(&self, mut message: Message) -> Result<Message, NoRoute> {
-        message.target = self.router().route(&message, |name| {
+        message.target = self.router().peek(&message, |name| {
             self.connector(name).is_some_and(|c| c.is_up())
         })?;
         crate::accounting::price::tag(&self.config().prices, &mut message);
