@@ -8,6 +8,9 @@
 //! actions rather than keywords: `hold` (the messages stay queued while held and leave on
 //! release). `keywords.rs` checks where each keyword is accepted; this checks that, where
 //! accepted, it acts. Rows run one after another, each bounded (a few seconds).
+//!
+//! (About 600 lines: the table, its runner and the three peers' read-outs, which are meant to be
+//! read together.)
 
 #[path = "support/mail.rs"]
 mod mail;
