@@ -6,8 +6,8 @@
 //!
 //! The peers' launchers are shared with the other HTTP tests (`support/peers.rs`).
 //!
-//! (Over 600 lines: five long end-to-end scenarios against four peers; the peers' launchers are
-//! already in `support/peers.rs`.)
+//! (Over 600 lines: five long end-to-end scenarios against the peers above; their launchers
+//! are already in `support/peers.rs`.)
 
 mod support;
 

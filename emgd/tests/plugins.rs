@@ -4,8 +4,8 @@
 //! on its way out; a syntax error refused by --check-config at its line; an endless loop cut
 //! at its budget; a changed script reloaded under load with nothing lost.
 //!
-//! (Over 600 lines: eight end-to-end tests, one per hook and failure mode, sharing one gateway
-//! set-up.)
+//! (Over 600 lines: eight end-to-end tests, each a hook or a failure mode with its own
+//! scripts, clients and checks.)
 
 mod support;
 
