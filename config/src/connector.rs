@@ -3,6 +3,10 @@
 //!
 //! Each table is type-checked once, before inheritance, so a bad value in a parent is reported
 //! once at the parent rather than once per child.
+//!
+//! (Over 600 lines for a reason: a connector keyword is a field of [`Partial`], a line of its
+//! inheritance and a line of `finish`, and those three lists must change together; the protocols'
+//! own keyword groups already live in `http.rs`, `smtp.rs`, `gsm.rs`, `dialup.rs`.)
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,6 +3,9 @@
 //! MGP server, connectors and store are the same code the binary runs).
 //!
 //! Each test has its own directory and free ports, so they run in parallel.
+//!
+//! (Over 600 lines: one test per command family against the same in-process gateway helper; the
+//! TUI's tests are in `tui_tmux.rs`.)
 
 mod support;
 

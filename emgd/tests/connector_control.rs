@@ -2,7 +2,8 @@
 //! read from what `emgclient connectors --json` prints): bounce and
 //! force-close on SMPP and HTTP sessions (the session closes, the state says so, a bounce
 //! lets clients back at once, a force-close keeps them out until cleared), and `mode` on an
-//! outgoing SMPP connector in both directions against the npm `smpp` SMSC.
+//! outgoing SMPP connector in both directions against the npm `smpp` SMSC, and on an incoming
+//! one against python smpplib.
 
 mod support;
 
@@ -301,6 +302,50 @@ fn mode_receive_sends_nothing_and_mode_transmit_takes_nothing_in() {
         .db()
         .number("SELECT COUNT(*) FROM routelog WHERE in_connector = 'smsc'");
     assert_eq!(routed, 0);
+}
+
+/// `mode` on incoming SMPP, with python smpplib: transmit-only refuses bind_transmitter,
+/// receive-only refuses bind_receiver and delivers nothing to a transceiver (its receipts wait
+/// in smpp-in's queue).
+#[test]
+fn mode_on_incoming_smpp_refuses_the_bind_it_forbids_and_receive_only_delivers_nothing() {
+    for (mode, forbidden) in [("transmit", "transmitter"), ("receive", "receiver")] {
+        let (s, mgp) = setup("");
+        let text = std::fs::read_to_string(&s.config).unwrap().replacen(
+            "instances = 4\n",
+            &format!("instances = 4\nmode = \"{mode}\"\n"),
+            1,
+        );
+        std::fs::write(&s.config, text).unwrap();
+        let _d = s.start();
+        let bind = |kind: &str| {
+            support::smpplib(
+                s.smpp_port,
+                &["--bind", kind, "--bind-only", "--timeout", "5"],
+            )
+        };
+        let r = bind(forbidden);
+        assert_eq!(
+            r["bind_error"],
+            status::ESME_RBINDFAIL,
+            "{mode}: bind_{forbidden} {r}"
+        );
+        assert_eq!(bind("transceiver")["bound"], true, "{mode}");
+        if mode == "receive" {
+            // sim1 sends a receipt for each; none comes back to the client.
+            let r = support::smpplib(s.smpp_port, &["--count", "2", "--timeout", "4"]);
+            assert_eq!(r["accepted"].as_array().map(Vec::len), Some(2), "{r}");
+            assert_eq!(r["receipts"].as_object().map(|o| o.len()), Some(0), "{r}");
+            let op = support::client::Operator { mgp };
+            assert!(
+                wait_for(Duration::from_secs(10), || op.connector("smpp-in")
+                    ["queued"]
+                    == 2),
+                "{}",
+                op.connector("smpp-in")
+            );
+        }
+    }
 }
 
 #[test]

@@ -20,8 +20,17 @@ struct Mgp {
 }
 
 impl Mgp {
+    /// Connect, waiting (at most 10 s) for emgd's MGP listener: emgd is ready for the test once
+    /// its SMPP port answers, which may be before MGP listens.
     fn open(port: u16) -> Mgp {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect MGP");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let s = loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) if std::time::Instant::now() >= deadline => panic!("connect MGP: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         Mgp {
             r: BufReader::new(s.try_clone().unwrap()),

@@ -5,6 +5,9 @@
 //! `/metrics`. Missing peers fail the tests loudly (scripts/test installs them).
 //!
 //! The peers' launchers are shared with the other HTTP tests (`support/peers.rs`).
+//!
+//! (Over 600 lines: five long end-to-end scenarios against the peers above; their launchers
+//! are already in `support/peers.rs`.)
 
 mod support;
 

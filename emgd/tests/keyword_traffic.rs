@@ -8,6 +8,9 @@
 //! actions rather than keywords: `hold` (the messages stay queued while held and leave on
 //! release). `keywords.rs` checks where each keyword is accepted; this checks that, where
 //! accepted, it acts. Rows run one after another, each bounded (a few seconds).
+//!
+//! (Over 600 lines: the table, its runner and the three peers' read-outs, which are meant to be
+//! read together.)
 
 #[path = "support/mail.rs"]
 mod mail;
@@ -286,6 +289,20 @@ fn rows() -> Vec<Row> {
                 check(s.refused == [0x45, 0x45] && s.delivered == 0, || {
                     format!("refused {:?}", s.refused)
                 })
+            },
+        ),
+        row(
+            "throughput = 4",
+            On::In,
+            (I::Smpp, O::Smpp),
+            8,
+            "46701234567",
+            |s| {
+                // smpplib sends all 8 at once; the answers come at 4/s: 1.5 s at least.
+                check(
+                    s.accepted == 8 && s.client_took >= Duration::from_millis(1500),
+                    || format!("{} accepted in {:?}", s.accepted, s.client_took),
+                )
             },
         ),
         // Incoming HTTP.

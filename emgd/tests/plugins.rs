@@ -3,6 +3,9 @@
 //! rewriting and a price tag seen on the stored message; a report held back and one changed
 //! on its way out; a syntax error refused by --check-config at its line; an endless loop cut
 //! at its budget; a changed script reloaded under load with nothing lost.
+//!
+//! (Over 600 lines: eight end-to-end tests, each a hook or a failure mode with its own
+//! scripts, clients and checks.)
 
 mod support;
 

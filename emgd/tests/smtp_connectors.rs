@@ -2,6 +2,9 @@
 //! smtplib and swaks send mail in, the npm `smpp` SMSC (tests/peers/smsc) receives the SMS,
 //! python smpplib sends SMS in over SMPP, and aiosmtpd (tests/peers/smtp_relay.py) is the
 //! relay mail goes out to. Bad input has its own file (smtp_bad_input.rs).
+//!
+//! (About 600 lines: eight scenarios over one gateway helper; bad input and reports have files of
+//! their own.)
 
 #[path = "support/mail.rs"]
 mod mail;

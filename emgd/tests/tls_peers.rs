@@ -3,6 +3,9 @@
 //! node's `tls` (outgoing SMPP), curl over https (incoming HTTP, `/metrics`) and
 //! `openssl s_client` (handshake failures, a session kept across a SIGHUP certificate
 //! reload). Certificates are made in the test (`tests::certs`).
+//!
+//! (Over 600 lines: eight scenarios, one per TLS stack and direction, each needing its own
+//! certificates and peer start-up.)
 
 mod support;
 

@@ -1,5 +1,9 @@
 //! The conversion itself: EMG's document, line by line, into emg.toml lines that remember
 //! where they came from (see [`super::out`]).
+//!
+//! (Over 600 lines for a reason: one converter, [`Conv`], whose methods (general keywords,
+//! connectors, SAT pools, users and operators, routing) share its state and warnings; the
+//! file formats it copies live in `files.rs`, the keyword tables in `keywords.rs`.)
 
 use super::files::{self, Match, UserEntry};
 use super::keywords::*;

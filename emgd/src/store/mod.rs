@@ -11,6 +11,9 @@
 //! ([`Event`]) per submit attempt, receipt and report called back, each in a batch that is
 //! committed anyway. A delivery report going back is a message of its own with a short record. Nothing is rewritten in place but the state, and
 //! finished rows are purged after their retention, so the store stays bounded.
+//!
+//! (About 600 lines: the [`Store`] trait and the types of its writes, which both backends
+//! implement; the backends themselves are in `sqlite/` and `postgres/`.)
 
 pub mod accounts;
 pub mod codec;

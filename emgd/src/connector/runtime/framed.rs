@@ -13,6 +13,9 @@
 //! The driver turns messages into requests and answers into outcomes, answers the peer's
 //! requests (handing work that needs the gateway, such as storing a submit, to [`Ctl::spawn`]:
 //! its response goes out when that work is done), and says when the peer logged in.
+//!
+//! (About 600 lines: the session loop of every windowed protocol in one place; closing is in
+//! `framed/closing.rs`, the window, outbox and timers in files of their own.)
 
 use super::driver::{Codec, Ctl, Dir, Driver, Flow, Frame, Kind, Login, LoginRefused, Writer};
 use super::link::Link;

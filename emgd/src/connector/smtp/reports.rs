@@ -2,9 +2,11 @@
 //! (and anything routed to the connector, such as a handset's reply), mailed to their
 //! destination through `smtp_dlr_relay`, from `smtp_dlr_from`.
 //!
-//! One sender per connector, one relay session kept open between mails. A mail the relay
-//! takes finishes the report; a temporary failure puts it back after a backoff (1 s, 2 s, 4 s
-//! ... at most 5 minutes) and it is given up after [`MAX_ATTEMPTS`]; a permanent one fails it.
+//! One sender per connector, one relay session kept open between mails. What is mailed is the
+//! OUT pipeline's copy; nothing is taken while the connector is held or receive-only (`mode`).
+//! A mail the relay takes finishes the report; after a temporary failure it waits out a
+//! backoff in the queue, in the operator's view (1 s, 2 s, 4 s ... at most 5 minutes), and it
+//! is given up after [`MAX_ATTEMPTS`]; a permanent one fails it.
 //! The report stays queued in the store all along, so a restart loses none. Without
 //! `smtp_dlr_relay` no reports are asked for, and anything else routed here fails at once.
 
@@ -25,8 +27,9 @@ pub async fn run(gw: Arc<Gateway>, connector: Arc<ConnectorHandle>) {
     let mut shutdown = gw.shutdown_signal();
     let mut relay: Option<Relay> = None;
     loop {
-        if connector.held() {
-            // Held: nothing is taken; look again shortly (the queue keeps what waits).
+        // Held, or receive-only (`mode`: nothing goes back to the mail senders): nothing is
+        // taken; look again shortly (the queue keeps what waits, and a reload may change both).
+        if connector.held() || connector.config().mode == config::Mode::ReceiveOnly {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
                 _ = stopped(&mut shutdown) => break,
@@ -73,13 +76,20 @@ async fn mail_one(
         )
         .await;
     };
+    // The OUT pipeline's copy (mapping, rewriting, masquerade, SAT pools, the plugins'
+    // `before_send`) is what is mailed, as on every path a message leaves by; the queued
+    // message stays as it is.
+    let wire = match gw.outbound(connector, &m) {
+        Ok(wire) => wire,
+        Err(refusal) => return gw.refused_on_send(connector, m, refusal).await,
+    };
     let mut sender_cfg = (*cfg).clone();
     let from = cfg
         .smtp
         .dlr_from
         .clone()
         .unwrap_or_else(|| format!("postmaster@{}", cfg.smtp.hostname));
-    let mail = match mail_of(&sender_cfg, &m, &now_date(), Some(&from)) {
+    let mail = match mail_of(&sender_cfg, &wire, &now_date(), Some(&from)) {
         Ok(mail) => mail,
         Err(why) => return finish(gw, connector, m, Err(why), 554).await,
     };
@@ -208,6 +218,8 @@ async fn finish(
 }
 
 /// A temporary failure: stored with one attempt more, back in the queue after the backoff.
+/// It waits the backoff in the queue, in view of `queue list`, `queue move`, `queue clear` and
+/// `msg cancel`.
 async fn retry(gw: &Arc<Gateway>, connector: &Arc<ConnectorHandle>, mut m: Message) {
     let delay = Duration::from_secs((1u64 << m.attempts.min(8)).min(300));
     m.attempts += 1;
@@ -217,11 +229,5 @@ async fn retry(gw: &Arc<Gateway>, connector: &Arc<ConnectorHandle>, mut m: Messa
             connector.name
         );
     }
-    let queue = connector.queue.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        // `push` counts it again; `finished` undoes that.
-        queue.push(m);
-        queue.finished();
-    });
+    connector.queue.defer(m, delay);
 }

@@ -13,6 +13,9 @@
 //! (one `emg_charge` call, in order; a refused one leaves its batch out) and, for refunds under
 //! `refund_policy = rejected`, whether a failed message had been sent (its row's state, read
 //! once for the group, followed through the group's own ops).
+//!
+//! (Over 600 lines for a reason: the phase rules and the one statement per `Write` kind they build
+//! must be read side by side, or a kind's statement and its conflict keys drift apart.)
 
 use crate::store::accounts::to_micros;
 use crate::store::sqlite::accounts::{prefix_of, Cause, Ledger};
