@@ -1,5 +1,6 @@
 //! TLVs a client sends that emgd does not act on travel with the message: python smpplib
-//! submits with user_message_reference, source_port and destination_port; emgd stores them
+//! submits with user_message_reference, source_port, destination_port, privacy_indicator,
+//! language_indicator and callback_num; emgd stores them
 //! with the message and the npm `smpp` SMSC (tests/peers/smsc/smsc.js) receives them on the
 //! outgoing submit_sm. Through an SMPP 3.3 connector they are left out (3.3 has no TLVs).
 //!
@@ -65,7 +66,7 @@ password = "secret"
 }
 
 #[test]
-fn user_message_reference_and_ports_reach_the_smsc() {
+fn user_message_reference_ports_privacy_language_and_callback_num_reach_the_smsc() {
     let got = run("", "0");
     for i in 0..COUNT {
         let s = got
@@ -75,6 +76,14 @@ fn user_message_reference_and_ports_reach_the_smsc() {
         assert_eq!(s["user_message_reference"], i, "{s}");
         assert_eq!(s["source_port"], 0x1234, "{s}");
         assert_eq!(s["destination_port"], 0x5678, "{s}");
+        assert_eq!(s["privacy_indicator"], 2, "{s}");
+        assert_eq!(s["language_indicator"], 1, "{s}");
+        let callback = &s["callback_num"][0];
+        assert_eq!(
+            (&callback["ton"], &callback["npi"], &callback["number"]),
+            (&1.into(), &1.into(), &"4670001".into()),
+            "{s}"
+        );
     }
 }
 
@@ -88,6 +97,7 @@ fn an_smpp_3_3_connector_sends_no_tlvs() {
     for s in &got {
         assert_eq!(s["user_message_reference"], Value::Null, "{s}");
         assert_eq!(s["source_port"], Value::Null, "{s}");
+        assert_eq!(s["callback_num"], Value::Null, "{s}");
     }
 }
 

@@ -38,7 +38,10 @@
 // session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
 // whether the text came in message_payload, and the decoded text.
 // `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI), text, and its
-// user_message_reference, source_port and destination_port TLVs (null when absent), and
+// user_message_reference, source_port, destination_port, privacy_indicator,
+// language_indicator, callback_num (as the npm package decodes it: a list of { digit_mode,
+// ton, npi, number }) and billing_identification ({ format, data }) TLVs (null when
+// absent), and
 // when it arrived (`at_us`, Unix µs). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
@@ -323,6 +326,13 @@ function record(sessionNo, pdu, text) {
 		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
 		source_port: pdu.source_port === undefined ? null : pdu.source_port,
 		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
+		privacy_indicator: pdu.privacy_indicator === undefined ? null : pdu.privacy_indicator,
+		language_indicator: pdu.language_indicator === undefined ? null : pdu.language_indicator,
+		callback_num: pdu.callback_num === undefined ? null : pdu.callback_num,
+		billing_identification: pdu.billing_identification === undefined ? null : {
+			format: pdu.billing_identification.format,
+			data: pdu.billing_identification.data.toString('latin1'),
+		},
 		registered_delivery: pdu.registered_delivery,
 		at_us: Date.now() * 1000,
 	}) + '\n');
