@@ -9,7 +9,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::smsc::{count, mo, Smsc};
+use support::smsc::{count, records, Smsc};
 use support::Setup;
 use tests::daemon::free_port;
 
@@ -188,14 +188,18 @@ windowsize = 20
     );
     assert_eq!(report["accepted"].as_array().unwrap().len(), COUNT);
     assert!(
-        wait_for(Duration::from_secs(30), || mo(&smsc.state()).len() == COUNT),
+        wait_for(Duration::from_secs(30), || records(&smsc.state(), "mo")
+            .len()
+            == COUNT),
         "the SMSC sent an MO for every message: {}",
-        mo(&smsc.state()).len()
+        records(&smsc.state(), "mo").len()
     );
     assert!(
-        mo(&smsc.state()).iter().all(|m| m["status"] == 0),
+        records(&smsc.state(), "mo")
+            .iter()
+            .all(|m| m["status"] == 0),
         "every MO answered ESME_ROK once stored: {:?}",
-        mo(&smsc.state())
+        records(&smsc.state(), "mo")
     );
     let expired = "SELECT COUNT(*) FROM messages WHERE target = 'smpp-in' AND state = 3";
     assert!(

@@ -19,9 +19,24 @@ const COUNT: usize = 50;
 /// smpplib sends COUNT messages with TLVs (and `registered_delivery`, 0: none) through an
 /// SMPP connector with `more`; what the SMSC got.
 fn run(more: &str, registered_delivery: &str) -> Vec<Value> {
+    run_with(&[], more, registered_delivery).0
+}
+
+/// What a run leaves for its test to look at: smpplib's report, the SMSC and its files, the
+/// gateway.
+struct Ran {
+    report: Value,
+    smsc: Smsc,
+    _smsc_dir: tempfile::TempDir,
+    setup: Setup,
+    _daemon: tests::daemon::Daemon,
+}
+
+/// The same with the SMSC started with `smsc_args`; also what the test may look at next.
+fn run_with(smsc_args: &[&str], more: &str, registered_delivery: &str) -> (Vec<Value>, Ran) {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let smsc = Smsc::start(port, dir.path().join("smsc.json"), &[]);
+    let smsc = Smsc::start(port, dir.path().join("smsc.json"), smsc_args);
     let extra = format!(
         r#"
 [[route]]
@@ -38,7 +53,7 @@ password = "secret"
 "#
     );
     let setup = Setup::new("", "", &extra);
-    let _daemon = setup.start();
+    let daemon = setup.start();
     let report = support::smpplib(
         setup.smpp_port,
         &[
@@ -62,7 +77,15 @@ password = "secret"
         assert!(Instant::now() < deadline, "the SMSC got every message");
         std::thread::sleep(Duration::from_millis(100));
     }
-    submits(&smsc.state())
+    let got = submits(&smsc.state());
+    let ran = Ran {
+        report,
+        smsc,
+        _smsc_dir: dir,
+        setup,
+        _daemon: daemon,
+    };
+    (got, ran)
 }
 
 #[test]
@@ -114,4 +137,55 @@ fn sme_acknowledgement_bits_of_registered_delivery_reach_the_smsc() {
             "receipt 1 and SME bits 0x0c: {s}"
         );
     }
+}
+
+/// An SME delivery acknowledgement from the SMSC (deliver_sm, esm_class 0x08, sent before
+/// the receipt) is answered and logged as SME ACK: it does not finish the message (each
+/// client still gets its DELIVRD receipt, once) and is not taken as an MO message (nothing
+/// is routed to `sim1`, where an MO for 461... would go).
+#[test]
+fn an_sme_acknowledgement_from_the_smsc_is_neither_a_receipt_nor_mo() {
+    let (_, ran) = run_with(&["--sme-ack", "--dlr-delay", "300"], "", "5");
+    let Ran {
+        report,
+        smsc,
+        setup,
+        ..
+    } = &ran;
+    let state = smsc.state();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let acks = || support::smsc::records(&smsc.state(), "smeack");
+    while acks().len() < COUNT {
+        assert!(
+            Instant::now() < deadline,
+            "the SMSC sent every SME ack: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        acks().iter().all(|a| a["status"] == 0),
+        "each answered ESME_ROK: {:?}",
+        acks()
+    );
+    let accepted = report["accepted"].as_array().unwrap();
+    for id in accepted {
+        let text = report["receipts"][id.as_str().unwrap()]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains("stat:DELIVRD"), "{id}: {text:?} ({report})");
+    }
+    let counts = report["receipt_counts"].as_object().unwrap();
+    assert!(
+        counts.values().all(|n| n == 1),
+        "one receipt each: {report}"
+    );
+    assert_eq!(
+        setup
+            .db()
+            .number("SELECT COUNT(*) FROM messages WHERE target = 'sim1'"),
+        0,
+        "no SME ack was taken as an MO message"
+    );
+    let log = setup.log("connector.smsc");
+    assert_eq!(log.matches("SME ACK (info=").count(), COUNT, "{log}");
 }

@@ -99,13 +99,9 @@ pub fn submits(state: &Value) -> Vec<Value> {
     records(state, "submits")
 }
 
-/// Each MO deliver_sm sent with `--mo-reply`: its text and the status emgd answered it with,
-/// from `<state>.mo`.
-pub fn mo(state: &Value) -> Vec<Value> {
-    records(state, "mo")
-}
-
-fn records(state: &Value, ext: &str) -> Vec<Value> {
+/// The JSON records of `<state>.<ext>`, one a line (`mo`: each `--mo-reply` MO's text and
+/// the status emgd answered it with; `smeack` the same for `--sme-ack`).
+pub fn records(state: &Value, ext: &str) -> Vec<Value> {
     let path = format!("{}.{ext}", state["out"].as_str().unwrap_or_default());
     std::fs::read_to_string(path)
         .unwrap_or_default()
