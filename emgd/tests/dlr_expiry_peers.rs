@@ -1,14 +1,15 @@
 //! What never comes back expires: open DLR entries whose receipt the SMSC never sends end
 //! as UNKNOWN after the connector's `dlr_expire`, and reports for a client that never binds
-//! again expire from its queue. The SMSC is the npm `smpp` package
-//! (tests/peers/smsc/smsc.js --no-receipts), the client python smpplib.
+//! again expire from its queue, as do MO messages for a user who never binds a receiver. The
+//! SMSC is the npm `smpp` package (tests/peers/smsc/smsc.js --no-receipts, --mo-reply), the
+//! client python smpplib.
 //!
 //! Needs node, `npm ci --prefix tests/peers/smsc` and smpplib (scripts/test installs them).
 
 mod support;
 
 use std::time::{Duration, Instant};
-use support::smsc::{count, Smsc};
+use support::smsc::{count, records, Smsc};
 use support::Setup;
 use tests::daemon::free_port;
 
@@ -135,6 +136,85 @@ fn reports_for_a_client_that_never_binds_again_expire() {
         ),
         0,
         "nothing is left queued for the client"
+    );
+    assert!(setup
+        .log("connector.smpp-in")
+        .contains("EXPIRED (info=\"message"));
+}
+
+/// MO messages routed to a user (`user = "demo"`) who only ever binds as a transmitter wait
+/// in the incoming connector's queue (answered to the SMSC once stored), then, having no
+/// validity of their own, expire there after the general `dlr_expire` like its reports.
+#[test]
+fn mo_for_a_user_that_never_binds_a_receiver_expires() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smsc = Smsc::start(port, dir.path().join("smsc.json"), &["--mo-reply"]);
+    let extra = format!(
+        r#"
+[[route]]
+prefix = "5"
+to = "smsc"
+
+[[route]]
+prefix = "4610000"
+to = "smpp-in"
+user = "demo"
+
+[connector.smsc]
+type = "outgoing"
+protocol = "smpp"
+address = "127.0.0.1:{port}"
+username = "emg"
+password = "secret"
+windowsize = 20
+"#
+    );
+    let setup = Setup::new("dlr_expire = 3", "", &extra);
+    let _daemon = setup.start();
+    let report = support::smpplib(
+        setup.smpp_port,
+        &[
+            "--bind",
+            "transmitter",
+            "--count",
+            &COUNT.to_string(),
+            "--dest",
+            "5551234",
+            "--no-dlr",
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(report["accepted"].as_array().unwrap().len(), COUNT);
+    assert!(
+        wait_for(Duration::from_secs(30), || records(&smsc.state(), "mo")
+            .len()
+            == COUNT),
+        "the SMSC sent an MO for every message: {}",
+        records(&smsc.state(), "mo").len()
+    );
+    assert!(
+        records(&smsc.state(), "mo")
+            .iter()
+            .all(|m| m["status"] == 0),
+        "every MO answered ESME_ROK once stored: {:?}",
+        records(&smsc.state(), "mo")
+    );
+    let expired = "SELECT COUNT(*) FROM messages WHERE target = 'smpp-in' AND state = 3";
+    assert!(
+        wait_for(Duration::from_secs(60), || store_count(&setup, expired)
+            == COUNT as i64),
+        "{} of {COUNT} MO messages expired",
+        store_count(&setup, expired)
+    );
+    assert_eq!(
+        store_count(
+            &setup,
+            "SELECT COUNT(*) FROM messages WHERE target = 'smpp-in' AND state = 0"
+        ),
+        0,
+        "nothing is left queued for the user"
     );
     assert!(setup
         .log("connector.smpp-in")

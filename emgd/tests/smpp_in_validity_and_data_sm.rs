@@ -1,6 +1,7 @@
 //! Incoming SMPP beyond plain submit_sm: validity periods (refused when malformed, and a
 //! message that outlives its validity in the queue fails as EXPIRED and its sender hears so),
-//! and data_sm (stored, answered with data_sm_resp and our id, and its receipt comes back).
+//! and data_sm (stored, answered with data_sm_resp and our id, and its receipt comes back;
+//! its qos_time_to_live honoured as a validity).
 
 mod support;
 
@@ -119,6 +120,54 @@ fn a_message_that_outlives_its_validity_in_the_queue_fails_as_expired() {
     assert_eq!(state, (3, "EXPIRED".to_string()), "failed, as EXPIRED");
     let log = setup.log("connector.dead");
     assert!(log.contains("EXPIRED (info="), "{log}");
+}
+
+/// data_sm has no validity_period: its qos_time_to_live (seconds) is honoured the same way.
+#[test]
+fn a_data_sm_that_outlives_its_qos_time_to_live_fails_as_expired() {
+    let setup = setup();
+    let _daemon = setup.start();
+    rt().block_on(async {
+        let mut c = demo_client(&setup).await;
+        let resp = c
+            .request(
+                command::DATA_SM,
+                Body::DataSm(DataSm {
+                    source: SmppAddr::new(1, 1, "4610000"),
+                    dest: SmppAddr::new(1, 1, "5550000"),
+                    registered_delivery: 1,
+                    tlvs: vec![
+                        Tlv::new(common::smpp::tlv::MESSAGE_PAYLOAD, b"short-lived".to_vec()),
+                        Tlv::u32(common::smpp::tlv::QOS_TIME_TO_LIVE, 2),
+                    ],
+                    ..Default::default()
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status, status::ESME_ROK);
+        let Body::DataSmResp { message_id, .. } = resp.body else {
+            panic!("no message id: {resp:?}");
+        };
+        let wanted: HashSet<String> = [message_id.clone()].into();
+        c.await_receipts(&wanted, Duration::from_secs(15))
+            .await
+            .unwrap();
+        let receipt = c
+            .receipt_texts
+            .get(&message_id)
+            .unwrap_or_else(|| panic!("no EXPIRED receipt for {message_id}"));
+        assert!(receipt.contains("stat:EXPIRED"), "{receipt}");
+    });
+    let state: (i64, String) = setup
+        .store()
+        .query_row(
+            "SELECT state, status FROM messages WHERE target = 'dead'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(state, (3, "EXPIRED".to_string()), "failed, as EXPIRED");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! TLVs a client sends that emgd does not act on travel with the message: python smpplib
-//! submits with user_message_reference, source_port and destination_port; emgd stores them
+//! submits with user_message_reference, source_port, destination_port, privacy_indicator,
+//! language_indicator and callback_num; emgd stores them
 //! with the message and the npm `smpp` SMSC (tests/peers/smsc/smsc.js) receives them on the
 //! outgoing submit_sm. Through an SMPP 3.3 connector they are left out (3.3 has no TLVs).
 //!
@@ -18,9 +19,24 @@ const COUNT: usize = 50;
 /// smpplib sends COUNT messages with TLVs (and `registered_delivery`, 0: none) through an
 /// SMPP connector with `more`; what the SMSC got.
 fn run(more: &str, registered_delivery: &str) -> Vec<Value> {
+    run_with(&[], more, registered_delivery).0
+}
+
+/// What a run leaves for its test to look at: smpplib's report, the SMSC and its files, the
+/// gateway.
+struct Ran {
+    report: Value,
+    smsc: Smsc,
+    _smsc_dir: tempfile::TempDir,
+    setup: Setup,
+    _daemon: tests::daemon::Daemon,
+}
+
+/// The same with the SMSC started with `smsc_args`; also what the test may look at next.
+fn run_with(smsc_args: &[&str], more: &str, registered_delivery: &str) -> (Vec<Value>, Ran) {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let smsc = Smsc::start(port, dir.path().join("smsc.json"), &[]);
+    let smsc = Smsc::start(port, dir.path().join("smsc.json"), smsc_args);
     let extra = format!(
         r#"
 [[route]]
@@ -37,7 +53,7 @@ password = "secret"
 "#
     );
     let setup = Setup::new("", "", &extra);
-    let _daemon = setup.start();
+    let daemon = setup.start();
     let report = support::smpplib(
         setup.smpp_port,
         &[
@@ -61,11 +77,19 @@ password = "secret"
         assert!(Instant::now() < deadline, "the SMSC got every message");
         std::thread::sleep(Duration::from_millis(100));
     }
-    submits(&smsc.state())
+    let got = submits(&smsc.state());
+    let ran = Ran {
+        report,
+        smsc,
+        _smsc_dir: dir,
+        setup,
+        _daemon: daemon,
+    };
+    (got, ran)
 }
 
 #[test]
-fn user_message_reference_and_ports_reach_the_smsc() {
+fn user_message_reference_ports_privacy_language_and_callback_num_reach_the_smsc() {
     let got = run("", "0");
     for i in 0..COUNT {
         let s = got
@@ -75,6 +99,14 @@ fn user_message_reference_and_ports_reach_the_smsc() {
         assert_eq!(s["user_message_reference"], i, "{s}");
         assert_eq!(s["source_port"], 0x1234, "{s}");
         assert_eq!(s["destination_port"], 0x5678, "{s}");
+        assert_eq!(s["privacy_indicator"], 2, "{s}");
+        assert_eq!(s["language_indicator"], 1, "{s}");
+        let callback = &s["callback_num"][0];
+        assert_eq!(
+            (&callback["ton"], &callback["npi"], &callback["number"]),
+            (&1.into(), &1.into(), &"4670001".into()),
+            "{s}"
+        );
     }
 }
 
@@ -88,6 +120,7 @@ fn an_smpp_3_3_connector_sends_no_tlvs() {
     for s in &got {
         assert_eq!(s["user_message_reference"], Value::Null, "{s}");
         assert_eq!(s["source_port"], Value::Null, "{s}");
+        assert_eq!(s["callback_num"], Value::Null, "{s}");
     }
 }
 
@@ -104,4 +137,55 @@ fn sme_acknowledgement_bits_of_registered_delivery_reach_the_smsc() {
             "receipt 1 and SME bits 0x0c: {s}"
         );
     }
+}
+
+/// An SME delivery acknowledgement from the SMSC (deliver_sm, esm_class 0x08, sent before
+/// the receipt) is answered and logged as SME ACK: it does not finish the message (each
+/// client still gets its DELIVRD receipt, once) and is not taken as an MO message (nothing
+/// is routed to `sim1`, where an MO for 461... would go).
+#[test]
+fn an_sme_acknowledgement_from_the_smsc_is_neither_a_receipt_nor_mo() {
+    let (_, ran) = run_with(&["--sme-ack", "--dlr-delay", "300"], "", "5");
+    let Ran {
+        report,
+        smsc,
+        setup,
+        ..
+    } = &ran;
+    let state = smsc.state();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let acks = || support::smsc::records(&smsc.state(), "smeack");
+    while acks().len() < COUNT {
+        assert!(
+            Instant::now() < deadline,
+            "the SMSC sent every SME ack: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        acks().iter().all(|a| a["status"] == 0),
+        "each answered ESME_ROK: {:?}",
+        acks()
+    );
+    let accepted = report["accepted"].as_array().unwrap();
+    for id in accepted {
+        let text = report["receipts"][id.as_str().unwrap()]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains("stat:DELIVRD"), "{id}: {text:?} ({report})");
+    }
+    let counts = report["receipt_counts"].as_object().unwrap();
+    assert!(
+        counts.values().all(|n| n == 1),
+        "one receipt each: {report}"
+    );
+    assert_eq!(
+        setup
+            .db()
+            .number("SELECT COUNT(*) FROM messages WHERE target = 'sim1'"),
+        0,
+        "no SME ack was taken as an MO message"
+    );
+    let log = setup.log("connector.smsc");
+    assert_eq!(log.matches("SME ACK (info=").count(), COUNT, "{log}");
 }

@@ -29,7 +29,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--no-dlr", action="store_true")
     ap.add_argument("--tlvs", action="store_true",
-                    help="send user_message_reference N, source_port 4660, destination_port 22136")
+                    help="send user_message_reference N, source_port 4660, destination_port 22136, "
+                         "privacy_indicator 2, language_indicator 1, callback_num 4670001")
     ap.add_argument("--schedule-in", type=int, default=0,
                     help="schedule_delivery_time this many seconds from now (relative time)")
     ap.add_argument("--registered-delivery", type=int, default=1,
@@ -162,6 +163,10 @@ def main():
             body["user_message_reference"] = i
             body["source_port"] = 0x1234
             body["destination_port"] = 0x5678
+            body["privacy_indicator"] = 2
+            body["language_indicator"] = 1
+            # digit mode 0, TON 1, NPI 1, the number in ASCII (SMPP 3.4 §5.3.2.36)
+            body["callback_num"] = b"\x00\x01\x01" + b"4670001"
         pdu = client.send_message(
             source_addr_ton=1, source_addr_npi=1, source_addr="4610000",
             dest_addr_ton=1, dest_addr_npi=1, destination_addr=args.dest,

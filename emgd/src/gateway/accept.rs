@@ -108,6 +108,13 @@ impl Gateway {
         message.received_us = now_us();
         message.target = target;
         message.route_entry = route_entry;
+        if target_handle.config().direction == config::Direction::Incoming {
+            // For an incoming connector's clients (MO, or a message routed to a user): one
+            // that never comes back for it does not keep it for ever, as with its reports.
+            message
+                .expires_us
+                .get_or_insert_with(|| self.client_wait_ends(message.received_us));
+        }
         let policy = receiving
             .as_ref()
             .map_or_else(Default::default, |c| c.config().reassemble);

@@ -50,13 +50,7 @@ impl Gateway {
             received_us: now,
             // A report for a client that never comes back (an SMPP user who does not bind
             // again) does not wait for ever: it expires from its queue after dlr_expire.
-            expires_us: Some(
-                now.saturating_add(
-                    i64::try_from(self.config().general.dlr_expire)
-                        .unwrap_or(i64::MAX)
-                        .saturating_mul(1_000_000),
-                ),
-            ),
+            expires_us: Some(self.client_wait_ends(now)),
             ..Default::default()
         };
         let mut report = self.plugins_on_dlr(original, report)?;
@@ -65,6 +59,14 @@ impl Gateway {
         }
         report.id = self.allocate_id();
         Some(report)
+    }
+
+    /// When a message queued at `queued_us` for an incoming connector's client (a report, or
+    /// an MO message without a validity of its own) expires if the client has not taken it:
+    /// the general `dlr_expire` later.
+    pub(super) fn client_wait_ends(&self, queued_us: i64) -> i64 {
+        let wait = i64::try_from(self.config().general.dlr_expire).unwrap_or(i64::MAX);
+        queued_us.saturating_add(wait.saturating_mul(1_000_000))
     }
 
     /// Queue a report whose enqueue has committed.

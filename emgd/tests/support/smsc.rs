@@ -99,7 +99,9 @@ pub fn submits(state: &Value) -> Vec<Value> {
     records(state, "submits")
 }
 
-fn records(state: &Value, ext: &str) -> Vec<Value> {
+/// The JSON records of `<state>.<ext>`, one a line (`mo`: each `--mo-reply` MO's text and
+/// the status emgd answered it with; `smeack` the same for `--sme-ack`).
+pub fn records(state: &Value, ext: &str) -> Vec<Value> {
     let path = format!("{}.{ext}", state["out"].as_str().unwrap_or_default());
     std::fs::read_to_string(path)
         .unwrap_or_default()

@@ -6,7 +6,7 @@
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
 //                [--resend-unacked] [--no-receipts] [--bench] [--tls-cert PEM --tls-key PEM]
-//                [--congestion STATE:FROM:TO]
+//                [--congestion STATE:FROM:TO] [--sme-ack]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -26,6 +26,11 @@
 // `--congestion STATE:FROM:TO` answers the accepted submits numbered FROM to TO-1 (from 0, in
 // arrival order) with the SMPP 5.0 congestion_state TLV set to STATE (0-100); the others carry
 // none, as an SMSC that is no longer congested.
+// `--sme-ack` answers each accepted submit whose registered_delivery asks for an SME
+// delivery acknowledgement (bit 0x04) with a deliver_sm of esm_class 0x08 (the handset's
+// acknowledgement, not a receipt) from its destination, text "ack:" + its text, right after
+// the submit_sm_resp and before any receipt; `<out>.smeack` gets each one's deliver_sm_resp
+// status.
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
 // sent again on the next bind that can receive (`receipts_resent` counts them).
@@ -38,7 +43,10 @@
 // session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
 // whether the text came in message_payload, and the decoded text.
 // `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI), text, and its
-// user_message_reference, source_port and destination_port TLVs (null when absent), and
+// user_message_reference, source_port, destination_port, privacy_indicator,
+// language_indicator, callback_num (as the npm package decodes it: a list of { digit_mode,
+// ton, npi, number }) and billing_identification ({ format, data }) TLVs (null when
+// absent), and
 // when it arrived (`at_us`, Unix µs). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
@@ -68,6 +76,7 @@ function parseArgs(argv) {
 		idBase: 10000000,
 		bench: false,
 		congestion: null,
+		smeAck: false,
 	};
 	for (let i = 2; i < argv.length; i++) {
 		const a = argv[i];
@@ -87,6 +96,7 @@ function parseArgs(argv) {
 			case '--resend-unacked': opts.resendUnacked = true; break;
 			case '--no-receipts': opts.noReceipts = true; break;
 			case '--mo-reply': opts.moReply = true; break;
+			case '--sme-ack': opts.smeAck = true; break;
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
 			case '--bench': opts.bench = true; break;
@@ -112,6 +122,7 @@ fs.writeFileSync(opts.out + '.acked', '');
 fs.writeFileSync(opts.out + '.parts', '');
 fs.writeFileSync(opts.out + '.submits', '');
 fs.writeFileSync(opts.out + '.mo', '');
+fs.writeFileSync(opts.out + '.smeack', '');
 let sessions = 0;
 
 function partOf(session, pdu) {
@@ -194,7 +205,13 @@ function textOf(pdu) {
 }
 
 function sendMo(session, pdu) {
-	const text = 're:' + textOf(pdu);
+	sendBack(session, pdu, 're:', 0, '.mo');
+}
+
+// A deliver_sm from the submit's destination back to its source, with `prefix` before its
+// text and `esmClass`; its answer's status appended to `<out><file>`.
+function sendBack(session, pdu, prefix, esmClass, file) {
+	const text = prefix + textOf(pdu);
 	session.deliver_sm({
 		source_addr_ton: pdu.dest_addr_ton,
 		source_addr_npi: pdu.dest_addr_npi,
@@ -202,11 +219,11 @@ function sendMo(session, pdu) {
 		dest_addr_ton: pdu.source_addr_ton,
 		dest_addr_npi: pdu.source_addr_npi,
 		destination_addr: pdu.source_addr,
-		esm_class: 0,
+		esm_class: esmClass,
 		data_coding: 0,
 		short_message: Buffer.from(text, 'latin1'),
 	}, (resp) => {
-		fs.appendFileSync(opts.out + '.mo', JSON.stringify({ text, status: resp.command_status }) + '\n');
+		fs.appendFileSync(opts.out + file, JSON.stringify({ text, status: resp.command_status }) + '\n');
 	});
 }
 
@@ -323,6 +340,13 @@ function record(sessionNo, pdu, text) {
 		user_message_reference: pdu.user_message_reference === undefined ? null : pdu.user_message_reference,
 		source_port: pdu.source_port === undefined ? null : pdu.source_port,
 		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
+		privacy_indicator: pdu.privacy_indicator === undefined ? null : pdu.privacy_indicator,
+		language_indicator: pdu.language_indicator === undefined ? null : pdu.language_indicator,
+		callback_num: pdu.callback_num === undefined ? null : pdu.callback_num,
+		billing_identification: pdu.billing_identification === undefined ? null : {
+			format: pdu.billing_identification.format,
+			data: pdu.billing_identification.data.toString('latin1'),
+		},
 		registered_delivery: pdu.registered_delivery,
 		at_us: Date.now() * 1000,
 	}) + '\n');
@@ -406,6 +430,7 @@ const server = smpp.createServer(tlsOptions, (session) => {
 			setTimeout(respond, 20);
 		} else {
 			respond();
+			if (opts.smeAck && (pdu.registered_delivery & 0x04) !== 0) sendBack(session, pdu, 'ack:', 0x08, '.smeack');
 			if (wantsReceipt) setTimeout(() => sendReceipt(session, pdu, id, submitted), opts.dlrDelay);
 		}
 		if (opts.moReply) setTimeout(() => sendMo(session, pdu), 20);

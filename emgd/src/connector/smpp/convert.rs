@@ -127,6 +127,13 @@ pub fn message_from_data_sm(d: &DataSm, origin: Origin) -> Message {
     }
 }
 
+/// When a data_sm's message expires: its qos_time_to_live (seconds, data_sm's stand-in for
+/// validity_period) after `now_us`; `None` without one.
+pub fn data_sm_expiry(d: &DataSm, now_us: i64) -> Option<i64> {
+    let ttl = tlv::find(&d.tlvs, tlv::QOS_TIME_TO_LIVE)?.as_uint()?;
+    Some(now_us.saturating_add(i64::from(ttl).saturating_mul(1_000_000)))
+}
+
 /// The body that carries `m` onwards (long bodies move into message_payload in the encoder).
 pub fn sm_from_message(m: &Message) -> Sm {
     Sm {

@@ -7,7 +7,9 @@
 //! the messages queued for the bound user (delivery reports, MO) as deliver_sm.
 
 use super::codec::{self, SmppCodec};
-use super::convert::{deliver_body, message_from_data_sm, message_from_sm, reject_status};
+use super::convert::{
+    data_sm_expiry, deliver_body, message_from_data_sm, message_from_sm, reject_status,
+};
 use super::requests;
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login};
 use crate::connector::runtime::incoming::Incoming;
@@ -302,7 +304,11 @@ impl Smsc {
                 m.deliver_at_us = deliver_at;
                 m
             }
-            Body::DataSm(d) => message_from_data_sm(d, origin),
+            Body::DataSm(d) => {
+                let mut m = message_from_data_sm(d, origin);
+                m.expires_us = data_sm_expiry(d, crate::clock::now_us());
+                m
+            }
             _ => return,
         };
         let link = s.link.clone();

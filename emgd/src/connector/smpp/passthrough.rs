@@ -3,8 +3,8 @@
 //! (ports, references, callback number, privacy, language, display and ITS settings,
 //! billing_identification). Those emgd acts on itself are not carried: the sar_* and
 //! message_payload that the connectors rebuild, the receipt's own parameters, and those that
-//! belong to one session or hop (more_messages_to_send, set_dpf, qos_time_to_live: the
-//! validity_period is what emgd honours).
+//! belong to one session or hop (more_messages_to_send, set_dpf; qos_time_to_live, which is
+//! a data_sm's validity while it waits here).
 
 use common::message::PassedTlv;
 use common::smpp::{tlv, Tlv};
