@@ -120,7 +120,8 @@ pub struct Args {
     /// files and routing table it names, or server.cfg itself) into the file --config names,
     /// which must not exist yet; mapping, retry-scheme and blacklist files are copied beside
     /// it. Every keyword that cannot be carried is listed as FILE:LINE: KEYWORD: why, and the
-    /// result passes --check-config. Exit 0 when written, 1 when nothing could be.
+    /// result passes --check-config. Exit 0 when written; 1, writing nothing, on a line
+    /// EMG's syntax does not allow or when the target exists already.
     #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "check_config")]
     pub import_emg: Option<PathBuf>,
 

@@ -1,6 +1,7 @@
 //! The general log of the real emgd binary: the `general` file beside standard error, its
 //! level from `loglevel` and changed at run time over MGP, JSON with `logformat = "json"`,
-//! reopened on SIGHUP, read back with MGP `logs`; and systemd's readiness messages.
+//! reopened on SIGHUP, read back with MGP `logs`; colour only on a terminal (and without
+//! NO_COLOR), never in the file; and systemd's readiness messages.
 
 mod support;
 
@@ -203,6 +204,53 @@ fn json_general_log_for_log_shippers() {
     assert_eq!(login["level"], "INFO");
     assert!(login["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
     drop(d);
+}
+
+/// emgd run on a terminal (tests/peers/on_a_tty.py, python's pty module) until it has
+/// started, then stopped with SIGTERM: what the terminal showed, and the exit status.
+fn on_a_tty(setup: &Setup, no_color: bool) -> (String, Option<i32>) {
+    let mut c = Command::new("python3");
+    c.arg(support::peers::peers().join("on_a_tty.py"))
+        .args([" started with ", EMGD, "--config"])
+        .arg(&setup.config)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    if no_color {
+        c.env("NO_COLOR", "1");
+    }
+    let out = c.output().expect("python3 runs on_a_tty.py");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_in_the_file() {
+    let (setup, _) = setup("");
+    let (screen, code) = on_a_tty(&setup, false);
+    assert_eq!(code, Some(0), "emgd stopped cleanly on SIGTERM:\n{screen}");
+    let started = screen
+        .lines()
+        .find(|l| l.contains(" started with "))
+        .unwrap_or_else(|| panic!("no start line on the terminal:\n{screen}"));
+    assert_eq!(
+        &started[26..42],
+        " \x1b[32mINFO\x1b[0m  ",
+        "the level word in green on a terminal: {started:?}"
+    );
+    let general = setup.log("general");
+    assert!(general.contains(" INFO  emgd "), "{general}");
+    assert!(
+        !general.contains('\x1b'),
+        "the file has no colour: {general:?}"
+    );
+
+    // NO_COLOR: a terminal without colour.
+    let (screen, code) = on_a_tty(&setup, true);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains(" started with "), "{screen}");
+    assert!(!screen.contains('\x1b'), "NO_COLOR: {screen:?}");
 }
 
 #[test]

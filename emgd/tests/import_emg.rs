@@ -1,7 +1,8 @@
 //! `emgd --import-emg` as an operator runs it, on every case of the import corpus
-//! (config/tests/emg_import, where the warnings and output are checked exactly): the real
-//! binary writes the configuration and the files, lists the warnings on stderr, and the result
-//! passes `emgd --check-config`; an existing file is never overwritten.
+//! (config/tests/emg_import, where the output is checked exactly): the real binary writes the
+//! configuration and the files, lists on stderr exactly the warnings of the case's
+//! expected.warnings, and the result passes `emgd --check-config`; an existing file is never
+//! overwritten.
 
 mod support;
 
@@ -46,6 +47,16 @@ fn every_corpus_case_imports_and_passes_check_config() {
                 "FILE:LINE first: {line}"
             );
         }
+        // Exactly the corpus's warnings (config/tests/emg_import.rs keeps them with the
+        // kinds this build runs), in the same order, each FILE:LINE first.
+        let prefix = format!("{}/", case.display());
+        let want = std::fs::read_to_string(case.join("expected.warnings")).unwrap();
+        assert_eq!(
+            stderr.replace(&prefix, ""),
+            want,
+            "{}: emgd's warnings are not the corpus's expected.warnings",
+            case.display()
+        );
         let check = Command::new(EMGD)
             .arg("--check-config")
             .arg("--config")

@@ -288,7 +288,8 @@ impl<'a> Conv<'a> {
         self.warn(
             at,
             "incoming MGP is emg's control listener (mgp_address, emgclient); its users \
-             become operators, and messages cannot be submitted over MGP (use SMPP or HTTP)",
+             become operators; applications that submit messages over MGP need an incoming \
+             connector with protocol = \"mgp\" on another address (mgp(7), APPLICATIONS)",
         );
         for item in items(&s.lines) {
             let here = origin(file, item);
@@ -387,10 +388,18 @@ impl<'a> Conv<'a> {
             self.warn(at, format!("{why}; not imported"));
             return;
         }
-        let ours = CONNECTOR_RENAMED
+        let protocol = kind.map(|(p, _)| p);
+        let ours = PROTOCOL_RENAMED
             .iter()
-            .find(|(n, _)| *n == k)
-            .map_or_else(|| k.to_ascii_lowercase(), |(_, o)| o.to_string());
+            .find(|(p, n, _)| Some(*p) == protocol && *n == k)
+            .map(|(_, _, o)| *o)
+            .or_else(|| {
+                CONNECTOR_RENAMED
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, o)| *o)
+            })
+            .map_or_else(|| k.to_ascii_lowercase(), str::to_string);
         if let Some((p, d)) = kind {
             if let Err(why) = crate::applies::applies(&ours, p, d) {
                 self.warn(at, format!("{why}; not imported"));
@@ -455,6 +464,12 @@ impl<'a> Conv<'a> {
             }
             ("windowsize", Some(w)) if w.eq_ignore_ascii_case("auto") => {
                 self.warn(at, "emg's window does not grow and shrink by itself; give the size as a number; not imported");
+            }
+            (f, Some(v)) if SECONDS_TO_MILLIS.contains(&f) => {
+                self.out.kv(f, millis(v), Some(at), None)
+            }
+            (t, Some(v)) if TEXT_KEYWORDS.contains(&t) => {
+                self.out.kv(t, Value::String(v.to_string()), Some(at), None)
             }
             (f, Some(v)) if FILE_KEYWORDS.contains(&f) => self.file_kv(f, v, at),
             (n, Some(v)) if INTEGER_KEYWORDS.contains(&n) => {

@@ -7,7 +7,7 @@ use toml::Value;
 
 /// General keywords emg has no counterpart for, and why.
 pub(super) const GENERAL_NOT_CARRIED: &[(&str, &str)] = &[
-    ("BACKEND", "emg has a store of its own (SQLite; PostgreSQL later): the messages queued and the delivery reports open in EMG's stay there"),
+    ("BACKEND", "emg has a store of its own (backend = \"sqlite\" or \"postgres\"): the messages queued and the delivery reports open in EMG's stay there"),
     ("BACKEND_DLR", "emg keeps open delivery reports in its own store: those in EMG's stay there"),
     ("SPOOLDIR", "emg keeps its store in datadir: the messages in EMG's spool stay there"),
     ("CONNECTORLOGDB", "emg does not write logs into a database; the connector logs are files in logdir"),
@@ -32,12 +32,12 @@ pub(super) const CONNECTOR_NOT_CARRIED: &[(&str, &str)] = &[
     ("USERDB", "the users are in EMG's database, which emg cannot read; add them as [user.NAME] tables"),
     ("ROUTEDLR", "emg routes a delivery report back to the connector its message came in on; a separate DLR route is not available"),
     ("REDIRECT", "emg has no DLR redirection for one-way connectors"),
-    ("ALLOWROUTE", "clients cannot choose the route in emg"),
+    ("ALLOWROUTE", "emg lets clients choose the route only over MGP, for each user that has allowroute = true ([user.NAME]); over HTTP and SMTP it cannot be chosen"),
     ("DEFAULT_CHARCODE_TEXT", "emg reads the character set from each request"),
     ("PLUGIN", "Perl plugins do not run in emg; rewrite it as a Lua [plugin.NAME] (emg-plugins(7)) and attach it with plugins = [\"NAME:string\"]"),
     ("LIBRARY", "custom (DLL) connectors do not run in emg"),
     ("LOGLEVEL", "connector logs have no level of their own in emg"),
-    ("XAUTH", "EMG's HTTP admin API is not in emg: emgclient does the same over MGP"),
+    ("XAUTH", "emg serves EMG's HTTP admin API (/admin/...) on a listener of its own: set admin_address, where operators ([operator.NAME]) log in; it does not share a connector's port"),
 ];
 
 /// EMG connector keywords spelled differently in emg.
@@ -51,6 +51,29 @@ pub(super) const CONNECTOR_RENAMED: &[(&str, &str)] = &[
     ("XAUTHUSER", "username"),
     ("XAUTHPASSWORD", "password"),
 ];
+
+/// EMG keywords of one protocol spelled differently in emg: the dial-up modem keywords of an
+/// outgoing UCP connector and the GSM connector's.
+pub(super) const PROTOCOL_RENAMED: &[(Protocol, &str, &str)] = &[
+    (Protocol::Ucp, "PHONE", "phone"),
+    (Protocol::Ucp, "DEVICE", "tty"),
+    (Protocol::Ucp, "INITSTRING", "dial_init"),
+    (Protocol::Ucp, "DELAYAFTERCONNECT", "dial_connectdelay_ms"),
+    (Protocol::Ucp, "DELAYAFTEROP", "dial_opdelay_ms"),
+    (Protocol::Ucp, "MAXMESSAGESPERSESSION", "dial_messages"),
+    (Protocol::Ucp, "DEFAULT_SOURCEADDR", "dial_sourceaddr"),
+    (Protocol::Gsm, "INITSTRING", "gsm_init"),
+    (Protocol::Gsm, "POLL", "gsm_poll"),
+    (Protocol::Gsm, "NOSCA", "gsm_nosca"),
+    (Protocol::Gsm, "MEMORY", "gsm_memory"),
+    (Protocol::Gsm, "DESTADDR", "gsm_destaddr"),
+];
+
+/// Keywords given in seconds in EMG and in milliseconds in emg.
+pub(super) const SECONDS_TO_MILLIS: &[&str] = &["dial_connectdelay_ms", "dial_opdelay_ms"];
+
+/// Keywords whose value is text even when it is all digits (numbers to dial, addresses).
+pub(super) const TEXT_KEYWORDS: &[&str] = &["phone", "dial_sourceaddr", "gsm_destaddr"];
 
 /// Connector keywords whose value is a count.
 pub(super) const INTEGER_KEYWORDS: &[&str] = &[
@@ -86,6 +109,15 @@ pub(super) fn number(v: &str) -> Value {
         Value::Float(f)
     } else {
         Value::String(v.to_string())
+    }
+}
+
+/// EMG's seconds (`2`, `0.5`) as emg's milliseconds; anything else as the text, for
+/// validation to refuse with its reason.
+pub(super) fn millis(v: &str) -> Value {
+    match v.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Value::Integer((s * 1000.0).round() as i64),
+        _ => Value::String(v.to_string()),
     }
 }
 
