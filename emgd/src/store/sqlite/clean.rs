@@ -23,7 +23,8 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> StoreError {
 
 /// Whether the store's file is to be checked now (by `check`, and for `auto` by the marker
 /// in `dir`); the marker is removed either way, durably, so a crash from here on leaves none.
-pub(super) fn at_start(dir: &Path, check: StoreCheck) -> Result<bool, StoreError> {
+/// A store about to be created (`new_store`) has nothing to check and no last run to speak of.
+pub(super) fn at_start(dir: &Path, check: StoreCheck, new_store: bool) -> Result<bool, StoreError> {
     let path = marker(dir);
     let clean = match fs::remove_file(&path) {
         Ok(()) => {
@@ -33,6 +34,10 @@ pub(super) fn at_start(dir: &Path, check: StoreCheck) -> Result<bool, StoreError
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
         Err(e) => return Err(io_err("remove", &path, e)),
     };
+    if new_store {
+        tracing::info!("store check: a new store, nothing to check");
+        return Ok(false);
+    }
     let run = match check {
         StoreCheck::Always => true,
         StoreCheck::Never => false,

@@ -60,7 +60,7 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("emg.sqlite");
-        let check = clean::at_start(dir, options.check)?;
+        let check = clean::at_start(dir, options.check, !path.exists())?;
         let conn = open_connection(&path, options.summary_prefix_length, check)?;
         let horizon = house::Horizon::load(&conn, now_us())?;
         let (tx, rx) = mpsc::channel();
