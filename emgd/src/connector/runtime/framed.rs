@@ -112,6 +112,8 @@ struct Session<D: Driver, S> {
     claim: Claim,
     /// Incoming: the peer must have logged in by then (`bind_timeout`).
     login_by: Option<Instant>,
+    /// When the first byte of the frame not yet whole in `rbuf` came (`frame_timeout`).
+    partial_since: Option<Instant>,
     /// Messages taken from the queue, and how many the driver allows per session.
     taken: u32,
     limit: Option<u32>,
@@ -197,6 +199,7 @@ where
         logout_sent: false,
         claim,
         login_by,
+        partial_since: None,
         taken: 0,
         limit,
     };
@@ -296,6 +299,9 @@ where
                     .filter(|_| self.bound && self.closing.is_none()),
                 closing_at: self.closing.as_ref().map(|c| c.1),
                 login_by: self.login_by.filter(|_| !self.bound),
+                frame_by: self
+                    .partial_since
+                    .map(|at| at + Duration::from_secs(cfg.frame_timeout)),
             };
             let timed = timer.arm(due.next());
             tokio::select! {
@@ -308,11 +314,18 @@ where
                         }
                         Ok(_) => {}
                     }
+                    let buffered = self.rbuf.len();
                     if let Some(end) = self.read_frames() {
                         let _ = self.stream.write_all(&self.writer.out).await;
                         self.writer.out.clear();
                         break end;
                     }
+                    // A frame taken off restarts the clock for the one begun after it.
+                    self.partial_since = match (self.rbuf.len(), self.partial_since) {
+                        (0, _) => None,
+                        (left, Some(at)) if left == buffered => Some(at),
+                        _ => Some(Instant::now()),
+                    };
                 }
                 Some(done) = self.work.join_next(), if !self.work.is_empty() => {
                     if let Ok(Some(frame)) = done { self.writer.write(&self.link, &frame); }
@@ -377,6 +390,15 @@ where
         }
         if passed(due.login_by) {
             return Some(End::Closed("bind timeout".into()));
+        }
+        if passed(due.frame_by) {
+            let why = format!(
+                "frame timeout: {} octets of a frame and nothing more for {} s",
+                self.rbuf.len(),
+                self.link.config().frame_timeout
+            );
+            self.link.log(format!("PDU ERR (info=\"{why}\")"));
+            return Some(End::Closed(why));
         }
         if passed(due.answer_by) {
             if !self.bound {
