@@ -18,7 +18,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::peers::wait_port;
+use support::peers::{wait_for, wait_port};
 use support::{smpplib, Setup};
 use tests::daemon::free_port;
 
@@ -455,8 +455,11 @@ fn oversized_frames_get_the_protocol_error_and_close_the_session() {
         "connector.cimd-in",
         "connector.apps",
     ] {
-        let log = setup.log(connector);
-        assert!(log.contains("PDU ERR (info=\""), "{connector}: {log}");
+        // The connector log is written behind the session: wait for its line.
+        let logged = wait_for(Duration::from_secs(5), || {
+            setup.log(connector).contains("PDU ERR (info=\"")
+        });
+        assert!(logged, "{connector}: {}", setup.log(connector));
     }
     // Each connector still takes its clients.
     let r = smpplib(setup.smpp_port, &["--bind-only"]);
