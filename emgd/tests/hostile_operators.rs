@@ -101,7 +101,11 @@ fn a_thousand_connections_are_not_all_kept_and_silent_ones_are_closed_after_mgp_
             held.push(c);
         }
     }
-    assert!((1..=20).contains(&held.len()), "{} of 1000 held", held.len());
+    assert!(
+        (1..=20).contains(&held.len()),
+        "{} of 1000 held",
+        held.len()
+    );
     emgclient_works(mgp);
     let started = Instant::now();
     for c in held {

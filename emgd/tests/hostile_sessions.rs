@@ -434,7 +434,7 @@ fn oversized_frames_get_the_protocol_error_and_close_the_session() {
     for port in [p.ucp, p.cimd] {
         let mut s = connect_from("127.0.0.2", port);
         let mut endless = vec![0x02u8];
-        endless.extend(std::iter::repeat(b'7').take(8192));
+        endless.extend(std::iter::repeat_n(b'7', 8192));
         let _ = s.write_all(&endless);
         assert!(
             closed_after(&mut s, Duration::from_secs(2)).is_some(),
