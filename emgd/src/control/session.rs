@@ -158,6 +158,8 @@ impl<S: Service> Session<S> {
                         let _ = write(&mut wr, &e.response()).await;
                         if e.is_fatal() {
                             tracing::warn!(peer = %self.peer, "MGP session closed: {e}");
+                            let _ = wr.shutdown().await;
+                            drain(&mut rd).await;
                             break 'session;
                         }
                         continue;
@@ -276,6 +278,23 @@ impl<S: Service> Session<S> {
             version: env!("CARGO_PKG_VERSION").to_string(),
         })
     }
+}
+
+/// Read and drop what the client still sends (at most [`MAX_LINE`] octets, for a second)
+/// before closing, so that closing with unread input does not reset the connection and lose
+/// the error answer just written.
+async fn drain<R: AsyncRead + Unpin>(rd: &mut R) {
+    let mut left = MAX_LINE;
+    let mut buf = [0u8; 8192];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while left > 0 {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 async fn write<W: AsyncWriteExt + Unpin, T: Serialize>(
