@@ -13,6 +13,9 @@
 //! The driver turns messages into requests and answers into outcomes, answers the peer's
 //! requests (handing work that needs the gateway, such as storing a submit, to [`Ctl::spawn`]:
 //! its response goes out when that work is done), and says when the peer logged in.
+//!
+//! Over 600 lines: the session loop and its timers (login, keepalive, idle, response,
+//! `frame_timeout`) share the one `Session` state, and splitting the loop would scatter it.
 
 use super::driver::{Codec, Ctl, Dir, Driver, Flow, Frame, Kind, Login, LoginRefused, Writer};
 use super::link::Link;
