@@ -52,7 +52,7 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             // A session of its own to keep up, connected at start.
             "static" => framed && direction == Outgoing,
             // Sessions of frames: idle and keep-alive timers run on them.
-            "idletimeout" | "keepalive" => framed,
+            "idletimeout" | "keepalive" | "frame_timeout" => framed,
             // Clients that log in.
             "bind_timeout"
             | "users"
@@ -101,7 +101,7 @@ pub fn applies(keyword: &str, protocol: Protocol, direction: Direction) -> Resul
             "an outgoing `{}` connector keeps no session to connect at start; it sends each message by itself",
             name(protocol)
         ),
-        "idletimeout" | "keepalive" => format!(
+        "idletimeout" | "keepalive" | "frame_timeout" => format!(
             "`{}` connectors have no session of their own to time; only `smpp`, `ucp`, `cimd2` and `mgp` connectors do",
             name(protocol)
         ),

@@ -14,6 +14,9 @@ pub(crate) const GENERAL_KEYWORDS: &[&str] = &[
     "datadir",
     "logdir",
     "mgp_address",
+    "mgp_login_timeout",
+    "mgp_max_connections",
+    "mgp_max_connections_per_ip",
     "backend",
     "database_url",
     "nodeid",
@@ -60,6 +63,9 @@ pub(crate) fn default_general(ctx: &Ctx<'_>, layout: crate::daemon::Layout) -> G
         },
         mgp_address: Some("127.0.0.1:7185".to_string()),
         mgp_tls: None,
+        mgp_login_timeout: 10,
+        mgp_max_connections: 256,
+        mgp_max_connections_per_ip: 32,
         backend: Backend::Sqlite,
         database_url: None,
         nodeid: 0,
@@ -178,6 +184,21 @@ pub(crate) fn read_general(
                         );
                     }
                 }
+            }
+        }
+        "mgp_login_timeout" => {
+            if let Some(n) = values::int(sink, kw, v, 1, 3600) {
+                g.mgp_login_timeout = n;
+            }
+        }
+        "mgp_max_connections" => {
+            if let Some(n) = values::int(sink, kw, v, 1, 100_000) {
+                g.mgp_max_connections = n;
+            }
+        }
+        "mgp_max_connections_per_ip" => {
+            if let Some(n) = values::int(sink, kw, v, 1, 100_000) {
+                g.mgp_max_connections_per_ip = n;
             }
         }
         "drain_timeout" => {

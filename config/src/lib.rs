@@ -77,6 +77,9 @@ pub const DEFAULT_ROUTELOG_RETENTION: u64 = 90 * 86_400;
 pub const DEFAULT_DLR_EXPIRE: u64 = 2 * 86_400;
 /// `drain_timeout`: five minutes for a removed connector to send what it has queued.
 pub const DEFAULT_DRAIN_TIMEOUT: u64 = 300;
+/// Seconds a frame of a session (SMPP PDU, UCP or CIMD2 frame, MGP line) may take from its
+/// first byte to its last (`frame_timeout`).
+pub const DEFAULT_FRAME_TIMEOUT: u64 = 30;
 
 pub use blacklist::{AddressField, Blacklist, BlacklistAction};
 pub use diagnostic::{ConfigError, Diagnostic};

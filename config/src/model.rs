@@ -48,6 +48,12 @@ pub struct General {
     pub mgp_address: Option<String>,
     /// TLS for the MGP listener (`mgp_tls_cert` and `mgp_tls_key`); `None` = plain TCP.
     pub mgp_tls: Option<crate::tls::ListenerTls>,
+    /// Seconds an MGP client on `mgp_address` may take to log in before it is closed.
+    pub mgp_login_timeout: u64,
+    /// MGP connections open on `mgp_address` at a time, logged in or not.
+    pub mgp_max_connections: u32,
+    /// MGP connections open on `mgp_address` at a time from one source address.
+    pub mgp_max_connections_per_ip: u32,
     /// Message store implementation.
     pub backend: Backend,
     /// Connection string, required for [`Backend::Postgres`].
@@ -171,6 +177,9 @@ pub struct Connector {
     pub keepalive: Option<u64>,
     /// Incoming: seconds a connection may take to log in (bind) before it is closed.
     pub bind_timeout: u64,
+    /// Sessions of frames: seconds a frame (or line) begun may take to arrive whole before
+    /// the session is closed, so a half-written frame followed by silence frees its place.
+    pub frame_timeout: u64,
     /// Incoming: connections open at a time, logged in or not; `None` = `instances` + 64.
     pub max_connections: Option<u32>,
     /// Incoming: connections open at a time from one source address.

@@ -5,6 +5,7 @@
 use super::peer::Peer;
 use super::session::{Service, Session};
 use super::tls;
+use crate::connector::runtime::state::admission::Admission;
 use anyhow::Context;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,8 @@ pub async fn bind(address: &str) -> anyhow::Result<TcpListener> {
 }
 
 /// Accept TCP clients until shutdown. With `tls` every connection must start with a TLS
-/// handshake.
+/// handshake. A connection over `mgp_max_connections` in all or `mgp_max_connections_per_ip`
+/// from its address is closed at once, before a byte is read, with a warning in the log.
 pub async fn serve_tcp<S: Service>(
     service: Arc<S>,
     listener: TcpListener,
@@ -31,12 +33,25 @@ pub async fn serve_tcp<S: Service>(
         let over = if tls.is_some() { " (TLS)" } else { "" };
         tracing::info!("MGP listening on {a}{over}");
     }
+    let admission = Arc::new(Admission::default());
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    let cfg = service.config();
+                    let admitted = match admission.admit_within(
+                        peer.ip(),
+                        (cfg.general.mgp_max_connections, "mgp_max_connections"),
+                        (cfg.general.mgp_max_connections_per_ip, "mgp_max_connections_per_ip"),
+                    ) {
+                        Ok(admitted) => admitted,
+                        Err(why) => {
+                            tracing::warn!(peer = %peer, "MGP connection refused: {why}");
+                            continue;
+                        }
+                    };
                     let _ = stream.set_nodelay(true);
-                    let session = Session::new(service.clone(), Peer::Tcp(peer));
+                    let session = Session::new(service.clone(), Peer::Tcp(peer)).holding(admitted);
                     match &tls {
                         None => drop(tokio::spawn(session.run(stream))),
                         Some(tls) => drop(tokio::spawn(handshake(tls.clone(), stream, session))),

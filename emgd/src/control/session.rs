@@ -11,6 +11,7 @@ use super::auth::{self, Limiter};
 use super::peer::{self, Peer};
 use super::server::OpResult;
 use super::stream::{Sink, StreamTask};
+use crate::connector::runtime::state::admission::Admitted;
 use bytes::BytesMut;
 use common::mgp::{
     decode_line, encode, ErrorBody, ErrorCode, EventFrame, Frame, LoginOk, Op, Outcome, Request,
@@ -20,9 +21,13 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+
+/// The longest line before the login (a login request is far shorter); [`MAX_LINE`] after.
+pub const LOGIN_LINE: usize = 16 * 1024;
 
 /// Stream events buffered per session before they are dropped (and counted as lost).
 pub const EVENT_BUFFER: usize = 1024;
@@ -92,6 +97,8 @@ pub struct Session<S: Service> {
     user: Option<(String, Role)>,
     streams: Streams,
     events_rx: mpsc::Receiver<EventFrame>,
+    /// A TCP session's place under `mgp_max_connections`, given back when it ends.
+    _admitted: Option<Admitted>,
 }
 
 impl<S: Service> Session<S> {
@@ -107,7 +114,14 @@ impl<S: Service> Session<S> {
                 next: 1,
             },
             events_rx,
+            _admitted: None,
         }
+    }
+
+    /// This session holds `admitted` (its place under the connection limits) until it ends.
+    pub fn holding(mut self, admitted: Admitted) -> Session<S> {
+        self._admitted = Some(admitted);
+        self
     }
 
     pub fn peer(&self) -> Peer {
@@ -121,9 +135,17 @@ impl<S: Service> Session<S> {
         let mut buf = BytesMut::with_capacity(4096);
         let mut shutdown = self.service.shutdown_signal();
         tracing::debug!(peer = %self.peer, "MGP session opened");
+        let login_by = tokio::time::Instant::now()
+            + Duration::from_secs(self.service.config().general.mgp_login_timeout);
         'session: loop {
             loop {
-                let response = match decode_line(&mut buf, MAX_LINE) {
+                // Before the login a line is short: an unknown client buffers little.
+                let max = if self.user.is_some() {
+                    MAX_LINE
+                } else {
+                    LOGIN_LINE
+                };
+                let response = match decode_line(&mut buf, max) {
                     Ok(None) => break,
                     Ok(Some(Frame::Request(req))) => self.handle(req).await,
                     Ok(Some(_)) => Response {
@@ -136,6 +158,8 @@ impl<S: Service> Session<S> {
                         let _ = write(&mut wr, &e.response()).await;
                         if e.is_fatal() {
                             tracing::warn!(peer = %self.peer, "MGP session closed: {e}");
+                            let _ = wr.shutdown().await;
+                            drain(&mut rd).await;
                             break 'session;
                         }
                         continue;
@@ -158,6 +182,18 @@ impl<S: Service> Session<S> {
                     if wr.write_all(&line).await.is_err() || wr.flush().await.is_err() {
                         break;
                     }
+                }
+                _ = tokio::time::sleep_until(login_by), if self.user.is_none() => {
+                    let timeout = self.service.config().general.mgp_login_timeout;
+                    tracing::warn!(peer = %self.peer, "MGP session closed: not logged in within {timeout} s (mgp_login_timeout)");
+                    let _ = write(&mut wr, &Response {
+                        id: None,
+                        outcome: Outcome::Error(ErrorBody::new(
+                            ErrorCode::NotAuthenticated,
+                            format!("not logged in within {timeout} s (mgp_login_timeout)"),
+                        )),
+                    }).await;
+                    break;
                 }
                 _ = crate::gateway::stopped(&mut shutdown) => break,
             }
@@ -242,6 +278,23 @@ impl<S: Service> Session<S> {
             version: env!("CARGO_PKG_VERSION").to_string(),
         })
     }
+}
+
+/// Read and drop what the client still sends (at most [`MAX_LINE`] octets, for a second)
+/// before closing, so that closing with unread input does not reset the connection and lose
+/// the error answer just written.
+async fn drain<R: AsyncRead + Unpin>(rd: &mut R) {
+    let mut left = MAX_LINE;
+    let mut buf = [0u8; 8192];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while left > 0 {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 async fn write<W: AsyncWriteExt + Unpin, T: Serialize>(

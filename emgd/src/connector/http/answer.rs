@@ -168,7 +168,7 @@ struct EmgResult {
 /// EMG's status numbers: 0 ok, 1 temporary, 2 bad parameter, 3 invalid login, 4 refused.
 fn emg_status(e: &ApiError) -> u8 {
     match e {
-        ApiError::BadParameter(_) => 2,
+        ApiError::BadParameter(_) | ApiError::BodyTooLarge(_) | ApiError::HeadersTooLarge(_) => 2,
         ApiError::Unauthorized => 3,
         ApiError::Forbidden(_)
         | ApiError::Refused(_)
@@ -283,8 +283,11 @@ const KANNEL_BODY: &str = "Charset or body misformed, rejected";
 fn kannel_refusal(e: &ApiError, params: &Params) -> (StatusCode, String) {
     let (status, text) = match e {
         ApiError::Unauthorized => (StatusCode::FORBIDDEN, "Authorization failed for sendsms"),
-        // Not Kannel's: the brake on failed logins answers 429 in every dialect.
-        ApiError::LoginBlocked { message, .. } => return (e.status(), message.clone()),
+        // Not Kannel's: the brake on failed logins answers 429 in every dialect, and a
+        // request over the listener's limits 413 or 431.
+        ApiError::LoginBlocked { message, .. }
+        | ApiError::BodyTooLarge(message)
+        | ApiError::HeadersTooLarge(message) => return (e.status(), message.clone()),
         ApiError::BadParameter(p) => {
             let name = normalise(&p.name);
             let text = if name == "to" || name == "destaddr" {
@@ -343,8 +346,11 @@ fn jasmin_refusal(e: &ApiError, asked: &Asked<'_>) -> (StatusCode, String) {
         ApiError::BadParameter(p) => (StatusCode::BAD_REQUEST, jasmin_parameter(p, asked.params)),
         ApiError::NoRoute(_) => (StatusCode::PRECONDITION_FAILED, "No route found".into()),
         ApiError::Throttled => (StatusCode::FORBIDDEN, "User throughput exceeded".into()),
-        // Not Jasmin's: the brake on failed logins answers 429 in every dialect.
-        ApiError::LoginBlocked { message, .. } => (e.status(), message.clone()),
+        // Not Jasmin's: the brake on failed logins answers 429 in every dialect, and a
+        // request over the listener's limits 413 or 431.
+        ApiError::LoginBlocked { message, .. }
+        | ApiError::BodyTooLarge(message)
+        | ApiError::HeadersTooLarge(message) => (e.status(), message.clone()),
         ApiError::NoBalance(_) => (
             StatusCode::FORBIDDEN,
             "Cannot charge submit_sm, check RouterPB log file for details".into(),

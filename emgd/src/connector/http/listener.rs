@@ -9,12 +9,16 @@
 //! Requests are read by hyper: a request's line and headers must arrive within
 //! `http_header_timeout` seconds (hyper's header-read timeout, which also runs while a
 //! kept-alive connection waits for its next request), else the connection is closed; more than
-//! `http_max_header_size` bytes or `http_max_headers` headers are answered 431 and closed.
+//! `http_max_header_size` bytes or `http_max_headers` headers are answered 431, and a body
+//! over `http_max_body` 413, in the dialect of the path ([`super::limits`]), logged, and the
+//! connection closed.
 //!
 //! Force-close (and so bounce) applies here as on every connector: while it is set no
 //! connection is accepted, and open ones read end-of-file, so each finishes the request it is
 //! answering and closes.
 
+use super::limits;
+use super::reply::ApiError;
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::slots::{Claim, Slots};
 use crate::connector::runtime::state::admission::Admitted;
@@ -268,13 +272,30 @@ pub async fn serve(
     while open.join_next().await.is_some() {}
 }
 
-fn too_large() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (
-        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "request body larger than http_max_body\n",
-    )
-        .into_response()
+/// A request refused by the listener's limits: answered in its dialect, with a line in the
+/// connector log.
+struct Refused {
+    gw: Arc<Gateway>,
+    connector: Arc<ConnectorHandle>,
+    peer: Peer,
+    style: limits::Style,
+}
+
+impl Refused {
+    fn answer(&self, e: &ApiError) -> axum::response::Response {
+        let link = Link::new(
+            self.gw.clone(),
+            self.connector.clone(),
+            self.peer.instance(),
+        );
+        link.log(format!(
+            "REQUEST ERR (info=\"{}: {}: {}\")",
+            self.peer.addr,
+            e.message(),
+            e.status().as_u16()
+        ));
+        limits::answer_refusal(self.style, e)
+    }
 }
 
 /// One connection, served by hyper with the connector's request limits.
@@ -290,31 +311,48 @@ impl Session {
         let app = self.app;
         let info = peer.clone();
         let connector = self.connector.clone();
+        let gw = self.gw.clone();
         let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            // `http_max_body` as it is now (a reload applies to the next request).
-            let limit = connector.config().http.max_body as usize;
+            // The limits as they are now (a reload applies to the next request).
+            let now = connector.config().http.clone();
+            let limit = now.max_body as usize;
+            let style = limits::style(&req);
             let declared = req
                 .headers()
                 .get(hyper::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let head_over = limits::head_over(&req, now.max_header_size, now.max_headers);
             let mut req = req.map(|b| axum::body::Body::new(Limited::new(b, limit)));
             req.extensions_mut().insert(ConnectInfo(info.clone()));
             let mut app = app.clone();
+            let refused = Refused {
+                gw: gw.clone(),
+                connector: connector.clone(),
+                peer: info.clone(),
+                style,
+            };
             async move {
+                if let Some(e) = head_over {
+                    return Ok::<_, std::convert::Infallible>(refused.answer(&e));
+                }
                 if declared.is_some_and(|n| n > limit as u64) {
                     // Refused before a byte of it is read (or 100-continue sent).
-                    return Ok(too_large());
+                    return Ok(refused.answer(&limits::body_over(declared, limit)));
                 }
-                // A chunked body is cut at the limit: the handler's extractor answers 413.
-                tower_service::Service::call(&mut app, req).await
+                let resp = tower_service::Service::call(&mut app, req).await?;
+                // A chunked body cut at the limit: the extractor's bare 413, in the dialect.
+                if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return Ok(refused.answer(&limits::body_over(None, limit)));
+                }
+                Ok(resp)
             }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(std::time::Duration::from_secs(http.header_timeout))
-            .max_buf_size(http.max_header_size as usize)
-            .max_headers(http.max_headers as usize);
+            .max_buf_size(http.max_header_size as usize * limits::HYPER_MARGIN)
+            .max_headers(http.max_headers as usize * limits::HYPER_MARGIN);
         let conn = builder.serve_connection(TokioIo::new(io), svc);
         tokio::pin!(conn);
         let mut shutdown = self.gw.shutdown_signal();
@@ -329,7 +367,8 @@ impl Session {
         let why = if e.is_timeout() {
             "request headers not received within http_header_timeout".to_string()
         } else if e.is_parse_too_large() {
-            "request headers too large (http_max_header_size, http_max_headers): 431".to_string()
+            "request headers far too large (twice http_max_header_size or http_max_headers): 431"
+                .to_string()
         } else if e.is_incomplete_message() || e.is_canceled() {
             return;
         } else {

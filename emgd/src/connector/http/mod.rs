@@ -21,6 +21,7 @@ pub mod callback;
 pub mod client;
 pub mod convert;
 pub mod incoming;
+pub mod limits;
 pub mod listener;
 pub mod mo_push;
 pub mod outgoing;

@@ -38,6 +38,11 @@ pub enum ApiError {
     QueueFull(String),
     /// 503: the store failed or the gateway is stopping.
     Unavailable(String),
+    /// 413: the body is over `http_max_body`.
+    BodyTooLarge(String),
+    /// 431: the request line and headers are over `http_max_header_size` or
+    /// `http_max_headers`.
+    HeadersTooLarge(String),
 }
 
 impl From<ParamError> for ApiError {
@@ -86,6 +91,8 @@ impl ApiError {
             ApiError::Throttled | ApiError::LoginBlocked { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoBalance(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::QueueFull(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         }
     }
 
@@ -103,6 +110,8 @@ impl ApiError {
             ApiError::NoBalance(_) => "no_balance",
             ApiError::QueueFull(_) => "queue_full",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::BodyTooLarge(_) => "body_too_large",
+            ApiError::HeadersTooLarge(_) => "headers_too_large",
         }
     }
 
@@ -118,6 +127,8 @@ impl ApiError {
             | ApiError::NoBalance(m)
             | ApiError::QueueFull(m)
             | ApiError::Unavailable(m)
+            | ApiError::BodyTooLarge(m)
+            | ApiError::HeadersTooLarge(m)
             | ApiError::LoginBlocked { message: m, .. } => m.clone(),
         }
     }

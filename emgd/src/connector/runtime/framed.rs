@@ -14,8 +14,9 @@
 //! requests (handing work that needs the gateway, such as storing a submit, to [`Ctl::spawn`]:
 //! its response goes out when that work is done), and says when the peer logged in.
 //!
-//! (About 600 lines: the session loop of every windowed protocol in one place; closing is in
-//! `framed/closing.rs`, the window, outbox and timers in files of their own.)
+//! Over 600 lines: the session loop and its timers (login, keepalive, idle, response,
+//! `frame_timeout`) share the one `Session` state, and splitting the loop would scatter it; closing is in
+//! `framed/closing.rs`, the window, outbox and timers in files of their own.
 
 use super::driver::{Codec, Ctl, Dir, Driver, Flow, Frame, Kind, Login, LoginRefused, Writer};
 use super::link::Link;
@@ -115,6 +116,8 @@ struct Session<D: Driver, S> {
     claim: Claim,
     /// Incoming: the peer must have logged in by then (`bind_timeout`).
     login_by: Option<Instant>,
+    /// When the first byte of the frame not yet whole in `rbuf` came (`frame_timeout`).
+    partial_since: Option<Instant>,
     /// Messages taken from the queue, and how many the driver allows per session.
     taken: u32,
     limit: Option<u32>,
@@ -200,6 +203,7 @@ where
         logout_sent: false,
         claim,
         login_by,
+        partial_since: None,
         taken: 0,
         limit,
     };
@@ -299,6 +303,9 @@ where
                     .filter(|_| self.bound && self.closing.is_none()),
                 closing_at: self.closing.as_ref().map(|c| c.1),
                 login_by: self.login_by.filter(|_| !self.bound),
+                frame_by: self
+                    .partial_since
+                    .map(|at| at + Duration::from_secs(cfg.frame_timeout)),
             };
             let timed = timer.arm(due.next());
             tokio::select! {
@@ -311,11 +318,18 @@ where
                         }
                         Ok(_) => {}
                     }
+                    let buffered = self.rbuf.len();
                     if let Some(end) = self.read_frames() {
                         let _ = self.stream.write_all(&self.writer.out).await;
                         self.writer.out.clear();
                         break end;
                     }
+                    // A frame taken off restarts the clock for the one begun after it.
+                    self.partial_since = match (self.rbuf.len(), self.partial_since) {
+                        (0, _) => None,
+                        (left, Some(at)) if left == buffered => Some(at),
+                        _ => Some(Instant::now()),
+                    };
                 }
                 Some(done) = self.work.join_next(), if !self.work.is_empty() => {
                     if let Ok(Some(frame)) = done { self.writer.write(&self.link, &frame); }
@@ -380,6 +394,15 @@ where
         }
         if passed(due.login_by) {
             return Some(End::Closed("bind timeout".into()));
+        }
+        if passed(due.frame_by) {
+            let why = format!(
+                "frame timeout: {} octets of a frame and nothing more for {} s",
+                self.rbuf.len(),
+                self.link.config().frame_timeout
+            );
+            self.link.log(format!("PDU ERR (info=\"{why}\")"));
+            return Some(End::Closed(why));
         }
         if passed(due.answer_by) {
             if !self.bound {

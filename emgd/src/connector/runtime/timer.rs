@@ -24,6 +24,8 @@ pub(super) struct Due {
     pub(super) closing_at: Option<Instant>,
     /// Incoming: the peer has not logged in by then (`bind_timeout`).
     pub(super) login_by: Option<Instant>,
+    /// The frame begun must be whole by then (`frame_timeout`).
+    pub(super) frame_by: Option<Instant>,
 }
 
 impl Due {
@@ -36,6 +38,7 @@ impl Due {
             self.poll_at,
             self.closing_at,
             self.login_by,
+            self.frame_by,
         ]
         .into_iter()
         .flatten()

@@ -42,15 +42,30 @@ impl Admission {
         ip: IpAddr,
         cfg: &config::Connector,
     ) -> Result<Admitted, String> {
+        self.admit_within(
+            ip,
+            (max_connections(cfg), "max_connections"),
+            (cfg.max_connections_per_ip, "max_connections_per_ip"),
+        )
+    }
+
+    /// Count a connection from `ip` if fewer than `total.0` are open in all and fewer than
+    /// `per_ip.0` from `ip`; else say why, naming the keyword of the limit reached.
+    pub fn admit_within(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        total: (u32, &str),
+        per_ip: (u32, &str),
+    ) -> Result<Admitted, String> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let max = max_connections(cfg);
-        if open.total >= max {
-            return Err(format!("{max} connections open (max_connections)"));
+        if open.total >= total.0 {
+            return Err(format!("{} connections open ({})", total.0, total.1));
         }
         let from_ip = open.by_ip.get(&ip).copied().unwrap_or(0);
-        if from_ip >= cfg.max_connections_per_ip {
+        if from_ip >= per_ip.0 {
             return Err(format!(
-                "{from_ip} connections open from {ip} (max_connections_per_ip)"
+                "{from_ip} connections open from {ip} ({})",
+                per_ip.1
             ));
         }
         open.total += 1;
