@@ -380,8 +380,12 @@ fn hold_and_forceclose_on_one_node_act_on_every_node() {
     mgp_b.call(r#""op":"release","name":"smsc""#);
     assert!(
         wait_for(Duration::from_secs(20), || texts().len() == 5),
-        "A sends after B's release: {:?}",
-        texts()
+        "A sends after B's release: {:?}\nA's smsc: {}\nqueue: {}\nA: {}\nA's log: {}",
+        texts(),
+        smsc_on(&mut mgp_a),
+        cluster.query("SELECT id, target, state, claim_node FROM messages WHERE state IN (0, 5)"),
+        cluster.nodes[0].stderr_text(),
+        cluster.nodes[0].log("connector.smsc")
     );
 
     // Force-close on B (not asked to persist): A's sessions close and stay closed.

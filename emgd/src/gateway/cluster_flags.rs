@@ -1,6 +1,7 @@
 //! Connector flags set on any node act on every node: each tick of [`super::cluster`] reads
 //! the stored flags (`connector_flags`, written by MGP `hold`, `release`, `forceclose` and
-//! `forceclose_clear` on whichever node) and applies those that changed since the last read.
+//! `forceclose_clear` on whichever node; a connector with neither flag has no row) and
+//! applies those that changed since the last read.
 //! A flag changed here only in memory (a `bounce` closing sessions for a moment) stays as it
 //! is until the stored one changes.
 
@@ -22,10 +23,12 @@ impl SeenFlags {
                 return;
             }
         };
-        for (name, hold, forceclose) in stored {
-            let Some(c) = gw.connector(&name) else {
-                continue;
-            };
+        // Both flags off is no row at all (the store deletes it).
+        let stored: HashMap<String, (bool, bool)> =
+            stored.into_iter().map(|(n, h, f)| (n, (h, f))).collect();
+        for c in gw.connectors() {
+            let name = c.name.clone();
+            let (hold, forceclose) = stored.get(&name).copied().unwrap_or((false, false));
             let last = self
                 .0
                 .insert(name.clone(), (hold, forceclose))
