@@ -152,9 +152,8 @@ fn receipts_and_mo_go_back_through_the_node_where_the_client_binds() {
         "C says what it claimed: {}",
         cluster.nodes[2].stderr_text()
     );
-    let open = cluster.query(
-        "SELECT COUNT(*) FROM messages WHERE target = 'smpp-in' AND state IN (0, 1, 5)",
-    );
+    let open = cluster
+        .query("SELECT COUNT(*) FROM messages WHERE target = 'smpp-in' AND state IN (0, 1, 5)");
     assert_eq!(open, "0", "every report and MO is done");
     println!(
         "reports across nodes: {N} receipts and {N} MO submitted/received on node A, delivered once each to the client bound on node C"
@@ -218,7 +217,10 @@ fn http_callbacks_are_sent_once_and_taken_over_when_their_node_dies() {
     let mut cluster = Cluster::new(
         Path::new(support::EMGD),
         "",
-        &[http_node(http_a, smsc_a_port), http_node(http_b, smsc_b_port)],
+        &[
+            http_node(http_a, smsc_a_port),
+            http_node(http_b, smsc_b_port),
+        ],
     );
     cluster.start_all();
     support::peers::wait_port(http_a);
@@ -286,7 +288,11 @@ fn http_callbacks_are_sent_once_and_taken_over_when_their_node_dies() {
     std::thread::sleep(Duration::from_secs(3));
     let got = answered(&calls2);
     for id in &late {
-        assert_eq!(got.get(id), Some(&1), "callback of {id} once, by B: {got:?}");
+        assert_eq!(
+            got.get(id),
+            Some(&1),
+            "callback of {id} once, by B: {got:?}"
+        );
     }
     assert_eq!(got.len(), N, "only A's callbacks: {got:?}");
     assert!(
@@ -316,11 +322,11 @@ fn hold_and_forceclose_on_one_node_act_on_every_node() {
     cluster.start_all();
     let mut mgp_a = support::mgp::Mgp::login(cluster.nodes[0].mgp_port);
     let mut mgp_b = support::mgp::Mgp::login(cluster.nodes[1].mgp_port);
-    let smsc_on = |m: &mut support::mgp::Mgp| -> Value {
-        m.call(r#""op":"connector","name":"smsc""#)
-    };
+    let smsc_on =
+        |m: &mut support::mgp::Mgp| -> Value { m.call(r#""op":"connector","name":"smsc""#) };
     assert!(
-        wait_for(Duration::from_secs(20), || smsc_on(&mut mgp_a)["bound"] == 1),
+        wait_for(Duration::from_secs(20), || smsc_on(&mut mgp_a)["bound"]
+            == 1),
         "A's smsc binds"
     );
 
@@ -336,8 +342,10 @@ fn hold_and_forceclose_on_one_node_act_on_every_node() {
             .to_string()
     };
     assert!(
-        wait_for(Duration::from_secs(10), || line(&op_b.text(&["connectors"]))
-            .ends_with("1:1 2:1")),
+        wait_for(Duration::from_secs(10), || line(
+            &op_b.text(&["connectors"])
+        )
+        .ends_with("1:1 2:1")),
         "{}",
         op_b.text(&["connectors"])
     );
@@ -356,7 +364,8 @@ fn hold_and_forceclose_on_one_node_act_on_every_node() {
     // Hold on B: A holds too, and sends nothing while held.
     mgp_b.call(r#""op":"hold","name":"smsc""#);
     assert!(
-        wait_for(Duration::from_secs(5), || smsc_on(&mut mgp_a)["hold"] == true),
+        wait_for(Duration::from_secs(5), || smsc_on(&mut mgp_a)["hold"]
+            == true),
         "A follows B's hold: {}",
         smsc_on(&mut mgp_a)
     );
@@ -374,7 +383,11 @@ fn hold_and_forceclose_on_one_node_act_on_every_node() {
     assert_eq!(sent["accepted"].as_array().unwrap().len(), 5, "{sent}");
     std::thread::sleep(Duration::from_secs(2));
     let texts = || support::smsc::texts(&smsc.state());
-    assert!(texts().is_empty(), "nothing left A while held: {:?}", texts());
+    assert!(
+        texts().is_empty(),
+        "nothing left A while held: {:?}",
+        texts()
+    );
 
     // Release on B: A sends.
     mgp_b.call(r#""op":"release","name":"smsc""#);
@@ -390,7 +403,10 @@ fn hold_and_forceclose_on_one_node_act_on_every_node() {
 
     // Force-close on B (not asked to persist): A's sessions close and stay closed.
     let flags = mgp_b.call(r#""op":"forceclose","name":"smsc""#);
-    assert_eq!(flags["persisted"], true, "stored on a shared store: {flags}");
+    assert_eq!(
+        flags["persisted"], true,
+        "stored on a shared store: {flags}"
+    );
     assert!(
         wait_for(Duration::from_secs(10), || {
             let c = smsc_on(&mut mgp_a);

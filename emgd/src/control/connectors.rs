@@ -5,8 +5,7 @@ use super::server::{ok, OpResult, Server};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
 use crate::store::{NodeSession, Write};
 use common::mgp::{
-    ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, NodeSessions, Session,
-    Status,
+    ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, NodeSessions, Session, Status,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -54,7 +54,10 @@ impl SeenFlags {
                 };
                 gw.logs
                     .connector(&name, 0, format!("{what} (set on another node)"));
-                tracing::info!(connector = name.as_str(), "connector {name}: {what} set on another node");
+                tracing::info!(
+                    connector = name.as_str(),
+                    "connector {name}: {what} set on another node"
+                );
             }
         }
     }

@@ -17,7 +17,10 @@ use std::sync::Arc;
 pub fn sends_without_session(c: &ConnectorHandle) -> bool {
     let cfg = c.config();
     cfg.direction == config::Direction::Incoming
-        && matches!(cfg.protocol, config::Protocol::Http | config::Protocol::Smtp)
+        && matches!(
+            cfg.protocol,
+            config::Protocol::Http | config::Protocol::Smtp
+        )
         && cfg.mode != config::Mode::ReceiveOnly
 }
 

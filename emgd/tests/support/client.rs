@@ -36,7 +36,12 @@ impl Operator {
     /// Run `emgclient ARGS` (its tables, not JSON); it must succeed; what it printed.
     pub fn text(&self, args: &[&str]) -> String {
         let out = Command::new(binary())
-            .args(["--host", &format!("127.0.0.1:{}", self.mgp), "--user", "admin"])
+            .args([
+                "--host",
+                &format!("127.0.0.1:{}", self.mgp),
+                "--user",
+                "admin",
+            ])
             .args(args)
             .env("EMG_PASSWORD", "secret")
             .env("XDG_CONFIG_HOME", "/nonexistent")

@@ -139,7 +139,10 @@ impl Leases {
             .conn
             .conn()
             .await?
-            .query("SELECT connector, hold, forceclose FROM connector_flags", &[])
+            .query(
+                "SELECT connector, hold, forceclose FROM connector_flags",
+                &[],
+            )
             .await
             .map_err(db_err)?;
         Ok(rows

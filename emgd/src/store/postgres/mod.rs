@@ -23,9 +23,9 @@ pub(in crate::store) mod group;
 pub(in crate::store) mod house;
 pub mod lanes;
 pub mod lease;
-pub mod sessions;
 mod read;
 pub mod schema;
+pub mod sessions;
 mod statements;
 
 use super::sqlite::accounts::{Cause, Ledger};
