@@ -175,17 +175,27 @@ address = "127.0.0.1:{http_port}"
 }
 
 /// Submit `n` messages through the incoming HTTP connector on `port`, each asking for its
-/// report at `callback`; their ids.
+/// report at `callback`; their ids. A temporary refusal (503, or no answer within curl's 20 s
+/// on a loaded machine: nothing acknowledged) is tried again, a few times.
 fn http_submit(port: u16, n: usize, tag: &str, callback: &str) -> Vec<String> {
     (0..n)
         .map(|i| {
-            let (status, body) = curl(
-                &format!(
-                    "http://127.0.0.1:{port}/bin/send.json?to=5556&from=4711&text={tag}+{i}&dlr-url={callback}"
-                ),
-                &["-u", "demo:demo"],
+            let url = format!(
+                "http://127.0.0.1:{port}/bin/send.json?to=5556&from=4711&text={tag}+{i}&dlr-url={callback}"
             );
-            assert_eq!(status, 200, "{body}");
+            let mut tries = 0;
+            let body = loop {
+                let (status, body) = curl(&url, &["-u", "demo:demo"]);
+                tries += 1;
+                match status {
+                    200 => break body,
+                    0 | 503 if tries < 5 => {
+                        eprintln!("submit {tag} {i}: {status} {body}; trying again");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                    _ => panic!("submit {tag} {i}: {status} {body}"),
+                }
+            };
             serde_json::from_str::<Value>(&body).unwrap()["msgid"]
                 .as_str()
                 .unwrap()
