@@ -95,7 +95,27 @@ measured with the default lease of 4 s; 5.0-5.1 s with node_lease = 5). A node r
 claimed by it. A node whose lease cannot be renewed takes nothing over. emgclient nodes lists \
 the nodes, their lease, state (live, dead), claimed queue and load. While a node lives its queue \
 stays its own: a live node whose connector is down or held keeps its queue until it dies or the \
-connector comes back (operators may move it: emgclient queue move).\n\n\
+connector comes back (operators may move it: emgclient queue move). An incoming HTTP or SMTP \
+connector sends its DLR callbacks, MO pushes and report mails without a session, so any live node \
+takes a dead node's over; each callback attempt is made by the one node that holds the row, so \
+a callback is made once per attempt (one the dead node had in flight is made again).\n\n\
+REPORTS AND MO TO CLIENTS ACROSS NODES: a report or MO message for a user (an SMPP or MGP client) \
+leaves only through a session of that user. A node that holds such messages for a user with no \
+receiving session on it (while another node lives) releases them in the store at its next lease \
+renewal (every fifth of node_lease: 0.8 s by default): claim_node -1 and wait_user the user, one \
+statement per renewal. A node where the user is bound \
+claims them (FOR UPDATE SKIP LOCKED, 2,000 rows per statement), so one node delivers each, and \
+a client that submitted on node A and binds only on node C gets its receipts and MO on C. Both \
+steps are logged (released N waiting messages ..., claimed N messages waiting for user U ...). \
+Released messages whose validity ended are claimed by any node, whose queue expires them. \
+Until the user binds somewhere they wait in the store; emgclient queue list on a node shows only \
+what that node holds.\n\n\
+SHARED CONNECTOR FLAGS: hold, release, forceclose and forceclose --clear on any node's MGP are \
+stored (forceclose always, persist or not) and every node applies the stored flags at its next \
+lease renewal (it reads connector_flags; a change is logged in the connector's log as HOLD (set \
+on another node) and so on). bounce acts on the node it is sent to. Each node publishes its bound \
+sessions (table node_sessions) when they change; emgclient connectors on any node shows them per \
+live node (NODES column, MGP connectors' nodes).\n\n\
 See emg.toml(5) for the configuration file, \
 emgd-watchdog(8) for the watchdog, emgclient(1) and mgp(7) for control."
 )]

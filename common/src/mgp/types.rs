@@ -167,6 +167,22 @@ pub struct ConnectorInfo {
     /// in use (at most `windowsize` on a windowed protocol).
     #[serde(default)]
     pub inflight: Vec<u32>,
+    /// On a store several nodes share: each live node's sessions of this connector, by node
+    /// id (this node's as it is now, the others' as they last published them, within a
+    /// second). Empty on a node of its own (no other node live).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeSessions>,
+}
+
+/// One node's sessions of a connector (`connectors` on a shared store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSessions {
+    pub node_id: u16,
+    /// Sessions bound there.
+    pub bound: usize,
+    /// The users (incoming) or system ids (outgoing) they bound as, sorted, once each.
+    #[serde(default)]
+    pub users: Vec<String>,
 }
 
 /// `connectors`'s answer.

@@ -42,6 +42,10 @@ pub enum Command {
     /// Version, uptime, node id, queued and total counters.
     Status,
     /// Every connector: states, flags, queue size, counters and rates.
+    ///
+    /// On a node sharing its PostgreSQL store with others, a NODES column shows the sessions
+    /// bound on each live node (`1:4 2:4 3:0`: node id and sessions); the other nodes' as
+    /// they last published them, within a second.
     Connectors,
     /// The nodes sharing the store (PostgreSQL): lease expiry, state, claimed queue, load.
     Nodes,
@@ -49,13 +53,17 @@ pub enum Command {
     Connector { name: String },
     /// Stop sending on a connector; its sessions stay up and its queue grows.
     ///
-    /// The hold is stored: it survives an emgd restart, until `emgclient release NAME`.
+    /// The hold is stored: it survives an emgd restart, until `emgclient release NAME`. On
+    /// a store nodes share, every node holds the connector within a second.
     Hold { name: String },
     /// Resume sending on a held connector.
     Release { name: String },
     /// Close the connector's sessions now and let them reconnect at once.
     Bounce { name: String },
     /// Close the connector's sessions and keep them closed (--clear reverses it).
+    ///
+    /// On a store nodes share, the flag is always stored and every node closes the
+    /// connector's sessions within a second (and clears them with --clear).
     Forceclose {
         name: String,
         /// Store the flag so that it survives an emgd restart.

@@ -50,13 +50,20 @@ fn flag(on: bool, name: &str) -> &str {
     }
 }
 
+/// The connector list; on a node sharing its store with others (a cluster) with a NODES
+/// column: the sessions bound on each live node (`1:4 2:4 3:0`).
 pub fn table(list: &[ConnectorInfo]) -> Table {
-    let mut t = Table::new(&[
+    let clustered = list.iter().any(|i| !i.nodes.is_empty());
+    let mut header = vec![
         "NAME", "DIR", "PROTO", "STATE", ">BOUND", "HOLD", "FC", ">QUEUE", ">SENT", ">RECV",
         ">FAIL", ">SENT/S", ">RECV/S",
-    ]);
+    ];
+    if clustered {
+        header.push("NODES");
+    }
+    let mut t = Table::new(&header);
     for i in list {
-        t.row(vec![
+        let mut row = vec![
             i.name.clone(),
             if i.direction == "incoming" {
                 "in"
@@ -75,9 +82,22 @@ pub fn table(list: &[ConnectorInfo]) -> Table {
             i.failed.to_string(),
             format!("{:.1}", i.rate_sent),
             format!("{:.1}", i.rate_received),
-        ]);
+        ];
+        if clustered {
+            row.push(per_node(i));
+        }
+        t.row(row);
     }
     t
+}
+
+/// `1:4 2:4 3:0`: node id and sessions bound there, for each live node.
+fn per_node(i: &ConnectorInfo) -> String {
+    i.nodes
+        .iter()
+        .map(|n| format!("{}:{}", n.node_id, n.bound))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub async fn list(c: &mut Client, out: &Out) -> Result<(), Failure> {

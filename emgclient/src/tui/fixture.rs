@@ -26,6 +26,7 @@ pub fn info(name: &str, dir: &str, proto: &str, states: &[&str]) -> ConnectorInf
         rate_received: 0.0,
         rate_failed: 0.0,
         inflight: vec![0; states.len()],
+        nodes: vec![],
     }
 }
 

@@ -3,10 +3,11 @@
 
 use super::server::{ok, OpResult, Server};
 use crate::connector::runtime::state::{ConnState, ConnectorHandle};
-use crate::store::Write;
+use crate::store::{NodeSession, Write};
 use common::mgp::{
-    ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, Session, Status,
+    ConnectorDetail, ConnectorInfo, ConnectorList, ErrorBody, Flags, NodeSessions, Session, Status,
 };
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub fn info(s: &Server, c: &ConnectorHandle) -> ConnectorInfo {
         rate_received,
         rate_failed,
         inflight: c.inflight(),
+        nodes: Vec::new(),
     }
 }
 
@@ -73,8 +75,61 @@ pub fn all(s: &Server) -> Vec<ConnectorInfo> {
     s.gw.connectors().iter().map(|c| info(s, c)).collect()
 }
 
-pub fn list(s: &Server) -> OpResult {
-    ok(ConnectorList { connectors: all(s) })
+/// Every connector; on a store other nodes share, with each live node's sessions of it.
+pub async fn list(s: &Server) -> OpResult {
+    let mut connectors = all(s);
+    if s.gw.store.shared() {
+        match s.gw.store.node_sessions().await {
+            Ok(rows) => per_node(s, &mut connectors, &rows),
+            // The list still answers, with this node's view alone.
+            Err(e) => tracing::warn!("connectors: cannot read the other nodes' sessions: {e}"),
+        }
+    }
+    ok(ConnectorList { connectors })
+}
+
+/// Fill in each connector's sessions per live node: this node's as they are now, the others'
+/// as they last published them.
+fn per_node(s: &Server, list: &mut [ConnectorInfo], rows: &[NodeSession]) {
+    let this = s.gw.config().general.nodeid;
+    let mut live: BTreeSet<u16> = rows
+        .iter()
+        .filter_map(|r| u16::try_from(r.nodeid).ok())
+        .collect();
+    live.insert(this);
+    if live.len() < 2 {
+        // A node alone on its store answers as on SQLite.
+        return;
+    }
+    for info in list {
+        info.nodes = live
+            .iter()
+            .map(|&node| {
+                let users: Vec<Option<String>> = if node == this {
+                    s.gw.connector(&info.name)
+                        .map(|c| c.sessions().into_iter().map(|s| s.user).collect())
+                        .unwrap_or_default()
+                } else {
+                    rows.iter()
+                        .filter(|r| {
+                            r.nodeid == i32::from(node)
+                                && r.connector.as_deref() == Some(info.name.as_str())
+                        })
+                        .map(|r| r.user.clone())
+                        .collect()
+                };
+                let bound = users.len();
+                let mut users: Vec<String> = users.into_iter().flatten().collect();
+                users.sort();
+                users.dedup();
+                NodeSessions {
+                    node_id: node,
+                    bound,
+                    users,
+                }
+            })
+            .collect();
+    }
 }
 
 pub fn detail(s: &Server, name: &str) -> OpResult {
@@ -154,9 +209,13 @@ pub async fn bounce(s: &Server, user: &str, name: &str) -> OpResult {
     flags(&c)
 }
 
-/// Close every session and keep them closed; with `persist`, also after a restart.
+/// Close every session and keep them closed; with `persist` (always on a shared store),
+/// also after a restart.
 pub async fn forceclose(s: &Server, user: &str, name: &str, persist: bool) -> OpResult {
     let c = find(s, name)?;
+    // On a store other nodes share, the flag is stored either way: every node follows the
+    // stored flags (gateway::cluster_flags), and the cluster has no one restart to end it.
+    let persist = persist || s.gw.store.shared();
     if persist {
         s.gw.store
             .commit(vec![Write::ConnectorFlags {

@@ -117,7 +117,7 @@ impl Service for Server {
                 ErrorBody::bad_request(format!("{} is not a control operation", op.name()))
             })),
             Op::Status => connectors::status(s),
-            Op::Connectors => connectors::list(s),
+            Op::Connectors => connectors::list(s).await,
             Op::Connector { name } => connectors::detail(s, &name),
             Op::Hold { name } => connectors::hold(s, user, &name, true).await,
             Op::Release { name } => connectors::hold(s, user, &name, false).await,

@@ -277,6 +277,7 @@ mod tests {
                 rate_received: 0.0,
                 rate_failed: 0.0,
                 inflight: vec![],
+                nodes: vec![],
             },
             address: Some("127.0.0.1:2775".into()),
             mode: "both".into(),

@@ -6,10 +6,14 @@
 //! nothing over (another node may be taking its rows). Taken-over rows enter the connector's
 //! queue like a restart's spilled ones (loaded from the store in batches as sessions need
 //! them); rows the dead node was submitting are sent again: their peer may get them twice
-//! (SMPP allows it), and they are counted.
+//! (SMPP allows it), and they are counted. Each tick also hands reports and MO to the node
+//! where their user is bound ([`super::cluster_lanes`]) and applies connector flags other
+//! nodes set ([`super::cluster_flags`]), and publishes this node's bound sessions when they
+//! changed (for `connectors` on every node).
 
 use super::shared::Gateway;
 use crate::store::postgres::lease::{Claimed, Leases, TAKEOVER_BATCH};
+use crate::store::postgres::sessions::Published;
 use crate::store::postgres::PostgresStore;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +41,8 @@ pub async fn run(gw: Arc<Gateway>, store: Arc<PostgresStore>, counts: Arc<Takeov
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut renewed_until: Option<i64> = None;
     let mut renewing = false;
+    let mut flags = super::cluster_flags::SeenFlags::default();
+    let mut published: Option<Vec<Published>> = None;
     let mut shutdown = gw.shutdown_signal();
     loop {
         tokio::select! {
@@ -73,15 +79,46 @@ pub async fn run(gw: Arc<Gateway>, store: Arc<PostgresStore>, counts: Arc<Takeov
             }
         }
         take_over(&gw, leases, &counts).await;
+        super::cluster_lanes::exchange(&gw, leases).await;
+        flags.follow(&gw, leases).await;
+        publish_sessions(&gw, leases, &mut published).await;
+    }
+}
+
+/// Publish this node's bound sessions when they changed since the last publication.
+async fn publish_sessions(gw: &Gateway, leases: &Leases, published: &mut Option<Vec<Published>>) {
+    let now: Vec<Published> = gw
+        .connectors()
+        .iter()
+        .flat_map(|c| {
+            c.sessions()
+                .into_iter()
+                .map(|s| (c.name.clone(), s.instance, s.user, s.since_us))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if published.as_ref() == Some(&now) {
+        return;
+    }
+    match leases.publish_sessions(&now).await {
+        Ok(()) => *published = Some(now),
+        Err(e) => tracing::error!("cannot publish this node's sessions for the other nodes: {e}"),
     }
 }
 
 /// The connectors this node may send through now: in the configuration, not held, with a
-/// bound session. A node without a session for one leaves its queue to the others.
+/// bound session, or sending without one (an incoming HTTP connector's callbacks, an
+/// incoming SMTP connector's reports). A node without a session for one leaves its queue to
+/// the others.
 fn sending_connectors(gw: &Gateway) -> Vec<String> {
     gw.connectors()
         .into_iter()
-        .filter(|c| !c.removed() && !c.held() && c.is_up() && !c.sessions().is_empty())
+        .filter(|c| {
+            !c.removed()
+                && !c.held()
+                && (super::cluster_lanes::sends_without_session(c)
+                    || (c.is_up() && !c.sessions().is_empty()))
+        })
         .map(|c| c.name.clone())
         .collect()
 }

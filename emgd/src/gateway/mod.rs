@@ -22,12 +22,17 @@
 //! | [`report`] | the DLR messages that tell a sender what became of its message |
 //! | [`expiry`] | failing queued messages whose validity ended |
 //! | [`queued`] | cancelling and replacing a message still in its queue |
+//! | [`cluster`] | a node on a shared store: its lease, dead nodes' queues taken over |
+//! | [`cluster_lanes`] | reports and MO handed to the node where their user is bound |
+//! | [`cluster_flags`] | connector flags set on another node, applied here |
 
 pub mod accept;
 #[cfg(test)]
 mod across_nodes_tests;
 pub mod changes;
 pub mod cluster;
+pub mod cluster_flags;
+pub mod cluster_lanes;
 pub mod cmr;
 pub mod dlr_book;
 pub mod dlr_expiry;

@@ -433,6 +433,15 @@ pub struct NodeRow {
     pub queued: i64,
 }
 
+/// A session bound on a live node sharing the store, as that node published it (PostgreSQL
+/// `node_sessions`); `connector` is `None` for a live node with no session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSession {
+    pub nodeid: i32,
+    pub connector: Option<String>,
+    pub user: Option<String>,
+}
+
 /// Everything a restarted daemon needs to carry on where the last one stopped.
 #[derive(Debug, Default)]
 pub struct Recovered {
@@ -607,6 +616,11 @@ pub trait Store: Send + Sync {
     fn ping(&self) -> StoreFuture<'_, ()>;
     /// The nodes sharing this store with their leases; empty for a store of one node.
     fn nodes(&self) -> StoreFuture<'_, Vec<NodeRow>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    /// The live nodes sharing this store with the sessions each published; empty for a
+    /// store of one node.
+    fn node_sessions(&self) -> StoreFuture<'_, Vec<NodeSession>> {
         Box::pin(async { Ok(Vec::new()) })
     }
     /// Flush and stop; later calls fail with [`StoreError::Closed`].

@@ -33,6 +33,30 @@ impl Operator {
         )
     }
 
+    /// Run `emgclient ARGS` (its tables, not JSON); it must succeed; what it printed.
+    pub fn text(&self, args: &[&str]) -> String {
+        let out = Command::new(binary())
+            .args([
+                "--host",
+                &format!("127.0.0.1:{}", self.mgp),
+                "--user",
+                "admin",
+            ])
+            .args(args)
+            .env("EMG_PASSWORD", "secret")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(Stdio::null())
+            .output()
+            .expect("emgclient runs");
+        assert!(
+            out.status.success(),
+            "emgclient {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(binary());
         c.args([

@@ -8,9 +8,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 use ratatui::Frame;
 
-const HEADER: [&str; 10] = [
-    "NAME", "DIR", "PROTO", "STATE", "B/T", "FLAGS", "QUEUE", "IN/S", "OUT/S", "ERR",
+const HEADER: [&str; 11] = [
+    "NAME", "DIR", "PROTO", "STATE", "B/T", "FLAGS", "QUEUE", "IN/S", "OUT/S", "ERR", "NODES",
 ];
+
+/// The sessions bound on each node of a cluster (`1:4 2:4 3:0`), empty on a single node.
+pub fn per_node(c: &common::mgp::ConnectorInfo) -> String {
+    c.nodes
+        .iter()
+        .map(|n| format!("{}:{}", n.node_id, n.bound))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let rows = app.rows();
@@ -41,11 +50,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .max()
         .unwrap_or(4)
         .clamp(8, 32) as u16;
-    // Columns that do not fit go, least needed first: protocol, direction, bound/total.
-    let all_w: [u16; 10] = [name_w, 3, 5, 11, 5, 7, 6, 7, 7, 6];
-    let mut keep = [true; 10];
+    // The sessions per node, when the node shares its store with others (a cluster).
+    let nodes_w = rows
+        .iter()
+        .map(|c| per_node(c).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(5, 24) as u16;
+    let clustered = rows.iter().any(|c| !c.nodes.is_empty());
+    // Columns that do not fit go, least needed first: protocol, direction, bound/total,
+    // nodes.
+    let all_w: [u16; 11] = [name_w, 3, 5, 11, 5, 7, 6, 7, 7, 6, nodes_w];
+    let mut keep = [true; 11];
+    keep[10] = clustered;
     let room = area.width.saturating_sub(4);
-    let need = |keep: &[bool; 10]| -> u16 {
+    let need = |keep: &[bool; 11]| -> u16 {
         let cols: Vec<u16> = all_w
             .iter()
             .zip(keep)
@@ -54,7 +73,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .collect();
         cols.iter().sum::<u16>() + cols.len() as u16 - 1
     };
-    for drop in [2, 1, 4] {
+    for drop in [2, 1, 4, 10] {
         if need(&keep) <= room {
             break;
         }
@@ -92,6 +111,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             right(format!("{:.1}", c.rate_received)),
             right(format!("{:.1}", c.rate_sent)),
             right(c.failed.to_string()),
+            Cell::from(per_node(c)),
         ]))
     });
     let widths: Vec<Constraint> = all_w
@@ -105,7 +125,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                if i >= 4 && i != 5 {
+                if i >= 4 && i != 5 && i != 10 {
                     right(h.to_string())
                 } else {
                     Cell::from(*h)

@@ -199,6 +199,24 @@ fn connectors_view_with_error_counts() {
 }
 
 #[test]
+fn connectors_view_in_a_cluster_has_a_node_column() {
+    let mut app = with_stats(fixture::app());
+    for (i, c) in app.connectors.iter_mut().enumerate() {
+        c.nodes = (1..=3u16)
+            .map(|node| common::mgp::NodeSessions {
+                node_id: node,
+                bound: (i + node as usize) % 3,
+                users: vec![],
+            })
+            .collect();
+    }
+    let text = format!("{:?}", render(&app, 160, 48).backend());
+    assert!(text.contains("NODES"), "{text}");
+    assert!(text.contains("1:1 2:2 3:0"), "{text}");
+    both_sizes!("view_connectors_cluster", app);
+}
+
+#[test]
 fn connector_view() {
     let mut app = with_stats(fixture::app());
     app.stack.push(View::Connector("smsc1".into()));

@@ -80,7 +80,7 @@ pub struct SessionInfo {
 
 impl SessionInfo {
     /// Whether the session takes messages from us (anything but an SMPP transmitter bind).
-    fn receives(&self) -> bool {
+    pub fn receives(&self) -> bool {
         self.bind.as_deref() != Some("transmitter")
     }
 

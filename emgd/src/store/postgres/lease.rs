@@ -31,8 +31,8 @@ pub struct Claimed {
 
 /// The lease connection.
 pub struct Leases {
-    conn: Reader,
-    node: Node,
+    pub(super) conn: Reader,
+    pub(super) node: Node,
     lease_us: i64,
 }
 

@@ -21,9 +21,11 @@
 mod browse;
 pub(in crate::store) mod group;
 pub(in crate::store) mod house;
+pub mod lanes;
 pub mod lease;
 mod read;
 pub mod schema;
+pub mod sessions;
 mod statements;
 
 use super::sqlite::accounts::{Cause, Ledger};
@@ -218,6 +220,9 @@ impl Store for PostgresStore {
     }
     fn nodes(&self) -> StoreFuture<'_, Vec<super::NodeRow>> {
         Box::pin(self.leases.nodes())
+    }
+    fn node_sessions(&self) -> StoreFuture<'_, Vec<super::NodeSession>> {
+        Box::pin(self.leases.node_sessions())
     }
     fn close(&self) -> StoreFuture<'_, ()> {
         let (reply, wait) = oneshot::channel();

@@ -153,4 +153,21 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN claim_node INTEGER;
     CREATE INDEX messages_claimant ON messages
         ((COALESCE(claim_node, (id / 1000000000000000)::integer)), id) WHERE state IN (0, 5);",
+    // 3: reports and MO released for a user bound on another node. A node holding a queued
+    // row for a user with no session of its own sets `claim_node` to -1 (no node) and names
+    // the user in `wait_user`; a node where that user is bound claims it back. No lease
+    // matches -1, so a released row is never taken over as a dead node's.
+    // The sessions bound on each node, as it last published them (for operators: each
+    // connector's sessions per node).
+    "ALTER TABLE messages ADD COLUMN wait_user TEXT;
+    CREATE INDEX messages_released ON messages (target, wait_user, id)
+        WHERE claim_node = -1 AND state IN (0, 5);
+    CREATE TABLE node_sessions (
+        nodeid INTEGER NOT NULL,
+        connector TEXT NOT NULL,
+        instance INTEGER NOT NULL,
+        usr TEXT,
+        since_us BIGINT NOT NULL,
+        PRIMARY KEY (nodeid, connector, instance)
+    );",
 ];
