@@ -43,7 +43,7 @@ pub enum Command {
     Status,
     /// Every connector: states, flags, queue size, counters and rates.
     Connectors,
-    /// The nodes sharing the store (PostgreSQL): lease expiry, state, claimed queue, load.
+    /// The nodes sharing the store (PostgreSQL): lease expiry, state, claimed queue, load; and what this node took over and resent.
     Nodes,
     /// One connector in detail, with its configuration summary.
     Connector { name: String },

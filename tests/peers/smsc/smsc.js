@@ -6,7 +6,7 @@
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
 //                [--resend-unacked] [--no-receipts] [--bench] [--tls-cert PEM --tls-key PEM]
-//                [--congestion STATE:FROM:TO]
+//                [--congestion STATE:FROM:TO] [--resp-delay MS]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -26,6 +26,8 @@
 // `--congestion STATE:FROM:TO` answers the accepted submits numbered FROM to TO-1 (from 0, in
 // arrival order) with the SMPP 5.0 congestion_state TLV set to STATE (0-100); the others carry
 // none, as an SMSC that is no longer congested.
+// `--resp-delay MS` answers each accepted submit_sm MS milliseconds after it arrived (it is
+// recorded at once): a slow SMSC, so a client's window holds submits sent and not answered.
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
 // sent again on the next bind that can receive (`receipts_resent` counts them).
@@ -68,6 +70,7 @@ function parseArgs(argv) {
 		idBase: 10000000,
 		bench: false,
 		congestion: null,
+		respDelay: 0,
 	};
 	for (let i = 2; i < argv.length; i++) {
 		const a = argv[i];
@@ -90,6 +93,7 @@ function parseArgs(argv) {
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
 			case '--bench': opts.bench = true; break;
+			case '--resp-delay': opts.respDelay = Number(next()); break;
 			case '--tls-cert': opts.tlsCert = next(); break;
 			case '--tls-key': opts.tlsKey = next(); break;
 			case '--congestion': {
@@ -400,7 +404,8 @@ const server = smpp.createServer(tlsOptions, (session) => {
 		const c = opts.congestion;
 		const congested = c && number >= c.from && number < c.to;
 		const answer = congested ? { message_id: id.resp, congestion_state: c.state } : { message_id: id.resp };
-		const respond = () => session.send(pdu.response(answer));
+		const answerNow = () => session.send(pdu.response(answer));
+		const respond = opts.respDelay > 0 ? () => setTimeout(answerNow, opts.respDelay) : answerNow;
 		if (wantsReceipt && opts.receiptFirst) {
 			sendReceipt(session, pdu, id, submitted);
 			setTimeout(respond, 20);
