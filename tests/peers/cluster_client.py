@@ -14,7 +14,7 @@ Prints one JSON object: "acked" {text: message id}, "refused" {text: command_sta
 
   cluster_client.py --ports P1,P2 --count N [--tag T] [--dest D] [--window W]
                     [--rate PER_SECOND] [--timeout S] [--user U --password PW]
-                    [--rotate-idle S]
+                    [--rotate-idle S] [--receipt-wait S]
 """
 import argparse
 import json
@@ -182,12 +182,16 @@ def main():
     ap.add_argument("--window", type=int, default=20)
     ap.add_argument("--rate", type=float, default=0.0, help="at most this many submits a second")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--receipt-wait", type=float,
+                    help="wait at most this many seconds for receipts once all is sent (default: till --timeout)")
     ap.add_argument("--rotate-idle", type=float, default=0.0,
                     help="waiting for receipts, bind to the next port after this many idle seconds")
     args = ap.parse_args()
     run = Run(args)
     deadline = time.time() + args.timeout
     run.submit_all(deadline)
+    if args.receipt_wait is not None:
+        deadline = min(deadline, time.time() + args.receipt_wait)
     run.await_receipts(deadline)
     run.close()
     print(json.dumps({
