@@ -153,11 +153,11 @@ fn a_node_cut_from_postgresql_refuses_for_now_loses_nothing_and_resumes() {
     cluster.start_all();
     let port_a = cluster.nodes[0].smpp_port;
 
-    // 4,000 messages to node A at 200 a second: 20 s, across the cuts below.
-    const COUNT: usize = 4_000;
+    // 6,000 messages to node A at 200 a second: 30 s, across the cuts below and after.
+    const COUNT: usize = 6_000;
     let c = client(
         &[port_a],
-        &["--count", "4000", "--rate", "200", "--window", "10", "--tag", "cut", "--timeout", "120"],
+        &["--count", "6000", "--rate", "200", "--window", "10", "--tag", "cut", "--timeout", "120"],
     );
     std::thread::sleep(Duration::from_secs(3));
     // 1. Its connections dropped every 250 ms for 3 s: it reconnects; its lease holds.
