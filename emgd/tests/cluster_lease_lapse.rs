@@ -136,7 +136,7 @@ fn a_node_cut_from_postgresql_refuses_for_now_loses_nothing_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let (pa, pb) = (free_port(), free_port());
     let smsc_a = Smsc::start(pa, tmp.path().join("a.json"), &[]);
-    let smsc_b = Smsc::start(pb, tmp.path().join("b.json"), &[]);
+    let smsc_b = Smsc::start(pb, tmp.path().join("b.json"), &["--id-base", "200000000"]);
     let http = free_port();
     let http_in = format!(
         "\n[connector.http-in]\ntype = \"incoming\"\nprotocol = \"http\"\naddress = \"127.0.0.1:{http}\"\n"
@@ -144,10 +144,7 @@ fn a_node_cut_from_postgresql_refuses_for_now_loses_nothing_and_resumes() {
     let mut cluster = Cluster::new(
         Path::new(support::EMGD),
         "",
-        &[
-            smsc_connector(pa, &http_in),
-            smsc_connector(pb, ""),
-        ],
+        &[smsc_connector(pa, &http_in), smsc_connector(pb, "")],
     );
     let role = cluster.own_role(0);
     cluster.start_all();
@@ -157,7 +154,18 @@ fn a_node_cut_from_postgresql_refuses_for_now_loses_nothing_and_resumes() {
     const COUNT: usize = 6_000;
     let c = client(
         &[port_a],
-        &["--count", "6000", "--rate", "200", "--window", "10", "--tag", "cut", "--timeout", "120"],
+        &[
+            "--count",
+            "6000",
+            "--rate",
+            "200",
+            "--window",
+            "10",
+            "--tag",
+            "cut",
+            "--timeout",
+            "120",
+        ],
     );
     std::thread::sleep(Duration::from_secs(3));
     // 1. Its connections dropped every 250 ms for 3 s: it reconnects; its lease holds.
@@ -233,6 +241,17 @@ fn a_node_cut_from_postgresql_refuses_for_now_loses_nothing_and_resumes() {
         stderr_a.contains("lease renewed after it lapsed"),
         "node A says it resumed: {stderr_a}"
     );
+    // When the refusals came: per 3 s of the load (600 messages).
+    let mut per_slice = vec![0usize; COUNT / 600];
+    for text in l.refused.keys() {
+        if let Some(i) = text
+            .strip_prefix("cut-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            per_slice[(i / 600).min(per_slice.len() - 1)] += 1;
+        }
+    }
+    println!("refused per 3 s of load: {per_slice:?}");
     let a = takeovers(cluster.nodes[0].mgp_port);
     let b = takeovers(cluster.nodes[1].mgp_port);
     assert!(a["lease_lapses"].as_u64() >= Some(1), "{a}");
@@ -257,7 +276,7 @@ fn a_stalled_node_sends_nothing_that_another_node_took_over() {
     let (pa, pb) = (free_port(), free_port());
     // A's SMSC answers after 2 s: A's queue waits in A's memory behind its window of 16.
     let smsc_a = Smsc::start(pa, tmp.path().join("a.json"), &["--resp-delay", "2000"]);
-    let smsc_b = Smsc::start(pb, tmp.path().join("b.json"), &[]);
+    let smsc_b = Smsc::start(pb, tmp.path().join("b.json"), &["--id-base", "200000000"]);
     let mut cluster = Cluster::new(
         Path::new(support::EMGD),
         "",
@@ -268,7 +287,16 @@ fn a_stalled_node_sends_nothing_that_another_node_took_over() {
     const HELD: usize = 500;
     let l = load(&finish(client(
         &[port_a],
-        &["--count", "500", "--window", "50", "--tag", "held", "--timeout", "60"],
+        &[
+            "--count",
+            "500",
+            "--window",
+            "50",
+            "--tag",
+            "held",
+            "--timeout",
+            "60",
+        ],
     )));
     assert_eq!(l.acked.len(), HELD, "A acknowledged every message");
     assert!(
@@ -280,11 +308,19 @@ fn a_stalled_node_sends_nothing_that_another_node_took_over() {
     std::thread::sleep(Duration::from_millis(300));
     let before_stall = tally(&[&smsc_a]).len();
     let taken = wait_for(Duration::from_secs(30), || {
-        tally(&[&smsc_b]).keys().filter(|k| k.starts_with("held-")).count() >= HELD - before_stall
+        tally(&[&smsc_b])
+            .keys()
+            .filter(|k| k.starts_with("held-"))
+            .count()
+            >= HELD - before_stall
     });
     // A wakes with the rest of its queue in memory and its session to its SMSC up.
     cluster.signal(0, libc::SIGCONT);
-    assert!(taken, "B took A's queue over\nB: {}", cluster.nodes[1].stderr_text());
+    assert!(
+        taken,
+        "B took A's queue over\nB: {}",
+        cluster.nodes[1].stderr_text()
+    );
     std::thread::sleep(Duration::from_secs(6));
     let at_a = tally(&[&smsc_a]);
     let at_b = tally(&[&smsc_b]);
@@ -304,7 +340,9 @@ fn a_stalled_node_sends_nothing_that_another_node_took_over() {
         cluster.nodes[0].stderr_text()
     );
     assert!(
-        l.acked.keys().all(|k| at_a.contains_key(k) || at_b.contains_key(k)),
+        l.acked
+            .keys()
+            .all(|k| at_a.contains_key(k) || at_b.contains_key(k)),
         "every acknowledged message delivered"
     );
     assert!(
@@ -325,7 +363,11 @@ fn a_stalled_node_sends_nothing_that_another_node_took_over() {
     assert_eq!(again.acked.len(), 50, "A accepts again once renewed");
     assert!(
         wait_for(Duration::from_secs(30), || {
-            tally(&[&smsc_a]).keys().filter(|k| k.starts_with("after-")).count() == 50
+            tally(&[&smsc_a])
+                .keys()
+                .filter(|k| k.starts_with("after-"))
+                .count()
+                == 50
         }),
         "A sends again\nA: {}",
         cluster.nodes[0].stderr_text()
@@ -338,7 +380,7 @@ fn submits_in_flight_on_a_killed_node_are_resent_by_another_and_counted() {
     let (pa, pb) = (free_port(), free_port());
     // A's SMSC answers each submit after 3 s: A's window (16) holds submits not answered.
     let smsc_a = Smsc::start(pa, tmp.path().join("a.json"), &["--resp-delay", "3000"]);
-    let smsc_b = Smsc::start(pb, tmp.path().join("b.json"), &[]);
+    let smsc_b = Smsc::start(pb, tmp.path().join("b.json"), &["--id-base", "200000000"]);
     let mut cluster = Cluster::new(
         Path::new(support::EMGD),
         "",
@@ -348,7 +390,16 @@ fn submits_in_flight_on_a_killed_node_are_resent_by_another_and_counted() {
     const COUNT: usize = 300;
     let l = load(&finish(client(
         &[cluster.nodes[0].smpp_port],
-        &["--count", "300", "--window", "50", "--tag", "fly", "--timeout", "60"],
+        &[
+            "--count",
+            "300",
+            "--window",
+            "50",
+            "--tag",
+            "fly",
+            "--timeout",
+            "60",
+        ],
     )));
     assert_eq!(l.acked.len(), COUNT, "A acknowledged every message");
     // A is submitting: 16 sent and unanswered at a time.

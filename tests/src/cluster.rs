@@ -127,9 +127,9 @@ role = "admin"
         self.query(&format!("CREATE ROLE {role} LOGIN SUPERUSER"));
         let node = &self.nodes[i];
         let text = std::fs::read_to_string(&node.config).expect("read config");
-        let url = self
-            .database_url
-            .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+        let url =
+            self.database_url
+                .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
         std::fs::write(&node.config, text.replace(&self.database_url, &url)).expect("write config");
         role
     }

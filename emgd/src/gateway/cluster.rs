@@ -108,7 +108,9 @@ async fn run(gw: Arc<Gateway>, store: Arc<PostgresStore>, mut until: i64) {
                     lapsed = false;
                 }
                 Err(e) => {
-                    tracing::error!("node {node}: lease renewed, but its queue cannot be reloaded: {e}");
+                    tracing::error!(
+                        "node {node}: lease renewed, but its queue cannot be reloaded: {e}"
+                    );
                     continue;
                 }
             }

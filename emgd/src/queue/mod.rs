@@ -22,8 +22,8 @@ mod waiting;
 
 use crate::store::Store;
 use common::message::{Message, MessageId};
-use parts::Affinities;
 pub use fence::Fence;
+use parts::Affinities;
 pub use parts::{Accepting, PartsKey};
 pub use reserve::{Full, Reserved};
 use std::collections::{HashMap, VecDeque};
