@@ -248,7 +248,8 @@ fn a_node_cut_from_postgresql_refuses_for_now_loses_nothing_and_resumes() {
             .strip_prefix("cut-")
             .and_then(|n| n.parse::<usize>().ok())
         {
-            per_slice[(i / 600).min(per_slice.len() - 1)] += 1;
+            let last = per_slice.len() - 1;
+            per_slice[(i / 600).min(last)] += 1;
         }
     }
     println!("refused per 3 s of load: {per_slice:?}");
