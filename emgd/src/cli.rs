@@ -92,8 +92,17 @@ queue, 2,000 rows per statement (FOR UPDATE SKIP LOCKED), including messages it 
 when it died: those are sent again and may arrive twice, as SMPP allows; the taking node logs how \
 many it took and resent. Fail-over takes the lease plus at most one renewal interval (3.7 s \
 measured with the default lease of 4 s; 5.0-5.1 s with node_lease = 5). A node restarted on its nodeid resumes only what is still \
-claimed by it. A node whose lease cannot be renewed takes nothing over. emgclient nodes lists \
-the nodes, their lease, state (live, dead), claimed queue and load. While a node lives its queue \
+claimed by it. A node whose lease cannot be renewed takes nothing over, and a node that is alive but cannot \
+renew it (stalled, or cut from PostgreSQL) stops sending one renewal interval before its lease \
+ends and refuses new messages with a temporary error (SMPP ESME_RMSGQFUL, HTTP 503 with \
+Retry-After, SMTP 452) until it renews; once the lease has lapsed it drops its in-memory queues \
+(the store keeps them for the node that takes them over), and when it renews again it reloads \
+only the queued messages still claimed by it and takes traffic again by itself. Its \
+connections carry application_name emgd-node-N (unless database_url names one), as \
+pg_stat_activity shows them. emgclient nodes lists \
+the nodes, their lease, state (live, dead), claimed queue and load, and how many messages the \
+answering node took over, how many of those it resent and how often its own lease lapsed \
+(metrics: emg_takeover_taken_total, emg_takeover_resent_total, emg_node_lease_lapses_total). While a node lives its queue \
 stays its own: a live node whose connector is down or held keeps its queue until it dies or the \
 connector comes back (operators may move it: emgclient queue move). An incoming HTTP or SMTP \
 connector sends its DLR callbacks, MO pushes and report mails without a session, so any live node \

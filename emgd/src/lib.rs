@@ -132,6 +132,11 @@ where
     gw.set_plugins(plugins);
     drop(recovered);
 
+    if let Some(pg) = shared_store {
+        gateway::cluster::start(gw.clone(), pg)
+            .await
+            .context("cannot renew this node's lease in the shared store")?;
+    }
     let mut supervisor = connector::supervise::Supervisor::default();
     for c in gw.connectors() {
         supervisor.start(&gw, &c).await?;
@@ -142,10 +147,6 @@ where
         .context("the gateway's reload changes were taken twice")?;
     let supervisor = tokio::spawn(supervisor.run(gw.clone(), changes, SHUTDOWN_GRACE));
     tokio::spawn(sweep_expired(gw.clone()));
-    if let Some(pg) = shared_store {
-        let counts = Arc::new(gateway::cluster::TakeoverCounts::default());
-        tokio::spawn(gateway::cluster::run(gw.clone(), pg, counts));
-    }
     if let Some(address) = &gw.config().general.metrics_address {
         let listener = tokio::net::TcpListener::bind(address)
             .await

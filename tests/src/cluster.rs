@@ -118,6 +118,52 @@ role = "admin"
         }
     }
 
+    /// Give node `i` a database role of its own (a superuser, like the others' `postgres`),
+    /// so it alone can be cut from the server ([`Cluster::cut`]). Before it starts.
+    pub fn own_role(&mut self, i: usize) -> String {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let role = format!("emg_node_{}_{n}", std::process::id());
+        self.query(&format!("CREATE ROLE {role} LOGIN SUPERUSER"));
+        let node = &self.nodes[i];
+        let text = std::fs::read_to_string(&node.config).expect("read config");
+        let url =
+            self.database_url
+                .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+        std::fs::write(&node.config, text.replace(&self.database_url, &url)).expect("write config");
+        role
+    }
+
+    /// Close every server connection of node `i` (`pg_terminate_backend`, found by the
+    /// `application_name` emgd gives its connections: `emgd-node-N`); how many.
+    pub fn drop_connections(&self, i: usize) -> usize {
+        self.query(&format!(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = 'emgd-node-{}'",
+            self.nodes[i].nodeid
+        ))
+        .parse()
+        .expect("a count")
+    }
+
+    /// Cut node `i` (with a role of its own, [`Cluster::own_role`]) from the server: it may
+    /// not log in, and its connections are closed. [`Cluster::mend`] ends the cut.
+    pub fn cut(&self, i: usize, role: &str) -> usize {
+        self.query(&format!("ALTER ROLE {role} NOLOGIN"));
+        self.drop_connections(i)
+    }
+
+    pub fn mend(&self, role: &str) {
+        self.query(&format!("ALTER ROLE {role} LOGIN"));
+    }
+
+    /// Send `sig` to node `i` (SIGSTOP: a stalled node; SIGCONT wakes it).
+    pub fn signal(&self, i: usize, sig: i32) {
+        if let Some(d) = self.nodes[i].daemon.as_ref() {
+            d.signal(sig);
+        }
+    }
+
     /// A query on the cluster's database (`psql`): its output, trimmed.
     pub fn query(&self, sql: &str) -> String {
         let name = self

@@ -121,6 +121,21 @@ pub struct NodeList {
     /// Whether the store is shared (PostgreSQL); a SQLite store has this node alone.
     pub shared: bool,
     pub nodes: Vec<NodeInfo>,
+    /// What the answering node took over from dead nodes since it started.
+    #[serde(default)]
+    pub takeovers: Takeovers,
+}
+
+/// The answering node's fail-over counts since it started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Takeovers {
+    /// Queued messages it claimed from nodes whose lease ran out.
+    pub taken: u64,
+    /// Of those, messages the dead node was submitting (sent, not answered): sent again, so
+    /// they may arrive twice.
+    pub resent: u64,
+    /// Times its own lease lapsed (it stopped sending and accepting until it renewed it).
+    pub lease_lapses: u64,
 }
 
 /// One node of the cluster.

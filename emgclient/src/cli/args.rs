@@ -47,7 +47,7 @@ pub enum Command {
     /// bound on each live node (`1:4 2:4 3:0`: node id and sessions); the other nodes' as
     /// they last published them, within a second.
     Connectors,
-    /// The nodes sharing the store (PostgreSQL): lease expiry, state, claimed queue, load.
+    /// The nodes sharing the store (PostgreSQL): lease expiry, state, claimed queue, load; and what this node took over and resent.
     Nodes,
     /// One connector in detail, with its configuration summary.
     Connector { name: String },

@@ -36,10 +36,22 @@ pub fn table(l: &NodeList) -> Table {
     t
 }
 
+/// The answering node's fail-over counts, under the table.
+pub fn takeovers(l: &NodeList) -> String {
+    let t = &l.takeovers;
+    format!(
+        "node {} took over {} queued messages of dead nodes since it started, {} of them resent (in flight on the dead node: they may arrive twice); its own lease lapsed {} times",
+        l.this_node, t.taken, t.resent, t.lease_lapses
+    )
+}
+
 pub async fn list(c: &mut Client, out: &Out) -> Result<(), Failure> {
     let (v, l) = c.call_as::<NodeList>(Op::Nodes).await?;
     if !out.raw(&v)? {
         table(&l).print()?;
+        if l.shared {
+            println!("{}", takeovers(&l));
+        }
     }
     Ok(())
 }

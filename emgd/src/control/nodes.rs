@@ -2,7 +2,7 @@
 //! On a SQLite store the answer is this node alone, without a lease.
 
 use super::server::{ok, OpResult, Server};
-use common::mgp::{ErrorBody, NodeInfo, NodeList};
+use common::mgp::{ErrorBody, NodeInfo, NodeList, Takeovers};
 
 pub async fn list(s: &Server) -> OpResult {
     let cfg = s.gw.config();
@@ -46,9 +46,16 @@ pub async fn list(s: &Server) -> OpResult {
             queued,
         }]
     };
+    let m = crate::metrics::global();
+    let (taken, resent) = m.takeovers();
     ok(NodeList {
         this_node: this,
         shared,
         nodes,
+        takeovers: Takeovers {
+            taken,
+            resent,
+            lease_lapses: m.lease_lapses(),
+        },
     })
 }

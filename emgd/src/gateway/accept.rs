@@ -33,6 +33,7 @@ impl Gateway {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
+        self.fenced_off()?;
         let receiving = self.connector(&message.origin.connector);
         if let Some(c) = &receiving {
             // Removed by a reload: it takes nothing new while it stops (every path in, the
@@ -126,6 +127,7 @@ impl Gateway {
         }
         crate::accounting::price::tag(&self.config().prices, &mut message);
         // A refusal or a failed commit drops `place`, which gives it back.
+        let _queueing = self.totals.fence.queueing().await;
         self.store_charged(std::slice::from_ref(&message), Vec::new())
             .await?;
         accepted_durably(&message);
@@ -141,6 +143,7 @@ impl Gateway {
         if self.is_shutting_down() {
             return Err(Reject::ShuttingDown);
         }
+        self.fenced_off()?;
         let mut message = self.plugins_before_receive(message).await?;
         let Some(handle) = self.configured(target) else {
             return Err(Reject::NoRoute(NoRoute {
@@ -155,6 +158,7 @@ impl Gateway {
         message.target = target.to_string();
         message.route_entry = Some(VIA_ENTRY.to_string());
         crate::accounting::price::tag(&self.config().prices, &mut message);
+        let _queueing = self.totals.fence.queueing().await;
         self.store_charged(std::slice::from_ref(&message), Vec::new())
             .await?;
         accepted_durably(&message);
@@ -165,6 +169,16 @@ impl Gateway {
 }
 
 impl Gateway {
+    /// Refuse (temporarily) while this node's lease on a shared store has lapsed: another node
+    /// may be taking its queue over.
+    pub(super) fn fenced_off(&self) -> Result<(), Reject> {
+        if self.totals.fence.is_open(now_us()) {
+            Ok(())
+        } else {
+            Err(Reject::Store(StoreError::LeaseLapsed))
+        }
+    }
+
     /// `message` routed and priced as [`Gateway::accept`] would (without the IN pipeline,
     /// plugins or storing it): for price queries (`/rate`). A group target names its next
     /// member without taking the turn.

@@ -97,6 +97,7 @@ impl Gateway {
         report: Option<Message>,
     ) -> bool {
         writes.extend(report.iter().map(Write::enqueue));
+        let _queueing = self.totals.fence.queueing().await;
         let committed = self.commit_logged(writes).await;
         if committed {
             if let Some(r) = report {

@@ -162,6 +162,11 @@ impl Gateway {
         self.totals.get()
     }
 
+    /// Whether this node may send and accept now (a shared store's lease holds).
+    pub fn fence(&self) -> &crate::queue::Fence {
+        &self.totals.fence
+    }
+
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
@@ -187,6 +192,9 @@ impl Gateway {
         }
         if let Some(why) = crate::metrics::global().store_failing() {
             return Err(format!("store commits failing: {why}\n"));
+        }
+        if !self.totals.fence.is_open(crate::clock::now_us()) {
+            return Err("this node's lease on the shared store has lapsed\n".into());
         }
         let timeout = std::time::Duration::from_secs(2);
         match tokio::time::timeout(timeout, self.store.ping()).await {

@@ -171,6 +171,28 @@ pub fn render(gw: &Gateway) -> String {
         "emg_store_commit_failures_total {}",
         m.store_commit_failures.load(Ordering::Relaxed)
     );
+    let (taken, resent) = m.takeovers();
+    head(
+        &mut out,
+        "emg_takeover_taken_total",
+        "counter",
+        "Queued messages this node took over from nodes whose lease ran out (shared store).",
+    );
+    let _ = writeln!(out, "emg_takeover_taken_total {taken}");
+    head(
+        &mut out,
+        "emg_takeover_resent_total",
+        "counter",
+        "Of those, messages the dead node was submitting, sent again (they may arrive twice).",
+    );
+    let _ = writeln!(out, "emg_takeover_resent_total {resent}");
+    head(
+        &mut out,
+        "emg_node_lease_lapses_total",
+        "counter",
+        "Times this node's lease lapsed: it stopped sending and accepting until it renewed it.",
+    );
+    let _ = writeln!(out, "emg_node_lease_lapses_total {}", m.lease_lapses());
     head(
         &mut out,
         "emg_store_healthy",

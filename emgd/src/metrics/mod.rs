@@ -130,6 +130,12 @@ pub struct Metrics {
     /// Millionths of the currency charged, by account.
     charged_micros: Family<AtomicU64>,
     balance_refusals: Family<AtomicU64>,
+    /// Queued rows this node claimed from nodes whose lease ran out.
+    takeover_taken: AtomicU64,
+    /// Of those, rows the dead node was submitting: sent again, maybe delivered twice.
+    takeover_resent: AtomicU64,
+    /// Times this node's own lease lapsed (it stopped sending and accepting until renewed).
+    lease_lapses: AtomicU64,
 }
 
 /// The registry every module records into.
@@ -231,6 +237,29 @@ impl Metrics {
         self.balance_refusals
             .get(&[account])
             .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// This node took over `taken` queued rows of dead nodes, `resent` of them in flight there.
+    pub fn took_over(&self, taken: u64, resent: u64) {
+        self.takeover_taken.fetch_add(taken, Ordering::Relaxed);
+        self.takeover_resent.fetch_add(resent, Ordering::Relaxed);
+    }
+
+    /// (taken, resent) since start: see [`Metrics::took_over`].
+    pub fn takeovers(&self) -> (u64, u64) {
+        (
+            self.takeover_taken.load(Ordering::Relaxed),
+            self.takeover_resent.load(Ordering::Relaxed),
+        )
+    }
+
+    /// This node's lease lapsed.
+    pub fn lease_lapsed(&self) {
+        self.lease_lapses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn lease_lapses(&self) -> u64 {
+        self.lease_lapses.load(Ordering::Relaxed)
     }
 
     /// An open DLR entry of `connector` expired without its receipt.

@@ -16,12 +16,14 @@
 //! [`waiting`], the parts' order in [`parts`].
 
 pub mod handover;
+mod fence;
 mod parts;
 mod reserve;
 mod waiting;
 
 use crate::store::Store;
 use common::message::{Message, MessageId};
+pub use fence::Fence;
 use parts::Affinities;
 pub use parts::{Accepting, PartsKey};
 pub use reserve::{Full, Reserved};
@@ -65,6 +67,8 @@ const STORE_RETRY: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub struct Totals {
     queued: AtomicUsize,
+    /// Whether this node may send and accept (every queue of the node shares it).
+    pub fence: Fence,
 }
 
 impl Totals {
@@ -373,6 +377,9 @@ impl Queue {
     /// Take the first message this session may send: one addressed to no user in particular,
     /// or to `user`, of those `pick` lets it have (the receipt session policy), oldest first.
     pub fn take_for(&self, user: Option<&str>, pick: &dyn Fn(&Message) -> bool) -> Option<Message> {
+        if !self.may_send() {
+            return None;
+        }
         let mut q = self.lock();
         let shared = q.shared.loaded.front().map(|m| m.id);
         let own = user
@@ -394,6 +401,9 @@ impl Queue {
     /// Take up to `max` waiting messages, whoever they are addressed to (the DLR callbacks
     /// of an incoming HTTP connector: one sender serves every user).
     pub fn take_any(&self, max: usize) -> Vec<Message> {
+        if !self.may_send() {
+            return Vec::new();
+        }
         let mut q = self.lock();
         let mut taken = Vec::new();
         for key in q.keys() {
@@ -441,6 +451,9 @@ impl Queue {
     }
 
     fn take_on_at(&self, instance: u32, ttl: Duration, now: Instant) -> Option<Message> {
+        if !self.may_send() {
+            return None;
+        }
         let mut q = self.lock();
         let mut affinity = self.affinity.lock().unwrap_or_else(|p| p.into_inner());
         let accepting = self.accepting.lock().unwrap_or_else(|p| p.into_inner());
@@ -509,7 +522,8 @@ impl Queue {
     /// of those left in the store (the caller loads them). All still count, as taken
     /// messages do, until [`finished`](Self::finished).
     pub fn take_expired(&self, now: i64) -> (Vec<Message>, Vec<MessageId>) {
-        if now < self.earliest_expiry.load(Ordering::Relaxed) {
+        // A node fenced off leaves expiry to the node that may have taken its queue over.
+        if now < self.earliest_expiry.load(Ordering::Relaxed) || !self.totals.fence.is_open(now) {
             return (Vec::new(), Vec::new());
         }
         let mut q = self.lock();
@@ -542,6 +556,38 @@ impl Queue {
         expired.extend(late);
         self.earliest_expiry.store(earliest, Ordering::Relaxed);
         (expired, expired_ids)
+    }
+
+    /// Whether this node may send now (its fence: a shared store's lease holds).
+    fn may_send(&self) -> bool {
+        self.totals.fence.is_open(crate::clock::now_us())
+    }
+
+    /// Forget every waiting message, in memory and as ids (the store keeps them): this node's
+    /// lease lapsed, so another node may have taken them over. Messages in flight still count
+    /// until finished. How many were dropped.
+    pub fn drop_waiting(&self) -> usize {
+        let dropped = {
+            let mut q = self.lock();
+            let n = q.shared.loaded.len()
+                + q.shared.spilled.len()
+                + q.users
+                    .values()
+                    .map(|l| l.loaded.len() + l.spilled.len())
+                    .sum::<usize>()
+                + q.deferred.len();
+            q.shared.loaded.clear();
+            q.shared.spilled.clear();
+            q.users.retain(|_, l| {
+                l.loaded.clear();
+                l.spilled.clear();
+                l.loading > 0
+            });
+            q.deferred.clear();
+            n
+        };
+        self.uncount(dropped);
+        dropped
     }
 
     /// A taken message's outcome has been recorded: it no longer counts.

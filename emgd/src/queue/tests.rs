@@ -323,3 +323,32 @@ async fn a_users_backlog_recovered_as_ids_comes_back_in_order_with_new_ones_behi
     assert_eq!(loaded, USER_LOADED_MAX, "bob's window, the rest ids");
     assert_eq!(q.waiting(), (n / 3) as usize);
 }
+
+/// A node fenced off (its lease lapsed) takes nothing; dropping its waiting messages leaves
+/// only those in flight counted.
+#[tokio::test]
+async fn a_closed_fence_takes_nothing_and_drop_waiting_forgets_what_waits() {
+    let totals = Arc::new(Totals::default());
+    let q = Queue::new(totals.clone());
+    q.push(msg(1, None));
+    q.push(msg(2, Some("alice")));
+    q.push(msg(3, None));
+    q.push_spilled(Spilled {
+        id: 4,
+        expires_us: None,
+    });
+    let in_flight = q.take_for(None, &|_| true).expect("taken while open");
+    assert_eq!(in_flight.id, 1);
+    totals.fence.close();
+    assert!(q.take_for(Some("alice"), &|_| true).is_none());
+    assert!(q.take_on(0, Duration::from_secs(1)).is_none());
+    assert!(q.take_any(10).is_empty());
+    assert_eq!(q.drop_waiting(), 3, "two in memory, one as an id");
+    assert_eq!(q.waiting(), 0);
+    assert_eq!(q.len(), 1, "the one in flight still counts");
+    q.finished();
+    assert_eq!(totals.get(), 0);
+    totals.fence.open_until(i64::MAX);
+    q.push(msg(5, None));
+    assert_eq!(q.take_for(None, &|_| true).map(|m| m.id), Some(5));
+}

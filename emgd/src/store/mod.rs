@@ -478,6 +478,10 @@ pub enum StoreError {
     /// [`Write::Charge`] refused: the account's balance does not cover the price.
     #[error("the balance of account {account} does not cover the price")]
     NoBalance { account: String },
+    /// This node's lease on the shared store lapsed: it accepts nothing until it renews it
+    /// (another node may be taking its queue over).
+    #[error("this node's lease on the shared store has lapsed; try again later")]
+    LeaseLapsed,
 }
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

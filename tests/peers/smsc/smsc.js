@@ -6,7 +6,7 @@
 //                [--id-format hex|decimal|zeros] [--receipt tlv|text] [--dlr-delay MS]
 //                [--receipt-first] [--throttle-share 0.1] [--id-base 10000000] [--mo-reply]
 //                [--resend-unacked] [--no-receipts] [--bench] [--tls-cert PEM --tls-key PEM]
-//                [--congestion STATE:FROM:TO] [--sme-ack]
+//                [--congestion STATE:FROM:TO] [--sme-ack] [--resp-delay MS]
 //
 // It accepts binds with the given system_id/password (others get ESME_RINVPASWD, 0x0e),
 // answers submit_sm with a message id in the chosen format, and sends a delivery receipt
@@ -31,6 +31,8 @@
 // acknowledgement, not a receipt) from its destination, text "ack:" + its text, right after
 // the submit_sm_resp and before any receipt; `<out>.smeack` gets each one's deliver_sm_resp
 // status.
+// `--resp-delay MS` answers each accepted submit_sm MS milliseconds after it arrived (it is
+// recorded at once): a slow SMSC, so a client's window holds submits sent and not answered.
 // `--resend-unacked` keeps every receipt until it is answered deliver_sm_resp status 0, as a
 // real SMSC does: one whose session closed unanswered, or that was answered with an error, is
 // sent again on the next bind that can receive (`receipts_resent` counts them).
@@ -77,6 +79,7 @@ function parseArgs(argv) {
 		bench: false,
 		congestion: null,
 		smeAck: false,
+		respDelay: 0,
 	};
 	for (let i = 2; i < argv.length; i++) {
 		const a = argv[i];
@@ -100,6 +103,7 @@ function parseArgs(argv) {
 			case '--throttle-share': opts.throttleShare = Number(next()); break;
 			case '--id-base': opts.idBase = Number(next()); break;
 			case '--bench': opts.bench = true; break;
+			case '--resp-delay': opts.respDelay = Number(next()); break;
 			case '--tls-cert': opts.tlsCert = next(); break;
 			case '--tls-key': opts.tlsKey = next(); break;
 			case '--congestion': {
@@ -424,7 +428,8 @@ const server = smpp.createServer(tlsOptions, (session) => {
 		const c = opts.congestion;
 		const congested = c && number >= c.from && number < c.to;
 		const answer = congested ? { message_id: id.resp, congestion_state: c.state } : { message_id: id.resp };
-		const respond = () => session.send(pdu.response(answer));
+		const answerNow = () => session.send(pdu.response(answer));
+		const respond = opts.respDelay > 0 ? () => setTimeout(answerNow, opts.respDelay) : answerNow;
 		if (wantsReceipt && opts.receiptFirst) {
 			sendReceipt(session, pdu, id, submitted);
 			setTimeout(respond, 20);

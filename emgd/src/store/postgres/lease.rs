@@ -125,6 +125,34 @@ impl Leases {
         Ok(out)
     }
 
+    /// The queued rows claimed by this node, oldest first: what it sends after its lease
+    /// lapsed and was renewed again (those another node took over meanwhile are not).
+    pub async fn own_queue(&self) -> Result<Vec<(String, Spilled)>, StoreError> {
+        let rows = self
+            .conn
+            .conn()
+            .await?
+            .query(
+                "SELECT id, target, expires_us FROM messages WHERE state IN (0, 5)
+                 AND COALESCE(claim_node, (id / 1000000000000000)::integer) = $1 ORDER BY id",
+                &[&i32::from(self.node.id)],
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.get(1),
+                    Spilled {
+                        id: r.get::<_, i64>(0) as MessageId,
+                        expires_us: r.get(2),
+                    },
+                )
+            })
+            .collect())
+    }
+
     /// Every node of the database, with the queue each has claimed.
     pub async fn nodes(&self) -> Result<Vec<NodeRow>, StoreError> {
         let rows = self

@@ -95,6 +95,21 @@ pub(crate) async fn connect(url: &str) -> Result<Client, StoreError> {
     Ok(client)
 }
 
+/// `url` with this node's name for the server (`application_name`, as `pg_stat_activity`
+/// shows it: `emgd-node-N`), unless it names one itself.
+fn named(url: &str, nodeid: u16) -> String {
+    if url.contains("application_name") {
+        return url.to_string();
+    }
+    let name = format!("emgd-node-{nodeid}");
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}application_name={name}")
+    } else {
+        format!("{url} application_name={name}")
+    }
+}
+
 impl PostgresStore {
     /// Connect to `url`, run the migrations, register node `nodeid` for this host and start
     /// the writer.
@@ -103,6 +118,7 @@ impl PostgresStore {
         nodeid: u16,
         options: Options,
     ) -> Result<PostgresStore, StoreError> {
+        let url = &named(url, nodeid);
         let mut client = connect(url).await?;
         house::migrate(&mut client).await?;
         let node = Node { id: nodeid };
