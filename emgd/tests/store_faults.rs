@@ -364,6 +364,16 @@ fn read_only_data_dir_answers_temporary_errors_and_loses_nothing_after_recovery(
     // Still running and still refusing: nothing crashed.
     assert_eq!(health(metrics).0, 503, "emgd still answers while read-only");
     let during = seen.lock().unwrap().acked.len();
+    let log = daemon.stderr_text();
+    assert!(
+        !log.contains("panicked"),
+        "no panic while read-only:\n{log}"
+    );
+    eprintln!(
+        "read-only: {during} acknowledged, {} refused, {} failed commits",
+        seen.lock().unwrap().refused.len(),
+        metric(metrics, "emg_store_commit_failures_total")
+    );
 
     // Recovery: stop emgd, umount, e2fsck -fy, mount, start.
     let stopped = daemon.terminate(Duration::from_secs(30));
