@@ -60,7 +60,9 @@ the store and are sent once it commits again. emgd retries by itself (a small wr
 while idle): once space returns it commits again without a restart. A data directory that turns \
 read-only (ext4 mounted errors=remount-ro after a disk error: findmnt shows emergency_ro, and mount \
 -o remount,rw is refused) gets the same answers but does not come back by itself. To recover: stop \
-emgd (SIGTERM; what it acknowledged is in emg.sqlite and emg.sqlite-wal), umount the file system, \
+emgd (SIGTERM: it exits 1 with cannot close the store cleanly, leaving no emg.clean, so the next \
+start runs the check of STORE RECOVERY; what it acknowledged is in emg.sqlite and \
+emg.sqlite-wal), umount the file system, \
 e2fsck -fy its device, mount it again and start emgd, which replays the -wal and sends every \
 message it acknowledged.\n\n\
 STORE RECOVERY: at start emgd runs SQLite's PRAGMA quick_check on datadir/emg.sqlite (a full read \

@@ -285,13 +285,14 @@ fn disk_full_answers_temporary_errors_loses_nothing_and_recovers_without_restart
 /// (`errors=remount-ro`, with emg.sqlite and its -wal open): submits get the temporary errors,
 /// `/health` is 503 and the failures are counted, emgd keeps running; then the recovery of
 /// emgd(8) STORE FAULTS (stop emgd, umount, e2fsck -fy, mount, start) and every message that
-/// was acknowledged, before or during the fault, reaches the SMSC.
+/// was acknowledged, before or during the fault, reaches the SMSC, which is down until then.
 #[test]
 fn read_only_data_dir_answers_temporary_errors_and_loses_nothing_after_recovery() {
     let (setup, smsc_port, metrics, http) = fault_setup();
     let data = setup.dir.path().join("data");
     let disk = LoopExt4::mount(&setup.dir.path().join("data.img"), &data, 64);
-    let smsc = Smsc::start(smsc_port, setup.dir.path().join("smsc.json"), &[]);
+    // The SMSC is down until the recovery: what emgd acknowledged is still queued in the store
+    // when the disk fails, and only the recovered store can deliver it.
     let mut daemon = setup.start();
     assert!(
         wait_for(Duration::from_secs(20), || health(metrics).0 == 200),
@@ -316,7 +317,12 @@ fn read_only_data_dir_answers_temporary_errors_and_loses_nothing_after_recovery(
             }
         })
     };
-    std::thread::sleep(Duration::from_millis(500));
+    // The first loaded batch taken, the next one under way: the disk fails.
+    assert!(
+        wait_for(Duration::from_secs(60), || seen.lock().unwrap().acked.len()
+            >= 150),
+        "the first batch under load is taken"
+    );
     disk.trigger_error();
     let probe = std::fs::write(data.join("probe"), "x").unwrap_err();
     assert_eq!(
@@ -376,17 +382,32 @@ fn read_only_data_dir_answers_temporary_errors_and_loses_nothing_after_recovery(
     );
 
     // Recovery: stop emgd, umount, e2fsck -fy, mount, start.
+    // It cannot checkpoint or leave emg.clean: it says so and exits 1, so the next start checks.
     let stopped = daemon.terminate(Duration::from_secs(30));
+    let log = daemon.stderr_text();
+    assert_eq!(
+        stopped.as_ref().ok().and_then(|s| s.code()),
+        Some(1),
+        "emgd stops on SIGTERM while read-only, exit 1: {stopped:?}\n{log}"
+    );
     assert!(
-        stopped.is_ok(),
-        "emgd stops on SIGTERM while read-only: {stopped:?}"
+        log.contains("emgd: cannot close the store cleanly: store database error: disk I/O error"),
+        "{log}"
     );
     disk.check_and_remount();
-    let _daemon = setup.start();
+    let daemon = setup.start();
+    let smsc = Smsc::start(smsc_port, setup.dir.path().join("smsc.json"), &[]);
     assert!(
         wait_for(Duration::from_secs(30), || health(metrics).0 == 200),
         "/health is 200 after the recovery: {:?}",
         health(metrics)
+    );
+    assert!(
+        daemon
+            .stderr_text()
+            .contains("did not shut down cleanly last time (no emg.clean); running quick_check"),
+        "the restart checks the store:\n{}",
+        daemon.stderr_text()
     );
     let refusals = seen.lock().unwrap().refused.len();
     submit_batch(setup.smpp_port, "after ", 50, &seen);
