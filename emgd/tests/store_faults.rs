@@ -1,5 +1,4 @@
 //! The store's disk fills up under load: emgd's data directory is a small tmpfs the test
-//! Over ~600 lines on purpose: every store-fault scenario (disk full, read-only, corruption, start check) in one file beside its shared load and health helpers.
 //! mounts, a filler file takes its last byte while python smpplib submits. Submits then get
 //! the protocol's temporary error (SMPP ESME_RMSGQFUL, HTTP 503 with Retry-After), `/health`
 //! answers 503 and `/metrics` counts the failed commits; once the filler is removed emgd
@@ -12,6 +11,9 @@
 //!
 //! Mounting needs root: the tests run as root here and in CI, and a test that cannot mount
 //! fails (it never skips).
+//!
+//! Over ~600 lines on purpose: every store-fault scenario (disk full, read-only, corruption,
+//! the start-time check) in one file beside the load and health helpers they share.
 
 mod support;
 
