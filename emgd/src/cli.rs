@@ -57,7 +57,14 @@ UCP NACK 04 operation not allowed, CIMD2 error 10 temporary congestion, MGP erro
 /health answers 503 (store commits failing: ...), emg_store_commit_failures_total counts the failed \
 transactions and emg_store_healthy is 0 (see emg-http(7)). Messages already acknowledged stay in \
 the store and are sent once it commits again. emgd retries by itself (a small write every second \
-while idle): once space returns it commits again without a restart.\n\n\
+while idle): once space returns it commits again without a restart. A data directory that turns \
+read-only (ext4 mounted errors=remount-ro after a disk error: findmnt shows emergency_ro, and mount \
+-o remount,rw is refused) gets the same answers but does not come back by itself. To recover: stop \
+emgd (SIGTERM: it exits 1 with cannot close the store cleanly, leaving no emg.clean, so the next \
+start runs the check of STORE RECOVERY; what it acknowledged is in emg.sqlite and \
+emg.sqlite-wal), umount the file system, \
+e2fsck -fy its device, mount it again and start emgd, which replays the -wal and sends every \
+message it acknowledged.\n\n\
 STORE RECOVERY: at start emgd runs SQLite's PRAGMA quick_check on datadir/emg.sqlite (a full read \
 of the file: 7 s warm, 20 s cold for a 300 MB store of 1,000,000 messages and routelog rows on a \
 loaded 2-core machine, 0.4-0.5 s of it CPU) when the last run did not shut down cleanly: a clean \

@@ -5,8 +5,15 @@
 //! commits again by itself (no restart), `/health` is 200 again, and every message that was
 //! acknowledged reaches the npm `smpp` SMSC.
 //!
+//! The data directory also turns read-only (ext4 on a loop device, `errors=remount-ro`, after a
+//! file-system error) under load: the same temporary errors, then the recovery of emgd(8)
+//! STORE FAULTS, and nothing acknowledged is lost.
+//!
 //! Mounting needs root: the tests run as root here and in CI, and a test that cannot mount
 //! fails (it never skips).
+//!
+//! Over ~600 lines on purpose: every store-fault scenario (disk full, read-only, corruption,
+//! the start-time check) in one file beside the load and health helpers they share.
 
 mod support;
 
@@ -17,6 +24,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::loop_ext4::LoopExt4;
 use support::peers::{curl, wait_for};
 use support::smsc::{texts, Smsc};
 use support::{smpplib, Setup};
@@ -119,8 +127,9 @@ fn submit_batch(port: u16, tag: &str, count: usize, seen: &Mutex<Seen>) {
     }
 }
 
-#[test]
-fn disk_full_answers_temporary_errors_loses_nothing_and_recovers_without_restart() {
+/// A gateway routing 5* to the npm SMSC on `smsc_port`, with metrics and an HTTP listener:
+/// (setup, smsc port, metrics port, HTTP port).
+fn fault_setup() -> (Setup, u16, u16, u16) {
     let smsc_port = free_port();
     let (metrics, http) = (free_port(), free_port());
     let extra = format!(
@@ -149,6 +158,32 @@ address = "127.0.0.1:{http}"
         "",
         &extra,
     );
+    (setup, smsc_port, metrics, http)
+}
+
+/// An HTTP submit while the store cannot commit: 503 with Retry-After, or (`may_take`: a full
+/// disk whose WAL still had room for it) taken.
+fn http_refused_temporarily(http: u16, may_take: bool) {
+    let (code, head) = curl(
+        &format!("http://127.0.0.1:{http}/bin/send?username=demo&password=demo&from=emg&to=5550001&text=full"),
+        &["-i"],
+    );
+    if code == 503 {
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after:"),
+            "HTTP's temporary refusal carries Retry-After:\n{head}"
+        );
+    } else {
+        assert!(
+            may_take && (code == 200 || code == 202),
+            "HTTP answer while the store cannot commit: {head}"
+        );
+    }
+}
+
+#[test]
+fn disk_full_answers_temporary_errors_loses_nothing_and_recovers_without_restart() {
+    let (setup, smsc_port, metrics, http) = fault_setup();
     let data = setup.dir.path().join("data");
     let _tmpfs = Tmpfs::mount(&data, 12);
     let state = setup.dir.path().join("smsc.json");
@@ -212,22 +247,7 @@ address = "127.0.0.1:{http}"
     assert_eq!(metric(metrics, "emg_store_healthy"), 0.0);
 
     // HTTP while the disk is still full: 503 with Retry-After.
-    let (code, head) = curl(
-        &format!("http://127.0.0.1:{http}/bin/send?username=demo&password=demo&from=emg&to=5550001&text=full"),
-        &["-i"],
-    );
-    if code == 503 {
-        assert!(
-            head.to_ascii_lowercase().contains("retry-after:"),
-            "HTTP's temporary refusal carries Retry-After:\n{head}"
-        );
-    } else {
-        // The WAL had room for this one request: it was taken, not lost.
-        assert!(
-            code == 200 || code == 202,
-            "HTTP answer on a full disk: {head}"
-        );
-    }
+    http_refused_temporarily(http, true);
 
     // Space returns: emgd commits again by itself.
     std::fs::remove_file(&filler).unwrap();
@@ -260,6 +280,158 @@ address = "127.0.0.1:{http}"
     assert!(
         delivered,
         "every acknowledged message delivered ({} acknowledged, missing e.g. {missing:?})",
+        acked.len()
+    );
+}
+
+/// The data directory turns read-only under load, as ext4 does on a disk error
+/// (`errors=remount-ro`, with emg.sqlite and its -wal open): submits get the temporary errors,
+/// `/health` is 503 and the failures are counted, emgd keeps running; then the recovery of
+/// emgd(8) STORE FAULTS (stop emgd, umount, e2fsck -fy, mount, start) and every message that
+/// was acknowledged, before or during the fault, reaches the SMSC, which is down until then.
+#[test]
+fn read_only_data_dir_answers_temporary_errors_and_loses_nothing_after_recovery() {
+    let (setup, smsc_port, metrics, http) = fault_setup();
+    let data = setup.dir.path().join("data");
+    let disk = LoopExt4::mount(&setup.dir.path().join("data.img"), &data, 64);
+    // The SMSC is down until the recovery: what emgd acknowledged is still queued in the store
+    // when the disk fails, and only the recovered store can deliver it.
+    let mut daemon = setup.start();
+    assert!(
+        wait_for(Duration::from_secs(20), || health(metrics).0 == 200),
+        "emgd healthy at start"
+    );
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    submit_batch(setup.smpp_port, "before ", 50, &seen);
+    assert_eq!(seen.lock().unwrap().acked.len(), 50);
+    assert!(
+        data.join("emg.sqlite-wal").exists(),
+        "the store's -wal file is open when the disk fails"
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (seen, stop, port) = (seen.clone(), stop.clone(), setup.smpp_port);
+        std::thread::spawn(move || {
+            let mut batch = 0;
+            while !stop.load(Ordering::Relaxed) {
+                submit_batch(port, &format!("b{batch} "), 100, &seen);
+                batch += 1;
+            }
+        })
+    };
+    // The first loaded batch taken, the next one under way: the disk fails.
+    assert!(
+        wait_for(Duration::from_secs(60), || seen.lock().unwrap().acked.len()
+            >= 150),
+        "the first batch under load is taken"
+    );
+    disk.trigger_error();
+    let probe = std::fs::write(data.join("probe"), "x").unwrap_err();
+    assert_eq!(
+        probe.raw_os_error(),
+        Some(30),
+        "EROFS after the error: {probe}"
+    );
+    assert!(
+        disk.options().contains("emergency_ro"),
+        "{}",
+        disk.options()
+    );
+
+    let mut went_unhealthy = None;
+    let refused = wait_for(Duration::from_secs(120), || {
+        if went_unhealthy.is_none() {
+            let (code, body) = health(metrics);
+            if code == 503 {
+                went_unhealthy = Some(body);
+            }
+        }
+        seen.lock().unwrap().refused.contains(&ESME_RMSGQFUL) && went_unhealthy.is_some()
+    });
+    let statuses: HashSet<u64> = seen.lock().unwrap().refused.iter().copied().collect();
+    assert!(
+        refused,
+        "a read-only data dir refuses submits with ESME_RMSGQFUL and /health goes 503 (refusals seen: {statuses:?}, health: {went_unhealthy:?})\n{}",
+        daemon.stderr_text()
+    );
+    assert_eq!(
+        statuses,
+        HashSet::from([ESME_RMSGQFUL]),
+        "every refusal is the temporary ESME_RMSGQFUL, never ESME_RSYSERR (0x08)"
+    );
+    let why = went_unhealthy.unwrap();
+    assert!(
+        why.contains("store commits failing"),
+        "health says why: {why}"
+    );
+    assert!(metric(metrics, "emg_store_commit_failures_total") > 0.0);
+    assert_eq!(metric(metrics, "emg_store_healthy"), 0.0);
+    http_refused_temporarily(http, false);
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    // Still running and still refusing: nothing crashed.
+    assert_eq!(health(metrics).0, 503, "emgd still answers while read-only");
+    let during = seen.lock().unwrap().acked.len();
+    let log = daemon.stderr_text();
+    assert!(
+        !log.contains("panicked"),
+        "no panic while read-only:\n{log}"
+    );
+    eprintln!(
+        "read-only: {during} acknowledged, {} refused, {} failed commits",
+        seen.lock().unwrap().refused.len(),
+        metric(metrics, "emg_store_commit_failures_total")
+    );
+
+    // Recovery: stop emgd, umount, e2fsck -fy, mount, start.
+    // It cannot checkpoint or leave emg.clean: it says so and exits 1, so the next start checks.
+    let stopped = daemon.terminate(Duration::from_secs(30));
+    let log = daemon.stderr_text();
+    assert_eq!(
+        stopped.as_ref().ok().and_then(|s| s.code()),
+        Some(1),
+        "emgd stops on SIGTERM while read-only, exit 1: {stopped:?}\n{log}"
+    );
+    assert!(
+        log.contains("emgd: cannot close the store cleanly: store database error: disk I/O error"),
+        "{log}"
+    );
+    disk.check_and_remount();
+    let daemon = setup.start();
+    let smsc = Smsc::start(smsc_port, setup.dir.path().join("smsc.json"), &[]);
+    assert!(
+        wait_for(Duration::from_secs(30), || health(metrics).0 == 200),
+        "/health is 200 after the recovery: {:?}",
+        health(metrics)
+    );
+    assert!(
+        daemon
+            .stderr_text()
+            .contains("did not shut down cleanly last time (no emg.clean); running quick_check"),
+        "the restart checks the store:\n{}",
+        daemon.stderr_text()
+    );
+    let refusals = seen.lock().unwrap().refused.len();
+    submit_batch(setup.smpp_port, "after ", 50, &seen);
+    assert_eq!(
+        seen.lock().unwrap().refused.len(),
+        refusals,
+        "nothing refused after recovery"
+    );
+
+    let acked = seen.lock().unwrap().acked.clone();
+    let delivered = wait_for(Duration::from_secs(120), || {
+        acked.is_subset(&texts(&smsc.state()))
+    });
+    let missing: Vec<_> = acked
+        .difference(&texts(&smsc.state()))
+        .take(10)
+        .cloned()
+        .collect();
+    assert!(
+        delivered,
+        "every acknowledged message delivered ({} acknowledged, {during} before the recovery, missing e.g. {missing:?})",
         acked.len()
     );
 }

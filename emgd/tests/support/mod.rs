@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod kannel_in;
+pub mod loop_ext4;
 pub mod mgp;
 pub mod modem;
 pub mod peers;
