@@ -15,8 +15,8 @@
 //! kept together so the locking reads in one place; the lanes' bookkeeping is in
 //! [`waiting`], the parts' order in [`parts`].
 
-pub mod handover;
 mod fence;
+pub mod handover;
 mod parts;
 mod reserve;
 mod waiting;
