@@ -2,6 +2,7 @@
 //! submits with user_message_reference, source_port and destination_port; emgd stores them
 //! with the message and the npm `smpp` SMSC (tests/peers/smsc/smsc.js) receives them on the
 //! outgoing submit_sm. Through an SMPP 3.3 connector they are left out (3.3 has no TLVs).
+//! The validity_period a client gives goes on too, as what is left of it.
 //!
 //! Needs node, `npm ci --prefix tests/peers/smsc` and smpplib (scripts/test installs them).
 
@@ -18,6 +19,11 @@ const COUNT: usize = 50;
 /// smpplib sends COUNT messages with TLVs (and `registered_delivery`, 0: none) through an
 /// SMPP connector with `more`; what the SMSC got.
 fn run(more: &str, registered_delivery: &str) -> Vec<Value> {
+    run_with(more, registered_delivery, &[])
+}
+
+/// As [`run`], the smpplib client also given `client_args`.
+fn run_with(more: &str, registered_delivery: &str, client_args: &[&str]) -> Vec<Value> {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let smsc = Smsc::start(port, dir.path().join("smsc.json"), &[]);
@@ -53,6 +59,7 @@ password = "secret"
         ]
         .into_iter()
         .chain((registered_delivery == "0").then_some("--no-dlr"))
+        .chain(client_args.iter().copied())
         .collect::<Vec<_>>(),
     );
     assert_eq!(report["accepted"].as_array().unwrap().len(), COUNT);
@@ -75,6 +82,63 @@ fn user_message_reference_and_ports_reach_the_smsc() {
         assert_eq!(s["user_message_reference"], i, "{s}");
         assert_eq!(s["source_port"], 0x1234, "{s}");
         assert_eq!(s["destination_port"], 0x5678, "{s}");
+        assert_eq!(
+            s["validity_us"],
+            Value::Null,
+            "no validity given, none sent: {s}"
+        );
+    }
+}
+
+const SECOND: i64 = 1_000_000;
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The instant the SMSC read from each submit's validity_period.
+fn validities(got: &[Value]) -> Vec<i64> {
+    assert_eq!(got.len(), COUNT);
+    got.iter()
+        .map(|s| {
+            s["validity_us"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("the SMSC got no validity: {s}"))
+        })
+        .collect()
+}
+
+/// smpplib gives a relative validity (1 day 2 hours); the SMSC reads an instant that far
+/// from when emgd took the message: after the client started, before the SMSC had it, less
+/// the second emgd rounds down.
+#[test]
+fn a_relative_validity_reaches_the_smsc() {
+    let period = (24 + 2) * 3600 * SECOND;
+    let started = now_us();
+    let got = run_with("", "0", &["--validity", "000001020000000R"]);
+    for (s, validity) in got.iter().zip(validities(&got)) {
+        let arrived = s["at_us"].as_i64().unwrap();
+        assert!(
+            (started + period - 2 * SECOND..=arrived + period + SECOND).contains(&validity),
+            "validity {validity} µs, client started {started}, SMSC had it at {arrived}: {s}"
+        );
+    }
+}
+
+/// smpplib gives an absolute validity three hours ahead, written in a time zone two hours
+/// (8 quarter hours) ahead of UTC; the SMSC reads the same instant, less up to the second
+/// emgd rounds down (plus the moment the submit_sm took to reach it).
+#[test]
+fn an_absolute_validity_reaches_the_smsc() {
+    let until = (now_us() / SECOND + 3 * 3600) * SECOND;
+    let local = chrono::DateTime::from_timestamp_micros(until + 2 * 3600 * SECOND).unwrap();
+    let field = format!("{}008+", local.format("%y%m%d%H%M%S"));
+    let got = run_with("", "0", &["--validity", &field]);
+    for (s, validity) in got.iter().zip(validities(&got)) {
+        assert!(
+            (until - 2 * SECOND..=until + SECOND).contains(&validity),
+            "{field:?} is {until} µs, the SMSC read {validity}: {s}"
+        );
     }
 }
 

@@ -38,8 +38,9 @@
 // session number, esm_class, data_coding, the UDH information elements in hex, the sar_* TLVs,
 // whether the text came in message_payload, and the decoded text.
 // `<out>.submits` gets each accepted submit_sm's addresses (with TON/NPI), text, and its
-// user_message_reference, source_port and destination_port TLVs (null when absent), and
-// when it arrived (`at_us`, Unix µs). With
+// user_message_reference, source_port and destination_port TLVs (null when absent), the
+// instant its validity_period says as the npm `smpp` package reads it (`validity_us`, Unix µs;
+// null when empty, the SMSC's default), and when it arrived (`at_us`, Unix µs). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
 // `--bench` (the side-by-side benchmark, emgbench --kannel) keeps no record per message, only
@@ -324,6 +325,7 @@ function record(sessionNo, pdu, text) {
 		source_port: pdu.source_port === undefined ? null : pdu.source_port,
 		destination_port: pdu.dest_port === undefined ? null : pdu.dest_port,
 		registered_delivery: pdu.registered_delivery,
+		validity_us: pdu.validity_period instanceof Date ? pdu.validity_period.getTime() * 1000 : null,
 		at_us: Date.now() * 1000,
 	}) + '\n');
 }
