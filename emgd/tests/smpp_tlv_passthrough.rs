@@ -3,6 +3,7 @@
 //! language_indicator and callback_num; emgd stores them
 //! with the message and the npm `smpp` SMSC (tests/peers/smsc/smsc.js) receives them on the
 //! outgoing submit_sm. Through an SMPP 3.3 connector they are left out (3.3 has no TLVs).
+//! The validity_period a client gives goes on too, as what is left of it.
 //!
 //! Needs node, `npm ci --prefix tests/peers/smsc` and smpplib (scripts/test installs them).
 
@@ -19,7 +20,7 @@ const COUNT: usize = 50;
 /// smpplib sends COUNT messages with TLVs (and `registered_delivery`, 0: none) through an
 /// SMPP connector with `more`; what the SMSC got.
 fn run(more: &str, registered_delivery: &str) -> Vec<Value> {
-    run_with(&[], more, registered_delivery).0
+    run_with(&[], &[], more, registered_delivery).0
 }
 
 /// What a run leaves for its test to look at: smpplib's report, the SMSC and its files, the
@@ -32,8 +33,14 @@ struct Ran {
     _daemon: tests::daemon::Daemon,
 }
 
-/// The same with the SMSC started with `smsc_args`; also what the test may look at next.
-fn run_with(smsc_args: &[&str], more: &str, registered_delivery: &str) -> (Vec<Value>, Ran) {
+/// The same with the SMSC started with `smsc_args` and the smpplib client also given
+/// `client_args`; also what the test may look at next.
+fn run_with(
+    smsc_args: &[&str],
+    client_args: &[&str],
+    more: &str,
+    registered_delivery: &str,
+) -> (Vec<Value>, Ran) {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let smsc = Smsc::start(port, dir.path().join("smsc.json"), smsc_args);
@@ -69,6 +76,7 @@ password = "secret"
         ]
         .into_iter()
         .chain((registered_delivery == "0").then_some("--no-dlr"))
+        .chain(client_args.iter().copied())
         .collect::<Vec<_>>(),
     );
     assert_eq!(report["accepted"].as_array().unwrap().len(), COUNT);
@@ -106,6 +114,63 @@ fn user_message_reference_ports_privacy_language_and_callback_num_reach_the_smsc
             (&callback["ton"], &callback["npi"], &callback["number"]),
             (&1.into(), &1.into(), &"4670001".into()),
             "{s}"
+        );
+        assert_eq!(
+            s["validity_us"],
+            Value::Null,
+            "no validity given, none sent: {s}"
+        );
+    }
+}
+
+const SECOND: i64 = 1_000_000;
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The instant the SMSC read from each submit's validity_period.
+fn validities(got: &[Value]) -> Vec<i64> {
+    assert_eq!(got.len(), COUNT);
+    got.iter()
+        .map(|s| {
+            s["validity_us"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("the SMSC got no validity: {s}"))
+        })
+        .collect()
+}
+
+/// smpplib gives a relative validity (1 day 2 hours); the SMSC reads an instant that far
+/// from when emgd took the message: after the client started, before the SMSC had it, less
+/// the second emgd rounds down.
+#[test]
+fn a_relative_validity_reaches_the_smsc() {
+    let period = (24 + 2) * 3600 * SECOND;
+    let started = now_us();
+    let got = run_with(&[], &["--validity", "000001020000000R"], "", "0").0;
+    for (s, validity) in got.iter().zip(validities(&got)) {
+        let arrived = s["at_us"].as_i64().unwrap();
+        assert!(
+            (started + period - 2 * SECOND..=arrived + period + SECOND).contains(&validity),
+            "validity {validity} µs, client started {started}, SMSC had it at {arrived}: {s}"
+        );
+    }
+}
+
+/// smpplib gives an absolute validity three hours ahead, written in a time zone two hours
+/// (8 quarter hours) ahead of UTC; the SMSC reads the same instant, less up to the second
+/// emgd rounds down (plus the moment the submit_sm took to reach it).
+#[test]
+fn an_absolute_validity_reaches_the_smsc() {
+    let until = (now_us() / SECOND + 3 * 3600) * SECOND;
+    let local = chrono::DateTime::from_timestamp_micros(until + 2 * 3600 * SECOND).unwrap();
+    let field = format!("{}008+", local.format("%y%m%d%H%M%S"));
+    let got = run_with(&[], &["--validity", &field], "", "0").0;
+    for (s, validity) in got.iter().zip(validities(&got)) {
+        assert!(
+            (until - 2 * SECOND..=until + SECOND).contains(&validity),
+            "{field:?} is {until} µs, the SMSC read {validity}: {s}"
         );
     }
 }
@@ -145,7 +210,7 @@ fn sme_acknowledgement_bits_of_registered_delivery_reach_the_smsc() {
 /// is routed to `sim1`, where an MO for 461... would go).
 #[test]
 fn an_sme_acknowledgement_from_the_smsc_is_neither_a_receipt_nor_mo() {
-    let (_, ran) = run_with(&["--sme-ack", "--dlr-delay", "300"], "", "5");
+    let (_, ran) = run_with(&["--sme-ack", "--dlr-delay", "300"], &[], "", "5");
     let Ran {
         report,
         smsc,

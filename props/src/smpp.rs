@@ -57,8 +57,10 @@ pub fn decode_stream(data: &[u8]) {
 }
 
 /// Round-trip property: a PDU inside the spec's limits encodes to exactly `encoded_len`
-/// octets and decodes to itself.
+/// octets and decodes to itself; and a relative time written for a period (a validity we
+/// pass on) reads back as that period.
 pub fn roundtrip(data: &[u8]) {
+    relative_time_roundtrip(data);
     let Some(p) = crate::generate(data, pdu) else {
         return;
     };
@@ -66,6 +68,21 @@ pub fn roundtrip(data: &[u8]) {
     assert_eq!(wire.len(), p.encoded_len(), "{p:?}");
     assert_eq!(decode(&mut wire, u32::MAX), Ok(Some(p)));
     assert!(wire.is_empty());
+}
+
+fn relative_time_roundtrip(data: &[u8]) {
+    let Some((period, now)) = crate::generate(data, |u| {
+        Ok((
+            u.int_in_range(0..=time::MAX_RELATIVE_SECS)?,
+            u.int_in_range(0..=4_102_444_800_000_000i64)?,
+        ))
+    }) else {
+        return;
+    };
+    let field = relative_time(period);
+    assert_eq!(field.len(), 16, "{field:?}");
+    let back = parse_time(&field, now).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, Some(now + period as i64 * 1_000_000), "{field:?}");
 }
 
 /// A C-octet string of at most `max` octets with its NUL, as the decoder's limits say.

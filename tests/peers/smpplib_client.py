@@ -33,6 +33,8 @@ def main():
                          "privacy_indicator 2, language_indicator 1, callback_num 4670001")
     ap.add_argument("--schedule-in", type=int, default=0,
                     help="schedule_delivery_time this many seconds from now (relative time)")
+    ap.add_argument("--validity", default="",
+                    help="validity_period of each submit, as given (relative ...R or absolute ...+/-)")
     ap.add_argument("--registered-delivery", type=int, default=1,
                     help="registered_delivery of each submit (--no-dlr: 0)")
     ap.add_argument("--bind-only", action="store_true", help="only bind, report the status")
@@ -159,6 +161,8 @@ def main():
             m, sec = divmod(args.schedule_in, 60)
             h, m = divmod(m, 60)
             body["schedule_delivery_time"] = "000000%02d%02d%02d000R" % (h, m, sec)
+        if args.validity:
+            body["validity_period"] = args.validity
         if args.tlvs:
             body["user_message_reference"] = i
             body["source_port"] = 0x1234

@@ -28,7 +28,7 @@ pub use pdu::{
     ReplaceSm, Sm, SmppAddr, SubmitMulti, UnsuccessSme, HEADER_LEN,
 };
 pub use receipt::Receipt;
-pub use time::{parse_time, BadTime};
+pub use time::{parse_time, relative_time, BadTime};
 pub use tlv::Tlv;
 
 /// Default upper bound on command_length. Real PDUs stay far below (a submit_sm with a full

@@ -2,7 +2,8 @@
 //!
 //! Absolute: `YYMMDDhhmmsstnnp`, local time `nn` quarter hours ahead (`+`) or behind (`-`) UTC.
 //! Relative: `YYMMDDhhmmss000R`, an interval from now. Empty means "not set". The caller
-//! passes `now`, so nothing here reads a clock.
+//! passes `now`, so nothing here reads a clock. [`parse_time`] reads both formats;
+//! [`relative_time`] writes the relative one.
 
 use thiserror::Error;
 
@@ -12,6 +13,31 @@ use thiserror::Error;
 pub struct BadTime(pub String);
 
 const US: i64 = 1_000_000;
+
+/// A relative period's "year" and "month", in days, as SMSCs count them (and [`parse_time`]).
+const YEAR_DAYS: u64 = 365;
+const MONTH_DAYS: u64 = 30;
+
+/// The longest period a relative time can say: just under 100 of its years.
+pub const MAX_RELATIVE_SECS: u64 = 100 * YEAR_DAYS * 86_400 - 1;
+
+/// `period_secs` from now as a relative time, `YYMMDDhhmmss000R`, each field carried into the
+/// next as far as it goes (90 minutes is `000000013000000R`), so a period under 30 days uses
+/// no month or year, whose lengths SMSCs count differently. Longer than
+/// [`MAX_RELATIVE_SECS`] says that.
+pub fn relative_time(period_secs: u64) -> String {
+    let secs = period_secs.min(MAX_RELATIVE_SECS);
+    let (days, day_secs) = (secs / 86_400, secs % 86_400);
+    let (years, year_days) = (days / YEAR_DAYS, days % YEAR_DAYS);
+    // 360 to 364 days into a year are 12 months and some days: a year is not 12 months.
+    let (months, month_days) = (year_days / MONTH_DAYS, year_days % MONTH_DAYS);
+    format!(
+        "{years:02}{months:02}{month_days:02}{:02}{:02}{:02}000R",
+        day_secs / 3600,
+        day_secs / 60 % 60,
+        day_secs % 60
+    )
+}
 
 /// When `field` says, in Unix microseconds; `None` for an empty field.
 pub fn parse_time(field: &str, now_us: i64) -> Result<Option<i64>, BadTime> {
@@ -29,8 +55,7 @@ pub fn parse_time(field: &str, now_us: i64) -> Result<Option<i64>, BadTime> {
     let quarters = num(13);
     match b[15] {
         b'R' => {
-            // A relative period's "month" and "year" are 30 and 365 days, as SMSCs count them.
-            let days = yy * 365 + mo * 30 + dd;
+            let days = yy * YEAR_DAYS as i64 + mo * MONTH_DAYS as i64 + dd;
             let secs = ((days * 24 + hh) * 60 + mi) * 60 + ss;
             Ok(Some(now_us + secs * US))
         }
@@ -104,6 +129,49 @@ mod tests {
         ];
         for (field, want) in cases {
             assert_eq!(parse_time(field, NOW), Ok(*want), "{field:?}");
+        }
+    }
+
+    #[test]
+    fn relative_times_are_written_as_the_spec_says() {
+        let day = 86_400;
+        let cases: &[(u64, &str)] = &[
+            (0, "000000000000000R"),
+            (10, "000000000010000R"),
+            // 3.4 §7.1.1.2's example: 2 years, 6 months, 10 days, 23:34:29.
+            (
+                (2 * 365 + 6 * 30 + 10) * day + 23 * 3600 + 34 * 60 + 29,
+                "020610233429000R",
+            ),
+            (90 * 60, "000000013000000R"),
+            (day + 2 * 3600 + 3 * 60 + 4, "000001020304000R"),
+            (29 * day, "000029000000000R"),
+            (30 * day, "000100000000000R"),
+            (364 * day, "001204000000000R"),
+            (365 * day, "010000000000000R"),
+            (MAX_RELATIVE_SECS, "991204235959000R"),
+            (u64::MAX, "991204235959000R"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(relative_time(*secs), *want, "{secs} s");
+        }
+    }
+
+    #[test]
+    fn a_written_relative_time_reads_back_as_the_same_period() {
+        for secs in [
+            0,
+            1,
+            59,
+            3600,
+            86_399,
+            86_400,
+            2_591_999,
+            31_535_999,
+            MAX_RELATIVE_SECS,
+        ] {
+            let back = parse_time(&relative_time(secs), NOW).unwrap();
+            assert_eq!(back, Some(NOW + secs as i64 * US), "{secs} s");
         }
     }
 

@@ -48,8 +48,9 @@
 // user_message_reference, source_port, destination_port, privacy_indicator,
 // language_indicator, callback_num (as the npm package decodes it: a list of { digit_mode,
 // ton, npi, number }) and billing_identification ({ format, data }) TLVs (null when
-// absent), and
-// when it arrived (`at_us`, Unix µs). With
+// absent), the instant its validity_period says as the npm `smpp` package reads it
+// (`validity_us`, Unix µs; null when empty, the SMSC's default), and when it arrived
+// (`at_us`, Unix µs). With
 // `--mo-reply`, every accepted submit is answered by an MO deliver_sm from its destination to
 // its source with the text "re:" + its text; `<out>.mo` gets each MO's deliver_sm_resp status.
 // `--bench` (the side-by-side benchmark, emgbench --kannel) keeps no record per message, only
@@ -352,6 +353,7 @@ function record(sessionNo, pdu, text) {
 			data: pdu.billing_identification.data.toString('latin1'),
 		},
 		registered_delivery: pdu.registered_delivery,
+		validity_us: pdu.validity_period instanceof Date ? pdu.validity_period.getTime() * 1000 : null,
 		at_us: Date.now() * 1000,
 	}) + '\n');
 }

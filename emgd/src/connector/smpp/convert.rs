@@ -9,7 +9,7 @@ use common::concat::{split_encoded, Method};
 use common::dlr::{mask, DlrStatus};
 use common::gsm::{Concat, Udh};
 use common::message::{Address, Message, Origin};
-use common::smpp::{status, tlv, Body, DataSm, Pdu, Receipt, Sm, SmppAddr, Tlv};
+use common::smpp::{relative_time, status, tlv, Body, DataSm, Pdu, Receipt, Sm, SmppAddr, Tlv};
 use config::SplitMethod;
 
 pub fn smpp_addr(a: &Address) -> SmppAddr {
@@ -184,6 +184,21 @@ pub fn parts_of(m: &Message, method: SplitMethod) -> Vec<Sm> {
             sm
         })
         .collect()
+}
+
+/// The validity_period of a submit_sm leaving at `now_us` for a message that expires at
+/// `expires_us`: empty (the SMSC's default) for one without a validity, else what is left of
+/// it as a relative time. Relative rather than absolute, so a clock that differs between us
+/// and the SMSC moves nothing, and no time zone is involved. Whole seconds, rounded down, so
+/// the SMSC never keeps it longer than the client asked; at least one, as a relative 0 can
+/// read as "no validity". An expired message fails in the outbox before it gets here; one
+/// that ran out while its part waited for the window goes with that one second.
+pub fn validity_period(expires_us: Option<i64>, now_us: i64) -> String {
+    let Some(expires_us) = expires_us else {
+        return String::new();
+    };
+    let left = (expires_us.saturating_sub(now_us) / 1_000_000).max(1);
+    relative_time(left as u64)
 }
 
 /// The concatenation reference for `m`'s parts: from its id, never 0, so two long messages
@@ -444,6 +459,24 @@ mod tests {
     }
 
     const TEXT: &str = "id:0000A1B2 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:UNDELIV err:042 text:hello";
+
+    #[test]
+    fn the_validity_left_goes_on_as_a_relative_time() {
+        const NOW: i64 = 1_795_435_200_000_000;
+        let cases: &[(Option<i64>, &str)] = &[
+            (None, ""),
+            (Some(NOW + 3_600_000_000), "000000010000000R"),
+            // Rounded down: the SMSC never keeps it longer than asked.
+            (Some(NOW + 89_999_999), "000000000129000R"),
+            (Some(NOW + 2 * 86_400_000_000), "000002000000000R"),
+            // Ran out while waiting for the window: the least there is.
+            (Some(NOW + 500_000), "000000000001000R"),
+            (Some(NOW - 5_000_000), "000000000001000R"),
+        ];
+        for (expires, want) in cases {
+            assert_eq!(validity_period(*expires, NOW), *want, "{expires:?}");
+        }
+    }
 
     #[test]
     fn receipt_tlvs_are_preferred() {

@@ -3,12 +3,14 @@
 //! The runtime connects each instance over TCP, keeps the window, the keepalive
 //! (enquire_link), `idletimeout`, retries and closing; this driver binds (transceiver,
 //! transmitter or receiver, SMPP 3.3/3.4/5.0), submits each message as submit_sm (its parts
-//! as `split` says), reads the SMSC's answers, and takes delivery receipts and MO messages
+//! as `split` says, each with what is left of the message's validity), reads the SMSC's answers, and takes delivery receipts and MO messages
 //! (deliver_sm, data_sm), each answered once the gateway has recorded it.
 
 use super::codec::{self, SmppCodec};
 use super::congestion::{self, Congestion};
-use super::convert::{message_from_sm, parse_receipt, parts_of, sm_of_data_sm, WithStatus};
+use super::convert::{
+    message_from_sm, parse_receipt, parts_of, sm_of_data_sm, validity_period, WithStatus,
+};
 use crate::connector::runtime::driver::{Ctl, Driver, Flow, Kind, Login, LoginRefused};
 use crate::connector::runtime::link::Link;
 use crate::connector::runtime::outbox::Answer;
@@ -64,6 +66,13 @@ const INTERMEDIATE_NOTIFICATION: u8 = 0x20;
 /// interface_version of SMPP 3.3.
 const SMPP_3_3: u8 = 0x33;
 
+/// A submit_sm waiting for the window, with when its message expires: its validity_period
+/// is written as it leaves, so the time it waited is not given to the SMSC as well.
+pub struct Submit {
+    sm: Sm,
+    expires_us: Option<i64>,
+}
+
 /// One session with the SMSC.
 pub struct Esme {
     bind_command: u32,
@@ -83,7 +92,7 @@ fn bind_word(mode: BindMode) -> &'static str {
 
 impl Driver for Esme {
     type Codec = SmppCodec;
-    type Part = Sm;
+    type Part = Submit;
     const SEQUENCES: SeqSpace = codec::SEQUENCES;
     const KEEPALIVE: &'static str = "enquire_link";
 
@@ -143,17 +152,27 @@ impl Driver for Esme {
         Some(Pdu::new(command::UNBIND, seq, Body::Empty))
     }
 
-    fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Sm> {
+    fn parts(&mut self, cfg: &config::Connector, wire: &Message) -> Vec<Submit> {
         let mut parts = parts_of(wire, cfg.split);
         if cfg.interface_version == SMPP_3_3 {
             // SMPP 3.3 has no optional parameters: an SMSC of that version may refuse them.
             parts.iter_mut().for_each(|sm| sm.tlvs.clear());
         }
         parts
+            .into_iter()
+            .map(|sm| Submit {
+                sm,
+                expires_us: wire.expires_us,
+            })
+            .collect()
     }
 
-    fn request(&mut self, sm: Sm, seq: u32) -> Pdu {
+    fn request(&mut self, part: Submit, seq: u32) -> Pdu {
         self.congestion.sent(Instant::now());
+        let sm = Sm {
+            validity_period: validity_period(part.expires_us, crate::clock::now_us()),
+            ..part.sm
+        };
         Pdu::new(command::SUBMIT_SM, seq, Body::SubmitSm(sm))
     }
 
