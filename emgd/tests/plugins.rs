@@ -622,3 +622,126 @@ fn a_hook_injects_a_delivery_report() {
         s.log("connector.http-in")
     );
 }
+
+const RELAY: &str = r#"-- On the send path: a message leaving with "SEND <id> <state>" reports that id's fate
+-- (before_send), and the receipt of any message that left here reports ext-7002's (on_dlr).
+function before_send(msg)
+  local id, state = string.match(msg.message or "", "^SEND (%S+) (%S+)$")
+  if id then
+    emg.report(id, state)
+  end
+end
+function on_dlr(msg)
+  if msg.messagestate == "DELIVRD" then
+    emg.report("ext-7002", "UNDELIVERABLE")
+  end
+end
+"#;
+
+/// `emg.report` on the send path: two messages from smpplib left on an EBE connector with
+/// `dlr_support` (the program printed `ext-7001` and `ext-7002`); a third, to `sim1`, carries
+/// "SEND ext-7001 DELIVERED", which `before_send` on `sim1` reports, and its receipt from the
+/// simulator runs `on_dlr`, which reports ext-7002 UNDELIVERABLE. Both smpplib clients, still
+/// bound, get those receipts; the third gets its own; emgd serves on and stops cleanly.
+#[test]
+fn before_send_and_on_dlr_inject_delivery_reports() {
+    let ebe = tempfile::tempdir().unwrap();
+    let program = ebe.path().join("send.sh");
+    std::fs::write(
+        &program,
+        "#!/bin/sh\ncat > /dev/null\necho \"ext-$EMG_DESTADDR\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (s, _http) = setup(
+        &[("relay.lua", RELAY)],
+        &format!(
+            "[plugin.relay]\nscript = \"relay.lua\"\n\n[connector.ebe]\ntype = \"outgoing\"\n\
+             protocol = \"ebe\"\naddress = \"{}\"\ndlr_support = true\n\n\
+             [[route]]\nprefix = \"7\"\nto = \"ebe\"\n",
+            program.display()
+        ),
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap().replace(
+        "[connector.sim1]\n",
+        "[connector.sim1]\nplugins = [\"relay\"]\n",
+    );
+    std::fs::write(&s.config, text).unwrap();
+    let mut daemon = s.start();
+    let client = |dest: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--port".to_string(),
+            s.smpp_port.to_string(),
+            "--count".into(),
+            "1".into(),
+            "--dest".into(),
+            dest.into(),
+            "--timeout".into(),
+            "60".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        Command::new("python3")
+            .arg(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../tests/peers/smpplib_client.py"),
+            )
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs")
+    };
+    let first = client("7001", &[]);
+    let second = client("7002", &[]);
+    let db = s.db();
+    let sent = || {
+        db.number(
+            "SELECT COUNT(*) FROM messages WHERE target = 'ebe' AND remote_id IN ('ext-7001', 'ext-7002')",
+        )
+    };
+    assert!(
+        wait_for(Duration::from_secs(30), || sent() == 2),
+        "the EBE program never took both"
+    );
+    let trigger = client("46700", &["--text", "SEND ext-7001 DELIVERED"]);
+
+    let report = |child: std::process::Child| -> (String, Value) {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = r["accepted"][0].as_str().expect("accepted").to_string();
+        (id, r)
+    };
+    let (id, r) = report(trigger);
+    assert_eq!(
+        r["receipts"][&id]["state"], 2,
+        "the trigger's own receipt: {r}"
+    );
+    let (id, r) = report(first);
+    assert_eq!(
+        r["receipts"][&id]["state"], 2,
+        "before_send's DELIVERED reached smpplib: {r}"
+    );
+    let (id, r) = report(second);
+    assert_eq!(
+        r["receipts"][&id]["state"], 5,
+        "on_dlr's UNDELIVERABLE reached smpplib: {r}"
+    );
+    assert!(
+        daemon.terminate(Duration::from_secs(30)).unwrap().success(),
+        "emgd stops cleanly"
+    );
+    for origid in ["ext-7001", "ext-7002"] {
+        assert!(
+            s.log("connector.ebe")
+                .contains(&format!("DLR INJECTED (info=\"{origid}")),
+            "{}",
+            s.log("connector.ebe")
+        );
+    }
+}

@@ -13,6 +13,8 @@
 //! 8. Mails per second through the SMTP connectors, in and out ([`crate::bench_smtp`]).
 //! 9. SMPP in -> UCP out -> notification back as a receipt; 10. UCP in -> SMPP out -> receipt
 //!    back as a notification ([`crate::bench_ucp`]).
+//! 14. An MGP application in -> SMPP out -> reports pushed back over MGP; 15. SMPP in -> EBE
+//!     out (a program per message) -> reports back ([`crate::bench_apps`]).
 //!
 //! [`crate::bench_run`] runs them in order.
 
@@ -87,7 +89,8 @@ impl Plan {
             (3, false) => 100_000,
             (5, false) => 200_000,
             (9 | 10, false) => 100_000,
-            (11, false) => 20_000,
+            (11 | 15, false) => 20_000,
+            (14, false) => 100_000,
             (4, false) => 1_000_000,
             (4, true) => 1_000,
             (6, false) => 10_000_000,
@@ -182,6 +185,8 @@ pub fn scenario_name(n: u8) -> &'static str {
         11 => "SMPP>store>GSM modem (emgmodem)",
         12 => "scenario 1 on PostgreSQL",
         13 => "soak: SMPP+HTTP with receipts, bounces and reloads",
+        14 => "MGP application>store>SMPP+DLR over MGP, flat out",
+        15 => "SMPP>store>EBE program+DLR, flat out",
         _ => "unknown",
     }
 }

@@ -14,26 +14,40 @@ use std::time::{Duration, Instant};
 pub struct Bins {
     pub emgd: PathBuf,
     pub emgsmsc: PathBuf,
-    /// The UCP SMSC simulator (scenario 6).
+    /// The UCP SMSC simulator (scenario 9).
     pub emgucpsmsc: PathBuf,
     /// The GSM modem simulator (scenario 11).
     pub emgmodem: PathBuf,
 }
 
 impl Bins {
-    /// The binaries in `dir`; each must exist.
-    pub fn in_dir(dir: &Path) -> anyhow::Result<Bins> {
+    /// The binaries in `dir`; each one that `scenarios` use must exist (emgd always, emgsmsc
+    /// for all but 7, emgucpsmsc for 9, emgmodem for 11).
+    pub fn in_dir(dir: &Path, scenarios: &[u8]) -> anyhow::Result<Bins> {
         let b = Bins {
             emgd: dir.join("emgd"),
             emgsmsc: dir.join("emgsmsc"),
             emgucpsmsc: dir.join("emgucpsmsc"),
             emgmodem: dir.join("emgmodem"),
         };
-        for p in [&b.emgd, &b.emgsmsc, &b.emgucpsmsc, &b.emgmodem] {
-            if !p.exists() {
+        let uses = |n: u8| scenarios.contains(&n);
+        let needed = [
+            (&b.emgd, "every scenario", true),
+            (
+                &b.emgsmsc,
+                "every scenario but 7",
+                scenarios.iter().any(|&n| n != 7),
+            ),
+            (&b.emgucpsmsc, "scenario 9", uses(9)),
+            (&b.emgmodem, "scenario 11", uses(11)),
+        ];
+        for (path, by, _) in needed.iter().filter(|(_, _, needed)| *needed) {
+            if !path.exists() {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                let package = if name == "emgd" { "emgd" } else { "tests" };
                 bail!(
-                    "{} is missing: build it first (bench/run does: cargo build --release -p emgd -p tests)",
-                    p.display()
+                    "{} is missing ({by} runs it): build it first, e.g. cargo build --release -p {package} --bin {name} (bench/run builds them all)",
+                    path.display()
                 );
             }
         }
@@ -377,5 +391,37 @@ pub fn wait_until(
             bail!("timed out after {timeout:?} waiting for {what}");
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bins;
+
+    #[test]
+    fn only_the_binaries_of_the_chosen_scenarios_are_required() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["emgd", "emgsmsc"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        assert!(Bins::in_dir(dir.path(), &[1, 5, 14, 15]).is_ok());
+        let e = Bins::in_dir(dir.path(), &[1, 9]).unwrap_err().to_string();
+        assert!(
+            e.contains("emgucpsmsc is missing (scenario 9 runs it)")
+                && e.contains("--bin emgucpsmsc"),
+            "{e}"
+        );
+        let e = Bins::in_dir(dir.path(), &[11]).unwrap_err().to_string();
+        assert!(
+            e.contains("emgmodem is missing (scenario 11 runs it)"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("emgsmsc")).unwrap();
+        let e = Bins::in_dir(dir.path(), &[1]).unwrap_err().to_string();
+        assert!(
+            e.contains("emgsmsc is missing (every scenario but 7 runs it)"),
+            "{e}"
+        );
+        assert!(Bins::in_dir(dir.path(), &[7]).is_ok(), "7 runs only emgd");
     }
 }

@@ -1,5 +1,5 @@
 //! What the benchmark reads about a process from `/proc`: CPU time (user + system, from
-//! `/proc/PID/stat`), resident memory now (VmRSS) and its peak (VmHWM, from
+//! `/proc/PID/stat`; its ended children's too), resident memory now (VmRSS) and its peak (VmHWM, from
 //! `/proc/PID/status`).
 
 use anyhow::{anyhow, Context};
@@ -9,6 +9,9 @@ use anyhow::{anyhow, Context};
 pub struct ProcSample {
     /// User plus system CPU seconds since the process started.
     pub cpu_s: f64,
+    /// User plus system CPU seconds of its children that ended and were waited for (an EBE
+    /// connector's programs).
+    pub children_cpu_s: f64,
     pub rss_kb: u64,
     pub peak_rss_kb: u64,
 }
@@ -41,6 +44,8 @@ pub fn sample(pid: u32) -> anyhow::Result<ProcSample> {
             .parse::<u64>()? as f64)
     };
     let cpu_s = (ticks(11)? + ticks(12)?) / ticks_per_second();
+    // cutime (16) and cstime (17).
+    let children_cpu_s = (ticks(13)? + ticks(14)?) / ticks_per_second();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("process {pid} is gone"))?;
     let kb = |key: &str| {
@@ -53,6 +58,7 @@ pub fn sample(pid: u32) -> anyhow::Result<ProcSample> {
     };
     Ok(ProcSample {
         cpu_s,
+        children_cpu_s,
         rss_kb: kb("VmRSS:"),
         peak_rss_kb: kb("VmHWM:"),
     })

@@ -2,7 +2,8 @@
 //! SMPP scenarios (1, 2, 4, 5) are in [`crate::bench`], the HTTP one (3) in
 //! [`crate::bench_http`], the store size (6) in [`crate::bench_size`] and the side by side
 //! with Kannel (7) in [`crate::bench_kannel`], the SMTP connectors (8) in
-//! [`crate::bench_smtp`], the soak (12) in [`crate::bench_soak`]; all build on `bench`'s plan, rows and helpers.
+//! [`crate::bench_smtp`], the soak (13) in [`crate::bench_soak`], the MGP application and EBE
+//! ones (14, 15) in [`crate::bench_apps`]; all build on `bench`'s plan, rows and helpers.
 
 use crate::bench::{held_queue, scenario_name, smpp_flow, Plan, Row};
 use crate::{bench_http, bench_ucp};
@@ -36,7 +37,9 @@ pub fn run(plan: &Plan, rt: &Runtime, mut progress: impl FnMut(&str)) -> Vec<Row
             11 => crate::bench_gsm::smpp_to_gsm(plan, rt).map(|r| vec![r]),
             12 => crate::bench_pg::scenario(plan, rt).map(|r| vec![r]),
             13 => crate::bench_soak::scenario(plan, rt, plan.soak_minutes).map(|r| vec![r]),
-            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 13)")),
+            14 => crate::bench_apps::mgp_app_to_smpp(plan, rt).map(|r| vec![r]),
+            15 => crate::bench_apps::smpp_to_ebe(plan, rt).map(|r| vec![r]),
+            _ => Err(anyhow::anyhow!("no scenario {n} (1 to 15)")),
         };
         match result {
             Ok(r) => rows.extend(r),

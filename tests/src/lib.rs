@@ -10,6 +10,7 @@
 //! ([`ucp_smsc`]) stands in for the UCP SMSC nobody ships and is tested with Kannel.
 
 pub mod bench;
+pub mod bench_apps;
 pub mod bench_env;
 pub mod bench_gsm;
 pub mod bench_http;
@@ -30,6 +31,7 @@ pub mod http_sink;
 pub mod httpload;
 pub mod kannel;
 pub mod load;
+pub mod mgp_load;
 pub mod modem;
 pub mod ports;
 pub mod postgres;

@@ -73,8 +73,9 @@ fn quick_run_gives_every_scenario_a_row() {
     let rows: Vec<Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let of = |n: u64| -> Vec<&Value> { rows.iter().filter(|r| r["scenario"] == n).collect() };
 
-    // SMPP and protocol-conversion scenarios: every figure there, every message accounted for.
-    for n in [1, 2, 4, 5, 9, 10] {
+    // SMPP, protocol-conversion and application (MGP in, EBE out) scenarios: every figure
+    // there, every message accounted for.
+    for n in [1, 2, 4, 5, 9, 10, 14, 15] {
         let r = of(n);
         assert_eq!(r.len(), 1, "scenario {n}: one row\n{stdout}");
         let r = r[0];
@@ -93,6 +94,10 @@ fn quick_run_gives_every_scenario_a_row() {
             assert!(figure(r, key) > 0.0, "scenario {n}: {key} is {}", r[key]);
         }
         assert!(percentiles_present(r, "resp_ms"), "scenario {n}: resp_ms");
+        if n == 15 {
+            let notes = r["notes"].as_str().unwrap();
+            assert!(notes.contains("programs' CPU"), "scenario 15: {notes}");
+        }
         if n == 5 {
             let notes = r["notes"].as_str().unwrap();
             assert!(

@@ -31,6 +31,12 @@ pub(super) struct Conv<'a> {
     groups: Vec<(String, Vec<String>, Origin)>,
     /// Connectors not imported as connectors (commented out, or the MGP control listener).
     skipped: std::collections::BTreeSet<String>,
+    /// Users of connectors with EMG's ALLOWROUTE: `allowroute = true` on their `[user.NAME]`.
+    allowroute: std::collections::BTreeSet<String>,
+    /// The connector being converted has ALLOWROUTE (set for each section).
+    section_allowroute: bool,
+    /// The connector being converted names a USERS file.
+    section_users: bool,
 }
 
 fn origin(file: &Path, item: &Item) -> Origin {
@@ -71,6 +77,9 @@ impl<'a> Conv<'a> {
             operators: BTreeMap::new(),
             groups: Vec::new(),
             skipped: Default::default(),
+            allowroute: Default::default(),
+            section_allowroute: false,
+            section_users: false,
         }
     }
 
@@ -366,6 +375,9 @@ impl<'a> Conv<'a> {
             _ => None,
         });
         let kind = protocol.and_then(protocol_of).zip(direction);
+        self.section_users = items(&s.lines).any(|i| i.key == "USERS" && i.value.is_some());
+        self.section_allowroute = items(&s.lines)
+            .any(|i| i.key == "ALLOWROUTE" && i.value.as_deref().is_none_or(|v| v.trim() != "0"));
         for l in &s.lines {
             let item = match l {
                 Line::Comment(c) => {
@@ -386,6 +398,10 @@ impl<'a> Conv<'a> {
         let v = item.value.as_deref();
         if let Some((_, why)) = CONNECTOR_NOT_CARRIED.iter().find(|(n, _)| *n == k) {
             self.warn(at, format!("{why}; not imported"));
+            return;
+        }
+        if k == "ALLOWROUTE" {
+            self.allow_route(item, kind, at);
             return;
         }
         let protocol = kind.map(|(p, _)| p);
@@ -434,6 +450,9 @@ impl<'a> Conv<'a> {
                                           imported"
                                     .into(),
                             });
+                        }
+                        if self.section_allowroute {
+                            self.allowroute.insert(u.name.clone());
                         }
                         if let Some(old) = self.users.get(&u.name) {
                             if old.password != u.password {
@@ -500,6 +519,34 @@ impl<'a> Conv<'a> {
         }
     }
 
+    /// EMG's ALLOWROUTE on a connector: emg grants the choice of route per user
+    /// (`allowroute` on `[user.NAME]`), so this connector's users (its USERS file) get it;
+    /// emg takes a ROUTE from an application over MGP only, which the warning says when the
+    /// connector speaks something else.
+    fn allow_route(&mut self, item: &Item, kind: Option<(Protocol, Direction)>, at: Origin) {
+        if item.value.as_deref().is_some_and(|v| v.trim() == "0") {
+            return;
+        }
+        let users = self.section_users;
+        let message = match kind {
+            _ if !users => "emg grants the choice of route per user (allowroute = true on \
+                            [user.NAME]), and this connector names no USERS file, so no user \
+                            gets it; not imported"
+                .to_string(),
+            Some((Protocol::Mgp, _)) => return,
+            other => format!(
+                "allowroute = true is set on this connector's users: in emg a user names the \
+                 connector of its messages (ROUTE) only when it submits over an incoming mgp \
+                 connector{}",
+                match other {
+                    Some((p, _)) => format!(", not over {}", format!("{p:?}").to_uppercase()),
+                    None => String::new(),
+                }
+            ),
+        };
+        self.warn(at, message);
+    }
+
     fn satpool(&mut self, file: &Path, s: &Section, at: Origin) {
         self.out.table(
             &format!("satpool.{}", key(&s.name)),
@@ -552,6 +599,14 @@ impl<'a> Conv<'a> {
                 Some(u.origin.clone()),
                 None,
             );
+            if self.allowroute.contains(&name) {
+                self.out.kv(
+                    "allowroute",
+                    Value::Boolean(true),
+                    Some(u.origin.clone()),
+                    None,
+                );
+            }
         }
         for (name, u) in std::mem::take(&mut self.operators) {
             let role = if u.admin { "admin" } else { "readonly" };

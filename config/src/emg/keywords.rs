@@ -32,7 +32,6 @@ pub(super) const CONNECTOR_NOT_CARRIED: &[(&str, &str)] = &[
     ("USERDB", "the users are in EMG's database, which emg cannot read; add them as [user.NAME] tables"),
     ("ROUTEDLR", "emg routes a delivery report back to the connector its message came in on; a separate DLR route is not available"),
     ("REDIRECT", "emg has no DLR redirection for one-way connectors"),
-    ("ALLOWROUTE", "emg lets clients choose the route only over MGP, for each user that has allowroute = true ([user.NAME]); over HTTP and SMTP it cannot be chosen"),
     ("DEFAULT_CHARCODE_TEXT", "emg reads the character set from each request"),
     ("PLUGIN", "Perl plugins do not run in emg; rewrite it as a Lua [plugin.NAME] (emg-plugins(7)) and attach it with plugins = [\"NAME:string\"]"),
     ("LIBRARY", "custom (DLL) connectors do not run in emg"),

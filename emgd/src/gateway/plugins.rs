@@ -145,7 +145,7 @@ impl Gateway {
         }
         let o = plugins.run(Hook::BeforeSend, &[&connector.name], &mut message);
         self.plugin_faults(&connector.name, &o.faults);
-        unreported(&connector.name, Hook::BeforeSend, &o.reports);
+        self.plugin_reports_later(&connector.name, Hook::BeforeSend, o.reports);
         match o.verdict {
             Verdict::Refused(r) => Err(r),
             _ => Ok(message),
@@ -196,7 +196,7 @@ impl Gateway {
         let at = [original.origin.connector.as_str(), original.target.as_str()];
         let o = plugins.run(Hook::OnDlr, &at, &mut report);
         self.plugin_faults(at[0], &o.faults);
-        unreported(at[0], Hook::OnDlr, &o.reports);
+        self.plugin_reports_later(at[0], Hook::OnDlr, o.reports);
         match o.verdict {
             Verdict::Refused(r) => {
                 tracing::info!(
@@ -234,6 +234,32 @@ impl Gateway {
         }
     }
 
+    /// The reports of the hooks on the send path (`before_send`, `on_dlr`), which are
+    /// synchronous and may run while the DLR book or a session's window is in use: each is
+    /// injected in a task of its own, as an application's MSGTYPE=5 sent right after the
+    /// hook returned would be, so the hook never waits for the store and never takes the
+    /// book again from inside it. The report is durable once that task's commit is done
+    /// (logged `settled message N`); emgd stopping before then loses it, and the message it
+    /// names still awaits its report.
+    fn plugin_reports_later(&self, connector: &str, hook: Hook, reports: Vec<(String, DlrStatus)>) {
+        if reports.is_empty() {
+            return;
+        }
+        let (Some(gw), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current())
+        else {
+            for (origid, _) in &reports {
+                tracing::error!(
+                    connector,
+                    "plugin report for ORIGID {origid} from {} dropped: the gateway is stopping",
+                    hook.name()
+                );
+            }
+            return;
+        };
+        let connector = connector.to_string();
+        runtime.spawn(async move { gw.plugin_reports(&connector, reports).await });
+    }
+
     /// Every plugin failure, in the daemon log and the connector log, with the script's
     /// FILE:LINE.
     fn plugin_faults(&self, connector: &str, faults: &[Fault]) {
@@ -250,18 +276,5 @@ impl Gateway {
                 ),
             );
         }
-    }
-}
-
-/// `emg.report` is taken in `before_receive` and `route` (which may wait for the store);
-/// in the other hooks it is logged as dropped, never lost without a word.
-fn unreported(connector: &str, hook: Hook, reports: &[(String, DlrStatus)]) {
-    for (origid, _) in reports {
-        tracing::error!(
-            connector,
-            "plugin report for ORIGID {origid} dropped: emg.report is taken in before_receive \
-             and route, not in {}",
-            hook.name()
-        );
     }
 }

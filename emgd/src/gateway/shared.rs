@@ -14,7 +14,7 @@ use common::dlrid::IdFormat;
 use common::message::{MessageId, NODE_ID_FACTOR};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use tokio::sync::watch;
 
 /// The connectors by name.
@@ -49,6 +49,9 @@ pub struct Gateway {
     pub(super) process: crate::process::Processing,
     /// The compiled plugins (`crate::plugin`), swapped whole on reload.
     pub(super) plugins: RwLock<Arc<crate::plugin::Plugins>>,
+    /// The gateway itself, for work a synchronous call hands to a task of its own (the
+    /// delivery reports `before_send` and `on_dlr` inject, `super::plugins`).
+    pub(super) me: Weak<Gateway>,
 }
 
 impl Gateway {
@@ -83,7 +86,7 @@ impl Gateway {
         }
         let node_base = u64::from(cfg.general.nodeid) * NODE_ID_FACTOR;
         let next = recovered.max_id.max(node_base) + 1;
-        let gw = Arc::new(Gateway {
+        let gw = Arc::new_cyclic(|me| Gateway {
             router: RwLock::new(Arc::new(Router::new(&cfg))),
             config: RwLock::new(Arc::new(cfg)),
             store,
@@ -101,6 +104,7 @@ impl Gateway {
             shutdown: watch::channel(false).0,
             process: crate::process::Processing::new(&recovered.sat_entries),
             plugins: RwLock::default(),
+            me: me.clone(),
         });
         for m in &recovered.queued {
             match gw.connector(&m.target) {

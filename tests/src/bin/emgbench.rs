@@ -12,7 +12,7 @@ use tests::bench_env::Bins;
 
 const HELP: &str = "emgbench [options]   (bench/run builds the release binaries, then runs this)
   --quick             smoke sizes: a few seconds in all (what CI runs)
-  --scenario N        run scenario N (1..13); repeat for several; default 1 to 5, 9 to 11
+  --scenario N        run scenario N (1..15); repeat for several; default 1 to 5, 9 to 11, 14, 15
                         1 SMPP in > store > SMPP out > DLR back, flat out
                         2 the same at a fixed rate (--rate, default 5000 msg/s)
                         3 HTTP in > SMPP out, without and with DLR callbacks
@@ -28,17 +28,22 @@ const HELP: &str = "emgbench [options]   (bench/run builds the release binaries,
                         11 SMPP in > store > GSM out (emgmodem on a socat pty), flat out
                         12 scenario 1 with the store on PostgreSQL 15 (a server of its own):
                           emgd's and the server's CPU, transactions per message
+                        14 MGP application in (newline JSON, as many sessions as 1) >
+                          store > SMPP out > DLR pushed back over MGP
+                        15 SMPP in > store > EBE out (a shell script per message,
+                          8 instances) > DLR back as deliver_sm
   --soak MINUTES      scenario 13, the soak: SMPP and HTTP with receipts, the outgoing
                         connector bounced and the configuration reloaded every minute;
                         RSS, open files and store size each minute (only when asked for)
   --kannel            the same as --scenario 7
   --rounds N          runs of each gateway and variant in scenario 7 (default 2; quick: 1)
-  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k, 20k, 200k;
+  --count N           messages per scenario (default 200k, 100k, 100k, 1M, 200k, 10M, 100k, 50k, 100k, 100k, 20k, 200k, -, 100k, 20k;
                       quick: 500, 1000 for 4, 2000 for 6)
   --rate R            offered rate of scenario 2 in msg/s (default 5000)
   --dlr-delay-ms MS   emgsmsc's delay before each receipt (default 10)
   --first-id N        emgsmsc's first message id (default 1000000000, ten digits)
-  --bin-dir DIR       where emgd and emgsmsc are (default: beside this program)
+  --bin-dir DIR       where emgd, emgsmsc and the scenarios' other binaries are (default:
+                      beside this program); only those the chosen scenarios run must be there
   --dir DIR           scenario directories (default: a temporary directory, removed after)
   --keep              keep the scenario directories (configs, logs, stores)
   --json FILE         also write the rows as JSON
@@ -77,8 +82,8 @@ fn parse() -> anyhow::Result<Cli> {
             "--quick" => quick = true,
             "--scenario" => {
                 let n: u8 = val()?.parse()?;
-                if !(1..=13).contains(&n) {
-                    bail!("--scenario: 1 to 13");
+                if !(1..=15).contains(&n) {
+                    bail!("--scenario: 1 to 15");
                 }
                 scenarios.push(n);
             }
@@ -115,8 +120,9 @@ fn parse() -> anyhow::Result<Cli> {
         }
     }
     if scenarios.is_empty() {
-        scenarios = vec![1, 2, 3, 4, 5, 9, 10, 11];
+        scenarios = vec![1, 2, 3, 4, 5, 9, 10, 11, 14, 15];
     }
+    let bins = Bins::in_dir(&bin_dir, &scenarios)?;
     let temporary = dir.is_none();
     let root = dir
         .unwrap_or_else(|| std::env::temp_dir().join(format!("emgbench-{}", std::process::id())));
@@ -134,7 +140,7 @@ fn parse() -> anyhow::Result<Cli> {
             balances,
             soak_minutes,
             root,
-            bins: Bins::in_dir(&bin_dir)?,
+            bins,
         },
         keep,
         temporary,

@@ -126,13 +126,7 @@ impl Driver for App {
         match req.op {
             Op::Login { user, password } => self.login(id, &user, &password, s),
             Op::Ping => s.reply(answer(id, Ok(json!({})))),
-            _ if self.bound.is_none() => s.reply(answer(
-                id,
-                Err(ErrorBody::new(
-                    ErrorCode::NotAuthenticated,
-                    "log in first: the first request must be {\"op\":\"login\",\"user\":...,\"password\":...}",
-                )),
-            )),
+            _ if self.bound.is_none() => s.reply(answer(id, Err(not_logged_in()))),
             Op::Submit { options } => self.submit(id, options, s),
             Op::MsgShow { id: message } => self.show(id, message, s),
             Op::MsgCancel { id: message } => self.cancel(id, message, s),
@@ -225,7 +219,10 @@ impl App {
         s: &mut Ctl<'_, MgpCodec>,
     ) {
         s.traffic();
-        let bound = self.bound.as_ref().expect("checked by on_request");
+        let Some(bound) = self.bound.as_ref() else {
+            s.reply(answer(id, Err(not_logged_in())));
+            return;
+        };
         if !s.link.may_receive() {
             let r = Reject::NotReceiving(s.link.name().to_string());
             s.reply(answer(id, Err(ErrorBody::refused(r.to_string()))));
@@ -323,6 +320,14 @@ impl App {
             ))
         });
     }
+}
+
+/// A request other than login or ping on a session that has not logged in.
+fn not_logged_in() -> ErrorBody {
+    ErrorBody::new(
+        ErrorCode::NotAuthenticated,
+        "log in first: the first request must be {\"op\":\"login\",\"user\":...,\"password\":...}",
+    )
 }
 
 /// Another user's message reads as one that does not exist.
