@@ -7,6 +7,10 @@
 //!
 //! Mounting needs root: the tests run as root here and in CI, and a test that cannot mount
 //! fails (it never skips).
+//!
+//! SQLite only, by nature: every test here is about the SQLite file itself (its disk filling,
+//! its corruption and the sqlite3 recovery steps of emgd(8), the start-time quick_check), so
+//! scripts/test does not run this suite again with `EMG_TEST_BACKEND=postgres`.
 
 mod support;
 
