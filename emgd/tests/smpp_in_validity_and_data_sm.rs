@@ -242,7 +242,7 @@ fn a_queued_message_can_be_queried_replaced_and_cancelled_by_its_sender_only() {
     assert_eq!(row.len(), 1, "one message {id}");
     let (state, data) = (String::from_utf8_lossy(&row[0][0]), &row[0][1]);
     assert_eq!(state, "4", "cancelled in the store");
-    let stored = emgd::store::codec::decode(0, "", &data).expect("a message record");
+    let stored = emgd::store::codec::decode(0, "", data).expect("a message record");
     assert_eq!(
         stored.body, b"replaced text",
         "the replaced text was stored"
