@@ -65,15 +65,14 @@ fn line(args: &[&str]) -> Line {
 
 /// Routelog rows that came in on `connector`: (source, dest, status).
 fn received_on(setup: &Setup, connector: &str) -> Vec<(String, String, String)> {
-    let db = setup.store();
-    let mut q = db
-        .prepare(
-            "SELECT source, dest, status FROM routelog WHERE in_connector = ?1 ORDER BY message_id",
-        )
-        .unwrap();
-    q.query_map([connector], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .filter_map(Result::ok)
+    setup
+        .db()
+        .rows(&format!(
+            "SELECT source, dest, status FROM routelog WHERE in_connector = '{connector}' \
+             ORDER BY message_id"
+        ))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
         .collect()
 }
 

@@ -164,11 +164,11 @@ to = "sim1"
 
 /// Messages in the store whose recipient is `to` (the message record holds it as text).
 fn stored_for(gw: &Gw, to: &str) -> usize {
-    let db = gw.setup.store();
-    let mut q = db.prepare("SELECT data FROM messages").unwrap();
-    let rows = q.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-    rows.filter_map(Result::ok)
-        .filter(|d| d.windows(to.len()).any(|w| w == to.as_bytes()))
+    gw.setup
+        .db()
+        .byte_rows("SELECT data FROM messages")
+        .iter()
+        .filter(|r| r[0].windows(to.len()).any(|w| w == to.as_bytes()))
         .count()
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 use support::peers::{curl, provider, records, sink, wait_for};
 use support::smsc::Smsc;
-use support::EMGD;
+use support::{StoreDb, EMGD};
 use tests::daemon::{free_port, Daemon};
 
 const KEY: &str = "http push masquerade key";
@@ -128,15 +128,9 @@ to = "sim1"
 
     // The store keeps what the gateway routed, not what went on the wire.
     assert!(d.terminate(Duration::from_secs(30)).unwrap().success());
-    let db = rusqlite::Connection::open(dir.join("data/emg.sqlite")).unwrap();
-    let (source, dest): (String, String) = db
-        .query_row(
-            "SELECT source, dest FROM routelog WHERE in_connector = 'http-in'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((source.as_str(), dest.as_str()), ("4711", "6661"));
+    let routed = StoreDb::of(&dir.join("emg.toml"))
+        .rows("SELECT source, dest FROM routelog WHERE in_connector = 'http-in'");
+    assert_eq!(routed, [["4711", "6661"]]);
 }
 
 /// The configuration of the MO tests: SMPP clients on `smpp`, the SMSC peer behind `smsc`
@@ -203,21 +197,13 @@ fn submit(port: u16, count: usize) {
 
 /// The MO messages routed to `app` (routelog status each), and how many are still queued.
 fn mo_state(dir: &Path) -> (Vec<String>, i64) {
-    let db = rusqlite::Connection::open(dir.join("data/emg.sqlite")).unwrap();
+    let db = StoreDb::of(&dir.join("emg.toml"));
     let statuses = db
-        .prepare("SELECT status FROM routelog WHERE in_connector = 'smsc' AND route = 'app'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<Vec<String>, _>>()
-        .unwrap();
-    let queued = db
-        .query_row(
-            "SELECT COUNT(*) FROM messages WHERE target = 'app' AND state = 0",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .rows("SELECT status FROM routelog WHERE in_connector = 'smsc' AND route = 'app'")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let queued = db.number("SELECT COUNT(*) FROM messages WHERE target = 'app' AND state = 0");
     (statuses, queued)
 }
 

@@ -84,14 +84,11 @@ async fn no_route_gets_a_permanent_error_and_a_routelog_row() {
     c.submit(1, 1, "15551234", false, |_| true).await.unwrap();
     assert_eq!(c.refused, vec![status::ESME_RINVDSTADR]);
     drop(d);
-    let (status, error): (String, String) = setup
-        .store()
-        .query_row(
-            "SELECT status, error FROM routelog WHERE dest = '15551234'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let row = setup
+        .db()
+        .rows("SELECT status, error FROM routelog WHERE dest = '15551234'");
+    assert_eq!(row.len(), 1, "{row:?}");
+    let (status, error) = (&row[0][0], &row[0][1]);
     assert_eq!(status, "REJECTED");
     assert!(
         error.starts_with("no route for destination \"15551234\" from connector smpp-in"),

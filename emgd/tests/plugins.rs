@@ -56,21 +56,16 @@ fn curl(url: &str, args: &[&str]) -> (u16, String) {
 
 /// Every stored message as (id, target, the message as JSON), read from its record.
 fn stored(s: &Setup) -> Vec<(u64, String, Value)> {
-    s.store()
-        .prepare("SELECT id, target, data FROM messages ORDER BY id")
-        .unwrap()
-        .query_map([], |r| {
-            let (id, target, data) = (
-                r.get::<_, i64>(0)? as u64,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            );
-            let m = emgd::store::codec::decode(id, &target, &data).expect("a message record");
-            Ok((id, target, serde_json::to_value(&m).unwrap()))
+    s.db()
+        .byte_rows("SELECT id, target, data FROM messages ORDER BY id")
+        .into_iter()
+        .map(|r| {
+            let id: u64 = String::from_utf8_lossy(&r[0]).parse().expect("an id");
+            let target = String::from_utf8_lossy(&r[1]).into_owned();
+            let m = emgd::store::codec::decode(id, &target, &r[2]).expect("a message record");
+            (id, target, serde_json::to_value(&m).unwrap())
         })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .collect()
 }
 
 fn text_of(m: &Value) -> String {
@@ -156,13 +151,11 @@ fn a_content_filter_refuses_with_the_smpp_and_http_errors() {
     );
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
     let rejected: Vec<String> = s
-        .store()
-        .prepare("SELECT error FROM routelog WHERE status = 'REJECTED' ORDER BY message_id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .db()
+        .rows("SELECT error FROM routelog WHERE status = 'REJECTED' ORDER BY message_id")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
     assert_eq!(
         rejected,
         [
@@ -344,11 +337,8 @@ fn a_changed_plugin_is_reloaded_under_load_with_nothing_lost() {
     let port = s.smpp_port;
     let load = std::thread::spawn(move || smpplib(port, &["--count", "3000", "--timeout", "120"]));
     let script = s.dir.path().join("price.lua");
-    let count = || {
-        s.store()
-            .query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0))
-            .unwrap_or(0)
-    };
+    let db = s.db();
+    let count = || db.number("SELECT count(*) FROM messages");
     assert!(
         wait_for(Duration::from_secs(60), || count() > 300),
         "no load"
@@ -453,13 +443,11 @@ fn before_send_on_one_connector_refuses_and_the_sender_hears_rejectd() {
     );
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
     let finished: Vec<(String, String)> = s
-        .store()
-        .prepare("SELECT status, coalesce(error, '') FROM routelog WHERE msgtype = 1 ORDER BY message_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .db()
+        .rows("SELECT status, coalesce(error, '') FROM routelog WHERE msgtype = 1 ORDER BY message_id")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
     assert_eq!(
         finished,
         [
@@ -580,15 +568,9 @@ fn a_hook_injects_a_delivery_report() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    let sent = || {
-        s.store()
-            .query_row(
-                "SELECT COUNT(*) FROM messages WHERE target = 'ebe' AND remote_id = 'ext-77'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap_or(0)
-    };
+    let db = s.db();
+    let sent =
+        || db.number("SELECT COUNT(*) FROM messages WHERE target = 'ebe' AND remote_id = 'ext-77'");
     assert!(
         wait_for(Duration::from_secs(30), || sent() == 1),
         "never sent"

@@ -271,14 +271,12 @@ to = "smpp-in"
 
     // The gateway itself only ever saw the IN results (routelog).
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
-    let db = s.store();
-    let rows: Vec<(String, String, String)> = db
-        .prepare("SELECT in_connector, source, dest FROM routelog ORDER BY message_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let rows: Vec<(String, String, String)> = s
+        .db()
+        .rows("SELECT in_connector, source, dest FROM routelog ORDER BY message_id")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect();
     let row = |c: &str, f: &str, t: &str| (c.to_string(), f.to_string(), t.to_string());
     assert_eq!(
         rows,
@@ -383,15 +381,11 @@ to = "smpp-in"
 /// The body of stored message `id`, from the store's record of it.
 fn stored_body(s: &Setup, id: &str) -> String {
     let id: u64 = id.parse().unwrap();
-    let data: Vec<u8> = s
-        .store()
-        .query_row(
-            "SELECT data FROM messages WHERE id = ?1",
-            [id as i64],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let stored = emgd::store::codec::decode(id, "", &data).expect("a message record");
+    let row = s
+        .db()
+        .byte_rows(&format!("SELECT data FROM messages WHERE id = {id}"));
+    assert_eq!(row.len(), 1, "one message {id}");
+    let stored = emgd::store::codec::decode(id, "", &row[0][0]).expect("a message record");
     String::from_utf8(stored.body).unwrap()
 }
 
@@ -498,13 +492,11 @@ fn blacklist_rejects_with_a_permanent_error_and_logs() {
     );
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
     let rejected: Vec<(String, String)> = s
-        .store()
-        .prepare("SELECT dest, error FROM routelog WHERE status = 'REJECTED' ORDER BY message_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .db()
+        .rows("SELECT dest, error FROM routelog WHERE status = 'REJECTED' ORDER BY message_id")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
     assert_eq!(
         rejected,
         [

@@ -41,14 +41,12 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 
 /// (target, state, count) of every message in the store, for failure messages.
 fn by_state(setup: &Setup) -> Vec<(String, i64, i64)> {
-    let db = setup.store();
-    let mut stmt = db
-        .prepare("SELECT target, state, COUNT(*) FROM messages GROUP BY target, state")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap();
-    rows.map(Result::unwrap).collect()
+    setup
+        .db()
+        .rows("SELECT target, state, COUNT(*) FROM messages GROUP BY target, state")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap(), r[2].parse().unwrap()))
+        .collect()
 }
 
 const QUEUED_REPORTS: &str = "SELECT COUNT(*) FROM messages WHERE target = 'smpp-in' AND state = 0";
@@ -178,19 +176,18 @@ fn backlog(setup: &Setup, count: usize) -> Vec<String> {
 
 /// The ids the queued reports name, in queue order (the order they must leave in).
 fn queued_report_ids(setup: &Setup) -> Vec<String> {
-    let db = setup.store();
-    let mut stmt = db
-        .prepare("SELECT id, data FROM messages WHERE target = 'smpp-in' AND state = 0 ORDER BY id")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-        .unwrap();
-    rows.map(|r| {
-        let (id, data) = r.unwrap();
-        let m = emgd::store::codec::decode(id as u64, "smpp-in", &data).expect("a report record");
-        m.dlr.expect("a report").reported_id
-    })
-    .collect()
+    setup
+        .db()
+        .byte_rows(
+            "SELECT id, data FROM messages WHERE target = 'smpp-in' AND state = 0 ORDER BY id",
+        )
+        .into_iter()
+        .map(|r| {
+            let id: u64 = String::from_utf8_lossy(&r[0]).parse().expect("an id");
+            let m = emgd::store::codec::decode(id, "smpp-in", &r[1]).expect("a report record");
+            m.dlr.expect("a report").reported_id
+        })
+        .collect()
 }
 
 /// Bind as a receiver and collect `n` reports.

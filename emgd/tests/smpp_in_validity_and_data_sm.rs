@@ -109,15 +109,10 @@ fn a_message_that_outlives_its_validity_in_the_queue_fails_as_expired() {
             .unwrap_or_else(|| panic!("no EXPIRED receipt for {message_id}"));
         assert!(receipt.contains("stat:EXPIRED"), "{receipt}");
     });
-    let state: (i64, String) = setup
-        .store()
-        .query_row(
-            "SELECT state, status FROM messages WHERE target = 'dead'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(state, (3, "EXPIRED".to_string()), "failed, as EXPIRED");
+    let state = setup
+        .db()
+        .rows("SELECT state, status FROM messages WHERE target = 'dead'");
+    assert_eq!(state, [["3", "EXPIRED"]], "failed, as EXPIRED");
     let log = setup.log("connector.dead");
     assert!(log.contains("EXPIRED (info="), "{log}");
 }
@@ -289,16 +284,14 @@ fn a_queued_message_can_be_queried_replaced_and_cancelled_by_its_sender_only() {
         assert_eq!(final_date.len(), 16, "{final_date:?}");
         id
     });
-    let (state, data): (i64, Vec<u8>) = setup
-        .store()
-        .query_row(
-            "SELECT state, data FROM messages WHERE id = ?1",
-            [id.parse::<i64>().unwrap()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(state, 4, "cancelled in the store");
-    let stored = emgd::store::codec::decode(0, "", &data).expect("a message record");
+    let id: u64 = id.parse().unwrap();
+    let row = setup
+        .db()
+        .byte_rows(&format!("SELECT state, data FROM messages WHERE id = {id}"));
+    assert_eq!(row.len(), 1, "one message {id}");
+    let (state, data) = (String::from_utf8_lossy(&row[0][0]), &row[0][1]);
+    assert_eq!(state, "4", "cancelled in the store");
+    let stored = emgd::store::codec::decode(0, "", data).expect("a message record");
     assert_eq!(
         stored.body, b"replaced text",
         "the replaced text was stored"

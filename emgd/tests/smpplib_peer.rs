@@ -41,18 +41,11 @@ fn thousand_messages_come_back_as_delivery_receipts() {
         );
     }
     assert!(daemon.terminate(Duration::from_secs(30)).unwrap().success());
-    let store = setup.store();
-    let delivered: i64 = store
-        .query_row(
-            "SELECT COUNT(*) FROM routelog WHERE status = 'DELIVRD' AND msgtype = 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let store = setup.db();
+    let delivered =
+        store.number("SELECT COUNT(*) FROM routelog WHERE status = 'DELIVRD' AND msgtype = 1");
     assert_eq!(delivered, 1000, "routelog records every final state");
-    let open: i64 = store
-        .query_row("SELECT COUNT(*) FROM dlr_open", [], |r| r.get(0))
-        .unwrap();
+    let open = store.number("SELECT COUNT(*) FROM dlr_open");
     assert_eq!(open, 0, "no open DLR entry is left behind");
 }
 

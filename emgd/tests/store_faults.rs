@@ -14,6 +14,10 @@
 //!
 //! Over ~600 lines on purpose: every store-fault scenario (disk full, read-only, corruption,
 //! the start-time check) in one file beside the load and health helpers they share.
+//!
+//! SQLite only, by nature: every test here is about the SQLite file itself (its disk filling,
+//! its corruption and the sqlite3 recovery steps of emgd(8), the start-time quick_check), so
+//! scripts/test does not run this suite again with `EMG_TEST_BACKEND=postgres`.
 
 mod support;
 

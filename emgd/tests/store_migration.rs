@@ -2,6 +2,9 @@
 //! awaited, copied into PostgreSQL (the real server of `tests::postgres`); emgd restarted on
 //! PostgreSQL sends the queued messages and matches every awaited receipt.
 //!
+//! SQLite to PostgreSQL by nature: it starts on SQLite whatever `EMG_TEST_BACKEND` says, so
+//! scripts/test runs it once, in the ordinary pass.
+//!
 //! Peers: the npm `smpp` SMSC (tests/peers/smsc) holds its receipts 15 s and sends the ones
 //! whose session is gone on the next bind (`--resend-unacked`), so the receipts of messages
 //! sent before the migration arrive after it.

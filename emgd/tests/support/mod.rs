@@ -88,15 +88,7 @@ to = "sim1"
     /// The store emgd runs on, read beside it: the SQLite file, or (`EMG_TEST_BACKEND=postgres`)
     /// its database on the test PostgreSQL server. Call it after the first start.
     pub fn db(&self) -> StoreDb {
-        let text = std::fs::read_to_string(&self.config).expect("read the configuration");
-        let url = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("database_url"))
-            .map(|rest| rest.trim().trim_start_matches('=').trim().trim_matches('"'));
-        match url {
-            Some(url) => StoreDb::Postgres(url.rsplit('/').next().unwrap_or(url).to_string()),
-            None => StoreDb::Sqlite(self.store()),
-        }
+        StoreDb::of(&self.config)
     }
 
     pub fn log(&self, name: &str) -> String {
@@ -113,8 +105,41 @@ pub enum StoreDb {
 }
 
 impl StoreDb {
+    /// The store of the gateway whose configuration is `config` (started at least once), its
+    /// SQLite file beside it as `data/emg.sqlite` unless the configuration names a database_url.
+    pub fn of(config: &Path) -> StoreDb {
+        let text = std::fs::read_to_string(config).expect("read the configuration");
+        let url = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("database_url"))
+            .map(|rest| rest.trim().trim_start_matches('=').trim().trim_matches('"'));
+        match url {
+            Some(url) => StoreDb::Postgres(url.rsplit('/').next().unwrap_or(url).to_string()),
+            None => {
+                let file = config
+                    .parent()
+                    .expect("the configuration's directory")
+                    .join("data/emg.sqlite");
+                StoreDb::Sqlite(rusqlite::Connection::open(file).expect("open store"))
+            }
+        }
+    }
+
     /// The rows `sql` selects, each column as text (NULL as the empty string).
     pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        self.byte_rows(sql)
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|c| String::from_utf8_lossy(&c).into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The rows `sql` selects, each column as bytes: a record (`messages.data`, BLOB in
+    /// SQLite, bytea in PostgreSQL) as stored, anything else as its text.
+    pub fn byte_rows(&self, sql: &str) -> Vec<Vec<Vec<u8>>> {
         match self {
             StoreDb::Sqlite(conn) => {
                 use rusqlite::types::ValueRef;
@@ -125,23 +150,22 @@ impl StoreDb {
                         (0..n)
                             .map(|i| {
                                 Ok(match r.get_ref(i)? {
-                                    ValueRef::Null => String::new(),
-                                    ValueRef::Integer(v) => v.to_string(),
-                                    ValueRef::Real(v) => v.to_string(),
-                                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                                        String::from_utf8_lossy(t).into_owned()
-                                    }
+                                    ValueRef::Null => Vec::new(),
+                                    ValueRef::Integer(v) => v.to_string().into_bytes(),
+                                    ValueRef::Real(v) => v.to_string().into_bytes(),
+                                    ValueRef::Text(t) | ValueRef::Blob(t) => t.to_vec(),
                                 })
                             })
-                            .collect::<rusqlite::Result<Vec<String>>>()
+                            .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
                     })
                     .expect("query");
                 rows.map(|r| r.expect("row")).collect()
             }
+            // psql prints bytea as `\x` and hex (bytea_output's default).
             StoreDb::Postgres(db) => tests::postgres::PgServer::shared()
                 .query(db, sql)
                 .lines()
-                .map(|l| l.split('|').map(str::to_string).collect())
+                .map(|l| l.split('|').map(bytea_or_text).collect())
                 .collect(),
         }
     }
@@ -158,6 +182,20 @@ impl StoreDb {
         let text = self.text(sql);
         text.parse()
             .unwrap_or_else(|_| panic!("{sql}: {text:?} is not a number"))
+    }
+}
+
+/// A column psql printed: bytea (`\\x` and hex) decoded, anything else as its text.
+fn bytea_or_text(column: &str) -> Vec<u8> {
+    let hex = column
+        .strip_prefix("\\x")
+        .filter(|h| h.len() % 2 == 0 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    match hex {
+        Some(h) => (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+            .collect(),
+        None => column.as_bytes().to_vec(),
     }
 }
 
