@@ -600,7 +600,11 @@ fn quick_check_runs_after_an_unclean_shutdown_only() {
     let mut daemon = setup.start();
     let log = daemon.stderr_text();
     assert_eq!(log.matches(skipped).count(), 1, "{log}");
-    assert_eq!(log.matches(passed).count(), 0, "no start checked yet:\n{log}");
+    assert_eq!(
+        log.matches(passed).count(),
+        0,
+        "no start checked yet:\n{log}"
+    );
     assert!(!marker.exists(), "the marker is removed at start");
     daemon.kill9();
     assert!(!marker.exists(), "SIGKILL leaves no marker");
