@@ -292,8 +292,10 @@ fn remove_stale_dirs() {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
+        // `emg-pg-PID-N`: the process that made it, then its count of servers.
         let Some(pid) = name
             .strip_prefix("emg-pg-")
+            .and_then(|p| p.split('-').next())
             .and_then(|p| p.parse::<u32>().ok())
         else {
             continue;
