@@ -154,15 +154,10 @@ fn a_data_sm_that_outlives_its_qos_time_to_live_fails_as_expired() {
             .unwrap_or_else(|| panic!("no EXPIRED receipt for {message_id}"));
         assert!(receipt.contains("stat:EXPIRED"), "{receipt}");
     });
-    let state: (i64, String) = setup
-        .store()
-        .query_row(
-            "SELECT state, status FROM messages WHERE target = 'dead'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(state, (3, "EXPIRED".to_string()), "failed, as EXPIRED");
+    let state = setup
+        .db()
+        .rows("SELECT state, status FROM messages WHERE target = 'dead'");
+    assert_eq!(state, [["3", "EXPIRED"]], "failed, as EXPIRED");
 }
 
 #[test]
